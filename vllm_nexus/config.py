@@ -1,0 +1,219 @@
+"""The one typed, validated configuration of vllm-nexus.
+
+Read from ``--additional-config '{"vllm_nexus": {...}}'`` (``vllm_config.additional_config``).
+Every tunable lives here, with its default; ``docs/configuration.md`` says why each default
+was chosen. Unknown keys and bad values raise :class:`ConfigError` naming the key, so a typo
+stops startup instead of being silently ignored.
+
+Pure Python: no vLLM import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CONFIG_KEY = "vllm_nexus"
+
+Policy = Literal["atlas", "plas", "mlfq", "fcfs"]
+ServiceUnit = Literal["time", "tokens"]
+SplitMode = Literal["auto", "off", "sequential", "concurrent"]
+PartitionBackend = Literal["auto", "green_context", "mps", "none"]
+
+
+class ConfigError(ValueError):
+    """A bad vllm_nexus option. The message names the offending key."""
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Program-level scheduling (Autellix §4, Alg. 1)."""
+
+    policy: Policy = "atlas"
+    """atlas: critical-path program service (= PLAS for sequential programs); plas: sum of
+    completed calls' service; mlfq: call-level MLFQ (FastServe-style baseline); fcfs: stock."""
+    num_queues: int = 7
+    """K, the number of discrete priority levels."""
+    first_boundary: float = 256.0
+    """hi_1: upper service bound of queue 1 (service units); later bounds grow by
+    ``boundary_growth``."""
+    boundary_growth: float = 2.0
+    """Ratio between consecutive queue boundaries and quanta."""
+    first_quantum: float = 256.0
+    """Service a call may receive in queue 1 before it is demoted; later quanta grow by
+    ``boundary_growth``."""
+    service_unit: ServiceUnit = "tokens"
+    """tokens: executed tokens, prefill tokens weighted by ``prefill_token_weight`` (portable
+    across hardware, deterministic); time: model-executor seconds charged to every call of a
+    step (the paper's unit; set boundaries/quanta in seconds then)."""
+    prefill_token_weight: float = 0.25
+    """tokens unit only: service of one prefill token relative to one decode token."""
+    starvation_beta: float = 8.0
+    """Promote a call to queue 1 when (W_prog + W_call) / (T_prog + T_call) >= beta.
+    0 disables anti-starvation."""
+    starvation_min_wait_s: float = 1.0
+    """A call must have waited at least this long before the starvation ratio is checked
+    (avoids promoting calls with no history on their first step)."""
+    preemption: bool = True
+    """Proactive preemption: a waiting call of a better level displaces a running call of a
+    worse level when the batch or the KV cache is full."""
+    max_preemptions_per_step: int = 4
+    """Bound on proactive preemptions per step (bounds thrash and per-step work)."""
+    program_ttl_s: float = 600.0
+    """Forget a program idle (no active call) for this long."""
+    max_programs: int = 100_000
+    """Program-table capacity; the least recently seen idle program is evicted beyond it."""
+    max_program_id_length: int = 256
+    """Longest accepted program id (characters)."""
+
+
+@dataclass(frozen=True)
+class PartitionConfig:
+    """Intra-GPU prefill/decode split (Nexus §4)."""
+
+    split: SplitMode = "auto"
+    """auto: concurrent on CUDA with green contexts/MPS, unsplit elsewhere; off: never split;
+    sequential: run the two sub-batches one after the other (correctness mode, any device);
+    concurrent: require concurrent partitions (startup error if unsupported)."""
+    backend: PartitionBackend = "auto"
+    kv_decode_priority_threshold: float = 0.70
+    """KV usage at or above which the controller favours decode (Nexus §4.3)."""
+    decode_slack: float = 1.1
+    """Prefill-priority mode: decode gets just enough SMs for T_dec <= slack * T_dec(100%)."""
+    prefill_slack: float = 1.3
+    """Decode-priority mode: prefill gets just enough SMs for T_pre <= slack * T_pre(100%)."""
+    hysteresis: float = 0.1
+    """Apply a new split only if its SM share differs from the applied one by more than this."""
+    sm_granularity: int = 8
+    """Partition sizes are multiples of this many SMs (8 on Hopper, 2 on Ampere)."""
+    min_sms_per_side: int = 8
+    """Smallest partition either phase may get."""
+    max_search_steps: int = 16
+    """Bound on cost-model evaluations per controller decision."""
+    spf_aging_per_s: float = 15.0
+    """Prefill order: remaining_prompt_tokens - aging * age_s, ascending (Nexus §4.4)."""
+    profile: str | None = None
+    """Path of a cost-model profile (JSON); default: the built-in profile for the GPU/model."""
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    """Program-affine routing across engines (Autellix §5, Alg. 2)."""
+
+    long_prompt_tokens: int = 2048
+    """Calls with more prompt tokens than this stick to their program's engine."""
+    max_inflight_per_replica: int = 256
+    """Admission limit per replica; beyond it the router answers HTTP 429."""
+    retry_after_s: int = 1
+    """Retry-After header value sent with HTTP 429."""
+
+
+@dataclass(frozen=True)
+class NexusConfig:
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    partition: PartitionConfig = field(default_factory=PartitionConfig)
+    router: RouterConfig = field(default_factory=RouterConfig)
+
+    @classmethod
+    def from_additional_config(cls, additional_config: Any) -> NexusConfig:
+        """Build from vLLM's ``additional_config`` (dict, JSON string or None)."""
+        if additional_config is None:
+            return cls()
+        if isinstance(additional_config, str):
+            try:
+                additional_config = json.loads(additional_config)
+            except json.JSONDecodeError as e:
+                raise ConfigError(f"--additional-config is not valid JSON: {e}") from e
+        if not isinstance(additional_config, dict):
+            raise ConfigError("--additional-config must be a JSON object")
+        section = additional_config.get(CONFIG_KEY, {})
+        return cls.from_dict(section)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> NexusConfig:
+        return _build(cls, data, CONFIG_KEY)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Range checks: key -> (predicate, requirement text).
+_CHECKS: dict[str, tuple[Any, str]] = {
+    "num_queues": (lambda v: 1 <= v <= 64, "an integer in [1, 64]"),
+    "first_boundary": (lambda v: v > 0, "> 0"),
+    "boundary_growth": (lambda v: v > 1, "> 1"),
+    "first_quantum": (lambda v: v > 0, "> 0"),
+    "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
+    "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),
+    "starvation_min_wait_s": (lambda v: v >= 0, ">= 0"),
+    "max_preemptions_per_step": (lambda v: v >= 0, ">= 0"),
+    "program_ttl_s": (lambda v: v > 0, "> 0"),
+    "max_programs": (lambda v: v >= 1, ">= 1"),
+    "max_program_id_length": (lambda v: 1 <= v <= 4096, "in [1, 4096]"),
+    "kv_decode_priority_threshold": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "decode_slack": (lambda v: v >= 1, ">= 1"),
+    "prefill_slack": (lambda v: v >= 1, ">= 1"),
+    "hysteresis": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "sm_granularity": (lambda v: v >= 1, ">= 1"),
+    "min_sms_per_side": (lambda v: v >= 1, ">= 1"),
+    "max_search_steps": (lambda v: v >= 1, ">= 1"),
+    "spf_aging_per_s": (lambda v: v >= 0, ">= 0"),
+    "long_prompt_tokens": (lambda v: v >= 0, ">= 0"),
+    "max_inflight_per_replica": (lambda v: v >= 1, ">= 1"),
+    "retry_after_s": (lambda v: v >= 0, ">= 0"),
+}
+
+
+def _build(cls: type, data: Any, path: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a JSON object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown option {path}.{unknown[0]} (valid: {', '.join(sorted(fields))})"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        kwargs[name] = _coerce(hints[name], value, f"{path}.{name}", name)
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, path: str, name: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, path)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(f"{path}={value!r} is invalid: choose one of {list(choices)}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(args[0], value, path, name)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}={value!r} is invalid: expected true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}={value!r} is invalid: expected an integer")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(f"{path}={value!r} is invalid: expected a finite number")
+        value = float(value)
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}={value!r} is invalid: expected a string")
+    check = _CHECKS.get(name)
+    if check is not None and not check[0](value):
+        raise ConfigError(f"{path}={value!r} is invalid: must be {check[1]}")
+    return value

@@ -1,0 +1,171 @@
+"""The program table: one entry per agentic program (Autellix §4.1, "process table").
+
+An entry holds the program's attained service and its accumulated waiting/running time (for
+the program-level anti-starvation ratio, Alg. 1), its active calls, and an optional engine pin
+(Alg. 2). Entries are created on a program's first call, updated when a call completes, dropped
+when the last active call of a program is aborted, and evicted when idle longer than the TTL or
+when the table exceeds its capacity (least recently seen idle program first).
+
+Service update rules (§4.2):
+- PLAS (sequential programs): ``service += call_service`` for each completed call.
+- ATLAS (programs as DAGs of parallel calls): a call starts with priority = the program's
+  service at its arrival; on completion ``service = max(service, start + call_service)``, i.e.
+  the critical path so far. For a sequential program this equals PLAS.
+
+Every operation is O(1) amortised: eviction pops from the front of an LRU of idle programs, so
+per-step cost never grows with the number of known programs. Pure Python, no vLLM import.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ServiceRule = Callable[[float, float, float], float]
+
+
+def plas_update(program_service: float, call_start: float, call_service: float) -> float:
+    """PLAS: a program's priority is the summed service of its completed calls."""
+    return program_service + call_service
+
+
+def atlas_update(program_service: float, call_start: float, call_service: float) -> float:
+    """ATLAS: the longest (critical) path of completed service so far."""
+    return max(program_service, call_start + call_service)
+
+
+def no_update(program_service: float, call_start: float, call_service: float) -> float:
+    """Call-level policies (mlfq, fcfs) keep no program-level priority."""
+    return program_service
+
+
+SERVICE_RULES: dict[str, ServiceRule] = {
+    "atlas": atlas_update,
+    "plas": plas_update,
+    "mlfq": no_update,
+    "fcfs": no_update,
+}
+
+
+@dataclass
+class Program:
+    program_id: str
+    service: float = 0.0
+    """Attained service (policy-dependent: critical path or sum)."""
+    wait_s: float = 0.0
+    """W_program: waiting time accumulated by the program's finished calls."""
+    run_s: float = 0.0
+    """T_program: running time accumulated by the program's finished calls."""
+    active_calls: int = 0
+    completed_calls: int = 0
+    engine: str | None = None
+    """Engine the program is pinned to (multi-engine routing)."""
+    last_seen: float = 0.0
+
+
+class ProgramTable:
+    """Bounded map program id -> :class:`Program` with idle-TTL and capacity eviction."""
+
+    def __init__(
+        self,
+        rule: ServiceRule = atlas_update,
+        ttl_s: float = 600.0,
+        max_programs: int = 100_000,
+    ) -> None:
+        self.rule = rule
+        self.ttl_s = ttl_s
+        self.max_programs = max_programs
+        self._programs: dict[str, Program] = {}
+        # Idle programs (no active call), least recently seen first.
+        self._idle: OrderedDict[str, None] = OrderedDict()
+        self.evicted_total = 0
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    def __contains__(self, program_id: str) -> bool:
+        return program_id in self._programs
+
+    def get(self, program_id: str) -> Program | None:
+        return self._programs.get(program_id)
+
+    def programs(self) -> list[Program]:
+        return list(self._programs.values())
+
+    @property
+    def active_programs(self) -> int:
+        return len(self._programs) - len(self._idle)
+
+    def call_started(self, program_id: str, now: float) -> Program:
+        """Register a new call of ``program_id`` (creating the program on first sight)."""
+        prog = self._programs.get(program_id)
+        if prog is None:
+            prog = Program(program_id=program_id, last_seen=now)
+            self._programs[program_id] = prog
+        else:
+            self._idle.pop(program_id, None)
+        prog.active_calls += 1
+        prog.last_seen = now
+        self.evict(now)
+        return prog
+
+    def call_finished(
+        self,
+        program_id: str,
+        now: float,
+        start_priority: float,
+        call_service: float,
+        call_wait_s: float,
+        call_run_s: float,
+    ) -> Program | None:
+        """A call completed normally: charge its service and times to the program."""
+        prog = self._programs.get(program_id)
+        if prog is None:
+            return None
+        prog.service = self.rule(prog.service, start_priority, call_service)
+        prog.wait_s += call_wait_s
+        prog.run_s += call_run_s
+        prog.completed_calls += 1
+        self._release(prog, now)
+        return prog
+
+    def call_aborted(self, program_id: str, now: float) -> None:
+        """A call was aborted. If it was the program's last active call the program's
+        session is over: its entry is removed (no state outlives an aborted program)."""
+        prog = self._programs.get(program_id)
+        if prog is None:
+            return
+        prog.active_calls = max(0, prog.active_calls - 1)
+        if prog.active_calls == 0:
+            self._idle.pop(program_id, None)
+            del self._programs[program_id]
+        else:
+            prog.last_seen = now
+
+    def remove(self, program_id: str) -> bool:
+        """Forget a program (end of session). Returns whether it was known."""
+        self._idle.pop(program_id, None)
+        return self._programs.pop(program_id, None) is not None
+
+    def evict(self, now: float) -> list[str]:
+        """Drop idle programs past their TTL, then the oldest idle ones beyond capacity."""
+        evicted = []
+        while self._idle:
+            pid = next(iter(self._idle))
+            prog = self._programs[pid]
+            if now - prog.last_seen < self.ttl_s and len(self._programs) <= self.max_programs:
+                break
+            self._idle.popitem(last=False)
+            del self._programs[pid]
+            evicted.append(pid)
+        self.evicted_total += len(evicted)
+        return evicted
+
+    def _release(self, prog: Program, now: float) -> None:
+        prog.active_calls = max(0, prog.active_calls - 1)
+        prog.last_seen = now
+        if prog.active_calls == 0:
+            self._idle[prog.program_id] = None
+            self._idle.move_to_end(prog.program_id)
+        self.evict(now)
