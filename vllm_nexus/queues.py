@@ -51,6 +51,8 @@ class Call:
     """Time of the last waiting/running transition."""
     preemptions: int = 0
     promotions: int = 0
+    thread_id: str | None = None
+    """Optional ``vllm_xargs.thread_id`` (observability only)."""
 
     @property
     def key(self) -> tuple[int, int]:

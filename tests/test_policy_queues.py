@@ -1,0 +1,159 @@
+"""Multi-level queue (Autellix Alg. 1): entry level, demotion, anti-starvation, victims."""
+
+import math
+
+import pytest
+
+from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.queues import MultiLevelQueue
+
+
+def mlq(**kw) -> MultiLevelQueue:
+    base = dict(first_boundary=10, first_quantum=10, num_queues=4, starvation_beta=2,
+                starvation_min_wait_s=0)
+    base.update(kw)
+    return MultiLevelQueue(SchedulerConfig(**base))
+
+
+def complete(q, cid, pid, service, now=0.0):
+    c = q.add(cid, pid, now)
+    q.set_running(c, now)
+    q.charge(c, service)
+    q.finish(cid, now)
+
+
+def test_levels_are_geometric_and_last_is_unbounded():
+    q = mlq()
+    assert q.boundaries == [10, 20, 40]
+    assert q.quanta == [10, 20, 40, 80]
+    assert [q.level_for_service(s) for s in (0, 9.9, 10, 25, 40, 1e12)] == [0, 0, 1, 2, 3, 3]
+
+
+@pytest.mark.parametrize("policy,level", [("atlas", 2), ("plas", 2), ("mlfq", 0), ("fcfs", 0)])
+def test_new_call_enters_level_of_its_programs_service(policy, level):
+    q = mlq(policy=policy, first_quantum=1e9)
+    complete(q, "c1", "p", 25)
+    assert q.add("c2", "p", 1).level == level
+    assert q.add("c3", "fresh", 1).level == 0
+
+
+def test_demotion_after_quantum_and_fcfs_inside_level():
+    q = mlq()
+    a = q.add("a", "A", 0)
+    b = q.add("b", "B", 0)
+    assert a.key < b.key  # FCFS within the level
+    q.set_running(a, 0)
+    assert not q.charge(a, 9)
+    assert q.charge(a, 1)  # 10 >= quantum 10
+    assert a.level == 1 and a.level_service == 0
+    assert b.key < a.key
+    for _ in range(10):
+        q.charge(a, 1000)
+    assert a.level == 3  # never beyond the last level
+
+
+def test_fcfs_policy_never_demotes_or_preempts():
+    q = mlq(policy="fcfs")
+    a = q.add("a", "A", 0)
+    q.charge(a, 1e6)
+    assert a.level == 0 and q.num_levels == 1
+    assert q.pick_victims([q.add("b", "B", 0)], [a], free_slots=0) == []
+
+
+def test_program_level_anti_starvation_promotes_and_resets_call_counters():
+    q = mlq(starvation_beta=2.0)
+    complete(q, "c0", "P", 100)  # program P: T_p = 0 so far
+    c = q.add("c1", "P", 0.0)
+    assert c.level == 3
+    q.set_running(c, 0.0)
+    q.set_waiting(c, 1.0)  # ran 1 s -> T_c = 1
+    assert q.promote_starving([c], now=2.5) == []  # W=1.5, T=1 -> 1.5 < 2
+    promoted = q.promote_starving([c], now=3.0)  # W=2, T=1 -> 2 >= 2
+    assert promoted == [c] and c.level == 0
+    assert (c.wait_s, c.run_s) == (0, 0) and c.total_run_s == 1
+    assert q.promotions_total == 1
+
+
+def test_starvation_uses_program_history_not_only_the_call():
+    # A call-level check would not fire (the call itself waited little); the program's
+    # accumulated waiting does.
+    q = mlq(starvation_beta=2.0)
+    c0 = q.add("c0", "P", 0)
+    q.set_running(c0, 10)  # waited 10 s
+    q.charge(c0, 100)
+    q.finish("c0", 11)  # ran 1 s
+    c1 = q.add("c1", "P", 11)
+    assert c1.level == 3
+    assert math.isclose(q.starvation_ratio(c1, 11.5), 10.5 / 1)
+    assert q.promote_starving([c1], 11.5) == [c1]
+
+
+def test_anti_starvation_bounds_waiting_in_a_simulated_overload():
+    """A long program competing with a stream of fresh programs still finishes: its waiting
+    stays within about beta x its own execution time (Autellix §4.3)."""
+    beta = 3.0
+    q = mlq(starvation_beta=beta, first_boundary=5, first_quantum=5)
+    complete(q, "old0", "old", 1000)
+    victim = q.add("old1", "old", 0.0)
+    now, run_time, fresh = 0.0, 0.0, 0
+    for _ in range(10_000):
+        waiting = [victim] + [q.add(f"f{fresh}", f"F{fresh}", now)]
+        fresh += 1
+        q.promote_starving([victim], now)
+        best = min(waiting, key=lambda c: c.key)
+        q.set_running(best, now)
+        now += 0.1
+        q.set_waiting(best, now)
+        q.charge(best, 1)
+        if best is victim:
+            run_time += 0.1
+            if run_time >= 0.5:
+                break
+        else:
+            q.finish(best.call_id, now)
+    else:
+        pytest.fail("the long program starved")
+    assert victim.total_wait_s <= beta * run_time + 1.0
+
+
+def test_pick_victims_displaces_only_strictly_worse_levels():
+    q = mlq(max_preemptions_per_step=2)
+    running = []
+    for i, lvl in enumerate([0, 1, 3, 3]):
+        c = q.add(f"r{i}", f"R{i}", 0)
+        c.level = lvl
+        running.append(c)
+    running.sort(key=lambda c: c.key)
+    waiting = [q.add(f"w{i}", f"W{i}", 1) for i in range(3)]  # all level 0
+    victims = q.pick_victims(waiting, running, free_slots=0)
+    assert [v.call_id for v in victims] == ["r3", "r2"]  # worst first, capped at 2
+    # with one free slot the first waiting call needs no victim
+    assert len(q.pick_victims(waiting[:1], running, free_slots=1)) == 0
+    # equal levels never preempt each other
+    for c in running:
+        c.level = 0
+    assert q.pick_victims(waiting, running, free_slots=0) == []
+
+
+def test_preemption_disabled():
+    q = mlq(preemption=False)
+    r = q.add("r", "R", 0)
+    r.level = 3
+    assert q.pick_victims([q.add("w", "W", 0)], [r], 0) == []
+
+
+def test_finish_and_abort_leave_no_state():
+    q = mlq()
+    q.add("a", "A", 0)
+    q.add("b", "A", 0)
+    q.finish("a", 1, aborted=True)
+    q.finish("b", 1, aborted=True)
+    assert q.calls == {} and len(q.programs) == 0
+    assert q.finish("unknown", 1) is None
+
+
+def test_duplicate_call_id_rejected():
+    q = mlq()
+    q.add("a", "A", 0)
+    with pytest.raises(ValueError):
+        q.add("a", "A", 0)

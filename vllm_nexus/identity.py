@@ -1,0 +1,65 @@
+"""Program identity of a call: which agentic program an LLM call belongs to.
+
+Precedence (documented in docs/programs.md):
+1. ``vllm_xargs.program_id`` (OpenAI ``extra_body={"vllm_xargs": {"program_id": ...}}``, which
+   vLLM copies into ``SamplingParams.extra_args``);
+2. vLLM's session id (``X-Session-ID`` header or ``session_id`` body field);
+3. otherwise the call is a program of its own (keyed by its request id).
+
+A program id must be a non-empty string of at most ``max_len`` characters without control
+characters. The HTTP middleware (``vllm_nexus.api``) rejects a bad id with HTTP 400; inside the
+engine a bad id can never crash anything: the call falls back to the next source.
+
+Pure Python, no vLLM import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+PROGRAM_ID_KEY = "program_id"
+THREAD_ID_KEY = "thread_id"
+SOLO_PREFIX = "call:"
+"""Program id of a call that names no program (its own, single-call program)."""
+
+
+class InvalidProgramId(ValueError):
+    """A program id that breaks the documented rules."""
+
+
+def validate_program_id(value: Any, max_len: int = 256, field: str = PROGRAM_ID_KEY) -> str:
+    """Return ``value`` if it is a valid program id, else raise :class:`InvalidProgramId`."""
+    if not isinstance(value, str):
+        raise InvalidProgramId(f"{field} must be a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidProgramId(f"{field} must not be empty")
+    if len(value) > max_len:
+        raise InvalidProgramId(f"{field} is {len(value)} characters long; the limit is {max_len}")
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        raise InvalidProgramId(f"{field} must not contain control characters")
+    return value
+
+
+def resolve_program_id(
+    extra_args: Mapping[str, Any] | None,
+    session_id: Any,
+    request_id: str,
+    max_len: int = 256,
+) -> tuple[str, str | None]:
+    """Program id of a call and, if a supplied id was unusable, why it was ignored.
+
+    Never raises: malformed ids fall through to the next source.
+    """
+    problem = None
+    if extra_args and PROGRAM_ID_KEY in extra_args:
+        try:
+            return validate_program_id(extra_args[PROGRAM_ID_KEY], max_len), None
+        except InvalidProgramId as e:
+            problem = f"vllm_xargs.{e}"
+    if session_id is not None:
+        try:
+            return validate_program_id(session_id, max_len, "session_id"), problem
+        except InvalidProgramId as e:
+            problem = problem or str(e)
+    return SOLO_PREFIX + request_id, problem

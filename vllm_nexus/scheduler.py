@@ -1,0 +1,364 @@
+"""``vllm_nexus.Scheduler``: vLLM's scheduler, ordered and preempted by program (Autellix §4).
+
+A thin adapter. The policy lives in :mod:`vllm_nexus.queues` / :mod:`vllm_nexus.programs`;
+this module feeds vLLM's requests into it and turns its answers into vLLM actions:
+
+- ``add_request``: resolve the program id (:mod:`vllm_nexus.identity`), register the call
+  (its queue level comes from its program's attained service);
+- ``schedule``: promote starving waiting calls, sort ``running`` best-first (so vLLM's own
+  KV-pressure victim, ``running[-1]``, is the worst call), proactively preempt running calls of
+  a worse level when a better waiting call cannot get a batch slot or KV blocks, then let vLLM
+  build the batch — its waiting queue is a :class:`ProgramRequestQueue` ordered by level;
+- ``update_from_output``: charge executed service (demoting calls past their quantum);
+- ``_free_request``: finish (or, on abort, clean) the call and its program.
+
+One dotted path serves both scheduling modes: ``Scheduler(...)`` returns an
+:class:`AsyncScheduler` when vLLM runs with async scheduling (the GPU default).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from vllm.v1.core.sched.async_scheduler import AsyncScheduler as _VllmAsyncScheduler
+from vllm.v1.core.sched.output import SchedulerOutput
+from vllm.v1.core.sched.request_queue import RequestQueue, SchedulingPolicy
+from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
+from vllm.v1.request import Request, RequestStatus
+
+from vllm_nexus.config import NexusConfig
+from vllm_nexus.identity import THREAD_ID_KEY, resolve_program_id
+from vllm_nexus.metrics import (
+    EXPORT_INTERVAL_S,
+    METRICS_DIR_ENV,
+    SchedulerMetrics,
+    SnapshotWriter,
+)
+from vllm_nexus.queues import Call, MultiLevelQueue
+
+logger = logging.getLogger("vllm_nexus.scheduler")
+
+_COMPLETED = (
+    RequestStatus.FINISHED_STOPPED,
+    RequestStatus.FINISHED_LENGTH_CAPPED,
+    RequestStatus.FINISHED_REPETITION,
+)
+_UNKNOWN_KEY = (1 << 30, 0.0, 0)
+
+
+class ProgramRequestQueue(RequestQueue):
+    """vLLM waiting queue ordered by a key function (queue level first, then FCFS).
+
+    A heap with lazy deletion: O(log n) add/pop, O(1) remove; :meth:`reorder` re-keys every
+    entry after priorities changed (starvation promotions). ``prepend`` means "re-insert with
+    its key": a preempted call returns to its level's order, not to the queue's head.
+    """
+
+    def __init__(self, key: Callable[[Request], tuple]) -> None:
+        self._key = key
+        self._heap: list[tuple[tuple, int, Request]] = []
+        self._live: dict[str, tuple[tuple, int, Request]] = {}
+        self._tie = itertools.count()
+
+    def add_request(self, request: Request) -> None:
+        entry = (self._key(request), next(self._tie), request)
+        self._live[request.request_id] = entry
+        heapq.heappush(self._heap, entry)
+
+    def _top(self) -> tuple[tuple, int, Request]:
+        while self._heap:
+            entry = self._heap[0]
+            if self._live.get(entry[2].request_id) is entry:
+                return entry
+            heapq.heappop(self._heap)
+        raise IndexError("pop from an empty queue")
+
+    def pop_request(self) -> Request:
+        entry = self._top()
+        heapq.heappop(self._heap)
+        del self._live[entry[2].request_id]
+        return entry[2]
+
+    def peek_request(self) -> Request:
+        return self._top()[2]
+
+    def prepend_request(self, request: Request) -> None:
+        self.add_request(request)
+
+    def prepend_requests(self, requests: Iterable[Request]) -> None:
+        for r in requests:
+            self.add_request(r)
+
+    def remove_request(self, request: Request) -> None:
+        self._live.pop(request.request_id, None)
+        if len(self._heap) > 2 * len(self._live) + 64:
+            self.reorder()
+
+    def remove_requests(self, requests: Iterable[Request]) -> None:
+        for r in requests:
+            self.remove_request(r)
+
+    def reorder(self) -> None:
+        """Rebuild the heap with fresh keys (and without stale entries)."""
+        self._heap = [(self._key(e[2]), e[1], e[2]) for e in self._live.values()]
+        self._live = {e[2].request_id: e for e in self._heap}
+        heapq.heapify(self._heap)
+
+    def unordered(self) -> list[Request]:
+        """All queued requests, in no particular order (O(len))."""
+        return [e[2] for e in self._live.values()]
+
+    def smallest(self, n: int) -> list[Request]:
+        """The best ``n`` requests, best first (O(len))."""
+        return [e[2] for e in heapq.nsmallest(n, self._live.values())]
+
+    def __bool__(self) -> bool:
+        return bool(self._live)
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def __iter__(self) -> Iterator[Request]:
+        return iter([e[2] for e in sorted(self._live.values())])
+
+
+class Scheduler(_VllmScheduler):
+    """Program-aware vLLM scheduler (Autellix §4, Alg. 1). See the module docstring."""
+
+    def __new__(cls, vllm_config: Any = None, *args: Any, **kwargs: Any) -> Scheduler:
+        if (
+            cls is Scheduler
+            and vllm_config is not None
+            and getattr(vllm_config.scheduler_config, "async_scheduling", False)
+        ):
+            cls = AsyncScheduler
+        return super().__new__(cls)
+
+    def __init__(self, vllm_config: Any, *args: Any, **kwargs: Any) -> None:
+        # Validate our config before vLLM allocates anything: a bad option stops startup.
+        self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
+        super().__init__(vllm_config, *args, **kwargs)
+        cfg = self.nexus_cfg.scheduler
+        self.clock: Callable[[], float] = time.monotonic
+        """Seconds; injectable (tests, the simulator's virtual clock)."""
+        self.mlq = MultiLevelQueue(cfg)
+        self.program_aware = cfg.policy != "fcfs"
+        engine = str(getattr(vllm_config.parallel_config, "data_parallel_index", 0) or 0)
+        self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
+        self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
+        self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
+        self._last_charge = float("-inf")
+        self._warned_ids = 0
+        if self.program_aware:
+            if self.policy != SchedulingPolicy.FCFS:
+                logger.warning(
+                    "vllm_nexus: --scheduling-policy %s is ignored; calls are ordered by "
+                    "program (policy=%s)", self.policy.value, cfg.policy,
+                )
+            # vLLM's KV-pressure victim is then running[-1], which we keep the worst call.
+            self.policy = SchedulingPolicy.FCFS
+            self.waiting = ProgramRequestQueue(self._request_key)
+            self.kv_holding_waiting = ProgramRequestQueue(self._request_key)
+        logger.info(
+            "vllm_nexus scheduler %s: policy=%s levels=%d first_boundary=%g quantum=%g "
+            "unit=%s beta=%g preemption=%s",
+            type(self).__name__, cfg.policy, self.mlq.num_levels, cfg.first_boundary,
+            cfg.first_quantum, cfg.service_unit, cfg.starvation_beta, cfg.preemption,
+        )
+        self._export(force=True)
+
+    # -- ordering -----------------------------------------------------------------------
+    def _request_key(self, request: Request) -> tuple:
+        call = self.mlq.calls.get(request.request_id)
+        return _UNKNOWN_KEY if call is None else call.key
+
+    def _call(self, request: Request) -> Call | None:
+        return self.mlq.calls.get(request.request_id)
+
+    # -- vLLM hooks ---------------------------------------------------------------------
+    def add_request(self, request: Request) -> None:
+        if request.request_id not in self.requests:
+            params = request.sampling_params
+            extra = getattr(params, "extra_args", None) if params is not None else None
+            pid, problem = resolve_program_id(
+                extra,
+                getattr(request, "session_id", None),
+                request.request_id,
+                self.nexus_cfg.scheduler.max_program_id_length,
+            )
+            if problem:
+                self.nexus_metrics.invalid_program_ids += 1
+                if self._warned_ids < 5:
+                    self._warned_ids += 1
+                    logger.warning(
+                        "vllm_nexus: request %s: ignoring malformed program id (%s); using %s",
+                        request.request_id, problem, pid,
+                    )
+            call = self.mlq.add(request.request_id, pid, self.clock())
+            if extra and isinstance(extra.get(THREAD_ID_KEY), str):
+                call.thread_id = extra[THREAD_ID_KEY][:256]
+        super().add_request(request)
+
+    def schedule(self, *args: Any, **kwargs: Any) -> SchedulerOutput:
+        now = self.clock()
+        if self.program_aware:
+            self._prepare_step(now)
+        out = super().schedule(*args, **kwargs)
+        self._record_step(out, now)
+        # step-plan hook (Nexus)
+        return out
+
+    def update_from_output(self, scheduler_output: SchedulerOutput, model_runner_output: Any):
+        now = self.clock()
+        self._charge(scheduler_output, now)
+        result = super().update_from_output(scheduler_output, model_runner_output)
+        self._export(now=now)
+        return result
+
+    def _free_request(self, request: Request, delay_free_blocks: bool = False) -> Any:
+        completed = request.status in _COMPLETED
+        call = self.mlq.finish(request.request_id, self.clock(), aborted=not completed)
+        if call is not None:
+            m = self.nexus_metrics
+            if completed:
+                m.calls_completed += 1
+                m.observe_program_service(call.program.service)
+            else:
+                m.calls_aborted += 1
+        return super()._free_request(request, delay_free_blocks)
+
+    # -- policy steps ---------------------------------------------------------------------
+    def _prepare_step(self, now: float) -> None:
+        """Anti-starvation, running order and proactive preemption (Alg. 1, lines 8-20)."""
+        calls = self.mlq.calls
+        waiting_calls = [c for r in self.waiting.unordered() if (c := calls.get(r.request_id))]
+        if self.mlq.promote_starving(waiting_calls, now):
+            self.waiting.reorder()
+        self.running.sort(key=self._request_key)
+        if not self.waiting or not self.nexus_cfg.scheduler.preemption:
+            return
+        free_slots = self.max_num_active_reqs - len(self.running)
+        limit = self.nexus_cfg.scheduler.max_preemptions_per_step
+        best_waiting = [
+            c for r in self.waiting.smallest(max(free_slots, 0) + limit)
+            if (c := calls.get(r.request_id))
+        ]
+        running_calls = [c for r in self.running if (c := calls.get(r.request_id))]
+        victims = self.mlq.pick_victims(best_waiting, running_calls, free_slots)
+        if not victims and free_slots > 0 and best_waiting:
+            victims = self._kv_victims(best_waiting[0], running_calls)
+        for call in victims:
+            self._preempt_call(call, now)
+
+    def _kv_victims(self, head: Call, running: list[Call]) -> list[Call]:
+        """Worse-level running calls whose blocks the best waiting call needs (Alg. 1: the
+        batch is rebuilt in queue order, whatever limits it)."""
+        request = self.requests.get(head.call_id)
+        if request is None:
+            return []
+        first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
+        need = -(-first_chunk // self.block_size) + 1
+        free = self.kv_cache_manager.block_pool.get_num_free_blocks()
+        victims: list[Call] = []
+        for call in reversed(running):
+            if free >= need or len(victims) >= self.nexus_cfg.scheduler.max_preemptions_per_step:
+                break
+            if call.level <= head.level:
+                break
+            req = self.requests.get(call.call_id)
+            if req is None:
+                continue
+            victims.append(call)
+            free += len(self.kv_cache_manager.get_block_ids(call.call_id)[0])
+        return victims if free >= need else []
+
+    def _preempt_call(self, call: Call, now: float) -> None:
+        request = self.requests.get(call.call_id)
+        if (
+            request is None
+            or request.status != RequestStatus.RUNNING
+            or not self._request_blocks_can_be_freed(request)
+        ):
+            return
+        self.running.remove(request)
+        self._preempt_request(request, time.monotonic())
+        self.mlq.set_waiting(call, now, preempted=True)
+        self.nexus_metrics.preemptions_proactive += 1
+
+    def _record_step(self, out: SchedulerOutput, now: float) -> None:
+        """Track running/waiting transitions and the service each scheduled call will get."""
+        calls = self.mlq.calls
+        for rid in out.preempted_req_ids:
+            call = calls.get(rid)
+            if call is not None and call.running:
+                self.mlq.set_waiting(call, now, preempted=True)
+                self.nexus_metrics.preemptions_kv += 1
+        costs: dict[str, float] = {}
+        tokens_unit = self.nexus_cfg.scheduler.service_unit == "tokens"
+        w = self.nexus_cfg.scheduler.prefill_token_weight
+        for rid, n in out.num_scheduled_tokens.items():
+            call = calls.get(rid)
+            if call is None:
+                continue
+            self.mlq.set_running(call, now)
+            if tokens_unit:
+                req = self.requests[rid]
+                before = req.num_computed_tokens - n
+                prefill = max(0, min(n, req.num_tokens - 1 - before))
+                costs[rid] = (n - prefill) + w * prefill
+            else:
+                costs[rid] = 0.0
+        if costs:
+            self._steps[id(out)] = (now, costs)
+            while len(self._steps) > 16:  # outputs that never came back (engine reset)
+                self._steps.popitem(last=False)
+
+    def _charge(self, out: SchedulerOutput, now: float) -> None:
+        """Charge executed service: tokens, or the step's executor time to each call in it."""
+        step = self._steps.pop(id(out), None)
+        if step is None:
+            return
+        scheduled_at, costs = step
+        if self.nexus_cfg.scheduler.service_unit == "time":
+            dt = max(0.0, now - max(scheduled_at, self._last_charge))
+            costs = dict.fromkeys(costs, dt)
+        self._last_charge = now
+        calls = self.mlq.calls
+        for rid, cost in costs.items():
+            call = calls.get(rid)
+            if call is not None:
+                self.nexus_metrics.service_total += cost
+                if self.mlq.charge(call, cost):
+                    self.nexus_metrics.demotions += 1
+
+    # -- metrics ----------------------------------------------------------------------------
+    def _export(self, now: float | None = None, force: bool = False) -> None:
+        """Write the metrics snapshot: at most every 0.5 s, and whenever the engine is idle."""
+        if self._snapshots.path is None:
+            return
+        now = self.clock() if now is None else now
+        idle = not self.running and not self.waiting
+        if not (force or idle) and now - self._snapshots.last_write < EXPORT_INTERVAL_S:
+            return
+        m = self.nexus_metrics
+        waiting = [0] * self.mlq.num_levels
+        running = [0] * self.mlq.num_levels
+        for call in self.mlq.calls.values():
+            (running if call.running else waiting)[call.level] += 1
+        m.waiting_by_level, m.running_by_level = waiting, running
+        m.known_programs = len(self.mlq.programs)
+        m.active_programs = self.mlq.programs.active_programs
+        m.starvation_promotions = self.mlq.promotions_total
+        m.programs_evicted = self.mlq.programs.evicted_total
+        self._snapshots.write(m, now)
+
+
+class AsyncScheduler(Scheduler, _VllmAsyncScheduler):
+    """The same policy under vLLM's async scheduling (selected automatically)."""
