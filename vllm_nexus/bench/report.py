@@ -1,0 +1,366 @@
+"""Benchmark results: the JSON result file, markdown tables, comparisons and plots.
+
+A result file holds one *label* (e.g. one scheduler) and any number of runs (rates,
+repetitions). The simulator writes the same format with ``"simulated": true``, so
+``vllm-nexus bench compare`` reads both. Layout::
+
+    {"kind": "vllm-nexus-bench-result", "format_version": 1, "label": "stock",
+     "simulated": false, "created": "...", "config": {...}, "environment": {...},
+     "slo": 0.05 | null,
+     "runs": [{"rate": 2.0, "repetition": 0, "salt": "...", "duration_s": 61.2,
+               "summary": {...metrics.summarize...}, "server": {...} | null,
+               "programs": [...ProgramRecord.to_dict...]}]}
+
+Repetitions at one rate are aggregated by the mean of their per-run values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from vllm_nexus.bench.metrics import ProgramRecord, summarize, throughput_at_latency
+
+RESULT_KIND = "vllm-nexus-bench-result"
+FORMAT_VERSION = 1
+
+
+class ResultError(ValueError):
+    """An unreadable or malformed result file."""
+
+
+def run_entry(
+    rate: float,
+    records: Sequence[ProgramRecord],
+    duration_s: float | None,
+    *,
+    salt: str = "",
+    repetition: int = 0,
+    server: dict | None = None,
+    keep_programs: bool = True,
+) -> dict[str, Any]:
+    """One run's entry of a result file (summary computed here)."""
+    return {
+        "rate": rate,
+        "repetition": repetition,
+        "salt": salt,
+        "duration_s": duration_s,
+        "summary": summarize(records, duration_s),
+        "server": server,
+        "programs": [p.to_dict() for p in records] if keep_programs else [],
+    }
+
+
+def environment() -> dict[str, Any]:
+    """Client-side machine description (the server's is added by the caller if known)."""
+    import os
+
+    from vllm_nexus import __version__
+
+    return {
+        "vllm_nexus": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def make_result(
+    label: str,
+    config: dict[str, Any],
+    runs: list[dict[str, Any]],
+    *,
+    slo: float | None = None,
+    simulated: bool = False,
+    env: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": RESULT_KIND,
+        "format_version": FORMAT_VERSION,
+        "label": label,
+        "simulated": simulated,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": config,
+        "environment": env if env is not None else environment(),
+        "slo": slo,
+        "runs": runs,
+    }
+
+
+def save_result(result: dict[str, Any], path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(result, indent=1, allow_nan=True) + "\n", encoding="utf-8")
+    return p
+
+
+def load_result(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ResultError(f"{p}: cannot read: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise ResultError(f"{p}: not JSON: {e.msg} (line {e.lineno})") from None
+    if not isinstance(data, dict) or data.get("kind") != RESULT_KIND:
+        raise ResultError(f"{p}: not a vllm-nexus bench result (missing kind={RESULT_KIND!r})")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ResultError(f"{p}: unsupported format_version {data.get('format_version')!r}")
+    if not isinstance(data.get("runs"), list) or not data["runs"]:
+        raise ResultError(f"{p}: no runs")
+    data.setdefault("_path", str(p))
+    return data
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def _get(summary: dict, dotted: str) -> float | None:
+    cur: Any = summary
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    if cur is None or (isinstance(cur, float) and math.isnan(cur)):
+        return None
+    return float(cur)
+
+
+def by_rate(result: dict, metric: str) -> dict[float, list[float]]:
+    """metric (dotted path into a run summary) per rate, one value per repetition."""
+    out: dict[float, list[float]] = {}
+    for run in result["runs"]:
+        v = _get(run["summary"], metric)
+        if v is not None:
+            out.setdefault(float(run["rate"]), []).append(v)
+    return dict(sorted(out.items()))
+
+
+def curve(result: dict, metric: str = "program_token_latency_s.mean") -> list[tuple[float, float]]:
+    """(rate, mean over repetitions) points of a metric."""
+    return [(r, statistics.fmean(vs)) for r, vs in by_rate(result, metric).items()]
+
+
+def default_slo(result: dict, factor: float = 3.0) -> float | None:
+    """``factor`` x the mean program token latency at the result's lowest rate."""
+    pts = curve(result)
+    return factor * pts[0][1] if pts else None
+
+
+def tput_at_latency(
+    result: dict, slo: float, metric: str = "program_token_latency_s.mean"
+) -> dict[str, Any]:
+    return throughput_at_latency(curve(result, metric), slo)
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def _ms(v: float | None) -> str:
+    return "—" if v is None or math.isnan(v) else f"{v * 1000:.1f}"
+
+
+def _num(v: float | None, fmt: str = ".2f") -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+
+
+def _agg(runs: list[dict], metric: str) -> float | None:
+    vals = [v for v in (_get(r["summary"], metric) for r in runs) if v is not None]
+    return statistics.fmean(vals) if vals else None
+
+
+def markdown_summary(result: dict) -> str:
+    """One row per rate (repetitions averaged): latencies in ms, throughput, failures."""
+    groups: dict[float, list[dict]] = {}
+    for run in result["runs"]:
+        groups.setdefault(float(run["rate"]), []).append(run)
+    sim = " (simulated)" if result.get("simulated") else ""
+    lines = [
+        f"### {result['label']}{sim}",
+        "",
+        "| rate (prog/s) | reps | programs ok/failed | token lat. mean / P50 / P95 / P99 "
+        "(ms/tok) | e2e mean / P99 (s) | TTFT mean / P99 (ms) | TBT mean (ms) | out tok/s "
+        "| think / TTFT / decode (% of e2e) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rate, runs in sorted(groups.items()):
+        ok = sum(r["summary"]["programs_ok"] for r in runs)
+        failed = sum(r["summary"]["programs_failed"] for r in runs)
+        tl = "/".join(
+            _ms(_agg(runs, f"program_token_latency_s.{k}")) for k in ("mean", "p50", "p95", "p99")
+        )
+        bd = " / ".join(
+            _num(100 * v if v is not None else None, ".0f")
+            for v in (_agg(runs, f"breakdown_fraction.{k}") for k in ("think", "ttft", "decode"))
+        )
+        lines.append(
+            f"| {rate:g} | {len(runs)} | {ok}/{failed} | {tl} | "
+            f"{_num(_agg(runs, 'program_e2e_s.mean'))} / {_num(_agg(runs, 'program_e2e_s.p99'))}"
+            f" | {_ms(_agg(runs, 'ttft_s.mean'))} / {_ms(_agg(runs, 'ttft_s.p99'))} | "
+            f"{_ms(_agg(runs, 'tbt_s.mean'))} | "
+            f"{_num(_agg(runs, 'throughput.output_tokens_per_s'), '.0f')} | {bd} |"
+        )
+    slo = result.get("slo")
+    if slo:
+        t = tput_at_latency(result, slo)
+        lines += ["", _tal_sentence(result["label"], t)]
+    return "\n".join(lines) + "\n"
+
+
+def _tal_sentence(label: str, t: dict) -> str:
+    if t["max_rate"] is None:
+        return f"Throughput at latency (SLO {t['slo'] * 1000:.1f} ms/token): {label}: none met."
+    more = " (SLO met at every measured rate: a lower bound)" if t["censored"] else ""
+    return (
+        f"Throughput at latency (SLO {t['slo'] * 1000:.1f} ms/token): {label}: "
+        f"{t['max_rate']:g} prog/s measured, {t['interp_rate']:.2f} interpolated{more}."
+    )
+
+
+def compare_table(
+    results: Sequence[dict], slo: float | None = None, slo_factor: float = 3.0
+) -> str:
+    """Side-by-side mean/P95/P99 program token latency per rate, with ratios to the first
+    result, and throughput at latency (overall and per program class)."""
+    if not results:
+        raise ResultError("nothing to compare")
+    base = results[0]
+    if slo is None:
+        slo = base.get("slo") or default_slo(base, slo_factor)
+    labels = [r["label"] + (" (sim)" if r.get("simulated") else "") for r in results]
+    rates = sorted({float(run["rate"]) for r in results for run in r["runs"]})
+    out = [f"Baseline: {labels[0]}. Ratios = baseline / other (>1: other is faster).", ""]
+    for stat in ("mean", "p95", "p99"):
+        metric = f"program_token_latency_s.{stat}"
+        curves = [dict(curve(r, metric)) for r in results]
+        head = "| rate | " + " | ".join(f"{lb} {stat} (ms/tok)" for lb in labels)
+        head += "".join(f" | ratio {lb}" for lb in labels[1:]) + " |"
+        out += [head, "|" + "---|" * (1 + 2 * len(labels) - 1)]
+        for rate in rates:
+            vals = [c.get(rate) for c in curves]
+            row = f"| {rate:g} | " + " | ".join(_ms(v) for v in vals)
+            for v in vals[1:]:
+                ratio = vals[0] / v if (vals[0] is not None and v) else None
+                row += f" | {_num(ratio)}x"
+            out.append(row + " |")
+        out.append("")
+    if slo:
+        out.append(
+            f"Throughput at latency: highest rate with mean program token latency <= "
+            f"{slo * 1000:.1f} ms/token (interpolated; '>=' = met at every rate)."
+        )
+        out.append("")
+        kinds = sorted(
+            {k for r in results for run in r["runs"] for k in run["summary"]["per_kind"]}
+        )
+        scopes = [("all", "program_token_latency_s.mean")]
+        if len(kinds) > 1:
+            scopes += [(k, f"per_kind.{k}.token_latency_s.mean") for k in kinds]
+        out.append(
+            "| programs | "
+            + " | ".join(labels)
+            + "".join(f" | ratio {lb}" for lb in labels[1:])
+            + " |"
+        )
+        out.append("|" + "---|" * (2 * len(labels)))
+        for scope, metric in scopes:
+            ts = [tput_at_latency(r, slo, metric) for r in results]
+            cells = []
+            for t in ts:
+                v = t["interp_rate"]
+                cells.append("—" if v is None else (">=" if t["censored"] else "") + f"{v:.2f}")
+            row = f"| {scope} | " + " | ".join(cells)
+            for t in ts[1:]:
+                a, b = ts[0]["interp_rate"], t["interp_rate"]
+                row += f" | {_num(b / a if a and b is not None else None)}x"
+            out.append(row + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- plots
+
+
+def plot_latency_vs_rate(
+    results: Sequence[dict], path: str | Path, slo: float | None = None, title: str = ""
+) -> Path:
+    """Mean and P99 program token latency vs arrival rate, one line per result."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, stat in zip(axes, ("mean", "p99"), strict=True):
+        for r in results:
+            pts = by_rate(r, f"program_token_latency_s.{stat}")
+            if not pts:
+                continue
+            xs = list(pts)
+            ys = [1000 * statistics.fmean(v) for v in pts.values()]
+            lo = [1000 * min(v) for v in pts.values()]
+            hi = [1000 * max(v) for v in pts.values()]
+            label = r["label"] + (" (sim)" if r.get("simulated") else "")
+            ax.plot(xs, ys, marker="o", label=label)
+            ax.fill_between(xs, lo, hi, alpha=0.15)
+        if slo and stat == "mean":
+            ax.axhline(1000 * slo, color="grey", ls="--", lw=1, label="SLO")
+        ax.set_xlabel("arrival rate (programs/s)")
+        ax.set_ylabel(f"{stat} program token latency (ms/token)")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
+def plot_cdf(
+    results: Sequence[dict], path: str | Path, rate: float | None = None, title: str = ""
+) -> Path:
+    """CDF of program end-to-end latency at ``rate`` (default: highest rate of all results)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if rate is None:
+        common = set.intersection(*({float(run["rate"]) for run in r["runs"]} for r in results))
+        rate = max(common) if common else max(float(run["rate"]) for run in results[0]["runs"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for r in results:
+        vals = sorted(
+            e
+            for run in r["runs"]
+            if float(run["rate"]) == rate
+            for p in run["programs"]
+            if (e := ProgramRecord.from_dict(p).e2e_s) is not None
+        )
+        if not vals:
+            continue
+        ys = [(i + 1) / len(vals) for i in range(len(vals))]
+        ax.step(vals, ys, where="post", label=r["label"])
+    ax.set_xscale("log")
+    ax.set_xlabel("program end-to-end latency (s)")
+    ax.set_ylabel("CDF")
+    ax.set_title(title or f"program latency CDF at {rate:g} programs/s")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p

@@ -1,0 +1,320 @@
+"""Replays programs against an OpenAI-compatible server: Poisson arrivals of whole programs,
+calls following their DAG, streaming to measure TTFT/TBT, every failure recorded.
+
+Robustness: a fresh TCP connection per call (the server closes idle keep-alive sockets after
+~5 s, which pooled clients misread as failures across think times); a call is retried only when
+the connection could not be opened (nothing was sent); any other error is recorded on the call
+and its dependants are recorded as not sent. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
+from vllm_nexus.bench.prompts import PromptFactory
+from vllm_nexus.bench.trace import CallSpec, ProgramSpec
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    base_url: str
+    model: str
+    id_transport: str = "xargs"  # or "session-header"
+    prompt_format: str = "ids"  # or "text"
+    think_scale: float = 1.0
+    temperature: float = 0.0
+    timeout_s: float = 600.0
+    max_retries: int = 3
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.id_transport not in ("xargs", "session-header"):
+            raise ValueError("id_transport must be 'xargs' or 'session-header'")
+        if self.prompt_format not in ("ids", "text"):
+            raise ValueError("prompt_format must be 'ids' or 'text'")
+        if self.think_scale < 0:
+            raise ValueError("think_scale must be >= 0")
+
+
+def normalize_base_url(url: str) -> str:
+    """``http://h:p``, ``http://h:p/``, ``http://h:p/v1`` -> ``http://h:p``."""
+    url = url.rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
+
+class _CallState:
+    __slots__ = ("done", "prompt", "output", "rec")
+
+    def __init__(self, rec: CallRecord):
+        self.rec = rec
+        self.done = asyncio.Event()
+        self.prompt: Any = None
+        self.output: Any = None
+
+
+class Runner:
+    """One run of a list of programs against one server."""
+
+    def __init__(self, programs: list[ProgramSpec], factory: PromptFactory, opts: ClientOptions):
+        self.programs = programs
+        self.factory = factory
+        self.opts = opts
+        self.base = normalize_base_url(opts.base_url)
+        self.records: list[ProgramRecord] = []
+        self._t0 = 0.0
+        self._bar: Any = None
+        self._failed_calls = 0
+
+    def _now(self) -> float:
+        return time.monotonic() - self._t0
+
+    async def run(self) -> tuple[list[ProgramRecord], float]:
+        """Run all programs; return their records and the run duration (s)."""
+        timeout = aiohttp.ClientTimeout(total=self.opts.timeout_s)
+        connector = aiohttp.TCPConnector(force_close=True, limit=0)
+        if self.opts.progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=len(self.programs), unit="prog", desc="programs", leave=False)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+                self._session = session
+                self._t0 = time.monotonic()
+                await asyncio.gather(*(self._program(p) for p in self.programs))
+                duration = self._now()
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+        return self.records, duration
+
+    async def _program(self, spec: ProgramSpec) -> None:
+        full = spec.full_prompt_tokens()
+        rec = ProgramRecord(spec.program_id, spec.kind, spec.arrival_s)
+        states: dict[str, _CallState] = {}
+        for c in spec.calls:
+            cr = CallRecord(c.id, list(c.after), full[c.id], c.output_tokens)
+            rec.calls.append(cr)
+            states[c.id] = _CallState(cr)
+        self.records.append(rec)
+        delay = spec.arrival_s - self._now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await asyncio.gather(*(self._call(spec, c, states) for c in spec.calls))
+        if self._bar is not None:
+            self._bar.update(1)
+            if self._failed_calls:
+                self._bar.set_postfix(failed_calls=self._failed_calls)
+
+    async def _call(self, prog: ProgramSpec, c: CallSpec, states: dict[str, _CallState]) -> None:
+        st = states[c.id]
+        rec = st.rec
+        try:
+            for a in c.after:
+                await states[a].done.wait()
+            failed = [a for a in c.after if not states[a].rec.ok]
+            if failed:
+                rec.error = f"not sent: dependency {failed[0]!r} failed"
+                return
+            rec.ready_s = self._now() if c.after else prog.arrival_s
+            think = c.think_s * self.opts.think_scale
+            if think > 0:
+                await asyncio.sleep(think)
+            st.prompt = self._prompt(prog, c, states)
+            await self._send(prog.program_id, c, st)
+        except asyncio.CancelledError:
+            rec.error = rec.error or "cancelled"
+            raise
+        except Exception as e:  # recorded, never dropped
+            rec.error = f"{type(e).__name__}: {e}"[:300]
+        finally:
+            if rec.error is not None:
+                self._failed_calls += 1
+            st.done.set()
+
+    def _prompt(self, prog: ProgramSpec, c: CallSpec, states: dict[str, _CallState]) -> Any:
+        ids = self.opts.prompt_format == "ids"
+        if ids:
+            new: Any = self.factory.ids(prog.program_id, c.id, c.prompt_tokens)
+        else:
+            new = self.factory.text(prog.program_id, c.id, c.prompt_tokens)
+        if c.context_from is None:
+            return new
+        parent = states[c.context_from]
+        return parent.prompt + parent.output + new
+
+    def _payload(self, program_id: str, c: CallSpec, prompt: Any) -> tuple[dict, dict]:
+        body: dict[str, Any] = {
+            "model": self.opts.model,
+            "prompt": prompt,
+            "max_tokens": c.output_tokens,
+            "ignore_eos": True,
+            "temperature": self.opts.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if self.opts.prompt_format == "ids":
+            body["return_token_ids"] = True
+        headers = {}
+        if self.opts.id_transport == "xargs":
+            body["vllm_xargs"] = {"program_id": program_id}
+        else:
+            headers["X-Session-ID"] = program_id
+        return body, headers
+
+    async def _send(self, program_id: str, c: CallSpec, st: _CallState) -> None:
+        rec = st.rec
+        body, headers = self._payload(program_id, c, st.prompt)
+        url = f"{self.base}/v1/completions"
+        for attempt in range(self.opts.max_retries + 1):
+            rec.send_s = self._now()
+            try:
+                async with self._session.post(url, json=body, headers=headers) as resp:
+                    if resp.status != 200:
+                        text = (await resp.text())[:300]
+                        raise RuntimeError(f"HTTP {resp.status}: {text}")
+                    await self._consume(resp, st)
+                    return
+            except aiohttp.ClientConnectorError:
+                # The connection was never established: nothing was sent, safe to retry.
+                if attempt >= self.opts.max_retries:
+                    raise
+                rec.retries += 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def _consume(self, resp: aiohttp.ClientResponse, st: _CallState) -> None:
+        rec = st.rec
+        ids = self.opts.prompt_format == "ids"
+        out_ids: list[int] = []
+        out_text: list[str] = []
+        last = None
+        usage = None
+        async for raw in resp.content:
+            line = raw.strip()
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                break
+            msg = json.loads(data)
+            if "error" in msg:
+                raise RuntimeError(f"stream error: {str(msg['error'])[:200]}")
+            if msg.get("usage"):
+                usage = msg["usage"]
+            for ch in msg.get("choices") or ():
+                n = len(ch.get("token_ids") or ()) if ids else (1 if ch.get("text") else 0)
+                if n == 0:
+                    continue
+                now = self._now()
+                if rec.first_token_s is None:
+                    rec.first_token_s = now
+                elif last is not None:
+                    gap = now - last
+                    rec.max_gap_s = gap if rec.max_gap_s is None else max(rec.max_gap_s, gap)
+                last = now
+                if ids:
+                    out_ids.extend(ch["token_ids"])
+                else:
+                    out_text.append(ch["text"])
+        rec.end_s = self._now()
+        if rec.first_token_s is None:
+            raise RuntimeError("stream ended without any output token")
+        if ids:
+            rec.output_tokens = len(out_ids)
+            st.output = out_ids
+            rec.prompt_tokens = len(st.prompt)
+        else:
+            st.output = "".join(out_text)
+            rec.output_tokens = int(usage["completion_tokens"]) if usage else len(out_text)
+        if usage and usage.get("prompt_tokens") is not None:
+            rec.prompt_tokens = int(usage["prompt_tokens"])
+
+
+def run_programs(
+    programs: list[ProgramSpec], factory: PromptFactory, opts: ClientOptions
+) -> tuple[list[ProgramRecord], float]:
+    """Synchronous wrapper around :class:`Runner`."""
+    return asyncio.run(Runner(programs, factory, opts).run())
+
+
+# ---------------------------------------------------------------- server-side counters
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+_KEEP_PREFIXES = ("vllm:", "vllm_nexus_")
+_KEEP_SUFFIXES = ("_total", "_sum", "_count")
+
+
+def parse_prometheus(text: str) -> dict[str, float]:
+    """Counter-like samples (``*_total``, ``*_sum``, ``*_count``) of vLLM and vllm-nexus,
+    summed over label sets."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            continue
+        name, value = m.group(1), m.group(3)
+        if not name.startswith(_KEEP_PREFIXES) or not name.endswith(_KEEP_SUFFIXES):
+            continue
+        try:
+            out[name] = out.get(name, 0.0) + float(value)
+        except ValueError:
+            continue
+    return out
+
+
+async def _fetch_text(url: str, timeout_s: float = 10.0) -> str | None:
+    try:
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as r:
+            return await r.text() if r.status == 200 else None
+    except (TimeoutError, aiohttp.ClientError):
+        return None
+
+
+def scrape_metrics(base_url: str) -> dict[str, float] | None:
+    """Counters from the server's ``/metrics`` (None if unavailable)."""
+    text = asyncio.run(_fetch_text(f"{normalize_base_url(base_url)}/metrics"))
+    return None if text is None else parse_prometheus(text)
+
+
+def metrics_delta(before: dict | None, after: dict | None) -> dict[str, float] | None:
+    if before is None or after is None:
+        return None
+    return {k: v - before.get(k, 0.0) for k, v in after.items() if v - before.get(k, 0.0) != 0}
+
+
+def server_breakdown(delta: dict[str, float] | None) -> dict[str, float] | None:
+    """Engine-side view of a run from ``/metrics`` deltas: mean queue/prefill/decode time per
+    request, preemptions, prefix-cache hit rate (and vllm_nexus counters, if any)."""
+    if not delta:
+        return None
+    n = delta.get("vllm:request_queue_time_seconds_count", 0.0)
+
+    def per_req(name: str) -> float | None:
+        v = delta.get(f"vllm:{name}_seconds_sum")
+        return v / n if (v is not None and n) else None
+
+    q = delta.get("vllm:prefix_cache_queries_total", 0.0)
+    out: dict[str, Any] = {
+        "requests": n,
+        "mean_queue_s": per_req("request_queue_time"),
+        "mean_prefill_s": per_req("request_prefill_time"),
+        "mean_decode_s": per_req("request_decode_time"),
+        "preemptions": delta.get("vllm:num_preemptions_total", 0.0),
+        "prefix_cache_hit_rate": (
+            delta.get("vllm:prefix_cache_hits_total", 0.0) / q if q else None
+        ),
+        "prompt_tokens": delta.get("vllm:prompt_tokens_total"),
+        "generation_tokens": delta.get("vllm:generation_tokens_total"),
+    }
+    out.update({k: v for k, v in delta.items() if k.startswith("vllm_nexus_")})
+    return out
