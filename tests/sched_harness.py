@@ -78,7 +78,9 @@ def make_scheduler(
         async_scheduling=async_scheduling,
         is_encoder_decoder=False,
     )
-    mc = ModelConfig(model=model_dir(), skip_tokenizer_init=True, dtype="float32", max_model_len=4096)
+    mc = ModelConfig(
+        model=model_dir(), skip_tokenizer_init=True, dtype="float32", max_model_len=4096
+    )
     cc = CacheConfig(block_size=BLOCK, enable_prefix_caching=True)
     vc = VllmConfig(
         scheduler_config=sc,
@@ -132,7 +134,9 @@ def make_request(
     if program_id is not None:
         extra_args["program_id"] = program_id
     params = SamplingParams(max_tokens=max_tokens, ignore_eos=True, extra_args=extra_args or None)
-    tokens = prompt if prompt is not None else [(hash(rid) + i) % 500 + 3 for i in range(prompt_len)]
+    tokens = (
+        prompt if prompt is not None else [(hash(rid) + i) % 500 + 3 for i in range(prompt_len)]
+    )
     return Request(
         request_id=rid,
         prompt_token_ids=tokens,

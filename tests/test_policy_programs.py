@@ -7,7 +7,9 @@ def test_plas_sums_completed_calls():
     t = ProgramTable(plas_update)
     for i, svc in enumerate([10.0, 5.0, 7.0]):
         t.call_started("p", now=i)
-        t.call_finished("p", now=i + 0.5, start_priority=0, call_service=svc, call_wait_s=1, call_run_s=2)
+        t.call_finished(
+            "p", now=i + 0.5, start_priority=0, call_service=svc, call_wait_s=1, call_run_s=2
+        )
     p = t.get("p")
     assert p.service == 22.0 and p.completed_calls == 3
     assert (p.wait_s, p.run_s) == (3, 6)
@@ -31,7 +33,9 @@ def test_atlas_equals_plas_for_sequential_program():
         for svc in (4.0, 6.0, 1.5):
             prog = t.call_started("x", 0)
             start = prog.service
-            t.call_finished("x", 0, start_priority=start, call_service=svc, call_wait_s=0, call_run_s=0)
+            t.call_finished(
+                "x", 0, start_priority=start, call_service=svc, call_wait_s=0, call_run_s=0
+            )
     assert a.get("x").service == p.get("x").service == 11.5
 
 

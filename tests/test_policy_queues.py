@@ -9,8 +9,13 @@ from vllm_nexus.queues import MultiLevelQueue
 
 
 def mlq(**kw) -> MultiLevelQueue:
-    base = dict(first_boundary=10, first_quantum=10, num_queues=4, starvation_beta=2,
-                starvation_min_wait_s=0)
+    base = dict(
+        first_boundary=10,
+        first_quantum=10,
+        num_queues=4,
+        starvation_beta=2,
+        starvation_min_wait_s=0,
+    )
     base.update(kw)
     return MultiLevelQueue(SchedulerConfig(**base))
 

@@ -207,7 +207,11 @@ def _coerce(tp: Any, value: Any, path: str, name: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{path}={value!r} is invalid: expected an integer")
     elif tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise ConfigError(f"{path}={value!r} is invalid: expected a finite number")
         value = float(value)
     elif tp is str:

@@ -115,7 +115,8 @@ class SnapshotCollector:
             PREFIX + "known_programs", "Programs in the program table", labels=["engine"]
         )
         g_active = GaugeMetricFamily(
-            PREFIX + "active_programs", "Programs with at least one call in the engine",
+            PREFIX + "active_programs",
+            "Programs with at least one call in the engine",
             labels=["engine"],
         )
         g_calls = GaugeMetricFamily(
@@ -125,21 +126,24 @@ class SnapshotCollector:
             PREFIX + "preemptions", "Calls preempted by vllm_nexus", labels=["engine", "reason"]
         )
         c_promo = CounterMetricFamily(
-            PREFIX + "starvation_promotions", "Anti-starvation promotions to queue level 0",
+            PREFIX + "starvation_promotions",
+            "Anti-starvation promotions to queue level 0",
             labels=["engine"],
         )
         c_demo = CounterMetricFamily(
             PREFIX + "demotions", "Calls demoted after using their quantum", labels=["engine"]
         )
         c_evict = CounterMetricFamily(
-            PREFIX + "programs_evicted", "Idle programs evicted (TTL or capacity)",
+            PREFIX + "programs_evicted",
+            "Idle programs evicted (TTL or capacity)",
             labels=["engine"],
         )
         c_calls = CounterMetricFamily(
             PREFIX + "calls_finished", "Calls that left the scheduler", labels=["engine", "outcome"]
         )
         c_invalid = CounterMetricFamily(
-            PREFIX + "invalid_program_ids", "Calls whose program id was malformed and ignored",
+            PREFIX + "invalid_program_ids",
+            "Calls whose program id was malformed and ignored",
             labels=["engine"],
         )
         c_service = CounterMetricFamily(

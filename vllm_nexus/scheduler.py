@@ -160,7 +160,9 @@ class Scheduler(_VllmScheduler):
             if self.policy != SchedulingPolicy.FCFS:
                 logger.warning(
                     "vllm_nexus: --scheduling-policy %s is ignored; calls are ordered by "
-                    "program (policy=%s)", self.policy.value, cfg.policy,
+                    "program (policy=%s)",
+                    self.policy.value,
+                    cfg.policy,
                 )
             # vLLM's KV-pressure victim is then running[-1], which we keep the worst call.
             self.policy = SchedulingPolicy.FCFS
@@ -169,8 +171,14 @@ class Scheduler(_VllmScheduler):
         logger.info(
             "vllm_nexus scheduler %s: policy=%s levels=%d first_boundary=%g quantum=%g "
             "unit=%s beta=%g preemption=%s",
-            type(self).__name__, cfg.policy, self.mlq.num_levels, cfg.first_boundary,
-            cfg.first_quantum, cfg.service_unit, cfg.starvation_beta, cfg.preemption,
+            type(self).__name__,
+            cfg.policy,
+            self.mlq.num_levels,
+            cfg.first_boundary,
+            cfg.first_quantum,
+            cfg.service_unit,
+            cfg.starvation_beta,
+            cfg.preemption,
         )
         self._export(force=True)
 
@@ -199,7 +207,9 @@ class Scheduler(_VllmScheduler):
                     self._warned_ids += 1
                     logger.warning(
                         "vllm_nexus: request %s: ignoring malformed program id (%s); using %s",
-                        request.request_id, problem, pid,
+                        request.request_id,
+                        problem,
+                        pid,
                     )
             call = self.mlq.add(request.request_id, pid, self.clock())
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
@@ -247,7 +257,8 @@ class Scheduler(_VllmScheduler):
         free_slots = self.max_num_active_reqs - len(self.running)
         limit = self.nexus_cfg.scheduler.max_preemptions_per_step
         best_waiting = [
-            c for r in self.waiting.smallest(max(free_slots, 0) + limit)
+            c
+            for r in self.waiting.smallest(max(free_slots, 0) + limit)
             if (c := calls.get(r.request_id))
         ]
         running_calls = [c for r in self.running if (c := calls.get(r.request_id))]

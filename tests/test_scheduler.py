@@ -1,0 +1,278 @@
+"""vllm_nexus.Scheduler around vLLM's real scheduler, driven with synthetic model outputs."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from sched_harness import (
+    FakeClock,
+    finished_ids,
+    make_request,
+    make_scheduler,
+    run_until_idle,
+    step,
+)
+from vllm.v1.outputs import ModelRunnerOutput
+from vllm.v1.request import RequestStatus
+
+from vllm_nexus.config import ConfigError
+
+SMALL = {"scheduler": {"first_boundary": 16, "first_quantum": 16, "starvation_beta": 0}}
+
+
+def free_blocks(s) -> int:
+    return s.kv_cache_manager.block_pool.get_num_free_blocks()
+
+
+def serve_program(s, clock, pid, tokens, rid=None):
+    """Run one call of ``pid`` to completion so the program accumulates service."""
+    s.add_request(make_request(rid or f"{pid}-warm", program_id=pid, max_tokens=tokens))
+    run_until_idle(s, clock)
+
+
+@pytest.mark.parametrize("policy,first", [("atlas", "b1"), ("plas", "b1"), ("fcfs", "a2")])
+def test_short_program_overtakes_long_program(policy, first):
+    clock = FakeClock()
+    s = make_scheduler(
+        nexus={"scheduler": {**SMALL["scheduler"], "policy": policy}}, max_num_seqs=1, clock=clock
+    )
+    serve_program(s, clock, "A", 100)  # program A has attained a lot of service
+    s.add_request(make_request("a2", program_id="A", max_tokens=4))
+    clock.advance(0.01)
+    s.add_request(make_request("b1", program_id="B", max_tokens=4))
+    order = run_until_idle(s, clock)
+    assert order[0] == first
+
+
+def test_session_id_identifies_the_program():
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("x1", session_id="sess-1", max_tokens=60))
+    run_until_idle(s, clock)
+    prog = s.mlq.programs.get("sess-1")
+    assert prog is not None and prog.service > 16
+    assert s.mlq.add("probe", "sess-1", clock()).level > 0
+
+
+def test_proactive_preemption_reports_victim_and_reuses_prefix_cache():
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+    for _ in range(40):  # prefill + decodes: far past the first quanta -> demoted
+        step(s, clock)
+    call = s.mlq.calls["long"]
+    assert call.level >= 2 and call.running
+    s.add_request(make_request("short", program_id="B", max_tokens=3))
+    out, _ = step(s, clock)
+    assert "long" in out.preempted_req_ids
+    assert "short" in out.num_scheduled_tokens and "long" not in out.num_scheduled_tokens
+    assert s.requests["long"].status == RequestStatus.PREEMPTED
+    assert s.nexus_metrics.preemptions_proactive == 1 and call.preemptions == 1
+    order = run_until_idle(s, clock)
+    assert order == ["short", "long"]
+
+
+def test_preempted_call_resumes_from_prefix_cache():
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+    for _ in range(40):
+        step(s, clock)
+    s.add_request(make_request("short", program_id="B", max_tokens=2))
+    while "short" in s.requests:
+        step(s, clock)
+    # next step resumes "long": most of its 64 + 39 tokens come from the prefix cache
+    out, _ = step(s, clock)
+    req = s.requests["long"]
+    assert "long" in out.num_scheduled_tokens
+    assert out.num_scheduled_tokens["long"] < req.num_tokens - 64
+
+
+def test_no_preemption_within_the_same_level_or_when_disabled():
+    for cfg in (
+        {"scheduler": {**SMALL["scheduler"], "preemption": False}},
+        {"scheduler": {**SMALL["scheduler"], "first_quantum": 1e9}},
+    ):
+        clock = FakeClock()
+        s = make_scheduler(nexus=cfg, max_num_seqs=1, clock=clock)
+        s.add_request(make_request("long", program_id="A", max_tokens=100))
+        for _ in range(30):
+            step(s, clock)
+        s.add_request(make_request("short", program_id="B", max_tokens=2))
+        out, _ = step(s, clock)
+        assert not out.preempted_req_ids
+        assert run_until_idle(s, clock) == ["long", "short"]
+
+
+def test_kv_pressure_preempts_worse_level_call():
+    clock = FakeClock()
+    # 20 usable blocks of 16 tokens; "long" (up to 220 tokens) holds 10 after 60 steps.
+    s = make_scheduler(nexus=SMALL, max_num_seqs=4, num_blocks=21, clock=clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=100, max_tokens=120))
+    for _ in range(60):
+        step(s, clock)
+    assert s.mlq.calls["long"].level >= 2
+    s.add_request(make_request("big", program_id="B", prompt_len=200, max_tokens=4))
+    out, _ = step(s, clock)
+    assert "long" in out.preempted_req_ids and "big" in out.num_scheduled_tokens
+    assert s.nexus_metrics.preemptions_proactive == 1
+    order = run_until_idle(s, clock)
+    assert order[0] == "big" and set(order) == {"big", "long"}
+
+
+def test_aborts_leave_no_program_state_or_kv_blocks():
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=2, clock=clock)
+    initial = free_blocks(s)
+    for i in range(5):
+        s.add_request(make_request(f"r{i}", program_id=f"P{i % 2}", prompt_len=40, max_tokens=50))
+    for _ in range(10):
+        step(s, clock)
+    assert any(r.status == RequestStatus.RUNNING for r in s.requests.values())
+    s.finish_requests([f"r{i}" for i in range(5)], RequestStatus.FINISHED_ABORTED)
+    step(s, clock)
+    assert s.mlq.calls == {} and len(s.mlq.programs) == 0
+    assert not s.requests and not s.running and not s.waiting
+    assert free_blocks(s) == initial
+    assert s.nexus_metrics.calls_aborted == 5
+
+
+def test_completed_programs_stay_until_ttl_and_blocks_return():
+    clock = FakeClock()
+    s = make_scheduler(nexus={"scheduler": {"program_ttl_s": 5}}, clock=clock)
+    initial = free_blocks(s)
+    s.add_request(make_request("a", program_id="A", max_tokens=5))
+    run_until_idle(s, clock)
+    assert "A" in s.mlq.programs and free_blocks(s) == initial
+    clock.advance(10)
+    s.add_request(make_request("b", program_id="B", max_tokens=1))
+    assert "A" not in s.mlq.programs
+    run_until_idle(s, clock)
+
+
+def test_malformed_program_id_never_breaks_the_engine():
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, clock=clock)
+    s.add_request(make_request("r1", program_id=12345, session_id="fallback", max_tokens=2))
+    s.add_request(make_request("r2", program_id="x" * 5000, max_tokens=2))
+    s.add_request(make_request("r3", program_id="bad\nid", max_tokens=2))
+    assert s.mlq.calls["r1"].program.program_id == "fallback"
+    assert s.mlq.calls["r2"].program.program_id == "call:r2"
+    assert s.nexus_metrics.invalid_program_ids == 3
+    assert sorted(run_until_idle(s, clock)) == ["r1", "r2", "r3"]
+
+
+def test_bad_config_stops_startup_with_the_key_named():
+    with pytest.raises(ConfigError, match="vllm_nexus.scheduler.num_queue"):
+        make_scheduler(nexus={"scheduler": {"num_queue": 3}})
+
+
+def test_time_service_unit_charges_executor_time():
+    clock = FakeClock()
+    s = make_scheduler(
+        nexus={
+            "scheduler": {"service_unit": "time", "first_boundary": 0.05, "first_quantum": 0.05}
+        },
+        clock=clock,
+    )
+    s.add_request(make_request("a", program_id="A", max_tokens=10))
+    run_until_idle(s, clock)  # 11 steps of 10 ms (prefill + 10 decodes)
+    assert s.mlq.programs.get("A").service == pytest.approx(0.11, abs=0.011)
+
+
+def test_starvation_promotion_in_the_scheduler():
+    clock = FakeClock()
+    cfg = {
+        "scheduler": {
+            "first_boundary": 16,
+            "first_quantum": 16,
+            "starvation_beta": 1.0,
+            "starvation_min_wait_s": 0.0,
+        }
+    }
+    s = make_scheduler(nexus=cfg, max_num_seqs=1, clock=clock)
+    serve_program(s, clock, "old", 60)
+    s.add_request(make_request("old2", program_id="old", max_tokens=2))
+    for i in range(200):  # a steady stream of fresh short programs
+        if len(s.waiting) < 3:
+            s.add_request(make_request(f"f{i}", program_id=f"F{i}", max_tokens=2))
+        _, eco = step(s, clock)
+        if "old2" in finished_ids(eco):
+            break
+    else:
+        pytest.fail("old2 starved")
+    assert s.mlq.promotions_total >= 1
+
+
+class AsyncDriver:
+    """Engine-core-like async loop: step N+1 is scheduled before step N's output returns."""
+
+    def __init__(self, s, clock):
+        self.s, self.clock, self.inflight = s, clock, []
+
+    def run(self, max_steps=5000, until_idle=True):
+        s, order = self.s, []
+        for _ in range(max_steps):
+            if s.has_requests():
+                out = s.schedule()
+                sampled = [
+                    r for r in out.num_scheduled_tokens if not s.requests[r].is_prefill_chunk
+                ]
+                self.inflight.append((out, sampled))
+            if not self.inflight:
+                return order
+            if len(self.inflight) == 2 or not s.has_requests():
+                prev, ids = self.inflight.pop(0)
+                self.clock.advance(0.01)
+                rids = list(prev.num_scheduled_tokens)
+                mro = ModelRunnerOutput(
+                    req_ids=rids,
+                    req_id_to_index={r: i for i, r in enumerate(rids)},
+                    sampled_token_ids=[[7] if r in ids else [] for r in rids],
+                )
+                order.extend(sorted(finished_ids(s.update_from_output(prev, mro))))
+        if until_idle:
+            raise AssertionError("async scheduler did not drain")
+        return order
+
+
+def test_async_mode_orders_preempts_and_drains():
+    from vllm_nexus.scheduler import AsyncScheduler
+
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, async_scheduling=True, clock=clock)
+    assert isinstance(s, AsyncScheduler)
+    initial = free_blocks(s)
+    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=120))
+    driver = AsyncDriver(s, clock)
+    driver.run(max_steps=40, until_idle=False)  # "long" runs a while, is demoted
+    assert s.mlq.calls["long"].level >= 2
+    s.add_request(make_request("short", program_id="B", max_tokens=3))
+    order = driver.run()
+    assert order == ["short", "long"]
+    assert s.nexus_metrics.preemptions_proactive >= 1
+    assert s.mlq.calls == {} and free_blocks(s) == initial
+    assert s.requests == {}
+
+
+def test_metrics_snapshot_reaches_prometheus(tmp_path, monkeypatch):
+    from vllm_nexus.metrics import METRICS_DIR_ENV, SnapshotCollector
+
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    serve_program(s, clock, "A", 60)
+    s.add_request(make_request("a2", program_id="A", max_tokens=50))
+    for _ in range(5):
+        step(s, clock)
+    s.add_request(make_request("b", program_id="B", max_tokens=2))
+    run_until_idle(s, clock)
+    reg = CollectorRegistry()
+    reg.register(SnapshotCollector(tmp_path))
+    text = generate_latest(reg).decode()
+    assert 'vllm_nexus_preemptions_total{engine="0",reason="proactive"} 1.0' in text
+    assert 'vllm_nexus_calls_finished_total{engine="0",outcome="completed"} 3.0' in text
+    assert 'vllm_nexus_active_programs{engine="0"} 0.0' in text
+    assert 'vllm_nexus_known_programs{engine="0"} 2.0' in text
+    assert 'vllm_nexus_program_service_count{engine="0"} 3.0' in text
+    assert 'vllm_nexus_calls{engine="0",level="0",state="waiting"} 0.0' in text
