@@ -248,26 +248,6 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         timeout_s=args.timeout,
         progress=not args.no_progress,
     )
-    runs = []
-    for i, rate in enumerate(rates):
-        progs = programs if rate is None else workloads.retime(programs, rate, args.seed)
-        run_salt = salt if len(rates) == 1 else f"{salt}-{i}"
-        factory = prompts.PromptFactory(args.seed, run_salt, pool, tpw)
-        before = runner.scrape_metrics(base)
-        n_calls = sum(len(p.calls) for p in progs)
-        shown = f"{rate:g}/s" if rate is not None else "trace times"
-        print(
-            f"run {i + 1}/{len(rates)}: {len(progs)} programs, {n_calls} calls, rate {shown}",
-            file=sys.stderr,
-        )
-        records, duration = runner.run_programs(progs, factory, opts)
-        delta = runner.metrics_delta(before, runner.scrape_metrics(base))
-        eff_rate = rate if rate is not None else _trace_rate(progs)
-        runs.append(
-            report.run_entry(
-                eff_rate, records, duration, salt=run_salt, server=runner.server_breakdown(delta)
-            )
-        )
     config = {
         "base_url": base,
         "model": model,
@@ -292,9 +272,33 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         env["server_version"] = _server_json(base, "/version").get("version")
     except Exception:
         env["server_version"] = None
+    out = Path(args.out or f"bench-results/{time.strftime('%Y%m%d-%H%M%S')}-{args.label}")
+    runs = []
+    for i, rate in enumerate(rates):
+        progs = programs if rate is None else workloads.retime(programs, rate, args.seed)
+        run_salt = salt if len(rates) == 1 else f"{salt}-{i}"
+        factory = prompts.PromptFactory(args.seed, run_salt, pool, tpw)
+        before = runner.scrape_metrics(base)
+        n_calls = sum(len(p.calls) for p in progs)
+        shown = f"{rate:g}/s" if rate is not None else "trace times"
+        print(
+            f"run {i + 1}/{len(rates)}: {len(progs)} programs, {n_calls} calls, rate {shown}",
+            file=sys.stderr,
+        )
+        records, duration = runner.run_programs(progs, factory, opts)
+        delta = runner.metrics_delta(before, runner.scrape_metrics(base))
+        eff_rate = rate if rate is not None else _trace_rate(progs)
+        runs.append(
+            report.run_entry(
+                eff_rate, records, duration, salt=run_salt, server=runner.server_breakdown(delta)
+            )
+        )
+        # saved after every run, so an interrupted sweep keeps what it measured
+        report.save_result(
+            report.make_result(args.label, config, runs, env=env), out / "result.json"
+        )
     result = report.make_result(args.label, config, runs, env=env)
     result["slo"] = args.slo or report.default_slo(result, args.slo_factor)
-    out = Path(args.out or f"bench-results/{time.strftime('%Y%m%d-%H%M%S')}-{args.label}")
     path = report.save_result(result, out / "result.json")
     md = report.markdown_summary(result)
     (out / "summary.md").write_text(md, encoding="utf-8")

@@ -232,6 +232,7 @@ def compare_table(
     if not results:
         raise ResultError("nothing to compare")
     base = results[0]
+    explicit_slo = slo is not None
     if slo is None:
         slo = base.get("slo") or default_slo(base, slo_factor)
     labels = [r["label"] + (" (sim)" if r.get("simulated") else "") for r in results]
@@ -251,7 +252,29 @@ def compare_table(
                 row += f" | {_num(ratio)}x"
             out.append(row + " |")
         out.append("")
-    if slo:
+    kinds = sorted({k for r in results for run in r["runs"] for k in run["summary"]["per_kind"]})
+    if len(kinds) > 1:
+        out.append("Mean program token latency per program class (ms/token):")
+        out.append("")
+        out.append(
+            "| rate | class | "
+            + " | ".join(labels)
+            + "".join(f" | ratio {lb}" for lb in labels[1:])
+            + " |"
+        )
+        out.append("|" + "---|" * (2 * len(labels) + 1))
+        for rate in rates:
+            for k in kinds:
+                vals = [
+                    dict(curve(r, f"per_kind.{k}.token_latency_s.mean")).get(rate) for r in results
+                ]
+                row = f"| {rate:g} | {k} | " + " | ".join(_ms(v) for v in vals)
+                for v in vals[1:]:
+                    ratio = vals[0] / v if (vals[0] is not None and v) else None
+                    row += f" | {_num(ratio)}x"
+                out.append(row + " |")
+        out.append("")
+    if slo and (explicit_slo or len(rates) > 1):
         out.append(
             f"Throughput at latency: highest rate with mean program token latency <= "
             f"{slo * 1000:.1f} ms/token (interpolated; '>=' = met at every rate)."
