@@ -66,6 +66,10 @@ class HardwarePreset:
     interconnect_bw: float = 450 * GB
     """Per-direction NVLink bandwidth for tensor-parallel all-reduces."""
     allreduce_latency_s: float = 10e-6
+    default_max_num_seqs: int = 1024
+    default_max_num_batched_tokens: int = 8192
+    """vLLM 0.32's API-server defaults for this device class (engine/arg_utils.py)."""
+    default_block_size: int = 16
     source: str = ""
 
     def with_updates(self, **changes: Any) -> HardwarePreset:
@@ -101,6 +105,8 @@ HARDWARE: dict[str, HardwarePreset] = {
         sm_granularity=2,
         min_sms=4,
         interconnect_bw=300 * GB,
+        default_max_num_seqs=256,
+        default_max_num_batched_tokens=2048,
         source=f"A100 SXM4 80GB. {_DATASHEET}",
     ),
     # Defaults for this 2-core CPU before calibration (one core runs the model, fp32 AVX-512);
@@ -121,6 +127,9 @@ HARDWARE: dict[str, HardwarePreset] = {
         sm_granularity=1,
         min_sms=1,
         kv_cache_bytes=1.0 * GiB,
+        default_max_num_seqs=128,
+        default_max_num_batched_tokens=2048,
+        default_block_size=128,
         source="uncalibrated defaults (run `vllm-nexus simulate calibrate`)",
     ),
 }
