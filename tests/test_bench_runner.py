@@ -1,0 +1,148 @@
+"""The bench client against a fake OpenAI-compatible server (no engine): streaming, program
+ids, context reuse, failures recorded (never dropped), retry only when nothing was sent."""
+
+import asyncio
+import json
+
+import pytest
+from aiohttp import web
+
+from vllm_nexus.bench.prompts import PromptFactory
+from vllm_nexus.bench.runner import ClientOptions, Runner, parse_prometheus, server_breakdown
+from vllm_nexus.bench.trace import CallSpec, ProgramSpec
+
+
+class FakeServer:
+    def __init__(self, fail_program: str | None = None):
+        self.requests: list[tuple[dict, dict]] = []
+        self.fail_program = fail_program
+
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append((body, dict(request.headers)))
+        pid = (body.get("vllm_xargs") or {}).get("program_id") or request.headers.get(
+            "X-Session-ID"
+        )
+        if pid == self.fail_program:
+            return web.json_response({"error": {"message": "boom"}}, status=500)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        n = body["max_tokens"]
+        for i in range(n):
+            chunk = {"choices": [{"index": 0, "text": f"t{i}", "token_ids": [1000 + i]}]}
+            await resp.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            await asyncio.sleep(0.001)
+        usage = {"prompt_tokens": len(body["prompt"]), "completion_tokens": n}
+        await resp.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
+        await resp.write(b"data: [DONE]\n\n")
+        return resp
+
+
+def chain_program(pid: str, arrival: float = 0.0) -> ProgramSpec:
+    return ProgramSpec(
+        pid,
+        arrival,
+        (
+            CallSpec("c0", 20, 5),
+            CallSpec("c1", 7, 3, after=("c0",), think_s=0.02, context_from="c0"),
+            CallSpec("c2", 4, 2, after=("c0",)),
+        ),
+        "chat",
+    )
+
+
+async def _run(programs, fake, transport="xargs", port=None, retries=3):
+    app = web.Application()
+    app.router.add_post("/v1/completions", fake.completions)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    bound = port or site._server.sockets[0].getsockname()[1]
+    try:
+        opts = ClientOptions(
+            base_url=f"http://127.0.0.1:{bound}/v1",
+            model="m",
+            id_transport=transport,
+            progress=False,
+            max_retries=retries,
+        )
+        factory = PromptFactory(1, "salt", list(range(50, 150)))
+        return await Runner(programs, factory, opts).run()
+    finally:
+        await runner.cleanup()
+
+
+def test_programs_run_with_context_and_ids():
+    fake = FakeServer()
+    records, duration = asyncio.run(_run([chain_program("a"), chain_program("b", 0.05)], fake))
+    assert len(fake.requests) == 6 and duration > 0.05
+    by = {(r.program_id, c.call_id): c for r in records for c in r.calls}
+    for pid in "ab":
+        c0, c1 = by[(pid, "c0")], by[(pid, "c1")]
+        assert c0.ok and c1.ok and c0.output_tokens == 5
+        assert c1.prompt_tokens == c1.prompt_tokens_expected == 20 + 5 + 7
+        assert c1.send_s >= c0.end_s + 0.02  # think time after the parent
+        assert c0.ttft_s is not None and c0.tbt_s is not None
+    bodies = {(b["vllm_xargs"]["program_id"], len(b["prompt"])): b for b, _ in fake.requests}
+    a0, a1 = bodies[("a", 20)], bodies[("a", 32)]
+    # c1's prompt = c0's exact prompt + c0's output ids + new ids (real prefix reuse)
+    assert a1["prompt"][:25] == a0["prompt"] + [1000, 1001, 1002, 1003, 1004]
+    assert a0["max_tokens"] == 5 and a0["ignore_eos"] and a0["stream"] and a0["return_token_ids"]
+
+
+def test_session_header_transport():
+    fake = FakeServer()
+    asyncio.run(_run([chain_program("s")], fake, transport="session-header"))
+    assert all(h.get("X-Session-ID") == "s" and "vllm_xargs" not in b for b, h in fake.requests)
+
+
+def test_failures_recorded_and_dependants_not_sent():
+    fake = FakeServer(fail_program="bad")
+    records, _ = asyncio.run(_run([chain_program("ok"), chain_program("bad")], fake))
+    bad = next(r for r in records if r.program_id == "bad")
+    assert not bad.ok
+    errs = {c.call_id: c.error for c in bad.calls}
+    assert errs["c0"].startswith("RuntimeError: HTTP 500")
+    assert errs["c1"] == errs["c2"] == "not sent: dependency 'c0' failed"
+    assert next(r for r in records if r.program_id == "ok").ok
+    assert len(fake.requests) == 4  # 3 of "ok" + the failed c0; dependants never sent
+
+
+def test_connection_refused_is_retried_then_recorded():
+    fake = FakeServer()
+    records, _ = asyncio.run(
+        _run([ProgramSpec("p", 0, (CallSpec("c0", 3, 2),))], fake, port=1, retries=1)
+    )
+    [c] = records[0].calls
+    assert c.retries == 1 and c.error and "Cannot connect" in c.error
+    assert not fake.requests
+
+
+def test_prometheus_parsing_and_breakdown():
+    before = parse_prometheus(
+        '# HELP x\nvllm:num_preemptions_total{engine="0"} 2\n'
+        "vllm:request_queue_time_seconds_sum 1.0\nvllm:request_queue_time_seconds_count 4\n"
+        'vllm:request_queue_time_seconds_bucket{le="1"} 4\nother_total 5\n'
+    )
+    assert before == {
+        "vllm:num_preemptions_total": 2.0,
+        "vllm:request_queue_time_seconds_sum": 1.0,
+        "vllm:request_queue_time_seconds_count": 4.0,
+    }
+    bd = server_breakdown(
+        {
+            "vllm:request_queue_time_seconds_count": 4,
+            "vllm:request_queue_time_seconds_sum": 2.0,
+            "vllm:prefix_cache_hits_total": 30,
+            "vllm:prefix_cache_queries_total": 40,
+            "vllm_nexus_preemptions_total": 3,
+        }
+    )
+    assert bd["mean_queue_s"] == 0.5 and bd["prefix_cache_hit_rate"] == 0.75
+    assert bd["vllm_nexus_preemptions_total"] == 3
+
+
+def test_bad_client_options():
+    with pytest.raises(ValueError):
+        ClientOptions("http://x", "m", id_transport="carrier-pigeon")
