@@ -106,6 +106,41 @@ class SimResult:
     busy_s: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
 
+    def program_records(self) -> list[Any]:
+        """The run as ``vllm_nexus.bench.metrics.ProgramRecord`` objects (bench format).
+
+        ``send_s`` is when the client would send the call (dependencies done + think time);
+        the per-call request overhead of the preset is inside TTFT, as on a real server.
+        """
+        from vllm_nexus.bench.metrics import CallRecord as BenchCall
+        from vllm_nexus.bench.metrics import ProgramRecord
+
+        by_prog: dict[str, dict[str, CallRecord]] = {}
+        for c in self.calls:
+            by_prog.setdefault(c.program_id, {})[c.call_id] = c
+        out = []
+        for pid, prog in self.programs.items():
+            got = by_prog.get(pid, {})
+            full = prog.full_prompt_tokens()
+            calls = []
+            for spec in prog.calls:
+                c = got.get(spec.id)
+                bc = BenchCall(
+                    call_id=spec.id,
+                    after=list(spec.after),
+                    prompt_tokens_expected=full[spec.id],
+                    output_tokens_expected=spec.output_tokens,
+                )
+                if c is not None:
+                    bc.ready_s = bc.send_s = c.send_s
+                    bc.first_token_s = c.first_token_s
+                    bc.end_s = c.finish_s
+                    bc.prompt_tokens = c.prompt_tokens
+                    bc.output_tokens = c.output_tokens if c.finish_s is not None else 0
+                calls.append(bc)
+            out.append(ProgramRecord(pid, prog.kind, prog.arrival_s, calls))
+        return out
+
 
 # -- vLLM configuration without weights ------------------------------------------------------
 _CONFIG_DIRS: dict[tuple, str] = {}
@@ -253,8 +288,10 @@ class Simulator:
         programs: Sequence[ProgramSpec],
         progress: Callable[[float, int, int], None] | None = None,
         max_virtual_s: float | None = None,
+        think_scale: float = 1.0,
     ) -> SimResult:
-        """Simulate ``programs`` to completion (or ``max_virtual_s``)."""
+        """Simulate ``programs`` to completion (or ``max_virtual_s``); think/tool times are
+        multiplied by ``think_scale`` (as ``vllm-nexus bench --think-scale``)."""
         import time as _time
 
         wall0 = _time.perf_counter()
@@ -439,7 +476,12 @@ class Simulator:
                                     t = max(done_at[(rec.program_id, a)] for a in kc.after)
                                     heapq.heappush(
                                         events,
-                                        (t + kc.think_s + overhead, seq, rec.program_id, kid),
+                                        (
+                                            t + kc.think_s * think_scale + overhead,
+                                            seq,
+                                            rec.program_id,
+                                            kid,
+                                        ),
                                     )
                                     seq += 1
             if progress is not None and steps % 200 == 0:

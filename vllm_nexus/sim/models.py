@@ -129,7 +129,9 @@ MODELS: dict[str, ModelShape] = {
             attention_bias=True,
         ),
         # The embedded random-weight model (vllm_nexus.tiny_model), run in float32 on CPU.
-        ModelShape("tiny", 128, 2, 4, 4, 512, 4096, dtype_bytes=4, max_model_len=8192),
+        ModelShape(
+            "tiny", 128, 2, 4, 2, 512, 4096, head_dim=32, dtype_bytes=4, max_model_len=32768
+        ),
     )
 }
 

