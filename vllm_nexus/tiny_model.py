@@ -16,6 +16,7 @@ import argparse
 import json
 import random
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -290,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except (ValueError, FileExistsError) as e:
-        print(f"error: {e}")
+        print(f"error: {e}", file=sys.stderr)
         return 2
     print(path)
     print(f"serve it: vllm serve {path} --dtype float32 --scheduler-cls vllm_nexus.Scheduler")

@@ -1,0 +1,71 @@
+"""Shared pytest setup: GPU auto-skip, the tiny model, and one shared vLLM server.
+
+``nexus_server`` starts ONE ``vllm serve`` (the real CLI) on the tiny model for the whole
+session, with ``NEXUS_SERVER_ARGS``; engine tests that need a server use it rather than start
+their own (the machine has 2 cores). Append to ``NEXUS_SERVER_ARGS`` to enable more features.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+NEXUS_SERVER_ARGS: list[str] = [
+    "--scheduler-cls",
+    "vllm_nexus.Scheduler",
+    "--max-num-seqs",
+    "8",
+    "--middleware",
+    "vllm_nexus.api.ProgramIdMiddleware",
+]
+
+# Ports for servers started by tests (outside the OS ephemeral range, see launcher.free_port).
+os.environ.setdefault("VLLM_NEXUS_PORT_RANGE", "18100-18199")
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if not gpu_items or _cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+    for item in gpu_items:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded tiny model, built once per session."""
+    from vllm_nexus.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def nexus_server(
+    tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """One ``vllm serve`` on the tiny model with ``NEXUS_SERVER_ARGS``; stopped at the end.
+
+    Yields a started :class:`vllm_nexus.launcher.VllmServer` (``base_url``,
+    ``openai_base_url``, ``model``, ``log_text()``).
+    """
+    from vllm_nexus.launcher import VllmServer
+
+    log = tmp_path_factory.mktemp("server") / "vllm-serve.log"
+    server = VllmServer(str(tiny_model_dir), args=NEXUS_SERVER_ARGS, log_path=log)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,167 @@
+"""VllmServer mechanics (start, health wait, failure reports, group teardown) with fake servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from vllm_nexus import launcher
+from vllm_nexus.launcher import VllmServer, cpu_env, diagnose, free_port
+
+FAKE_SERVER = textwrap.dedent(
+    """
+    import http.server, subprocess, sys, time
+    port, child_pid_file = int(sys.argv[1]), sys.argv[2]
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    open(child_pid_file, "w").write(str(child.pid))
+    print("fake engine starting", flush=True)
+    time.sleep(1.0)
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+        def log_message(self, *a):
+            pass
+
+    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+    """
+)
+
+
+class FakeServer(VllmServer):
+    def __init__(self, script: str, *script_args: str, **kw) -> None:
+        super().__init__("fake-model", **kw)
+        self.script_cmd = [sys.executable, "-c", script, *script_args]
+
+    def command(self) -> list[str]:
+        return self.script_cmd
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_free_port_in_range_and_errors(monkeypatch) -> None:
+    port = free_port(18150, 18160)
+    assert 18150 <= port <= 18160
+    monkeypatch.setenv(launcher.PORT_RANGE_ENV, "18170-18171")
+    assert free_port() in (18170, 18171)
+    monkeypatch.setenv(launcher.PORT_RANGE_ENV, "nonsense")
+    with pytest.raises(ValueError, match=launcher.PORT_RANGE_ENV):
+        free_port()
+    monkeypatch.delenv(launcher.PORT_RANGE_ENV)
+    assert 0 < free_port() < 65536
+    with pytest.raises(ValueError, match="bad port range"):
+        free_port(200, 100)
+
+
+def test_cpu_env() -> None:
+    env = cpu_env(2)
+    assert env["VLLM_CPU_KVCACHE_SPACE"] == "2"
+    assert env["HF_HUB_OFFLINE"] == "1"
+    assert env["PATH"] == os.environ["PATH"]  # a full environment for subprocess
+    with pytest.raises(ValueError, match="kv_gib"):
+        cpu_env(0)
+    with pytest.raises(ValueError, match="kv_gib"):
+        cpu_env(1.5)  # type: ignore[arg-type]
+
+
+def test_command_line(monkeypatch) -> None:
+    monkeypatch.setattr(launcher, "has_cuda", lambda: False)
+    s = VllmServer("/m", port=18199, args=["--max-num-seqs", "8"])
+    cmd = s.command()
+    assert cmd[0] == str(Path(sys.executable).parent / "vllm")
+    assert cmd[1:3] == ["serve", "/m"]
+    assert cmd[3:] == [
+        "--host", "127.0.0.1", "--port", "18199", "--enforce-eager",
+        "--dtype", "float32", "--max-num-seqs", "8",
+    ]  # fmt: skip
+    assert s.base_url == "http://127.0.0.1:18199" and s.model == "/m"
+    assert s.env["VLLM_CPU_KVCACHE_SPACE"] == "1"
+
+    s = VllmServer("/m", args=["--dtype=bfloat16", "--served-model-name", "tiny"], use_cli=False)
+    cmd = s.command()
+    assert cmd[:5] == [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", "/m"]
+    assert "float32" not in cmd and s.model == "tiny"
+
+    monkeypatch.setattr(launcher, "has_cuda", lambda: True)
+    s = VllmServer("/m", env={"X": "1"}, enforce_eager=False)
+    assert "--dtype" not in s.command() and "--enforce-eager" not in s.command()
+    assert s.env["X"] == "1"
+    assert s.env.get("VLLM_CPU_KVCACHE_SPACE") == os.environ.get("VLLM_CPU_KVCACHE_SPACE")
+
+
+def test_diagnose() -> None:
+    assert "--dtype float32" in diagnose("... Fatal Python error: Illegal instruction ...")
+    assert "--dtype float32" in diagnose("", -signal.SIGILL)
+    assert "install_cpu" in diagnose("importlib.metadata.PackageNotFoundError: vllm")
+    assert diagnose("all good", 0) is None
+
+
+def test_start_waits_for_health_and_stop_kills_the_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    port = free_port(18100, 18199)
+    server = FakeServer(FAKE_SERVER, str(port), str(pid_file), port=port)
+    with server:
+        assert server.healthy()
+        server.check()
+        leader = server.proc.pid
+        child = int(pid_file.read_text())
+        assert _alive(leader) and _alive(child)
+        assert "fake engine starting" in server.log_text()
+    assert server.proc is None and not server.healthy(timeout_s=1)
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child), "the server's child process survived stop()"
+    server.stop()  # idempotent
+    with pytest.raises(RuntimeError, match="not started"):
+        server.check()
+
+
+def test_early_exit_raises_with_log_tail_and_sigill_hint(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import os, signal
+        for i in range(100):
+            print(f"log line {i}", flush=True)
+        print("worker died: Illegal instruction", flush=True)
+        os.kill(os.getpid(), signal.SIGILL)
+        """
+    )
+    server = FakeServer(script, log_path=tmp_path / "s.log", port=free_port(18100, 18199))
+    with pytest.raises(RuntimeError) as err:
+        server.start()
+    msg = str(err.value)
+    assert "--dtype float32" in msg
+    assert "log line 99" in msg and "log line 10\n" not in msg  # only the tail
+    assert str(tmp_path / "s.log") in msg
+    assert server.proc is None
+
+
+def test_startup_timeout(tmp_path: Path) -> None:
+    server = FakeServer(
+        "import time; print('slow', flush=True); time.sleep(600)",
+        port=free_port(18100, 18199),
+        startup_timeout_s=2,
+        log_path=tmp_path / "t.log",
+    )
+    with pytest.raises(RuntimeError, match="not healthy after 2 s") as err:
+        server.start()
+    assert "slow" in str(err.value)
+    assert server.proc is None
