@@ -24,6 +24,7 @@ Policy = Literal["atlas", "plas", "mlfq", "fcfs"]
 ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
 PartitionBackend = Literal["auto", "green_context", "mps", "none"]
+RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 
 
 class ConfigError(ValueError):
@@ -105,12 +106,17 @@ class PartitionConfig:
 class RouterConfig:
     """Program-affine routing across engines (Autellix §5, Alg. 2)."""
 
+    strategy: RoutingStrategy = "program-affine"
+    """program-affine: Alg. 2; least-used / round-robin: the paper's baselines (benchmarks)."""
     long_prompt_tokens: int = 2048
     """Calls with more prompt tokens than this stick to their program's engine."""
     max_inflight_per_replica: int = 256
-    """Admission limit per replica; beyond it the router answers HTTP 429."""
+    """Calls a replica takes at once (Ray Serve ``max_ongoing_requests``); more wait at the
+    router."""
+    max_queued_requests: int = 64
+    """Calls allowed to wait at the router for a full replica; beyond it HTTP 429."""
     retry_after_s: int = 1
-    """Retry-After header value sent with HTTP 429."""
+    """Retry-After header value sent with HTTP 429 (and 503 after a replica failure)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "long_prompt_tokens": (lambda v: v >= 0, ">= 0"),
     "max_inflight_per_replica": (lambda v: v >= 1, ">= 1"),
     "retry_after_s": (lambda v: v >= 0, ">= 0"),
+    "max_queued_requests": (lambda v: v >= 1, ">= 1"),
 }
 
 
