@@ -260,6 +260,9 @@ def build_tiny_model(
         tmp.chmod(0o755)  # mkdtemp makes it private; the files are plain data
         for f in tmp.iterdir():
             f.chmod(0o644)
+        if is_built(path, params):  # another process finished the same build meanwhile
+            shutil.rmtree(tmp)
+            return path
         if path.exists():
             shutil.rmtree(path)
         tmp.rename(path)
