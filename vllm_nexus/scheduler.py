@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import logging
 import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from vllm.logger import init_logger
 from vllm.v1.core.sched.async_scheduler import AsyncScheduler as _VllmAsyncScheduler
 from vllm.v1.core.sched.output import SchedulerOutput
 from vllm.v1.core.sched.request_queue import RequestQueue, SchedulingPolicy
@@ -43,7 +43,7 @@ from vllm_nexus.metrics import (
 )
 from vllm_nexus.queues import Call, MultiLevelQueue
 
-logger = logging.getLogger("vllm_nexus.scheduler")
+logger = init_logger(f"vllm.{__name__}")
 
 _COMPLETED = (
     RequestStatus.FINISHED_STOPPED,
