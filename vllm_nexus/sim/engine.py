@@ -325,7 +325,9 @@ class Simulator:
                     seq += 1
         heapq.heapify(events)
         records: dict[str, CallRecord] = {}
-        finished_tokens: dict[str, list[int]] = {}  # request id -> full token ids
+        # request id -> (prompt + output token ids, their block hashes) of finished calls
+        # that later calls continue (context_from); the hashes are reused, not recomputed.
+        finished_tokens: dict[str, tuple[list[int], list[Any]]] = {}
         done_at: dict[tuple[str, str], float] = {}
         uid = 0
         steps = 0
@@ -336,7 +338,7 @@ class Simulator:
         total_calls = sum(len(p.calls) for p in programs)
         n_done = 0
         unseen: set[str] = set()
-        prompts: dict[str, list[int]] = {}
+        sources: dict[str, Any] = {}  # request id -> Request, for context sources
         context_sources: dict[tuple[str, str], int] = {}  # -> calls still to continue it
         for p in programs:
             for c in p.calls:
@@ -350,7 +352,7 @@ class Simulator:
             c = p.call(cid)
             if c.context_from is not None:
                 src = f"{pid}/{c.context_from}"
-                prefix = finished_tokens[src]
+                prefix, hashes = finished_tokens[src]
                 users = context_sources[(pid, c.context_from)] - 1
                 context_sources[(pid, c.context_from)] = users
                 if users == 0:
@@ -358,6 +360,7 @@ class Simulator:
                 prompt = prefix + self._fresh_tokens(uid, c.prompt_tokens)
             else:
                 prompt = self._fresh_tokens(uid, c.prompt_tokens)
+                hashes = []
             uid += 1
             rid = f"{pid}/{cid}"
             sp = self._SamplingParams(
@@ -378,10 +381,15 @@ class Simulator:
                 pooling_params=None,
                 arrival_time=clock.t,
                 priority=priority,
-                block_hasher=self._hasher,
+                block_hasher=None,
             )
+            if self._hasher is not None:
+                # Same tokens, same chained hashes: start from the parent's, hash the rest.
+                req.block_hashes = list(hashes)
+                req._block_hasher = self._hasher
+                req.update_block_hashes()
             if (pid, cid) in context_sources:
-                prompts[rid] = prompt
+                sources[rid] = req
             records[rid] = CallRecord(pid, cid, t_send, clock.t, prompt_tokens=len(prompt))
             unseen.add(rid)
             sched.add_request(req)
@@ -462,10 +470,12 @@ class Simulator:
                             remaining_work[rec.program_id] -= rec.prompt_tokens * 0.25 + (
                                 c.output_tokens
                             )
-                        if o.request_id in prompts:
+                        if o.request_id in sources:
                             # Prompt + output: the context of the calls continuing this one.
-                            finished_tokens[o.request_id] = prompts.pop(o.request_id) + (
-                                token * rec.output_tokens
+                            src_req = sources.pop(o.request_id)
+                            finished_tokens[o.request_id] = (
+                                list(src_req.all_token_ids),
+                                src_req.block_hashes,
                             )
                         if kids:
                             for kid in kids:
