@@ -276,3 +276,25 @@ def test_metrics_snapshot_reaches_prometheus(tmp_path, monkeypatch):
     assert 'vllm_nexus_known_programs{engine="0"} 2.0' in text
     assert 'vllm_nexus_program_service_count{engine="0"} 3.0' in text
     assert 'vllm_nexus_calls{engine="0",level="0",state="waiting"} 0.0' in text
+
+
+def test_prefill_order_is_spf_with_aging_inside_a_level_when_split_is_on():
+    clock = FakeClock()
+    nexus = {
+        "scheduler": {"first_quantum": 1e6, "starvation_beta": 0},  # no demotion here
+        "partition": {"split": "sequential", "spf_aging_per_s": 15},
+    }
+    s = make_scheduler(nexus=nexus, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("blocker", program_id="Z", max_tokens=3))
+    step(s, clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=200, max_tokens=2))
+    clock.advance(1.0)
+    s.add_request(make_request("short", program_id="B", prompt_len=20, max_tokens=2))
+    assert run_until_idle(s, clock) == ["blocker", "short", "long"]
+    # aging: a long prompt that has waited long enough goes first (200 - 15*20 < 20)
+    s.add_request(make_request("blocker2", program_id="Z2", max_tokens=3))
+    step(s, clock)
+    s.add_request(make_request("old-long", program_id="C", prompt_len=200, max_tokens=2))
+    clock.advance(20.0)
+    s.add_request(make_request("new-short", program_id="D", prompt_len=20, max_tokens=2))
+    assert run_until_idle(s, clock) == ["blocker2", "old-long", "new-short"]

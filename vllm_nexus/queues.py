@@ -38,6 +38,8 @@ class Call:
     """Program service when the call arrived (ATLAS: the call's priority)."""
     seq: int
     """FCFS order inside the level (order of entering it)."""
+    arrival: float = 0.0
+    """Time the call arrived (for shortest-prompt-first with aging)."""
     service: float = 0.0
     level_service: float = 0.0
     """Service received since entering the current level (quantum accounting)."""
@@ -96,7 +98,7 @@ class MultiLevelQueue:
         prog = self.programs.call_started(program_id, now)
         entry = prog.service
         level = self.level_for_service(entry) if self.policy in ("atlas", "plas") else 0
-        call = Call(call_id, prog, level, entry, next(self._seq), since=now)
+        call = Call(call_id, prog, level, entry, next(self._seq), arrival=now, since=now)
         self.calls[call_id] = call
         return call
 

@@ -150,6 +150,10 @@ class Scheduler(_VllmScheduler):
         """Seconds; injectable (tests, the simulator's virtual clock)."""
         self.mlq = MultiLevelQueue(cfg)
         self.program_aware = cfg.policy != "fcfs"
+        split_on = self.nexus_cfg.partition.split in ("sequential", "concurrent")
+        self._spf_aging = self.nexus_cfg.partition.spf_aging_per_s if split_on else None
+        """Inside a level: FCFS, or shortest-remaining-prompt-first with aging when the
+        prefill/decode split is on (Nexus §4.4): score = remaining - aging * age."""
         engine = str(getattr(vllm_config.parallel_config, "data_parallel_index", 0) or 0)
         self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
         self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
@@ -184,8 +188,15 @@ class Scheduler(_VllmScheduler):
 
     # -- ordering -----------------------------------------------------------------------
     def _request_key(self, request: Request) -> tuple:
+        """Queue level first; inside a level FCFS or SPF-with-aging. ``remaining + aging *
+        arrival`` orders like ``remaining - aging * age`` but does not change over time."""
         call = self.mlq.calls.get(request.request_id)
-        return _UNKNOWN_KEY if call is None else call.key
+        if call is None:
+            return _UNKNOWN_KEY
+        if self._spf_aging is None:
+            return (call.level, 0.0, call.seq)
+        remaining = request.num_tokens - request.num_computed_tokens
+        return (call.level, remaining + self._spf_aging * call.arrival, call.seq)
 
     def _call(self, request: Request) -> Call | None:
         return self.mlq.calls.get(request.request_id)
