@@ -95,8 +95,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument(
         "--max-context-tokens",
         type=int,
-        default=4096,
-        help="a chat/agent history restarts beyond this many tokens",
+        default=None,
+        help="a chat/agent history restarts beyond this many tokens "
+        "(default: 4096 x --tokens-scale, at least 256)",
     )
     w.add_argument(
         "--dump-trace",
@@ -150,10 +151,16 @@ def load_programs(args: argparse.Namespace) -> list:
     opts = workloads.WorkloadOptions(
         calls_scale=args.calls_scale,
         tokens_scale=args.tokens_scale,
-        max_context_tokens=args.max_context_tokens,
+        max_context_tokens=max_context(args),
     )
     rate = args.rate if args.rate is not None else 1.0
     return workloads.generate(args.workload, args.programs, args.seed, rate, opts)
+
+
+def max_context(args: argparse.Namespace) -> int:
+    if args.max_context_tokens is not None:
+        return args.max_context_tokens
+    return max(256, round(4096 * args.tokens_scale))
 
 
 def _server_json(base: str, path: str) -> Any:
@@ -263,7 +270,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         "think_scale": args.think_scale,
         "calls_scale": args.calls_scale,
         "tokens_scale": args.tokens_scale,
-        "max_context_tokens": args.max_context_tokens,
+        "max_context_tokens": max_context(args),
         "temperature": args.temperature,
         "command": " ".join(sys.argv),
     }

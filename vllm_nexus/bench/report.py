@@ -119,6 +119,29 @@ def load_result(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def merge_results(parts: Sequence[dict], label: str | None = None) -> dict[str, Any]:
+    """One result holding the runs of several (e.g. one per rate and repetition); runs at the
+    same rate are numbered as repetitions in the order given."""
+    if not parts:
+        raise ResultError("nothing to merge")
+    seen: dict[float, int] = {}
+    runs = []
+    for part in parts:
+        for run in part["runs"]:
+            rate = float(run["rate"])
+            runs.append({**run, "repetition": seen.get(rate, 0)})
+            seen[rate] = seen.get(rate, 0) + 1
+    first = parts[0]
+    return make_result(
+        label or first["label"],
+        first.get("config", {}),
+        runs,
+        slo=None,  # the parts' SLOs were derived from their own runs
+        simulated=bool(first.get("simulated")),
+        env=first.get("environment", {}),
+    )
+
+
 # ---------------------------------------------------------------- aggregation
 
 
@@ -277,7 +300,13 @@ def compare_table(
     if slo and (explicit_slo or len(rates) > 1):
         out.append(
             f"Throughput at latency: highest rate with mean program token latency <= "
-            f"{slo * 1000:.1f} ms/token (interpolated; '>=' = met at every rate)."
+            f"{slo * 1000:.1f} ms/token (interpolated; '>=': met at every measured rate). "
+            + (
+                ""
+                if explicit_slo
+                else f"Per class: {slo_factor:g}x the baseline's mean for "
+                "that class at its lowest rate."
+            )
         )
         out.append("")
         kinds = sorted(
@@ -294,7 +323,12 @@ def compare_table(
         )
         out.append("|" + "---|" * (2 * len(labels)))
         for scope, metric in scopes:
-            ts = [tput_at_latency(r, slo, metric) for r in results]
+            scope_slo = slo
+            if scope != "all" and not explicit_slo:  # each class against its own unloaded latency
+                pts = curve(base, metric)
+                scope_slo = slo_factor * pts[0][1] if pts else slo
+                scope = f"{scope} (SLO {scope_slo * 1000:.1f})"
+            ts = [tput_at_latency(r, scope_slo, metric) for r in results]
             cells = []
             for t in ts:
                 v = t["interp_rate"]

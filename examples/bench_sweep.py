@@ -1,0 +1,255 @@
+"""``make bench``: stock vLLM vs vllm-nexus policies over workloads and arrival rates.
+
+For each repetition, each scheduler (in a rotated order, so no scheduler always runs first)
+gets a fresh ``vllm serve``; on it every workload is replayed at every rate, from the same
+seeded traces for all schedulers, each run with a fresh prompt salt (no prefix cache carries
+over). Then per workload: results merged per scheduler, ``bench compare`` tables, plots, and
+``docs/benchmarks.md`` (exact commands, machine, settings, figures).
+
+Size is configurable (``--workloads``, ``--rates``, ``--reps``, ``--programs``,
+``--schedulers``); the defaults take a few hours on a 2-core machine. ``--report-only DIR``
+rebuilds the tables and docs from a finished (or interrupted) sweep directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _nexus(policy: str) -> list[str]:
+    cfg = json.dumps({"vllm_nexus": {"scheduler": {"policy": policy}}}, separators=(",", ":"))
+    return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
+
+
+SCHEDULERS: dict[str, list[str]] = {
+    "stock": [],  # vLLM's own scheduler (FCFS)
+    "mlfq": _nexus("mlfq"),  # call-level MLFQ (FastServe-style baseline)
+    "plas": _nexus("plas"),
+    "atlas": _nexus("atlas"),  # the vllm-nexus default
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", help="model directory (default: build the tiny model)")
+    p.add_argument("--workloads", default="mixed,lats,chat,react")
+    p.add_argument("--rates", default="1,2,4,8", help="programs/s, comma-separated")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--programs", type=int, default=60)
+    p.add_argument("--schedulers", default=",".join(SCHEDULERS))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--calls-scale", type=float, default=0.25)
+    p.add_argument("--tokens-scale", type=float, default=0.25)
+    p.add_argument("--think-scale", type=float, default=0.3)
+    p.add_argument("--engine-args", default="--max-num-seqs 8")
+    p.add_argument(
+        "--slo-factor",
+        type=float,
+        default=3.0,
+        help="SLO = factor x stock's mean program token latency at the lowest rate",
+    )
+    p.add_argument("--out", help="sweep directory (default: results/sweep-<time>)")
+    p.add_argument(
+        "--docs",
+        default=str(REPO / "docs" / "benchmarks.md"),
+        help="markdown file to write ('' to skip)",
+    )
+    p.add_argument("--report-only", metavar="DIR", help="only rebuild reports from DIR")
+    return p.parse_args(argv)
+
+
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def run_sweep(args: argparse.Namespace, out: Path) -> None:
+    from vllm_nexus import cli
+    from vllm_nexus.launcher import VllmServer
+
+    schedulers = _csv(args.schedulers)
+    unknown = [s for s in schedulers if s not in SCHEDULERS]
+    if unknown:
+        raise SystemExit(f"unknown scheduler {unknown[0]!r}: choose from {list(SCHEDULERS)}")
+    workloads, rates = _csv(args.workloads), [float(r) for r in _csv(args.rates)]
+    model = args.model
+    if model is None:
+        from vllm_nexus.tiny_model import build_tiny_model
+
+        model = str(build_tiny_model(REPO / ".cache" / "tiny-model"))
+    traces = out / "traces"
+    traces.mkdir(parents=True, exist_ok=True)
+    for w in workloads:
+        gen = ["bench", "--workload", w, "--programs", str(args.programs), "--seed",
+               str(args.seed), "--rate", str(rates[0]), "--calls-scale", str(args.calls_scale),
+               "--tokens-scale", str(args.tokens_scale), "--dump-trace", str(traces / f"{w}.jsonl")]  # fmt: skip
+        if cli.main(gen) != 0:
+            raise SystemExit(f"could not generate the {w} trace")
+    meta = {"args": vars(args), "model": model, "machine": machine(), "commands": [],
+            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
+    salt = f"sweep{int(time.time())}"
+    for rep in range(args.reps):
+        order = schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]
+        for sched in order:
+            server_args = [*shlex.split(args.engine_args), *SCHEDULERS[sched]]
+            log = out / "logs" / f"server-{sched}-rep{rep}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
+            print(f"\n=== rep {rep + 1}/{args.reps} scheduler {sched}", flush=True)
+            with VllmServer(model, args=server_args, log_path=log) as srv:
+                for w in workloads:
+                    for rate in rates:
+                        dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
+                        if (dest / "result.json").exists():
+                            continue  # resumed sweep
+                        bench = ["bench", "--base-url", srv.base_url, "--model", srv.model,
+                                 "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
+                                 "--seed", str(args.seed), "--think-scale", str(args.think_scale),
+                                 "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
+                                 "--label", sched, "--out", str(dest), "--no-plots",
+                                 "--no-progress"]  # fmt: skip
+                        meta["commands"].append("vllm-nexus " + shlex.join(bench[:1] + bench[5:]))
+                        print(f"--- {w} rate {rate:g} ({sched}, rep {rep + 1})", flush=True)
+                        rc = cli.main(bench)
+                        if rc not in (0, 3):
+                            raise SystemExit(f"bench failed with exit code {rc}")
+    meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))
+
+
+def machine() -> dict:
+    info = {"platform": platform.platform(), "python": platform.python_version(),
+            "cpus": os.cpu_count()}  # fmt: skip
+    try:
+        cpu = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        info["cpu_model"] = next(
+            (ln.split(":", 1)[1].strip() for ln in cpu.splitlines() if "Model name" in ln), None
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        info["cpu_model"] = None
+    try:
+        mem = Path("/proc/meminfo").read_text().split("\n", 1)[0]
+        info["memory_gib"] = round(int(mem.split()[1]) / 2**20, 1)
+        info["loadavg_at_start"] = Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        pass
+    try:
+        import vllm  # noqa: F401  (version only)
+
+        info["vllm"] = vllm.__version__
+    except Exception:
+        info["vllm"] = None
+    return info
+
+
+def build_reports(out: Path, slo_factor: float) -> dict[str, dict]:
+    """Merge raw runs per (workload, scheduler), write compare tables and plots."""
+    from vllm_nexus.bench import report
+
+    summary: dict[str, dict] = {}
+    for wdir in sorted((out / "raw").glob("*")):
+        w = wdir.name
+        merged = {}
+        for sdir in sorted(wdir.glob("*")):
+            parts = [report.load_result(p) for p in sorted(sdir.glob("*/result.json"))]
+            if parts:
+                merged[sdir.name] = report.merge_results(parts, sdir.name)
+        if not merged:
+            continue
+        order = [s for s in SCHEDULERS if s in merged] + [s for s in merged if s not in SCHEDULERS]
+        results = [merged[s] for s in order]
+        for r in results:
+            report.save_result(r, out / w / f"{r['label']}.json")
+        slo = report.default_slo(results[0], slo_factor)
+        table = report.compare_table(results, None, slo_factor)
+        (out / w / "compare.md").write_text(table, encoding="utf-8")
+        report.plot_latency_vs_rate(results, out / w / "latency_vs_rate.png", slo, title=w)
+        report.plot_cdf(results, out / w / "cdf.png", title=f"{w}: program latency CDF")
+        summary[w] = {"results": results, "slo": slo, "table": table}
+        print(f"\n## {w}\n{table}")
+    return summary
+
+
+def write_docs(out: Path, summary: dict[str, dict], docs: Path) -> None:
+    from vllm_nexus.bench import report
+
+    meta = json.loads((out / "sweep.json").read_text()) if (out / "sweep.json").exists() else {}
+    fig_dir = docs.parent / "figures" / "benchmarks"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    a = meta.get("args", {})
+    lines = [
+        "# Benchmarks: stock vLLM vs vllm-nexus (measured)",
+        "",
+        "Generated by `examples/bench_sweep.py` (`make bench`); numbers below are measured on "
+        "the machine described, with the commands listed. Method: docs/bench.md.",
+        "",
+        "## Machine and settings",
+        "",
+        "```",
+        json.dumps(meta.get("machine", {}), indent=1),
+        "```",
+        "",
+        f"- sweep: `python examples/bench_sweep.py --workloads {a.get('workloads')} --rates "
+        f"{a.get('rates')} --reps {a.get('reps')} --programs {a.get('programs')} "
+        f"--schedulers {a.get('schedulers')} --calls-scale {a.get('calls_scale')} "
+        f"--tokens-scale {a.get('tokens_scale')} --think-scale {a.get('think_scale')} "
+        f"--engine-args '{a.get('engine_args')}'`",
+        f"- started {meta.get('started')}, finished {meta.get('finished')}",
+        f"- model: the embedded tiny model (`vllm-nexus tiny-model`), float32, `--enforce-eager`;"
+        f" engine settings `{a.get('engine_args')}` make the engine the bottleneck",
+        "- SLO for throughput at latency: "
+        f"{a.get('slo_factor')} x stock's mean program token latency at the lowest rate",
+        "",
+        "Server commands (one fresh server per scheduler and repetition, interleaved):",
+        "",
+        "```",
+        *sorted(set(c for c in meta.get("commands", []) if c.startswith("vllm serve"))),
+        "```",
+        "",
+        "Example bench command (one per workload x rate x scheduler x repetition):",
+        "",
+        "```",
+        *[c for c in meta.get("commands", []) if c.startswith("vllm-nexus")][:1],
+        "```",
+        "",
+    ]
+    for w, s in summary.items():
+        for name in ("latency_vs_rate.png", "cdf.png"):
+            shutil.copy(out / w / name, fig_dir / f"{w}-{name}")
+        lines += [f"## {w}", "", s["table"], ""]
+        lines += [f"![{w} latency vs rate](figures/benchmarks/{w}-latency_vs_rate.png)", ""]
+        lines += [f"![{w} CDF](figures/benchmarks/{w}-cdf.png)", ""]
+        lines += ["Per scheduler (repetitions averaged; breakdown = share of program time on the "
+                  "critical path):", ""]  # fmt: skip
+        for r in s["results"]:
+            lines += [report.markdown_summary(r), ""]
+    docs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {docs} and figures in {fig_dir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.report_only:
+        out = Path(args.report_only)
+    else:
+        out = Path(args.out or REPO / "results" / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}")
+        out.mkdir(parents=True, exist_ok=True)
+        run_sweep(args, out)
+    summary = build_reports(out, args.slo_factor)
+    if args.docs and summary:
+        write_docs(out, summary, Path(args.docs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
