@@ -225,3 +225,11 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             outputs.append(out)
         self.nexus_split_steps += 1
         return merge_outputs(outputs)
+
+    def nexus_stats(self) -> dict[str, Any]:
+        """Execution mode and split-step count (``collective_rpc("nexus_stats")``)."""
+        return {
+            "execution": self.nexus_exec,
+            "backend": self._nexus_backend.name,
+            "split_steps": self.nexus_split_steps,
+        }
