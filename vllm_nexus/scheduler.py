@@ -41,6 +41,7 @@ from vllm_nexus.metrics import (
     SchedulerMetrics,
     SnapshotWriter,
 )
+from vllm_nexus.phases import attach_plan
 from vllm_nexus.queues import Call, MultiLevelQueue
 
 logger = init_logger(f"vllm.{__name__}")
@@ -234,6 +235,7 @@ class Scheduler(_VllmScheduler):
         out = super().schedule(*args, **kwargs)
         self._record_step(out, now)
         # step-plan hook (Nexus)
+        attach_plan(self, out)
         return out
 
     def update_from_output(self, scheduler_output: SchedulerOutput, model_runner_output: Any):

@@ -224,6 +224,15 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
                     out = super().sample_tokens(_filter_grammar(grammar_output, ids))
             outputs.append(out)
         self.nexus_split_steps += 1
+        if self.nexus_split_steps == 1:
+            logger.info(
+                "vllm_nexus: first split step: %d prefill + %d decode requests, SMs %d/%d (%s)",
+                len(plan.prefill_req_ids),
+                len(plan.decode_req_ids),
+                plan.prefill_sms,
+                plan.decode_sms,
+                plan.mode,
+            )
         return merge_outputs(outputs)
 
     def nexus_stats(self) -> dict[str, Any]:
