@@ -339,6 +339,12 @@ def compare_table(
                 row += f" | {_num(b / a if a and b is not None else None)}x"
             out.append(row + " |")
         out.append("")
+        knee = tput_at_latency(base, slo)["max_rate"]
+        if knee is not None:
+            p99 = [dict(curve(r, "program_token_latency_s.p99")).get(knee) for r in results]
+            cells = ", ".join(f"{lb} {_ms(v)}" for lb, v in zip(labels, p99, strict=True))
+            out += [f"P99 program token latency at the baseline's knee ({knee:g} prog/s, the "
+                    f"highest rate where it meets the SLO), ms/token: {cells}.", ""]  # fmt: skip
     return "\n".join(out)
 
 
