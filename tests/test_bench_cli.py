@@ -1,0 +1,61 @@
+"""``vllm-nexus bench`` argument handling without a server (dump, errors, compare)."""
+
+import json
+
+from vllm_nexus import cli
+from vllm_nexus.bench import report
+from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
+from vllm_nexus.bench.trace import load_trace
+
+
+def test_dump_trace_without_server(tmp_path, capsys):
+    f = tmp_path / "w.jsonl"
+    argv = ["bench", "--workload", "mixed", "--programs", "9", "--rate", "3", "--seed", "2",
+            "--calls-scale", "0.2", "--tokens-scale", "0.2", "--dump-trace", str(f)]  # fmt: skip
+    assert cli.main(argv) == 0
+    progs = load_trace(f)
+    assert len(progs) == 9 and {p.kind for p in progs} == {"chat", "react", "lats"}
+    # context cap follows --tokens-scale (4096 x 0.2)
+    assert max(v for p in progs for v in p.full_prompt_tokens().values()) <= 819
+    assert "wrote 9 programs" in capsys.readouterr().out
+
+
+def test_bad_trace_is_a_clear_error(tmp_path, capsys):
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"program_id": "p", "arrival_s": 0, "calls": [{"id": "a", "prompt_tokens": 1, '
+                 '"output_tokens": 1, "after": ["b"]}]}\n')  # fmt: skip
+    assert cli.main(["bench", "--base-url", "http://127.0.0.1:1", "--trace", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"{f}:1:" in err and "unknown call 'b'" in err
+
+
+def test_usage_errors(capsys):
+    assert cli.main(["bench", "--workload", "chat"]) == 2
+    assert "--base-url is required" in capsys.readouterr().err
+    assert (
+        cli.main(["bench", "--base-url", "http://x", "--workload", "chat", "--sweep-rates", "1,a"])
+        == 2
+    )
+    assert "expected numbers" in capsys.readouterr().err
+    assert cli.main(["bench", "--base-url", "http://x"]) == 2
+    assert "give --workload or --trace" in capsys.readouterr().err
+
+
+def test_compare_and_merge(tmp_path, capsys):
+    def result(label, lat_end, rate):
+        rec = ProgramRecord(
+            "p", "chat", 0.0, [CallRecord("c0", [], 5, 10, 0, 0, 0.1, lat_end, 5, 10)]
+        )
+        return report.make_result(label, {}, [report.run_entry(rate, [rec], 1.0)], env={})
+
+    merged = report.merge_results([result("a", 1.0, 1), result("a", 3.0, 1), result("a", 2.0, 2)])
+    assert [r["repetition"] for r in merged["runs"]] == [0, 1, 0]
+    assert report.curve(merged) == [(1.0, 0.2), (2.0, 0.2)]  # mean of 0.1 and 0.3 s/token
+    pa = report.save_result(merged, tmp_path / "a.json")
+    pb = report.save_result(result("b", 0.5, 1), tmp_path / "b.json")
+    assert cli.main(["bench", "compare", str(pa), str(pb), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "4.00x" in out  # 0.2 / 0.05
+    assert (tmp_path / "cmp" / "compare.md").exists()
+    (tmp_path / "x.json").write_text(json.dumps({"kind": "nope"}))
+    assert cli.main(["bench", "compare", str(tmp_path / "x.json")]) == 2
