@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+NOTES_BEGIN, NOTES_END = "<!-- analysis -->", "<!-- /analysis -->"
 
 
 def _nexus(policy: str) -> list[str]:
@@ -233,6 +234,14 @@ def write_docs(out: Path, summary: dict[str, dict], docs: Path) -> None:
                   "critical path):", ""]  # fmt: skip
         for r in s["results"]:
             lines += [report.markdown_summary(r), ""]
+    # keep the hand-written analysis between the notes markers of an existing file
+    notes = ""
+    if docs.exists():
+        text = docs.read_text(encoding="utf-8")
+        if NOTES_BEGIN in text and NOTES_END in text:
+            notes = text[text.index(NOTES_BEGIN) : text.index(NOTES_END) + len(NOTES_END)]
+    notes = notes or f"{NOTES_BEGIN}\n## Analysis\n\n(not written yet)\n{NOTES_END}"
+    lines[4:4] = [notes, ""]
     docs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {docs} and figures in {fig_dir}")
 
