@@ -31,17 +31,21 @@ LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
 
 
-def _recording_scheduler_cls() -> type:
-    from vllm.v1.core.sched.scheduler import Scheduler
+def _recording_scheduler_cls(nexus: bool = False) -> type:
+    if nexus:
+        from vllm_nexus.scheduler import Scheduler
+    else:
+        from vllm.v1.core.sched.scheduler import Scheduler
 
     class RecordingScheduler(Scheduler):
-        """Stock scheduler that appends one JSON line per step to ``$VLLM_NEXUS_CALIBRATION_LOG``."""
+        """The scheduler, appending one JSON line per step to ``$VLLM_NEXUS_CALIBRATION_LOG``."""
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return object.__new__(cls)
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._log = open(os.environ[LOG_ENV], "a", buffering=1)  # noqa: SIM115
-            self._t0 = 0.0
-            self._comp: list[float] = []
 
         def add_request(self, request: Any) -> None:
             self._log.write(json.dumps({"add": request.request_id, "t": time.time()}) + "\n")
@@ -83,9 +87,12 @@ def _recording_scheduler_cls() -> type:
 
 
 def __getattr__(name: str) -> Any:
-    # ``--scheduler-cls vllm_nexus.sim.calibrate.RecordingScheduler`` (vLLM imported lazily).
+    # ``--scheduler-cls vllm_nexus.sim.calibrate.RecordingScheduler`` (vLLM imported lazily);
+    # ``RecordingNexusScheduler`` records ``vllm_nexus.Scheduler`` (sync mode) the same way.
     if name == "RecordingScheduler":
         return _recording_scheduler_cls()
+    if name == "RecordingNexusScheduler":
+        return _recording_scheduler_cls(nexus=True)
     raise AttributeError(name)
 
 
@@ -293,7 +300,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
         return 1
-    overhead = base.request_overhead_s
+    from vllm_nexus.sim.hardware import get_hardware
+
+    overhead = get_hardware("cpu-here").request_overhead_s  # the installed profile's
     if singles and len(engine_e2e) >= len(singles):
         diffs = [c - e for c, e in zip(singles, engine_e2e[: len(singles)], strict=True)]
         overhead = max(0.0, statistics.median(diffs))
