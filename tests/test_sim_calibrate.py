@@ -1,0 +1,68 @@
+"""Calibration: step-log parsing and the fit through the simulator's own latency model."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from vllm_nexus.sim.calibrate import FIT_FIELDS, fit_preset, read_log
+from vllm_nexus.sim.hardware import HARDWARE
+from vllm_nexus.sim.latency import StepLatencyModel
+from vllm_nexus.sim.models import MODELS
+
+
+def _compositions(rng: random.Random, n: int) -> list[list[float]]:
+    out = []
+    for _ in range(n):
+        pre = [
+            (rng.randrange(64, 3000), rng.randrange(0, 2000)) for _ in range(rng.randrange(0, 2))
+        ]
+        dec = [rng.randrange(10, 3000) for _ in range(rng.randrange(0 if pre else 1, 48))]
+        out.append([*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))])
+    return out
+
+
+def test_fit_recovers_a_known_preset() -> None:
+    rng = random.Random(0)
+    truth = HARDWARE["cpu-here"].with_updates(
+        step_overhead_s=6e-3, per_seq_overhead_s=2e-4, per_token_overhead_s=2e-5,
+        peak_flops=1.2e11, mem_bw=3e9,
+    )  # fmt: skip
+    model = MODELS["tiny"]
+    true_lat = StepLatencyModel(truth, model)
+    comps = _compositions(rng, 300)
+    steps = [(c, true_lat.step_time(*c) * rng.uniform(0.97, 1.03)) for c in comps]
+    fitted, quality = fit_preset(steps, HARDWARE["cpu-here"], model)
+    assert quality["steps"] == 300
+    assert quality["median_abs_rel_error"] < 0.05
+    fit_lat = StepLatencyModel(fitted, model)
+    for c in _compositions(rng, 50):  # held-out batches
+        assert fit_lat.step_time(*c) == pytest.approx(true_lat.step_time(*c), rel=0.15)
+    assert set(FIT_FIELDS) <= set(fitted.to_dict())
+    with pytest.raises(ValueError, match="too few"):
+        fit_preset(steps[:3], HARDWARE["cpu-here"], model)
+
+
+def test_read_log_periods_and_request_times(tmp_path) -> None:
+    lines = [
+        {"add": "r1", "t": 100.0},
+        {"step": [1, 64, 2080.0, 64, 0, 0.0], "t": 100.010},
+        {"end": 100.030},
+        {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.032},  # busy: period to the next schedule
+        {"end": 100.040},
+        {"fin": "r1", "t": 100.040},
+        {"step": [0, 0, 0, 0, 1, 65.0], "t": 105.0},  # after an idle gap
+        {"end": 105.007},
+    ]
+    p = tmp_path / "log.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    steps, e2e = read_log(p)
+    assert [c for c, _ in steps] == [x["step"] for x in lines if "step" in x]
+    periods = [t for _, t in steps]
+    assert periods[0] == pytest.approx(0.022)
+    # no busy successor: own duration + the median busy gap (2 ms)
+    assert periods[1] == pytest.approx(0.008 + 0.002)
+    assert periods[2] == pytest.approx(0.007 + 0.002)
+    assert e2e == [pytest.approx(0.040)]
