@@ -315,6 +315,10 @@ def server_breakdown(delta: dict[str, float] | None) -> dict[str, float] | None:
         ),
         "prompt_tokens": delta.get("vllm:prompt_tokens_total"),
         "generation_tokens": delta.get("vllm:generation_tokens_total"),
+        "prompt_tokens_cached": delta.get("vllm:prompt_tokens_cached_total"),
+        # prefill tokens actually computed per finished request (includes recompute after
+        # preemption; compare with prompt_tokens - prompt_tokens_cached)
+        "prefill_tokens_computed": delta.get("vllm:request_prefill_kv_computed_tokens_sum"),
     }
     out.update({k: v for k, v in delta.items() if k.startswith("vllm_nexus_")})
     return out
