@@ -1,0 +1,200 @@
+"""Cluster pieces without engines: call facts, app arguments, the Ray router adapter,
+usage parsing and the /metrics rendering."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace as NS
+
+import pytest
+
+from vllm_nexus.cluster import calls
+from vllm_nexus.cluster.app import ClusterArgError, resolve
+from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
+from vllm_nexus.config import ConfigError
+from vllm_nexus.identity import InvalidProgramId
+
+
+# -- program ids and prompt lengths -------------------------------------------------------
+def test_program_id_precedence():
+    body = NS(vllm_xargs={"program_id": "px"}, session_id="s")
+    assert calls.program_id_of(body, {"X-Session-ID": "h"}) == "px"
+    assert calls.program_id_of(NS(vllm_xargs=None, session_id="s"), {"x-session-id": "h"}) == "s"
+    assert calls.program_id_of(NS(vllm_xargs={}, session_id=None), {"X-Session-Id": "h"}) == "h"
+    assert calls.program_id_of(NS(vllm_xargs=None, session_id=None), {}) is None
+
+
+@pytest.mark.parametrize("bad", ["", "a\x01b", "x" * 300, 7])
+def test_program_id_rejects_malformed(bad):
+    with pytest.raises(InvalidProgramId):
+        calls.program_id_of(NS(vllm_xargs={"program_id": bad}, session_id=None))
+
+
+def test_prompt_tokens_estimate_and_token_lists():
+    assert calls.count_prompt_tokens(NS(prompt="abcd" * 10), None) == 10
+    assert calls.count_prompt_tokens(NS(prompt=[1, 2, 3]), None) == 3
+    chat = NS(prompt=None, messages=[{"role": "user", "content": "abcd" * 10}])
+    assert calls.count_prompt_tokens(chat, None) == 14  # 10 + 4 per message
+
+
+class _Tok:
+    def encode(self, text, add_special_tokens=False):
+        return text.split()
+
+    def apply_chat_template(self, msgs, tokenize, add_generation_prompt):
+        return [0] * (sum(len(m["content"].split()) for m in msgs) + 3)
+
+
+def test_prompt_tokens_with_tokenizer():
+    assert calls.count_prompt_tokens(NS(prompt="a b c"), _Tok()) == 3
+    chat = NS(prompt=None, messages=[{"role": "user", "content": "a b"}])
+    assert calls.count_prompt_tokens(chat, _Tok()) == 5
+
+
+def test_load_tokenizer_falls_back_to_estimate(tmp_path):
+    assert calls.load_tokenizer(None) is None
+    assert calls.load_tokenizer(str(tmp_path / "missing")) is None
+
+
+# -- application arguments ----------------------------------------------------------------
+def test_resolve_defaults_cpu(tmp_path):
+    spec = resolve({"model": str(tmp_path), "device": "cpu"})
+    assert spec["replicas"] == 2 and spec["model_id"] == tmp_path.name
+    kw = spec["engine_kwargs"]
+    assert kw["scheduler_cls"] == "vllm_nexus.Scheduler" and kw["dtype"] == "float32"
+    assert kw["enable_prompt_tokens_details"] is True
+    assert spec["env"]["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"
+    assert spec["router_kwargs"]["strategy"] == "program-affine"
+    assert spec["router_kwargs"]["long_prompt_tokens"] == 2048
+
+
+def test_resolve_router_section_and_stock(tmp_path):
+    extra = {"vllm_nexus": {"router": {"strategy": "round-robin", "long_prompt_tokens": 64}}}
+    spec = resolve(
+        {"model": str(tmp_path), "scheduler": "stock", "additional_config": json.dumps(extra)}
+    )
+    assert "scheduler_cls" not in spec["engine_kwargs"]
+    assert spec["engine_kwargs"]["additional_config"] == extra
+    assert spec["router_kwargs"]["strategy"] == "round-robin"
+    assert spec["router_kwargs"]["long_prompt_tokens"] == 64
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ({}, "model is required"),
+        ({"model": "/no/such/dir"}, "does not exist"),
+        ({"model": "m", "replicas": 0}, "replicas must be >= 1"),
+        ({"model": "m", "replicas": "two"}, "must be an integer"),
+        ({"model": "m", "scheduler": "fifo"}, "scheduler must be"),
+        ({"model": "m", "engine_kwargs": "{bad"}, "not valid JSON"),
+        ({"model": "m", "colour": 1}, "unknown cluster argument"),
+    ],
+)
+def test_resolve_errors(args, match):
+    with pytest.raises(ClusterArgError, match=match):
+        resolve(args)
+
+
+def test_resolve_bad_router_option_names_key():
+    with pytest.raises(ConfigError, match="vllm_nexus.router.strategy"):
+        resolve({"model": "m", "additional_config": {"vllm_nexus": {"router": {"strategy": "x"}}}})
+
+
+def test_cli_rejects_bad_args_before_starting_ray(capsys):
+    from vllm_nexus.cli import main
+
+    assert main(["cluster", "/no/such/model"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_ray_start_command_ports():
+    from vllm_nexus.cluster.cli import ray_start_command
+
+    cmd = ray_start_command(18500, 6)
+    assert "--port=18500" in cmd and "--max-worker-port=18579" in cmd
+    assert "--include-dashboard=false" in cmd and "--num-cpus=6" in cmd
+
+
+# -- metrics ------------------------------------------------------------------------------
+def test_metrics_render_router_and_replica_stats():
+    from vllm_nexus.routing import ProgramRouter
+
+    policy = ProgramRouter(long_prompt_tokens=10)
+    policy.set_replicas(["r1", "r2"])
+    policy.choose("c1", "p", 100)
+    stats = ClusterStats()
+    stats.charge("r1", 100, 75)
+    stats.count("rejected_total")
+    text = render(make_registry(stats, lambda: [NS(policy=policy)])).decode()
+    assert "vllm_nexus_router_pins{replica=" in text
+    assert 'vllm_nexus_router_decisions_total{reason="new-pin"} 1.0' in text
+    assert 'vllm_nexus_replica_prefix_cache_hit_rate{replica="r1"} 0.75' in text
+    assert "vllm_nexus_router_rejected_total 1.0" in text
+    assert "vllm:prefix_cache_hits_total 75.0" in text
+    assert stats.hit_rate() == 0.75 and stats.hit_rate("r2") is None
+
+
+# -- Ray adapter and ingress helpers (need Ray Serve) -------------------------------------
+def test_router_adapter_pins_and_records_route():
+    pytest.importorskip("ray.serve")
+    from ray.serve._private.common import (
+        DeploymentHandleSource,
+        DeploymentID,
+        ReplicaID,
+        RequestMetadata,
+    )
+    from ray.serve.request_router import PendingRequest
+
+    from vllm_nexus.cluster import registry
+    from vllm_nexus.cluster.router import ProgramAffineRouter
+
+    did = DeploymentID(name="LLMServer", app_name="t")
+    router = ProgramAffineRouter(deployment_id=did, handle_source=DeploymentHandleSource.UNKNOWN)
+    router.initialize_state(long_prompt_tokens=10)
+    reps = [NS(replica_id=ReplicaID(unique_id=u, deployment_id=did)) for u in ("r1", "r2")]
+    router._replicas_list = reps
+    router._sync_replicas()
+
+    def pending(i: int, program: str, prompt: str) -> PendingRequest:
+        body = NS(prompt=prompt, vllm_xargs={"program_id": program}, request_id=f"req{i}")
+        meta = RequestMetadata(request_id=f"x{i}", internal_request_id=f"i{i}")
+        return PendingRequest(args=[body, NS(headers={})], kwargs={}, metadata=meta)
+
+    async def choose(i: int, program: str, prompt: str) -> str:
+        ranks = await router.choose_replicas(router._replicas_list, pending(i, program, prompt))
+        assert len(ranks) == 1 and len(ranks[0]) == 1
+        return ranks[0][0].replica_id.unique_id
+
+    async def scenario() -> None:
+        long = "word " * 100
+        first = await choose(0, "p", long)
+        assert registry.replica_of("req0") == first
+        for i in range(1, 5):
+            assert await choose(i, "p", long) == first
+        router.on_request_completed(None, "i1")
+        assert router.policy.inflight(first) == 4
+        other = "r2" if first == "r1" else "r1"
+        # short calls go to the least-used replica: the one without the 4 pinned calls
+        shorts = [await choose(i, "q", "hi") for i in range(10, 16)]
+        assert shorts[:4] == [other] * 4 and set(shorts[4:]) == {"r1", "r2"}
+        # the pinned replica dies: the program moves on its next call
+        router._replicas_list = [r for r in reps if r.replica_id.unique_id != first]
+        router._sync_replicas()
+        assert await choose(20, "p", long) != first
+        assert router.policy.reroutes_total == 1
+
+    asyncio.run(scenario())
+
+
+def test_usage_parsing():
+    pytest.importorskip("ray.serve.llm")
+    from vllm_nexus.cluster.ingress import usage_of
+
+    usage = {"prompt_tokens": 40, "prompt_tokens_details": {"cached_tokens": 32}}
+    sse = f"data: {json.dumps({'choices': [], 'usage': usage})}\n\ndata: [DONE]\n\n"
+    assert usage_of(sse) == (40, 32)
+    assert usage_of(["data: {}\n\n", sse]) == (40, 32)
+    assert usage_of({"usage": {"prompt_tokens": 5}}) == (5, 0)
+    assert usage_of("data: {}\n\n") is None

@@ -1,0 +1,205 @@
+"""The cluster's OpenAI-compatible HTTP ingress: Ray Serve LLM's ``OpenAiIngress`` plus the
+program-id check, overload and replica-failure answers, and ``/metrics``, ``/health``.
+
+- A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``) is
+  rejected with HTTP 400 before routing, as on a single server with the middleware.
+- Overload: when a call cannot be placed (its replica is full and ``max_queued_requests``
+  calls already wait at the router) the answer is HTTP 429 with ``Retry-After``.
+- A replica that dies under a call: HTTP 503 with a clear message if nothing was sent yet, an
+  SSE ``error`` event then end of stream if streaming had started. Never a hang: Ray raises
+  as soon as the actor is gone; a call with no first token within ``first_token_timeout_s``
+  answers 504.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+from ray.serve.exceptions import BackPressureError
+from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
+
+from vllm_nexus.cluster.calls import program_id_of
+from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
+from vllm_nexus.cluster.registry import ROUTERS, replica_of
+from vllm_nexus.identity import InvalidProgramId
+
+logger = logging.getLogger(__name__)
+
+REPLICA_ERRORS = (ActorDiedError, ActorUnavailableError, RayActorError)
+
+
+def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": status}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _sse(item: Any) -> str:
+    if isinstance(item, list):
+        return "".join(_sse(i) for i in item)
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        return f"data: {json.dumps(item)}\n\n"
+    return f"data: {item.model_dump_json()}\n\n"
+
+
+def usage_of(item: Any) -> tuple[int, int] | None:
+    """(prompt_tokens, cached_tokens) from a response object or SSE text, if it has usage."""
+    if isinstance(item, list):
+        found = [u for u in map(usage_of, item) if u is not None]
+        return found[-1] if found else None
+    if isinstance(item, str):
+        if '"usage"' not in item:
+            return None
+        for line in reversed(item.splitlines()):
+            if line.startswith("data: {") and '"usage"' in line:
+                try:
+                    return usage_of(json.loads(line[6:]))
+                except json.JSONDecodeError:
+                    return None
+        return None
+    usage = item.get("usage") if isinstance(item, dict) else getattr(item, "usage", None)
+    if not usage:
+        return None
+    if not isinstance(usage, dict):
+        usage = usage.model_dump()
+    details = usage.get("prompt_tokens_details") or {}
+    return int(usage.get("prompt_tokens") or 0), int(details.get("cached_tokens") or 0)
+
+
+class NexusIngress(OpenAiIngress):
+    """OpenAI endpoint in front of the engine replicas (``ProgramAffineRouter`` routes)."""
+
+    def __init__(
+        self,
+        llm_deployments: dict[str, Any],
+        model_cards: dict[str, Any],
+        *,
+        lora_paths: dict[str, str] | None = None,
+        retry_after_s: int = 1,
+        max_program_id_length: int = 256,
+        first_token_timeout_s: float = 600.0,
+    ) -> None:
+        super().__init__(llm_deployments, model_cards, lora_paths=lora_paths)
+        self._retry_after_s = retry_after_s
+        self._max_id_len = max_program_id_length
+        self._first_token_timeout_s = first_token_timeout_s
+        self._stats = ClusterStats()
+        self._registry = make_registry(self._stats, lambda: list(ROUTERS))
+
+    async def _process_llm_request(
+        self, body: Any, call_method: str, raw_request: Request | None = None
+    ) -> Response:
+        headers = dict(raw_request.headers) if raw_request is not None else None
+        try:
+            program_id_of(body, headers, self._max_id_len)
+        except InvalidProgramId as e:
+            self._stats.count("invalid_program_ids_total")
+            return _error(400, f"invalid program id: {e}", "BadRequestError")
+        request_id = getattr(body, "request_id", None)
+        gen = self._get_response(body=body, call_method=call_method, raw_request=raw_request)
+        try:
+            async with asyncio.timeout(self._first_token_timeout_s):
+                first = await gen.__anext__()
+        except BackPressureError as e:
+            self._stats.count("rejected_total")
+            return _error(
+                429,
+                f"cluster overloaded, retry later ({e.message})",
+                "RateLimitError",
+                {"Retry-After": str(self._retry_after_s)},
+            )
+        except REPLICA_ERRORS as e:
+            self._stats.count("replica_failures_total")
+            logger.warning("vllm_nexus ingress: engine replica failed under a call: %s", e)
+            return _error(
+                503,
+                "the engine replica serving this call died; retry the call (its program "
+                "moves to a live replica)",
+                "ServiceUnavailableError",
+                {"Retry-After": str(self._retry_after_s)},
+            )
+        except TimeoutError:
+            return _error(504, "no response from the engine replica in time", "TimeoutError")
+        except StopAsyncIteration:
+            return _error(500, "the engine returned an empty response", "InternalServerError")
+        head = first[0] if isinstance(first, list) and first else first
+        err = getattr(head, "error", None)
+        if err is not None and hasattr(err, "code"):
+            self._forget(request_id)
+            return _error(int(err.code), err.message, getattr(err, "type", "Error"))
+        if not isinstance(first, list | str):  # a complete (non-streaming) response
+            self._charge(request_id, first)
+            return JSONResponse(content=first.model_dump())
+        return StreamingResponse(
+            self._stream(first, gen, request_id), media_type="text/event-stream"
+        )
+
+    async def _stream(
+        self, first: Any, gen: AsyncIterator[Any], request_id: str | None
+    ) -> AsyncIterator[str]:
+        item = first
+        done = False
+        try:
+            while True:
+                self._charge(request_id, item, forget=False)
+                text = _sse(item)
+                done = done or "data: [DONE]" in text
+                yield text
+                item = await gen.__anext__()
+        except StopAsyncIteration:
+            if not done:
+                yield "data: [DONE]\n\n"
+        except REPLICA_ERRORS as e:
+            self._stats.count("replica_failures_total")
+            logger.warning("vllm_nexus ingress: engine replica died mid-stream: %s", e)
+            msg = "the engine replica serving this call died mid-stream; retry the call"
+            err = {"error": {"message": msg, "type": "ServiceUnavailableError", "code": 503}}
+            yield f"data: {json.dumps(err)}\n\n"
+        finally:
+            self._forget(request_id)
+
+    def _charge(self, request_id: str | None, item: Any, forget: bool = True) -> None:
+        usage = usage_of(item)
+        if usage is None or request_id is None:
+            return
+        replica = replica_of(request_id)
+        if replica is not None:
+            self._stats.charge(replica, *usage)
+
+    def _forget(self, request_id: str | None) -> None:
+        if request_id is not None:
+            replica_of(request_id)
+
+    async def nexus_metrics(self) -> Response:
+        return Response(render(self._registry), media_type="text/plain; version=0.0.4")
+
+    async def nexus_health(self) -> Response:
+        replicas = max(
+            (len(r.policy.replicas) for r in ROUTERS if hasattr(r, "policy")), default=None
+        )
+        if replicas == 0:
+            return _error(503, "no engine replica is running", "ServiceUnavailableError")
+        return JSONResponse({"status": "ok", "engine_replicas": replicas})
+
+
+ENDPOINTS = {
+    "models": lambda app: app.get("/v1/models"),
+    "model_data": lambda app: app.get("/v1/models/{model:path}"),
+    "completions": lambda app: app.post("/v1/completions"),
+    "chat": lambda app: app.post("/v1/chat/completions"),
+    "nexus_metrics": lambda app: app.get("/metrics"),
+    "nexus_health": lambda app: app.get("/health"),
+}
+
+
+def make_ingress_class() -> type:
+    """The FastAPI-wrapped Serve ingress class (routes above)."""
+    return make_fastapi_ingress(NexusIngress, endpoint_map=ENDPOINTS)

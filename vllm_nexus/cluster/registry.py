@@ -1,0 +1,35 @@
+"""Process-wide state shared by the routers and the ingress of one ingress replica.
+
+Ray Serve pickles the request-router class *by value* (its module is registered with
+``cloudpickle.register_pickle_by_value``), so anything the router shares with the ingress must
+live in another module, which is pickled by reference: this one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+# Routers created in this process (the ingress replica), for its /metrics endpoint.
+ROUTERS: list[Any] = []
+# OpenAI request id -> replica id of the engine that took it; read by the ingress to charge
+# per-replica prefix-cache statistics. Bounded; entries are popped when calls end.
+_ROUTES: OrderedDict[str, str] = OrderedDict()
+_ROUTES_MAX = 100_000
+_LOCK = threading.Lock()  # the router runs in its own event-loop thread
+
+
+def replica_of(request_id: str) -> str | None:
+    """Pop the engine replica a request went to (None if unknown)."""
+    with _LOCK:
+        return _ROUTES.pop(request_id, None)
+
+
+def record_route(request_id: str, replica: str) -> None:
+    """Remember which replica took an OpenAI request (bounded)."""
+    with _LOCK:
+        _ROUTES[request_id] = replica
+        _ROUTES.move_to_end(request_id)
+        while len(_ROUTES) > _ROUTES_MAX:
+            _ROUTES.popitem(last=False)

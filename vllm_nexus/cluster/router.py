@@ -1,0 +1,111 @@
+"""Ray Serve request router for the engine deployment: Autellix Alg. 2 on Ray Serve's
+``RequestRouter`` extension point (``request_router_config.request_router_class``).
+
+Ray Serve runs one router per deployment handle, i.e. inside the ingress replica that calls
+the engines; the policy (:class:`vllm_nexus.routing.ProgramRouter`) lives there. For each
+call it reads the program id and the prompt length from the OpenAI request the ingress
+forwards (``args[0]``) and returns exactly one replica: Ray Serve then sends the call there,
+or waits (bounded by ``max_queued_requests``, then HTTP 429 at the ingress) while that
+replica is full. Replicas that die or leave drop out of the set through
+``update_replicas``/``on_replica_actor_died``; their programs re-pin on the next long call.
+
+Ray pickles this module by value: shared state lives in :mod:`vllm_nexus.cluster.registry`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ray.serve.request_router import PendingRequest, RequestRouter, RunningReplica
+
+from vllm_nexus.cluster import calls, registry
+from vllm_nexus.identity import InvalidProgramId
+from vllm_nexus.routing import ProgramRouter
+
+logger = logging.getLogger(__name__)
+
+
+class ProgramAffineRouter(RequestRouter):
+    """Program-affine routing (Autellix Alg. 2); ``strategy`` also offers the
+    ``least-used`` and ``round-robin`` baselines."""
+
+    def initialize_state(
+        self,
+        strategy: str = "program-affine",
+        long_prompt_tokens: int = 2048,
+        pin_ttl_s: float = 600.0,
+        max_pins: int = 100_000,
+        tokenizer: str | None = None,
+        max_program_id_length: int = 256,
+        **_: Any,
+    ) -> None:
+        self.policy = ProgramRouter(
+            strategy=strategy,  # type: ignore[arg-type]
+            long_prompt_tokens=long_prompt_tokens,
+            pin_ttl_s=pin_ttl_s,
+            max_pins=max_pins,
+        )
+        self.policy.set_replicas(r.replica_id.unique_id for r in self._replicas_list)
+        self._tokenizer_path = tokenizer
+        self._max_id_len = max_program_id_length
+        self._tokens: dict[str, int] = {}
+        registry.ROUTERS.append(self)
+        logger.info("vllm_nexus router: strategy=%s threshold=%d", strategy, long_prompt_tokens)
+
+    # -- replica set changes --------------------------------------------------------------
+    def _sync_replicas(self) -> None:
+        policy = getattr(self, "policy", None)
+        if policy is not None:
+            orphaned = policy.set_replicas(r.replica_id.unique_id for r in self._replicas_list)
+            if orphaned:
+                logger.warning(
+                    "vllm_nexus router: %d pinned programs lost their replica; they move on "
+                    "their next call",
+                    len(orphaned),
+                )
+
+    def update_replicas(self, replicas: list[RunningReplica]) -> None:
+        super().update_replicas(replicas)
+        self._sync_replicas()
+
+    def on_replica_actor_died(self, replica_id: Any) -> None:
+        super().on_replica_actor_died(replica_id)
+        self._sync_replicas()
+
+    # -- routing ----------------------------------------------------------------------------
+    def _call_facts(self, pr: PendingRequest) -> tuple[str | None, int, str | None]:
+        body = pr.args[0] if pr.args else None
+        headers = getattr(pr.args[1], "headers", None) if len(pr.args) > 1 else None
+        try:
+            pid = calls.program_id_of(body, headers, self._max_id_len)
+        except InvalidProgramId:
+            pid = None  # the ingress rejects these with HTTP 400 before routing
+        if pid is None and pr.metadata.session_id:
+            pid = pr.metadata.session_id
+        rid = pr.metadata.internal_request_id
+        tokens = self._tokens.get(rid)
+        if tokens is None:
+            tokens = calls.count_prompt_tokens(body, calls.load_tokenizer(self._tokenizer_path))
+            self._tokens[rid] = tokens
+        return pid, tokens, getattr(body, "request_id", None)
+
+    async def choose_replicas(
+        self,
+        candidate_replicas: list[RunningReplica],
+        pending_request: PendingRequest | None = None,
+    ) -> list[list[RunningReplica]]:
+        if pending_request is None or not candidate_replicas:
+            return [candidate_replicas]
+        by_id = {r.replica_id.unique_id: r for r in candidate_replicas}
+        pid, tokens, request_id = self._call_facts(pending_request)
+        decision = self.policy.choose(
+            pending_request.metadata.internal_request_id, pid, tokens, list(by_id)
+        )
+        if request_id:
+            registry.record_route(request_id, decision.replica)
+        return [[by_id[decision.replica]]]
+
+    def on_request_completed(self, replica_id: Any, internal_request_id: str) -> None:
+        self.policy.release(internal_request_id)
+        self._tokens.pop(internal_request_id, None)
