@@ -77,9 +77,10 @@ def test_attach_plan_classifies_and_splits() -> None:
 
 def test_attach_plan_decode_priority_and_off() -> None:
     assert attach_plan(fake_scheduler(kv=0.95), fake_output()).mode == "decode_priority"
-    out = fake_output()
-    assert attach_plan(fake_scheduler(split="off"), out) is None
-    assert get_plan(out) is None
+    for split in ("off", "auto"):
+        out = fake_output()
+        assert attach_plan(fake_scheduler(split=split), out) is None
+        assert get_plan(out) is None
 
 
 def test_attach_plan_single_phase() -> None:

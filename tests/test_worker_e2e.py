@@ -84,7 +84,7 @@ def _run_server(kind: str, model: Path, log: Path) -> dict:
             cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     try:
-        deadline = time.time() + 240
+        deadline = time.time() + 600  # a loaded 2-core machine can take minutes
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{kind} server exited:\n{log.read_text()[-3000:]}")
