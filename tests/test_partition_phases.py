@@ -83,6 +83,17 @@ def test_attach_plan_decode_priority_and_off() -> None:
         assert get_plan(out) is None
 
 
+def test_impossible_split_fails_when_the_controller_is_built() -> None:
+    from vllm_nexus.config import PartitionConfig
+    from vllm_nexus.partition import PartitionError
+    from vllm_nexus.phases import build_controller
+
+    with pytest.raises(PartitionError, match="min_sms_per_side"):
+        build_controller(PartitionConfig(split="sequential", min_sms_per_side=100))
+    with pytest.raises(PartitionError, match="does not exist"):
+        build_controller(PartitionConfig(split="sequential", profile="/nope.json"))
+
+
 def test_attach_plan_single_phase() -> None:
     out = SimpleNamespace(num_scheduled_tokens={"d1": 1}, scheduled_spec_decode_tokens={})
     plan = attach_plan(fake_scheduler(), out)

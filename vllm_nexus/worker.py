@@ -182,6 +182,12 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         elif pcfg.backend == "green_context" or pcfg.backend == "mps":
             # An explicit backend that cannot be used is an error, not a silent fallback.
             gpu.make_backend(pcfg.backend, self._nexus_support)
+        if self.nexus_exec != "unsplit":
+            # Fail at startup, not at the first step: the scheduler builds the same controller
+            # lazily (bad profile path, no split of the SMs with these granularity/minimum).
+            from vllm_nexus.phases import _device_name, build_controller
+
+            build_controller(pcfg, _device_name(), vllm_config.model_config.model)
         self._nexus_pending: tuple[Any, PhasePlan] | None = None
         self.nexus_split_steps = 0
         logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
