@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -102,7 +103,9 @@ def _measure_in_worker(worker: Any, grid: list[int], repeats: int) -> list[dict[
     max_tokens = runner.scheduler_config.max_num_batched_tokens
     for phase, points in (("prefill", PREFILL_POINTS), ("decode", DECODE_POINTS)):
         for n, ctx in points:
-            if n > max_tokens:
+            # Dummy runs do not take a context length: only the context-free points are
+            # measured, and their attention term is approximate (vLLM's dummy-run layout).
+            if n > max_tokens or (phase == "prefill" and ctx):
                 continue
             if phase == "prefill":
 
@@ -116,23 +119,20 @@ def _measure_in_worker(worker: Any, grid: list[int], repeats: int) -> list[dict[
                     return runner._dummy_run(n, uniform_decode=True, force_attention=True)
 
                 attn, reqs = n * (ctx + 1), n
-            for sms in grid:
-                if sms >= backend.num_sms:
-                    stream = None
-                else:
-                    p, d = backend.partitions.select(sms, backend.num_sms - sms)
-                    stream = p if phase == "prefill" else d
-                    # the decode stream of pair p has num_sms - p SMs; record what ran
-                t = timed(fn, stream)
-                used = sms if phase == "prefill" or stream is None else backend.num_sms - sms
+            # (SMs the phase runs on, stream): the whole device, then each layout's side.
+            layouts = [(backend.num_sms, None)]
+            for p in inner:
+                pre, dec = backend.partitions.select(p, backend.num_sms - p)
+                layouts.append((p, pre) if phase == "prefill" else (backend.num_sms - p, dec))
+            for sms, stream in layouts:
                 rows.append(
                     {
                         "phase": phase,
                         "tokens": n,
                         "attn_work": attn,
                         "reqs": reqs,
-                        "sms": used if stream is not None else backend.num_sms,
-                        "latency_s": t,
+                        "sms": sms,
+                        "latency_s": timed(fn, stream),
                     }
                 )
     return rows
@@ -150,6 +150,8 @@ def measure_profile(model: str, granularity: int, min_sms: int, repeats: int) ->
     props = torch.cuda.get_device_properties(0)
     num_sms = int(props.multi_processor_count)
     grid = _sms_grid(num_sms, granularity, min_sms)
+    # collective_rpc with a function (not a method name) needs pickle-based serialization.
+    os.environ.setdefault("VLLM_ALLOW_INSECURE_SERIALIZATION", "1")
     llm = LLM(model=model, enforce_eager=True, max_num_batched_tokens=8192)
     rows = llm.collective_rpc(_measure_in_worker, args=(grid, repeats))[0]
     samples = tuple(
