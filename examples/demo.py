@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", default=None, help="output directory (default: results/demo-<time>)")
     p.add_argument("--workload", default="mixed", choices=["chat", "react", "lats", "mixed"])
-    p.add_argument("--programs", type=int, default=80)
+    p.add_argument("--programs", type=int, default=60)
     p.add_argument("--rate", type=float, default=4.0, help="programs/s (near stock saturation)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calls-scale", type=float, default=0.25)
