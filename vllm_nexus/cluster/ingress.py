@@ -27,11 +27,13 @@ from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
 from vllm_nexus.cluster.calls import program_id_of
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
-from vllm_nexus.cluster.registry import ROUTERS, replica_of
+from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of
 from vllm_nexus.identity import InvalidProgramId
 
 logger = logging.getLogger(__name__)
 
+REPLICA_HEADER = "X-Vllm-Nexus-Replica"
+"""Response header naming the engine replica that served the call (debugging, tests)."""
 REPLICA_ERRORS = (ActorDiedError, ActorUnavailableError, RayActorError)
 
 
@@ -135,11 +137,13 @@ class NexusIngress(OpenAiIngress):
         if err is not None and hasattr(err, "code"):
             self._forget(request_id)
             return _error(int(err.code), err.message, getattr(err, "type", "Error"))
+        replica = peek_replica(request_id) if request_id else None
+        route = {REPLICA_HEADER: replica} if replica else None
         if not isinstance(first, list | str):  # a complete (non-streaming) response
             self._charge(request_id, first)
-            return JSONResponse(content=first.model_dump())
+            return JSONResponse(content=first.model_dump(), headers=route)
         return StreamingResponse(
-            self._stream(first, gen, request_id), media_type="text/event-stream"
+            self._stream(first, gen, request_id), media_type="text/event-stream", headers=route
         )
 
     async def _stream(
@@ -149,7 +153,7 @@ class NexusIngress(OpenAiIngress):
         done = False
         try:
             while True:
-                self._charge(request_id, item, forget=False)
+                self._charge(request_id, item)
                 text = _sse(item)
                 done = done or "data: [DONE]" in text
                 yield text
@@ -166,7 +170,7 @@ class NexusIngress(OpenAiIngress):
         finally:
             self._forget(request_id)
 
-    def _charge(self, request_id: str | None, item: Any, forget: bool = True) -> None:
+    def _charge(self, request_id: str | None, item: Any) -> None:
         usage = usage_of(item)
         if usage is None or request_id is None:
             return

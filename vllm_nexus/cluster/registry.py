@@ -26,6 +26,12 @@ def replica_of(request_id: str) -> str | None:
         return _ROUTES.pop(request_id, None)
 
 
+def peek_replica(request_id: str) -> str | None:
+    """The engine replica a request went to, without forgetting it."""
+    with _LOCK:
+        return _ROUTES.get(request_id)
+
+
 def record_route(request_id: str, replica: str) -> None:
     """Remember which replica took an OpenAI request (bounded)."""
     with _LOCK:
