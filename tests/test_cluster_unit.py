@@ -198,3 +198,23 @@ def test_usage_parsing():
     assert usage_of(["data: {}\n\n", sse]) == (40, 32)
     assert usage_of({"usage": {"prompt_tokens": 5}}) == (5, 0)
     assert usage_of("data: {}\n\n") is None
+
+
+def test_strategy_switch_applies_to_existing_and_future_routers():
+    from vllm_nexus.cluster import registry
+    from vllm_nexus.routing import ProgramRouter
+
+    fake = NS(policy=ProgramRouter())
+    registry.ROUTERS.append(fake)
+    try:
+        assert registry.set_strategy("round-robin") >= 1
+        assert fake.policy.strategy == "round-robin"
+        assert registry.STRATEGY_OVERRIDE == ["round-robin"]
+    finally:
+        registry.ROUTERS.remove(fake)
+        registry.STRATEGY_OVERRIDE.clear()
+
+
+def test_resolve_strategy_switch_flag(tmp_path):
+    assert resolve({"model": str(tmp_path)})["allow_strategy_switch"] is False
+    assert resolve({"model": str(tmp_path), "allow_strategy_switch": True})["allow_strategy_switch"]

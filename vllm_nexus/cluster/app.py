@@ -12,7 +12,8 @@ Arguments (``args`` of the Serve config, or ``key=value`` on ``serve run``):
   scheduler ("nexus" | "stock"), additional_config (JSON object or string, the same
   ``{"vllm_nexus": {...}}`` as a single server; its ``router`` section configures routing),
   engine_kwargs (object: vLLM engine arguments, e.g. dtype, max_num_seqs), device
-  ("auto" | "cpu" | "gpu"), cpus_per_replica (1), env (object: environment of the replicas).
+  ("auto" | "cpu" | "gpu"), cpus_per_replica (1), env (object: environment of the replicas),
+  allow_strategy_switch (false: enables ``POST /admin/router`` for benchmarks).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def resolve(args: dict[str, Any]) -> dict[str, Any]:
     """Validate the application arguments; returns the pieces the builder needs (no Ray)."""
     unknown = set(args) - {
         "model", "served_model_name", "replicas", "scheduler", "additional_config",
-        "engine_kwargs", "device", "cpus_per_replica", "env",
+        "engine_kwargs", "device", "cpus_per_replica", "env", "allow_strategy_switch",
     }  # fmt: skip
     if unknown:
         raise ClusterArgError(f"unknown cluster argument(s): {', '.join(sorted(unknown))}")
@@ -119,6 +120,8 @@ def resolve(args: dict[str, Any]) -> dict[str, Any]:
         "router": r,
         "router_kwargs": router_kwargs,
         "max_program_id_length": nexus.scheduler.max_program_id_length,
+        "allow_strategy_switch": str(args.get("allow_strategy_switch", "")).lower()
+        in ("1", "true", "yes"),
     }
 
 
@@ -164,4 +167,5 @@ def build_app(args: dict[str, Any]) -> Any:
         model_cards={spec["model_id"]: to_model_metadata(spec["model_id"], cfg)},
         retry_after_s=router.retry_after_s,
         max_program_id_length=spec["max_program_id_length"],
+        allow_strategy_switch=spec["allow_strategy_switch"],
     )

@@ -48,6 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--ray-port-base", type=int, default=None,
         help="local head only: put Ray's ports at BASE..BASE+7 and workers at BASE+10..BASE+79",
     )  # fmt: skip
+    p.add_argument(
+        "--allow-strategy-switch", action="store_true",
+        help="enable POST /admin/router to switch routing strategy (benchmarks)",
+    )  # fmt: skip
     p.add_argument("--detach", action="store_true", help="deploy and exit (cluster keeps serving)")
 
 
@@ -59,6 +63,8 @@ def app_args(args: argparse.Namespace) -> dict[str, Any]:
         "device": args.device,
         "cpus_per_replica": args.cpus_per_replica,
     }
+    if args.allow_strategy_switch:
+        out["allow_strategy_switch"] = True
     for key in ("served_model_name", "additional_config", "engine_kwargs"):
         if getattr(args, key):
             out[key] = getattr(args, key)

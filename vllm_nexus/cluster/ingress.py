@@ -27,8 +27,9 @@ from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
 from vllm_nexus.cluster.calls import program_id_of
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
-from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of
+from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
 from vllm_nexus.identity import InvalidProgramId
+from vllm_nexus.routing import STRATEGIES
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +89,13 @@ class NexusIngress(OpenAiIngress):
         retry_after_s: int = 1,
         max_program_id_length: int = 256,
         first_token_timeout_s: float = 600.0,
+        allow_strategy_switch: bool = False,
     ) -> None:
         super().__init__(llm_deployments, model_cards, lora_paths=lora_paths)
         self._retry_after_s = retry_after_s
         self._max_id_len = max_program_id_length
         self._first_token_timeout_s = first_token_timeout_s
+        self._allow_switch = allow_strategy_switch
         self._stats = ClusterStats()
         self._registry = make_registry(self._stats, lambda: list(ROUTERS))
 
@@ -185,6 +188,21 @@ class NexusIngress(OpenAiIngress):
     async def nexus_metrics(self) -> Response:
         return Response(render(self._registry), media_type="text/plain; version=0.0.4")
 
+    async def nexus_router(self, request: Request) -> Response:
+        """``POST /admin/router {"strategy": "least-used"}``: switch the routing strategy of
+        the running router (benchmarks compare strategies on the same engines). Off unless
+        the app is started with ``allow_strategy_switch``."""
+        if not self._allow_switch:
+            return _error(403, "strategy switch disabled (allow_strategy_switch)", "Forbidden")
+        try:
+            strategy = (await request.json())["strategy"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, 'expected a JSON body {"strategy": ...}', "BadRequestError")
+        if strategy not in STRATEGIES:
+            return _error(400, f"strategy must be one of {list(STRATEGIES)}", "BadRequestError")
+        switched = set_strategy(strategy)
+        return JSONResponse({"strategy": strategy, "routers": switched})
+
     async def nexus_health(self) -> Response:
         replicas = max(
             (len(r.policy.replicas) for r in ROUTERS if hasattr(r, "policy")), default=None
@@ -201,6 +219,7 @@ ENDPOINTS = {
     "chat": lambda app: app.post("/v1/chat/completions"),
     "nexus_metrics": lambda app: app.get("/metrics"),
     "nexus_health": lambda app: app.get("/health"),
+    "nexus_router": lambda app: app.post("/admin/router"),
 }
 
 

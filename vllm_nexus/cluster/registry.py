@@ -18,6 +18,20 @@ ROUTERS: list[Any] = []
 _ROUTES: OrderedDict[str, str] = OrderedDict()
 _ROUTES_MAX = 100_000
 _LOCK = threading.Lock()  # the router runs in its own event-loop thread
+STRATEGY_OVERRIDE: list[str] = []
+"""Set by the ingress's strategy switch (benchmarks); routers created later start with it."""
+
+
+def set_strategy(strategy: str) -> int:
+    """Switch every router of this process to ``strategy``; returns how many were switched."""
+    STRATEGY_OVERRIDE[:] = [strategy]
+    n = 0
+    for router in ROUTERS:
+        policy = getattr(router, "policy", None)
+        if policy is not None:
+            policy.strategy = strategy
+            n += 1
+    return n
 
 
 def replica_of(request_id: str) -> str | None:

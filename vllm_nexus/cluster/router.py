@@ -40,6 +40,8 @@ class ProgramAffineRouter(RequestRouter):
         max_program_id_length: int = 256,
         **_: Any,
     ) -> None:
+        if registry.STRATEGY_OVERRIDE:
+            strategy = registry.STRATEGY_OVERRIDE[0]
         self.policy = ProgramRouter(
             strategy=strategy,  # type: ignore[arg-type]
             long_prompt_tokens=long_prompt_tokens,
