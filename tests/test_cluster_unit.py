@@ -218,3 +218,15 @@ def test_strategy_switch_applies_to_existing_and_future_routers():
 def test_resolve_strategy_switch_flag(tmp_path):
     assert resolve({"model": str(tmp_path)})["allow_strategy_switch"] is False
     assert resolve({"model": str(tmp_path), "allow_strategy_switch": True})["allow_strategy_switch"]
+
+
+def test_example_serve_config_is_valid(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    schema = pytest.importorskip("ray.serve.schema")
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    data = yaml.safe_load((root / "examples" / "cluster_serve.yaml").read_text())
+    schema.ServeDeploySchema.parse_obj(data)
+    app = data["applications"][0]
+    assert app["import_path"] == "vllm_nexus.cluster.app:build_app"
+    spec = resolve({**app["args"], "model": str(tmp_path)})
+    assert spec["router_kwargs"]["strategy"] == "program-affine"
