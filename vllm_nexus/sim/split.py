@@ -24,6 +24,7 @@ different boundaries, CUDA-graph effects. Pure Python, no vLLM import.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import heapq
 import json
 import math
@@ -314,6 +315,7 @@ def simulate(
         )
         ctl = SplitController(cfg, CostModel(prof), num_sms=hw.num_sms)
         end, extra = run_nexus(reqs, eng, ctl, cfg)
+        extra["decode_slack"] = cfg.decode_slack
     else:
         raise ValueError(f"unknown system {system!r}: stock or nexus")
     res = summarize(reqs, end)
@@ -340,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ttft-slo", default="longdoc=3,sharegpt=1,mixed=2")
     p.add_argument("--tbt-slo", type=float, default=0.1, help="mean TBT SLO (s)")
     p.add_argument("--p95-tbt-slo", type=float, default=0.05, help="P95 TBT SLO (s)")
+    p.add_argument(
+        "--decode-slack", type=float, default=None, help="override partition.decode_slack"
+    )
     p.add_argument("-o", "--output", help="JSON file for all results")
     a = p.parse_args(argv)
     rates = dict(
@@ -347,13 +352,18 @@ def main(argv: list[str] | None = None) -> int:
         for w, rs in (part.split("=") for part in a.rates.split(";"))
     )
     slo = {w: float(v) for w, v in (part.split("=") for part in a.ttft_slo.split(","))}
+    hw = get_hardware(a.hardware)
+    cfg = PartitionConfig(sm_granularity=hw.sm_granularity, min_sms_per_side=hw.min_sms)
+    if a.decode_slack is not None:
+        cfg = dataclasses.replace(cfg, decode_slack=a.decode_slack)
     allres = []
-    print("SIMULATED (roofline presets; not GPU measurements)")
+    print(f"SIMULATED (roofline presets; not GPU measurements); decode_slack={cfg.decode_slack}")
     for w in a.workloads.split(","):
         res: dict[str, list[dict[str, Any]]] = {}
         for system in ("stock", "nexus"):
             res[system] = [
-                simulate(system, w, r, a.requests, a.seed, a.hardware, a.model) for r in rates[w]
+                simulate(system, w, r, a.requests, a.seed, a.hardware, a.model, cfg=cfg)
+                for r in rates[w]
             ]
             allres += res[system]
         print(f"\n## {w} ({WORKLOADS[w]}), {a.hardware}/{a.model}, {a.requests} requests")
