@@ -7,7 +7,6 @@ their own (the machine has 2 cores). Append to ``NEXUS_SERVER_ARGS`` to enable m
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +21,8 @@ NEXUS_SERVER_ARGS: list[str] = [
     "vllm_nexus.api.ProgramIdMiddleware",
 ]
 
-# Ports for servers started by tests (outside the OS ephemeral range, see launcher.free_port).
-os.environ.setdefault("VLLM_NEXUS_PORT_RANGE", "18100-18199")
+# Servers started by tests take a free port the OS picks, or one inside
+# $VLLM_NEXUS_PORT_RANGE (e.g. "18100-18199") when set: see launcher.free_port.
 
 
 def _cuda_available() -> bool:
