@@ -232,8 +232,8 @@ class VllmServer:
                 err = self._failure(f"exited with code {self.proc.returncode} during startup")
                 self.stop()
                 raise err
-            if self.healthy(timeout_s=2):
-                return self
+            if self.healthy(timeout_s=2) and self.proc.poll() is None:
+                return self  # (the poll guards against another server on the same port)
             if time.monotonic() > deadline:
                 err = self._failure(f"not healthy after {self.startup_timeout_s:.0f} s")
                 self.stop()
