@@ -143,6 +143,7 @@ def main() -> int:
                         f"rep {rep} {w:5s} {strategy:15s} {time.monotonic() - t:5.0f}s {r}",
                         flush=True,
                     )
+                    write_summary(out, a, commands, results, quiet=True)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
@@ -159,7 +160,9 @@ def _fmt(v: float | None, scale: float = 1.0, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v * scale:.{digits}f}"
 
 
-def write_summary(out: Path, a: argparse.Namespace, commands: list[str], results: dict) -> None:
+def write_summary(
+    out: Path, a: argparse.Namespace, commands: list[str], results: dict, quiet: bool = False
+) -> None:
     lines = [
         "| workload | strategy | prefix-cache hit rate | mean token latency (ms) | "
         "P95 token latency (ms) | per repetition: mean / P95 (ms) | failed calls |",
@@ -181,7 +184,8 @@ def write_summary(out: Path, a: argparse.Namespace, commands: list[str], results
     text = "\n".join(["```", *commands, "```", "", *lines, ""])
     (out / "summary.md").write_text(text)
     (out / "summary.json").write_text(json.dumps({"args": vars(a), "results": results}, indent=1))
-    print(text)
+    if not quiet:
+        print(text)
 
 
 if __name__ == "__main__":
