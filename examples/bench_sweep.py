@@ -107,7 +107,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
             log.parent.mkdir(parents=True, exist_ok=True)
             meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
             print(f"\n=== rep {rep + 1}/{args.reps} scheduler {sched}", flush=True)
-            with VllmServer(model, args=server_args, log_path=log) as srv:
+            with VllmServer(model, args=server_args, log_path=log, startup_timeout_s=900) as srv:
                 for w in workloads:
                     for rate in rates:
                         dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"

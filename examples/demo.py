@@ -76,7 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     for i, (label, sched_args) in enumerate(SCHEDULERS.items()):
         server_args = [*shlex.split(args.engine_args), *sched_args]
         print(f"\n=== {label}: vllm serve {model} {' '.join(server_args)}")
-        with VllmServer(model, args=server_args, log_path=out / f"server-{label}.log") as srv:
+        server = VllmServer(
+            model, args=server_args, log_path=out / f"server-{label}.log", startup_timeout_s=900
+        )
+        try:
+            server.start()  # a loaded 2-core machine can take minutes
+        except RuntimeError as e:
+            print(f"demo: could not start the {label} server:\n{e}", file=sys.stderr)
+            return 1
+        with server as srv:
             bench = [
                 "bench", "--base-url", srv.base_url, "--model", srv.model,
                 "--trace", str(trace_path), "--think-scale", str(args.think_scale),
