@@ -94,9 +94,9 @@ def _remove_shims(path: list[str] | None) -> list[Path]:
     removed = []
     for d in _dists(SHIM_NAME, path):
         if _is_shim(d):
-            path = Path(str(d._path))  # type: ignore[attr-defined]  # PathDistribution
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+            where = Path(str(d._path))  # type: ignore[attr-defined]  # PathDistribution
+            shutil.rmtree(where, ignore_errors=True)
+            removed.append(where)
     return removed
 
 
