@@ -77,9 +77,7 @@ def test_context_reuse_hits_the_real_prefix_cache() -> None:
 
 def test_kv_pressure_moves_the_real_schedulers_preemption_counters() -> None:
     # 40 concurrent long calls, KV for ~2k tokens: vLLM must preempt (recompute).
-    progs = [
-        ProgramSpec(f"p{i}", 0.01 * i, (CallSpec("c0", 300, 200),)) for i in range(40)
-    ]
+    progs = [ProgramSpec(f"p{i}", 0.01 * i, (CallSpec("c0", 300, 200),)) for i in range(40)]
     for scheduler in ("stock-fcfs", "vllm_nexus"):
         sim = Simulator(_spec(scheduler, num_gpu_blocks=140, max_num_seqs=32), seed=0)
         res = sim.run(progs)
@@ -105,8 +103,7 @@ def test_program_aware_scheduler_helps_short_programs_behind_a_long_one() -> Non
         prev = ids
     progs = [ProgramSpec("long", 0.0, tuple(calls), "long")]
     progs += [
-        ProgramSpec(f"s{i}", 6.0 + 0.5 * i, (CallSpec("c0", 200, 20),), "short")
-        for i in range(8)
+        ProgramSpec(f"s{i}", 6.0 + 0.5 * i, (CallSpec("c0", 200, 20),), "short") for i in range(8)
     ]
 
     def short_latency(scheduler: str) -> float:
@@ -125,3 +122,16 @@ def test_scheduler_names_are_validated() -> None:
         parse_scheduler("round-robin")
     with pytest.raises(ValueError, match="unknown vllm_nexus policy"):
         parse_scheduler("vllm_nexus:srpt")
+
+
+def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
+    progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 50),)) for i in range(4)]
+    fast = Simulator(_spec("stock-fcfs"), seed=0).run(progs)
+    hw = HARDWARE["a100"].with_updates(frontend_token_s=0.01)
+    slow = Simulator(
+        EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=2048)
+    ).run(progs)
+    assert max(c.finish_s for c in fast.calls) < 1.0
+    # 200 tokens through a 100 token/s frontend: the last one leaves after >= 2 s.
+    assert max(c.finish_s for c in slow.calls) >= 2.0 - 1e-9
+    assert all(c.first_token_s <= c.finish_s for c in slow.calls)

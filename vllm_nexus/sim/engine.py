@@ -337,6 +337,8 @@ class Simulator:
         block = self.vllm_config.cache_config.block_size
         total_calls = sum(len(p.calls) for p in programs)
         n_done = 0
+        front_tok = self.spec.hardware.frontend_token_s
+        front_t = 0.0
         unseen: set[str] = set()
         sources: dict[str, Any] = {}  # request id -> Request, for context sources
         context_sources: dict[tuple[str, str], int] = {}  # -> calls still to continue it
@@ -456,6 +458,11 @@ class Simulator:
             for eco in outputs.values():
                 for o in eco.outputs:
                     rec = records[o.request_id]
+                    now = clock.t
+                    if front_tok and o.new_token_ids:
+                        # The frontend FIFO delivers this step's tokens after earlier ones.
+                        front_t = max(front_t, clock.t) + front_tok * len(o.new_token_ids)
+                        now = front_t
                     if rec.first_token_s is None and o.new_token_ids:
                         rec.first_token_s = now
                     if o.finish_reason is not None:

@@ -93,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         hardware = str(out / "cpu-here-fit.json")
         _cli("simulate", "calibrate", "--from-log", str(out / "steps-stock-fcfs.jsonl"),
              "--out", hardware)  # fmt: skip
+        # The frontend (API server + bench client) streams tokens through one CPU-starved
+        # pipeline: its capacity is the stock run's highest delivered token rate.
+        prof = json.loads(Path(hardware).read_text())
+        peak = max(
+            s["throughput"]["output_tokens_per_s"]
+            for s in _summary(out / "real" / "stock-fcfs" / "result.json").values()
+        )
+        prof["hardware"]["frontend_token_s"] = 1.0 / peak
+        Path(hardware).write_text(json.dumps(prof, indent=1) + "\n")
     _cli(
         "simulate", "--trace", str(trace), "--sweep-rates", args.rates, "--seed", str(args.seed),
         "--think-scale", args.think_scale, "--hardware", hardware, "--model", "tiny",

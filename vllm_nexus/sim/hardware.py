@@ -50,6 +50,11 @@ class HardwarePreset:
     request_overhead_s: float = 0.0
     """Time outside the engine per call (HTTP, tokenization, detokenization), added between
     a call's send time and its arrival at the scheduler."""
+    frontend_token_s: float = 0.0
+    """Serial frontend time per streamed output token (API server + client: detokenise,
+    SSE, parse). Tokens leave the engine into one FIFO served at this cost, so a CPU-bound
+    frontend caps the delivered token rate at 1 / frontend_token_s. 0 disables (GPU presets:
+    the frontend is far from the bottleneck there)."""
     compute_sat_share: float = 0.7
     """Nexus §3: SM share up to which compute time scales ~1/r."""
     compute_decay: float = 4.0
