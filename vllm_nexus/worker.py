@@ -182,12 +182,14 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         elif pcfg.backend == "green_context" or pcfg.backend == "mps":
             # An explicit backend that cannot be used is an error, not a silent fallback.
             gpu.make_backend(pcfg.backend, self._nexus_support)
+        self._nexus_profile_sms = 0
         if self.nexus_exec != "unsplit":
             # Fail at startup, not at the first step: the scheduler builds the same controller
             # lazily (bad profile path, no split of the SMs with these granularity/minimum).
             from vllm_nexus.phases import _device_name, build_controller
 
-            build_controller(pcfg, _device_name(), vllm_config.model_config.model)
+            ctl = build_controller(pcfg, _device_name(), vllm_config.model_config.model)
+            self._nexus_profile_sms = ctl.num_sms
         self._nexus_pending: tuple[Any, PhasePlan] | None = None
         self.nexus_split_steps = 0
         logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
@@ -199,6 +201,14 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             pcfg = self.nexus_cfg.partition
             grid = partition_grid(backend.num_sms, pcfg.sm_granularity, pcfg.min_sms_per_side)
             backend.build(grid)
+            if self._nexus_profile_sms and self._nexus_profile_sms != backend.num_sms:
+                logger.warning(
+                    "vllm_nexus: the cost-model profile is for %d SMs, this GPU has %d: plans "
+                    "are snapped to the nearest layout; measure a profile with "
+                    "`vllm-nexus profile --model ...` and set partition.profile",
+                    self._nexus_profile_sms,
+                    backend.num_sms,
+                )
             logger.info(
                 "vllm_nexus: %d SM split layouts on %d SMs (prefill SMs %s)",
                 len(grid),
