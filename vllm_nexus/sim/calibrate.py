@@ -220,6 +220,7 @@ def _nelder_mead(f: Any, x0: list[float], iters: int = 2000, step: float = 0.5) 
     return pts[min(range(n + 1), key=lambda i: vals[i])]
 
 
+MAX_FIT_STEPS = 1500
 FIT_FIELDS = (
     "step_overhead_s",
     "per_seq_overhead_s",
@@ -238,6 +239,10 @@ def fit_preset(
     if len(steps) < 10:
         raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
     x0 = [math.log(max(getattr(base, k), 1e-9)) for k in FIT_FIELDS]
+    all_steps = steps
+    if len(steps) > MAX_FIT_STEPS:  # an even subsample keeps the fit to seconds
+        stride = len(steps) / MAX_FIT_STEPS
+        steps = [steps[int(i * stride)] for i in range(MAX_FIT_STEPS)]
 
     def preset(x: list[float]) -> Any:
         return base.with_updates(**{k: math.exp(v) for k, v in zip(FIT_FIELDS, x, strict=True)})
@@ -255,9 +260,9 @@ def fit_preset(
     best = _nelder_mead(loss, best, step=0.2)
     fitted = preset(best)
     lat = StepLatencyModel(fitted, model)
-    rel = [abs(lat.step_time(*c) - t) / t for c, t in steps]
+    rel = [abs(lat.step_time(*c) - t) / t for c, t in all_steps]
     quality = {
-        "steps": len(steps),
+        "steps": len(all_steps),
         "rms_log_error": math.sqrt(loss(best)),
         "median_abs_rel_error": statistics.median(rel),
         "p90_abs_rel_error": sorted(rel)[int(0.9 * (len(rel) - 1))],
