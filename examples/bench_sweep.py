@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=str(REPO / "docs" / "benchmarks.md"),
         help="markdown file to write ('' to skip)",
     )
+    p.add_argument(
+        "--paired",
+        action="store_true",
+        help="run all schedulers' servers at once and replay each trace against "
+        "them concurrently (robust ratios on a shared, noisy machine)",
+    )
     p.add_argument("--report-only", metavar="DIR", help="only rebuild reports from DIR")
     return p.parse_args(argv)
 
@@ -99,6 +105,9 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     meta = {"args": vars(args), "model": model, "machine": machine(), "commands": [],
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
     salt = f"sweep{int(time.time())}"
+    if args.paired:
+        _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta)
+        return
     for rep in range(args.reps):
         order = schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]
         for sched in order:
@@ -124,6 +133,80 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                         rc = cli.main(bench)
                         if rc not in (0, 3):
                             raise SystemExit(f"bench failed with exit code {rc}")
+    meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))
+
+
+def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest) -> list[str]:
+    return ["bench", "--base-url", base_url, "--model", model,
+            "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
+            "--seed", str(args.seed), "--think-scale", str(args.think_scale),
+            "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
+            "--label", sched, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
+
+
+def _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta) -> None:
+    """All schedulers' servers up at once; each (workload, rate, repetition) is replayed
+    against all of them *concurrently* (one client process each), so background load on a
+    shared machine hits every scheduler alike. Slower per run (the engines share the CPU)
+    but the ratios are far less noisy than those of runs taken minutes apart."""
+    import threading
+
+    from vllm_nexus.launcher import VllmServer
+
+    servers = {}
+    for sched in schedulers:
+        server_args = [*shlex.split(args.engine_args), *SCHEDULERS[sched]]
+        log = out / "logs" / f"server-{sched}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
+        servers[sched] = VllmServer(model, args=server_args, log_path=log, startup_timeout_s=900)
+    errors: list[BaseException] = []
+
+    def start(srv):
+        try:
+            srv.start()
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in servers.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        if errors:
+            raise SystemExit(f"server start failed: {errors[0]}")
+        for rep in range(args.reps):
+            for w in workloads:
+                for rate in rates:
+                    procs = {}
+                    print(f"--- {w} rate {rate:g} rep {rep + 1}: {', '.join(servers)} "
+                          "concurrently", flush=True)  # fmt: skip
+                    for sched, srv in servers.items():
+                        dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
+                        if (dest / "result.json").exists():
+                            continue
+                        argv = _bench_argv(args, srv.base_url, srv.model, w, traces, rate,
+                                           sched, rep, salt, dest)  # fmt: skip
+                        meta["commands"].append("vllm-nexus " + shlex.join(argv[:1] + argv[5:]))
+                        dest.mkdir(parents=True, exist_ok=True)
+                        with open(dest / "bench.log", "wb") as logf:
+                            procs[sched] = subprocess.Popen(
+                                [sys.executable, "-m", "vllm_nexus.cli", *argv],
+                                stdout=logf, stderr=subprocess.STDOUT,
+                            )  # fmt: skip
+                    for sched, proc in procs.items():
+                        rc = proc.wait()
+                        if rc not in (0, 3):
+                            raise SystemExit(f"bench ({sched}) failed with exit code {rc}")
+                        row = [ln for ln in (out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
+                               / "bench.log").read_text().splitlines() if ln.startswith("| ")]  # fmt: skip
+                        print(f"  {sched}: {row[-1] if row else '?'}", flush=True)
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    meta["paired"] = True
     meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))
 
@@ -204,14 +287,19 @@ def write_docs(out: Path, summary: dict[str, dict], docs: Path) -> None:
         f"{a.get('rates')} --reps {a.get('reps')} --programs {a.get('programs')} "
         f"--schedulers {a.get('schedulers')} --calls-scale {a.get('calls_scale')} "
         f"--tokens-scale {a.get('tokens_scale')} --think-scale {a.get('think_scale')} "
-        f"--engine-args '{a.get('engine_args')}'`",
+        f"--engine-args '{a.get('engine_args')}'{' --paired' if a.get('paired') else ''}`",
         f"- started {meta.get('started')}, finished {meta.get('finished')}",
         f"- model: the embedded tiny model (`vllm-nexus tiny-model`), float32, `--enforce-eager`;"
         f" engine settings `{a.get('engine_args')}` make the engine the bottleneck",
         "- SLO for throughput at latency: "
         f"{a.get('slo_factor')} x stock's mean program token latency at the lowest rate",
         "",
-        "Server commands (one fresh server per scheduler and repetition, interleaved):",
+        (
+            "Server commands (`--paired`: all servers up at once; every trace x rate x "
+            "repetition replayed against all of them concurrently, one client process each):"
+            if meta.get("paired")
+            else "Server commands (one fresh server per scheduler and repetition, interleaved):"
+        ),
         "",
         "```",
         *sorted(set(c for c in meta.get("commands", []) if c.startswith("vllm serve"))),
