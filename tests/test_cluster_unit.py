@@ -230,3 +230,17 @@ def test_example_serve_config_is_valid(tmp_path):
     assert app["import_path"] == "vllm_nexus.cluster.app:build_app"
     spec = resolve({**app["args"], "model": str(tmp_path)})
     assert spec["router_kwargs"]["strategy"] == "program-affine"
+
+
+def test_local_ray_refuses_a_busy_port():
+    import socket
+
+    from vllm_nexus.cluster.cli import LocalRay, port_free
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert not port_free(port)
+        with pytest.raises(RuntimeError, match="in use"):
+            LocalRay(port, num_cpus=1)
