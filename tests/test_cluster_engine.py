@@ -46,6 +46,11 @@ def cluster(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
     from vllm_nexus.cluster.cli import LocalRay, deploy
 
+    from vllm_nexus.cluster.cli import port_free
+
+    busy = [p for p in (RAY_PORT_BASE, HTTP_PORT) if not port_free(p)]
+    if busy:
+        pytest.fail(f"ports {busy} are in use (another run of this test or a cluster?)")
     log = tmp_path_factory.mktemp("ray") / "ray-start.log"
     local = LocalRay(RAY_PORT_BASE, num_cpus=8, log_path=str(log))
     try:

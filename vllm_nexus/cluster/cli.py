@@ -88,12 +88,27 @@ def ray_start_command(port_base: int | None, num_cpus: int, host: str = "127.0.0
     return cmd
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on ``host:port``."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) != 0
+
+
 class LocalRay:
     """A Ray head started by us (its own process group), stopped on :meth:`stop`."""
 
     def __init__(self, port_base: int | None, num_cpus: int, log_path: str | None = None) -> None:
         self.port = port_base if port_base is not None else 6379
         self.address = f"127.0.0.1:{self.port}"
+        if not port_free(self.port):
+            # never attach to somebody else's cluster by accident
+            raise RuntimeError(
+                f"port {self.port} is in use (another Ray cluster?): pass --address to join "
+                "it, or choose another --ray-port-base"
+            )
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -163,9 +178,13 @@ def run(args: argparse.Namespace) -> int:
     if args.address:
         ray.init(address=args.address, logging_level="WARNING")
     else:
-        local = LocalRay(
-            args.ray_port_base, num_cpus=args.replicas * (args.cpus_per_replica + 1) + 2
-        )
+        try:
+            local = LocalRay(
+                args.ray_port_base, num_cpus=args.replicas * (args.cpus_per_replica + 1) + 2
+            )
+        except RuntimeError as e:
+            print(f"vllm-nexus cluster: {e}", file=sys.stderr)
+            return 2
         local.wait_ready()
         print(f"vllm-nexus cluster: started a local Ray head at {local.address}", flush=True)
     try:
