@@ -44,9 +44,7 @@ NEXUS = {
 def cluster(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     import ray
 
-    from vllm_nexus.cluster.cli import LocalRay, deploy
-
-    from vllm_nexus.cluster.cli import port_free
+    from vllm_nexus.cluster.cli import LocalRay, deploy, port_free
 
     busy = [p for p in (RAY_PORT_BASE, HTTP_PORT) if not port_free(p)]
     if busy:
