@@ -231,7 +231,7 @@ def markdown_summary(result: dict) -> str:
             f"{_num(_agg(runs, 'throughput.output_tokens_per_s'), '.0f')} | {bd} |"
         )
     slo = result.get("slo")
-    if slo:
+    if slo and len(groups) > 1:  # a single rate has no latency-vs-rate curve
         t = tput_at_latency(result, slo)
         lines += ["", _tal_sentence(result["label"], t)]
     return "\n".join(lines) + "\n"
