@@ -100,6 +100,8 @@ class SimResult:
     virtual_s: float
     steps: int
     wall_s: float = 0.0
+    cpu_s: float = 0.0
+    """CPU seconds of the simulating process (the honest speed figure on a shared machine)."""
     kv_blocks: int = 0
     preemptions: int = 0
     unfinished: int = 0
@@ -295,6 +297,7 @@ class Simulator:
         import time as _time
 
         wall0 = _time.perf_counter()
+        cpu0 = _time.process_time()
         sched, clock, lat = self.scheduler, self.clock, self.latency
         overhead = self.spec.hardware.request_overhead_s
         kind, _ = parse_scheduler(self.spec.scheduler)
@@ -513,6 +516,7 @@ class Simulator:
             virtual_s=clock.t,
             steps=steps,
             wall_s=_time.perf_counter() - wall0,
+            cpu_s=_time.process_time() - cpu0,
             kv_blocks=self.kv_cache_config.num_blocks,
             preemptions=n_preempt,
             unfinished=unfinished,
