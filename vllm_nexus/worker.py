@@ -192,6 +192,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             self._nexus_profile_sms = ctl.num_sms
         self._nexus_pending: tuple[Any, PhasePlan] | None = None
         self.nexus_split_steps = 0
+        self._nexus_warned_no_plan = False
         logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
 
     def init_device(self) -> None:
@@ -223,6 +224,17 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
                 raise RuntimeError("vllm_nexus: execute_model called twice without sampling")
             self._nexus_pending = (scheduler_output, plan)
             return None
+        if (
+            plan is None
+            and self.nexus_exec == "sequential"
+            and not self._nexus_warned_no_plan
+            and scheduler_output.total_num_scheduled_tokens
+        ):
+            self._nexus_warned_no_plan = True
+            logger.warning(
+                "vllm_nexus: partition.split=sequential but the step carries no plan: run with "
+                "--scheduler-cls vllm_nexus.Scheduler (steps run unsplit until then)"
+            )
         return super().execute_model(scheduler_output)
 
     def sample_tokens(self, grammar_output: Any) -> Any:
