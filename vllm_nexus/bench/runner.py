@@ -304,6 +304,7 @@ def server_breakdown(delta: dict[str, float] | None) -> dict[str, float] | None:
         return v / n if (v is not None and n) else None
 
     q = delta.get("vllm:prefix_cache_queries_total", 0.0)
+    steps = delta.get("vllm:iteration_tokens_total_count", 0.0)
     out: dict[str, Any] = {
         "requests": n,
         "mean_queue_s": per_req("request_queue_time"),
@@ -319,6 +320,11 @@ def server_breakdown(delta: dict[str, float] | None) -> dict[str, float] | None:
         # prefill tokens actually computed per finished request (includes recompute after
         # preemption; compare with prompt_tokens - prompt_tokens_cached)
         "prefill_tokens_computed": delta.get("vllm:request_prefill_kv_computed_tokens_sum"),
+        # engine steps and mean tokens per step (batch efficiency)
+        "engine_steps": steps,
+        "tokens_per_step": (
+            delta.get("vllm:iteration_tokens_total_sum", 0.0) / steps if steps else None
+        ),
     }
     out.update({k: v for k, v in delta.items() if k.startswith("vllm_nexus_")})
     return out
