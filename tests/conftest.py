@@ -21,6 +21,9 @@ NEXUS_SERVER_ARGS: list[str] = [
     "vllm_nexus.api.ProgramIdMiddleware",
 ]
 
+# Engine start is ~30 s on an idle 2-core machine but took >300 s under a load average of 30.
+SERVER_STARTUP_TIMEOUT_S = 600
+
 # Servers started by tests take a free port the OS picks, or one inside
 # $VLLM_NEXUS_PORT_RANGE (e.g. "18100-18199") when set: see launcher.free_port.
 
@@ -62,7 +65,12 @@ def nexus_server(
     from vllm_nexus.launcher import VllmServer
 
     log = tmp_path_factory.mktemp("server") / "vllm-serve.log"
-    server = VllmServer(str(tiny_model_dir), args=NEXUS_SERVER_ARGS, log_path=log)
+    server = VllmServer(
+        str(tiny_model_dir),
+        args=NEXUS_SERVER_ARGS,
+        log_path=log,
+        startup_timeout_s=SERVER_STARTUP_TIMEOUT_S,
+    )
     server.start()
     try:
         yield server
