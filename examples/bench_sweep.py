@@ -105,6 +105,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     meta = {"args": vars(args), "model": model, "machine": machine(), "commands": [],
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
     salt = f"sweep{int(time.time())}"
+    (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))  # if interrupted
     if args.paired:
         _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta)
         return
