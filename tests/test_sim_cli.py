@@ -1,0 +1,33 @@
+"""`vllm-nexus simulate` rejects bad input with a clear message before starting anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from vllm_nexus.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workload", "mixed", "--scheduler", "round-robin"], "unknown scheduler"),
+        (["--workload", "mixed", "--scheduler", "vllm_nexus:srpt"], "unknown vllm_nexus policy"),
+        (["--workload", "mixed", "--hardware", "tpu-v5"], "unknown hardware"),
+        (["--workload", "mixed", "--model", "gpt-5"], "unknown model"),
+        (["--workload", "mixed", "--additional-config", "{bad"], "not valid JSON"),
+        (["--workload", "mixed", "--sweep-rates", "1,x"], "expected numbers"),
+        (["--workload", "mixed", "--rate", "-1"], "--rate must be > 0"),
+        (["--workload", "mixed", "--tp", "0"], "--tp must be >= 1"),
+        (["--rate", "1"], "give --workload or --trace"),
+    ],
+)
+def test_bad_input_fails_fast(argv, message, capsys) -> None:
+    assert main(["simulate", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_trace_names_the_line(tmp_path, capsys) -> None:
+    t = tmp_path / "t.jsonl"
+    t.write_text('{"program_id": "p", "arrival_s": 0, "calls": []}\n')
+    assert main(["simulate", "--trace", str(t)]) == 2
+    assert f"{t}:1" in capsys.readouterr().err
