@@ -88,7 +88,10 @@ def test_breakdown_matches_fast_path(h100_8b: StepLatencyModel) -> None:
             m.mixed_step_time(pre, dec, sm_fraction=r)
         )
     # bw_share < 1 (contention) only slows memory-bound operators.
-    base, slow = m.breakdown(decode_ctx=[4000] * 32), m.breakdown(decode_ctx=[4000] * 32, bw_share=0.5)
+    base, slow = (
+        m.breakdown(decode_ctx=[4000] * 32),
+        m.breakdown(decode_ctx=[4000] * 32, bw_share=0.5),
+    )
     assert slow.op("attn_decode").time_s == pytest.approx(2 * base.op("attn_decode").time_s)
     assert 0.0 <= base.memory_bound_fraction <= 1.0
     assert m.decode_time(0, 0) == 0.0

@@ -20,7 +20,7 @@ PROGRAMS = {"chat": 150, "react": 100, "lats": 20, "mixed": 60}
 SCHEDULERS = "stock-fcfs,vllm_nexus:mlfq,vllm_nexus,srpt-oracle"
 PAPER = {"chat": "up to 8x", "react": "up to 8x", "lats": "5x", "mixed": "15x"}
 # Rates (programs/s) from below to past the stock knee (A100, Llama-3.1-8B, full-size programs).
-RATES = {"chat": "2,4,8", "react": "0.5,1,2", "lats": "0.1,0.2,0.3", "mixed": "0.2,0.4,0.6"}
+RATES = {"chat": "4,8,16", "react": "2,4,8", "lats": "0.5,1,2", "mixed": "1,3,6"}
 # The SLO reference: stock FCFS, few programs at a light load (unloaded program token latency).
 REFERENCE = {"chat": (40, 0.5), "react": (30, 0.2), "lats": (8, 0.02), "mixed": (15, 0.05)}
 SLO_FACTOR = 3.0
