@@ -20,9 +20,11 @@ def run(body, headers=(), path="/v1/completions", method="POST"):
 
     sent = []
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    messages = [{"type": "http.request", "body": raw[:5], "more_body": True},
-                {"type": "http.request", "body": raw[5:], "more_body": False},
-                {"type": "http.disconnect"}]
+    messages = [
+        {"type": "http.request", "body": raw[:5], "more_body": True},
+        {"type": "http.request", "body": raw[5:], "more_body": False},
+        {"type": "http.disconnect"},
+    ]
 
     async def receive():
         return messages.pop(0)
@@ -30,8 +32,12 @@ def run(body, headers=(), path="/v1/completions", method="POST"):
     async def send(m):
         sent.append(m)
 
-    scope = {"type": "http", "method": method, "path": path,
-             "headers": [(k.encode(), v.encode()) for k, v in headers]}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
+    }
     asyncio.run(ProgramIdMiddleware(app)(scope, receive, send))
     return sent[0]["status"], sent[1]["body"], seen
 

@@ -41,28 +41,42 @@ def test_programs_metrics_and_bad_ids(nexus_server):
     calls = []
     for i in range(3):  # program P1 via vllm_xargs, three sequential calls
         r = client.completions.create(
-            model=server.model, prompt=f"hello {i}", max_tokens=5 + i,
-            extra_body={"vllm_xargs": {"program_id": "e2e-P1", "thread_id": "t0"},
-                        "ignore_eos": True},
+            model=server.model,
+            prompt=f"hello {i}",
+            max_tokens=5 + i,
+            extra_body={
+                "vllm_xargs": {"program_id": "e2e-P1", "thread_id": "t0"},
+                "ignore_eos": True,
+            },
         )
         calls.append(r)
         assert r.usage.completion_tokens == 5 + i
     for i in range(2):  # program S1 via the X-Session-ID header, chat API
         r = client.chat.completions.create(
-            model=server.model, messages=[{"role": "user", "content": f"hi {i}"}], max_tokens=4,
-            extra_headers={"X-Session-ID": "e2e-S1"}, extra_body={"ignore_eos": True},
+            model=server.model,
+            messages=[{"role": "user", "content": f"hi {i}"}],
+            max_tokens=4,
+            extra_headers={"X-Session-ID": "e2e-S1"},
+            extra_body={"ignore_eos": True},
         )
         assert r.usage.completion_tokens == 4
 
     # malformed ids: HTTP 400 with a clear message, nothing reaches the engine
     for bad in (123, "", "x" * 1000, "a\nb"):
         with pytest.raises(openai.BadRequestError) as e:
-            client.completions.create(model=server.model, prompt="x", max_tokens=2,
-                                      extra_body={"vllm_xargs": {"program_id": bad}})
+            client.completions.create(
+                model=server.model,
+                prompt="x",
+                max_tokens=2,
+                extra_body={"vllm_xargs": {"program_id": bad}},
+            )
         assert e.value.status_code == 400 and "invalid program id" in str(e.value)
-    r = requests.post(f"{server.openai_base_url}/completions", timeout=30,
-                      headers={"X-Session-ID": "s" * 300},
-                      json={"model": server.model, "prompt": "x", "max_tokens": 2})
+    r = requests.post(
+        f"{server.openai_base_url}/completions",
+        timeout=30,
+        headers={"X-Session-ID": "s" * 300},
+        json={"model": server.model, "prompt": "x", "max_tokens": 2},
+    )
     assert r.status_code == 400 and "X-Session-ID" in r.json()["error"]["message"]
 
     # metrics: the snapshot is written when the engine goes idle; allow a moment
@@ -86,6 +100,7 @@ def test_programs_metrics_and_bad_ids(nexus_server):
 
     # the server is still healthy and serving
     assert requests.get(f"{server.base_url}/health", timeout=10).status_code == 200
-    r = client.completions.create(model=server.model, prompt="again", max_tokens=3,
-                                  extra_body={"ignore_eos": True})
+    r = client.completions.create(
+        model=server.model, prompt="again", max_tokens=3, extra_body={"ignore_eos": True}
+    )
     assert r.usage.completion_tokens == 3

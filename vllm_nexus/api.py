@@ -84,7 +84,9 @@ class ProgramIdMiddleware:
                 await self.app(scope, _replay(chunks, None, receive, more), send)
                 return
         body_bytes = b"".join(chunks)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         try:
             body = json.loads(body_bytes) if body_bytes else None
         except ValueError:
