@@ -199,9 +199,6 @@ class Scheduler(_VllmScheduler):
         remaining = request.num_tokens - request.num_computed_tokens
         return (call.level, remaining + self._spf_aging * call.arrival, call.seq)
 
-    def _call(self, request: Request) -> Call | None:
-        return self.mlq.calls.get(request.request_id)
-
     # -- vLLM hooks ---------------------------------------------------------------------
     def add_request(self, request: Request) -> None:
         if request.request_id not in self.requests:
