@@ -28,17 +28,24 @@ REPO = Path(__file__).resolve().parent.parent
 NOTES_BEGIN, NOTES_END = "<!-- analysis -->", "<!-- /analysis -->"
 
 
-def _nexus(policy: str) -> list[str]:
-    cfg = json.dumps({"vllm_nexus": {"scheduler": {"policy": policy}}}, separators=(",", ":"))
-    return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
-
-
-SCHEDULERS: dict[str, list[str]] = {
-    "stock": [],  # vLLM's own scheduler (FCFS)
-    "mlfq": _nexus("mlfq"),  # call-level MLFQ (FastServe-style baseline)
-    "plas": _nexus("plas"),
-    "atlas": _nexus("atlas"),  # the vllm-nexus default
+SCHEDULERS: dict[str, str | None] = {
+    "stock": None,  # vLLM's own scheduler (FCFS)
+    "mlfq": "mlfq",  # call-level MLFQ (FastServe-style baseline)
+    "plas": "plas",
+    "atlas": "atlas",  # the vllm-nexus default
 }
+
+
+def scheduler_args(sched: str, tokens_scale: float) -> list[str]:
+    """Server arguments for one scheduler; queue boundaries scale with ``--tokens-scale``
+    (the same rule as ``make demo``), for every multi-level policy alike."""
+    policy = SCHEDULERS[sched]
+    if policy is None:
+        return []
+    from vllm_nexus.bench.workloads import scaled_scheduler_config
+
+    cfg = json.dumps(scaled_scheduler_config(tokens_scale, policy), separators=(",", ":"))
+    return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -112,7 +119,10 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     for rep in range(args.reps):
         order = schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]
         for sched in order:
-            server_args = [*shlex.split(args.engine_args), *SCHEDULERS[sched]]
+            server_args = [
+                *shlex.split(args.engine_args),
+                *scheduler_args(sched, args.tokens_scale),
+            ]
             log = out / "logs" / f"server-{sched}-rep{rep}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
@@ -157,7 +167,7 @@ def _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta) 
 
     servers = {}
     for sched in schedulers:
-        server_args = [*shlex.split(args.engine_args), *SCHEDULERS[sched]]
+        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched, args.tokens_scale)]
         log = out / "logs" / f"server-{sched}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))

@@ -30,18 +30,11 @@ SCHEDULERS = {
 
 
 def nexus_config(tokens_scale: float) -> str:
-    """Queue boundaries scaled with the workload's token counts.
+    """vllm-nexus config with queue boundaries scaled like the workload (see
+    ``vllm_nexus.bench.workloads.scaled_scheduler_config``)."""
+    from vllm_nexus.bench.workloads import scaled_scheduler_config
 
-    The defaults (first boundary and quantum 256 service units, ~one full-size agent call) are
-    meant for the paper's token statistics; the demo shrinks calls by ``--tokens-scale``, so the
-    levels shrink with them. In the simulator (`vllm-nexus simulate --workload mixed
-    --sweep-rates 4,8,12 --programs 80 --hardware cpu-here --model tiny --max-num-seqs 8
-    --calls-scale 0.25 --tokens-scale 0.25 --think-scale 0.3`) this raised atlas's mean-latency
-    gain over stock FCFS at 8 and 12 programs/s from 1.66x/1.25x (boundary 256) to 2.67x/2.15x
-    (boundary 64).
-    """
-    b = max(1.0, 256 * tokens_scale)
-    return json.dumps({"vllm_nexus": {"scheduler": {"first_boundary": b, "first_quantum": b}}})
+    return json.dumps(scaled_scheduler_config(tokens_scale))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
