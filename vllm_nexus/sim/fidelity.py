@@ -40,6 +40,85 @@ def _summary(path: Path) -> dict[float, dict]:
     return {float(r["rate"]): r["summary"] for r in data["runs"]}
 
 
+def sweep_table(real: dict[str, dict], sim: dict[str, Path]) -> tuple[str, list[float]]:
+    """Markdown table: simulated vs real (mean over repetitions, with the real min-max) mean
+    and P95 program e2e latency per scheduler and rate; returns (table, |errors|)."""
+    from vllm_nexus.bench import report
+
+    lines = [
+        "| scheduler | rate (prog/s) | real reps | real mean e2e (s) [min-max] | sim mean | error | "
+        "real P95 e2e (s) [min-max] | sim P95 | error |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    errors: list[float] = []
+    for label, path in real.items():
+        means = report.by_rate(path, "program_e2e_s.mean")
+        p95s = report.by_rate(path, "program_e2e_s.p95")
+        sim_s = _summary(sim[label])
+        for rate in sorted(means):
+            if rate not in sim_s:
+                continue
+            m, p = means[rate], p95s[rate]
+            rm, rp = sum(m) / len(m), sum(p) / len(p)
+            sm, sp = sim_s[rate]["program_e2e_s"]["mean"], sim_s[rate]["program_e2e_s"]["p95"]
+            em, ep = (sm - rm) / rm, (sp - rp) / rp
+            errors += [abs(em), abs(ep)]
+            lines.append(
+                f"| {label} | {rate:g} | {len(m)} | {rm:.2f} [{min(m):.2f}-{max(m):.2f}] | "
+                f"{sm:.2f} | {em:+.0%} | {rp:.2f} [{min(p):.2f}-{max(p):.2f}] | {sp:.2f} | "
+                f"{ep:+.0%} |"
+            )
+    lines += [
+        "",
+        f"max |error| {max(errors):.0%}, mean |error| {sum(errors) / len(errors):.0%}; "
+        f"{sum(e <= 0.2 for e in errors)}/{len(errors)} within 20%.",
+    ]
+    return "\n".join(lines) + "\n", errors
+
+
+# bench_sweep scheduler name -> simulator scheduler name
+SWEEP_SCHEDULERS = {"stock": "stock-fcfs", "mlfq": "vllm_nexus:mlfq", "plas": "vllm_nexus:plas",
+                    "atlas": "vllm_nexus:atlas"}  # fmt: skip
+
+
+def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
+    """Out-of-sample check against a real ``examples/bench_sweep.py`` run (all its repetitions):
+    simulate its trace, rates, engine limits and scheduler configs, compare mean/P95 e2e."""
+    import shlex
+
+    from vllm_nexus.bench import report
+    from vllm_nexus.bench.workloads import scaled_scheduler_config
+
+    a = json.loads((sweep / "sweep.json").read_text())["args"]
+    engine = shlex.split(a["engine_args"])
+    seqs = engine[engine.index("--max-num-seqs") + 1] if "--max-num-seqs" in engine else "8"
+    sections = []
+    for wdir in sorted((sweep / "raw").glob("*")):
+        real = {}
+        for sdir in sorted(wdir.glob("*")):
+            parts = [report.load_result(p) for p in sorted(sdir.glob("*/result.json"))]
+            if parts and sdir.name in SWEEP_SCHEDULERS:
+                real[SWEEP_SCHEDULERS[sdir.name]] = report.merge_results(parts, sdir.name)
+        rates = sorted(
+            {r for res in real.values() for r in report.by_rate(res, "program_e2e_s.mean")}
+        )
+        sim_dir = out / f"sim-{wdir.name}"
+        cfg = json.dumps(scaled_scheduler_config(float(a["tokens_scale"])))
+        _cli(
+            "simulate", "--trace", str(sweep / "traces" / f"{wdir.name}.jsonl"),
+            "--sweep-rates", ",".join(f"{r:g}" for r in rates), "--seed", str(a["seed"]),
+            "--think-scale", str(a["think_scale"]), "--hardware", hardware, "--model", "tiny",
+            "--scheduler", ",".join(real), "--max-num-seqs", seqs, "--additional-config", cfg,
+            "--out", str(sim_dir), "--no-progress", "--no-plots",
+        )  # fmt: skip
+        sim = {label: sim_dir / label.replace(":", "-") / "result.json" for label in real}
+        table, _ = sweep_table(real, sim)
+        sections.append(f"### {wdir.name}\n\n{table}")
+    text = "\n".join(sections)
+    (out / "fidelity-sweep.md").write_text(text)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True)
@@ -57,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--skip-real", action="store_true", help="reuse real results in --out")
     p.add_argument(
+        "--sweep",
+        metavar="DIR",
+        help="instead: check against a finished examples/bench_sweep.py run (all repetitions)",
+    )
+    p.add_argument(
         "--frontend-fifo",
         action="store_true",
         help="model a serial frontend at the stock run's peak token rate (not validated)",
@@ -64,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.sweep:
+        hw = "cpu-here" if args.hardware == "fit" else args.hardware
+        print(check_sweep(Path(args.sweep), out, hw))
+        return 0
     trace = out / "trace.jsonl"
     if not trace.exists():
         _cli(

@@ -1,0 +1,37 @@
+"""The fidelity comparison table (real repetitions vs one simulated run)."""
+
+from __future__ import annotations
+
+import json
+
+from vllm_nexus.bench.report import make_result
+from vllm_nexus.sim.fidelity import sweep_table
+
+
+def _run(rate: float, mean: float, p95: float, rep: int = 0) -> dict:
+    return {
+        "rate": rate,
+        "repetition": rep,
+        "salt": "",
+        "duration_s": 1.0,
+        "summary": {"program_e2e_s": {"mean": mean, "p95": p95}},
+        "server": None,
+        "programs": [],
+    }
+
+
+def test_sweep_table_averages_repetitions_and_reports_errors(tmp_path):
+    real = make_result("stock", {}, [_run(1, 2.0, 4.0), _run(1, 4.0, 8.0, 1), _run(2, 5.0, 10.0)])
+    sim = make_result("stock-fcfs", {}, [_run(1, 3.3, 6.0), _run(2, 5.0, 13.0)], simulated=True)
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(sim))
+    table, errors = sweep_table({"stock-fcfs": real}, {"stock-fcfs": path})
+    # rate 1: real mean (2+4)/2 = 3.0 -> sim 3.3 = +10%; P95 6.0 -> 6.0 = 0%
+    assert (
+        "| stock-fcfs | 1 | 2 | 3.00 [2.00-4.00] | 3.30 | +10% | 6.00 [4.00-8.00] | 6.00 | +0% |"
+        in table
+    )
+    # rate 2: mean exact, P95 +30% (outside the 20% target)
+    assert "| +30% |" in table
+    assert [round(e, 2) for e in errors] == [0.1, 0.0, 0.0, 0.3]
+    assert "3/4 within 20%" in table
