@@ -1,12 +1,16 @@
-"""End to end on CPU: greedy outputs with the split forced on (``partition.split=sequential``,
-``vllm serve ... --worker-cls vllm_nexus.Worker``) are token-for-token those of the stock worker.
+"""End to end on CPU: greedy outputs with the split forced on (``partition.split`` =
+``sequential`` and ``concurrent``, ``vllm serve ... --worker-cls vllm_nexus.Worker``) are
+token-for-token those of the stock worker.
 
 Reference: the session's shared ``nexus_server`` (stock worker, ``vllm_nexus.Scheduler``).
-One extra server (a free port in 18400-18499) runs the split worker with chunked prefill (token
-budget 512), a small KV cache (``--num-gpu-blocks-override``) that forces preemptions, and a
-second wave that re-sends long prefixes for prefix-cache hits. The test checks that split
-steps, preemptions and prefix-cache hits really happened on the split server, not just that
-outputs match.
+One extra server per mode (a free port: ``$VLLM_NEXUS_PORT_RANGE`` or one the OS picks;
+started one after the other) runs the
+split worker with chunked prefill (token budget 512), a small KV cache
+(``--num-gpu-blocks-override``) that forces preemptions, and a second wave that re-sends long
+prefixes for prefix-cache hits. The test checks that split steps, preemptions and prefix-cache
+hits really happened on the split server, not just that outputs match. The concurrent server
+runs in dev mode so the test can read both runners' batch/state sizes (``nexus_stats`` via
+``/collective_rpc``) to check that nothing leaks.
 """
 
 from __future__ import annotations
@@ -23,14 +27,18 @@ import pytest
 
 pytestmark = pytest.mark.engine
 
-SPLIT_PORTS = (18400, 18499)  # helper D's range; a free one is picked (concurrent runs)
-CONFIG = {"vllm_nexus": {"partition": {"split": "sequential"}}}
+MODES = ("sequential", "concurrent")
 SPLIT_ARGS = [
     "--scheduler-cls", "vllm_nexus.Scheduler", "--worker-cls", "vllm_nexus.Worker",
-    "--additional-config", json.dumps(CONFIG),
     "--max-model-len", "2048", "--max-num-batched-tokens", "512", "--max-num-seqs", "16",
     "--num-gpu-blocks-override", "36", "--block-size", "128",
 ]  # fmt: skip
+
+
+def _config(mode: str) -> list[str]:
+    return ["--additional-config", json.dumps({"vllm_nexus": {"partition": {"split": mode}}})]
+
+
 MAX_TOKENS = 40
 
 
@@ -57,21 +65,25 @@ def _metric(base_url: str, name: str) -> float:
     )
 
 
+def _post(base_url: str, path: str, body: dict) -> dict:
+    req = urllib.request.Request(
+        f"{base_url}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=600) as r:
+        return json.loads(r.read())
+
+
 def _generate(base_url: str, model: str) -> list[list[int]]:
     """Greedy token ids for both waves; each wave sent concurrently."""
 
-    def one(prompt: list[int]) -> list[int]:
+    def one(prompt: list[int], max_tokens: int = MAX_TOKENS) -> list[int]:
         body = {
-            "model": model, "prompt": prompt, "max_tokens": MAX_TOKENS, "temperature": 0,
+            "model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
             "ignore_eos": True, "logprobs": 0, "return_tokens_as_token_ids": True,
         }  # fmt: skip
-        req = urllib.request.Request(
-            f"{base_url}/v1/completions",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=600) as r:
-            toks = json.loads(r.read())["choices"][0]["logprobs"]["tokens"]
+        toks = _post(base_url, "/v1/completions", body)["choices"][0]["logprobs"]["tokens"]
         return [int(t.removeprefix("token_id:")) for t in toks]
 
     wave1, wave2 = _workload()
@@ -80,27 +92,52 @@ def _generate(base_url: str, model: str) -> list[list[int]]:
 
 
 @pytest.fixture(scope="module")
-def runs(nexus_server, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def stock(nexus_server) -> list[list[int]]:
+    return _generate(nexus_server.base_url, nexus_server.model)
+
+
+def _stats(base_url: str) -> dict:
+    return _post(base_url, "/collective_rpc", {"method": "nexus_stats"})["results"][0]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def runs(
+    request: pytest.FixtureRequest,
+    stock: list[list[int]],
+    tiny_model_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
     from vllm_nexus.launcher import VllmServer, free_port
 
-    stock = _generate(nexus_server.base_url, nexus_server.model)
-    log = tmp_path_factory.mktemp("split_e2e") / "split-server.log"
-    # e.g. "--no-async-scheduling" on CUDA (examples/gpu_validate.sh)
+    mode = request.param
+    log = tmp_path_factory.mktemp(f"split_e2e_{mode}") / "split-server.log"
+    # e.g. "--no-async-scheduling --enforce-eager" on CUDA (examples/gpu_validate.sh)
     extra = os.environ.get("NEXUS_E2E_EXTRA_ARGS", "").split()
     with VllmServer(
         str(tiny_model_dir),
-        port=free_port(*SPLIT_PORTS),
-        args=SPLIT_ARGS + extra,
-        env={"VLLM_USE_V2_MODEL_RUNNER": "0"},
+        port=free_port(),
+        args=SPLIT_ARGS + _config(mode) + extra,
+        env={"VLLM_USE_V2_MODEL_RUNNER": "0", "VLLM_SERVER_DEV_MODE": "1"},
         log_path=log,
         startup_timeout_s=900,  # a loaded 2-core machine can take minutes
     ) as server:
         split = _generate(server.base_url, server.model)
+        after = _stats(server.base_url)
+        # One more request: its step delivers the finished ids of the last wave.
+        _post(
+            server.base_url,
+            "/v1/completions",
+            {"model": server.model, "prompt": [11, 12], "max_tokens": 1, "temperature": 0},
+        )
+        flushed = _stats(server.base_url)
         return {
+            "mode": mode,
             "stock": stock,
             "split": split,
             "preemptions": _metric(server.base_url, "vllm:num_preemptions_total"),
             "prefix_hits": _metric(server.base_url, "vllm:prefix_cache_hits_total"),
+            "stats": after,
+            "flushed": flushed,
             "log": server.log_text(),
         }
 
@@ -110,13 +147,39 @@ def test_split_outputs_identical_to_stock(runs: dict) -> None:
     assert len(stock) == len(split) == 22
     assert all(len(o) == MAX_TOKENS for o in stock + split)
     diffs = [i for i, (a, b) in enumerate(zip(stock, split, strict=True)) if a != b]
-    assert not diffs, f"requests {diffs} differ between stock and split workers"
+    assert not diffs, f"{runs['mode']}: requests {diffs} differ between stock and split workers"
 
 
 def test_split_really_ran_with_preemption_and_prefix_hits(runs: dict) -> None:
-    log = runs["log"]
-    assert "partition.split=sequential" in log
-    m = re.search(r"first split step: (\d+) prefill \+ (\d+) decode", log)
+    log, mode = runs["log"], runs["mode"]
+    assert f"partition.split={mode}" in log
+    m = re.search(rf"first split step \({mode}\): (\d+) prefill \+ (\d+) decode", log)
     assert m and int(m.group(1)) > 0 and int(m.group(2)) > 0, log[-2000:]
+    assert runs["stats"]["execution"] == mode and runs["stats"]["split_steps"] > 0
     assert runs["preemptions"] > 0, "no preemption happened on the split server"
     assert runs["prefix_hits"] > 0, "no prefix-cache hit on the split server"
+
+
+def test_concurrent_runners_share_state_and_leak_nothing(runs: dict) -> None:
+    if runs["mode"] != "concurrent":
+        pytest.skip("two runners only in concurrent mode")
+    assert "decode runner bound to the shared KV cache" in runs["log"]
+    before, after = runs["stats"]["runners"], runs["flushed"]["runners"]
+    # Second runner: the first one's KV storage (no allocation), the layers bound to it.
+    assert (
+        before["sharing"]
+        == {
+            "kv_tensors": before["sharing"]["kv_tensors"],
+            "same_storage": True,
+            "layers_bound_to_shared": True,
+            "shared_requests": True,
+        }
+        and before["sharing"]["kv_tensors"] > 0
+    ), before
+    # One shared request table; the last wave (6 requests) is finished but its finished ids
+    # reach the worker only with the next step.
+    assert before["prefill"]["requests"] == before["decode"]["requests"] <= 6
+    # After that step only the single new (now finished, not yet reported) request remains,
+    # and the decode runner's batch holds nothing (that step was unsplit).
+    assert after["prefill"]["requests"] == after["decode"]["requests"] <= 1, after
+    assert after["prefill"]["batch"] <= 1 and after["decode"]["batch"] == 0, after

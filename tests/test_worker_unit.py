@@ -18,12 +18,17 @@ from vllm_nexus.worker import merge_outputs, resolve_execution  # noqa: E402
 
 NO_CUDA = gpu.Support(False, False, False, "no CUDA device (CPU build or no GPU)")
 GC = gpu.Support(True, True, False, "")
+CUDA_NO_GC = gpu.Support(True, False, False, "old driver")
+
+
+def par(**over: object) -> SimpleNamespace:
+    return SimpleNamespace(**{"pipeline_parallel_size": 1, **over})
 
 
 def vcfg(**over: object) -> SimpleNamespace:
     base = dict(
         scheduler_config=SimpleNamespace(async_scheduling=False),
-        parallel_config=SimpleNamespace(pipeline_parallel_size=1),
+        parallel_config=par(),
         speculative_config=None,
         kv_transfer_config=None,
         use_v2_model_runner=False,
@@ -42,11 +47,50 @@ def test_modes_on_cpu() -> None:
     )
 
 
-def test_concurrent_is_a_clear_startup_error() -> None:
-    with pytest.raises(PartitionError, match="needs CUDA green contexts: no CUDA"):
-        resolve_execution(PartitionConfig(split="concurrent"), vcfg(), NO_CUDA)
-    with pytest.raises(PartitionError, match="not implemented"):
+def test_concurrent_on_cpu_and_on_cuda_with_green_contexts() -> None:
+    mode, why = resolve_execution(PartitionConfig(split="concurrent"), vcfg(), NO_CUDA)
+    assert mode == "concurrent" and "CPU threads" in why
+    eager = vcfg(model_config=SimpleNamespace(runner_type="generate", enforce_eager=True))
+    mode, why = resolve_execution(PartitionConfig(split="concurrent"), eager, GC)
+    assert mode == "concurrent" and "green-context" in why
+
+
+def test_concurrent_startup_errors_on_cuda() -> None:
+    with pytest.raises(PartitionError, match="needs CUDA green contexts: old driver"):
+        resolve_execution(PartitionConfig(split="concurrent"), vcfg(), CUDA_NO_GC)
+    with pytest.raises(PartitionError, match="--enforce-eager"):
         resolve_execution(PartitionConfig(split="concurrent"), vcfg(), GC)
+
+
+def test_auto_stays_unsplit_everywhere() -> None:
+    mode, why = resolve_execution(PartitionConfig(), vcfg(), GC)
+    assert mode == "unsplit" and "opt-in" in why
+
+
+@pytest.mark.parametrize(
+    ("over", "msg"),
+    [
+        ({"parallel_config": par(tensor_parallel_size=2)}, "tensor/data parallelism"),
+        ({"parallel_config": par(data_parallel_size=2)}, "tensor/data parallelism"),
+        ({"parallel_config": par(enable_dbo=True)}, "DBO"),
+        ({"lora_config": object()}, "LoRA"),
+        (
+            {"model_config": SimpleNamespace(runner_type="generate", is_multimodal_model=True)},
+            "multimodal",
+        ),
+        ({"model_config": SimpleNamespace(runner_type="generate", is_hybrid=True)}, "Mamba"),
+        ({"scheduler_config": SimpleNamespace(async_scheduling=True)}, "async scheduling"),
+        ({"speculative_config": object()}, "speculative"),
+    ],
+)
+def test_concurrent_rejects_unsupported_features(over: dict, msg: str) -> None:
+    with pytest.raises(PartitionError, match=f"split=concurrent is not supported with .*{msg}"):
+        resolve_execution(PartitionConfig(split="concurrent"), vcfg(**over), NO_CUDA)
+
+
+def test_sequential_ignores_concurrent_only_limits() -> None:
+    cfg = vcfg(parallel_config=par(tensor_parallel_size=2), lora_config=object())
+    assert resolve_execution(PartitionConfig(split="sequential"), cfg, NO_CUDA)[0] == "sequential"
 
 
 @pytest.mark.parametrize(

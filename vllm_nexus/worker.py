@@ -7,29 +7,37 @@ every device: the base class is picked at import time — vLLM's ``CPUWorker`` o
 
 Execution modes (``partition.split``):
 
-- ``off`` / ``auto`` — unsplit: the stock path. ``auto`` would run the phases concurrently on
-  green-context partitions, which this release does not implement (see ``docs/nexus.md``,
-  "Status"), so it runs unsplit and says so once in the log.
+- ``off`` / ``auto`` — unsplit: the stock path. ``auto`` runs unsplit on every device in this
+  release (overlap is opt-in: the concurrent path was never run on a GPU and needs
+  ``--enforce-eager`` there) and says so once in the log.
 - ``sequential`` — correctness mode, any device: the step's decode sub-batch, then its prefill
   sub-batch, each a full ``execute_model`` + ``sample_tokens`` of the one model runner (shared
   weights, shared KV cache), outputs merged into one step result. On CUDA with green contexts
-  each sub-batch runs on its phase's partition stream (decode in eager mode there, since CUDA
-  graphs replay on the partition they were captured on: use ``--enforce-eager``).
-- ``concurrent`` — overlapped execution: a startup error (not implemented; reason given).
+  each sub-batch runs on its phase's partition stream.
+- ``concurrent`` — overlapped execution (Nexus §4.1): a second model runner for the decode
+  phase (``phase_runners``: shared weights, shared KV tensors, shared request state, its own
+  persistent batch), the two sub-steps launched from a persistent 2-thread executor with a
+  thread-local forward context (``vllm_nexus.forward_context``); on CUDA each thread runs on
+  its phase's green-context stream (eager mode), on CPU the C++ kernels are serialised by a
+  lock (see ``phase_runners``). The prefill runner also runs every unsplit step.
 
 How the split is executed: the engine calls ``execute_model(step)`` then
 ``sample_tokens(grammar)``. With a split plan, ``execute_model`` only records the step and
 returns None; ``sample_tokens`` runs both sub-steps (the grammar bitmask is only known then)
 and returns the merged output. Each sub-step goes through the runner's normal persistent-batch
-update, which drops the other phase's requests from the batch and re-adds them on the next
-sub-step from the runner's cached request state — exact, but the churn makes ``sequential``
-slower than unsplit. Requires synchronous scheduling (async scheduling feeds the previous
-step's sampled tokens from one device buffer, which a split step would overwrite), the V1
-model runner, no pipeline parallelism, no speculative decoding, no KV connector, no pooling.
+update, which drops requests the runner does not run in that sub-step and re-adds them later
+from the cached request state — exact, but the churn costs CPU time. Requires synchronous
+scheduling (async scheduling feeds the previous step's sampled tokens from one device buffer,
+which a split step would overwrite), the V1 model runner, no pipeline parallelism, no
+speculative decoding, no KV connector, no pooling; ``concurrent`` additionally rules out
+features whose state is process-global or per-runner in ways not handled here (see
+:func:`resolve_execution`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from vllm.logger import init_logger
@@ -50,27 +58,37 @@ PHASE_ORDER = ("decode", "prefill")
 
 
 def resolve_execution(cfg: PartitionConfig, vllm_config: Any, support: Any) -> tuple[str, str]:
-    """(execution mode, reason): mode is 'unsplit' or 'sequential'. Raises PartitionError for
-    impossible requests (``concurrent``; ``sequential`` with unsupported features)."""
+    """(execution mode, reason): mode is 'unsplit', 'sequential' or 'concurrent'. Raises
+    PartitionError for impossible requests, naming every unsupported feature."""
     if cfg.split == "off":
         return "unsplit", "partition.split=off"
-    if cfg.split == "concurrent":
-        if not support.green_contexts:
-            raise PartitionError(
-                f"partition.split=concurrent needs CUDA green contexts: {support.reason}"
-            )
-        raise PartitionError(
-            "partition.split=concurrent: overlapped prefill/decode execution is not implemented "
-            "in this release (vLLM 0.32 keeps one persistent batch and a process-global forward "
-            "context per worker; see docs/nexus.md 'Status'). Use split=sequential or auto."
-        )
     if cfg.split == "auto":
         why = (
             "no SM partitions on this device"
             if not support.cuda
-            else "overlapped execution is not implemented in this release"
+            else "overlapped execution is opt-in (split=concurrent, with --enforce-eager)"
         )
         return "unsplit", f"partition.split=auto: running unsplit ({why})"
+    problems = _split_problems(vllm_config)
+    if cfg.split == "concurrent":
+        if support.cuda and not support.green_contexts:
+            raise PartitionError(
+                f"partition.split=concurrent needs CUDA green contexts: {support.reason}"
+            )
+        problems += _concurrent_problems(vllm_config, support)
+    if problems:
+        raise PartitionError(
+            f"partition.split={cfg.split} is not supported with " + ", ".join(problems)
+        )
+    if cfg.split == "concurrent":
+        where = "green-context streams" if support.cuda else "CPU threads, kernels serialised"
+        return "concurrent", (
+            f"partition.split=concurrent: prefill and decode sub-batches overlap ({where})"
+        )
+    return "sequential", "partition.split=sequential: decode then prefill sub-batch per step"
+
+
+def _split_problems(vllm_config: Any) -> list[str]:
     problems = []
     sc = vllm_config.scheduler_config
     if getattr(sc, "async_scheduling", False):
@@ -85,11 +103,32 @@ def resolve_execution(cfg: PartitionConfig, vllm_config: Any, support: Any) -> t
         problems.append("the V2 model runner (set VLLM_USE_V2_MODEL_RUNNER=0)")
     if vllm_config.model_config is not None and vllm_config.model_config.runner_type == "pooling":
         problems.append("pooling models")
-    if problems:
-        raise PartitionError(
-            "partition.split=sequential is not supported with " + ", ".join(problems)
-        )
-    return "sequential", "partition.split=sequential: decode then prefill sub-batch per step"
+    return problems
+
+
+def _concurrent_problems(vllm_config: Any, support: Any) -> list[str]:
+    """Features the two-runner, two-thread path does not handle (see docs/nexus.md)."""
+    problems = []
+    pc = vllm_config.parallel_config
+    if getattr(pc, "tensor_parallel_size", 1) > 1 or getattr(pc, "data_parallel_size", 1) > 1:
+        # Two threads would issue collectives on one communicator in a rank-dependent order.
+        problems.append("tensor/data parallelism (collectives from two threads)")
+    if getattr(pc, "enable_dbo", False) or getattr(pc, "ubatch_size", 1) > 1:
+        problems.append("micro-batching (DBO)")
+    if getattr(vllm_config, "lora_config", None) is not None:
+        problems.append("LoRA")
+    mc = vllm_config.model_config
+    if mc is not None:
+        if getattr(mc, "is_multimodal_model", False):
+            problems.append("multimodal models (per-runner encoder cache)")
+        if getattr(mc, "is_hybrid", False):
+            problems.append("hybrid/Mamba models (per-runner state-copy buffers)")
+        if support.cuda and not getattr(mc, "enforce_eager", False):
+            problems.append(
+                "CUDA graphs (pass --enforce-eager: graphs replay on the partition they were "
+                "captured on; per-partition decode graphs are not implemented)"
+            )
+    return problems
 
 
 def _filter_grammar(grammar: Any, ids: set[str]) -> Any:
@@ -177,7 +216,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         self._nexus_support = gpu.probe()
         self.nexus_exec, reason = resolve_execution(pcfg, vllm_config, self._nexus_support)
         self._nexus_backend: gpu.Backend = gpu.CPUStandIn()
-        if self.nexus_exec == "sequential" and self._nexus_support.cuda:
+        if self.nexus_exec != "unsplit" and self._nexus_support.cuda:
             self._nexus_backend = gpu.make_backend(pcfg.backend, self._nexus_support)
         elif pcfg.backend == "green_context" or pcfg.backend == "mps":
             # An explicit backend that cannot be used is an error, not a silent fallback.
@@ -193,7 +232,80 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         self._nexus_pending: tuple[Any, PhasePlan] | None = None
         self.nexus_split_steps = 0
         self._nexus_warned_no_plan = False
+        self._nexus_decode_runner: Any = None
+        self._nexus_executor: ThreadPoolExecutor | None = None
+        self._nexus_decode_lane: int | None = None
+        if self.nexus_exec == "concurrent":
+            from vllm_nexus import forward_context
+
+            forward_context.apply()  # raises if this vLLM's forward context looks different
+            # Persistent: threads are started on first use and live as long as the worker.
+            self._nexus_executor = ThreadPoolExecutor(
+                max_workers=2,
+                thread_name_prefix="nexus-phase",
+                initializer=_init_phase_thread,
+                initargs=(_torch_num_threads(),),
+            )
         logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
+
+    # -- concurrent mode: the decode runner -------------------------------------------------
+
+    def _init_workspace_and_model_runner(self) -> None:
+        """GPU base only: one more workspace lane for the decode thread, so the two phases
+        never share vLLM's per-lane scratch workspace."""
+        super()._init_workspace_and_model_runner()
+        if self.nexus_exec != "concurrent":
+            return
+        from vllm.v1.worker import workspace
+
+        mgr = workspace.current_workspace_manager()
+        lanes = mgr._num_lanes
+        workspace.init_workspace_manager(
+            self.device,
+            mgr._num_ubatches,
+            lanes + 1,
+            alloc_context=mgr._alloc_context,
+        )
+        self._nexus_decode_lane = lanes
+
+    def load_model(self, *args: Any, **kwargs: Any) -> None:
+        super().load_model(*args, **kwargs)
+        if self.nexus_exec == "concurrent" and self._nexus_decode_runner is None:
+            from vllm.config import set_current_vllm_config
+
+            from vllm_nexus.phase_runners import make_decode_runner
+
+            with set_current_vllm_config(self.vllm_config):
+                self._nexus_decode_runner = make_decode_runner(
+                    self.model_runner, self.vllm_config, self.device
+                )
+            logger.info("vllm_nexus: decode runner created (shared model, no second load)")
+
+    def initialize_from_config(self, kv_cache_config: Any) -> None:
+        super().initialize_from_config(kv_cache_config)
+        dec = self._nexus_decode_runner
+        if dec is None:
+            return
+        from vllm.config import set_current_vllm_config
+
+        from vllm_nexus import phase_runners
+
+        with set_current_vllm_config(self.vllm_config):
+            phase_runners.bind_shared_kv_cache(dec, self.model_runner, kv_cache_config)
+        phase_runners.share_request_state(dec, self.model_runner)
+        if not self._nexus_support.cuda:
+            phase_runners.serialize_cpu_kernels([self.model_runner, dec])
+        logger.info(
+            "vllm_nexus: decode runner bound to the shared KV cache (%d layer tensors)",
+            len(dec.kv_caches),
+        )
+
+    def shutdown(self) -> None:
+        if self._nexus_executor is not None:
+            self._nexus_executor.shutdown(wait=False, cancel_futures=True)
+        parent = getattr(super(), "shutdown", None)
+        if parent is not None:
+            parent()
 
     def init_device(self) -> None:
         super().init_device()
@@ -219,21 +331,28 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
 
     def execute_model(self, scheduler_output: Any) -> Any:
         plan = get_plan(scheduler_output)
-        if self.nexus_exec == "sequential" and plan is not None and plan.is_split:
+        if self.nexus_exec != "unsplit" and plan is not None and plan.is_split:
             if self._nexus_pending is not None:
                 raise RuntimeError("vllm_nexus: execute_model called twice without sampling")
             self._nexus_pending = (scheduler_output, plan)
             return None
+        if self._nexus_decode_runner is not None:
+            # Unsplit step: the prefill runner runs everything; the decode runner must not keep
+            # rows for requests that now advance elsewhere.
+            from vllm_nexus.phase_runners import clear_batch
+
+            clear_batch(self._nexus_decode_runner)
         if (
             plan is None
-            and self.nexus_exec == "sequential"
+            and self.nexus_exec != "unsplit"
             and not self._nexus_warned_no_plan
             and scheduler_output.total_num_scheduled_tokens
         ):
             self._nexus_warned_no_plan = True
             logger.warning(
-                "vllm_nexus: partition.split=sequential but the step carries no plan: run with "
-                "--scheduler-cls vllm_nexus.Scheduler (steps run unsplit until then)"
+                "vllm_nexus: partition.split=%s but the step carries no plan: run with "
+                "--scheduler-cls vllm_nexus.Scheduler (steps run unsplit until then)",
+                self.nexus_exec,
             )
         return super().execute_model(scheduler_output)
 
@@ -242,19 +361,16 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             return super().sample_tokens(grammar_output)
         scheduler_output, plan = self._nexus_pending
         self._nexus_pending = None
-        outputs = []
-        for i, phase in enumerate(PHASE_ORDER):
-            ids = set(plan.decode_req_ids if phase == "decode" else plan.prefill_req_ids)
-            sub = split_scheduler_output(scheduler_output, ids, first=i == 0)
-            with self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms):
-                out = super().execute_model(sub)
-                if out is None:
-                    out = super().sample_tokens(_filter_grammar(grammar_output, ids))
-            outputs.append(out)
+        if self.nexus_exec == "concurrent":
+            outputs = self._nexus_run_concurrent(scheduler_output, plan, grammar_output)
+        else:
+            outputs = self._nexus_run_sequential(scheduler_output, plan, grammar_output)
         self.nexus_split_steps += 1
         if self.nexus_split_steps == 1:
             logger.info(
-                "vllm_nexus: first split step: %d prefill + %d decode requests, SMs %d/%d (%s)",
+                "vllm_nexus: first split step (%s): %d prefill + %d decode requests, "
+                "SMs %d/%d (%s)",
+                self.nexus_exec,
                 len(plan.prefill_req_ids),
                 len(plan.decode_req_ids),
                 plan.prefill_sms,
@@ -263,10 +379,114 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             )
         return merge_outputs(outputs)
 
+    def _nexus_run_sequential(self, scheduler_output: Any, plan: PhasePlan, grammar: Any) -> list:
+        outputs = []
+        for i, phase in enumerate(PHASE_ORDER):
+            ids = set(plan.decode_req_ids if phase == "decode" else plan.prefill_req_ids)
+            sub = split_scheduler_output(scheduler_output, ids, first=i == 0)
+            with self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms):
+                out = super().execute_model(sub)
+                if out is None:
+                    out = super().sample_tokens(_filter_grammar(grammar, ids))
+            outputs.append(out)
+        return outputs
+
+    def _nexus_run_concurrent(self, scheduler_output: Any, plan: PhasePlan, grammar: Any) -> list:
+        """Both sub-steps at once on the executor's two threads (Nexus §4.1); outputs in
+        PHASE_ORDER. Step-global KV-block work runs here first, before either forward pass."""
+        import torch
+
+        from vllm_nexus.phase_runners import apply_block_ops
+
+        assert self._nexus_executor is not None and self._nexus_decode_runner is not None
+        with torch.inference_mode():
+            apply_block_ops(self.model_runner, scheduler_output)
+        runners = {"prefill": self.model_runner, "decode": self._nexus_decode_runner}
+        futures = {}
+        for phase in PHASE_ORDER:
+            ids = set(plan.decode_req_ids if phase == "decode" else plan.prefill_req_ids)
+            # The prefill sub-step carries the step-global bookkeeping (finished requests,
+            # encoder-cache frees); block zeroing/copies were applied above.
+            sub = split_scheduler_output(scheduler_output, ids, first=phase == "prefill")
+            sub = dataclasses.replace(sub, new_block_ids_to_zero=None, kv_cache_block_copies=None)
+            futures[phase] = self._nexus_executor.submit(
+                self._nexus_sub_step,
+                phase,
+                runners[phase],
+                sub,
+                _filter_grammar(grammar, ids),
+                plan,
+            )
+        return collect_phase_results(futures)
+
+    def _nexus_sub_step(
+        self, phase: str, runner: Any, sub: Any, grammar: Any, plan: PhasePlan
+    ) -> Any:
+        """One phase's execute_model + sample_tokens, on an executor thread."""
+        import contextlib
+
+        import torch
+
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(torch.inference_mode())  # grad mode is per thread
+            stack.enter_context(self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms))
+            if phase == "decode" and self._nexus_decode_lane is not None:
+                from vllm.v1.worker.workspace import use_workspace_lane
+
+                stack.enter_context(use_workspace_lane(self._nexus_decode_lane))
+            out = runner.execute_model(sub)
+            if out is None:
+                out = runner.sample_tokens(grammar)
+            return out
+
     def nexus_stats(self) -> dict[str, Any]:
-        """Execution mode and split-step count (``collective_rpc("nexus_stats")``)."""
-        return {
+        """Execution mode, split-step count and, with a decode runner, both runners' batch
+        and cached-state sizes (``collective_rpc("nexus_stats")``)."""
+        stats: dict[str, Any] = {
             "execution": self.nexus_exec,
             "backend": self._nexus_backend.name,
             "split_steps": self.nexus_split_steps,
         }
+        if self._nexus_decode_runner is not None:
+            from vllm_nexus.phase_runners import kv_sharing, runner_sizes
+
+            dec = self._nexus_decode_runner
+            stats["runners"] = {
+                "prefill": runner_sizes(self.model_runner),
+                "decode": runner_sizes(dec),
+                "sharing": kv_sharing(dec, self.model_runner),
+            }
+        return stats
+
+
+def collect_phase_results(futures: dict[str, Future]) -> list[Any]:
+    """Wait for every phase (never leave one running), then re-raise the first failure with
+    the phase named; results in PHASE_ORDER."""
+    errors = []
+    results = {}
+    for phase in PHASE_ORDER:
+        try:
+            results[phase] = futures[phase].result()
+        except BaseException as e:  # noqa: BLE001 - re-raised below with context
+            errors.append((phase, e))
+    if errors:
+        phase, err = errors[0]
+        more = f" (the {errors[1][0]} sub-step failed too: {errors[1][1]!r})" if errors[1:] else ""
+        raise RuntimeError(
+            f"vllm_nexus: the {phase} sub-step of a concurrent split step failed: {err!r}{more}"
+        ) from err
+    return [results[p] for p in PHASE_ORDER]
+
+
+def _torch_num_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _init_phase_thread(num_threads: int) -> None:
+    """Executor-thread setup: the same intra-op thread count as the engine thread (OpenMP's
+    thread count is a per-thread setting; a different count can change float reductions)."""
+    import torch
+
+    torch._C.set_num_threads(num_threads)  # vLLM's CPU worker stubs torch.set_num_threads
