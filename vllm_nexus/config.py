@@ -78,9 +78,11 @@ class PartitionConfig:
     """Intra-GPU prefill/decode split (Nexus §4)."""
 
     split: SplitMode = "auto"
-    """auto: concurrent on CUDA with green contexts/MPS, unsplit elsewhere; off: never split;
+    """auto: unsplit on every device in this release (overlap is opt-in); off: never split;
     sequential: run the two sub-batches one after the other (correctness mode, any device);
-    concurrent: require concurrent partitions (startup error if unsupported)."""
+    concurrent: overlap the two sub-batches on two threads with a second model runner (CPU:
+    correctness path; CUDA: green-context streams, needs --enforce-eager); startup error where
+    unsupported."""
     backend: PartitionBackend = "auto"
     kv_decode_priority_threshold: float = 0.70
     """KV usage at or above which the controller favours decode (Nexus §4.3)."""
