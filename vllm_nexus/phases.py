@@ -155,8 +155,8 @@ def attach_plan(scheduler: Any, scheduler_output: Any) -> PhasePlan | None:
     Call at the end of ``Scheduler.schedule()``. Reads ``scheduler.requests``,
     ``scheduler.kv_cache_manager.usage`` and ``scheduler.nexus_cfg.partition``. Returns None
     (and attaches nothing) when ``partition.split`` is ``off`` or ``auto``: ``auto`` runs
-    unsplit in this release (overlap is opt-in: split=concurrent), so a plan would cost ~0.1-0.5 ms per
-    step for nothing. The controller is created on first use and kept on the scheduler (its
+    unsplit in this release (overlap is opt-in: split=concurrent), so a plan would cost
+    ~0.1-0.5 ms per step for nothing. The controller is created on first use and kept on the scheduler (its
     hysteresis state lives across steps).
     """
     cfg: PartitionConfig = scheduler.nexus_cfg.partition
