@@ -239,13 +239,6 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             from vllm_nexus import forward_context
 
             forward_context.apply()  # raises if this vLLM's forward context looks different
-            # Persistent: threads are started on first use and live as long as the worker.
-            self._nexus_executor = ThreadPoolExecutor(
-                max_workers=2,
-                thread_name_prefix="nexus-phase",
-                initializer=_init_phase_thread,
-                initargs=(_torch_num_threads(),),
-            )
         logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
 
     # -- concurrent mode: the decode runner -------------------------------------------------
@@ -309,6 +302,19 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
 
     def init_device(self) -> None:
         super().init_device()
+        if self.nexus_exec == "concurrent" and self._nexus_executor is None:
+            # Persistent (threads start on first use and live as long as the worker); created
+            # after the device init, which sets this thread's intra-op thread count (CPU
+            # thread binding) that the phase threads copy.
+            self._nexus_executor = ThreadPoolExecutor(
+                max_workers=2,
+                thread_name_prefix="nexus-phase",
+                initializer=_init_phase_thread,
+                initargs=(_torch_num_threads(),),
+            )
+            logger.info(
+                "vllm_nexus: 2 phase threads, %d intra-op threads each", _torch_num_threads()
+            )
         backend = self._nexus_backend
         if backend.num_sms:
             pcfg = self.nexus_cfg.partition
