@@ -303,3 +303,13 @@ def test_real_partition_streams_from_two_threads() -> None:  # pragma: no cover 
     for phase, (cur, y) in out.items():
         assert cur.cuda_stream == want[phase].cuda_stream, phase
         assert torch.allclose(y, ref)
+
+
+def test_phase_threads_copy_the_engine_threads_intra_op_count() -> None:
+    from vllm_nexus.worker import _init_phase_thread
+
+    with ThreadPoolExecutor(1) as ex:
+        default = ex.submit(torch.get_num_threads).result()
+    want = 1 if default != 1 else 2  # differs from what a new thread gets by itself
+    with ThreadPoolExecutor(1, initializer=_init_phase_thread, initargs=(want,)) as ex:
+        assert ex.submit(torch.get_num_threads).result() == want

@@ -310,7 +310,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
                 max_workers=2,
                 thread_name_prefix="nexus-phase",
                 initializer=_init_phase_thread,
-                initargs=(_torch_num_threads(),),
+                initargs=(_torch_num_threads(), self.device if self._nexus_support.cuda else None),
             )
             logger.info(
                 "vllm_nexus: 2 phase threads, %d intra-op threads each", _torch_num_threads()
@@ -490,9 +490,12 @@ def _torch_num_threads() -> int:
     return torch.get_num_threads()
 
 
-def _init_phase_thread(num_threads: int) -> None:
+def _init_phase_thread(num_threads: int, cuda_device: Any = None) -> None:
     """Executor-thread setup: the same intra-op thread count as the engine thread (OpenMP's
-    thread count is a per-thread setting; a different count can change float reductions)."""
+    thread count is a per-thread setting; a different count can change float reductions) and,
+    on CUDA, the worker's device (the current device is per thread too)."""
     import torch
 
+    if cuda_device is not None:
+        torch.cuda.set_device(cuda_device)
     torch._C.set_num_threads(num_threads)  # vLLM's CPU worker stubs torch.set_num_threads
