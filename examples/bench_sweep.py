@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workloads", default="mixed,lats,chat,react")
     p.add_argument("--rates", default="1,2,4,8", help="programs/s, comma-separated")
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--programs", type=int, default=60)
+    p.add_argument("--programs", type=int, default=100)
     p.add_argument("--schedulers", default=",".join(SCHEDULERS))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calls-scale", type=float, default=0.25)
