@@ -51,9 +51,9 @@ def sweep_table(real: dict[str, dict], sim: dict[str, Path]) -> tuple[str, list[
         "|---|---|---|---|---|---|---|---|---|",
     ]
     errors: list[float] = []
-    for label, path in real.items():
-        means = report.by_rate(path, "program_e2e_s.mean")
-        p95s = report.by_rate(path, "program_e2e_s.p95")
+    for label, result in real.items():
+        means = report.by_rate(result, "program_e2e_s.mean")
+        p95s = report.by_rate(result, "program_e2e_s.p95")
         sim_s = _summary(sim[label])
         for rate in sorted(means):
             if rate not in sim_s:
@@ -91,7 +91,8 @@ def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
 
     a = json.loads((sweep / "sweep.json").read_text())["args"]
     engine = shlex.split(a["engine_args"])
-    seqs = engine[engine.index("--max-num-seqs") + 1] if "--max-num-seqs" in engine else "8"
+    # the sweep's engine limit, if it set one (otherwise the simulator's device default)
+    limits = engine[engine.index("--max-num-seqs") :][:2] if "--max-num-seqs" in engine else []
     sections = []
     for wdir in sorted((sweep / "raw").glob("*")):
         real = {}
@@ -108,7 +109,7 @@ def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
             "simulate", "--trace", str(sweep / "traces" / f"{wdir.name}.jsonl"),
             "--sweep-rates", ",".join(f"{r:g}" for r in rates), "--seed", str(a["seed"]),
             "--think-scale", str(a["think_scale"]), "--hardware", hardware, "--model", "tiny",
-            "--scheduler", ",".join(real), "--max-num-seqs", seqs, "--additional-config", cfg,
+            "--scheduler", ",".join(real), *limits, "--additional-config", cfg,
             "--out", str(sim_dir), "--no-progress", "--no-plots",
         )  # fmt: skip
         sim = {label: sim_dir / label.replace(":", "-") / "result.json" for label in real}
