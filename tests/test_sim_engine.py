@@ -35,6 +35,7 @@ def test_small_simulation_per_scheduler(scheduler: str) -> None:
     n_calls = sum(len(p.calls) for p in programs)
     assert res.unfinished == 0 and len(res.calls) == n_calls
     assert res.steps > 0 and res.virtual_s > 0 and 0 < res.busy_s <= res.virtual_s
+    assert 0 < res.scheduler_cpu_s <= res.cpu_s
     records = res.program_records()
     assert all(p.ok for p in records)
     for p in records:

@@ -216,7 +216,8 @@ def simulate_scheduler(
         sim_info.append(entry["simulation"])
         print(
             f"{label} rate {eff_rate:g}: {len(programs)} programs, {res.steps} steps, "
-            f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s), "
+            f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s, "
+            f"{res.scheduler_cpu_s:.1f} in the scheduler), "
             f"{res.preemptions} preemptions",
             file=sys.stderr,
         )
@@ -260,6 +261,7 @@ def sim_summary(res: Any) -> dict[str, Any]:
         "virtual_s": res.virtual_s,
         "wall_s": res.wall_s,
         "cpu_s": res.cpu_s,
+        "scheduler_cpu_s": res.scheduler_cpu_s,
         "steps": res.steps,
         "busy_s": res.busy_s,
         "preemptions": res.preemptions,

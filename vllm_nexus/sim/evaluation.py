@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tokens-scale", default="1")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rates", help="JSON {workload: 'r1,r2,..'} overriding the defaults")
+    p.add_argument(
+        "--max-num-seqs",
+        type=int,
+        help="engine batch limit for the rate sweeps (the light-load SLO reference keeps the "
+        "hardware default, so both settings share one SLO)",
+    )
     args = p.parse_args(argv)
     out = Path(args.out)
     programs = {**PROGRAMS, **(json.loads(args.programs) if args.programs else {})}
@@ -64,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         unloaded = run0["summary"]["program_token_latency_s"]["mean"]
         slo = SLO_FACTOR * unloaded
         if not (d / "compare.md").exists():
+            limit = ["--max-num-seqs", str(args.max_num_seqs)] if args.max_num_seqs else []
             _simulate(
                 args, w, d, "--sweep-rates", rates[w], "--programs", str(programs[w]),
-                "--scheduler", args.schedulers, "--slo", str(slo),
+                "--scheduler", args.schedulers, "--slo", str(slo), *limit,
             )  # fmt: skip
         sections.append(
             f"### {w} (Autellix: {PAPER[w]} vs vLLM)\n\n"
