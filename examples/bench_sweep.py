@@ -267,6 +267,7 @@ def build_reports(out: Path, slo_factor: float) -> dict[str, dict]:
             report.save_result(r, out / w / f"{r['label']}.json")
         slo = report.default_slo(results[0], slo_factor)
         table = report.compare_table(results, None, slo_factor)
+        table += f"\n{report.BREAKDOWN_HEADING}\n\n{report.time_breakdown_table(results)}"
         (out / w / "compare.md").write_text(table, encoding="utf-8")
         report.plot_latency_vs_rate(results, out / w / "latency_vs_rate.png", slo, title=w)
         report.plot_cdf(results, out / w / "cdf.png", title=f"{w}: program latency CDF")

@@ -56,6 +56,48 @@ def test_compare_and_merge(tmp_path, capsys):
     assert cli.main(["bench", "compare", str(pa), str(pb), "--out", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out
     assert "4.00x" in out  # 0.2 / 0.05
+    assert report.BREAKDOWN_HEADING in out
     assert (tmp_path / "cmp" / "compare.md").exists()
     (tmp_path / "x.json").write_text(json.dumps({"kind": "nope"}))
     assert cli.main(["bench", "compare", str(tmp_path / "x.json")]) == 2
+
+
+def test_time_breakdown_table_hand_computed():
+    rec = ProgramRecord("p", "chat", 0.0, [CallRecord("c0", [], 5, 10, 0, 0, 0.1, 1.0, 5, 10)])
+
+    def server(queue_s, preempt, dropped=None, recomputed=None):
+        srv = {"requests": 1.0, "mean_queue_s": queue_s, "mean_prefill_s": 0.02,
+               "mean_decode_s": 0.2, "preemptions": preempt, "engine_steps": 100.0,
+               "tokens_per_step": 20.0}  # fmt: skip
+        if dropped is not None:
+            srv["vllm_nexus_preempted_tokens_total"] = dropped
+        if recomputed is not None:
+            srv["vllm_nexus_recomputed_tokens_total"] = recomputed
+        return srv
+
+    nexus = report.make_result(
+        "nexus",
+        {},
+        [
+            report.run_entry(4, [rec], 1.0, server=server(0.1, 3, 300, 40)),
+            report.run_entry(4, [rec], 1.0, server=server(0.3, 5, 500, 60)),
+            # counter exported, nothing recomputed (delta 0 -> key omitted)
+            report.run_entry(8, [rec], 1.0, server=server(0.2, 2, 100)),
+        ],
+        env={},
+    )
+    stock = report.make_result(
+        "stock", {}, [report.run_entry(4, [rec], 1.0, server=server(0.5, 0))], env={}
+    )
+    old = report.make_result(
+        "old", {}, [report.run_entry(4, [rec], 1.0, server=server(0.5, 7))], env={}
+    )
+    rows = report.time_breakdown_table([stock, nexus, old]).splitlines()[2:]
+    # 2000 tokens computed per run; (40 + 60) / 2 = 50 recomputed -> 2.5 %
+    assert rows[0] == "| stock | 4 | 0 / 10 / 90 | 500.0 / 20.0 / 200.0 | 0 | 0 / 0 | 0.0 | 100 |"
+    assert (
+        rows[1] == "| nexus | 4 | 0 / 10 / 90 | 200.0 / 20.0 / 200.0 | 4 | 400 / 50 | 2.5 | 100 |"
+    )
+    assert rows[2] == "| nexus | 8 | 0 / 10 / 90 | 200.0 / 20.0 / 200.0 | 2 | 100 / 0 | 0.0 | 100 |"
+    # preemptions but no vllm_nexus counters (older server): unknown, not zero
+    assert rows[3] == "| old | 4 | 0 / 10 / 90 | 500.0 / 20.0 / 200.0 | 7 | — / — | — | 100 |"

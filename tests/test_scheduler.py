@@ -88,6 +88,45 @@ def test_preempted_call_resumes_from_prefix_cache():
     assert out.num_scheduled_tokens["long"] < req.num_tokens - 64
 
 
+def test_recompute_after_preemption_is_counted_exactly():
+    """Dropped KV = computed tokens at preemption; recomputed = dropped - prefix-cache hit."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+    for _ in range(40):
+        step(s, clock)
+    frontier = s.requests["long"].num_computed_tokens
+    s.add_request(make_request("short", program_id="B", max_tokens=2))
+    step(s, clock)
+    m = s.nexus_metrics
+    assert m.preemptions_proactive == 1 and m.preempted_tokens == frontier
+    assert m.recomputed_tokens == 0
+    while "short" in s.requests:
+        step(s, clock)
+    out, _ = step(s, clock)  # resumes "long" from the prefix cache
+    n = out.num_scheduled_tokens["long"]
+    cached = s.requests["long"].num_computed_tokens - n
+    assert 0 < cached < frontier and cached % 16 == 0  # whole blocks only
+    assert m.recomputed_tokens == frontier - cached
+    run_until_idle(s, clock)
+    assert m.recomputed_tokens == frontier - cached  # decoding new tokens is not recompute
+    assert s._dropped_kv == {}
+
+
+def test_recompute_bookkeeping_is_dropped_when_a_preempted_call_aborts():
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+    for _ in range(40):
+        step(s, clock)
+    s.add_request(make_request("short", program_id="B", max_tokens=2))
+    step(s, clock)
+    assert "long" in s._dropped_kv
+    s.finish_requests("long", RequestStatus.FINISHED_ABORTED)
+    run_until_idle(s, clock)
+    assert s._dropped_kv == {} and s.nexus_metrics.recomputed_tokens == 0
+
+
 def test_no_preemption_within_the_same_level_or_when_disabled():
     for cfg in (
         {"scheduler": {**SMALL["scheduler"], "preemption": False}},
@@ -276,6 +315,11 @@ def test_metrics_snapshot_reaches_prometheus(tmp_path, monkeypatch):
     assert 'vllm_nexus_known_programs{engine="0"} 2.0' in text
     assert 'vllm_nexus_program_service_count{engine="0"} 3.0' in text
     assert 'vllm_nexus_calls{engine="0",level="0",state="waiting"} 0.0' in text
+    dropped = s.nexus_metrics.preempted_tokens
+    assert dropped > 0
+    assert f'vllm_nexus_preempted_tokens_total{{engine="0"}} {float(dropped)}' in text
+    recomputed = float(s.nexus_metrics.recomputed_tokens)
+    assert f'vllm_nexus_recomputed_tokens_total{{engine="0"}} {recomputed}' in text
 
 
 def test_prefill_order_is_spf_with_aging_inside_a_level_when_split_is_on():

@@ -39,6 +39,10 @@ class SchedulerMetrics:
     running_by_level: list[int] = field(default_factory=list)
     preemptions_proactive: int = 0
     preemptions_kv: int = 0
+    preempted_tokens: int = 0
+    """Tokens whose KV was dropped by preemptions (computed tokens at preemption time)."""
+    recomputed_tokens: int = 0
+    """Of those, tokens computed again on resumption (the rest came from the prefix cache)."""
     starvation_promotions: int = 0
     demotions: int = 0
     programs_evicted: int = 0
@@ -125,6 +129,17 @@ class SnapshotCollector:
         c_pre = CounterMetricFamily(
             PREFIX + "preemptions", "Calls preempted by vllm_nexus", labels=["engine", "reason"]
         )
+        c_dropped = CounterMetricFamily(
+            PREFIX + "preempted_tokens",
+            "Tokens whose KV cache was dropped when their call was preempted",
+            labels=["engine"],
+        )
+        c_recomp = CounterMetricFamily(
+            PREFIX + "recomputed_tokens",
+            "Tokens computed again after a preemption (dropped KV the prefix cache did not "
+            "restore)",
+            labels=["engine"],
+        )
         c_promo = CounterMetricFamily(
             PREFIX + "starvation_promotions",
             "Anti-starvation promotions to queue level 0",
@@ -163,6 +178,8 @@ class SnapshotCollector:
                     g_calls.add_metric([e, str(lvl), state], n)
             c_pre.add_metric([e, "proactive"], s["preemptions_proactive"])
             c_pre.add_metric([e, "kv_cache"], s["preemptions_kv"])
+            c_dropped.add_metric([e], s.get("preempted_tokens", 0))
+            c_recomp.add_metric([e], s.get("recomputed_tokens", 0))
             c_promo.add_metric([e], s["starvation_promotions"])
             c_demo.add_metric([e], s["demotions"])
             c_evict.add_metric([e], s["programs_evicted"])
@@ -176,7 +193,7 @@ class SnapshotCollector:
                 buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
             h_service.add_metric([e], buckets, s["program_service_sum"])
         yield from (g_known, g_active, g_calls, c_pre, c_promo, c_demo, c_evict, c_calls)
-        yield from (c_invalid, c_service, h_service)
+        yield from (c_invalid, c_service, h_service, c_dropped, c_recomp)
 
 
 _registered = False

@@ -161,6 +161,9 @@ class Scheduler(_VllmScheduler):
         self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
         self._last_charge = float("-inf")
         self._warned_ids = 0
+        self._dropped_kv: dict[str, int] = {}
+        """Request id -> tokens whose KV a preemption dropped, until they are computed again
+        (for the recompute-after-preemption counters)."""
         if self.program_aware:
             if self.policy != SchedulingPolicy.FCFS:
                 logger.warning(
@@ -252,7 +255,18 @@ class Scheduler(_VllmScheduler):
                 m.observe_program_service(call.program.service)
             else:
                 m.calls_aborted += 1
+        self._dropped_kv.pop(request.request_id, None)
         return super()._free_request(request, delay_free_blocks)
+
+    def _preempt_request(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        # Every preemption (ours, vLLM's KV-pressure one, prefix-cache reset) goes through
+        # here: remember how far the request had computed, to count what is recomputed.
+        dropped = request.num_computed_tokens
+        if dropped > 0:
+            rid = request.request_id
+            self._dropped_kv[rid] = max(self._dropped_kv.get(rid, 0), dropped)
+            self.nexus_metrics.preempted_tokens += dropped
+        return super()._preempt_request(request, *args, **kwargs)
 
     # -- policy steps ---------------------------------------------------------------------
     def _prepare_step(self, now: float) -> None:
@@ -324,7 +338,16 @@ class Scheduler(_VllmScheduler):
         costs: dict[str, float] = {}
         tokens_unit = self.nexus_cfg.scheduler.service_unit == "tokens"
         w = self.nexus_cfg.scheduler.prefill_token_weight
+        dropped_kv = self._dropped_kv
         for rid, n in out.num_scheduled_tokens.items():
+            if rid in dropped_kv:
+                # tokens below the pre-preemption frontier are recomputed (what the prefix
+                # cache restored is skipped by vLLM and never scheduled)
+                high = dropped_kv[rid]
+                before = self.requests[rid].num_computed_tokens - n
+                self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
+                if before + n >= high:
+                    del dropped_kv[rid]
             call = calls.get(rid)
             if call is None:
                 continue

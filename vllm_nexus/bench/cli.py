@@ -338,6 +338,7 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         results = [report.load_result(p) for p in args.results]
         table = report.compare_table(results, args.slo, args.slo_factor)
+        table += f"\n{report.BREAKDOWN_HEADING}\n\n{report.time_breakdown_table(results)}"
     except report.ResultError as e:
         return _fail(str(e))
     print(table)

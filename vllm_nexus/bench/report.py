@@ -237,6 +237,84 @@ def markdown_summary(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _server_mean(runs: list[dict], key: str) -> float | None:
+    vals = [v for v in (_get(r.get("server") or {}, key) for r in runs) if v is not None]
+    return statistics.fmean(vals) if vals else None
+
+
+def _recomputed(run: dict) -> float | None:
+    """Tokens recomputed after preemption in one run: the vllm_nexus counter, or 0 when the
+    server preempted nothing (stock vLLM has no such counter), else unknown."""
+    srv = run.get("server") or {}
+    if "vllm_nexus_recomputed_tokens_total" in srv:
+        return float(srv["vllm_nexus_recomputed_tokens_total"])
+    if "vllm_nexus_preempted_tokens_total" in srv:  # counter exported, its delta was 0
+        return 0.0
+    if srv and not srv.get("preemptions") and not srv.get("vllm_nexus_preemptions_total"):
+        return 0.0
+    return None
+
+
+BREAKDOWN_HEADING = "Where program time goes (repetitions averaged):"
+
+
+def time_breakdown_table(results: Sequence[dict]) -> str:
+    """Where program time goes, per scheduler and rate (repetitions averaged).
+
+    Client side: share of program end-to-end time on the critical path spent in think/tool
+    time, waiting for first tokens and decoding. Engine side (``/metrics`` deltas): mean time
+    per call in the queue (arrival to first scheduled), in prefill and in decode (which
+    includes waiting and recompute after a preemption), preemptions, and tokens recomputed
+    after preemption as a share of all tokens the engine computed. Counters the server does
+    not export show as "—" (delta 0 counters are omitted from results, so a missing counter
+    with no preemptions reads as 0)."""
+    lines = [
+        "| scheduler | rate | think / TTFT / decode (% of e2e) | engine per call: queue / "
+        "prefill / decode (ms) | preemptions | KV tokens dropped / recomputed | recomputed "
+        "(% of computed tokens) | engine steps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        groups: dict[float, list[dict]] = {}
+        for run in res["runs"]:
+            groups.setdefault(float(run["rate"]), []).append(run)
+        for rate, runs in sorted(groups.items()):
+            bd = " / ".join(
+                _num(100 * v if v is not None else None, ".0f")
+                for v in (
+                    _agg(runs, f"breakdown_fraction.{k}") for k in ("think", "ttft", "decode")
+                )
+            )
+            eng = " / ".join(
+                _ms(_server_mean(runs, f"mean_{k}_s")) for k in ("queue", "prefill", "decode")
+            )
+            pre = _server_mean(runs, "preemptions")
+            rec_vals = [_recomputed(r) for r in runs]
+            known = None not in rec_vals and bool(rec_vals)
+            rec = statistics.fmean(rec_vals) if known else None  # type: ignore[arg-type]
+            dropped = _server_mean(runs, "vllm_nexus_preempted_tokens_total")
+            if dropped is None and rec == 0.0:
+                dropped = 0.0
+            computed = [
+                srv["engine_steps"] * srv["tokens_per_step"]
+                for r in runs
+                if (srv := r.get("server"))
+                and srv.get("engine_steps")
+                and srv.get("tokens_per_step")
+            ]
+            share = (
+                100 * rec / statistics.fmean(computed)
+                if rec is not None and len(computed) == len(runs)
+                else None
+            )
+            lines.append(
+                f"| {res['label']} | {rate:g} | {bd} | {eng} | {_num(pre, '.0f')} | "
+                f"{_num(dropped, ',.0f')} / {_num(rec, ',.0f')} | {_num(share, '.1f')} | "
+                f"{_num(_server_mean(runs, 'engine_steps'), ',.0f')} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def _tal_sentence(label: str, t: dict) -> str:
     if t["max_rate"] is None:
         return f"Throughput at latency (SLO {t['slo'] * 1000:.1f} ms/token): {label}: none met."
