@@ -97,6 +97,8 @@ def test_programs_metrics_and_bad_ids(nexus_server):
     assert metric(text, "vllm_nexus_invalid_program_ids_total") == 0
     metric(text, "vllm_nexus_preemptions_total", reason="proactive")
     metric(text, "vllm_nexus_starvation_promotions_total")
+    dropped = metric(text, "vllm_nexus_preempted_tokens_total")
+    assert 0 <= metric(text, "vllm_nexus_recomputed_tokens_total") <= dropped
 
     # the server is still healthy and serving
     assert requests.get(f"{server.base_url}/health", timeout=10).status_code == 200
