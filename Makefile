@@ -70,8 +70,11 @@ format: install
 demo: install
 	$(BIN)/python examples/demo.py
 
+# Resumable: runs already in $(BENCH_OUT) are kept (docs/bench.md, "make bench").
+BENCH_OUT ?= results/bench
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python examples/bench_sweep.py
+	$(BIN)/python examples/bench_sweep.py --out $(BENCH_OUT) $(BENCH_ARGS)
 
 # Build and cache artifacts; keeps the venv (other shells may be using it).
 clean:

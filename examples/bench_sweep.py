@@ -101,6 +101,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
         from vllm_nexus.tiny_model import build_tiny_model
 
         model = str(build_tiny_model(REPO / ".cache" / "tiny-model"))
+    meta = _resume_meta(out, args, model)  # before the traces: a mismatch must not touch them
     traces = out / "traces"
     traces.mkdir(parents=True, exist_ok=True)
     for w in workloads:
@@ -109,8 +110,6 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                "--tokens-scale", str(args.tokens_scale), "--dump-trace", str(traces / f"{w}.jsonl")]  # fmt: skip
         if cli.main(gen) != 0:
             raise SystemExit(f"could not generate the {w} trace")
-    meta = {"args": vars(args), "model": model, "machine": machine(), "commands": [],
-            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
     salt = f"sweep{int(time.time())}"
     (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))  # if interrupted
     if args.paired:
@@ -119,6 +118,17 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     for rep in range(args.reps):
         order = schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]
         for sched in order:
+            pending = [
+                (w, rate)
+                for w in workloads
+                for rate in rates
+                if not (out / "raw" / w / sched / f"rate{rate:g}-rep{rep}" / "result.json").exists()
+            ]
+            if not pending:  # resumed sweep: no server needed
+                print(
+                    f"=== rep {rep + 1}/{args.reps} scheduler {sched}: all runs exist", flush=True
+                )
+                continue
             server_args = [
                 *shlex.split(args.engine_args),
                 *scheduler_args(sched, args.tokens_scale),
@@ -128,24 +138,50 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
             meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
             print(f"\n=== rep {rep + 1}/{args.reps} scheduler {sched}", flush=True)
             with VllmServer(model, args=server_args, log_path=log, startup_timeout_s=900) as srv:
-                for w in workloads:
-                    for rate in rates:
-                        dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
-                        if (dest / "result.json").exists():
-                            continue  # resumed sweep
-                        bench = ["bench", "--base-url", srv.base_url, "--model", srv.model,
-                                 "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
-                                 "--seed", str(args.seed), "--think-scale", str(args.think_scale),
-                                 "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
-                                 "--label", sched, "--out", str(dest), "--no-plots",
-                                 "--no-progress"]  # fmt: skip
-                        meta["commands"].append("vllm-nexus " + shlex.join(bench[:1] + bench[5:]))
-                        print(f"--- {w} rate {rate:g} ({sched}, rep {rep + 1})", flush=True)
-                        rc = cli.main(bench)
-                        if rc not in (0, 3):
-                            raise SystemExit(f"bench failed with exit code {rc}")
+                for w, rate in pending:
+                    dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
+                    bench = ["bench", "--base-url", srv.base_url, "--model", srv.model,
+                             "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
+                             "--seed", str(args.seed), "--think-scale", str(args.think_scale),
+                             "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
+                             "--label", sched, "--out", str(dest), "--no-plots",
+                             "--no-progress"]  # fmt: skip
+                    meta["commands"].append("vllm-nexus " + shlex.join(bench[:1] + bench[5:]))
+                    print(f"--- {w} rate {rate:g} ({sched}, rep {rep + 1})", flush=True)
+                    rc = cli.main(bench)
+                    if rc not in (0, 3):
+                        raise SystemExit(f"bench failed with exit code {rc}")
+                    (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))
     meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))
+
+
+# Settings that define the data of a sweep directory: a resumed sweep must keep them.
+DATA_ARGS = ("programs", "seed", "calls_scale", "tokens_scale", "think_scale", "engine_args",
+             "model", "paired")  # fmt: skip
+
+
+def _resume_meta(out: Path, args: argparse.Namespace, model: str) -> dict:
+    """The sweep's metadata: new, or the previous one of a resumed sweep (its start time and
+    commands kept). Refuses to resume with settings that would mix different data."""
+    now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    path = out / "sweep.json"
+    prev = json.loads(path.read_text()) if path.exists() else {}
+    old = prev.get("args", {})
+    for key in DATA_ARGS:
+        if key in old and old[key] != getattr(args, key):
+            flag = "--" + key.replace("_", "-")
+            raise SystemExit(
+                f"{out} holds a sweep made with {flag} {old[key]!r}, this run asks for "
+                f"{getattr(args, key)!r}: resume it with the same settings, or use another --out"
+            )
+    meta = {**prev, "args": vars(args), "model": model, "machine": machine()}
+    meta.setdefault("commands", [])
+    meta.setdefault("started", now)
+    if prev:
+        meta.setdefault("resumed", []).append(now)
+        meta.pop("finished", None)
+    return meta
 
 
 def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest) -> list[str]:

@@ -51,7 +51,7 @@ def chain_program(pid: str, arrival: float = 0.0) -> ProgramSpec:
     )
 
 
-async def _run(programs, fake, transport="xargs", port=None, retries=3):
+async def _run(programs, fake, transport="xargs", port=None, retries=3, suffix=""):
     app = web.Application()
     app.router.add_post("/v1/completions", fake.completions)
     runner = web.AppRunner(app)
@@ -66,6 +66,7 @@ async def _run(programs, fake, transport="xargs", port=None, retries=3):
             id_transport=transport,
             progress=False,
             max_retries=retries,
+            program_id_suffix=suffix,
         )
         factory = PromptFactory(1, "salt", list(range(50, 150)))
         return await Runner(programs, factory, opts).run()
@@ -89,6 +90,28 @@ def test_programs_run_with_context_and_ids():
     # c1's prompt = c0's exact prompt + c0's output ids + new ids (real prefix reuse)
     assert a1["prompt"][:25] == a0["prompt"] + [1000, 1001, 1002, 1003, 1004]
     assert a0["max_tokens"] == 5 and a0["ignore_eos"] and a0["stream"] and a0["return_token_ids"]
+
+
+def test_program_ids_get_the_run_namespace_on_the_wire_only():
+    for transport in ("xargs", "session-header"):
+        fake = FakeServer()
+        records, _ = asyncio.run(_run([chain_program("a")], fake, transport, suffix="@run1"))
+        sent = {
+            (b.get("vllm_xargs") or {}).get("program_id") or h.get("X-Session-ID")
+            for b, h in fake.requests
+        }
+        assert sent == {"a@run1"} and [r.program_id for r in records] == ["a"]
+
+
+def test_run_id_suffix_is_per_salt_unless_kept():
+    import argparse
+
+    from vllm_nexus.bench.cli import run_id_suffix
+
+    fresh = argparse.Namespace(keep_program_ids=False)
+    a, b = run_id_suffix("salt-0", fresh), run_id_suffix("salt-1", fresh)
+    assert a.startswith("@") and len(a) == 9 and a != b and a == run_id_suffix("salt-0", fresh)
+    assert run_id_suffix("salt-0", argparse.Namespace(keep_program_ids=True)) == ""
 
 
 def test_session_header_transport():

@@ -11,6 +11,8 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import secrets
 import sys
@@ -42,6 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=["xargs", "session-header"],
         default="xargs",
         help="program id via vllm_xargs.program_id (default) or X-Session-ID",
+    )
+    g.add_argument(
+        "--keep-program-ids",
+        action="store_true",
+        help="send the trace's program ids as they are; by default each run appends "
+        "'@<hash of its prompt salt>' so no program state carries over between runs",
     )
     g.add_argument(
         "--prompt-format",
@@ -265,6 +273,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         "rates": rates,
         "run_salt": salt,
         "id_transport": args.id_transport,
+        "keep_program_ids": args.keep_program_ids,
         "prompt_format": args.prompt_format,
         "token_pool": pool_src,
         "think_scale": args.think_scale,
@@ -285,6 +294,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         progs = programs if rate is None else workloads.retime(programs, rate, args.seed)
         run_salt = salt if len(rates) == 1 else f"{salt}-{i}"
         factory = prompts.PromptFactory(args.seed, run_salt, pool, tpw)
+        run_opts = dataclasses.replace(opts, program_id_suffix=run_id_suffix(run_salt, args))
         before = runner.scrape_metrics(base)
         n_calls = sum(len(p.calls) for p in progs)
         shown = f"{rate:g}/s" if rate is not None else "trace times"
@@ -292,7 +302,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
             f"run {i + 1}/{len(rates)}: {len(progs)} programs, {n_calls} calls, rate {shown}",
             file=sys.stderr,
         )
-        records, duration = runner.run_programs(progs, factory, opts)
+        records, duration = runner.run_programs(progs, factory, run_opts)
         delta = runner.metrics_delta(before, runner.scrape_metrics(base))
         eff_rate = rate if rate is not None else _trace_rate(progs)
         runs.append(
@@ -325,6 +335,13 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
             print(f"  {v} x {k}", file=sys.stderr)
         return 3
     return 0
+
+
+def run_id_suffix(run_salt: str, args: argparse.Namespace) -> str:
+    """Per-run program-id namespace (see ``ClientOptions.program_id_suffix``)."""
+    if args.keep_program_ids:
+        return ""
+    return "@" + hashlib.sha1(run_salt.encode()).hexdigest()[:8]
 
 
 def _trace_rate(programs: list) -> float:

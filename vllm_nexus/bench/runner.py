@@ -34,6 +34,11 @@ class ClientOptions:
     timeout_s: float = 600.0
     max_retries: int = 3
     progress: bool = True
+    program_id_suffix: str = ""
+    """Appended to every program id sent (not to the recorded one): a per-run namespace, so
+    a server's program table (attained service, kept for ``program_ttl_s``) never carries
+    over from one run to the next. Without it, a program of run 2 would arrive with the
+    service its namesake attained in run 1 — knowledge of its size no real program gives."""
 
     def __post_init__(self) -> None:
         if self.id_transport not in ("xargs", "session-header"):
@@ -163,6 +168,7 @@ class Runner:
         if self.opts.prompt_format == "ids":
             body["return_token_ids"] = True
         headers = {}
+        program_id += self.opts.program_id_suffix
         if self.opts.id_transport == "xargs":
             body["vllm_xargs"] = {"program_id": program_id}
         else:

@@ -1,0 +1,93 @@
+"""``make bench`` (examples/bench_sweep.py) without engines: reports, docs, safe resume."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from vllm_nexus.bench import report
+from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    spec = importlib.util.spec_from_file_location("bench_sweep", REPO / "examples/bench_sweep.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def fake_sweep(sweep, out: Path, argv: list[str]) -> None:
+    """A finished sweep directory: one run per scheduler x rate, stock slower than atlas."""
+    args = sweep.parse_args(argv)
+    for sched, slow in (("stock", 2.0), ("atlas", 1.0)):
+        for rate in (1.0, 2.0):
+            end = slow * rate  # latency grows with rate
+            rec = ProgramRecord(
+                "p", "chat", 0.0, [CallRecord("c0", [], 5, 10, 0, 0, 0.1, end, 5, 10)]
+            )
+            server = {"requests": 1.0, "mean_queue_s": 0.1, "mean_prefill_s": 0.02,
+                      "mean_decode_s": 0.2, "preemptions": 0.0 if sched == "stock" else 2.0,
+                      "engine_steps": 10.0, "tokens_per_step": 5.0}  # fmt: skip
+            if sched == "atlas":
+                server["vllm_nexus_preempted_tokens_total"] = 20.0
+                server["vllm_nexus_recomputed_tokens_total"] = 5.0
+            res = report.make_result(
+                sched, {}, [report.run_entry(rate, [rec], 1.0, server=server)], env={}
+            )
+            report.save_result(
+                res, out / "raw" / "mixed" / sched / f"rate{rate:g}-rep0" / "result.json"
+            )
+    meta = {"args": vars(args), "model": args.model, "commands": ["vllm serve MODEL --x"],
+            "started": "2026-01-01 00:00:00 UTC"}  # fmt: skip
+    (out / "sweep.json").write_text(json.dumps(meta))
+
+
+ARGV = ["--workloads", "mixed", "--rates", "1,2", "--reps", "1", "--schedulers", "stock,atlas",
+        "--model", "/nonexistent/model"]  # fmt: skip
+
+
+def test_report_only_writes_docs_and_keeps_the_analysis(sweep, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    fake_sweep(sweep, out, ARGV)
+    docs = tmp_path / "docs" / "benchmarks.md"
+    docs.parent.mkdir()
+    docs.write_text(f"old\n{sweep.NOTES_BEGIN}\nhand-written analysis\n{sweep.NOTES_END}\nold\n")
+    assert sweep.main(["--report-only", str(out), "--docs", str(docs)]) == 0
+    text = docs.read_text()
+    assert "hand-written analysis" in text and "\nold\n" not in text
+    assert "## mixed" in text and report.BREAKDOWN_HEADING in text
+    assert "| atlas | 1 |" in text and "| 20 / 5 | 10.0 |" in text  # 5 of 50 tokens recomputed
+    assert "vllm serve MODEL --x" in text
+    assert (docs.parent / "figures" / "benchmarks" / "mixed-latency_vs_rate.png").exists()
+    assert json.loads((out / "mixed" / "atlas.json").read_text())["label"] == "atlas"
+    assert "2.00x" in capsys.readouterr().out  # atlas twice as fast at every rate
+
+
+def test_resume_refuses_settings_that_change_the_data(sweep, tmp_path):
+    out = tmp_path / "sweep"
+    fake_sweep(sweep, out, ARGV)
+    with pytest.raises(SystemExit, match="--programs 100.*asks for 50"):
+        sweep.main([*ARGV, "--out", str(out), "--programs", "50", "--docs", ""])
+    assert not (out / "traces").exists()  # nothing touched
+
+
+def test_resume_starts_no_server_when_every_run_exists(sweep, tmp_path, monkeypatch):
+    import vllm_nexus.launcher
+
+    def no_server(*a, **k):
+        raise AssertionError("a server was started for runs that already exist")
+
+    monkeypatch.setattr(vllm_nexus.launcher, "VllmServer", no_server)
+    out = tmp_path / "sweep"
+    fake_sweep(sweep, out, ARGV)
+    assert sweep.main([*ARGV, "--out", str(out), "--docs", ""]) == 0
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["started"] == "2026-01-01 00:00:00 UTC" and len(meta["resumed"]) == 1
+    assert meta["commands"] == ["vllm serve MODEL --x"] and "finished" in meta
+    assert (out / "traces" / "mixed.jsonl").exists()
