@@ -30,6 +30,16 @@ def serve_program(s, clock, pid, tokens, rid=None):
     run_until_idle(s, clock)
 
 
+def demoted_long_call():
+    """A scheduler whose one call "long" (program A) has run far past the first quanta."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+    for _ in range(40):
+        step(s, clock)
+    return s, clock
+
+
 @pytest.mark.parametrize("policy,first", [("atlas", "b1"), ("plas", "b1"), ("fcfs", "a2")])
 def test_short_program_overtakes_long_program(policy, first):
     clock = FakeClock()
@@ -73,11 +83,7 @@ def test_proactive_preemption_reports_victim_and_reuses_prefix_cache():
 
 
 def test_preempted_call_resumes_from_prefix_cache():
-    clock = FakeClock()
-    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
-    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
-    for _ in range(40):
-        step(s, clock)
+    s, clock = demoted_long_call()
     s.add_request(make_request("short", program_id="B", max_tokens=2))
     while "short" in s.requests:
         step(s, clock)
@@ -90,11 +96,7 @@ def test_preempted_call_resumes_from_prefix_cache():
 
 def test_recompute_after_preemption_is_counted_exactly():
     """Dropped KV = computed tokens at preemption; recomputed = dropped - prefix-cache hit."""
-    clock = FakeClock()
-    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
-    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
-    for _ in range(40):
-        step(s, clock)
+    s, clock = demoted_long_call()
     frontier = s.requests["long"].num_computed_tokens
     s.add_request(make_request("short", program_id="B", max_tokens=2))
     step(s, clock)
@@ -114,11 +116,7 @@ def test_recompute_after_preemption_is_counted_exactly():
 
 
 def test_recompute_bookkeeping_is_dropped_when_a_preempted_call_aborts():
-    clock = FakeClock()
-    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock)
-    s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
-    for _ in range(40):
-        step(s, clock)
+    s, clock = demoted_long_call()
     s.add_request(make_request("short", program_id="B", max_tokens=2))
     step(s, clock)
     assert "long" in s._dropped_kv
