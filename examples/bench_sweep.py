@@ -140,12 +140,8 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
             with VllmServer(model, args=server_args, log_path=log, startup_timeout_s=900) as srv:
                 for w, rate in pending:
                     dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
-                    bench = ["bench", "--base-url", srv.base_url, "--model", srv.model,
-                             "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
-                             "--seed", str(args.seed), "--think-scale", str(args.think_scale),
-                             "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
-                             "--label", sched, "--out", str(dest), "--no-plots",
-                             "--no-progress"]  # fmt: skip
+                    bench = _bench_argv(args, srv.base_url, srv.model, w, traces, rate,
+                                        sched, rep, salt, dest)  # fmt: skip
                     meta["commands"].append("vllm-nexus " + shlex.join(bench[:1] + bench[5:]))
                     print(f"--- {w} rate {rate:g} ({sched}, rep {rep + 1})", flush=True)
                     rc = cli.main(bench)
