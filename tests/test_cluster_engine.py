@@ -97,7 +97,9 @@ def call(
     return requests.post(f"{URL}/v1/completions", json=body, headers=headers, timeout=timeout)
 
 
-def call_retrying(program: str | None, prompt: str, max_tokens: int, tries: int = 5) -> requests.Response:
+def call_retrying(
+    program: str | None, prompt: str, max_tokens: int, tries: int = 5
+) -> requests.Response:
     """A well-behaved client: on HTTP 429 wait ``Retry-After`` seconds and retry.
 
     A burst can briefly exceed ``max_queued_requests`` at the router while it tokenizes
