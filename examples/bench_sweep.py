@@ -31,8 +31,8 @@ NOTES_BEGIN, NOTES_END = "<!-- analysis -->", "<!-- /analysis -->"
 SCHEDULERS: dict[str, str | None] = {
     "stock": None,  # vLLM's own scheduler (FCFS)
     "mlfq": "mlfq",  # call-level MLFQ (FastServe-style baseline)
-    "plas": "plas",
-    "atlas": "atlas",  # the vllm-nexus default
+    "plas": "plas",  # the vllm-nexus default
+    "atlas": "atlas",
 }
 
 

@@ -35,9 +35,10 @@ class ConfigError(ValueError):
 class SchedulerConfig:
     """Program-level scheduling (Autellix §4, Alg. 1)."""
 
-    policy: Policy = "atlas"
-    """atlas: critical-path program service (= PLAS for sequential programs); plas: sum of
-    completed calls' service; mlfq: call-level MLFQ (FastServe-style baseline); fcfs: stock."""
+    policy: Policy = "plas"
+    """plas: sum of completed calls' service (Autellix PLAS, §4.2); atlas: critical-path
+    program service (= PLAS for sequential programs); mlfq: call-level MLFQ (FastServe-style
+    baseline); fcfs: stock. Default plas: measured best here (docs/configuration.md)."""
     num_queues: int = 7
     """K, the number of discrete priority levels."""
     first_boundary: float = 256.0

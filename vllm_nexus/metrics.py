@@ -32,7 +32,7 @@ class SchedulerMetrics:
     """Counters and gauges of one vllm_nexus scheduler (one engine)."""
 
     engine: str = "0"
-    policy: str = "atlas"
+    policy: str = "plas"
     known_programs: int = 0
     active_programs: int = 0
     waiting_by_level: list[int] = field(default_factory=list)
