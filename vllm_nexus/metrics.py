@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.config import SchedulerConfig
+
 logger = logging.getLogger(__name__)
 
 METRICS_DIR_ENV = "VLLM_NEXUS_METRICS_DIR"
@@ -32,7 +34,7 @@ class SchedulerMetrics:
     """Counters and gauges of one vllm_nexus scheduler (one engine)."""
 
     engine: str = "0"
-    policy: str = "plas"
+    policy: str = SchedulerConfig.policy  # one home for the default
     known_programs: int = 0
     active_programs: int = 0
     waiting_by_level: list[int] = field(default_factory=list)
