@@ -7,8 +7,11 @@ over). Then per workload: results merged per scheduler, ``bench compare`` tables
 ``docs/benchmarks.md`` (exact commands, machine, settings, figures).
 
 Size is configurable (``--workloads``, ``--rates``, ``--reps``, ``--programs``,
-``--schedulers``); the defaults take a few hours on a 2-core machine. ``--report-only DIR``
-rebuilds the tables and docs from a finished (or interrupted) sweep directory.
+``--schedulers``). By default each workload gets its own rates and program count
+(``WORKLOAD_DEFAULTS``: rates that bracket its knee on the tiny model with
+``--max-num-seqs 8``); the defaults take about 2.5 hours on a 2-core machine.
+``--report-only DIR`` rebuilds the tables and docs from a finished (or interrupted) sweep
+directory.
 """
 
 from __future__ import annotations
@@ -36,6 +39,34 @@ SCHEDULERS: dict[str, str | None] = {
 }
 
 
+WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
+    # workload: (rates in programs/s, programs). Measured here (docs/benchmarks.md): mixed
+    # queues from 4 programs/s; lats programs are ~25x larger, so 40 of them keep a run short
+    # and its knee is near 4; chat queues from 8. react programs are tiny (~20 output tokens):
+    # the engine serves ~18 of them per second, but a 100-program trace is over before a
+    # backlog builds (all schedulers met the SLO at 64/s), so react gets 300 programs.
+    "mixed": ((1, 4, 8, 16), 100),
+    "lats": ((1, 4, 8), 40),
+    "chat": ((4, 8, 16), 100),
+    "react": ((8, 16, 32), 300),
+}
+"""Default rates and program count per workload; ``--rates``/``--programs`` override all."""
+
+
+def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, dict]:
+    """Rates and program count per workload: ``--rates``/``--programs`` if given, else
+    ``WORKLOAD_DEFAULTS`` (a workload without defaults needs both options)."""
+    plan = {}
+    for w in workloads:
+        d_rates, d_programs = WORKLOAD_DEFAULTS.get(w, (None, None))
+        rates = [float(r) for r in _csv(args.rates)] if args.rates else d_rates
+        programs = args.programs if args.programs is not None else d_programs
+        if rates is None or programs is None:
+            raise SystemExit(f"workload {w!r} has no default rates: pass --rates and --programs")
+        plan[w] = {"rates": [float(r) for r in rates], "programs": programs}
+    return plan
+
+
 def scheduler_args(sched: str, tokens_scale: float) -> list[str]:
     """Server arguments for one scheduler; queue boundaries scale with ``--tokens-scale``
     (the same rule as ``make demo``), for every multi-level policy alike."""
@@ -52,9 +83,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--workloads", default="mixed,lats,chat,react")
-    p.add_argument("--rates", default="1,2,4,8", help="programs/s, comma-separated")
+    p.add_argument(
+        "--rates", help="programs/s, comma-separated, for every workload (default: per workload)"
+    )
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--programs", type=int, default=100)
+    p.add_argument(
+        "--programs", type=int, help="programs per trace (default: per workload; lats 40, else 100)"
+    )
     p.add_argument("--schedulers", default=",".join(SCHEDULERS))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calls-scale", type=float, default=0.25)
@@ -95,7 +130,8 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     unknown = [s for s in schedulers if s not in SCHEDULERS]
     if unknown:
         raise SystemExit(f"unknown scheduler {unknown[0]!r}: choose from {list(SCHEDULERS)}")
-    workloads, rates = _csv(args.workloads), [float(r) for r in _csv(args.rates)]
+    workloads = _csv(args.workloads)
+    plan = workload_plan(args, workloads)
     model = args.model
     if model is None:
         from vllm_nexus.tiny_model import build_tiny_model
@@ -105,15 +141,16 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     traces = out / "traces"
     traces.mkdir(parents=True, exist_ok=True)
     for w in workloads:
-        gen = ["bench", "--workload", w, "--programs", str(args.programs), "--seed",
-               str(args.seed), "--rate", str(rates[0]), "--calls-scale", str(args.calls_scale),
+        gen = ["bench", "--workload", w, "--programs", str(plan[w]["programs"]), "--seed",
+               str(args.seed), "--rate", "1", "--calls-scale", str(args.calls_scale),
                "--tokens-scale", str(args.tokens_scale), "--dump-trace", str(traces / f"{w}.jsonl")]  # fmt: skip
         if cli.main(gen) != 0:
             raise SystemExit(f"could not generate the {w} trace")
     salt = f"sweep{int(time.time())}"
+    meta["plan"] = plan
     (out / "sweep.json").write_text(json.dumps(meta, indent=1, default=str))  # if interrupted
     if args.paired:
-        _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta)
+        _paired(args, out, model, schedulers, plan, traces, salt, meta)
         return
     for rep in range(args.reps):
         order = schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]
@@ -121,7 +158,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
             pending = [
                 (w, rate)
                 for w in workloads
-                for rate in rates
+                for rate in plan[w]["rates"]
                 if not (out / "raw" / w / sched / f"rate{rate:g}-rep{rep}" / "result.json").exists()
             ]
             if not pending:  # resumed sweep: no server needed
@@ -168,8 +205,9 @@ def _resume_meta(out: Path, args: argparse.Namespace, model: str) -> dict:
         if key in old and old[key] != getattr(args, key):
             flag = "--" + key.replace("_", "-")
             raise SystemExit(
-                f"{out} holds a sweep made with {flag} {old[key]!r}, this run asks for "
-                f"{getattr(args, key)!r}: resume it with the same settings, or use another --out"
+                f"{out} holds a sweep made with {flag} {_shown(old[key])}, this run asks for "
+                f"{_shown(getattr(args, key))}: resume it with the same settings, or use "
+                "another --out"
             )
     meta = {**prev, "args": vars(args), "model": model, "machine": machine()}
     meta.setdefault("commands", [])
@@ -180,6 +218,10 @@ def _resume_meta(out: Path, args: argparse.Namespace, model: str) -> dict:
     return meta
 
 
+def _shown(value: object) -> str:
+    return "the per-workload default" if value is None else repr(value)
+
+
 def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest) -> list[str]:
     return ["bench", "--base-url", base_url, "--model", model,
             "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
@@ -188,7 +230,7 @@ def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest) 
             "--label", sched, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
 
 
-def _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta) -> None:
+def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
     """All schedulers' servers up at once; each (workload, rate, repetition) is replayed
     against all of them *concurrently* (one client process each), so background load on a
     shared machine hits every scheduler alike. Slower per run (the engines share the CPU)
@@ -221,8 +263,8 @@ def _paired(args, out, model, schedulers, workloads, rates, traces, salt, meta) 
         if errors:
             raise SystemExit(f"server start failed: {errors[0]}")
         for rep in range(args.reps):
-            for w in workloads:
-                for rate in rates:
+            for w, p in plan.items():
+                for rate in p["rates"]:
                     procs = {}
                     print(f"--- {w} rate {rate:g} rep {rep + 1}: {', '.join(servers)} "
                           "concurrently", flush=True)  # fmt: skip
@@ -327,9 +369,10 @@ def write_docs(out: Path, summary: dict[str, dict], docs: Path) -> None:
         json.dumps(meta.get("machine", {}), indent=1),
         "```",
         "",
-        f"- sweep: `python examples/bench_sweep.py --workloads {a.get('workloads')} --rates "
-        f"{a.get('rates')} --reps {a.get('reps')} --programs {a.get('programs')} "
-        f"--schedulers {a.get('schedulers')} --calls-scale {a.get('calls_scale')} "
+        f"- sweep: `python examples/bench_sweep.py --workloads {a.get('workloads')}"
+        + (f" --rates {a['rates']}" if a.get("rates") else "")
+        + (f" --programs {a['programs']}" if a.get("programs") is not None else "")
+        + f" --reps {a.get('reps')} --schedulers {a.get('schedulers')} --calls-scale {a.get('calls_scale')} "
         f"--tokens-scale {a.get('tokens_scale')} --think-scale {a.get('think_scale')} "
         f"--engine-args '{a.get('engine_args')}'{' --paired' if a.get('paired') else ''}`",
         f"- started {meta.get('started')}, finished {meta.get('finished')}",
@@ -359,7 +402,12 @@ def write_docs(out: Path, summary: dict[str, dict], docs: Path) -> None:
     for w, s in summary.items():
         for name in ("latency_vs_rate.png", "cdf.png"):
             shutil.copy(out / w / name, fig_dir / f"{w}-{name}")
-        lines += [f"## {w}", "", s["table"], ""]
+        p = meta.get("plan", {}).get(w)
+        lines += [f"## {w}", ""]
+        if p:
+            rates = ", ".join(f"{r:g}" for r in p["rates"])
+            lines += [f"{p['programs']} programs per trace; rates {rates} programs/s.", ""]
+        lines += [s["table"], ""]
         lines += [f"![{w} latency vs rate](figures/benchmarks/{w}-latency_vs_rate.png)", ""]
         lines += [f"![{w} CDF](figures/benchmarks/{w}-cdf.png)", ""]
         lines += ["Per scheduler (repetitions averaged; breakdown = share of program time on the "

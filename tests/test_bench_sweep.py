@@ -72,7 +72,7 @@ def test_report_only_writes_docs_and_keeps_the_analysis(sweep, tmp_path, capsys)
 def test_resume_refuses_settings_that_change_the_data(sweep, tmp_path):
     out = tmp_path / "sweep"
     fake_sweep(sweep, out, ARGV)
-    with pytest.raises(SystemExit, match="--programs 100.*asks for 50"):
+    with pytest.raises(SystemExit, match="--programs the per-workload default.*asks for 50"):
         sweep.main([*ARGV, "--out", str(out), "--programs", "50", "--docs", ""])
     assert not (out / "traces").exists()  # nothing touched
 
@@ -91,3 +91,29 @@ def test_resume_starts_no_server_when_every_run_exists(sweep, tmp_path, monkeypa
     assert meta["started"] == "2026-01-01 00:00:00 UTC" and len(meta["resumed"]) == 1
     assert meta["commands"] == ["vllm serve MODEL --x"] and "finished" in meta
     assert (out / "traces" / "mixed.jsonl").exists()
+
+
+def test_each_workload_gets_its_own_rates_unless_overridden(sweep):
+    plan = sweep.workload_plan(sweep.parse_args([]), ["mixed", "lats", "react"])
+    assert plan["lats"] == {"rates": [1.0, 4.0, 8.0], "programs": 40}
+    assert (
+        plan["react"] == {"rates": [8.0, 16.0, 32.0], "programs": 300}
+        and plan["mixed"]["programs"] == 100
+    )
+    args = sweep.parse_args(["--rates", "2,3", "--programs", "7"])
+    assert sweep.workload_plan(args, ["lats"]) == {"lats": {"rates": [2.0, 3.0], "programs": 7}}
+    with pytest.raises(SystemExit, match="'mine' has no default rates"):
+        sweep.workload_plan(sweep.parse_args([]), ["mine"])
+
+
+def test_docs_name_each_workloads_rates_and_programs(sweep, tmp_path):
+    out = tmp_path / "sweep"
+    fake_sweep(sweep, out, ARGV)
+    meta = json.loads((out / "sweep.json").read_text())
+    meta["plan"] = {"mixed": {"rates": [1.0, 2.0], "programs": 100}}
+    (out / "sweep.json").write_text(json.dumps(meta))
+    docs = tmp_path / "benchmarks.md"
+    assert sweep.main(["--report-only", str(out), "--docs", str(docs)]) == 0
+    text = docs.read_text()
+    assert "100 programs per trace; rates 1, 2 programs/s." in text
+    assert "--workloads mixed --rates 1,2 --reps 1" in text and "--programs" not in text
