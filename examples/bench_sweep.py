@@ -178,7 +178,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                 for w, rate in pending:
                     dest = out / "raw" / w / sched / f"rate{rate:g}-rep{rep}"
                     bench = _bench_argv(args, srv.base_url, srv.model, w, traces, rate,
-                                        sched, rep, salt, dest)  # fmt: skip
+                                        sched, rep, salt, dest, plan[w]["programs"])  # fmt: skip
                     meta["commands"].append("vllm-nexus " + shlex.join(bench[:1] + bench[5:]))
                     print(f"--- {w} rate {rate:g} ({sched}, rep {rep + 1})", flush=True)
                     rc = cli.main(bench)
@@ -222,9 +222,12 @@ def _shown(value: object) -> str:
     return "the per-workload default" if value is None else repr(value)
 
 
-def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest) -> list[str]:
+def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest,
+                programs) -> list[str]:  # fmt: skip
+    """One replay; ``--programs`` too: ``bench --trace`` replays only the first N (100)."""
     return ["bench", "--base-url", base_url, "--model", model,
-            "--trace", str(traces / f"{w}.jsonl"), "--rate", f"{rate:g}",
+            "--trace", str(traces / f"{w}.jsonl"), "--programs", str(programs),
+            "--rate", f"{rate:g}",
             "--seed", str(args.seed), "--think-scale", str(args.think_scale),
             "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
             "--label", sched, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
@@ -273,7 +276,7 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
                         if (dest / "result.json").exists():
                             continue
                         argv = _bench_argv(args, srv.base_url, srv.model, w, traces, rate,
-                                           sched, rep, salt, dest)  # fmt: skip
+                                           sched, rep, salt, dest, p["programs"])  # fmt: skip
                         meta["commands"].append("vllm-nexus " + shlex.join(argv[:1] + argv[5:]))
                         dest.mkdir(parents=True, exist_ok=True)
                         with open(dest / "bench.log", "wb") as logf:

@@ -117,3 +117,40 @@ def test_docs_name_each_workloads_rates_and_programs(sweep, tmp_path):
     text = docs.read_text()
     assert "100 programs per trace; rates 1, 2 programs/s." in text
     assert "--workloads mixed --rates 1,2 --reps 1" in text and "--programs" not in text
+
+
+def test_every_replay_sends_the_whole_trace(sweep, tmp_path, monkeypatch):
+    """`bench --trace` replays only the first --programs (default 100) programs of a trace."""
+    import vllm_nexus.launcher
+    from vllm_nexus import cli
+
+    class FakeServer:
+        base_url, model = "http://127.0.0.1:1/v1", "m"
+
+        def __init__(self, *a, **k):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    replays = []
+
+    def fake_main(argv):
+        if argv[0] == "bench" and "--trace" in argv:
+            replays.append(argv)
+            return 0
+        return real_main(argv)
+
+    real_main = cli.main
+    monkeypatch.setattr(vllm_nexus.launcher, "VllmServer", FakeServer)
+    monkeypatch.setattr(cli, "main", fake_main)
+    argv = ["--workloads", "react", "--reps", "1", "--schedulers", "stock",
+            "--model", "/nonexistent/model", "--out", str(tmp_path / "s"), "--docs", ""]  # fmt: skip
+    sweep.main(argv)
+    assert len(replays) == 3  # react's three default rates
+    for r in replays:
+        assert r[r.index("--programs") + 1] == "300"
+    assert sum(1 for _ in (tmp_path / "s" / "traces" / "react.jsonl").open()) == 300
