@@ -9,7 +9,7 @@ over). Then per workload: results merged per scheduler, ``bench compare`` tables
 Size is configurable (``--workloads``, ``--rates``, ``--reps``, ``--programs``,
 ``--schedulers``). By default each workload gets its own rates and program count
 (``WORKLOAD_DEFAULTS``: rates that bracket its knee on the tiny model with
-``--max-num-seqs 8``); the defaults take about 2.5 hours on a 2-core machine.
+``--max-num-seqs 8``); the defaults take about 2 hours on a 2-core machine.
 ``--report-only DIR`` rebuilds the tables and docs from a finished (or interrupted) sweep
 directory.
 """
@@ -43,8 +43,8 @@ WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
     # workload: (rates in programs/s, programs). Measured here (docs/benchmarks.md): mixed
     # queues from 4 programs/s; lats programs are ~25x larger, so 40 of them keep a run short
     # and its knee is near 4; chat queues from 8. react programs are tiny (~20 output tokens):
-    # the engine serves ~18 of them per second, but a 100-program trace is over before a
-    # backlog builds (all schedulers met the SLO at 64/s), so react gets 300 programs.
+    # a 100-program trace is over before a backlog builds (all schedulers met the SLO at
+    # 64/s), so react gets 300 programs (the policies cross the SLO at 22-26/s then).
     "mixed": ((1, 4, 8, 16), 100),
     "lats": ((1, 4, 8), 40),
     "chat": ((4, 8, 16), 100),
