@@ -59,7 +59,7 @@ def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, d
     plan = {}
     for w in workloads:
         d_rates, d_programs = WORKLOAD_DEFAULTS.get(w, (None, None))
-        rates = [float(r) for r in _csv(args.rates)] if args.rates else d_rates
+        rates = _csv(args.rates) if args.rates else d_rates
         programs = args.programs if args.programs is not None else d_programs
         if rates is None or programs is None:
             raise SystemExit(f"workload {w!r} has no default rates: pass --rates and --programs")
@@ -88,7 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--reps", type=int, default=3)
     p.add_argument(
-        "--programs", type=int, help="programs per trace (default: per workload; lats 40, else 100)"
+        "--programs", type=int, help="programs per trace (default: per workload, WORKLOAD_DEFAULTS)"
     )
     p.add_argument("--schedulers", default=",".join(SCHEDULERS))
     p.add_argument("--seed", type=int, default=0)
