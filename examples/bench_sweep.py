@@ -44,7 +44,7 @@ WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
     # queues from 4 programs/s; lats programs are ~25x larger, so 40 of them keep a run short
     # and its knee is near 4; chat queues from 8. react programs are tiny (~20 output tokens):
     # a 100-program trace is over before a backlog builds (all schedulers met the SLO at
-    # 64/s), so react gets 300 programs (the policies cross the SLO at 22-26/s then).
+    # 64/s), so react gets 300 programs (stock crossed the SLO near 30/s then).
     "mixed": ((1, 4, 8, 16), 100),
     "lats": ((1, 4, 8), 40),
     "chat": ((4, 8, 16), 100),
