@@ -38,7 +38,8 @@ class SchedulerConfig:
     policy: Policy = "plas"
     """plas: sum of completed calls' service (Autellix PLAS, §4.2); atlas: critical-path
     program service (= PLAS for sequential programs); mlfq: call-level MLFQ (FastServe-style
-    baseline); fcfs: stock. Default plas: measured best here (docs/configuration.md)."""
+    baseline); fcfs: stock. Default plas: ahead in the simulator and in two of three real
+    sweeps, within noise of atlas (docs/configuration.md)."""
     num_queues: int = 7
     """K, the number of discrete priority levels."""
     first_boundary: float = 256.0
