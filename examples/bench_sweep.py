@@ -124,7 +124,7 @@ def _csv(text: str) -> list[str]:
 
 def run_sweep(args: argparse.Namespace, out: Path) -> None:
     from vllm_nexus import cli
-    from vllm_nexus.launcher import VllmServer
+    from vllm_nexus.serving.launcher import VllmServer
 
     schedulers = _csv(args.schedulers)
     unknown = [s for s in schedulers if s not in SCHEDULERS]
@@ -134,7 +134,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
     plan = workload_plan(args, workloads)
     model = args.model
     if model is None:
-        from vllm_nexus.tiny_model import build_tiny_model
+        from vllm_nexus.serving.tiny_model import build_tiny_model
 
         model = str(build_tiny_model(REPO / ".cache" / "tiny-model"))
     meta = _resume_meta(out, args, model)  # before the traces: a mismatch must not touch them
@@ -240,7 +240,7 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
     but the ratios are far less noisy than those of runs taken minutes apart."""
     import threading
 
-    from vllm_nexus.launcher import VllmServer
+    from vllm_nexus.serving.launcher import VllmServer
 
     servers = {}
     for sched in schedulers:

@@ -94,7 +94,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     model = a.model
     if not model:
-        from vllm_nexus.tiny_model import build_tiny_model
+        from vllm_nexus.serving.tiny_model import build_tiny_model
 
         model = str(build_tiny_model(out / "tiny-model"))
     threshold = a.threshold if a.threshold is not None else int(2048 * a.tokens_scale)

@@ -60,14 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from vllm_nexus import cli
     from vllm_nexus.bench import report
-    from vllm_nexus.launcher import VllmServer
+    from vllm_nexus.serving.launcher import VllmServer
 
     t_start = time.monotonic()
     out = Path(args.out or REPO / "results" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
     model = args.model
     if model is None:
-        from vllm_nexus.tiny_model import build_tiny_model
+        from vllm_nexus.serving.tiny_model import build_tiny_model
 
         model = str(build_tiny_model(REPO / ".cache" / "tiny-model"))
         print(f"tiny model: {model}")

@@ -23,7 +23,7 @@ mkdir -p "$OUT"
 echo "== 1. device"
 nvidia-smi --query-gpu=name,compute_cap,memory.total --format=csv
 $PY - <<'PY'
-from vllm_nexus import gpu
+from vllm_nexus.split import backends as gpu
 s = gpu.probe()
 print("green contexts:", s.green_contexts, "(driver API:", s.driver_green_contexts,
       ", torch:", s.torch_green_contexts, ")", s.reason)

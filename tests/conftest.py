@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded tiny model, built once per session."""
-    from vllm_nexus.tiny_model import build_tiny_model
+    from vllm_nexus.serving.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
@@ -59,10 +59,10 @@ def nexus_server(
 ) -> Iterator[object]:
     """One ``vllm serve`` on the tiny model with ``NEXUS_SERVER_ARGS``; stopped at the end.
 
-    Yields a started :class:`vllm_nexus.launcher.VllmServer` (``base_url``,
+    Yields a started :class:`vllm_nexus.serving.launcher.VllmServer` (``base_url``,
     ``openai_base_url``, ``model``, ``log_text()``).
     """
-    from vllm_nexus.launcher import VllmServer
+    from vllm_nexus.serving.launcher import VllmServer
 
     log = tmp_path_factory.mktemp("server") / "vllm-serve.log"
     server = VllmServer(

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from vllm_nexus.api import ProgramIdMiddleware, check_request
+from vllm_nexus.serving.middleware import ProgramIdMiddleware, check_request
 
 
 def run(body, headers=(), path="/v1/completions", method="POST"):

@@ -78,12 +78,12 @@ def test_resume_refuses_settings_that_change_the_data(sweep, tmp_path):
 
 
 def test_resume_starts_no_server_when_every_run_exists(sweep, tmp_path, monkeypatch):
-    import vllm_nexus.launcher
+    import vllm_nexus.serving.launcher
 
     def no_server(*a, **k):
         raise AssertionError("a server was started for runs that already exist")
 
-    monkeypatch.setattr(vllm_nexus.launcher, "VllmServer", no_server)
+    monkeypatch.setattr(vllm_nexus.serving.launcher, "VllmServer", no_server)
     out = tmp_path / "sweep"
     fake_sweep(sweep, out, ARGV)
     assert sweep.main([*ARGV, "--out", str(out), "--docs", ""]) == 0
@@ -121,7 +121,7 @@ def test_docs_name_each_workloads_rates_and_programs(sweep, tmp_path):
 
 def test_every_replay_sends_the_whole_trace(sweep, tmp_path, monkeypatch):
     """`bench --trace` replays only the first --programs (default 100) programs of a trace."""
-    import vllm_nexus.launcher
+    import vllm_nexus.serving.launcher
     from vllm_nexus import cli
 
     class FakeServer:
@@ -145,7 +145,7 @@ def test_every_replay_sends_the_whole_trace(sweep, tmp_path, monkeypatch):
         return real_main(argv)
 
     real_main = cli.main
-    monkeypatch.setattr(vllm_nexus.launcher, "VllmServer", FakeServer)
+    monkeypatch.setattr(vllm_nexus.serving.launcher, "VllmServer", FakeServer)
     monkeypatch.setattr(cli, "main", fake_main)
     argv = ["--workloads", "react", "--reps", "1", "--schedulers", "stock",
             "--model", "/nonexistent/model", "--out", str(tmp_path / "s"), "--docs", ""]  # fmt: skip

@@ -13,22 +13,22 @@ from vllm_nexus.cluster import calls
 from vllm_nexus.cluster.app import ClusterArgError, resolve
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
 from vllm_nexus.config import ConfigError
-from vllm_nexus.identity import InvalidProgramId
+from vllm_nexus.programs.identity import InvalidProgramId, program_id_of_http
 
 
 # -- program ids and prompt lengths -------------------------------------------------------
 def test_program_id_precedence():
     body = NS(vllm_xargs={"program_id": "px"}, session_id="s")
-    assert calls.program_id_of(body, {"X-Session-ID": "h"}) == "px"
-    assert calls.program_id_of(NS(vllm_xargs=None, session_id="s"), {"x-session-id": "h"}) == "s"
-    assert calls.program_id_of(NS(vllm_xargs={}, session_id=None), {"X-Session-Id": "h"}) == "h"
-    assert calls.program_id_of(NS(vllm_xargs=None, session_id=None), {}) is None
+    assert program_id_of_http(body, {"X-Session-ID": "h"}) == "px"
+    assert program_id_of_http(NS(vllm_xargs=None, session_id="s"), {"x-session-id": "h"}) == "s"
+    assert program_id_of_http(NS(vllm_xargs={}, session_id=None), {"X-Session-Id": "h"}) == "h"
+    assert program_id_of_http(NS(vllm_xargs=None, session_id=None), {}) is None
 
 
 @pytest.mark.parametrize("bad", ["", "a\x01b", "x" * 300, 7])
 def test_program_id_rejects_malformed(bad):
     with pytest.raises(InvalidProgramId):
-        calls.program_id_of(NS(vllm_xargs={"program_id": bad}, session_id=None))
+        program_id_of_http(NS(vllm_xargs={"program_id": bad}, session_id=None))
 
 
 def test_prompt_tokens_estimate_and_token_lists():
@@ -119,7 +119,7 @@ def test_ray_start_command_ports():
 
 # -- metrics ------------------------------------------------------------------------------
 def test_metrics_render_router_and_replica_stats():
-    from vllm_nexus.routing import ProgramRouter
+    from vllm_nexus.cluster.policy import ProgramRouter
 
     policy = ProgramRouter(long_prompt_tokens=10)
     policy.set_replicas(["r1", "r2"])
@@ -202,7 +202,7 @@ def test_usage_parsing():
 
 def test_strategy_switch_applies_to_existing_and_future_routers():
     from vllm_nexus.cluster import registry
-    from vllm_nexus.routing import ProgramRouter
+    from vllm_nexus.cluster.policy import ProgramRouter
 
     fake = NS(policy=ProgramRouter())
     registry.ROUTERS.append(fake)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vllm_nexus.identity import InvalidProgramId, resolve_program_id, validate_program_id
+from vllm_nexus.programs.identity import InvalidProgramId, resolve_program_id, validate_program_id
 
 
 def test_precedence_xargs_then_session_then_solo():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vllm_nexus import install_cpu
+from vllm_nexus.serving import install_cpu
 
 BIN = Path(sys.executable).parent
 

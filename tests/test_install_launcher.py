@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vllm_nexus import launcher
-from vllm_nexus.launcher import VllmServer, cpu_env, diagnose, free_port
+from vllm_nexus.serving import launcher
+from vllm_nexus.serving.launcher import VllmServer, cpu_env, diagnose, free_port
 
 FAKE_SERVER = textwrap.dedent(
     """

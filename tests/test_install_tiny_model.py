@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from vllm_nexus import tiny_model
-from vllm_nexus.tiny_model import IM_END, IM_START, build_tiny_model
+from vllm_nexus.serving import tiny_model
+from vllm_nexus.serving.tiny_model import IM_END, IM_START, build_tiny_model
 
 
 def _digest(path: Path) -> str:

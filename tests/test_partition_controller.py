@@ -7,17 +7,16 @@ import json
 import pytest
 
 from vllm_nexus.config import ConfigError, NexusConfig, PartitionConfig
-from vllm_nexus.partition import (
+from vllm_nexus.split.controller import SplitController, partition_grid
+from vllm_nexus.split.cost_model import (
     CostModel,
     PartitionError,
     PhaseWork,
     Profile,
     ProfileSample,
-    SplitController,
     builtin_profiles,
     find_builtin_profile,
     load_profile,
-    partition_grid,
 )
 
 N = 128  # SMs of the synthetic device

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from vllm_nexus import gpu
-from vllm_nexus.partition import PartitionError, partition_grid
+from vllm_nexus.split import backends as gpu
+from vllm_nexus.split.controller import partition_grid
+from vllm_nexus.split.cost_model import PartitionError
 
 
 class FakeDevice:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from vllm_nexus.config import NexusConfig
-from vllm_nexus.phases import (
+from vllm_nexus.split.plan import (
     PLAN_ATTR,
     PhasePlan,
     ScheduledReq,
@@ -85,8 +85,8 @@ def test_attach_plan_decode_priority_and_off() -> None:
 
 def test_impossible_split_fails_when_the_controller_is_built() -> None:
     from vllm_nexus.config import PartitionConfig
-    from vllm_nexus.partition import PartitionError
-    from vllm_nexus.phases import build_controller
+    from vllm_nexus.split.cost_model import PartitionError
+    from vllm_nexus.split.plan import build_controller
 
     with pytest.raises(PartitionError, match="min_sms_per_side"):
         build_controller(PartitionConfig(split="sequential", min_sms_per_side=100))

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from vllm_nexus import cli
-from vllm_nexus.partition import CostModel, PhaseWork, load_profile
 from vllm_nexus.sim import split
+from vllm_nexus.split.cost_model import CostModel, PhaseWork, load_profile
 
 
 def test_derive_writes_a_loadable_labelled_profile(tmp_path) -> None:

@@ -1,6 +1,6 @@
 """Program table: PLAS/ATLAS service rules, abort cleanup, TTL and capacity eviction."""
 
-from vllm_nexus.programs import ProgramTable, atlas_update, plas_update
+from vllm_nexus.programs.table import ProgramTable, atlas_update, plas_update
 
 
 def test_plas_sums_completed_calls():

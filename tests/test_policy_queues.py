@@ -5,7 +5,7 @@ import math
 import pytest
 
 from vllm_nexus.config import SchedulerConfig
-from vllm_nexus.queues import MultiLevelQueue
+from vllm_nexus.programs.queues import MultiLevelQueue
 
 
 def mlq(**kw) -> MultiLevelQueue:
@@ -46,12 +46,12 @@ def test_demotion_after_quantum_and_fcfs_inside_level():
     q = mlq()
     a = q.add("a", "A", 0)
     b = q.add("b", "B", 0)
-    assert a.key < b.key  # FCFS within the level
+    assert (a.level, a.seq) < (b.level, b.seq)  # FCFS within the level
     q.set_running(a, 0)
     assert not q.charge(a, 9)
     assert q.charge(a, 1)  # 10 >= quantum 10
     assert a.level == 1 and a.level_service == 0
-    assert b.key < a.key
+    assert (b.level, b.seq) < (a.level, a.seq)
     for _ in range(10):
         q.charge(a, 1000)
     assert a.level == 3  # never beyond the last level
@@ -105,7 +105,7 @@ def test_anti_starvation_bounds_waiting_in_a_simulated_overload():
         waiting = [victim] + [q.add(f"f{fresh}", f"F{fresh}", now)]
         fresh += 1
         q.promote_starving([victim], now)
-        best = min(waiting, key=lambda c: c.key)
+        best = min(waiting, key=lambda c: (c.level, c.seq))
         q.set_running(best, now)
         now += 0.1
         q.set_waiting(best, now)
@@ -128,7 +128,7 @@ def test_pick_victims_displaces_only_strictly_worse_levels():
         c = q.add(f"r{i}", f"R{i}", 0)
         c.level = lvl
         running.append(c)
-    running.sort(key=lambda c: c.key)
+    running.sort(key=lambda c: (c.level, c.seq))
     waiting = [q.add(f"w{i}", f"W{i}", 1) for i in range(3)]  # all level 0
     victims = q.pick_victims(waiting, running, free_slots=0)
     assert [v.call_id for v in victims] == ["r3", "r2"]  # worst first, capped at 2

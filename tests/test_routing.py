@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vllm_nexus.routing import NoReplicaError, ProgramRouter, estimate_tokens
+from vllm_nexus.cluster.policy import NoReplicaError, ProgramRouter, estimate_tokens
 
 
 class Clock:
@@ -167,7 +167,7 @@ def test_stale_reservations_are_purged():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="unknown routing strategy"):
+    with pytest.raises(ValueError, match="vllm_nexus.router.strategy"):
         ProgramRouter(strategy="random")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         ProgramRouter(long_prompt_tokens=-1)

@@ -274,7 +274,7 @@ class AsyncDriver:
 
 
 def test_async_mode_orders_preempts_and_drains():
-    from vllm_nexus.scheduler import AsyncScheduler
+    from vllm_nexus.programs.scheduler import AsyncScheduler
 
     clock = FakeClock()
     s = make_scheduler(nexus=SMALL, max_num_seqs=1, async_scheduling=True, clock=clock)
@@ -293,7 +293,7 @@ def test_async_mode_orders_preempts_and_drains():
 
 
 def test_metrics_snapshot_reaches_prometheus(tmp_path, monkeypatch):
-    from vllm_nexus.metrics import METRICS_DIR_ENV, SnapshotCollector
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV, SnapshotCollector
 
     monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
     clock = FakeClock()

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
+from vllm_nexus.perf.hardware import HARDWARE
+from vllm_nexus.perf.latency import StepLatencyModel
+from vllm_nexus.perf.models import MODELS
 from vllm_nexus.sim.calibrate import FIT_FIELDS, fit_preset, read_log
-from vllm_nexus.sim.hardware import HARDWARE
-from vllm_nexus.sim.latency import StepLatencyModel
-from vllm_nexus.sim.models import MODELS
 
 
 def _compositions(rng: random.Random, n: int) -> list[list[float]]:

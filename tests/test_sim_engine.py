@@ -6,9 +6,9 @@ import pytest
 
 from vllm_nexus.bench.trace import CallSpec, ProgramSpec
 from vllm_nexus.bench.workloads import WorkloadOptions, generate
+from vllm_nexus.perf.hardware import HARDWARE
+from vllm_nexus.perf.models import MODELS
 from vllm_nexus.sim.engine import EngineSpec, Simulator, parse_scheduler
-from vllm_nexus.sim.hardware import HARDWARE
-from vllm_nexus.sim.models import MODELS
 
 SMALL = WorkloadOptions(calls_scale=0.1, tokens_scale=0.5, max_context_tokens=2048)
 

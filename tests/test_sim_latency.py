@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from vllm_nexus.sim.hardware import HARDWARE, get_hardware, load_profile
-from vllm_nexus.sim.latency import StepLatencyModel
-from vllm_nexus.sim.models import MODELS, get_model
+from vllm_nexus.perf.hardware import HARDWARE, get_hardware, load_profile
+from vllm_nexus.perf.latency import StepLatencyModel
+from vllm_nexus.perf.models import MODELS, get_model
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def runs(
     tiny_model_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict:
-    from vllm_nexus.launcher import VllmServer, free_port
+    from vllm_nexus.serving.launcher import VllmServer, free_port
 
     mode = request.param
     log = tmp_path_factory.mktemp(f"split_e2e_{mode}") / "split-server.log"

@@ -1,4 +1,4 @@
-"""The thread-local forward-context patch (``vllm_nexus.forward_context``) against the pinned
+"""The thread-local forward-context patch (``vllm_nexus.split.forward_context``) against the pinned
 vLLM 0.32: it applies, isolates threads, is undone cleanly, and fails loudly when vLLM's code
 changes."""
 
@@ -18,7 +18,7 @@ pytest.importorskip("vllm")
 
 import vllm.forward_context as fc  # noqa: E402
 
-from vllm_nexus import forward_context as patch  # noqa: E402
+from vllm_nexus.split import forward_context as patch  # noqa: E402
 
 # sha256 (first 16 hex) of the patched functions' source in vLLM 0.32.0. A mismatch means
 # vLLM changed them: re-read vllm/forward_context.py and update the patch, then these.

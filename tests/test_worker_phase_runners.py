@@ -1,4 +1,4 @@
-"""The decode runner's wiring (``vllm_nexus.phase_runners``) and the concurrent step's error
+"""The decode runner's wiring (``vllm_nexus.split.runners``) and the concurrent step's error
 path, without an engine: KV binding to the same storage without allocation, shared request
 state, persistent-batch cleanup on vLLM's real ``InputBatch``, CPU kernel serialisation and
 exceptions from a phase thread."""
@@ -15,8 +15,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("vllm")
 
-from vllm_nexus import phase_runners as pr  # noqa: E402
-from vllm_nexus.worker import collect_phase_results  # noqa: E402
+from vllm_nexus.split import runners as pr  # noqa: E402
+from vllm_nexus.split.worker import collect_phase_results  # noqa: E402
 
 
 class FakeRunner:
@@ -249,8 +249,8 @@ class StreamRecordingRunner:
 
 
 def test_each_phase_thread_runs_in_its_own_stream_and_workspace_lane() -> None:
-    from vllm_nexus.phases import PhasePlan
-    from vllm_nexus.worker import Worker
+    from vllm_nexus.split.plan import PhasePlan
+    from vllm_nexus.split.worker import Worker
 
     backend = RecordingBackend()
     barrier = threading.Barrier(2, timeout=30)
@@ -274,8 +274,8 @@ def test_each_phase_thread_runs_in_its_own_stream_and_workspace_lane() -> None:
 
 @pytest.mark.gpu
 def test_real_partition_streams_from_two_threads() -> None:  # pragma: no cover - CUDA only
-    from vllm_nexus import gpu
-    from vllm_nexus.partition import partition_grid
+    from vllm_nexus.split import backends as gpu
+    from vllm_nexus.split.controller import partition_grid
 
     s = gpu.probe()
     if not s.green_contexts:
@@ -306,7 +306,7 @@ def test_real_partition_streams_from_two_threads() -> None:  # pragma: no cover 
 
 
 def test_phase_threads_copy_the_engine_threads_intra_op_count() -> None:
-    from vllm_nexus.worker import _init_phase_thread
+    from vllm_nexus.split.worker import _init_phase_thread
 
     with ThreadPoolExecutor(1) as ex:
         default = ex.submit(torch.get_num_threads).result()

@@ -11,10 +11,10 @@ pytest.importorskip("vllm")
 
 from vllm.v1.outputs import LogprobsLists, ModelRunnerOutput  # noqa: E402
 
-from vllm_nexus import gpu  # noqa: E402
 from vllm_nexus.config import PartitionConfig  # noqa: E402
-from vllm_nexus.partition import PartitionError  # noqa: E402
-from vllm_nexus.worker import merge_outputs, resolve_execution  # noqa: E402
+from vllm_nexus.split import backends as gpu  # noqa: E402
+from vllm_nexus.split.cost_model import PartitionError  # noqa: E402
+from vllm_nexus.split.worker import merge_outputs, resolve_execution  # noqa: E402
 
 NO_CUDA = gpu.Support(False, False, False, "no CUDA device (CPU build or no GPU)")
 GC = gpu.Support(True, True, False, "")

@@ -12,9 +12,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Scheduler": ("vllm_nexus.scheduler", "Scheduler"),
-    "AsyncScheduler": ("vllm_nexus.scheduler", "AsyncScheduler"),
-    "Worker": ("vllm_nexus.worker", "Worker"),
+    "Scheduler": ("vllm_nexus.programs.scheduler", "Scheduler"),
+    "AsyncScheduler": ("vllm_nexus.programs.scheduler", "AsyncScheduler"),
+    "Worker": ("vllm_nexus.split.worker", "Worker"),
 }
 
 __all__ = ["Scheduler", "AsyncScheduler", "Worker", "__version__"]

@@ -12,10 +12,13 @@ import sys
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "tiny-model": ("vllm_nexus.tiny_model", "build the embedded tiny random-weight model"),
+    "tiny-model": ("vllm_nexus.serving.tiny_model", "build the embedded tiny random-weight model"),
     "bench": ("vllm_nexus.bench.cli", "program-level load generator and reports"),
     "simulate": ("vllm_nexus.sim.cli", "virtual-time simulation of the real schedulers"),
-    "profile": ("vllm_nexus.profile", "measure a prefill/decode SM-split cost profile (CUDA)"),
+    "profile": (
+        "vllm_nexus.split.profiler",
+        "measure a prefill/decode SM-split cost profile (CUDA)",
+    ),
     "cluster": ("vllm_nexus.cluster.cli", "program-affine multi-engine deployment on Ray Serve"),
 }
 

@@ -121,6 +121,9 @@ class RouterConfig:
     """Calls allowed to wait at the router for a full replica; beyond it HTTP 429."""
     retry_after_s: int = 1
     """Retry-After header value sent with HTTP 429 (and 503 after a replica failure)."""
+    first_token_timeout_s: float = 600.0
+    """A call with no first token from its replica within this many seconds is answered 504
+    (a hung replica must not hold the client forever)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "long_prompt_tokens": (lambda v: v >= 0, ">= 0"),
     "max_inflight_per_replica": (lambda v: v >= 1, ">= 1"),
     "retry_after_s": (lambda v: v >= 0, ">= 0"),
+    "first_token_timeout_s": (lambda v: v > 0, "> 0"),
     "max_queued_requests": (lambda v: v >= 1, ">= 1"),
 }
 

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vllm_nexus.bench.trace import CallSpec, ProgramSpec
+from vllm_nexus.config import SchedulerConfig
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,7 @@ def scaled_scheduler_config(tokens_scale: float, policy: str | None = None) -> d
     """
     if tokens_scale <= 0:
         raise ValueError(f"tokens_scale must be > 0, got {tokens_scale}")
-    b = max(1.0, 256 * tokens_scale)
+    b = max(1.0, SchedulerConfig.first_boundary * tokens_scale)
     sched: dict = {"first_boundary": b, "first_quantum": b}
     if policy is not None:
         sched["policy"] = policy

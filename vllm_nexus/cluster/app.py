@@ -166,6 +166,7 @@ def build_app(args: dict[str, Any]) -> Any:
         llm_deployments={spec["model_id"]: engines},
         model_cards={spec["model_id"]: to_model_metadata(spec["model_id"], cfg)},
         retry_after_s=router.retry_after_s,
+        first_token_timeout_s=router.first_token_timeout_s,
         max_program_id_length=spec["max_program_id_length"],
         allow_strategy_switch=spec["allow_strategy_switch"],
     )

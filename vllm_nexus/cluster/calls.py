@@ -1,6 +1,6 @@
 """Facts about one OpenAI call that routing needs: its program id and its prompt length.
 
-Program id precedence is the single server's (``vllm_nexus.identity``); prompt tokens come
+Program id precedence is the single server's (``vllm_nexus.programs.identity``); prompt tokens come
 from the model tokenizer (chat: its chat template) or a documented estimate. No Ray import.
 """
 
@@ -10,31 +10,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from vllm_nexus.identity import PROGRAM_ID_KEY, validate_program_id
-from vllm_nexus.routing import estimate_tokens
+from vllm_nexus.cluster.policy import estimate_tokens
 
 logger = logging.getLogger(__name__)
-
-SESSION_HEADER = "x-session-id"
-
-
-def program_id_of(
-    body: Any, headers: Mapping[str, str] | None = None, max_len: int = 256
-) -> str | None:
-    """Program id of an OpenAI request, by the single-server precedence:
-    ``vllm_xargs.program_id``, then ``session_id`` (body), then ``X-Session-ID`` header.
-    Raises :class:`InvalidProgramId` for a malformed id."""
-    xargs = getattr(body, "vllm_xargs", None) or {}
-    if PROGRAM_ID_KEY in xargs:
-        return validate_program_id(xargs[PROGRAM_ID_KEY], max_len, f"vllm_xargs.{PROGRAM_ID_KEY}")
-    session = getattr(body, "session_id", None)
-    if session is not None:
-        return validate_program_id(session, max_len, "session_id")
-    if headers:
-        for k, v in headers.items():
-            if k.lower() == SESSION_HEADER:
-                return validate_program_id(v, max_len, "X-Session-ID header")
-    return None
 
 
 def _text_of(content: Any) -> str:
@@ -47,7 +25,7 @@ def _text_of(content: Any) -> str:
 
 def count_prompt_tokens(body: Any, tokenizer: Any | None) -> int:
     """Prompt tokens of a completion or chat request: the model tokenizer when given (chat:
-    its chat template), else :func:`vllm_nexus.routing.estimate_tokens` (+4 per message)."""
+    its chat template), else :func:`vllm_nexus.cluster.policy.estimate_tokens` (+4 per message)."""
     prompt = getattr(body, "prompt", None)
     if prompt is not None:
         if isinstance(prompt, list) and prompt and isinstance(prompt[0], int):

@@ -25,11 +25,10 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
-from vllm_nexus.cluster.calls import program_id_of
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
+from vllm_nexus.cluster.policy import STRATEGIES
 from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
-from vllm_nexus.identity import InvalidProgramId
-from vllm_nexus.routing import STRATEGIES
+from vllm_nexus.programs.identity import InvalidProgramId, program_id_of_http
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class NexusIngress(OpenAiIngress):
     ) -> Response:
         headers = dict(raw_request.headers) if raw_request is not None else None
         try:
-            program_id_of(body, headers, self._max_id_len)
+            program_id_of_http(body, headers, self._max_id_len)
         except InvalidProgramId as e:
             self._stats.count("invalid_program_ids_total")
             return _error(400, f"invalid program id: {e}", "BadRequestError")

@@ -2,7 +2,7 @@
 ``RequestRouter`` extension point (``request_router_config.request_router_class``).
 
 Ray Serve runs one router per deployment handle, i.e. inside the ingress replica that calls
-the engines; the policy (:class:`vllm_nexus.routing.ProgramRouter`) lives there. For each
+the engines; the policy (:class:`vllm_nexus.cluster.policy.ProgramRouter`) lives there. For each
 call it reads the program id and the prompt length from the OpenAI request the ingress
 forwards (``args[0]``) and returns exactly one replica: Ray Serve then sends the call there,
 or waits (bounded by ``max_queued_requests``, then HTTP 429 at the ingress) while that
@@ -20,8 +20,9 @@ from typing import Any
 from ray.serve.request_router import PendingRequest, RequestRouter, RunningReplica
 
 from vllm_nexus.cluster import calls, registry
-from vllm_nexus.identity import InvalidProgramId
-from vllm_nexus.routing import ProgramRouter
+from vllm_nexus.cluster.policy import ProgramRouter
+from vllm_nexus.programs import identity
+from vllm_nexus.programs.identity import InvalidProgramId
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class ProgramAffineRouter(RequestRouter):
         body = pr.args[0] if pr.args else None
         headers = getattr(pr.args[1], "headers", None) if len(pr.args) > 1 else None
         try:
-            pid = calls.program_id_of(body, headers, self._max_id_len)
+            pid = identity.program_id_of_http(body, headers, self._max_id_len)
         except InvalidProgramId:
             pid = None  # the ingress rejects these with HTTP 400 before routing
         if pid is None and pr.metadata.session_id:

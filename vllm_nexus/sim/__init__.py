@@ -5,9 +5,9 @@ shapes), :mod:`latency` (roofline step-latency model with SM-fraction saturation
 vLLM-facing driver lives in :mod:`engine`; the command line in :mod:`cli`.
 """
 
-from vllm_nexus.sim.hardware import HARDWARE, HardwarePreset, get_hardware
-from vllm_nexus.sim.latency import OpCost, StepCost, StepLatencyModel
-from vllm_nexus.sim.models import MODELS, ModelShape, get_model
+from vllm_nexus.perf.hardware import HARDWARE, HardwarePreset, get_hardware
+from vllm_nexus.perf.latency import OpCost, StepCost, StepLatencyModel
+from vllm_nexus.perf.models import MODELS, ModelShape, get_model
 
 __all__ = [
     "HARDWARE",

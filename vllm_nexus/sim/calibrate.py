@@ -6,10 +6,10 @@ from one ``schedule()`` to the next), sends a short designed load (single reques
 batches, long prefills, a mixed burst), then fits the free constants of the latency model —
 step, per-request and per-token overheads, FLOP rate and memory bandwidth — by least squares
 on log step times (Nelder-Mead in log-parameter space), **through the same
-:class:`~vllm_nexus.sim.latency.StepLatencyModel` the simulator uses**. The per-call time
+:class:`~vllm_nexus.perf.latency.StepLatencyModel` the simulator uses**. The per-call time
 outside the engine (HTTP, tokenisation, IPC) is the client's latency minus the engine's for
 sequential single requests. The fit is written to ``vllm_nexus/profiles/cpu-here.json``
-(which :func:`~vllm_nexus.sim.hardware.get_hardware` then prefers to the built-in defaults).
+(which :func:`~vllm_nexus.perf.hardware.get_hardware` then prefers to the built-in defaults).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ PORTS = (18300, 18399)
 
 def _recording_scheduler_cls(nexus: bool = False) -> type:
     if nexus:
-        from vllm_nexus.scheduler import Scheduler
+        from vllm_nexus.programs.scheduler import Scheduler
     else:
         from vllm.v1.core.sched.scheduler import Scheduler
 
@@ -234,7 +234,7 @@ def fit_preset(
     steps: list[tuple[list[float], float]], base: Any, model: Any
 ) -> tuple[Any, dict[str, float]]:
     """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps."""
-    from vllm_nexus.sim.latency import StepLatencyModel
+    from vllm_nexus.perf.latency import StepLatencyModel
 
     if len(steps) < 10:
         raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
@@ -297,8 +297,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from vllm_nexus.sim.hardware import HARDWARE, profile_path
-    from vllm_nexus.sim.models import get_model
+    from vllm_nexus.perf.hardware import HARDWARE, profile_path
+    from vllm_nexus.perf.models import get_model
 
     singles: list[float] = []
     if args.from_log:
@@ -318,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
         return 1
-    from vllm_nexus.sim.hardware import get_hardware
+    from vllm_nexus.perf.hardware import get_hardware
 
     overhead = get_hardware("cpu-here").request_overhead_s  # the installed profile's
     if singles and len(engine_e2e) >= len(singles):
@@ -343,8 +343,8 @@ def run(args: argparse.Namespace) -> int:
 def _measure(args: argparse.Namespace, log: Path) -> list[float]:
     import tempfile
 
-    from vllm_nexus.launcher import VllmServer, free_port
-    from vllm_nexus.tiny_model import build_tiny_model
+    from vllm_nexus.serving.launcher import VllmServer, free_port
+    from vllm_nexus.serving.tiny_model import build_tiny_model
 
     model_dir = args.model_dir or build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
     server = VllmServer(

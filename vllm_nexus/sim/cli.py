@@ -125,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
         from vllm_nexus.sim import calibrate
 
         return calibrate.run(args)
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.models import get_model
     from vllm_nexus.sim.engine import parse_scheduler
-    from vllm_nexus.sim.hardware import get_hardware
-    from vllm_nexus.sim.models import get_model
 
     try:
         rates = _rates(args)

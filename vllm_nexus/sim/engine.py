@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
-from vllm_nexus.sim.hardware import HardwarePreset
-from vllm_nexus.sim.latency import StepLatencyModel
-from vllm_nexus.sim.models import ModelShape
+from vllm_nexus.perf.hardware import HardwarePreset
+from vllm_nexus.perf.latency import StepLatencyModel
+from vllm_nexus.perf.models import ModelShape
 
 logger = logging.getLogger("vllm_nexus.sim")
 
@@ -229,7 +229,7 @@ def make_scheduler(spec: EngineSpec, vllm_config: Any, kv_cache_config: Any) -> 
 
     kind, _ = parse_scheduler(spec.scheduler)
     if kind == "vllm_nexus":
-        from vllm_nexus.scheduler import Scheduler as cls
+        from vllm_nexus.programs.scheduler import Scheduler as cls
     elif kind == "srpt-oracle":
         from vllm_nexus.sim.srpt import SrptOracleScheduler as cls
     else:

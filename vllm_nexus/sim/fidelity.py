@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             "--tokens-scale", args.tokens_scale, "--rate", "1", "--dump-trace", str(trace),
         )  # fmt: skip
     if not args.skip_real:
-        from vllm_nexus.launcher import VllmServer, free_port
-        from vllm_nexus.tiny_model import build_tiny_model
+        from vllm_nexus.serving.launcher import VllmServer, free_port
+        from vllm_nexus.serving.tiny_model import build_tiny_model
 
         model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
         for label, extra in SCHEDULERS.items():

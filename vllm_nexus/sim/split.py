@@ -4,10 +4,10 @@ One GPU, Poisson arrivals of single calls, two engines compared on the same requ
 
 - ``stock``: vLLM V1 chunked prefill. Each step runs every running decode plus prefill chunks
   (FCFS) up to the token budget, as one mixed batch; its time is the roofline
-  ``mixed_step_time`` of :mod:`vllm_nexus.sim.latency`.
+  ``mixed_step_time`` of :mod:`vllm_nexus.perf.latency`.
 - ``nexus``: the split. A prefill stream and a decode stream run concurrently, each launching
   its next batch when its previous one ends. At each launch the real
-  :class:`~vllm_nexus.partition.SplitController` (cost model from the shipped derived profile,
+  :class:`~vllm_nexus.split.cost_model.SplitController` (cost model from the shipped derived profile,
   two modes, hysteresis, granularity) picks the SM split; the launching phase runs on its
   share (``sm_fraction`` of the latency model), decode additionally slowed by the cost model's
   bandwidth-contention factor while a prefill runs. Prefill order: shortest remaining prompt
@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vllm_nexus.config import PartitionConfig
-from vllm_nexus.partition import CostModel, PhaseWork, SplitController, load_profile
-from vllm_nexus.sim.hardware import get_hardware
-from vllm_nexus.sim.latency import StepLatencyModel
-from vllm_nexus.sim.models import get_model
+from vllm_nexus.perf.hardware import get_hardware
+from vllm_nexus.perf.latency import StepLatencyModel
+from vllm_nexus.perf.models import get_model
+from vllm_nexus.split.controller import SplitController
+from vllm_nexus.split.cost_model import CostModel, PhaseWork, load_profile
 
 # Nexus §5 workloads: (prompt mean, output mean) and spread.
 WORKLOADS = {
@@ -308,7 +309,7 @@ def simulate(
     elif system == "nexus":
         cfg = cfg or PartitionConfig(sm_granularity=hw.sm_granularity, min_sms_per_side=hw.min_sms)
         path = profile or f"{hardware}-{model}"
-        from vllm_nexus.partition import PROFILE_DIR
+        from vllm_nexus.split.cost_model import PROFILE_DIR
 
         prof = load_profile(
             path if path.endswith(".json") else PROFILE_DIR / f"partition-{path}.json"

@@ -2,7 +2,7 @@
 
 Values are copied from each model's public ``config.json`` (Hugging Face model cards of
 meta-llama/Llama-3.1-8B, Llama-3.1-70B, Qwen/Qwen2.5-3B, Qwen2.5-14B). ``tiny`` mirrors the
-embedded random-weight model of :mod:`vllm_nexus.tiny_model`. Pure Python, no vLLM import.
+embedded random-weight model of :mod:`vllm_nexus.serving.tiny_model`. Pure Python, no vLLM import.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ MODELS: dict[str, ModelShape] = {
             rope_theta=1e6,
             attention_bias=True,
         ),
-        # The embedded random-weight model (vllm_nexus.tiny_model), run in float32 on CPU.
+        # The embedded random-weight model (vllm_nexus.serving.tiny_model), run in float32 on CPU.
         ModelShape(
             "tiny", 128, 2, 4, 2, 512, 4096, head_dim=32, dtype_bytes=4, max_model_len=32768
         ),

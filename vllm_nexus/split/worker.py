@@ -1,7 +1,7 @@
 """``vllm_nexus.Worker``: executes a step's prefill and decode sub-batches separately (Nexus §4).
 
 Use ``--worker-cls vllm_nexus.Worker`` with ``--scheduler-cls vllm_nexus.Scheduler`` (the
-scheduler attaches a :class:`~vllm_nexus.phases.PhasePlan` to each step). One dotted path for
+scheduler attaches a :class:`~vllm_nexus.split.plan.PhasePlan` to each step). One dotted path for
 every device: the base class is picked at import time — vLLM's ``CPUWorker`` on CPU, the GPU
 ``Worker`` elsewhere.
 
@@ -17,7 +17,7 @@ Execution modes (``partition.split``):
 - ``concurrent`` — overlapped execution (Nexus §4.1): a second model runner for the decode
   phase (``phase_runners``: shared weights, shared KV tensors, shared request state, its own
   persistent batch), the two sub-steps launched from a persistent 2-thread executor with a
-  thread-local forward context (``vllm_nexus.forward_context``); on CUDA each thread runs on
+  thread-local forward context (``vllm_nexus.split.forward_context``); on CUDA each thread runs on
   its phase's green-context stream (eager mode), on CPU the C++ kernels are serialised by a
   lock (see ``phase_runners``). The prefill runner also runs every unsplit step.
 
@@ -44,15 +44,16 @@ from vllm.logger import init_logger
 from vllm.platforms import current_platform
 
 from vllm_nexus.config import NexusConfig, PartitionConfig
-from vllm_nexus.partition import PartitionError, partition_grid
-from vllm_nexus.phases import PhasePlan, get_plan, split_scheduler_output
+from vllm_nexus.split.controller import partition_grid
+from vllm_nexus.split.cost_model import PartitionError
+from vllm_nexus.split.plan import PhasePlan, get_plan, split_scheduler_output
 
 if current_platform.is_cpu():
     from vllm.v1.worker.cpu_worker import CPUWorker as _Base
 else:
     from vllm.v1.worker.gpu_worker import Worker as _Base
 
-logger = init_logger("vllm.vllm_nexus.worker")  # under "vllm" so vLLM's log config applies
+logger = init_logger("vllm.vllm_nexus.split.worker")  # under "vllm" so vLLM's log config applies
 
 PHASE_ORDER = ("decode", "prefill")
 
@@ -209,7 +210,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
 
     def __init__(self, vllm_config: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(vllm_config, *args, **kwargs)
-        from vllm_nexus import gpu
+        from vllm_nexus.split import backends as gpu
 
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
         pcfg = self.nexus_cfg.partition
@@ -225,7 +226,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         if self.nexus_exec != "unsplit":
             # Fail at startup, not at the first step: the scheduler builds the same controller
             # lazily (bad profile path, no split of the SMs with these granularity/minimum).
-            from vllm_nexus.phases import _device_name, build_controller
+            from vllm_nexus.split.plan import _device_name, build_controller
 
             ctl = build_controller(pcfg, _device_name(), vllm_config.model_config.model)
             self._nexus_profile_sms = ctl.num_sms
@@ -236,7 +237,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         self._nexus_executor: ThreadPoolExecutor | None = None
         self._nexus_decode_lane: int | None = None
         if self.nexus_exec == "concurrent":
-            from vllm_nexus import forward_context
+            from vllm_nexus.split import forward_context
 
             forward_context.apply()  # raises if this vLLM's forward context looks different
         logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
@@ -266,7 +267,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         if self.nexus_exec == "concurrent" and self._nexus_decode_runner is None:
             from vllm.config import set_current_vllm_config
 
-            from vllm_nexus.phase_runners import make_decode_runner
+            from vllm_nexus.split.runners import make_decode_runner
 
             with set_current_vllm_config(self.vllm_config):
                 self._nexus_decode_runner = make_decode_runner(
@@ -281,7 +282,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             return
         from vllm.config import set_current_vllm_config
 
-        from vllm_nexus import phase_runners
+        from vllm_nexus.split import runners as phase_runners
 
         with set_current_vllm_config(self.vllm_config):
             phase_runners.bind_shared_kv_cache(dec, self.model_runner, kv_cache_config)
@@ -345,7 +346,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         if self._nexus_decode_runner is not None:
             # Unsplit step: the prefill runner runs everything; the decode runner must not keep
             # rows for requests that now advance elsewhere.
-            from vllm_nexus.phase_runners import clear_batch
+            from vllm_nexus.split.runners import clear_batch
 
             clear_batch(self._nexus_decode_runner)
         if (
@@ -402,7 +403,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         PHASE_ORDER. Step-global KV-block work runs here first, before either forward pass."""
         import torch
 
-        from vllm_nexus.phase_runners import apply_block_ops
+        from vllm_nexus.split.runners import apply_block_ops
 
         assert self._nexus_executor is not None and self._nexus_decode_runner is not None
         with torch.inference_mode():
@@ -454,7 +455,7 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             "split_steps": self.nexus_split_steps,
         }
         if self._nexus_decode_runner is not None:
-            from vllm_nexus.phase_runners import kv_sharing, runner_sizes
+            from vllm_nexus.split.runners import kv_sharing, runner_sizes
 
             dec = self._nexus_decode_runner
             stats["runners"] = {

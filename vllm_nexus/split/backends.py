@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vllm_nexus.partition import PartitionError
+from vllm_nexus.split.cost_model import PartitionError
 
 logger = logging.getLogger(__name__)
 

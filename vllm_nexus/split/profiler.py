@@ -1,11 +1,11 @@
 """``vllm-nexus profile``: write a prefill/decode SM-split cost profile (JSON) for the
-:class:`~vllm_nexus.partition.CostModel` (Nexus §4.2: per-phase latency profiled offline at
+:class:`~vllm_nexus.split.cost_model.CostModel` (Nexus §4.2: per-phase latency profiled offline at
 several SM shares).
 
 Two sources:
 
 - ``--derive HARDWARE:MODEL`` — from the simulator's roofline presets
-  (:mod:`vllm_nexus.sim.latency`); runs anywhere; the profile says it is derived, not measured.
+  (:mod:`vllm_nexus.perf.latency`); runs anywhere; the profile says it is derived, not measured.
   The shipped ``vllm_nexus/profiles/partition-*.json`` were made this way
   (``vllm-nexus profile --write-builtin``).
 - ``--model PATH`` — measured on a CUDA GPU: loads the model in vLLM, then times prefill and
@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vllm_nexus.partition import PROFILE_DIR, Profile, ProfileSample, partition_grid
+from vllm_nexus.split.controller import partition_grid
+from vllm_nexus.split.cost_model import PROFILE_DIR, Profile, ProfileSample
 
 # Reference sub-batches: prefill (tokens, context before them), decode (batch, context).
 PREFILL_POINTS = [(256, 0), (1024, 0), (2048, 0), (2048, 4096), (8192, 0)]
@@ -43,9 +44,9 @@ def _sms_grid(num_sms: int, granularity: int, min_sms: int) -> list[int]:
 
 def derive_profile(hardware: str, model: str) -> Profile:
     """A profile computed from the simulator's roofline latency model (not a measurement)."""
-    from vllm_nexus.sim.hardware import get_hardware
-    from vllm_nexus.sim.latency import StepLatencyModel
-    from vllm_nexus.sim.models import get_model
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import get_model
 
     hw, shape = get_hardware(hardware), get_model(model)
     lat = StepLatencyModel(hw, shape)
@@ -78,7 +79,7 @@ def _measure_in_worker(worker: Any, grid: list[int], repeats: int) -> list[dict[
     """Runs inside the vLLM worker process: time dummy prefill/decode batches per SM count."""
     import torch
 
-    from vllm_nexus import gpu
+    from vllm_nexus.split import backends as gpu
 
     support = gpu.probe()
     backend = gpu.make_backend("green_context", support)
@@ -139,7 +140,7 @@ def _measure_in_worker(worker: Any, grid: list[int], repeats: int) -> list[dict[
 
 
 def measure_profile(model: str, granularity: int, min_sms: int, repeats: int) -> Profile:
-    from vllm_nexus import gpu
+    from vllm_nexus.split import backends as gpu
 
     support = gpu.probe()
     if not support.green_contexts:

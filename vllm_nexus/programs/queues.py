@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from vllm_nexus.config import SchedulerConfig
-from vllm_nexus.programs import SERVICE_RULES, Program, ProgramTable
+from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 
 
 @dataclass
@@ -55,11 +55,6 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
-
-    @property
-    def key(self) -> tuple[int, int]:
-        """Sort key: smaller runs first."""
-        return (self.level, self.seq)
 
 
 class MultiLevelQueue:
@@ -101,9 +96,6 @@ class MultiLevelQueue:
         call = Call(call_id, prog, level, entry, next(self._seq), arrival=now, since=now)
         self.calls[call_id] = call
         return call
-
-    def get(self, call_id: str) -> Call | None:
-        return self.calls.get(call_id)
 
     def set_running(self, call: Call, now: float) -> None:
         if not call.running:
@@ -210,10 +202,3 @@ class MultiLevelQueue:
             else:
                 break
         return victims
-
-    # -- views ------------------------------------------------------------------------------
-    def level_counts(self) -> list[int]:
-        counts = [0] * self.num_levels
-        for call in self.calls.values():
-            counts[call.level] += 1
-        return counts

@@ -1,9 +1,9 @@
 """``vllm_nexus.Scheduler``: vLLM's scheduler, ordered and preempted by program (Autellix §4).
 
-A thin adapter. The policy lives in :mod:`vllm_nexus.queues` / :mod:`vllm_nexus.programs`;
+A thin adapter. The policy lives in :mod:`vllm_nexus.programs.queues` / :mod:`vllm_nexus.programs.table`;
 this module feeds vLLM's requests into it and turns its answers into vLLM actions:
 
-- ``add_request``: resolve the program id (:mod:`vllm_nexus.identity`), register the call
+- ``add_request``: resolve the program id (:mod:`vllm_nexus.programs.identity`), register the call
   (its queue level comes from its program's attained service);
 - ``schedule``: promote starving waiting calls, sort ``running`` best-first (so vLLM's own
   KV-pressure victim, ``running[-1]``, is the worst call), proactively preempt running calls of
@@ -18,31 +18,30 @@ One dotted path serves both scheduling modes: ``Scheduler(...)`` returns an
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from vllm.logger import init_logger
 from vllm.v1.core.sched.async_scheduler import AsyncScheduler as _VllmAsyncScheduler
 from vllm.v1.core.sched.output import SchedulerOutput
-from vllm.v1.core.sched.request_queue import RequestQueue, SchedulingPolicy
+from vllm.v1.core.sched.request_queue import SchedulingPolicy
 from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
 from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig
-from vllm_nexus.identity import THREAD_ID_KEY, resolve_program_id
-from vllm_nexus.metrics import (
+from vllm_nexus.programs.identity import THREAD_ID_KEY, resolve_program_id
+from vllm_nexus.programs.metrics import (
     EXPORT_INTERVAL_S,
     METRICS_DIR_ENV,
     SchedulerMetrics,
     SnapshotWriter,
 )
-from vllm_nexus.phases import attach_plan
-from vllm_nexus.queues import Call, MultiLevelQueue
+from vllm_nexus.programs.queues import Call, MultiLevelQueue
+from vllm_nexus.programs.request_queue import ProgramRequestQueue
+from vllm_nexus.split.plan import attach_plan
 
 logger = init_logger(f"vllm.{__name__}")
 
@@ -52,82 +51,6 @@ _COMPLETED = (
     RequestStatus.FINISHED_REPETITION,
 )
 _UNKNOWN_KEY = (1 << 30, 0.0, 0)
-
-
-class ProgramRequestQueue(RequestQueue):
-    """vLLM waiting queue ordered by a key function (queue level first, then FCFS).
-
-    A heap with lazy deletion: O(log n) add/pop, O(1) remove; :meth:`reorder` re-keys every
-    entry after priorities changed (starvation promotions). ``prepend`` means "re-insert with
-    its key": a preempted call returns to its level's order, not to the queue's head.
-    """
-
-    def __init__(self, key: Callable[[Request], tuple]) -> None:
-        self._key = key
-        self._heap: list[tuple[tuple, int, Request]] = []
-        self._live: dict[str, tuple[tuple, int, Request]] = {}
-        self._tie = itertools.count()
-
-    def add_request(self, request: Request) -> None:
-        entry = (self._key(request), next(self._tie), request)
-        self._live[request.request_id] = entry
-        heapq.heappush(self._heap, entry)
-
-    def _top(self) -> tuple[tuple, int, Request]:
-        while self._heap:
-            entry = self._heap[0]
-            if self._live.get(entry[2].request_id) is entry:
-                return entry
-            heapq.heappop(self._heap)
-        raise IndexError("pop from an empty queue")
-
-    def pop_request(self) -> Request:
-        entry = self._top()
-        heapq.heappop(self._heap)
-        del self._live[entry[2].request_id]
-        return entry[2]
-
-    def peek_request(self) -> Request:
-        return self._top()[2]
-
-    def prepend_request(self, request: Request) -> None:
-        self.add_request(request)
-
-    def prepend_requests(self, requests: Iterable[Request]) -> None:
-        for r in requests:
-            self.add_request(r)
-
-    def remove_request(self, request: Request) -> None:
-        self._live.pop(request.request_id, None)
-        if len(self._heap) > 2 * len(self._live) + 64:
-            self.reorder()
-
-    def remove_requests(self, requests: Iterable[Request]) -> None:
-        for r in requests:
-            self.remove_request(r)
-
-    def reorder(self) -> None:
-        """Rebuild the heap with fresh keys (and without stale entries)."""
-        self._heap = [(self._key(e[2]), e[1], e[2]) for e in self._live.values()]
-        self._live = {e[2].request_id: e for e in self._heap}
-        heapq.heapify(self._heap)
-
-    def unordered(self) -> list[Request]:
-        """All queued requests, in no particular order (O(len))."""
-        return [e[2] for e in self._live.values()]
-
-    def smallest(self, n: int) -> list[Request]:
-        """The best ``n`` requests, best first (O(len))."""
-        return [e[2] for e in heapq.nsmallest(n, self._live.values())]
-
-    def __bool__(self) -> bool:
-        return bool(self._live)
-
-    def __len__(self) -> int:
-        return len(self._live)
-
-    def __iter__(self) -> Iterator[Request]:
-        return iter([e[2] for e in sorted(self._live.values())])
 
 
 class Scheduler(_VllmScheduler):
