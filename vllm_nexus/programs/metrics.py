@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.prom import Families, Spec
 
 logger = logging.getLogger(__name__)
 
 METRICS_DIR_ENV = "VLLM_NEXUS_METRICS_DIR"
 EXPORT_INTERVAL_S = 0.5
-PREFIX = "vllm_nexus_"
 # Upper bounds of the program-service histogram (service units; tokens by default).
 SERVICE_BUCKETS = (64, 256, 1024, 4096, 16384, 65536, 262144, float("inf"))
 
@@ -110,92 +110,69 @@ class SnapshotCollector:
         return []  # unchecked collector: metric names vary with the number of levels
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import (
-            CounterMetricFamily,
-            GaugeMetricFamily,
-            HistogramMetricFamily,
-        )
-
-        snaps = read_snapshots(self.directory)
-        g_known = GaugeMetricFamily(
-            PREFIX + "known_programs", "Programs in the program table", labels=["engine"]
-        )
-        g_active = GaugeMetricFamily(
-            PREFIX + "active_programs",
-            "Programs with at least one call in the engine",
-            labels=["engine"],
-        )
-        g_calls = GaugeMetricFamily(
-            PREFIX + "calls", "Calls per queue level and state", labels=["engine", "level", "state"]
-        )
-        c_pre = CounterMetricFamily(
-            PREFIX + "preemptions", "Calls preempted by vllm_nexus", labels=["engine", "reason"]
-        )
-        c_dropped = CounterMetricFamily(
-            PREFIX + "preempted_tokens",
-            "Tokens whose KV cache was dropped when their call was preempted",
-            labels=["engine"],
-        )
-        c_recomp = CounterMetricFamily(
-            PREFIX + "recomputed_tokens",
-            "Tokens computed again after a preemption (dropped KV the prefix cache did not "
-            "restore)",
-            labels=["engine"],
-        )
-        c_promo = CounterMetricFamily(
-            PREFIX + "starvation_promotions",
-            "Anti-starvation promotions to queue level 0",
-            labels=["engine"],
-        )
-        c_demo = CounterMetricFamily(
-            PREFIX + "demotions", "Calls demoted after using their quantum", labels=["engine"]
-        )
-        c_evict = CounterMetricFamily(
-            PREFIX + "programs_evicted",
-            "Idle programs evicted (TTL or capacity)",
-            labels=["engine"],
-        )
-        c_calls = CounterMetricFamily(
-            PREFIX + "calls_finished", "Calls that left the scheduler", labels=["engine", "outcome"]
-        )
-        c_invalid = CounterMetricFamily(
-            PREFIX + "invalid_program_ids",
-            "Calls whose program id was malformed and ignored",
-            labels=["engine"],
-        )
-        c_service = CounterMetricFamily(
-            PREFIX + "service", "Service charged to calls (service units)", labels=["engine"]
-        )
-        h_service = HistogramMetricFamily(
-            PREFIX + "program_service",
-            "Attained program service after each completed call (service units)",
-            labels=["engine"],
-        )
-        for s in snaps:
+        f = Families(_SPECS)
+        for s in read_snapshots(self.directory):
             e = str(s.get("engine", "0"))
-            g_known.add_metric([e], s["known_programs"])
-            g_active.add_metric([e], s["active_programs"])
+            f.add("known_programs", [e], s["known_programs"])
+            f.add("active_programs", [e], s["active_programs"])
             for state, key in (("waiting", "waiting_by_level"), ("running", "running_by_level")):
                 for lvl, n in enumerate(s[key]):
-                    g_calls.add_metric([e, str(lvl), state], n)
-            c_pre.add_metric([e, "proactive"], s["preemptions_proactive"])
-            c_pre.add_metric([e, "kv_cache"], s["preemptions_kv"])
-            c_dropped.add_metric([e], s.get("preempted_tokens", 0))
-            c_recomp.add_metric([e], s.get("recomputed_tokens", 0))
-            c_promo.add_metric([e], s["starvation_promotions"])
-            c_demo.add_metric([e], s["demotions"])
-            c_evict.add_metric([e], s["programs_evicted"])
-            c_calls.add_metric([e, "completed"], s["calls_completed"])
-            c_calls.add_metric([e, "aborted"], s["calls_aborted"])
-            c_invalid.add_metric([e], s["invalid_program_ids"])
-            c_service.add_metric([e], s["service_total"])
+                    f.add("calls", [e, str(lvl), state], n)
+            f.add("preemptions", [e, "proactive"], s["preemptions_proactive"])
+            f.add("preemptions", [e, "kv_cache"], s["preemptions_kv"])
+            f.add("calls_finished", [e, "completed"], s["calls_completed"])
+            f.add("calls_finished", [e, "aborted"], s["calls_aborted"])
+            for name, key in _ENGINE_COUNTERS:
+                f.add(name, [e], s.get(key, 0))
             cum, buckets = 0, []
             for bound, n in zip(SERVICE_BUCKETS, s["program_service_buckets"], strict=True):
                 cum += n
                 buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
-            h_service.add_metric([e], buckets, s["program_service_sum"])
-        yield from (g_known, g_active, g_calls, c_pre, c_promo, c_demo, c_evict, c_calls)
-        yield from (c_invalid, c_service, h_service, c_dropped, c_recomp)
+            f.add("program_service", [e], buckets, s["program_service_sum"])
+        yield from f
+
+
+_E = ("engine",)
+_SPECS: tuple[Spec, ...] = (
+    ("gauge", "known_programs", "Programs in the program table", _E),
+    ("gauge", "active_programs", "Programs with at least one call in the engine", _E),
+    ("gauge", "calls", "Calls per queue level and state", ("engine", "level", "state")),
+    ("counter", "preemptions", "Calls preempted by vllm_nexus", ("engine", "reason")),
+    ("counter", "starvation_promotions", "Anti-starvation promotions to queue level 0", _E),
+    ("counter", "demotions", "Calls demoted after using their quantum", _E),
+    ("counter", "programs_evicted", "Idle programs evicted (TTL or capacity)", _E),
+    ("counter", "calls_finished", "Calls that left the scheduler", ("engine", "outcome")),
+    ("counter", "invalid_program_ids", "Calls whose program id was malformed and ignored", _E),
+    ("counter", "service", "Service charged to calls (service units)", _E),
+    (
+        "histogram",
+        "program_service",
+        "Attained program service after each completed call (service units)",
+        _E,
+    ),
+    (
+        "counter",
+        "preempted_tokens",
+        "Tokens whose KV cache was dropped when their call was preempted",
+        _E,
+    ),
+    (
+        "counter",
+        "recomputed_tokens",
+        "Tokens computed again after a preemption (dropped KV the prefix cache did not restore)",
+        _E,
+    ),
+)
+# Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
+_ENGINE_COUNTERS = (
+    ("starvation_promotions", "starvation_promotions"),
+    ("demotions", "demotions"),
+    ("programs_evicted", "programs_evicted"),
+    ("invalid_program_ids", "invalid_program_ids"),
+    ("service", "service_total"),
+    ("preempted_tokens", "preempted_tokens"),
+    ("recomputed_tokens", "recomputed_tokens"),
+)
 
 
 _registered = False
