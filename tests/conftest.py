@@ -19,7 +19,10 @@ NEXUS_SERVER_ARGS: list[str] = [
     "8",
     "--middleware",
     "vllm_nexus.api.ProgramIdMiddleware",
+    "--additional-config",
+    '{"vllm_nexus": {"scheduler": {"max_program_id_length": 64}}}',
 ]
+MAX_PROGRAM_ID_LENGTH = 64  # the limit set above (middleware and scheduler read the same key)
 
 # Engine start is ~30 s on an idle 2-core machine but took >300 s under a load average of 30.
 SERVER_STARTUP_TIMEOUT_S = 600
