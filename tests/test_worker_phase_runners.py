@@ -344,3 +344,37 @@ def test_phase_threads_copy_the_engine_threads_intra_op_count() -> None:
     want = 1 if default != 1 else 2  # differs from what a new thread gets by itself
     with ThreadPoolExecutor(1, initializer=_init_phase_thread, initargs=(want,)) as ex:
         assert ex.submit(torch.get_num_threads).result() == want
+
+
+def test_pins_on_vllm_runner_internals() -> None:
+    """vLLM 0.32 internals the split relies on (patches/README.md lists them): the runner
+    constructor installs the process-wide offloader (hence runners.make_decode_runner restores
+    it) and the private dummy-run methods the concurrent memory reserve calls."""
+    import inspect
+
+    from vllm.v1.worker.gpu_model_runner import GPUModelRunner
+
+    assert "set_offloader(create_offloader(" in inspect.getsource(GPUModelRunner.__init__)
+    params = inspect.signature(GPUModelRunner._dummy_run).parameters
+    assert {"num_tokens", "uniform_decode", "is_profile"} <= set(params)
+    assert list(inspect.signature(GPUModelRunner._dummy_sampler_run).parameters) == [
+        "self",
+        "hidden_states",
+    ]
+
+
+def test_pin_vllm_tracks_the_stream_entered_by_torch_cuda_stream() -> None:
+    """Inside a phase, vLLM code asking ``vllm.utils.torch_utils.current_stream()`` must get the
+    partition stream. vLLM 0.32 keeps that thread-local by replacing ``torch.cuda.set_stream``,
+    which ``torch.cuda.stream(...)`` (used by backends.Backend.phase) calls on enter and exit."""
+    import inspect
+
+    import torch.cuda
+    from vllm.utils import torch_utils
+
+    # (On CPU builds vLLM's platform stubs torch.cuda.set_stream afterwards: check the source.)
+    assert "torch.cuda.set_stream = _patched_set_stream" in inspect.getsource(torch_utils)
+    assert "_current_stream_tls.value = stream" in inspect.getsource(
+        torch_utils._patched_set_stream
+    )
+    assert "torch.cuda.set_stream(" in inspect.getsource(torch.cuda.StreamContext.__enter__)
