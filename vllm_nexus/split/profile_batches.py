@@ -91,6 +91,11 @@ class BatchDriver:
     free_blocks: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not hasattr(self.runner, "input_batch") or not hasattr(self.runner, "kv_cache_config"):
+            raise ValueError(
+                "the profiler drives vLLM's V1 model runner with an initialised KV cache "
+                "(set VLLM_USE_V2_MODEL_RUNNER=0)"
+            )
         cfg = self.runner.kv_cache_config
         groups = cfg.kv_cache_groups
         if len(groups) != 1:

@@ -140,8 +140,10 @@ def measure_profile(
     import torch
     from vllm import LLM
 
-    # collective_rpc with a function (not a method name) needs pickle-based serialization.
+    # collective_rpc with a function (not a method name) needs pickle-based serialization;
+    # the batch driver feeds the V1 model runner (the one vllm_nexus.Worker splits).
     os.environ.setdefault("VLLM_ALLOW_INSECURE_SERIALIZATION", "1")
+    os.environ.setdefault("VLLM_USE_V2_MODEL_RUNNER", "0")
     kwargs = {"enforce_eager": True, "max_num_batched_tokens": 8192, "max_num_seqs": 256}
     kwargs.update(llm_kwargs or {})
     llm = LLM(model=model, **kwargs)

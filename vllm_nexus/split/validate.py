@@ -148,6 +148,7 @@ def run_step_inline(step: str, out: Path, deadline_s: float) -> tuple[str, str, 
     if step == "graphs":
         return eng.step_graphs(work, model, deadline, sys.stdout)
     if step == "profile":
+        os.environ.update(eng.CHILD_ENV)  # in-process engine, V1 runner, offline
         return eng.step_profile(work, model, out)
     raise ValueError(f"unknown step {step!r}")
 

@@ -266,7 +266,9 @@ def step_graphs(work: Path, model: str, deadline: float, log: Any) -> Result:
         f"ran with CUDA graphs ({steps} split steps, tokens as eager: {same}); graph kernels "
         f"captured on an ordinary stream stay in the partition on replay: {kept}"
     )
-    return ("pass" if steps and same is not False else "fail"), summary, figures
+    # The question is "does it run"; token equality with eager is a figure (graph padding can
+    # change float reductions), the partition answer comes from the probe.
+    return ("pass" if steps else "fail"), summary, figures
 
 
 def step_profile(work: Path, model: str, out_dir: Path) -> Result:
