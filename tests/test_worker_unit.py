@@ -14,12 +14,12 @@ from vllm.v1.outputs import LogprobsLists, ModelRunnerOutput  # noqa: E402
 from vllm_nexus.config import PartitionConfig  # noqa: E402
 from vllm_nexus.split import backends as gpu  # noqa: E402
 from vllm_nexus.split.cost_model import PartitionError  # noqa: E402
-from vllm_nexus.split.worker import (  # noqa: E402
+from vllm_nexus.split.execution import (  # noqa: E402
     build_backend,
-    merge_outputs,
     reserve_for_split,
     resolve_execution,
 )
+from vllm_nexus.split.worker import merge_outputs  # noqa: E402
 
 NO_CUDA = gpu.Support(False, False, False, "no CUDA device (CPU build or no GPU)")
 GC = gpu.Support(True, True, False, "")
