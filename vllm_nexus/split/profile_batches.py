@@ -116,17 +116,24 @@ class BatchDriver:
 
     def why_not(self, phase: str, n: int, ctx: int, steps: int) -> str | None:
         """None if the point fits this runner, else the reason it is skipped."""
-        batch, per_req_tokens = (1, ctx + n) if phase == "prefill" else (n, ctx + 1 + steps)
+        batch, per_req_tokens = (
+            (1, ctx + n + 1) if phase == "prefill" else (n, self.decode_tokens(ctx, steps))
+        )
         if n > self.max_tokens:  # prefill: n tokens; decode: one token for each of n requests
             return f"{n} tokens > max_num_batched_tokens {self.max_tokens}"
         if batch > self.max_seqs:
             return f"{batch} requests > max_num_seqs {self.max_seqs}"
-        if per_req_tokens > self.max_model_len:
+        if per_req_tokens - 1 > self.max_model_len:
             return f"{per_req_tokens} tokens per request > max_model_len {self.max_model_len}"
         need = batch * self.blocks_for(per_req_tokens)
         if need > len(self.free_blocks):
             return f"needs {need} KV blocks, the pool has {len(self.free_blocks)}"
         return None
+
+    @staticmethod
+    def decode_tokens(ctx: int, steps: int) -> int:
+        """KV slots a decode request needs: context, its first token and ``steps`` more."""
+        return ctx + steps + 2
 
     # -- steps ------------------------------------------------------------------------------
     def _new_request(self, prompt_len: int, computed: int, total_tokens: int) -> Any:
@@ -134,6 +141,8 @@ class BatchDriver:
         from vllm.v1.core.sched.output import NewRequestData
 
         nblocks = self.blocks_for(total_tokens)
+        if nblocks > len(self.free_blocks):
+            raise RuntimeError(f"{nblocks} KV blocks needed, {len(self.free_blocks)} free")
         blocks, self.free_blocks = self.free_blocks[:nblocks], self.free_blocks[nblocks:]
         return NewRequestData(
             req_id=f"nexus-profile-{next(_ids)}",
@@ -194,7 +203,9 @@ class BatchDriver:
     def decoding(self, batch: int, ctx: int, steps: int) -> Iterator[Callable[[], tuple]]:
         """``batch`` requests at context ``ctx`` after one untimed step; yields a function
         running one timed decode step of all of them."""
-        reqs = [self._new_request(ctx + 1, ctx, ctx + steps + 3) for _ in range(batch)]
+        reqs = [
+            self._new_request(ctx + 1, ctx, self.decode_tokens(ctx, steps)) for _ in range(batch)
+        ]
         self.run(
             self._output(scheduled_new_reqs=reqs, num_scheduled_tokens={r.req_id: 1 for r in reqs})
         )
