@@ -154,7 +154,7 @@ def _kernel() -> Any:
         acc = tl.zeros([BLOCK], dtype=tl.float32) + 1.0
         for i in range(iters):
             if MEMORY:
-                chunk = (pid + i * nprog) % nchunks
+                chunk = (pid.to(tl.int64) + i.to(tl.int64) * nprog) % nchunks  # no overflow
                 acc += tl.load(buf_ptr + chunk * BLOCK + offs)
             else:
                 acc = acc * 0.999999 + 0.000001
