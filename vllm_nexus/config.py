@@ -23,7 +23,7 @@ CONFIG_KEY = "vllm_nexus"
 Policy = Literal["atlas", "plas", "mlfq", "fcfs"]
 ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
-PartitionBackend = Literal["auto", "green_context", "mps", "none"]
+PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 
 
@@ -86,6 +86,9 @@ class PartitionConfig:
     correctness path; CUDA: green-context streams, needs --enforce-eager); startup error where
     unsupported."""
     backend: PartitionBackend = "auto"
+    """CUDA partition mechanism: green_context (disjoint via cuda-python; torch's overlapping
+    ones for sequential only), none, or auto (green contexts when available). MPS is not
+    offered: it limits SMs per process (docs/nexus.md)."""
     kv_decode_priority_threshold: float = 0.70
     """KV usage at or above which the controller favours decode (Nexus §4.3)."""
     decode_slack: float = 1.1
@@ -104,6 +107,10 @@ class PartitionConfig:
     """Prefill order: remaining_prompt_tokens - aging * age_s, ascending (Nexus §4.4)."""
     profile: str | None = None
     """Path of a cost-model profile (JSON); default: the built-in profile for the GPU/model."""
+    allow_cuda_graphs: bool = False
+    """CUDA with partitions: let split=sequential run without --enforce-eager. Off by
+    default: CUDA graph kernels run in the context they were captured in (CUDA Programming
+    Guide §4.6.5), so graph-replayed sub-steps leave their partition; for validation only."""
 
 
 @dataclass(frozen=True)
