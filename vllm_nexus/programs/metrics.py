@@ -55,6 +55,12 @@ class SchedulerMetrics:
     program_service_buckets: list[int] = field(default_factory=lambda: [0] * len(SERVICE_BUCKETS))
     program_service_sum: float = 0.0
     program_service_count: int = 0
+    program_assignments: dict[str, int] = field(default_factory=dict)
+    """Calls by how their program was found: explicit, inferred (lineage) or solo."""
+    programs_ended: int = 0
+    """Programs released after the client marked their last call."""
+    lineage_calls: int = 0
+    """Completed calls remembered for lineage inference."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -129,6 +135,10 @@ class SnapshotCollector:
                 cum += n
                 buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
             f.add("program_service", [e], buckets, s["program_service_sum"])
+            assignments = s.get("program_assignments", {})
+            for source in ("explicit", "inferred", "solo"):
+                f.add("program_assignments", [e, source], assignments.get(source, 0))
+            f.add("lineage_calls", [e], s.get("lineage_calls", 0))
         yield from f
 
 
@@ -162,6 +172,14 @@ _SPECS: tuple[Spec, ...] = (
         "Tokens computed again after a preemption (dropped KV the prefix cache did not restore)",
         _E,
     ),
+    (
+        "counter",
+        "program_assignments",
+        "Calls by how their program was found: explicit id, inferred from lineage, or solo",
+        ("engine", "source"),
+    ),
+    ("counter", "programs_ended", "Programs released after their marked last call", _E),
+    ("gauge", "lineage_calls", "Completed calls remembered for lineage inference", _E),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
 _ENGINE_COUNTERS = (
@@ -172,6 +190,7 @@ _ENGINE_COUNTERS = (
     ("service", "service_total"),
     ("preempted_tokens", "preempted_tokens"),
     ("recomputed_tokens", "recomputed_tokens"),
+    ("programs_ended", "programs_ended"),
 )
 
 
