@@ -27,6 +27,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
+from vllm_nexus.cluster.engine_metrics import read_published
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
 from vllm_nexus.cluster.policy import STRATEGIES
 from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
@@ -98,7 +99,7 @@ class NexusIngress(OpenAiIngress):
         self._first_token_timeout_s = first_token_timeout_s
         self._allow_switch = allow_strategy_switch
         self._stats = ClusterStats()
-        self._registry = make_registry(self._stats, lambda: list(ROUTERS))
+        self._registry = make_registry(self._stats, lambda: list(ROUTERS), read_published)
         self._sessions = SessionTree()
 
     async def _process_llm_request(
