@@ -98,7 +98,7 @@ def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
     return k, np.union1d(np.unique(g)[:half], np.unique(tail)[:half])
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Entry:
     program_id: str
     prompt_len: int
