@@ -84,18 +84,23 @@ def multiturn(args: argparse.Namespace, model: str, work: Path) -> dict:
 
     text = work / "corpus.txt"
     text.write_text(corpus_text(40_000, seed=7))
-    conf = dict(MULTITURN_CONFIG, text_files=[str(text)])
+    conf = MULTITURN_CONFIG
+    if args.multiturn_config:  # e.g. the benchmark's own generate_multi_turn.json
+        conf = json.loads(Path(args.multiturn_config).read_text())
+    conf = dict(conf, text_files=[str(text)])
     conf_path = work / "multiturn.json"
     conf_path.write_text(json.dumps(conf))
     audit = work / "audit-multiturn.jsonl"
     results = {}
-    with _server(model, work / "server-multiturn.log", audit) as srv:
+    extra = {"program_inference": args.inference}
+    with _server(model, work / "server-multiturn.log", audit, extra) as srv:
         for send_ids in (True, False):
             before = _counts(srv.base_url)
             cmd = [sys.executable, "benchmark_serving_multi_turn.py", "-i", str(conf_path),
                    "-m", model, "--served-model-name", srv.model, "-u", srv.base_url,
-                   "-p", "4", "--seed", str(args.seed), "--no-early-stop",
-                   "--limit-min-tokens", "20", "--limit-max-tokens", "60"]  # fmt: skip
+                   "-p", "4", "--seed", str(args.seed), "--no-early-stop"]  # fmt: skip
+            if not args.multiturn_config:
+                cmd += ["--limit-min-tokens", "20", "--limit-max-tokens", "60"]
             if send_ids:
                 cmd.append("--send-conversation-id")
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -209,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("what", choices=["multiturn", "mixed", "both"])
     p.add_argument("--multiturn-dir", help="the vLLM sdist's benchmarks/multi_turn directory")
+    p.add_argument(
+        "--multiturn-config",
+        help="conversation generator JSON (default: a small one for the tiny model; the "
+        "benchmark's generate_multi_turn.json works, its text file replaced by a local corpus)",
+    )
+    p.add_argument("--inference", default="lineage", choices=["lineage", "off"])
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--programs", type=int, default=100)
     p.add_argument("--rates", default="4,16", help="mixed: programs/s, comma-separated")
