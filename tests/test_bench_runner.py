@@ -106,7 +106,7 @@ def test_program_ids_get_the_run_namespace_on_the_wire_only():
 def test_no_program_ids_sends_only_an_opaque_request_id():
     from vllm_nexus.bench.runner import call_request_id
 
-    fake = FakeServer()
+    fake = FakeServer(fail_program="-")  # (the fake fails calls of program None by default)
     asyncio.run(_run([chain_program("a")], fake, "none", suffix="@run1"))
     assert all("vllm_xargs" not in b and "X-Session-ID" not in h for b, h in fake.requests)
     sent = sorted(b["request_id"] for b, _ in fake.requests)
