@@ -282,4 +282,4 @@ def test_publisher_stays_off_outside_ray(monkeypatch):
     from vllm_nexus.cluster import engine_metrics as em
 
     monkeypatch.setitem(__import__("sys").modules, "ray", None)
-    assert em.start_publisher_if_in_ray() is False
+    assert em.start_publisher("/nonexistent") is False

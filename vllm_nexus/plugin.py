@@ -2,9 +2,8 @@
 
 vLLM calls :func:`register` once in every process it starts. It only sets up the metrics
 bridge: the API server's ``/metrics`` gains the ``vllm_nexus_*`` families, read from the
-snapshots the scheduler writes (see :mod:`vllm_nexus.programs.metrics`); inside a Ray Serve
-engine replica the snapshots are also published for the cluster's ``/metrics``
-(:mod:`vllm_nexus.cluster.engine_metrics`). It must stay cheap and idempotent.
+snapshots the scheduler writes (see :mod:`vllm_nexus.programs.metrics`). It must stay cheap and
+idempotent.
 """
 
 from __future__ import annotations
@@ -21,9 +20,3 @@ def register() -> None:
         register_collector()
     except Exception as e:  # a metrics problem must never stop vLLM from starting
         logger.warning("vllm_nexus: metrics collector not registered: %s", e)
-    try:  # inside a Ray Serve engine replica: publish the snapshots for the cluster's /metrics
-        from vllm_nexus.cluster.engine_metrics import start_publisher_if_in_ray
-
-        start_publisher_if_in_ray()
-    except Exception as e:
-        logger.warning("vllm_nexus: engine metrics not published to the cluster: %s", e)

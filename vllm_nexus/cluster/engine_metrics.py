@@ -4,8 +4,8 @@ Each engine replica is a Ray Serve actor running vLLM in-process; its scheduler 
 core subprocess) writes metric snapshots to the replica's ``VLLM_NEXUS_METRICS_DIR``
 (:mod:`vllm_nexus.programs.metrics`). The ingress may run in another process or on another
 node, so the replica *publishes* its snapshots to Ray's cluster-wide key-value store (the GCS,
-which every Ray process reaches): a daemon thread, started by the vLLM plugin entry point when
-it loads inside a Serve replica, copies them every ``PUBLISH_INTERVAL_S`` under
+which every Ray process reaches): a daemon thread, started by the replica
+(:class:`vllm_nexus.cluster.server.NexusLLMServer`), copies them every ``PUBLISH_INTERVAL_S`` under
 ``engine_metrics/<replica id>``. The ingress reads every key at scrape time; entries not
 refreshed for ``STALE_S`` (a dead replica) are dropped and deleted. The replica id is Serve's
 ``replica_id.unique_id``, the same label the router's metrics use.
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from vllm_nexus.programs.metrics import METRICS_DIR_ENV, read_snapshots
+from vllm_nexus.programs.metrics import read_snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +99,12 @@ def publish_loop(
         stop.wait(interval_s)
 
 
-def start_publisher_if_in_ray() -> bool:
-    """Start the publishing thread when this process is a Ray worker (a Serve replica). Cheap
-    and idempotent; does nothing in plain ``vllm serve`` processes."""
+def start_publisher(directory: str) -> bool:
+    """Start the publishing thread for the snapshots in ``directory`` (in an engine replica,
+    :class:`vllm_nexus.cluster.server.NexusLLMServer`). Idempotent; False outside Ray."""
     global _started
-    ray = sys.modules.get("ray")  # never import Ray here: vLLM processes without it stay light
-    directory = os.environ.get(METRICS_DIR_ENV)
-    if _started or ray is None or directory is None or not ray.is_initialized():
+    ray = sys.modules.get("ray")
+    if _started or ray is None or not ray.is_initialized():
         return False
     from ray.experimental import internal_kv as kv
 
