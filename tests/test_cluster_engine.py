@@ -148,6 +148,21 @@ def test_long_calls_stick_and_short_calls_spread(cluster: Any) -> None:
     assert health["engine_replicas"] == 2
 
 
+def test_engine_scheduler_metrics_reach_the_cluster_per_replica(cluster: Any) -> None:
+    call("metrics-prog", "hello there", max_tokens=4)
+    deadline = time.time() + 30  # replicas publish their snapshots every second
+    while True:
+        replicas = set()
+        for line in metrics().splitlines():
+            if line.startswith("vllm_nexus_known_programs{"):
+                replicas.add(line.split('replica="')[1].split('"')[0])
+        if len(replicas) == 2 or time.time() > deadline:
+            break
+        time.sleep(1)
+    assert len(replicas) == 2, f"engine metrics of {replicas} only"
+    assert metric(metrics(), "vllm_nexus_calls_finished_total") >= 1
+
+
 def test_bad_program_id_is_400(cluster: Any) -> None:
     r = call("bad\x01id", "hello")
     assert r.status_code == 400 and "control characters" in r.json()["error"]["message"]

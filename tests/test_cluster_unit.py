@@ -244,3 +244,42 @@ def test_local_ray_refuses_a_busy_port():
         assert not port_free(port)
         with pytest.raises(RuntimeError, match="in use"):
             LocalRay(port, num_cpus=1)
+
+
+# -- engines' scheduler metrics on the cluster's /metrics ---------------------------------
+def test_engine_snapshots_are_published_and_rendered_per_replica(tmp_path):
+    import threading
+
+    from vllm_nexus.cluster import engine_metrics as em
+    from vllm_nexus.programs.metrics import SchedulerMetrics, SnapshotWriter
+
+    m = SchedulerMetrics(engine="0", known_programs=7, program_assignments={"inferred": 3})
+    m.waiting_by_level, m.running_by_level = [1, 0], [0, 2]
+    SnapshotWriter(str(tmp_path), "0").write(m, 0.0)
+    store: dict[bytes, bytes] = {}
+    stop = threading.Event()
+
+    def put(key, value):
+        store[key.encode()] = value
+        stop.set()  # one round is enough
+
+    em.publish_loop(str(tmp_path), lambda: "rep-A", put, stop, interval_s=0)
+    assert list(store) == [b"engine_metrics/rep-A"]
+    old = em.encode("rep-dead", [json.loads(store[b"engine_metrics/rep-A"])["snapshots"][0]], 0.0)
+    store[b"engine_metrics/rep-dead"] = old
+    now = json.loads(store[b"engine_metrics/rep-A"])["time"]
+    found, stale = em.decode_all(store, now)
+    assert [r for r, _ in found] == ["rep-A"] and stale == [b"engine_metrics/rep-dead"]
+    text = render(make_registry(ClusterStats(), lambda: [], lambda: found)).decode()
+    assert 'vllm_nexus_known_programs{engine="0",replica="rep-A"} 7.0' in text
+    assert 'vllm_nexus_calls{engine="0",level="1",replica="rep-A",state="running"} 2.0' in text
+    line = 'vllm_nexus_program_assignments_total{engine="0",replica="rep-A",source="inferred"} 3.0'
+    assert line in text
+    assert "vllm_nexus_router_replicas 0.0" in text  # router families still there
+
+
+def test_publisher_stays_off_outside_ray(monkeypatch):
+    from vllm_nexus.cluster import engine_metrics as em
+
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)
+    assert em.start_publisher("/nonexistent") is False

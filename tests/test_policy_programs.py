@@ -79,3 +79,36 @@ def test_memory_stays_flat_under_many_distinct_programs():
         t.call_started(pid, i)
         t.call_finished(pid, i, 0, 1, 0, 0)
     assert len(t) == 1000 and t.evicted_total == 49_000
+
+
+def test_end_program_releases_after_the_last_active_call_with_service_charged():
+
+    ended = []
+    t = ProgramTable(plas_update, ttl_s=100)
+    t.on_end = lambda p, why: ended.append((p.program_id, p.service, why))
+    t.call_started("P", 0.0)
+    t.call_started("P", 0.0)
+    assert t.end_program("P", 1.0) and "P" in t
+    t.call_finished("P", 2.0, 0.0, 5.0, 0.0, 0.0)
+    assert "P" in t  # one call still active
+    t.call_finished("P", 3.0, 0.0, 7.0, 0.0, 0.0)
+    assert "P" not in t and ended == [("P", 12.0, "final")] and t.ended_total == 1
+    assert not t.end_program("unknown", 4.0)
+    t.call_started("Q", 5.0)
+    t.call_finished("Q", 6.0, 0.0, 1.0, 0.0, 0.0)
+    assert t.end_program("Q", 7.0) and "Q" not in t  # idle program: released at once
+    t.call_started("R", 8.0)
+    t.call_finished("R", 9.0, 0.0, 1.0, 0.0, 0.0)
+    t.evict(200.0)
+    assert ended[-1] == ("R", 1.0, "idle") and t.ended_total == 2
+
+
+def test_a_call_after_the_end_marker_keeps_the_program():
+
+    t = ProgramTable()
+    t.call_started("P", 0.0)
+    t.end_program("P", 0.5)
+    t.call_started("P", 1.0)  # the client went on after all
+    t.call_finished("P", 2.0, 0.0, 1.0, 0.0, 0.0)
+    t.call_finished("P", 3.0, 0.0, 1.0, 0.0, 0.0)
+    assert "P" in t

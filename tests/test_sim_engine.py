@@ -136,3 +136,14 @@ def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     # 200 tokens through a 100 token/s frontend: the last one leaves after >= 2 s.
     assert max(c.finish_s for c in slow.calls) >= 2.0 - 1e-9
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
+
+
+def test_without_program_ids_the_scheduler_infers_programs_from_lineage() -> None:
+    programs = generate("mixed", 9, seed=1, rate=4.0, options=SMALL)
+    sim = Simulator(_spec("vllm_nexus", program_ids=False), seed=1)
+    res = sim.run(programs)
+    assert res.unfinished == 0
+    counts = sim.scheduler.assigner.counts
+    fresh = sum(1 for p in programs for c in p.calls if c.context_from is None)
+    assert counts["explicit"] == 0 and counts["solo"] == fresh
+    assert counts["inferred"] == sum(len(p.calls) for p in programs) - fresh

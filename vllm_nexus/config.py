@@ -25,6 +25,7 @@ ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
 PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
+ProgramInference = Literal["lineage", "off"]
 
 
 class ConfigError(ValueError):
@@ -73,6 +74,16 @@ class SchedulerConfig:
     """Program-table capacity; the least recently seen idle program is evicted beyond it."""
     max_program_id_length: int = 256
     """Longest accepted program id (characters)."""
+    program_inference: ProgramInference = "lineage"
+    """Calls that name no program: lineage: join the program of the earlier call whose prompt
+    and output the new prompt continues (docs/programs.md); off: each is a program of its
+    own (call-level scheduling for id-less clients)."""
+    program_inference_max_calls: int = 32_768
+    """Completed calls remembered for lineage inference (~300 bytes each); older ones are
+    forgotten first, all after ``program_ttl_s``."""
+    program_inference_log: str | None = None
+    """Path of a JSONL audit log: one line per call that named no program (request id, the
+    program it was given, how). Off by default."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "retry_after_s": (lambda v: v >= 0, ">= 0"),
     "first_token_timeout_s": (lambda v: v > 0, "> 0"),
     "max_queued_requests": (lambda v: v >= 1, ">= 1"),
+    "program_inference_max_calls": (lambda v: v >= 1, ">= 1"),
 }
 
 

@@ -46,6 +46,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="program id via vllm_xargs.program_id (default) or X-Session-ID",
     )
     g.add_argument(
+        "--no-program-ids",
+        action="store_true",
+        help="send no program id (as most clients do): measures program inference; each "
+        "call carries an opaque request id instead (see docs/programs.md)",
+    )
+    g.add_argument(
         "--keep-program-ids",
         action="store_true",
         help="send the trace's program ids as they are; by default each run appends "
@@ -256,7 +262,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
     opts = runner.ClientOptions(
         base_url=base,
         model=model,
-        id_transport=args.id_transport,
+        id_transport="none" if args.no_program_ids else args.id_transport,
         prompt_format=args.prompt_format,
         think_scale=args.think_scale,
         temperature=args.temperature,
@@ -272,7 +278,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         "seed": args.seed,
         "rates": rates,
         "run_salt": salt,
-        "id_transport": args.id_transport,
+        "id_transport": "none" if args.no_program_ids else args.id_transport,
         "keep_program_ids": args.keep_program_ids,
         "prompt_format": args.prompt_format,
         "token_pool": pool_src,

@@ -132,6 +132,7 @@ def build_app(args: dict[str, Any]) -> Any:
     from ray.serve.llm import LLMConfig, build_llm_deployment
 
     from vllm_nexus.cluster.ingress import make_ingress_class
+    from vllm_nexus.cluster.server import NexusLLMServer
 
     spec = resolve(dict(args))
     router = spec["router"]
@@ -154,7 +155,8 @@ def build_app(args: dict[str, Any]) -> Any:
     if spec["device"] == "cpu":
         llm_config["placement_group_config"] = {"bundles": [{"CPU": spec["cpus_per_replica"]}]}
     cfg = LLMConfig(**llm_config)
-    engines = build_llm_deployment(cfg)
+    # NexusLLMServer: LLMServer + the publisher of its engine's scheduler metrics
+    engines = build_llm_deployment(cfg, deployment_cls=NexusLLMServer, name_prefix="LLMServer:")
     ingress = serve.deployment(
         make_ingress_class(),
         name="NexusIngress",

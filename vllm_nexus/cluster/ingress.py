@@ -1,8 +1,10 @@
 """The cluster's OpenAI-compatible HTTP ingress: Ray Serve LLM's ``OpenAiIngress`` plus the
 program-id check, overload and replica-failure answers, and ``/metrics``, ``/health``.
 
-- A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``) is
-  rejected with HTTP 400 before routing, as on a single server with the middleware.
+- A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``, the
+  agent-harness session headers) is rejected with HTTP 400 before routing, as on a single
+  server with the middleware; a program named only by harness headers is written into the
+  body's ``vllm_xargs`` (the engines never see those headers), before routing.
 - Overload: when a call cannot be placed (its replica is full and ``max_queued_requests``
   calls already wait at the router) the answer is HTTP 429 with ``Retry-After``.
 - A replica that dies under a call: HTTP 503 with a clear message if nothing was sent yet, an
@@ -25,10 +27,11 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
+from vllm_nexus.cluster.engine_metrics import read_published
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
 from vllm_nexus.cluster.policy import STRATEGIES
 from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
-from vllm_nexus.programs.identity import InvalidProgramId, program_id_of_http
+from vllm_nexus.programs.identity import InvalidProgramId, SessionTree, http_identity
 
 logger = logging.getLogger(__name__)
 
@@ -96,17 +99,20 @@ class NexusIngress(OpenAiIngress):
         self._first_token_timeout_s = first_token_timeout_s
         self._allow_switch = allow_strategy_switch
         self._stats = ClusterStats()
-        self._registry = make_registry(self._stats, lambda: list(ROUTERS))
+        self._registry = make_registry(self._stats, lambda: list(ROUTERS), read_published)
+        self._sessions = SessionTree()
 
     async def _process_llm_request(
         self, body: Any, call_method: str, raw_request: Request | None = None
     ) -> Response:
         headers = dict(raw_request.headers) if raw_request is not None else None
         try:
-            program_id_of_http(body, headers, self._max_id_len)
+            ident = http_identity(body, headers, self._max_id_len, self._sessions)
         except InvalidProgramId as e:
             self._stats.count("invalid_program_ids_total")
             return _error(400, f"invalid program id: {e}", "BadRequestError")
+        if ident.inject:  # harness headers do not reach the engine replicas: carry them
+            body.vllm_xargs = {**(getattr(body, "vllm_xargs", None) or {}), **ident.inject}
         request_id = getattr(body, "request_id", None)
         gen = self._get_response(body=body, call_method=call_method, raw_request=raw_request)
         try:

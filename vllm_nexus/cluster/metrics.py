@@ -6,10 +6,13 @@ prefix-cache counters are charged by the ingress from each call's
 ``enable_prompt_tokens_details``). The replica-summed counters are also exported under vLLM's
 own names (``vllm:prefix_cache_queries_total``/``hits_total``) so tools that read a single
 vLLM server's ``/metrics`` (``vllm-nexus bench``) work unchanged against the cluster.
+Each engine's own ``vllm_nexus_*`` scheduler metrics follow with a ``replica`` label
+(:mod:`vllm_nexus.cluster.engine_metrics`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -17,7 +20,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from vllm_nexus.programs.metrics import engine_families
 from vllm_nexus.prom import Families, Spec
+
+logger = logging.getLogger(__name__)
 
 
 class ClusterStats:
@@ -79,9 +85,15 @@ _VLLM_SPECS: tuple[Spec, ...] = (
 
 
 class _Collector:
-    def __init__(self, stats: ClusterStats, routers: Callable[[], Iterable[Any]]) -> None:
+    def __init__(
+        self,
+        stats: ClusterStats,
+        routers: Callable[[], Iterable[Any]],
+        engines: Callable[[], list[tuple[str, dict[str, Any]]]] | None = None,
+    ) -> None:
         self.stats = stats
         self.routers = routers
+        self.engines = engines
 
     def collect(self) -> Iterable[Any]:
         f = Families(_SPECS)
@@ -137,11 +149,24 @@ class _Collector:
         v.add("prefix_cache_queries", [], sum(prompt.values()))
         v.add("prefix_cache_hits", [], sum(cached.values()))
         yield from v
+        if self.engines is not None:
+            try:
+                snapshots = self.engines()
+            except Exception as e:  # a metrics problem must not fail the scrape
+                logger.warning("vllm_nexus: engine metrics unavailable: %s", e)
+                snapshots = []
+            yield from engine_families(snapshots, by_replica=True)
 
 
-def make_registry(stats: ClusterStats, routers: Callable[[], Iterable[Any]]) -> CollectorRegistry:
+def make_registry(
+    stats: ClusterStats,
+    routers: Callable[[], Iterable[Any]],
+    engines: Callable[[], list[tuple[str, dict[str, Any]]]] | None = None,
+) -> CollectorRegistry:
+    """The cluster's registry; ``engines`` returns (replica, engine snapshot) pairs
+    (:func:`vllm_nexus.cluster.engine_metrics.read_published`)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(stats, routers))
+    registry.register(_Collector(stats, routers, engines))
     return registry
 
 

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,12 @@ class SchedulerMetrics:
     program_service_buckets: list[int] = field(default_factory=lambda: [0] * len(SERVICE_BUCKETS))
     program_service_sum: float = 0.0
     program_service_count: int = 0
+    program_assignments: dict[str, int] = field(default_factory=dict)
+    """Calls by how their program was found: explicit, inferred (lineage) or solo."""
+    programs_ended: int = 0
+    """Programs released after the client marked their last call."""
+    lineage_calls: int = 0
+    """Completed calls remembered for lineage inference."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -110,26 +116,42 @@ class SnapshotCollector:
         return []  # unchecked collector: metric names vary with the number of levels
 
     def collect(self) -> Iterator[Any]:
-        f = Families(_SPECS)
-        for s in read_snapshots(self.directory):
-            e = str(s.get("engine", "0"))
-            f.add("known_programs", [e], s["known_programs"])
-            f.add("active_programs", [e], s["active_programs"])
-            for state, key in (("waiting", "waiting_by_level"), ("running", "running_by_level")):
-                for lvl, n in enumerate(s[key]):
-                    f.add("calls", [e, str(lvl), state], n)
-            f.add("preemptions", [e, "proactive"], s["preemptions_proactive"])
-            f.add("preemptions", [e, "kv_cache"], s["preemptions_kv"])
-            f.add("calls_finished", [e, "completed"], s["calls_completed"])
-            f.add("calls_finished", [e, "aborted"], s["calls_aborted"])
-            for name, key in _ENGINE_COUNTERS:
-                f.add(name, [e], s.get(key, 0))
-            cum, buckets = 0, []
-            for bound, n in zip(SERVICE_BUCKETS, s["program_service_buckets"], strict=True):
-                cum += n
-                buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
-            f.add("program_service", [e], buckets, s["program_service_sum"])
-        yield from f
+        yield from engine_families((None, s) for s in read_snapshots(self.directory))
+
+
+def engine_families(
+    snapshots: Iterable[tuple[str | None, dict[str, Any]]], by_replica: bool = False
+) -> Families:
+    """The ``vllm_nexus_*`` families of engine snapshots; with ``by_replica`` every sample
+    also carries the ``replica`` label given beside its snapshot (the cluster's /metrics)."""
+    specs = _SPECS
+    if by_replica:
+        specs = tuple((k, n, d, ("replica", *labels)) for k, n, d, labels in _SPECS)
+    f = Families(specs)
+    for replica, s in snapshots:
+        r = [str(replica)] if by_replica else []
+        e = [*r, str(s.get("engine", "0"))]
+        f.add("known_programs", e, s["known_programs"])
+        f.add("active_programs", e, s["active_programs"])
+        for state, key in (("waiting", "waiting_by_level"), ("running", "running_by_level")):
+            for lvl, n in enumerate(s[key]):
+                f.add("calls", [*e, str(lvl), state], n)
+        f.add("preemptions", [*e, "proactive"], s["preemptions_proactive"])
+        f.add("preemptions", [*e, "kv_cache"], s["preemptions_kv"])
+        f.add("calls_finished", [*e, "completed"], s["calls_completed"])
+        f.add("calls_finished", [*e, "aborted"], s["calls_aborted"])
+        for name, key in _ENGINE_COUNTERS:
+            f.add(name, e, s.get(key, 0))
+        cum, buckets = 0, []
+        for bound, n in zip(SERVICE_BUCKETS, s["program_service_buckets"], strict=True):
+            cum += n
+            buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
+        f.add("program_service", e, buckets, s["program_service_sum"])
+        assignments = s.get("program_assignments", {})
+        for source in ("explicit", "inferred", "solo"):
+            f.add("program_assignments", [*e, source], assignments.get(source, 0))
+        f.add("lineage_calls", e, s.get("lineage_calls", 0))
+    return f
 
 
 _E = ("engine",)
@@ -162,6 +184,14 @@ _SPECS: tuple[Spec, ...] = (
         "Tokens computed again after a preemption (dropped KV the prefix cache did not restore)",
         _E,
     ),
+    (
+        "counter",
+        "program_assignments",
+        "Calls by how their program was found: explicit id, inferred from lineage, or solo",
+        ("engine", "source"),
+    ),
+    ("counter", "programs_ended", "Programs released after their marked last call", _E),
+    ("gauge", "lineage_calls", "Completed calls remembered for lineage inference", _E),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
 _ENGINE_COUNTERS = (
@@ -172,6 +202,7 @@ _ENGINE_COUNTERS = (
     ("service", "service_total"),
     ("preempted_tokens", "preempted_tokens"),
     ("recomputed_tokens", "recomputed_tokens"),
+    ("programs_ended", "programs_ended"),
 )
 
 

@@ -3,8 +3,10 @@
 A thin adapter. The policy lives in :mod:`vllm_nexus.programs.queues` / :mod:`vllm_nexus.programs.table`;
 this module feeds vLLM's requests into it and turns its answers into vLLM actions:
 
-- ``add_request``: resolve the program id (:mod:`vllm_nexus.programs.identity`), register the call
-  (its queue level comes from its program's attained service);
+- ``add_request``: resolve the program id (:mod:`vllm_nexus.programs.identity`; a call that
+  names none may join the program it continues, :mod:`vllm_nexus.programs.lineage`), register
+  the call (its queue level comes from its program's attained service), note a program-end
+  marker;
 - ``schedule``: promote starving waiting calls, sort ``running`` best-first (so vLLM's own
   KV-pressure victim, ``running[-1]``, is the worst call), proactively preempt running calls of
   a worse level when a better waiting call cannot get a batch slot or KV blocks, then let vLLM
@@ -32,7 +34,8 @@ from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
 from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig
-from vllm_nexus.programs.identity import THREAD_ID_KEY, resolve_program_id
+from vllm_nexus.programs.assignment import ProgramAssigner
+from vllm_nexus.programs.identity import THREAD_ID_KEY, program_end_of, resolve_program_id
 from vllm_nexus.programs.metrics import (
     EXPORT_INTERVAL_S,
     METRICS_DIR_ENV,
@@ -73,6 +76,8 @@ class Scheduler(_VllmScheduler):
         self.clock: Callable[[], float] = time.monotonic
         """Seconds; injectable (tests, the simulator's virtual clock)."""
         self.mlq = MultiLevelQueue(cfg)
+        self.assigner = ProgramAssigner(cfg)
+        """Explicit id, else lineage inference, else a program of its own (+ counts)."""
         self.program_aware = cfg.policy != "fcfs"
         split_on = self.nexus_cfg.partition.split in ("sequential", "concurrent")
         self._spf_aging = self.nexus_cfg.partition.spf_aging_per_s if split_on else None
@@ -146,9 +151,11 @@ class Scheduler(_VllmScheduler):
                         problem,
                         pid,
                     )
+            pid = self.assigner.assign(request, pid, self.clock())  # id, lineage or solo
             call = self.mlq.add(request.request_id, pid, self.clock())
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
+            self._end_program_if_marked(extra, pid)
         super().add_request(request)
 
     def schedule(self, *args: Any, **kwargs: Any) -> SchedulerOutput:
@@ -170,8 +177,10 @@ class Scheduler(_VllmScheduler):
 
     def _free_request(self, request: Request, delay_free_blocks: bool = False) -> Any:
         completed = request.status in _COMPLETED
-        call = self.mlq.finish(request.request_id, self.clock(), aborted=not completed)
+        now = self.clock()
+        call = self.mlq.finish(request.request_id, now, aborted=not completed)
         if call is not None:
+            self.assigner.finished(request, call.program.program_id, completed, now)
             m = self.nexus_metrics
             if completed:
                 m.calls_completed += 1
@@ -190,6 +199,15 @@ class Scheduler(_VllmScheduler):
             self._dropped_kv[rid] = max(self._dropped_kv.get(rid, 0), dropped)
             self.nexus_metrics.preempted_tokens += dropped
         return super()._preempt_request(request, *args, **kwargs)
+
+    def _end_program_if_marked(self, extra: Any, program_id: str) -> None:
+        """``vllm_xargs.program_end`` (or ``x-dynamo-session-final`` via the HTTP edge): the
+        program is released once its active calls complete (docs/programs.md)."""
+        end, problem = program_end_of(extra)
+        if problem:
+            self.nexus_metrics.invalid_program_ids += 1
+        elif end:
+            self.mlq.programs.end_program(program_id, self.clock())
 
     # -- policy steps ---------------------------------------------------------------------
     def _prepare_step(self, now: float) -> None:
@@ -324,6 +342,9 @@ class Scheduler(_VllmScheduler):
         m.active_programs = self.mlq.programs.active_programs
         m.starvation_promotions = self.mlq.promotions_total
         m.programs_evicted = self.mlq.programs.evicted_total
+        m.programs_ended = self.mlq.programs.ended_total
+        m.program_assignments = dict(self.assigner.counts)
+        m.lineage_calls = self.assigner.remembered_calls
         self._snapshots.write(m, now)
 
 

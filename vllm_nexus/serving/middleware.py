@@ -1,10 +1,15 @@
-"""HTTP edge: reject malformed program ids with HTTP 400 before they reach the engine.
+"""HTTP edge: reject malformed program ids with HTTP 400 before they reach the engine, and
+carry the agent-harness session headers to it.
 
 Enable with ``vllm serve ... --middleware vllm_nexus.api.ProgramIdMiddleware``. It inspects
-POST requests to the OpenAI generation endpoints, checks ``vllm_xargs.program_id``,
-``vllm_xargs.thread_id``, the ``session_id`` body field and the ``X-Session-ID`` header with
-:func:`vllm_nexus.programs.identity.validate_program_id`, and answers a bad one with an OpenAI-style
-error body. Everything else passes through untouched (the body is replayed unchanged).
+POST requests to the OpenAI generation endpoints, checks every identity field
+(``vllm_xargs.program_id``/``thread_id``/``program_end``, ``session_id``, ``X-Session-ID`` and
+the harness headers of :data:`vllm_nexus.programs.identity.HARNESS_HEADERS`) with
+:func:`vllm_nexus.programs.identity.http_identity`, and answers a bad one with an OpenAI-style
+error body. vLLM reads no harness header, so when one of them names the program (or
+``x-dynamo-session-final`` ends it) the middleware writes it into the JSON body's
+``vllm_xargs`` (which vLLM copies into ``SamplingParams.extra_args``). Every other request
+passes through with its body replayed unchanged.
 
 Without the middleware the engine still never fails on a bad id: the scheduler ignores it and
 falls back to the next id source (see :mod:`vllm_nexus.programs.identity`).
@@ -19,7 +24,7 @@ import json
 from typing import Any
 
 from vllm_nexus.config import NexusConfig, SchedulerConfig
-from vllm_nexus.programs.identity import InvalidProgramId, program_id_of_http
+from vllm_nexus.programs.identity import InvalidProgramId, SessionTree, http_identity
 
 CHECKED_PATHS = ("/v1/completions", "/v1/chat/completions", "/v1/responses")
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -29,10 +34,21 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 def check_request(body: Any, headers: dict[str, str], max_len: int) -> str | None:
     """The problem with a request's program identity, or None if it is acceptable."""
     try:
-        program_id_of_http(body if isinstance(body, dict) else None, headers, max_len)
+        http_identity(body if isinstance(body, dict) else None, headers, max_len)
     except InvalidProgramId as e:
         return str(e)
     return None
+
+
+def rewrite_body(body: Any, inject: dict[str, Any]) -> bytes | None:
+    """The JSON body with ``inject`` added to its ``vllm_xargs`` (None: nothing to add)."""
+    if not inject or not isinstance(body, dict):
+        return None
+    xargs = body.get("vllm_xargs")
+    if xargs is not None and not isinstance(xargs, dict):
+        return None  # vLLM rejects it with its own 400
+    body = {**body, "vllm_xargs": {**(xargs or {}), **inject}}
+    return json.dumps(body).encode()
 
 
 def _max_len_of(scope: dict) -> int | None:
@@ -52,6 +68,7 @@ class ProgramIdMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.max_len: int | None = None  # read from the server's config on the first request
+        self.sessions = SessionTree()  # subagent session -> root session (harness headers)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if (
@@ -85,10 +102,23 @@ class ProgramIdMiddleware:
         if self.max_len is None:
             self.max_len = _max_len_of(scope)
         max_len = self.max_len or SchedulerConfig().max_program_id_length
-        problem = check_request(body, headers, max_len)
-        if problem is not None:
-            await _send_error(send, problem)
+        try:
+            ident = http_identity(
+                body if isinstance(body, dict) else None, headers, max_len, self.sessions
+            )
+        except InvalidProgramId as e:
+            await _send_error(send, str(e))
             return
+        new_body = rewrite_body(body, ident.inject)
+        if new_body is not None:
+            body_bytes = new_body
+            scope = {
+                **scope,
+                "headers": [
+                    (k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"
+                ]
+                + [(b"content-length", str(len(body_bytes)).encode())],
+            }
         await self.app(scope, _replay([body_bytes], None, receive), send)
 
 

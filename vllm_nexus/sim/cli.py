@@ -66,6 +66,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     e.add_argument("--block-size", type=int)
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
     e.add_argument("--no-prefix-caching", action="store_true")
+    e.add_argument(
+        "--no-program-ids",
+        action="store_true",
+        help="calls carry no program id (measures vllm_nexus's lineage inference)",
+    )
 
     o = p.add_argument_group("output")
     o.add_argument("--out", help="output directory (default: sim-results/<time>)")
@@ -198,6 +203,7 @@ def simulate_scheduler(
         block_size=args.block_size,
         num_gpu_blocks=args.num_gpu_blocks,
         enable_prefix_caching=not args.no_prefix_caching,
+        program_ids=not getattr(args, "no_program_ids", False),
     )
     runs = []
     sim_info = []

@@ -57,6 +57,8 @@ class EngineSpec:
     """Override the KV capacity (blocks); default: from the device memory."""
     enable_prefix_caching: bool = True
     max_model_len: int | None = None
+    program_ids: bool = True
+    """False: calls carry no program id (vllm_nexus then infers programs from lineage)."""
 
     def __post_init__(self) -> None:
         parse_scheduler(self.scheduler)
@@ -378,7 +380,7 @@ class Simulator:
                 max_tokens=c.output_tokens,
                 ignore_eos=True,
                 temperature=0.0,
-                extra_args={"program_id": pid},
+                extra_args={"program_id": pid} if self.spec.program_ids else None,
             )
             priority = 0
             if kind == "stock-priority":
