@@ -55,6 +55,8 @@ class SchedulerMetrics:
     program_service_buckets: list[int] = field(default_factory=lambda: [0] * len(SERVICE_BUCKETS))
     program_service_sum: float = 0.0
     program_service_count: int = 0
+    unverified_tenant_ids: int = 0
+    """Calls that claimed a tenant without the middleware's valid tag (default tenant used)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""

@@ -41,6 +41,7 @@ from vllm_nexus.programs.metrics import (
 )
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
+from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
 from vllm_nexus.split.plan import attach_plan
 
 logger = init_logger(f"vllm.{__name__}")
@@ -72,7 +73,9 @@ class Scheduler(_VllmScheduler):
         cfg = self.nexus_cfg.scheduler
         self.clock: Callable[[], float] = time.monotonic
         """Seconds; injectable (tests, the simulator's virtual clock)."""
-        self.mlq = MultiLevelQueue(cfg)
+        self.mlq = MultiLevelQueue(cfg, self.nexus_cfg.tenants)
+        self._tenant_secret = os.environ.get(SECRET_ENV)
+        """Verifies the tenant tags the HTTP middleware stamps (``tenant_identity``)."""
         self.program_aware = cfg.policy != "fcfs"
         split_on = self.nexus_cfg.partition.split in ("sequential", "concurrent")
         self._spf_aging = self.nexus_cfg.partition.spf_aging_per_s if split_on else None
@@ -146,7 +149,7 @@ class Scheduler(_VllmScheduler):
                         problem,
                         pid,
                     )
-            call = self.mlq.add(request.request_id, pid, self.clock())
+            call = self.mlq.add(request.request_id, pid, self.clock(), self._tenant_of(extra))
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
         super().add_request(request)
@@ -302,8 +305,18 @@ class Scheduler(_VllmScheduler):
             call = calls.get(rid)
             if call is not None:
                 self.nexus_metrics.service_total += cost
-                if self.mlq.charge(call, cost):
+                if self.mlq.charge(call, cost, now):
                     self.nexus_metrics.demotions += 1
+
+    # -- tenants ----------------------------------------------------------------------------
+    def _tenant_of(self, extra: Any) -> str:
+        """The call's tenant: the one the middleware stamped (valid tag), else the default."""
+        tenant, unverified = tenant_of_call(
+            extra, self._tenant_secret, self.nexus_cfg.tenants.default_tenant
+        )
+        if unverified:
+            self.nexus_metrics.unverified_tenant_ids += 1
+        return tenant
 
     # -- metrics ----------------------------------------------------------------------------
     def _export(self, now: float | None = None, force: bool = False) -> None:
