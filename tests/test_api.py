@@ -65,7 +65,12 @@ def test_good_request_passes_through_unchanged():
     body = {"prompt": "x", "vllm_xargs": {"program_id": "prog-1", "thread_id": "t"}}
     status, _, seen = run(body, (("x-session-id", "s1"),))
     assert status == 200
-    assert json.loads(seen["body"]) == body
+    got = json.loads(seen["body"])
+    # only the tenant stamp is added (test_tenant_edge.py); everything else is untouched
+    assert set(got["vllm_xargs"]) == {"program_id", "thread_id", "tenant_id", "tenant_tag"}
+    for key in ("tenant_id", "tenant_tag"):
+        del got["vllm_xargs"][key]
+    assert got == body
     assert seen["more"] == {"type": "http.disconnect"}
 
 

@@ -11,6 +11,10 @@ falls back to the next id source (see :mod:`vllm_nexus.programs.identity`).
 
 The length limit is ``scheduler.max_program_id_length`` from the server's
 ``--additional-config`` (read from ``app.state.vllm_config`` on the first request).
+
+Tenants: the middleware also names the request's tenant (trusted header, else API key, else
+the default tenant) and stamps it, signed, into ``vllm_xargs`` (:mod:`vllm_nexus.serving.tenancy`);
+a malformed tenant header is answered with HTTP 400 as well.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 from vllm_nexus.config import NexusConfig, SchedulerConfig
 from vllm_nexus.programs.identity import InvalidProgramId, program_id_of_http
+from vllm_nexus.programs.tenant_identity import InvalidTenantId
+from vllm_nexus.serving.tenancy import TenantEdge, with_content_length
 
 CHECKED_PATHS = ("/v1/completions", "/v1/chat/completions", "/v1/responses")
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -52,6 +58,7 @@ class ProgramIdMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.max_len: int | None = None  # read from the server's config on the first request
+        self.tenants: TenantEdge | None = None  # likewise
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if (
@@ -89,6 +96,16 @@ class ProgramIdMiddleware:
         if problem is not None:
             await _send_error(send, problem)
             return
+        if isinstance(body, dict):  # tenant stamp (not JSON: vLLM answers the error)
+            if self.tenants is None:
+                self.tenants = TenantEdge.from_state(getattr(scope.get("app"), "state", None))
+            try:
+                stamped = self.tenants.stamp_body(body, headers)
+            except InvalidTenantId as e:
+                await _send_error(send, str(e), "tenant id", "tenant_id")
+                return
+            if stamped is not None:
+                body_bytes, scope = stamped, with_content_length(scope, len(stamped))
         await self.app(scope, _replay([body_bytes], None, receive), send)
 
 
@@ -110,13 +127,15 @@ def _replay(chunks: list[bytes], final: dict | None, receive: Any, more: bool = 
     return replay
 
 
-async def _send_error(send: Any, message: str) -> None:
+async def _send_error(
+    send: Any, message: str, what: str = "program id", param: str = "program_id"
+) -> None:
     payload = json.dumps(
         {
             "error": {
-                "message": f"invalid program id: {message}",
+                "message": f"invalid {what}: {message}",
                 "type": "BadRequestError",
-                "param": "program_id",
+                "param": param,
                 "code": 400,
             }
         }
