@@ -158,3 +158,34 @@ def test_scheduler_counts_unverified_tenants_and_uses_default(monkeypatch):
     assert s.nexus_metrics.unverified_tenant_ids == 1
     run_until_idle(s, clock)
     assert s.mlq.tenants.get("acme").calls_completed == 1
+
+
+def test_tenant_metrics_reach_prometheus_with_bounded_labels(tmp_path, monkeypatch):
+    pytest.importorskip("vllm")
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from tests.sched_harness import FakeClock, make_request, make_scheduler, run_until_idle
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV, SnapshotCollector
+
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(ti.SECRET_ENV, SECRET)
+    clock = FakeClock()
+    s = make_scheduler(clock=clock, nexus={"tenants": {"metrics_top_k": 2}})
+    for i in range(5):
+        for j in range(i + 1):  # tenant t4 sends the most calls
+            xargs = ti.stamp({"program_id": f"p{i}"}, f"t{i}", SECRET)
+            s.add_request(make_request(f"r{i}-{j}", extra=xargs, max_tokens=4))
+    run_until_idle(s, clock)
+    reg = CollectorRegistry()
+    reg.register(SnapshotCollector(tmp_path))
+    text = generate_latest(reg).decode()
+    lines = [x for x in text.splitlines() if x.startswith("vllm_nexus_tenant_calls_total{")]
+    tenants = {x.split('tenant="')[1].split('"')[0] for x in lines}
+    # 2 by name + the bucket: t0 and t1 took the free labels, t4 (served > 2x t0) took t0's
+    assert tenants == {"t1", "t4", "other"}
+    done = 'vllm_nexus_tenant_calls_total{engine="0",outcome="completed",tenant="'
+    assert done + 't1"} 2.0' in text  # labelled from its first call: complete
+    completed = [float(x.rsplit(" ", 1)[1]) for x in lines if 'outcome="completed"' in x]
+    assert sum(completed) == 15  # nothing lost between the rows
+    assert 'vllm_nexus_tenants{engine="0"} 5.0' in text
+    assert 'vllm_nexus_tenant_lift_levels{engine="0",tenant="t1"} 0.0' in text

@@ -164,3 +164,48 @@ def test_ledger_rejects_bad_half_life():
     with pytest.raises(ValueError):
         TenantLedger(half_life_s=0)
     assert math.isfinite(TenantLedger().rate)
+
+
+def test_metrics_rows_bounded_sticky_and_monotonic():
+    led = TenantLedger(metrics_top_k=3)
+    prev_other = None
+    for step in range(60):
+        tid = f"t{step % 12}"
+        t = led.call_started(tid, step)
+        led.charge(t, float(1 + (step % 12) ** 2), step)
+        led.call_ended(t, step, aborted=step % 5 == 0, wait_s=0.1)
+        rows, other = led.metrics_rows()
+        assert len(rows) <= 3
+        total = [sum(v[i] for _, v in rows) + other[i] for i in range(4)]
+        assert total == pytest.approx(led._totals)  # the rows always sum to the totals
+        if prev_other is not None:
+            assert all(o >= p for o, p in zip(other, prev_other, strict=True))
+        prev_other = other
+    rows, _ = led.metrics_rows()
+    # the first three tenants took the free labels; the most served ones replaced them
+    # once served more than twice as much (sticky: no flapping between close tenants)
+    labelled = {t.tenant_id: t.service_total for t, _ in rows}
+    unlabelled = [t.service_total for t in led.tenants() if t.tenant_id not in labelled]
+    assert len(labelled) == 3 and "t0" not in labelled
+    assert max(unlabelled) <= 2 * min(labelled.values())
+    led.metrics_top_k = 0
+    assert led.metrics_rows() == ([], pytest.approx(led._totals))
+
+
+def test_first_tenants_get_complete_series():
+    led = TenantLedger(metrics_top_k=2)
+    for tid in ("a", "b", "c"):
+        t = led.call_started(tid, 0)
+        led.charge(t, 10, 0)
+        led.call_ended(t, 1, aborted=False)
+    rows, other = led.metrics_rows()
+    assert {t.tenant_id: v for t, v in rows} == {"a": [10, 1, 0, 0], "b": [10, 1, 0, 0]}
+    assert other == [10, 1, 0, 0]
+
+
+def test_a_tenant_named_other_stays_in_the_bucket():
+    led = TenantLedger()
+    t = led.call_started("other", 0)
+    led.charge(t, 5, 0)
+    rows, other = led.metrics_rows()
+    assert rows == [] and other[0] == 5

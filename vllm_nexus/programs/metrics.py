@@ -57,6 +57,12 @@ class SchedulerMetrics:
     program_service_count: int = 0
     unverified_tenant_ids: int = 0
     """Calls that claimed a tenant without the middleware's valid tag (default tenant used)."""
+    known_tenants: int = 0
+    active_tenants: int = 0
+    tenants: list[dict[str, Any]] = field(default_factory=list)
+    """Per-tenant rows: ``tenant``, ``counters`` (service, completed, aborted, wait seconds),
+    ``active_calls`` and ``lift`` (None for the ``other`` row); at most
+    ``tenants.metrics_top_k`` tenants by name plus ``other``."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -131,7 +137,25 @@ class SnapshotCollector:
                 cum += n
                 buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
             f.add("program_service", [e], buckets, s["program_service_sum"])
+            _add_tenants(f, e, s)
         yield from f
+
+
+def _add_tenants(f: Families, e: str, s: dict[str, Any]) -> None:
+    """The ``vllm_nexus_tenant_*`` families of one engine snapshot (bounded label set)."""
+    f.add("tenants", [e], s.get("known_tenants", 0))
+    f.add("tenants_active", [e], s.get("active_tenants", 0))
+    f.add("tenant_unverified_ids", [e], s.get("unverified_tenant_ids", 0))
+    for row in s.get("tenants", []):
+        t = row["tenant"]
+        service, completed, aborted, wait_s = row["counters"]
+        f.add("tenant_service", [e, t], service)
+        f.add("tenant_calls", [e, t, "completed"], completed)
+        f.add("tenant_calls", [e, t, "aborted"], aborted)
+        f.add("tenant_wait_seconds", [e, t], wait_s)
+        if row.get("active_calls") is not None:
+            f.add("tenant_active_calls", [e, t], row["active_calls"])
+            f.add("tenant_lift_levels", [e, t], row["lift"])
 
 
 _E = ("engine",)
@@ -163,6 +187,27 @@ _SPECS: tuple[Spec, ...] = (
         "recomputed_tokens",
         "Tokens computed again after a preemption (dropped KV the prefix cache did not restore)",
         _E,
+    ),
+)
+_T = ("engine", "tenant")
+_SPECS += (
+    ("gauge", "tenants", "Tenants in the tenant table", _E),
+    ("gauge", "tenants_active", "Tenants with at least one call in the engine", _E),
+    (
+        "counter",
+        "tenant_unverified_ids",
+        "Calls claiming a tenant without the middleware's signature (default tenant used)",
+        _E,
+    ),
+    ("counter", "tenant_service", "Service charged per tenant (service units)", _T),
+    ("counter", "tenant_calls", "Calls finished per tenant", ("engine", "tenant", "outcome")),
+    ("counter", "tenant_wait_seconds", "Seconds finished calls waited, per tenant", _T),
+    ("gauge", "tenant_active_calls", "Calls in the engine per tenant", _T),
+    (
+        "gauge",
+        "tenant_lift_levels",
+        "Queue levels a tenant's new calls are shifted down by (fair share)",
+        _T,
     ),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).

@@ -237,4 +237,5 @@ def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig, policy: str) -> TenantLedg
         fair_share=tcfg.fair_share,
         max_tenants=tcfg.max_tenants,
         idle_ttl_s=cfg.program_ttl_s,
+        metrics_top_k=tcfg.metrics_top_k,
     )

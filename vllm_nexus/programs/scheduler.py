@@ -42,6 +42,7 @@ from vllm_nexus.programs.metrics import (
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
 from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
+from vllm_nexus.programs.tenants import OTHER
 from vllm_nexus.split.plan import attach_plan
 
 logger = init_logger(f"vllm.{__name__}")
@@ -318,6 +319,22 @@ class Scheduler(_VllmScheduler):
             self.nexus_metrics.unverified_tenant_ids += 1
         return tenant
 
+    def _export_tenants(self, now: float) -> None:
+        """Per-tenant rows of the metrics snapshot (top ``metrics_top_k`` + ``other``)."""
+        m, led = self.nexus_metrics, self.mlq.tenants
+        rows, other = led.metrics_rows()
+        m.tenants = [
+            {
+                "tenant": t.tenant_id,
+                "counters": vals,
+                "active_calls": t.active_calls,
+                "lift": self.mlq.tenant_lift(t, now),
+            }
+            for t, vals in rows
+        ]
+        m.tenants.append({"tenant": OTHER, "counters": other, "active_calls": None, "lift": None})
+        m.known_tenants, m.active_tenants = len(led), led.active_tenants
+
     # -- metrics ----------------------------------------------------------------------------
     def _export(self, now: float | None = None, force: bool = False) -> None:
         """Write the metrics snapshot: at most every 0.5 s, and whenever the engine is idle."""
@@ -337,6 +354,7 @@ class Scheduler(_VllmScheduler):
         m.active_programs = self.mlq.programs.active_programs
         m.starvation_promotions = self.mlq.promotions_total
         m.programs_evicted = self.mlq.programs.evicted_total
+        self._export_tenants(now)
         self._snapshots.write(m, now)
 
 

@@ -60,6 +60,15 @@ class Tenant:
     wait_s_total: float = 0.0
     """Seconds its finished calls spent waiting (monotonic, for metrics)."""
 
+    def counters(self) -> tuple[float, float, float, float]:
+        """(service, completed calls, aborted calls, wait seconds): the exported counters."""
+        return (self.service_total, self.calls_completed, self.calls_aborted, self.wait_s_total)
+
+
+COUNTERS = ("service", "completed", "aborted", "wait_s")
+OTHER = "other"
+"""Label of the tenants not shown by name on /metrics (their counters summed)."""
+
 
 class TenantLedger:
     """Decayed per-tenant service, fair-share excess and the level lift it implies."""
@@ -71,6 +80,7 @@ class TenantLedger:
         fair_share: bool = True,
         max_tenants: int = 10_000,
         idle_ttl_s: float = 600.0,
+        metrics_top_k: int = 10,
     ) -> None:
         if half_life_s <= 0:
             raise ValueError("half_life_s must be > 0")
@@ -79,6 +89,7 @@ class TenantLedger:
         self.fair_share = fair_share
         self.max_tenants = max_tenants
         self.idle_ttl_s = idle_ttl_s
+        self.metrics_top_k = metrics_top_k
         self._tenants: dict[str, Tenant] = {}
         self._idle: OrderedDict[str, None] = OrderedDict()  # least recently seen first
         self._active_decayed = 0.0
@@ -86,6 +97,9 @@ class TenantLedger:
         self._active_weight = 0.0
         self._active_count = 0
         self.evicted_total = 0
+        self._totals = [0.0, 0.0, 0.0, 0.0]  # COUNTERS over all tenants ever (monotonic)
+        self._labelled: dict[str, tuple[float, ...]] = {}  # tenant -> counters when labelled
+        self._other = [0.0, 0.0, 0.0, 0.0]  # last exported "other" row (kept monotonic)
 
     # -- queries ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -119,9 +133,42 @@ class TenantLedger:
         e = self.excess(tenant, now)
         return level_for_service(e) if e > 0 else 0
 
-    def top(self, k: int, now: float) -> list[Tenant]:
-        """The ``k`` tenants with the most service charged (metrics; O(n log k))."""
-        return heapq.nlargest(k, self._tenants.values(), key=lambda t: t.service_total)
+    def metrics_rows(self) -> tuple[list[tuple[Tenant, list[float]]], list[float]]:
+        """Counters for ``/metrics`` with at most ``metrics_top_k`` tenants by name, the rest
+        summed as :data:`OTHER`; every series stays monotonic.
+
+        The labelled set is sticky: new tenants take free labels when first seen (their
+        series are complete); when all are taken, a labelled tenant is replaced only by one
+        served more than twice as much (or when evicted), and the newcomer's series counts
+        from then on. ``other`` counts everything else, so the rows always sum to the
+        totals. O(n log k), called once per metrics snapshot (at most every 0.5 s), never
+        per step."""
+        lab, k = self._labelled, self.metrics_top_k
+        for tid in [t for t in lab if t not in self._tenants]:
+            del lab[tid]
+        if k <= 0:
+            lab.clear()
+        else:
+            candidates = heapq.nlargest(
+                k,
+                (t for t in self._tenants.values() if t.tenant_id not in lab and t.tenant_id != OTHER),
+                key=lambda t: t.service_total,
+            )  # fmt: skip
+            for cand in candidates:
+                if len(lab) >= k:
+                    low = min(lab, key=lambda tid: self._tenants[tid].service_total)
+                    if cand.service_total <= 2 * self._tenants[low].service_total:
+                        break
+                    del lab[low]
+                lab[cand.tenant_id] = cand.counters()
+        rows, other = [], list(self._totals)
+        for tid, base in lab.items():
+            t = self._tenants[tid]
+            vals = [now - b for now, b in zip(t.counters(), base, strict=True)]
+            rows.append((t, vals))
+            other = [o - v for o, v in zip(other, vals, strict=True)]
+        self._other = [max(o, last) for o, last in zip(other, self._other, strict=True)]
+        return rows, list(self._other)
 
     def tenants(self) -> list[Tenant]:
         return list(self._tenants.values())
@@ -133,6 +180,8 @@ class TenantLedger:
         if t is None:
             t = Tenant(tenant_id, weight=self.weights.get(tenant_id, 1.0), stamp=now)
             self._tenants[tenant_id] = t
+            if len(self._labelled) < self.metrics_top_k and tenant_id != OTHER:
+                self._labelled[tenant_id] = t.counters()  # a free label: complete series
         else:
             self._idle.pop(tenant_id, None)
         if t.active_calls == 0:
@@ -150,6 +199,7 @@ class TenantLedger:
         tenant.decayed = self.decayed_service(tenant, now) + service
         tenant.stamp = now
         tenant.service_total += service
+        self._totals[0] += service
         if tenant.active_calls > 0:
             self._active_decayed = self._active_now(now) + service
             self._active_stamp = now
@@ -161,6 +211,8 @@ class TenantLedger:
         else:
             tenant.calls_completed += 1
         tenant.wait_s_total += wait_s
+        self._totals[2 if aborted else 1] += 1
+        self._totals[3] += wait_s
         tenant.last_seen = now
         if tenant.active_calls <= 0:
             return
