@@ -65,7 +65,9 @@ def tenant_programs(args: argparse.Namespace, seed: int) -> list[ProgramSpec]:
     for i, p in enumerate(base):
         for j, tenant in enumerate(TENANTS):
             shift = half_gap if (j + i) % 2 else 0.0
-            out.append(ProgramSpec(f"{tenant}.{p.program_id}", p.arrival_s + shift, p.calls, p.kind))
+            out.append(
+                ProgramSpec(f"{tenant}.{p.program_id}", p.arrival_s + shift, p.calls, p.kind)
+            )
     return sorted(out, key=lambda p: p.arrival_s)
 
 
