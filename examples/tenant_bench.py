@@ -117,10 +117,13 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
 
     from vllm_nexus.perf.hardware import get_hardware
     from vllm_nexus.perf.models import get_model
-    from vllm_nexus.programs import tenant_identity as ti
     from vllm_nexus.sim.engine import EngineSpec, Simulator
 
-    secret = ti.ensure_secret()  # before the scheduler is built: it reads the environment
+    try:
+        from vllm_nexus.programs import tenant_identity as ti
+    except ImportError:  # a build from before tenants (for "before" figures): ids only
+        ti = None
+    secret = ti.ensure_secret() if ti else ""  # before the scheduler is built
     policy = SCHEDULERS[name]
     spec = EngineSpec(
         hardware=get_hardware(args.hardware),
@@ -138,7 +141,7 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
         tenant = tenant_of(pid)
         sent = sent_program_id(strategy, pid, cid) if tenant == "gaming" else pid
         xargs = {} if sent is None else {"program_id": sent}
-        request.sampling_params.extra_args = ti.stamp(xargs, tenant, secret)
+        request.sampling_params.extra_args = ti.stamp(xargs, tenant, secret) if ti else xargs
         if tenant == "gaming" and strategy == "abort":
             dup = sim._Request(
                 request_id=request.request_id + "#aborted",
