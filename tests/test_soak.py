@@ -214,5 +214,5 @@ def test_soak_nothing_lost_no_5xx_drains_to_empty(server: Any) -> None:
     assert m["vllm_nexus_known_programs"] <= MAX_PROGRAMS
     assert m["vllm_nexus_programs_evicted_total"] >= 2 * MAX_PROGRAMS
     assert m["vllm_nexus_calls_finished_total"] >= 48 + 3 * MAX_PROGRAMS + 6
-    assert m["vllm_nexus_tenants"] >= 3  # t0, t1, t2 (+ default)
+    assert m["vllm_nexus_tenant_entries"] >= 3  # t0, t1, t2 (+ default)
     assert "Traceback" not in server.log_text()

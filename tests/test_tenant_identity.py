@@ -187,5 +187,5 @@ def test_tenant_metrics_reach_prometheus_with_bounded_labels(tmp_path, monkeypat
     assert done + 't1"} 2.0' in text  # labelled from its first call: complete
     completed = [float(x.rsplit(" ", 1)[1]) for x in lines if 'outcome="completed"' in x]
     assert sum(completed) == 15  # nothing lost between the rows
-    assert 'vllm_nexus_tenants{engine="0"} 5.0' in text
+    assert 'vllm_nexus_tenant_entries{engine="0"} 5.0' in text
     assert 'vllm_nexus_tenant_lift_levels{engine="0",tenant="t1"} 0.0' in text

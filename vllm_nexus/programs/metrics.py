@@ -143,8 +143,8 @@ class SnapshotCollector:
 
 def _add_tenants(f: Families, e: str, s: dict[str, Any]) -> None:
     """The ``vllm_nexus_tenant_*`` families of one engine snapshot (bounded label set)."""
-    f.add("tenants", [e], s.get("known_tenants", 0))
-    f.add("tenants_active", [e], s.get("active_tenants", 0))
+    f.add("tenant_entries", [e], s.get("known_tenants", 0))
+    f.add("tenant_active", [e], s.get("active_tenants", 0))
     f.add("tenant_unverified_ids", [e], s.get("unverified_tenant_ids", 0))
     for row in s.get("tenants", []):
         t = row["tenant"]
@@ -191,8 +191,8 @@ _SPECS: tuple[Spec, ...] = (
 )
 _T = ("engine", "tenant")
 _SPECS += (
-    ("gauge", "tenants", "Tenants in the tenant table", _E),
-    ("gauge", "tenants_active", "Tenants with at least one call in the engine", _E),
+    ("gauge", "tenant_entries", "Tenants in the tenant table", _E),
+    ("gauge", "tenant_active", "Tenants with at least one call in the engine", _E),
     (
         "counter",
         "tenant_unverified_ids",
