@@ -1,6 +1,7 @@
 """Tenant fair share (vllm_nexus.programs.tenants) and its effect on queue levels."""
 
 import math
+import re
 
 import pytest
 
@@ -209,3 +210,23 @@ def test_a_tenant_named_other_stays_in_the_bucket():
     led.charge(t, 5, 0)
     rows, other = led.metrics_rows()
     assert rows == [] and other[0] == 5
+
+
+def test_tenant_config_is_validated_with_the_key_named():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    cfg = NexusConfig.from_dict({"tenants": {"weights": {"a": 2, "b": 0.5}, "header": ""}})
+    assert cfg.tenants.weights == {"a": 2.0, "b": 0.5} and cfg.tenants.header == ""
+    bad = [
+        ({"weights": {"a": 0}}, "vllm_nexus.tenants.weights.a=0"),
+        ({"weights": {"a": "x"}}, "vllm_nexus.tenants.weights.a='x'"),
+        ({"weights": [1]}, "expected a JSON object"),
+        ({"header": "X Tenant"}, "vllm_nexus.tenants.header"),
+        ({"half_life_s": 0}, "vllm_nexus.tenants.half_life_s=0"),
+        ({"default_tenant": ""}, "vllm_nexus.tenants.default_tenant"),
+        ({"metrics_top_k": -1}, "vllm_nexus.tenants.metrics_top_k"),
+        ({"fair_shares": True}, "unknown option vllm_nexus.tenants.fair_shares"),
+    ]
+    for section, message in bad:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            NexusConfig.from_dict({"tenants": section})
