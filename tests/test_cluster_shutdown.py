@@ -69,15 +69,14 @@ class Cluster:
 
     def head_session(self) -> int:
         """Session id of the local Ray head (it leads its own session)."""
-        out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if "ray start --head" in line and f"--port={RAY_PORT_BASE}" in line:
-                return int(line.split()[0])
-        pytest.fail("the local Ray head is not running")
+        sids = _head_pids()
+        if not sids:
+            pytest.fail("the local Ray head is not running")
+        return sids[0]
 
     def kill_everything(self) -> None:
         """Test cleanup whatever happened: the CLI's session, then the head's."""
-        for sid in {self.proc.pid, *self._head_sids()}:
+        for sid in {self.proc.pid, *_head_pids()}:
             for pid in session_pids(sid) + [sid]:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -85,13 +84,18 @@ class Cluster:
                     pass
         self.proc.wait(timeout=30)
 
-    def _head_sids(self) -> list[int]:
-        out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-        return [
-            int(line.split()[0])
-            for line in out.splitlines()
-            if "ray start --head" in line and f"--port={RAY_PORT_BASE}" in line
-        ]
+
+def _head_pids() -> list[int]:
+    """Processes running ``ray start --head ... --port=RAY_PORT_BASE`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"start" in args and b"--head" in args and f"--port={RAY_PORT_BASE}".encode() in args:
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.fixture
