@@ -13,6 +13,9 @@ K levels with boundaries ``[lo_i, hi_i)`` (``lo_1 = 0``, ``hi_K = inf``, geometr
 
 ``fcfs`` keeps a single level and arrival order: the stock behaviour, for comparisons.
 
+Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
+share enters that many levels lower, and anti-starvation promotes it only up to that level.
+
 Times (W, T) come from an injectable clock (``now`` arguments); service comes from
 :meth:`MultiLevelQueue.charge` in whatever unit the caller uses. Pure Python, no vLLM import.
 """
@@ -77,7 +80,7 @@ class MultiLevelQueue:
             SERVICE_RULES[self.policy], self.cfg.program_ttl_s, self.cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
-        self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg, self.policy)
+        self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
         # counters for metrics
         self.promotions_total = 0
@@ -230,7 +233,7 @@ class MultiLevelQueue:
         return victims
 
 
-def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig, policy: str) -> TenantLedger:
+def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:
     return TenantLedger(
         half_life_s=tcfg.half_life_s,
         weights=tcfg.weights,
