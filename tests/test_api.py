@@ -65,7 +65,12 @@ def test_good_request_passes_through_unchanged():
     body = {"prompt": "x", "vllm_xargs": {"program_id": "prog-1", "thread_id": "t"}}
     status, _, seen = run(body, (("x-session-id", "s1"),))
     assert status == 200
-    assert json.loads(seen["body"]) == body
+    got = json.loads(seen["body"])
+    # only the tenant stamp is added (test_tenant_edge.py); everything else is untouched
+    assert set(got["vllm_xargs"]) == {"program_id", "thread_id", "tenant_id", "tenant_tag"}
+    for key in ("tenant_id", "tenant_tag"):
+        del got["vllm_xargs"][key]
+    assert got == body
     assert seen["more"] == {"type": "http.disconnect"}
 
 
@@ -79,14 +84,20 @@ def test_check_request_direct():
     assert "limit is 10" in check_request({"vllm_xargs": {"program_id": "x" * 11}}, {}, 10)
 
 
+def _unstamped(xargs: dict) -> dict:
+    """``vllm_xargs`` without the tenant stamp the middleware adds to every JSON body."""
+    assert xargs.pop("tenant_id") == "default" and xargs.pop("tenant_tag")
+    return xargs
+
+
 def test_harness_headers_are_written_into_vllm_xargs():
     headers = (("x-claude-code-session-id", "cc-9"), ("x-claude-code-agent-id", "sub"))
     status, _, seen = run({"prompt": "x", "vllm_xargs": {"k": 1}}, headers)
     assert status == 200
     body = json.loads(seen["body"])
-    assert body["vllm_xargs"] == {"k": 1, "program_id": "cc-9", "thread_id": "sub"}
+    assert _unstamped(body["vllm_xargs"]) == {"k": 1, "program_id": "cc-9", "thread_id": "sub"}
     status, _, seen = run({"prompt": "x"}, (("x-dynamo-session-final", "1"),))
-    assert json.loads(seen["body"])["vllm_xargs"] == {"program_end": True}
+    assert _unstamped(json.loads(seen["body"])["vllm_xargs"]) == {"program_end": True}
     status, payload, _ = run({"prompt": "x"}, (("thread-id", "t" * 300),))
     assert status == 400 and b"thread-id header" in payload
 
@@ -117,4 +128,4 @@ def test_rewritten_body_gets_a_matching_content_length():
     }
     asyncio.run(ProgramIdMiddleware(app)(scope, receive, send))
     assert int(seen["headers"][b"content-length"]) == len(seen["body"])
-    assert json.loads(seen["body"])["vllm_xargs"] == {"program_id": "T"}
+    assert _unstamped(json.loads(seen["body"])["vllm_xargs"]) == {"program_id": "T"}

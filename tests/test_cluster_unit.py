@@ -283,3 +283,38 @@ def test_publisher_stays_off_outside_ray(monkeypatch):
 
     monkeypatch.setitem(__import__("sys").modules, "ray", None)
     assert em.start_publisher("/nonexistent") is False
+
+
+# -- admission (the 429 bound) --------------------------------------------------------------
+def test_admission_admits_up_to_capacity_then_rejects():
+    import gc
+
+    from vllm_nexus.cluster.admission import Admission
+
+    adm = Admission(3)
+    tickets = [adm.enter() for _ in range(3)]
+    assert all(tickets) and adm.inside == 3
+    assert adm.enter() is None and adm.rejected_total == 1
+    tickets[0].release()
+    tickets[0].release()  # idempotent
+    assert adm.inside == 2
+    again = adm.enter()
+    assert again is not None and adm.inside == 3
+    del tickets[:], again  # dropped without release (a response that never ran)
+    gc.collect()
+    assert adm.inside == 0
+    with pytest.raises(ValueError):
+        Admission(0)
+
+
+def test_simultaneous_calls_within_capacity_are_never_rejected():
+    """The bug behind the old retry in test_cluster_engine.py: calls still being routed
+    counted as queued. Here 10 calls arrive at once for capacity 2 x 4 + 2."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vllm_nexus.cluster.admission import Admission
+
+    adm = Admission(2 * 4 + 2)
+    with ThreadPoolExecutor(10) as pool:
+        tickets = list(pool.map(lambda _: adm.enter(), range(10)))
+    assert all(tickets) and adm.enter() is None

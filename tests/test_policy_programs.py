@@ -39,14 +39,18 @@ def test_atlas_equals_plas_for_sequential_program():
     assert a.get("x").service == p.get("x").service == 11.5
 
 
-def test_abort_of_last_call_removes_program():
-    t = ProgramTable()
+def test_abort_charges_service_and_keeps_program_until_ttl():
+    t = ProgramTable(plas_update, ttl_s=10)
     t.call_started("p", 0)
     t.call_started("p", 0)
-    t.call_aborted("p", 1)
-    assert "p" in t and t.get("p").active_calls == 1
-    t.call_aborted("p", 2)
-    assert "p" not in t and len(t) == 0
+    t.call_aborted("p", 1, start_priority=0, call_service=30, call_wait_s=1, call_run_s=2)
+    assert t.get("p").active_calls == 1
+    t.call_aborted("p", 2, start_priority=0, call_service=12, call_wait_s=0, call_run_s=1)
+    p = t.get("p")
+    assert p is not None and p.service == 42 and p.aborted_calls == 2 and p.active_calls == 0
+    assert (p.wait_s, p.run_s) == (1, 3)
+    assert t.evict(now=11) == []  # idle for 9 s < TTL
+    assert t.evict(now=12) == ["p"]
 
 
 def test_idle_ttl_eviction_keeps_active_programs():

@@ -147,13 +147,23 @@ def test_preemption_disabled():
     assert q.pick_victims([q.add("w", "W", 0)], [r], 0) == []
 
 
-def test_finish_and_abort_leave_no_state():
+def test_abort_charges_service_and_program_outlives_it_until_ttl():
     q = mlq()
-    q.add("a", "A", 0)
+    a = q.add("a", "A", 0)
     q.add("b", "A", 0)
+    q.charge(a, 100.0, now=0.5)
     q.finish("a", 1, aborted=True)
     q.finish("b", 1, aborted=True)
-    assert q.calls == {} and len(q.programs) == 0
+    assert q.calls == {}
+    prog = q.programs.get("A")
+    assert prog is not None and prog.service == 100.0 and prog.aborted_calls == 2
+    # a resent call continues where the aborted one left off (no fresh start at level 0)
+    again = q.add("c", "A", 2)
+    assert again.start_priority == 100.0
+    q.finish("c", 3)
+    assert q.programs.active_programs == 0
+    q.programs.evict(now=3 + q.cfg.program_ttl_s)
+    assert len(q.programs) == 0  # gone after its idle TTL, like any program
     assert q.finish("unknown", 1) is None
 
 

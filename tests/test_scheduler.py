@@ -157,7 +157,7 @@ def test_kv_pressure_preempts_worse_level_call():
     assert order[0] == "big" and set(order) == {"big", "long"}
 
 
-def test_aborts_leave_no_program_state_or_kv_blocks():
+def test_aborts_free_kv_and_charge_their_programs():
     clock = FakeClock()
     s = make_scheduler(nexus=SMALL, max_num_seqs=2, clock=clock)
     initial = free_blocks(s)
@@ -166,9 +166,17 @@ def test_aborts_leave_no_program_state_or_kv_blocks():
     for _ in range(10):
         step(s, clock)
     assert any(r.status == RequestStatus.RUNNING for r in s.requests.values())
+    served = {f"P{i}": 0.0 for i in range(2)}
+    for i in range(5):
+        served[f"P{i % 2}"] += s.mlq.calls[f"r{i}"].service
     s.finish_requests([f"r{i}" for i in range(5)], RequestStatus.FINISHED_ABORTED)
     step(s, clock)
-    assert s.mlq.calls == {} and len(s.mlq.programs) == 0
+    assert s.mlq.calls == {} and s.mlq.programs.active_programs == 0
+    # the aborted calls' service stays charged to their programs (abort-and-resend buys
+    # nothing); the programs are idle and leave with their TTL
+    assert sum(served.values()) > 0
+    for pid, service in served.items():
+        assert s.mlq.programs.get(pid).service == pytest.approx(service)
     assert not s.requests and not s.running and not s.waiting
     assert free_blocks(s) == initial
     assert s.nexus_metrics.calls_aborted == 5

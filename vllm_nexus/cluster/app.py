@@ -143,7 +143,9 @@ def build_app(args: dict[str, Any]) -> Any:
         "deployment_config": {
             "num_replicas": spec["replicas"],
             "max_ongoing_requests": router.max_inflight_per_replica,
-            "max_queued_requests": router.max_queued_requests,
+            # the ingress bounds calls inside (cluster.admission); Ray Serve's own bound
+            # counts calls still being routed and would reject bursts that fit
+            "max_queued_requests": -1,
             "health_check_period_s": 5,
             "health_check_timeout_s": 30,
             "request_router_config": {
@@ -171,4 +173,5 @@ def build_app(args: dict[str, Any]) -> Any:
         first_token_timeout_s=router.first_token_timeout_s,
         max_program_id_length=spec["max_program_id_length"],
         allow_strategy_switch=spec["allow_strategy_switch"],
+        capacity=spec["replicas"] * router.max_inflight_per_replica + router.max_queued_requests,
     )

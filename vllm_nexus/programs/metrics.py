@@ -61,6 +61,14 @@ class SchedulerMetrics:
     """Programs released after the client marked their last call."""
     lineage_calls: int = 0
     """Completed calls remembered for lineage inference."""
+    unverified_tenant_ids: int = 0
+    """Calls that claimed a tenant without the middleware's valid tag (default tenant used)."""
+    known_tenants: int = 0
+    active_tenants: int = 0
+    tenants: list[dict[str, Any]] = field(default_factory=list)
+    """Per-tenant rows: ``tenant``, ``counters`` (service, completed, aborted, wait seconds),
+    ``active_calls`` and ``lift`` (None for the ``other`` row); at most
+    ``tenants.metrics_top_k`` tenants by name plus ``other``."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -151,7 +159,25 @@ def engine_families(
         for source in ("explicit", "inferred", "solo"):
             f.add("program_assignments", [*e, source], assignments.get(source, 0))
         f.add("lineage_calls", e, s.get("lineage_calls", 0))
+        _add_tenants(f, e, s)
     return f
+
+
+def _add_tenants(f: Families, e: list[str], s: dict[str, Any]) -> None:
+    """The ``vllm_nexus_tenant_*`` families of one engine snapshot (bounded label set)."""
+    f.add("tenant_entries", e, s.get("known_tenants", 0))
+    f.add("tenant_active", e, s.get("active_tenants", 0))
+    f.add("tenant_unverified_ids", e, s.get("unverified_tenant_ids", 0))
+    for row in s.get("tenants", []):
+        t = row["tenant"]
+        service, completed, aborted, wait_s = row["counters"]
+        f.add("tenant_service", [*e, t], service)
+        f.add("tenant_calls", [*e, t, "completed"], completed)
+        f.add("tenant_calls", [*e, t, "aborted"], aborted)
+        f.add("tenant_wait_seconds", [*e, t], wait_s)
+        if row.get("active_calls") is not None:
+            f.add("tenant_active_calls", [*e, t], row["active_calls"])
+            f.add("tenant_lift_levels", [*e, t], row["lift"])
 
 
 _E = ("engine",)
@@ -192,6 +218,27 @@ _SPECS: tuple[Spec, ...] = (
     ),
     ("counter", "programs_ended", "Programs released after their marked last call", _E),
     ("gauge", "lineage_calls", "Completed calls remembered for lineage inference", _E),
+)
+_T = ("engine", "tenant")
+_SPECS += (
+    ("gauge", "tenant_entries", "Tenants in the tenant table", _E),
+    ("gauge", "tenant_active", "Tenants with at least one call in the engine", _E),
+    (
+        "counter",
+        "tenant_unverified_ids",
+        "Calls claiming a tenant without the middleware's signature (default tenant used)",
+        _E,
+    ),
+    ("counter", "tenant_service", "Service charged per tenant (service units)", _T),
+    ("counter", "tenant_calls", "Calls finished per tenant", ("engine", "tenant", "outcome")),
+    ("counter", "tenant_wait_seconds", "Seconds finished calls waited, per tenant", _T),
+    ("gauge", "tenant_active_calls", "Calls in the engine per tenant", _T),
+    (
+        "gauge",
+        "tenant_lift_levels",
+        "Queue levels a tenant's new calls are shifted down by (fair share)",
+        _T,
+    ),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
 _ENGINE_COUNTERS = (

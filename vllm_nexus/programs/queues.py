@@ -13,6 +13,9 @@ K levels with boundaries ``[lo_i, hi_i)`` (``lo_1 = 0``, ``hi_K = inf``, geometr
 
 ``fcfs`` keeps a single level and arrival order: the stock behaviour, for comparisons.
 
+Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
+share enters that many levels lower, and anti-starvation promotes it only up to that level.
+
 Times (W, T) come from an injectable clock (``now`` arguments); service comes from
 :meth:`MultiLevelQueue.charge` in whatever unit the caller uses. Pure Python, no vLLM import.
 """
@@ -23,8 +26,9 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
+from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
 
 @dataclass
@@ -55,12 +59,16 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
+    tenant: Tenant | None = None
+    """Who sent the call (tenant fair share, :mod:`vllm_nexus.programs.tenants`)."""
 
 
 class MultiLevelQueue:
     """Priority bookkeeping for calls; the vLLM adapter asks it for order and victims."""
 
-    def __init__(self, cfg: SchedulerConfig | None = None) -> None:
+    def __init__(
+        self, cfg: SchedulerConfig | None = None, tenant_cfg: TenantConfig | None = None
+    ) -> None:
         self.cfg = cfg or SchedulerConfig()
         self.policy = self.cfg.policy
         self.num_levels = 1 if self.policy == "fcfs" else self.cfg.num_queues
@@ -72,6 +80,7 @@ class MultiLevelQueue:
             SERVICE_RULES[self.policy], self.cfg.program_ttl_s, self.cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
+        self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
         # counters for metrics
         self.promotions_total = 0
@@ -86,16 +95,28 @@ class MultiLevelQueue:
         return self.num_levels - 1
 
     # -- lifecycle ------------------------------------------------------------------------
-    def add(self, call_id: str, program_id: str, now: float) -> Call:
-        """A new call arrives (waiting)."""
+    def add(
+        self, call_id: str, program_id: str, now: float, tenant_id: str = DEFAULT_TENANT
+    ) -> Call:
+        """A new call arrives (waiting). Its level: its program's, shifted down by its
+        tenant's fair-share lift (:meth:`TenantLedger.lift`)."""
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
         prog = self.programs.call_started(program_id, now)
+        tenant = self.tenants.call_started(tenant_id, now)
         entry = prog.service
         level = self.level_for_service(entry) if self.policy in ("atlas", "plas") else 0
+        level = min(self.num_levels - 1, level + self.tenant_lift(tenant, now))
         call = Call(call_id, prog, level, entry, next(self._seq), arrival=now, since=now)
+        call.tenant = tenant
         self.calls[call_id] = call
         return call
+
+    def tenant_lift(self, tenant: Tenant, now: float) -> int:
+        """Levels a call of ``tenant`` is shifted down by (0 under ``fcfs``)."""
+        if self.policy == "fcfs":
+            return 0
+        return self.tenants.lift(tenant, now, self.level_for_service)
 
     def set_running(self, call: Call, now: float) -> None:
         if not call.running:
@@ -113,11 +134,14 @@ class MultiLevelQueue:
             if preempted:
                 call.preemptions += 1
 
-    def charge(self, call: Call, service: float) -> bool:
-        """Add executed service to a call; demote it when its quantum is used up.
+    def charge(self, call: Call, service: float, now: float | None = None) -> bool:
+        """Add executed service to a call (and its tenant, decayed at ``now``, default: the
+        call's last transition); demote it when its quantum is used up.
         Returns True when the call was demoted."""
         call.service += service
         call.level_service += service
+        if call.tenant is not None:
+            self.tenants.charge(call.tenant, service, call.since if now is None else now)
         if self.policy == "fcfs" or call.level >= self.num_levels - 1:
             return False
         if call.level_service >= self.quanta[call.level]:
@@ -137,12 +161,13 @@ class MultiLevelQueue:
         self.set_running(call, now)  # close the open interval whichever it was
         call.running = False
         pid = call.program.program_id
+        charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         if aborted:
-            self.programs.call_aborted(pid, now)
+            self.programs.call_aborted(*charge)
         else:
-            self.programs.call_finished(
-                pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s
-            )
+            self.programs.call_finished(*charge)
+        if call.tenant is not None:
+            self.tenants.call_ended(call.tenant, now, aborted, call.total_wait_s)
         return call
 
     # -- anti-starvation ------------------------------------------------------------------
@@ -169,7 +194,11 @@ class MultiLevelQueue:
             if pending < self.cfg.starvation_min_wait_s:
                 continue
             if self.starvation_ratio(call, now) >= beta:
-                call.level, call.level_service = 0, 0.0
+                # to the top level of its tenant (level 0 unless the tenant is over its share)
+                top = self.tenant_lift(call.tenant, now) if call.tenant is not None else 0
+                if top >= call.level:
+                    continue
+                call.level, call.level_service = top, 0.0
                 call.seq = next(self._seq)
                 # reset call-level W/T only; the program keeps its history
                 call.wait_s = call.run_s = 0.0
@@ -202,3 +231,14 @@ class MultiLevelQueue:
             else:
                 break
         return victims
+
+
+def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:
+    return TenantLedger(
+        half_life_s=tcfg.half_life_s,
+        weights=tcfg.weights,
+        fair_share=tcfg.fair_share,
+        max_tenants=tcfg.max_tenants,
+        idle_ttl_s=cfg.program_ttl_s,
+        metrics_top_k=tcfg.metrics_top_k,
+    )

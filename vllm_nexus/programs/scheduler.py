@@ -44,6 +44,8 @@ from vllm_nexus.programs.metrics import (
 )
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
+from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
+from vllm_nexus.programs.tenants import OTHER
 from vllm_nexus.split.plan import attach_plan
 
 logger = init_logger(f"vllm.{__name__}")
@@ -75,7 +77,9 @@ class Scheduler(_VllmScheduler):
         cfg = self.nexus_cfg.scheduler
         self.clock: Callable[[], float] = time.monotonic
         """Seconds; injectable (tests, the simulator's virtual clock)."""
-        self.mlq = MultiLevelQueue(cfg)
+        self.mlq = MultiLevelQueue(cfg, self.nexus_cfg.tenants)
+        self._tenant_secret = os.environ.get(SECRET_ENV)
+        """Verifies the tenant tags the HTTP middleware stamps (``tenant_identity``)."""
         self.assigner = ProgramAssigner(cfg)
         """Explicit id, else lineage inference, else a program of its own (+ counts)."""
         self.program_aware = cfg.policy != "fcfs"
@@ -152,7 +156,7 @@ class Scheduler(_VllmScheduler):
                         pid,
                     )
             pid = self.assigner.assign(request, pid, self.clock())  # id, lineage or solo
-            call = self.mlq.add(request.request_id, pid, self.clock())
+            call = self.mlq.add(request.request_id, pid, self.clock(), self._tenant_of(extra))
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
             self._end_program_if_marked(extra, pid)
@@ -320,8 +324,34 @@ class Scheduler(_VllmScheduler):
             call = calls.get(rid)
             if call is not None:
                 self.nexus_metrics.service_total += cost
-                if self.mlq.charge(call, cost):
+                if self.mlq.charge(call, cost, now):
                     self.nexus_metrics.demotions += 1
+
+    # -- tenants ----------------------------------------------------------------------------
+    def _tenant_of(self, extra: Any) -> str:
+        """The call's tenant: the one the middleware stamped (valid tag), else the default."""
+        tenant, unverified = tenant_of_call(
+            extra, self._tenant_secret, self.nexus_cfg.tenants.default_tenant
+        )
+        if unverified:
+            self.nexus_metrics.unverified_tenant_ids += 1
+        return tenant
+
+    def _export_tenants(self, now: float) -> None:
+        """Per-tenant rows of the metrics snapshot (top ``metrics_top_k`` + ``other``)."""
+        m, led = self.nexus_metrics, self.mlq.tenants
+        rows, other = led.metrics_rows()
+        m.tenants = [
+            {
+                "tenant": t.tenant_id,
+                "counters": vals,
+                "active_calls": t.active_calls,
+                "lift": self.mlq.tenant_lift(t, now),
+            }
+            for t, vals in rows
+        ]
+        m.tenants.append({"tenant": OTHER, "counters": other, "active_calls": None, "lift": None})
+        m.known_tenants, m.active_tenants = len(led), led.active_tenants
 
     # -- metrics ----------------------------------------------------------------------------
     def _export(self, now: float | None = None, force: bool = False) -> None:
@@ -345,6 +375,7 @@ class Scheduler(_VllmScheduler):
         m.programs_ended = self.mlq.programs.ended_total
         m.program_assignments = dict(self.assigner.counts)
         m.lineage_calls = self.assigner.remembered_calls
+        self._export_tenants(now)
         self._snapshots.write(m, now)
 
 

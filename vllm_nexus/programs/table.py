@@ -2,9 +2,9 @@
 
 An entry holds the program's attained service and its accumulated waiting/running time (for
 the program-level anti-starvation ratio, Alg. 1), its active calls.
-Entries are created on a program's first call, updated when a call completes, dropped
-when the last active call of a program is aborted, and evicted when idle longer than the TTL or
-when the table exceeds its capacity (least recently seen idle program first).
+Entries are created on a program's first call, updated when a call completes or is aborted
+(an aborted call is charged the service it received), and evicted when idle longer than the TTL
+or when the table exceeds its capacity (least recently seen idle program first).
 
 Program end (docs/programs.md): a program ends when the client says so (:meth:`end_program`,
 from ``vllm_xargs.program_end`` or ``x-dynamo-session-final``) — its entry is released after
@@ -68,6 +68,7 @@ class Program:
     last_seen: float = 0.0
     ending: bool = False
     """The client marked the program's last call; released once no call is active."""
+    aborted_calls: int = 0
 
 
 class ProgramTable:
@@ -140,20 +141,27 @@ class ProgramTable:
         self._release(prog, now)
         return prog
 
-    def call_aborted(self, program_id: str, now: float) -> None:
-        """A call was aborted. If it was the program's last active call the program's
-        session is over: its entry is removed (no state outlives an aborted program)."""
+    def call_aborted(
+        self,
+        program_id: str,
+        now: float,
+        start_priority: float = 0.0,
+        call_service: float = 0.0,
+        call_wait_s: float = 0.0,
+        call_run_s: float = 0.0,
+    ) -> Program | None:
+        """A call was aborted (client gone, timeout, cancel): it is charged like a completed
+        call (the service it received counts, so cancel-and-resend buys nothing) and the
+        program stays until its idle TTL, like any other program."""
         prog = self._programs.get(program_id)
         if prog is None:
-            return
-        prog.active_calls = max(0, prog.active_calls - 1)
-        if prog.active_calls == 0:
-            self._idle.pop(program_id, None)
-            del self._programs[program_id]
-            if prog.ending:
-                self._ended(prog, "final")
-        else:
-            prog.last_seen = now
+            return None
+        prog.service = self.rule(prog.service, start_priority, call_service)
+        prog.wait_s += call_wait_s
+        prog.run_s += call_run_s
+        prog.aborted_calls += 1
+        self._release(prog, now)
+        return prog
 
     def end_program(self, program_id: str, now: float) -> bool:
         """The client says ``program_id`` has no further calls: release its entry now if it

@@ -16,6 +16,10 @@ falls back to the next id source (see :mod:`vllm_nexus.programs.identity`).
 
 The length limit is ``scheduler.max_program_id_length`` from the server's
 ``--additional-config`` (read from ``app.state.vllm_config`` on the first request).
+
+Tenants: the middleware also names the request's tenant (trusted header, else API key, else
+the default tenant) and stamps it, signed, into ``vllm_xargs`` (:mod:`vllm_nexus.serving.tenancy`);
+a malformed tenant header is answered with HTTP 400 as well.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Any
 
 from vllm_nexus.config import NexusConfig, SchedulerConfig
 from vllm_nexus.programs.identity import InvalidProgramId, SessionTree, http_identity
+from vllm_nexus.programs.tenant_identity import InvalidTenantId
+from vllm_nexus.serving.tenancy import TenantEdge, with_content_length
 
 CHECKED_PATHS = ("/v1/completions", "/v1/chat/completions", "/v1/responses")
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -38,17 +44,6 @@ def check_request(body: Any, headers: dict[str, str], max_len: int) -> str | Non
     except InvalidProgramId as e:
         return str(e)
     return None
-
-
-def rewrite_body(body: Any, inject: dict[str, Any]) -> bytes | None:
-    """The JSON body with ``inject`` added to its ``vllm_xargs`` (None: nothing to add)."""
-    if not inject or not isinstance(body, dict):
-        return None
-    xargs = body.get("vllm_xargs")
-    if xargs is not None and not isinstance(xargs, dict):
-        return None  # vLLM rejects it with its own 400
-    body = {**body, "vllm_xargs": {**(xargs or {}), **inject}}
-    return json.dumps(body).encode()
 
 
 def _max_len_of(scope: dict) -> int | None:
@@ -69,6 +64,7 @@ class ProgramIdMiddleware:
         self.app = app
         self.max_len: int | None = None  # read from the server's config on the first request
         self.sessions = SessionTree()  # subagent session -> root session (harness headers)
+        self.tenants: TenantEdge | None = None  # likewise
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if (
@@ -109,16 +105,20 @@ class ProgramIdMiddleware:
         except InvalidProgramId as e:
             await _send_error(send, str(e))
             return
-        new_body = rewrite_body(body, ident.inject)
-        if new_body is not None:
-            body_bytes = new_body
-            scope = {
-                **scope,
-                "headers": [
-                    (k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"
-                ]
-                + [(b"content-length", str(len(body_bytes)).encode())],
-            }
+        if isinstance(body, dict):  # not JSON: vLLM answers the error itself
+            xargs = body.get("vllm_xargs")
+            if ident.inject and (xargs is None or isinstance(xargs, dict)):
+                # harness headers never reach the engine: carry the program in vllm_xargs
+                body = {**body, "vllm_xargs": {**(xargs or {}), **ident.inject}}
+            if self.tenants is None:
+                self.tenants = TenantEdge.from_state(getattr(scope.get("app"), "state", None))
+            try:
+                stamped = self.tenants.stamp_body(body, headers)
+            except InvalidTenantId as e:
+                await _send_error(send, str(e), "tenant id", "tenant_id")
+                return
+            if stamped is not None:
+                body_bytes, scope = stamped, with_content_length(scope, len(stamped))
         await self.app(scope, _replay([body_bytes], None, receive), send)
 
 
@@ -140,13 +140,15 @@ def _replay(chunks: list[bytes], final: dict | None, receive: Any, more: bool = 
     return replay
 
 
-async def _send_error(send: Any, message: str) -> None:
+async def _send_error(
+    send: Any, message: str, what: str = "program id", param: str = "program_id"
+) -> None:
     payload = json.dumps(
         {
             "error": {
-                "message": f"invalid program id: {message}",
+                "message": f"invalid {what}: {message}",
                 "type": "BadRequestError",
-                "param": "program_id",
+                "param": param,
                 "code": 400,
             }
         }
