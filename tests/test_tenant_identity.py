@@ -163,8 +163,8 @@ def test_scheduler_counts_unverified_tenants_and_uses_default(monkeypatch):
 def test_tenant_metrics_reach_prometheus_with_bounded_labels(tmp_path, monkeypatch):
     pytest.importorskip("vllm")
     from prometheus_client import CollectorRegistry, generate_latest
-
     from sched_harness import FakeClock, make_request, make_scheduler, run_until_idle
+
     from vllm_nexus.programs.metrics import METRICS_DIR_ENV, SnapshotCollector
 
     monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
