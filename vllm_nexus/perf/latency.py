@@ -33,6 +33,28 @@ from vllm_nexus.perf.models import ModelShape
 
 Prefill = tuple[int, int]
 """(new tokens in this step, tokens of context already in the KV cache before them)."""
+Composition = tuple[int, float, float, float, int, float]
+"""(prefill chunks, prefill tokens, prefill query-key pairs, prefill KV tokens read,
+decodes, sum of decode contexts): the arguments of :meth:`StepLatencyModel.step_time`."""
+
+
+def batch_composition(scheduled: Iterable[Prefill], all_prefill: bool = False) -> Composition:
+    """The composition of one engine step from ``(new tokens, context before them)`` per
+    scheduled request: one new token is a decode over its context, more are a prefill chunk
+    (``all_prefill``: every entry is a prefill chunk). The one place this is computed: the
+    simulator, the calibration log and the latency model's own helpers use it."""
+    n_pre = n_dec = 0
+    tok = pairs = kv = dec_ctx = 0.0
+    for n, c in scheduled:
+        if n == 1 and not all_prefill:
+            n_dec += 1
+            dec_ctx += c
+        else:
+            n_pre += 1
+            tok += n
+            pairs += n * (c + (n + 1) / 2.0)
+            kv += c + n
+    return n_pre, tok, pairs, kv, n_dec, dec_ctx
 
 
 @dataclass(frozen=True)
@@ -124,12 +146,9 @@ class StepLatencyModel:
         bw_share: float = 1.0,
     ) -> StepCost:
         """Per-operator cost of one step with these prefill chunks and decodes."""
-        prefills = list(prefills)
+        n_pre, pre_tok, pairs, pre_kv = self.aggregate(prefills)
         n_dec, dec_ctx_sum = len(decode_ctx), float(sum(decode_ctx))
-        pre_tok = float(sum(n for n, _ in prefills))
-        pairs = float(sum(n * (c + (n + 1) / 2.0) for n, c in prefills))
-        pre_kv = float(sum(c + n for n, c in prefills))
-        raw = self._raw_ops(len(prefills), pre_tok, pairs, pre_kv, n_dec, dec_ctx_sum)
+        raw = self._raw_ops(n_pre, pre_tok, pairs, pre_kv, n_dec, dec_ctx_sum)
         cs = self.compute_share(sm_fraction) if sm_fraction != 1.0 else 1.0
         ms = (self.memory_share(sm_fraction) if sm_fraction != 1.0 else 1.0) * bw_share
         if ms <= 0:
@@ -138,7 +157,7 @@ class StepLatencyModel:
             OpCost(name, f, b, f / (peak * cs) if f else 0.0, b / (bw * ms) if b else 0.0)
             for name, f, b, peak, bw in raw
         )
-        return StepCost(ops, self._overhead(len(prefills) + n_dec, pre_tok + n_dec))
+        return StepCost(ops, self._overhead(n_pre + n_dec, pre_tok + n_dec))
 
     def step_time(
         self,
@@ -160,16 +179,21 @@ class StepLatencyModel:
             t += max(f / (peak * cs), b / (bw * ms))
         return t
 
+    def op_times(self, *composition: float) -> list[tuple[float, float]]:
+        """(compute seconds, memory seconds) of each operator group of a step with this
+        :data:`Composition` (full device); its time is the sum of their maxima plus
+        :meth:`overhead`. With a preset of unit ``peak_flops`` and ``mem_bw`` these are the
+        coefficients of 1/FLOP-rate and 1/bandwidth (what the calibration fits)."""
+        return [(f / peak, b / bw) for _, f, b, peak, bw in self._raw_ops(*composition)]
+
+    def overhead(self, n_reqs: int, n_tokens: float) -> float:
+        """CPU-side time of a step scheduling ``n_reqs`` requests and ``n_tokens`` tokens."""
+        return self._overhead(n_reqs, n_tokens)
+
     @staticmethod
     def aggregate(prefills: Iterable[Prefill]) -> tuple[int, float, float, float]:
         """(count, tokens, query-key pairs, KV tokens read) of prefill chunks."""
-        n = tok = pairs = kv = 0.0
-        for t, c in prefills:
-            n += 1
-            tok += t
-            pairs += t * (c + (t + 1) / 2.0)
-            kv += c + t
-        return int(n), tok, pairs, kv
+        return batch_composition(prefills, all_prefill=True)[:4]  # type: ignore[return-value]
 
     def prefill_time(
         self, tokens: int | Sequence[Prefill], ctx: int = 0, sm_fraction: float = 1.0

@@ -5,7 +5,7 @@ stock scheduler that logs, for every engine step, its batch composition and the 
 from one ``schedule()`` to the next), sends a short designed load (single requests, decode
 batches, long prefills, a mixed burst), then fits the free constants of the latency model —
 step, per-request and per-token overheads, FLOP rate and memory bandwidth — by least squares
-on log step times (Nelder-Mead in log-parameter space), **through the same
+(numpy) on relative step-time errors, **through the same
 :class:`~vllm_nexus.perf.latency.StepLatencyModel` the simulator uses**. The per-call time
 outside the engine (HTTP, tokenisation, IPC) is the client's latency minus the engine's for
 sequential single requests. The fit is written to ``vllm_nexus/profiles/cpu-here.json``
@@ -32,6 +32,8 @@ PORTS = (18300, 18399)
 
 
 def _recording_scheduler_cls(nexus: bool = False) -> type:
+    from vllm_nexus.perf.latency import batch_composition
+
     if nexus:
         from vllm_nexus.programs.scheduler import Scheduler
     else:
@@ -54,23 +56,13 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
             t0 = time.time()
             out = super().schedule(*args, **kwargs)
-            n_pre = n_dec = 0
-            pre_tok = pairs = pre_kv = dec_ctx = 0.0
-            for rid, n in out.num_scheduled_tokens.items():
-                ctx = self.requests[rid].num_computed_tokens - n
-                if n == 1:
-                    n_dec += 1
-                    dec_ctx += ctx
-                else:
-                    n_pre += 1
-                    pre_tok += n
-                    pairs += n * (ctx + (n + 1) / 2.0)
-                    pre_kv += ctx + n
-            if n_pre or n_dec:
-                self._log.write(
-                    json.dumps({"step": [n_pre, pre_tok, pairs, pre_kv, n_dec, dec_ctx], "t": t0})
-                    + "\n"
-                )
+            reqs = self.requests
+            step = batch_composition(
+                (n, reqs[rid].num_computed_tokens - n)
+                for rid, n in out.num_scheduled_tokens.items()
+            )
+            if step[0] or step[4]:
+                self._log.write(json.dumps({"step": list(step), "t": t0}) + "\n")
             return out
 
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
@@ -187,40 +179,6 @@ def read_log(path: Path) -> tuple[list[tuple[list[float], float]], list[float]]:
     return steps, engine_e2e
 
 
-def _nelder_mead(f: Any, x0: list[float], iters: int = 2000, step: float = 0.5) -> list[float]:
-    """Minimise ``f`` from ``x0`` (simple Nelder-Mead; enough for a 5-parameter fit)."""
-    n = len(x0)
-    pts = [list(x0)] + [[x + (step if i == j else 0.0) for j, x in enumerate(x0)] for i in range(n)]
-    vals = [f(p) for p in pts]
-    for _ in range(iters):
-        order = sorted(range(n + 1), key=lambda i: vals[i])
-        pts, vals = [pts[i] for i in order], [vals[i] for i in order]
-        if abs(vals[-1] - vals[0]) < 1e-10:
-            break
-        cen = [sum(p[j] for p in pts[:-1]) / n for j in range(n)]
-        refl = [c + (c - w) for c, w in zip(cen, pts[-1], strict=True)]
-        fr = f(refl)
-        if fr < vals[0]:
-            exp = [c + 2 * (c - w) for c, w in zip(cen, pts[-1], strict=True)]
-            fe = f(exp)
-            pts[-1], vals[-1] = (exp, fe) if fe < fr else (refl, fr)
-        elif fr < vals[-2]:
-            pts[-1], vals[-1] = refl, fr
-        else:
-            con = [c + 0.5 * (w - c) for c, w in zip(cen, pts[-1], strict=True)]
-            fc = f(con)
-            if fc < vals[-1]:
-                pts[-1], vals[-1] = con, fc
-            else:
-                best = pts[0]
-                pts = [best] + [
-                    [b + 0.5 * (x - b) for b, x in zip(best, p, strict=True)] for p in pts[1:]
-                ]
-                vals = [vals[0]] + [f(p) for p in pts[1:]]
-    return pts[min(range(n + 1), key=lambda i: vals[i])]
-
-
-MAX_FIT_STEPS = 1500
 FIT_FIELDS = (
     "step_overhead_s",
     "per_seq_overhead_s",
@@ -228,57 +186,102 @@ FIT_FIELDS = (
     "peak_flops",
     "mem_bw",
 )
+_MAX_ROUNDS = 50
+
+
+def _design(
+    steps: list[tuple[list[float], float]], base: Any, model: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Per step: the overhead features (1, requests, tokens), the per-operator compute and
+    memory coefficients (seconds at unit FLOP rate / bandwidth) and the measured seconds."""
+    import numpy as np
+
+    from vllm_nexus.perf.latency import StepLatencyModel
+
+    unit = StepLatencyModel(base.with_updates(peak_flops=1.0, mem_bw=1.0), model)
+    ops = [unit.op_times(*comp) for comp, _ in steps]
+    width = max(len(o) for o in ops)
+    comp_c = np.zeros((len(steps), width))
+    mem_c = np.zeros((len(steps), width))
+    for i, o in enumerate(ops):
+        for j, (c, m) in enumerate(o):
+            comp_c[i, j], mem_c[i, j] = c, m
+    over = np.array([[1.0, c[0] + c[4], c[1] + c[4]] for c, _ in steps])
+    t = np.array([t for _, t in steps])
+    return over, comp_c, mem_c, t
+
+
+def _solve(over: Any, comp_c: Any, mem_c: Any, t: Any, x: Any) -> Any:
+    """One round: classify each operator as compute- or memory-bound at ``x`` = (overheads,
+    1/FLOP rate, 1/bandwidth), then weighted least squares of the relative error (linear in
+    ``x`` once classified); a coefficient that comes out negative is pinned near zero."""
+    import numpy as np
+
+    bound = comp_c * x[3] >= mem_c * x[4]
+    a = np.column_stack([over, (comp_c * bound).sum(1), (mem_c * ~bound).sum(1)]) / t[:, None]
+    free = np.ones(a.shape[1], dtype=bool)
+    floor = np.array([0.0, 0.0, 0.0, 1e-16, 1e-16])
+    sol = floor.copy()
+    for _ in range(a.shape[1]):
+        sol[free] = np.linalg.lstsq(a[:, free], 1.0 - a[:, ~free] @ floor[~free], rcond=None)[0]
+        neg = free & (sol < floor)
+        if not neg.any():
+            break
+        free &= ~neg
+        sol[~free] = floor[~free]
+    return sol
+
+
+def _predict(over: Any, comp_c: Any, mem_c: Any, x: Any) -> Any:
+    import numpy as np
+
+    return over @ x[:3] + np.maximum(comp_c * x[3], mem_c * x[4]).sum(1)
 
 
 def fit_preset(
     steps: list[tuple[list[float], float]], base: Any, model: Any
 ) -> tuple[Any, dict[str, float]]:
-    """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps."""
-    from vllm_nexus.perf.latency import StepLatencyModel
+    """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps.
+
+    Least squares of the relative error with numpy: the roofline's ``max(compute, memory)``
+    per operator makes the model piecewise linear in (step, per-request and per-token
+    overheads, 1/FLOP rate, 1/bandwidth), so rounds alternate classifying each operator at
+    the current estimate and solving the linear problem, keeping the best round."""
+    import numpy as np
 
     if len(steps) < 10:
         raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
-    x0 = [math.log(max(getattr(base, k), 1e-9)) for k in FIT_FIELDS]
-    all_steps = steps
-    if len(steps) > MAX_FIT_STEPS:  # an even subsample keeps the fit to seconds
-        stride = len(steps) / MAX_FIT_STEPS
-        steps = [steps[int(i * stride)] for i in range(MAX_FIT_STEPS)]
-
-    def preset(x: list[float]) -> Any:
-        return base.with_updates(**{k: math.exp(v) for k, v in zip(FIT_FIELDS, x, strict=True)})
-
-    def loss(x: list[float]) -> float:
-        if any(v > 60 or v < -40 for v in x):
-            return 1e9
-        lat = StepLatencyModel(preset(x), model)
-        err = 0.0
-        for comp, t in steps:
-            err += (math.log(lat.step_time(*comp)) - math.log(t)) ** 2
-        return err / len(steps)
-
-    best = _nelder_mead(loss, x0)
-    best = _nelder_mead(loss, best, step=0.2)
-    fitted = preset(best)
-    # The log fit follows the typical step; OS noise on a shared machine is heavy-tailed, so
+    over, comp_c, mem_c, t = _design(steps, base, model)
+    x = np.array(
+        [base.step_overhead_s, base.per_seq_overhead_s, base.per_token_overhead_s,
+         1.0 / base.peak_flops, 1.0 / base.mem_bw]
+    )  # fmt: skip
+    best, best_loss = x, math.inf
+    for _ in range(_MAX_ROUNDS):
+        x = _solve(over, comp_c, mem_c, t, x)
+        loss = float(np.mean(np.log(_predict(over, comp_c, mem_c, x) / t) ** 2))
+        if loss >= best_loss - 1e-12:
+            break
+        best, best_loss = x, loss
+    # The fit follows the typical step; OS noise on a shared machine is heavy-tailed, so
     # rescale every time constant to make the predicted total busy time equal the measured one
     # (program latency is a sum of step times).
-    lat = StepLatencyModel(fitted, model)
-    k = sum(t for _, t in all_steps) / sum(lat.step_time(*c) for c, _ in all_steps)
-    fitted = fitted.with_updates(
-        step_overhead_s=fitted.step_overhead_s * k,
-        per_seq_overhead_s=fitted.per_seq_overhead_s * k,
-        per_token_overhead_s=fitted.per_token_overhead_s * k,
-        peak_flops=fitted.peak_flops / k,
-        mem_bw=fitted.mem_bw / k,
+    k = float(t.sum() / _predict(over, comp_c, mem_c, best).sum())
+    best = best * k
+    fitted = base.with_updates(
+        step_overhead_s=float(best[0]),
+        per_seq_overhead_s=float(best[1]),
+        per_token_overhead_s=float(best[2]),
+        peak_flops=float(1.0 / best[3]),
+        mem_bw=float(1.0 / best[4]),
     )
-    lat = StepLatencyModel(fitted, model)
-    rel = [abs(lat.step_time(*c) - t) / t for c, t in all_steps]
+    rel = np.abs(_predict(over, comp_c, mem_c, best) - t) / t
     quality = {
-        "steps": len(all_steps),
+        "steps": len(steps),
         "mean_scale": k,
-        "rms_log_error": math.sqrt(loss(best)),
-        "median_abs_rel_error": statistics.median(rel),
-        "p90_abs_rel_error": sorted(rel)[int(0.9 * (len(rel) - 1))],
+        "rms_log_error": math.sqrt(best_loss),
+        "median_abs_rel_error": float(np.median(rel)),
+        "p90_abs_rel_error": float(np.sort(rel)[int(0.9 * (len(rel) - 1))]),
     }
     return fitted, quality
 

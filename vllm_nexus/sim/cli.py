@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.bench import cli_common as common
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -32,25 +34,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from vllm_nexus.sim import calibrate
 
     calibrate.add_arguments(c)
-
-    w = p.add_argument_group("workload")
-    src = w.add_mutually_exclusive_group()
-    src.add_argument("--workload", choices=["chat", "react", "lats", "mixed"])
-    src.add_argument("--trace", help="JSONL trace file (the bench format)")
-    w.add_argument("--rate", type=float, help="program arrival rate (programs/s, Poisson)")
-    w.add_argument("--sweep-rates", help="comma-separated rates, e.g. 1,2,4,8")
-    w.add_argument("--programs", type=int, default=100)
-    w.add_argument("--seed", type=int, default=0)
-    w.add_argument("--think-scale", type=float, default=1.0)
-    w.add_argument("--calls-scale", type=float, default=1.0)
-    w.add_argument("--tokens-scale", type=float, default=1.0)
-    w.add_argument("--max-context-tokens", type=int, default=4096)
-    w.add_argument(
+    common.add_workload_arguments(p).add_argument(
         "--duration",
         type=float,
         help="instead of --programs: generate programs arriving over this many seconds",
     )
+    _add_engine(p)
+    common.add_output_arguments(p, "sim-results/<time>")
 
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
     e = p.add_argument_group("engine")
     e.add_argument("--hardware", default="h100", help="h100|h200|a100|cpu-here or a .json profile")
     e.add_argument("--model", default="llama-3.1-8b")
@@ -63,61 +56,55 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     e.add_argument("--additional-config", help="JSON, as vLLM's --additional-config")
     e.add_argument("--max-num-seqs", type=int)
     e.add_argument("--max-num-batched-tokens", type=int)
+    e.add_argument("--max-model-len", type=int, help="default: the model's")
     e.add_argument("--block-size", type=int)
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
     e.add_argument("--no-prefix-caching", action="store_true")
 
-    o = p.add_argument_group("output")
-    o.add_argument("--out", help="output directory (default: sim-results/<time>)")
-    o.add_argument("--label", help="label prefix (default: the scheduler name)")
-    o.add_argument("--slo", type=float, help="SLO (s/token) for throughput at latency")
-    o.add_argument("--slo-factor", type=float, default=3.0)
-    o.add_argument("--no-plots", action="store_true")
-    o.add_argument("--no-progress", action="store_true")
-
 
 def _fail(msg: str) -> int:
-    print(f"vllm-nexus simulate: error: {msg}", file=sys.stderr)
-    return 2
+    return common.fail("simulate", msg)
 
 
-def _rates(args: argparse.Namespace) -> list[float | None]:
-    if args.sweep_rates:
-        try:
-            rates = sorted(float(x) for x in args.sweep_rates.split(",") if x.strip())
-        except ValueError:
-            raise ValueError(f"--sweep-rates {args.sweep_rates!r}: expected numbers") from None
-        if not rates or any(r <= 0 for r in rates):
-            raise ValueError("--sweep-rates: rates must be > 0")
-        return rates
-    if args.rate is not None and args.rate <= 0:
-        raise ValueError("--rate must be > 0")
-    return [args.rate]
+def load_runs(args: argparse.Namespace, rates: list[float | None]) -> list[tuple]:
+    """(rate, programs) per run: the shared loader, re-timed to each rate; with
+    ``--duration``, as many generated programs as arrive in that time at the rate."""
+    if args.duration is None:
+        programs = common.load_programs(args)
+        return [(r, common.at_rate(programs, r, args.seed)) for r in rates]
+    if args.duration <= 0:
+        raise ValueError("--duration must be > 0")
+    out = []
+    for r in rates:
+        if not r:
+            raise ValueError("--duration needs a rate > 0")
+        programs = common.load_programs(args, max(1, round(r * args.duration)))
+        out.append((r, common.at_rate(programs, r, args.seed)))
+    return out
 
 
-def load_programs(args: argparse.Namespace, rate: float | None) -> list:
-    """Programs of one run: the trace (re-timed when a rate is given) or a generated workload."""
-    from vllm_nexus.bench import trace, workloads
+def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict | None]:
+    """(hardware, model, scheduler names, additional config), validated."""
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.models import get_model
+    from vllm_nexus.sim.engine import parse_scheduler
 
-    if args.programs < 1:
-        raise ValueError("--programs must be >= 1")
-    if args.trace:
-        progs = trace.load_trace(args.trace)[: args.programs]
-        return progs if rate is None else workloads.retime(progs, rate, args.seed)
-    if not args.workload:
-        raise ValueError("give --workload or --trace")
-    opts = workloads.WorkloadOptions(
-        calls_scale=args.calls_scale,
-        tokens_scale=args.tokens_scale,
-        max_context_tokens=args.max_context_tokens,
-    )
-    r = rate if rate is not None else 1.0
-    n = args.programs
-    if args.duration:
-        if args.duration <= 0:
-            raise ValueError("--duration must be > 0")
-        n = max(1, round(r * args.duration))
-    return workloads.generate(args.workload, n, args.seed, r, opts)
+    hw = get_hardware(args.hardware)
+    model = get_model(args.model)
+    schedulers = [s.strip() for s in args.scheduler.split(",") if s.strip()]
+    if not schedulers:
+        raise ValueError("--scheduler: give at least one scheduler")
+    for s in schedulers:
+        parse_scheduler(s)
+    try:
+        additional = json.loads(args.additional_config) if args.additional_config else None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--additional-config is not valid JSON: {e}") from None
+    if additional is not None and not isinstance(additional, dict):
+        raise ValueError("--additional-config must be a JSON object")
+    if args.tp < 1:
+        raise ValueError("--tp must be >= 1")
+    return hw, model, schedulers, additional
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,29 +112,9 @@ def run(args: argparse.Namespace) -> int:
         from vllm_nexus.sim import calibrate
 
         return calibrate.run(args)
-    from vllm_nexus.perf.hardware import get_hardware
-    from vllm_nexus.perf.models import get_model
-    from vllm_nexus.sim.engine import parse_scheduler
-
     try:
-        rates = _rates(args)
-        hw = get_hardware(args.hardware)
-        model = get_model(args.model)
-        schedulers = [s.strip() for s in args.scheduler.split(",") if s.strip()]
-        if not schedulers:
-            raise ValueError("--scheduler: give at least one scheduler")
-        for s in schedulers:
-            parse_scheduler(s)
-        additional = json.loads(args.additional_config) if args.additional_config else None
-        if additional is not None and not isinstance(additional, dict):
-            raise ValueError("--additional-config must be a JSON object")
-        if args.think_scale < 0:
-            raise ValueError("--think-scale must be >= 0")
-        if args.tp < 1:
-            raise ValueError("--tp must be >= 1")
-        runs_programs = [(r, load_programs(args, r)) for r in rates]
-    except json.JSONDecodeError as e:
-        return _fail(f"--additional-config is not valid JSON: {e}")
+        hw, model, schedulers, additional = _engine_inputs(args)
+        runs_programs = load_runs(args, common.rates(args))
     except ValueError as e:  # includes TraceError and config errors
         return _fail(str(e))
     out = Path(args.out or f"sim-results/{time.strftime('%Y%m%d-%H%M%S')}")
@@ -158,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
         ]
     except ValueError as e:
         return _fail(str(e))
+    _write_comparison(args, results, out)
+    print(f"results in {out}/")
+    return 0
+
+
+def _write_comparison(args: argparse.Namespace, results: list[dict], out: Path) -> None:
     from vllm_nexus.bench import report
 
     if len(results) > 1:
@@ -168,8 +141,6 @@ def run(args: argparse.Namespace) -> int:
         slo = args.slo or results[0].get("slo")
         report.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo, title="simulated")
         report.plot_cdf(results, out / "cdf.png")
-    print(f"results in {out}/")
-    return 0
 
 
 def simulate_scheduler(
@@ -183,44 +154,13 @@ def simulate_scheduler(
 ) -> dict:
     """Simulate every rate with one scheduler; write and return its result dict."""
     from vllm_nexus.bench import report
-    from vllm_nexus.bench.trace import ProgramSpec
-    from vllm_nexus.sim.engine import EngineSpec, Simulator
 
     label = f"{args.label}-{sched}" if args.label else sched
-    spec = EngineSpec(
-        hardware=hw,
-        model=model,
-        scheduler=sched,
-        tp=args.tp,
-        additional_config=additional,
-        max_num_seqs=args.max_num_seqs,
-        max_num_batched_tokens=args.max_num_batched_tokens,
-        block_size=args.block_size,
-        num_gpu_blocks=args.num_gpu_blocks,
-        enable_prefix_caching=not args.no_prefix_caching,
-    )
+    spec = _engine_spec(args, hw, model, sched, additional)
     runs = []
-    sim_info = []
     for rate, programs in runs_programs:
-        programs: list[ProgramSpec]
-        sim = Simulator(spec, seed=args.seed)
-        progress = None if args.no_progress else _progress(label, rate)
-        with _fewer_gc_passes():
-            res = sim.run(programs, progress=progress, think_scale=args.think_scale)
-        if progress is not None:
-            print(file=sys.stderr)
-        eff_rate = rate if rate is not None else _trace_rate(programs)
-        entry = report.run_entry(eff_rate, res.program_records(), None)
-        entry["simulation"] = sim_summary(res)
+        sim, entry = _simulate_run(args, spec, label, rate, programs)
         runs.append(entry)
-        sim_info.append(entry["simulation"])
-        print(
-            f"{label} rate {eff_rate:g}: {len(programs)} programs, {res.steps} steps, "
-            f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s, "
-            f"{res.scheduler_cpu_s:.1f} in the scheduler), "
-            f"{res.preemptions} preemptions",
-            file=sys.stderr,
-        )
     config = {
         "simulated": True,
         "hardware": hw.to_dict(),
@@ -230,6 +170,7 @@ def simulate_scheduler(
         "additional_config": additional,
         "max_num_seqs": sim.vllm_config.scheduler_config.max_num_seqs,
         "max_num_batched_tokens": sim.vllm_config.scheduler_config.max_num_batched_tokens,
+        "max_model_len": sim.vllm_config.model_config.max_model_len,
         "block_size": sim.vllm_config.cache_config.block_size,
         "kv_blocks": sim.kv_cache_config.num_blocks,
         "prefix_caching": not args.no_prefix_caching,
@@ -240,7 +181,7 @@ def simulate_scheduler(
         "think_scale": args.think_scale,
         "calls_scale": args.calls_scale,
         "tokens_scale": args.tokens_scale,
-        "max_context_tokens": args.max_context_tokens,
+        "max_context_tokens": common.max_context(args),
         "command": " ".join(sys.argv),
     }
     result = report.make_result(label, config, runs, simulated=True)
@@ -251,6 +192,52 @@ def simulate_scheduler(
     (d / "summary.md").write_text(md, encoding="utf-8")
     print(md)
     return result
+
+
+def _engine_spec(
+    args: argparse.Namespace, hw: Any, model: Any, sched: str, additional: dict | None
+) -> Any:
+    from vllm_nexus.sim.engine import EngineSpec
+
+    return EngineSpec(
+        hardware=hw,
+        model=model,
+        scheduler=sched,
+        tp=args.tp,
+        additional_config=additional,
+        max_num_seqs=args.max_num_seqs,
+        max_num_batched_tokens=args.max_num_batched_tokens,
+        block_size=args.block_size,
+        num_gpu_blocks=args.num_gpu_blocks,
+        enable_prefix_caching=not args.no_prefix_caching,
+        max_model_len=args.max_model_len,
+    )
+
+
+def _simulate_run(
+    args: argparse.Namespace, spec: Any, label: str, rate: float | None, programs: list
+) -> tuple[Any, dict[str, Any]]:
+    """One simulated run on a fresh engine: (the simulator, the run's result entry)."""
+    from vllm_nexus.bench import report
+    from vllm_nexus.sim.engine import Simulator
+
+    sim = Simulator(spec, seed=args.seed)
+    progress = None if args.no_progress else _progress(label, rate)
+    with _fewer_gc_passes():
+        res = sim.run(programs, progress=progress, think_scale=args.think_scale)
+    if progress is not None:
+        print(file=sys.stderr)
+    eff_rate = common.effective_rate(rate, programs)
+    entry = report.run_entry(eff_rate, res.program_records(), None)
+    entry["simulation"] = sim_summary(res)
+    print(
+        f"{label} rate {eff_rate:g}: {len(programs)} programs, {res.steps} steps, "
+        f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s, "
+        f"{res.scheduler_cpu_s:.1f} in the scheduler), "
+        f"{res.preemptions} preemptions",
+        file=sys.stderr,
+    )
+    return sim, entry
 
 
 def sim_summary(res: Any) -> dict[str, Any]:
@@ -285,11 +272,6 @@ def _fewer_gc_passes() -> Iterator[None]:
     finally:
         gc.set_threshold(*old)
         gc.unfreeze()
-
-
-def _trace_rate(programs: list) -> float:
-    span = max(p.arrival_s for p in programs) - min(p.arrival_s for p in programs)
-    return (len(programs) - 1) / span if span > 0 else 0.0
 
 
 def _progress(label: str, rate: float | None):

@@ -49,12 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tokens-scale", default="1")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rates", help="JSON {workload: 'r1,r2,..'} overriding the defaults")
-    p.add_argument(
-        "--max-num-seqs",
-        type=int,
-        help="engine batch limit for the rate sweeps (the light-load SLO reference keeps the "
-        "hardware default, so both settings share one SLO)",
-    )
+    limit = "engine batch limit of the rate sweeps (not of the light-load SLO reference)"
+    p.add_argument("--max-num-seqs", type=int, help=limit)
     args = p.parse_args(argv)
     out = Path(args.out)
     programs = {**PROGRAMS, **(json.loads(args.programs) if args.programs else {})}
