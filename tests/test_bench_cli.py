@@ -118,7 +118,7 @@ def test_bench_and_simulate_load_the_same_programs():
     sim_runs = load_runs(sim_args, rates)
     for rate, (sim_rate, sim_programs) in zip(rates, sim_runs, strict=True):
         assert sim_rate == rate
-        assert cli_common.at_rate(programs, rate, 2) == sim_programs
+        assert cli_common.at_rate(programs, rate, bench_args) == sim_programs
     # the context cap follows --tokens-scale in both (4096 x 0.2)
     assert cli_common.max_context(sim_args) == 819
 

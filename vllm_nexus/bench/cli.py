@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dump_trace:
         from vllm_nexus.bench import trace
 
-        timed = common.at_rate(programs, rates[0], args.seed)
+        timed = common.at_rate(programs, rates[0], args)
         trace.dump_trace(timed, args.dump_trace)
         print(f"wrote {len(timed)} programs to {args.dump_trace}")
         if not args.base_url:
@@ -213,6 +213,7 @@ def _run_config(
         "calls_scale": args.calls_scale,
         "tokens_scale": args.tokens_scale,
         "max_context_tokens": common.max_context(args),
+        "arrival_cv": args.arrival_cv,
         "temperature": args.temperature,
         "command": " ".join(sys.argv),
     }
@@ -231,7 +232,7 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
     runs = []
     for i, rate in enumerate(rates):
         run_salt = salt if len(rates) == 1 else f"{salt}-{i}"
-        progs = common.at_rate(programs, rate, args.seed)
+        progs = common.at_rate(programs, rate, args)
         print(f"run {i + 1}/{len(rates)}: {_describe(progs, rate)}", file=sys.stderr)
         runs.append(_one_run(args, target, progs, rate, run_salt))
         # saved after every run, so an interrupted sweep keeps what it measured

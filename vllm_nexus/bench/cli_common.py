@@ -48,6 +48,13 @@ def add_workload_arguments(p: argparse.ArgumentParser) -> argparse._ArgumentGrou
         "with --trace, re-times the trace (default: its own arrival times)",
     )
     w.add_argument("--sweep-rates", help="comma-separated rates, e.g. 1,2,4,8")
+    w.add_argument(
+        "--arrival-cv",
+        type=float,
+        default=1.0,
+        help="coefficient of variation of inter-arrival gaps: 1 Poisson (default), "
+        "> 1 bursty (Gamma gaps, same mean rate), e.g. 3",
+    )
     w.add_argument("--programs", type=int, default=100, help="number of programs (trace: first N)")
     w.add_argument("--seed", type=int, default=0)
     w.add_argument(
@@ -118,6 +125,8 @@ def check_scales(args: argparse.Namespace) -> None:
         raise ValueError("--think-scale must be >= 0")
     if args.programs < 1:
         raise ValueError("--programs must be >= 1")
+    if not args.arrival_cv > 0:
+        raise ValueError("--arrival-cv must be > 0")
 
 
 def max_context(args: argparse.Namespace) -> int:
@@ -141,19 +150,23 @@ def load_programs(args: argparse.Namespace, num_programs: int | None = None) -> 
         calls_scale=args.calls_scale,
         tokens_scale=args.tokens_scale,
         max_context_tokens=max_context(args),
+        arrival_cv=args.arrival_cv,
     )
     n = args.programs if num_programs is None else num_programs
     return workloads.generate(args.workload, n, args.seed, 1.0, opts)
 
 
-def at_rate(programs: list[ProgramSpec], rate: float | None, seed: int) -> list[ProgramSpec]:
-    """The programs re-timed to Poisson(``rate``) arrivals; ``None`` keeps their own times.
+def at_rate(
+    programs: list[ProgramSpec], rate: float | None, args: argparse.Namespace
+) -> list[ProgramSpec]:
+    """The programs re-timed to arrivals at ``rate`` (``--seed``'s gaps, ``--arrival-cv``:
+    1 Poisson); ``None`` keeps their own times.
 
     A generated workload at unit rate re-timed to ``rate`` equals one generated at ``rate``
     (both divide the seed's unit-rate gaps by the rate)."""
     from vllm_nexus.bench.workloads import retime
 
-    return programs if rate is None else retime(programs, rate, seed)
+    return programs if rate is None else retime(programs, rate, args.seed, args.arrival_cv)
 
 
 def trace_rate(programs: Sequence[ProgramSpec]) -> float:

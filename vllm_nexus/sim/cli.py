@@ -71,7 +71,7 @@ def load_runs(args: argparse.Namespace, rates: list[float | None]) -> list[tuple
     ``--duration``, as many generated programs as arrive in that time at the rate."""
     if args.duration is None:
         programs = common.load_programs(args)
-        return [(r, common.at_rate(programs, r, args.seed)) for r in rates]
+        return [(r, common.at_rate(programs, r, args)) for r in rates]
     if args.duration <= 0:
         raise ValueError("--duration must be > 0")
     out = []
@@ -79,7 +79,7 @@ def load_runs(args: argparse.Namespace, rates: list[float | None]) -> list[tuple
         if not r:
             raise ValueError("--duration needs a rate > 0")
         programs = common.load_programs(args, max(1, round(r * args.duration)))
-        out.append((r, common.at_rate(programs, r, args.seed)))
+        out.append((r, common.at_rate(programs, r, args)))
     return out
 
 
@@ -182,6 +182,7 @@ def simulate_scheduler(
         "calls_scale": args.calls_scale,
         "tokens_scale": args.tokens_scale,
         "max_context_tokens": common.max_context(args),
+        "arrival_cv": args.arrival_cv,
         "command": " ".join(sys.argv),
     }
     result = report.make_result(label, config, runs, simulated=True)
