@@ -95,7 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--calls-scale", type=float, default=0.25)
     p.add_argument("--tokens-scale", type=float, default=0.25)
     p.add_argument("--think-scale", type=float, default=0.3)
-    p.add_argument("--engine-args", default="--max-num-seqs 8")
+    p.add_argument(
+        "--engine-args",
+        default="batch-bound",
+        help="`vllm serve` engine arguments, or a named setting: batch-bound (--max-num-seqs 8, "
+        "the default) or kv-bound (--max-num-seqs 64 --num-gpu-blocks-override 40)",
+    )
     p.add_argument(
         "--slo-factor",
         type=float,
@@ -115,7 +120,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "them concurrently (robust ratios on a shared, noisy machine)",
     )
     p.add_argument("--report-only", metavar="DIR", help="only rebuild reports from DIR")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    from vllm_nexus.bench.settings import ENGINE_SETTINGS
+
+    args.engine_args = ENGINE_SETTINGS.get(args.engine_args, args.engine_args)
+    return args
 
 
 def _csv(text: str) -> list[str]:

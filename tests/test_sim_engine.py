@@ -86,9 +86,17 @@ def test_kv_pressure_moves_the_real_schedulers_preemption_counters() -> None:
         assert res.preemptions > 0
         assert sum(c.preemptions for c in res.calls) == res.preemptions
         assert sim.scheduler.kv_cache_manager.block_pool.get_num_free_blocks() > 0
+        assert 0 < res.recomputed_tokens <= res.dropped_tokens
+        # each call computes its prompt and all outputs but the last once, plus the recompute
+        assert res.computed_tokens == len(progs) * (300 + 199) + res.recomputed_tokens
         if scheduler == "vllm_nexus":
             m = sim.scheduler.nexus_metrics
             assert m.preemptions_kv + m.preemptions_proactive > 0
+            # the simulator's count agrees with the scheduler's own counters
+            assert (res.recomputed_tokens, res.dropped_tokens) == (
+                m.recomputed_tokens,
+                m.preempted_tokens,
+            )
     big = Simulator(_spec("stock-fcfs", max_num_seqs=32), seed=0).run(progs)
     assert big.preemptions == 0 and big.virtual_s < res.virtual_s
 

@@ -57,6 +57,11 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
         help="comma-separated: stock-fcfs, stock-priority, vllm_nexus[:policy], srpt-oracle",
     )
     e.add_argument("--additional-config", help="JSON, as vLLM's --additional-config")
+    e.add_argument(
+        "--setting",
+        help="a named engine setting (batch-bound: --max-num-seqs 8; kv-bound: "
+        "--max-num-seqs 64 --num-gpu-blocks 40); the options below override it",
+    )
     e.add_argument("--max-num-seqs", type=int)
     e.add_argument("--max-num-batched-tokens", type=int)
     e.add_argument("--max-model-len", type=int, help="default: the model's")
@@ -107,7 +112,20 @@ def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict 
         raise ValueError("--additional-config must be a JSON object")
     if args.tp < 1:
         raise ValueError("--tp must be >= 1")
+    if args.setting:
+        _apply_setting(args)
     return hw, model, schedulers, additional
+
+
+def _apply_setting(args: argparse.Namespace) -> None:
+    """Fill the engine options a named ``--setting`` gives and the command line left unset."""
+    from vllm_nexus.bench import settings
+
+    flags = settings.sim_engine_flags(settings.engine_args(args.setting))
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
+        dest = flag.lstrip("-").replace("-", "_")
+        if getattr(args, dest) is None:
+            setattr(args, dest, int(value))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,6 +193,7 @@ def simulate_scheduler(
         "tp": args.tp,
         "scheduler": sched,
         "additional_config": additional,
+        "setting": args.setting,
         "max_num_seqs": sim.vllm_config.scheduler_config.max_num_seqs,
         "max_num_batched_tokens": sim.vllm_config.scheduler_config.max_num_batched_tokens,
         "max_model_len": sim.vllm_config.model_config.max_model_len,
@@ -236,13 +255,14 @@ def _simulate_run(
     if progress is not None:
         print(file=sys.stderr)
     eff_rate = common.effective_rate(rate, programs)
-    entry = report.run_entry(eff_rate, res.program_records(), None)
+    entry = report.run_entry(eff_rate, res.program_records(), None, server=server_view(res))
     entry["simulation"] = sim_summary(res)
     print(
         f"{label} rate {eff_rate:g}: {len(programs)} programs, {res.steps} steps, "
         f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s, "
         f"{res.scheduler_cpu_s:.1f} in the scheduler), "
-        f"{res.preemptions} preemptions",
+        f"{res.preemptions} preemptions, {res.recomputed_tokens} of {res.computed_tokens} "
+        "computed tokens recomputed",
         file=sys.stderr,
     )
     return sim, entry
@@ -263,6 +283,23 @@ def sim_summary(res: Any) -> dict[str, Any]:
         "kv_blocks": res.kv_blocks,
         "prefix_hit_rate": cached / prompt if prompt else 0.0,
         "unfinished_calls": res.unfinished,
+        "computed_tokens": res.computed_tokens,
+        "recomputed_tokens": res.recomputed_tokens,
+        "recompute_share": res.recomputed_tokens / res.computed_tokens
+        if res.computed_tokens
+        else 0.0,
+    }
+
+
+def server_view(res: Any) -> dict[str, float]:
+    """The run's engine counters under the names ``bench`` reads from a server's /metrics,
+    so ``bench compare``'s time-breakdown table shows simulated preemptions and recompute."""
+    return {
+        "preemptions": float(res.preemptions),
+        "vllm_nexus_preempted_tokens_total": float(res.dropped_tokens),
+        "vllm_nexus_recomputed_tokens_total": float(res.recomputed_tokens),
+        "engine_steps": float(res.steps),
+        "tokens_per_step": res.computed_tokens / res.steps if res.steps else 0.0,
     }
 
 

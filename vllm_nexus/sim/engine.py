@@ -109,6 +109,12 @@ class SimResult:
     (the real vLLM / vllm-nexus code the simulator drives); the rest of ``cpu_s`` is the
     simulator's own loop, latency model and bookkeeping."""
     stats: dict[str, Any] = field(default_factory=dict)
+    computed_tokens: int = 0
+    """Tokens the engine computed (every scheduled token, recomputation included)."""
+    recomputed_tokens: int = 0
+    """Tokens computed again after a preemption dropped them (vLLM recomputes, no swap)."""
+    dropped_tokens: int = 0
+    """Computed tokens whose KV a preemption freed (some come back as prefix-cache hits)."""
 
     def program_records(self) -> list[Any]:
         """The run as ``vllm_nexus.bench.metrics.ProgramRecord`` objects (bench format).

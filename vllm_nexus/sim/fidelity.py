@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.bench import settings
 from vllm_nexus.sim.calibrate import LOG_ENV
 
 ENGINE_ARGS = "--max-num-seqs 8"
@@ -38,14 +39,6 @@ RECORDING = {
     "vllm_nexus": "vllm_nexus.sim.calibrate.RecordingNexusScheduler",
 }
 """Scheduler classes of the real runs: the same scheduling plus a per-step log."""
-SIM_FLAGS = {
-    "--max-num-seqs": "--max-num-seqs",
-    "--max-num-batched-tokens": "--max-num-batched-tokens",
-    "--max-model-len": "--max-model-len",
-    "--num-gpu-blocks-override": "--num-gpu-blocks",
-    "--block-size": "--block-size",
-}
-"""``vllm serve`` engine arguments and the ``simulate`` options that mean the same."""
 TARGET = 0.25
 """Issue 15: mean and P95 program token latency within 25% of the real engine."""
 METRICS = (("program_token_latency_s", 1e3, "ms/tok"), ("program_e2e_s", 1.0, "s"))
@@ -161,7 +154,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    think_scale=0.3, sweep_rates="1,3")  # fmt: skip
     e = p.add_argument_group("fidelity")
     e.add_argument("--out", required=True, help="directory (reused: existing runs are kept)")
-    e.add_argument("--engine-args", default=ENGINE_ARGS, help="`vllm serve` engine arguments")
+    e.add_argument(
+        "--engine-args",
+        default=ENGINE_ARGS,
+        help="`vllm serve` engine arguments, or a named setting (batch-bound, kv-bound)",
+    )
     e.add_argument(
         "--schedulers",
         default="stock-fcfs,vllm_nexus",
@@ -192,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         print(check_sweep(Path(args.sweep), out, hw))
         return 0
     schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
+    args.engine_args = settings.ENGINE_SETTINGS.get(args.engine_args, args.engine_args)
     trace = _dump_trace(args, out)
     if args.hardware == "calibrate" and not (out / "calibration.json").exists():
         _cli("simulate", "calibrate", "--out", str(out / "calibration.json"),
@@ -300,19 +298,6 @@ def _contention(out: Path, sched: str) -> float:
     return sum(vals) / len(vals) if vals else 1.0
 
 
-def sim_engine_flags(engine_args: str) -> list[str]:
-    """The ``simulate`` options for ``vllm serve`` engine arguments (others are ignored)."""
-    argv = shlex.split(engine_args)
-    flags: list[str] = []
-    for i, a in enumerate(argv):
-        name, eq, value = a.partition("=")
-        if name in SIM_FLAGS:
-            flags += [SIM_FLAGS[name], value if eq else argv[i + 1]]
-        elif name == "--no-enable-prefix-caching":
-            flags.append("--no-prefix-caching")
-    return flags
-
-
 def _slowed(profile: str, factor: float, dest: Path) -> str:
     """A copy of a hardware profile with every time constant slowed by ``factor``."""
     from vllm_nexus.perf.hardware import get_hardware
@@ -333,7 +318,7 @@ def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str,
         "--sweep-rates", args.sweep_rates, "--seed", str(args.seed),
         "--arrival-cv", str(args.arrival_cv), "--think-scale", str(args.think_scale),
         "--hardware", hardware, "--model", "tiny", "--scheduler", sched,
-        *sim_engine_flags(args.engine_args), "--out", str(dest), "--no-progress", "--no-plots",
+        *settings.sim_engine_flags(args.engine_args), "--out", str(dest), "--no-progress", "--no-plots",
     )  # fmt: skip
     return dest / sched.replace(":", "-") / "result.json"
 

@@ -56,6 +56,11 @@ class Replay:
         self.sources: dict[str, Any] = {}  # request id -> Request, for context sources
         self.done_at: dict[tuple[str, str], float] = {}
         self.unseen: set[str] = set()
+        self.high: dict[str, int] = {}  # request id -> most tokens it ever had computed
+        self.current: dict[str, int] = {}  # request id -> tokens computed by its last step
+        self.computed_tokens = 0
+        self.recomputed_tokens = 0
+        self.dropped_tokens = 0
         self.uid = 0
         self.steps = 0
         self.busy = 0.0
@@ -181,6 +186,7 @@ class Replay:
             return
         self.preemptions += len(preempted)
         for rid in preempted:
+            self.dropped_tokens += self.current.pop(rid, 0)  # its KV was freed
             if rid in self.records:
                 self.records[rid].preemptions += 1
 
@@ -200,10 +206,18 @@ class Replay:
         requests = self.sched.requests
         token = [OUTPUT_TOKEN]
         req_ids, sampled, chunks = [], [], []
+        high = self.high
         for rid, n in nst.items():
             r = requests[rid]
             ctx = r.num_computed_tokens - n
             chunks.append((n, ctx))
+            done = high.get(rid, 0)
+            if ctx < done:  # tokens computed before a preemption, computed again
+                self.recomputed_tokens += min(ctx + n, done) - ctx
+            if ctx + n > done:
+                high[rid] = ctx + n
+            self.current[rid] = ctx + n
+            self.computed_tokens += n
             req_ids.append(rid)
             sampled.append(token if r.num_computed_tokens >= r.num_tokens else [])
             if rid in self.unseen:
@@ -230,6 +244,8 @@ class Replay:
         call = self.progs[pid].call(rec.call_id)
         rec.finish_s = now
         rec.output_tokens = call.output_tokens
+        self.high.pop(rid, None)
+        self.current.pop(rid, None)
         self.n_done += 1
         key = (pid, rec.call_id)
         self.done_at[key] = now
@@ -266,4 +282,7 @@ class Replay:
             unfinished=unfinished,
             busy_s=self.busy,
             scheduler_cpu_s=self.sched_cpu,
+            computed_tokens=self.computed_tokens,
+            recomputed_tokens=self.recomputed_tokens,
+            dropped_tokens=self.dropped_tokens,
         )
