@@ -335,7 +335,7 @@ def machine() -> dict:
 
 def build_reports(out: Path, slo_factor: float) -> dict[str, dict]:
     """Merge raw runs per (workload, scheduler), write compare tables and plots."""
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
 
     summary: dict[str, dict] = {}
     for wdir in sorted((out / "raw").glob("*")):
@@ -355,8 +355,8 @@ def build_reports(out: Path, slo_factor: float) -> dict[str, dict]:
         table = report.compare_table(results, None, slo_factor)
         table += f"\n{report.BREAKDOWN_HEADING}\n\n{report.time_breakdown_table(results)}"
         (out / w / "compare.md").write_text(table, encoding="utf-8")
-        report.plot_latency_vs_rate(results, out / w / "latency_vs_rate.png", slo, title=w)
-        report.plot_cdf(results, out / w / "cdf.png", title=f"{w}: program latency CDF")
+        plots.plot_latency_vs_rate(results, out / w / "latency_vs_rate.png", slo, title=w)
+        plots.plot_cdf(results, out / w / "cdf.png", title=f"{w}: program latency CDF")
         summary[w] = {"results": results, "slo": slo, "table": table}
         print(f"\n## {w}\n{table}")
     return summary

@@ -269,7 +269,7 @@ def _one_run(
 
 def _finish(args: argparse.Namespace, result: dict[str, Any], out: Path) -> int:
     """Write the result, summary and plots; report failed calls (exit status 3)."""
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
 
     result["slo"] = args.slo or report.default_slo(result, args.slo_factor)
     path = report.save_result(result, out / "result.json")
@@ -277,8 +277,8 @@ def _finish(args: argparse.Namespace, result: dict[str, Any], out: Path) -> int:
     (out / "summary.md").write_text(md, encoding="utf-8")
     print(md)
     if not args.no_plots:
-        report.plot_latency_vs_rate([result], out / "latency_vs_rate.png", result["slo"])
-        report.plot_cdf([result], out / "cdf.png")
+        plots.plot_latency_vs_rate([result], out / "latency_vs_rate.png", result["slo"])
+        plots.plot_cdf([result], out / "cdf.png")
     print(f"results: {path}")
     runs = result["runs"]
     failed = sum(r["summary"]["calls_failed"] for r in runs)
@@ -302,7 +302,7 @@ def run_id_suffix(run_salt: str, args: argparse.Namespace) -> str:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
 
     try:
         results = [report.load_result(p) for p in args.results]
@@ -316,7 +316,7 @@ def run_compare(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "compare.md").write_text(table, encoding="utf-8")
         slo = args.slo or results[0].get("slo") or report.default_slo(results[0], args.slo_factor)
-        report.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo)
-        report.plot_cdf(results, out / "cdf.png")
+        plots.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo)
+        plots.plot_cdf(results, out / "cdf.png")
         print(f"wrote {out / 'compare.md'}, latency_vs_rate.png, cdf.png")
     return 0

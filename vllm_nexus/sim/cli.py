@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_comparison(args: argparse.Namespace, results: list[dict], out: Path) -> None:
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
 
     if len(results) > 1:
         table = report.compare_table(results, args.slo, args.slo_factor)
@@ -164,8 +164,8 @@ def _write_comparison(args: argparse.Namespace, results: list[dict], out: Path) 
         print(table)
     if not args.no_plots:
         slo = args.slo or results[0].get("slo")
-        report.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo, title="simulated")
-        report.plot_cdf(results, out / "cdf.png")
+        plots.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo, title="simulated")
+        plots.plot_cdf(results, out / "cdf.png")
 
 
 def simulate_scheduler(
