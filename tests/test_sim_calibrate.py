@@ -92,3 +92,17 @@ def test_cpu_clock_periods_and_contention(tmp_path) -> None:
     assert cpu == [pytest.approx(0.010)] * 3
     assert wall == [pytest.approx(0.020)] * 3
     assert contention(p) == pytest.approx(2.0)
+
+
+def test_request_overhead_has_a_fixed_part_and_a_part_per_prompt_token() -> None:
+    from vllm_nexus.sim.calibrate import fit_request_overhead
+
+    # outside the engine: 10 ms + 5 us per prompt token; one noisy repetition per length
+    singles, engine = [], []
+    for n in (64, 3000):
+        for extra in (0.0, 0.0, 0.05):
+            singles.append((n, 0.2 + 0.010 + 5e-6 * n + extra))
+            engine.append(0.2)
+    fixed, per_token = fit_request_overhead(singles, engine)
+    assert fixed == pytest.approx(0.010) and per_token == pytest.approx(5e-6)
+    assert fit_request_overhead([(64, 0.3)], [0.25]) == (pytest.approx(0.05), 0.0)

@@ -144,3 +144,18 @@ def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     # 200 tokens through a 100 token/s frontend: the last one leaves after >= 2 s.
     assert max(c.finish_s for c in slow.calls) >= 2.0 - 1e-9
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
+
+
+def test_time_outside_the_engine_grows_with_the_prompt() -> None:
+    hw = HARDWARE["a100"].with_updates(request_overhead_s=0.01, request_token_overhead_s=1e-4)
+    progs = [
+        ProgramSpec("short", 0.0, (CallSpec("c0", 100, 4),)),
+        ProgramSpec("long", 0.0, (CallSpec("c0", 3000, 4), CallSpec(
+            "c1", 100, 4, after=("c0",), context_from="c0"))),
+    ]  # fmt: skip
+    spec = EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=4096)
+    calls = {(c.program_id, c.call_id): c for c in Simulator(spec).run(progs).calls}
+    outside = {k: c.arrival_s - c.send_s for k, c in calls.items()}
+    assert outside[("short", "c0")] == pytest.approx(0.01 + 100e-4)
+    assert outside[("long", "c0")] == pytest.approx(0.01 + 3000e-4)
+    assert outside[("long", "c1")] == pytest.approx(0.01 + (3000 + 4 + 100) * 1e-4)  # full prompt

@@ -54,6 +54,9 @@ class HardwarePreset:
     request_overhead_s: float = 0.0
     """Time outside the engine per call (HTTP, tokenization, detokenization), added between
     a call's send time and its arrival at the scheduler."""
+    request_token_overhead_s: float = 0.0
+    """Extra time outside the engine per prompt token of a call (the client's and the API
+    server's JSON of a long token-id prompt; measured by ``simulate calibrate``)."""
     frontend_token_s: float = 0.0
     """Serial frontend time per streamed output token (API server + client: detokenise,
     SSE, parse). Tokens leave the engine into one FIFO served at this cost, so a CPU-bound

