@@ -159,3 +159,25 @@ def test_time_outside_the_engine_grows_with_the_prompt() -> None:
     assert outside[("short", "c0")] == pytest.approx(0.01 + 100e-4)
     assert outside[("long", "c0")] == pytest.approx(0.01 + 3000e-4)
     assert outside[("long", "c1")] == pytest.approx(0.01 + (3000 + 4 + 100) * 1e-4)  # full prompt
+
+
+def test_host_kv_tier_keeps_a_programs_context_across_its_tool_call() -> None:
+    # p's second call continues its first after a 5 s tool call; meanwhile 30 other calls
+    # pass through a KV cache of 140 blocks and evict p's context from the GPU prefix cache
+    p = ProgramSpec("p", 0.0, (CallSpec("c0", 1000, 20), CallSpec(
+        "c1", 50, 20, after=("c0",), think_s=5.0, context_from="c0")))  # fmt: skip
+    others = [ProgramSpec(f"o{i}", 1.0 + 0.1 * i, (CallSpec("c0", 600, 100),)) for i in range(30)]
+
+    def run(**kw):
+        spec = _spec("stock-fcfs", num_gpu_blocks=140, max_num_seqs=8, **kw)
+        res = Simulator(spec, seed=0).run([p, *others])
+        return res, {(c.program_id, c.call_id): c for c in res.calls}[("p", "c1")]
+
+    plain, c1 = run()
+    assert c1.cached_tokens < 100  # evicted: the context is computed again
+    kept, c1_kept = run(host_kv_tokens=100_000)
+    assert c1_kept.cached_tokens >= 1000  # loaded from the host tier instead
+    assert kept.host_loaded_tokens >= 1000
+    assert kept.computed_tokens <= plain.computed_tokens - 900
+    with pytest.raises(ValueError, match="needs prefix caching"):
+        _spec("stock-fcfs", host_kv_tokens=10, enable_prefix_caching=False)

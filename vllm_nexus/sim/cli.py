@@ -68,6 +68,18 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     e.add_argument("--block-size", type=int)
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
     e.add_argument("--no-prefix-caching", action="store_true")
+    e.add_argument(
+        "--host-kv-tokens",
+        type=int,
+        default=0,
+        help="simulation only: an ideal host KV tier of this many tokens that keeps every "
+        "finished call's KV for the calls continuing it (default 0: off)",
+    )
+    e.add_argument(
+        "--host-kv-swap",
+        action="store_true",
+        help="with --host-kv-tokens: also keep preempted requests' KV (swap, not recompute)",
+    )
 
 
 def _fail(msg: str) -> int:
@@ -114,6 +126,8 @@ def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict 
         raise ValueError("--tp must be >= 1")
     if args.setting:
         _apply_setting(args)
+    if args.host_kv_tokens < 0 or (args.host_kv_swap and not args.host_kv_tokens):
+        raise ValueError("--host-kv-swap needs --host-kv-tokens > 0")
     return hw, model, schedulers, additional
 
 
@@ -200,6 +214,8 @@ def simulate_scheduler(
         "block_size": sim.vllm_config.cache_config.block_size,
         "kv_blocks": sim.kv_cache_config.num_blocks,
         "prefix_caching": not args.no_prefix_caching,
+        "host_kv_tokens": args.host_kv_tokens,
+        "host_kv_swap": args.host_kv_swap,
         "workload": args.workload,
         "trace": args.trace,
         "programs": args.programs,
@@ -238,6 +254,8 @@ def _engine_spec(
         num_gpu_blocks=args.num_gpu_blocks,
         enable_prefix_caching=not args.no_prefix_caching,
         max_model_len=args.max_model_len,
+        host_kv_tokens=args.host_kv_tokens,
+        host_kv_swap=args.host_kv_swap,
     )
 
 
@@ -285,6 +303,7 @@ def sim_summary(res: Any) -> dict[str, Any]:
         "unfinished_calls": res.unfinished,
         "computed_tokens": res.computed_tokens,
         "recomputed_tokens": res.recomputed_tokens,
+        "host_loaded_tokens": res.host_loaded_tokens,
         "recompute_share": res.recomputed_tokens / res.computed_tokens
         if res.computed_tokens
         else 0.0,

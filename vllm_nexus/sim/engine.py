@@ -55,9 +55,16 @@ class EngineSpec:
     """Override the KV capacity (blocks); default: from the device memory."""
     enable_prefix_caching: bool = True
     max_model_len: int | None = None
+    host_kv_tokens: int = 0
+    """Simulation only: capacity of an ideal host KV tier (:mod:`vllm_nexus.sim.host_kv`)
+    that keeps every finished call's KV; 0 (default) disables it."""
+    host_kv_swap: bool = False
+    """With ``host_kv_tokens``: also keep a preempted request's KV (swap, not recompute)."""
 
     def __post_init__(self) -> None:
         parse_scheduler(self.scheduler)
+        if self.host_kv_tokens and not self.enable_prefix_caching:
+            raise ValueError("the host KV tier finds KV by block hash: it needs prefix caching")
 
 
 def parse_scheduler(name: str) -> tuple[str, str | None]:
@@ -115,6 +122,8 @@ class SimResult:
     """Tokens computed again after a preemption dropped them (vLLM recomputes, no swap)."""
     dropped_tokens: int = 0
     """Computed tokens whose KV a preemption freed (some come back as prefix-cache hits)."""
+    host_loaded_tokens: int = 0
+    """Tokens loaded from the simulated host KV tier instead of computed."""
 
     def program_records(self) -> list[Any]:
         """The run as ``vllm_nexus.bench.metrics.ProgramRecord`` objects (bench format).
@@ -204,11 +213,17 @@ def build_configs(spec: EngineSpec) -> tuple[Any, Any, StepLatencyModel]:
     )
     num_blocks = spec.num_gpu_blocks or max(1, lat.kv_capacity_tokens() // block)
     cache_config = CacheConfig(block_size=block, enable_prefix_caching=spec.enable_prefix_caching)
+    kv_transfer = None
+    if spec.host_kv_tokens:
+        from vllm_nexus.sim.host_kv import transfer_config
+
+        kv_transfer = transfer_config(spec.host_kv_tokens, spec.host_kv_swap)
     vllm_config = VllmConfig(
         model_config=model_config,
         scheduler_config=sched_config,
         cache_config=cache_config,
         additional_config=additional,
+        kv_transfer_config=kv_transfer,
     )
     vllm_config.cache_config.num_gpu_blocks = num_blocks
     # The CPU platform may rewrite the block size while checking the config: use ours.

@@ -60,6 +60,8 @@ class Replay:
         self.high: dict[str, int] = {}  # request id -> most tokens it ever had computed
         self.current: dict[str, int] = {}  # request id -> tokens computed by its last step
         self.computed_tokens = 0
+        self.host = getattr(self.sched, "connector", None)  # the simulated host KV tier
+        self.host_load_s = sim.spec.model.kv_bytes_per_token / hw.host_kv_bw
         self.recomputed_tokens = 0
         self.dropped_tokens = 0
         self.uid = 0
@@ -178,6 +180,8 @@ class Replay:
             return True
         req_ids, sampled, composition = self._compose(out.num_scheduled_tokens)
         dt = self.sim.latency.step_time(*composition)
+        if self.host is not None:  # KV loaded from the host tier this step
+            dt += self.host.take_loaded_tokens() * self.host_load_s
         self.clock.t += dt
         self.busy += dt
         self.steps += 1
@@ -191,8 +195,12 @@ class Replay:
         if not preempted:
             return
         self.preemptions += len(preempted)
+        swap = self.host is not None and self.host.swap
         for rid in preempted:
-            self.dropped_tokens += self.current.pop(rid, 0)  # its KV was freed
+            dropped = self.current.pop(rid, 0)
+            self.dropped_tokens += dropped  # its KV was freed
+            if swap:
+                self.host.keep(self.sched.requests[rid], dropped)
             if rid in self.records:
                 self.records[rid].preemptions += 1
 
@@ -291,4 +299,5 @@ class Replay:
             computed_tokens=self.computed_tokens,
             recomputed_tokens=self.recomputed_tokens,
             dropped_tokens=self.dropped_tokens,
+            host_loaded_tokens=self.host.loaded_tokens if self.host is not None else 0,
         )
