@@ -173,6 +173,34 @@ class MultiLevelQueue:
             return True
         return False
 
+    def charge_all(
+        self, costs: dict[str, float], extra: dict[str, float], now: float
+    ) -> list[Call]:
+        """:meth:`charge` for a step: call id -> service (plus ``extra`` for some ids); ids no
+        longer tracked are skipped. Returns the demoted calls. One tight loop: it runs over
+        the whole batch every step."""
+        calls, quanta = self.calls, self.quanta
+        last = 0 if self.policy == "fcfs" else self.num_levels - 1
+        demoted = []
+        for call_id, cost in costs.items():
+            call = calls.get(call_id)
+            if call is None:
+                continue
+            if extra:
+                cost += extra.get(call_id, 0.0)
+            call.service += cost
+            level_service = call.level_service + cost
+            call.level_service = level_service
+            if call.level < last and level_service >= quanta[call.level]:
+                call.level += 1
+                call.level_service = 0.0
+                self._enter_level(call, now)
+                self.demotions_total += 1
+                if not call.running:
+                    self._watch(call, now)
+                demoted.append(call)
+        return demoted
+
     def _enter_level(self, call: Call, now: float) -> None:
         """The call joins the back of its (new) level: behind every call arrived so far."""
         call.enter = max(call.enter, self._latest_enter)

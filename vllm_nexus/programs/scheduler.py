@@ -99,6 +99,8 @@ class Scheduler(_VllmScheduler):
         self._dropped_kv: dict[str, int] = {}
         """Request id -> tokens whose KV a preemption dropped, until they are computed again
         (for the recompute-after-preemption counters)."""
+        self._prefilling: set[str] = set()
+        """Running requests with prompt tokens left (their chunks cost prefill weight)."""
         super().__init__(vllm_config, *args, **kwargs)
         if self.program_aware:
             self.priority_tiers = self.policy == SchedulingPolicy.PRIORITY
@@ -218,6 +220,7 @@ class Scheduler(_VllmScheduler):
                 else:
                     m.calls_aborted += 1
             self._dropped_kv.pop(request.request_id, None)
+            self._prefilling.discard(request.request_id)
         return super()._free_request(request, delay_free_blocks)
 
     def _preempt_request(self, request: Request, *args: Any, **kwargs: Any) -> Any:
@@ -308,64 +311,85 @@ class Scheduler(_VllmScheduler):
         self.nexus_metrics.preemptions_proactive += 1
 
     def _record_step(self, out: SchedulerOutput, now: float) -> None:
-        """Track running/waiting transitions and the service each scheduled call will get."""
+        """Track running/waiting transitions and what each scheduled call will be charged.
+
+        O(admitted + prefilling + preempted): decode tokens cost their count, so only calls
+        with prompt tokens in the step (new, resumed, or mid chunked prefill) get a per-call
+        correction; the batch itself is walked once, when the step is charged."""
         calls = self.mlq.calls
         for rid in out.preempted_req_ids:
             call = calls.get(rid)
             if call is not None and call.running:
                 self.mlq.set_waiting(call, now, preempted=True)
                 self.nexus_metrics.preemptions_kv += 1
-        costs: dict[str, float] = {}
-        tokens_unit = self.nexus_cfg.scheduler.service_unit == "tokens"
-        w = self.nexus_cfg.scheduler.prefill_token_weight
-        dropped_kv = self._dropped_kv
-        for rid, n in out.num_scheduled_tokens.items():
-            if rid in dropped_kv:
-                # tokens below the pre-preemption frontier are recomputed (what the prefix
-                # cache restored is skipped by vLLM and never scheduled)
-                high = dropped_kv[rid]
-                before = self.requests[rid].num_computed_tokens - n
-                self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
-                if before + n >= high:
-                    del dropped_kv[rid]
+        scheduled = out.num_scheduled_tokens
+        if not scheduled:
+            return
+        requests = self.requests
+        admitted = [r.req_id for r in out.scheduled_new_reqs]
+        admitted.extend(out.scheduled_cached_reqs.resumed_req_ids)
+        for rid in admitted:
             call = calls.get(rid)
-            if call is None:
+            if call is not None and not call.running:
+                self.mlq.set_running(call, now)
+        if self._dropped_kv:
+            self._count_recomputed(scheduled)
+        extra: dict[str, float] = {}
+        if self.nexus_cfg.scheduler.service_unit == "tokens":
+            weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
+            prefilling = self._prefilling
+            prefilling.update(admitted)
+            for rid in list(prefilling):
+                n = scheduled.get(rid)
+                req = requests.get(rid)
+                if req is None or req.status != RequestStatus.RUNNING:
+                    prefilling.discard(rid)
+                    continue
+                if n is None:
+                    continue
+                # prompt tokens in this chunk: up to num_tokens - 1 - (computed before it)
+                prefill = min(n, req.num_tokens - 1 - req.num_computed_tokens + n)
+                if prefill > 0:
+                    extra[rid] = weight * prefill
+                if req.num_computed_tokens >= req.num_tokens - 1:
+                    prefilling.discard(rid)
+        self._steps[id(out)] = (now, scheduled, extra)
+        while len(self._steps) > 16:  # outputs that never came back (engine reset)
+            self._steps.popitem(last=False)
+
+    def _count_recomputed(self, scheduled: dict[str, int]) -> None:
+        """Tokens below a preempted request's old frontier are recomputed (what the prefix
+        cache restored is skipped by vLLM and never scheduled)."""
+        for rid, high in list(self._dropped_kv.items()):
+            n = scheduled.get(rid)
+            request = self.requests.get(rid)
+            if n is None or request is None:
                 continue
-            self.mlq.set_running(call, now)
-            if tokens_unit:
-                req = self.requests[rid]
-                before = req.num_computed_tokens - n
-                prefill = max(0, min(n, req.num_tokens - 1 - before))
-                costs[rid] = (n - prefill) + w * prefill
-            else:
-                costs[rid] = 0.0
-        if costs:
-            self._steps[id(out)] = (now, costs)
-            while len(self._steps) > 16:  # outputs that never came back (engine reset)
-                self._steps.popitem(last=False)
+            before = request.num_computed_tokens - n
+            self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
+            if before + n >= high:
+                del self._dropped_kv[rid]
 
     def _charge(self, out: SchedulerOutput, now: float) -> None:
         """Charge executed service: tokens, or the step's executor time to each call in it."""
         step = self._steps.pop(id(out), None)
         if step is None:
             return
-        scheduled_at, costs = step
+        scheduled_at, costs, extra = step
         if self.nexus_cfg.scheduler.service_unit == "time":
             dt = max(0.0, now - max(scheduled_at, self._last_charge))
-            costs = dict.fromkeys(costs, dt)
+            costs, extra = dict.fromkeys(costs, dt), {}
         self._last_charge = now
-        calls = self.mlq.calls
-        for rid, cost in costs.items():
-            call = calls.get(rid)
-            if call is not None:
-                self.nexus_metrics.service_total += cost
-                if self.mlq.charge(call, cost, now):
-                    self.nexus_metrics.demotions += 1
-                    request = self.requests.get(rid)
-                    if request is not None and request.status == RequestStatus.RUNNING:
-                        with contextlib.suppress(ValueError):
-                            self.running.remove(request)
-                            self._insert_running([request])
+        m = self.nexus_metrics
+        m.service_total += sum(costs.values()) + sum(extra.values())
+        demoted = self.mlq.charge_all(costs, extra, now)
+        m.demotions += len(demoted)
+        for call in demoted:
+            request = self.requests.get(call.call_id)
+            if request is not None and request.status == RequestStatus.RUNNING:
+                with contextlib.suppress(ValueError):
+                    self.running.remove(request)
+                    self._insert_running([request])
 
     # -- metrics ----------------------------------------------------------------------------
     def _export(self, now: float | None = None, force: bool = False) -> None:
