@@ -172,3 +172,22 @@ def test_duplicate_call_id_rejected():
     q.add("a", "A", 0)
     with pytest.raises(ValueError):
         q.add("a", "A", 0)
+
+
+def test_starving_call_of_a_lifted_tenant_goes_only_to_its_tenants_top_level():
+    """Anti-starvation by deadline promotes to the tenant's top level (fair share); a call
+    already there is not promoted, is looked at again later, and promotes once the lift
+    drops (no loop over a due deadline that cannot fire)."""
+    q = mlq(starvation_beta=2.0)
+    complete(q, "c0", "P", 100)
+    c = q.add("c1", "P", 0.0)
+    q.set_running(c, 0.0)
+    q.set_waiting(c, 1.0)  # T_c = 1, starving from t = 3
+    assert c.level == 3
+    lift = {"levels": 3}
+    q.tenant_lift = lambda tenant, now: lift["levels"]  # tenant over its share by 3 levels
+    assert q.promote_due(5.0) == [] and c.level == 3  # already at the tenant's top
+    lift["levels"] = 1
+    assert q.promote_due(5.0) == []  # not due again before the recheck delay
+    assert q.promote_due(7.0) == [c] and c.level == 1
+    assert q.promotions_total == 1
