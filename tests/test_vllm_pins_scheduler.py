@@ -231,10 +231,18 @@ def test_pin_scheduler_constructor_arguments():
 
 def test_pin_conformance_harness_patches():
     """``make conformance`` (tests/conformance/nexus_plugin.py) restores a test's explicit
-    ``async_scheduling=True`` after the CPU platform resets it, and skips the offline
-    safetensors lookup: both functions must still exist and behave as assumed."""
+    ``async_scheduling=True`` after ``VllmConfig.__post_init__`` (where the CPU platform resets
+    it), and skips the offline safetensors lookup: both must still exist and behave as
+    assumed."""
+    from vllm.config import SchedulerConfig, VllmConfig
     from vllm.platforms.cpu import CpuPlatform
     from vllm.transformers_utils import config as hf_config
+
+    assert "current_platform.check_and_update_config(self)" in inspect.getsource(
+        VllmConfig.__post_init__
+    )
+    default = SchedulerConfig(max_model_len=64, is_encoder_decoder=False).async_scheduling
+    assert default is None  # unset = None (resolved later), explicit = True
 
     assert "scheduler_config.async_scheduling = False" in inspect.getsource(
         CpuPlatform.check_and_update_config

@@ -15,9 +15,9 @@ Two environment adjustments, applied to stock and ours alike:
 
 - The tests are written for vLLM's GPU CI, where ``SchedulerConfig(async_scheduling=True)``
   survives config validation; the CPU platform resets it to False ("not required on CPU").
-  The flag the test asked for is restored after the platform's check, so a scheduler sees
-  the configuration the test means (vllm_nexus reads it to choose its async variant, as on a
-  GPU engine).
+  An explicit True is restored after ``VllmConfig.__post_init__``, so a scheduler sees the
+  configuration the test means (vllm_nexus reads it to choose its async variant, as on a
+  GPU engine). Tests that leave it unset (None) keep the CPU's False, as they expect.
 - Offline, vLLM's safetensors-metadata lookup can only fail, after a 2 s retry sleep per
   model config; it returns "no metadata" at once instead (vLLM's own fallback when the hub is
   unreachable).
@@ -57,20 +57,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _keep_requested_async_scheduling() -> None:
+    from vllm.config import VllmConfig
     from vllm.platforms import current_platform
 
     if not current_platform.is_cpu():
         return
-    platform_cls = type(current_platform)
-    check = platform_cls.check_and_update_config
+    post_init = VllmConfig.__post_init__
 
-    def check_and_update_config(cls: type, vllm_config: Any) -> None:
-        requested = vllm_config.scheduler_config.async_scheduling
-        check(vllm_config)
+    def __post_init__(self: Any) -> None:
+        # Only an explicit True (the default None resolves to True before the platform
+        # check, for engines; the tests that leave it unset drive the sync scheduler).
+        requested = self.scheduler_config.async_scheduling is True
+        post_init(self)
         if requested:
-            vllm_config.scheduler_config.async_scheduling = True
+            self.scheduler_config.async_scheduling = True
 
-    platform_cls.check_and_update_config = classmethod(check_and_update_config)
+    VllmConfig.__post_init__ = __post_init__
 
 
 def _offline_safetensors_metadata() -> None:
