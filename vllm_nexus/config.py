@@ -79,7 +79,7 @@ class SchedulerConfig:
     and output the new prompt continues (docs/programs.md); off: each is a program of its
     own (call-level scheduling for id-less clients)."""
     program_inference_max_calls: int = 32_768
-    """Completed calls remembered for lineage inference (~300 bytes each); older ones are
+    """Completed calls remembered for lineage inference (~0.7 KB each); older ones are
     forgotten first, all after ``program_ttl_s``."""
     program_inference_log: str | None = None
     """Path of a JSONL audit log: one line per call that named no program (request id, the

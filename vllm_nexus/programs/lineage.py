@@ -23,7 +23,7 @@ always win (the caller asks only for calls without one).
 
 Cost: O(prompt) vectorised work when a call arrives (one cumulative hash; a counting filter
 picks the few positions worth a dictionary look-up) and O(output) when it completes; nothing
-per engine step. Memory: at most ``max_calls`` remembered calls (about 300 bytes each), each
+per engine step. Memory: at most ``max_calls`` remembered calls (about 0.7 KB each), each
 forgotten after ``ttl_s``. Pure Python + numpy, no vLLM import.
 """
 
