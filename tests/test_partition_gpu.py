@@ -322,3 +322,11 @@ def test_real_green_context_pairs_are_disjoint() -> None:  # pragma: no cover - 
     assert status == "pass", (summary, figures)
     for split in figures["splits"]:
         assert not split["shared_sms"] and split["used"] == split["requested"]
+
+
+def test_mps_is_no_longer_a_backend() -> None:
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    with pytest.raises(ConfigError, match=r"partition.backend='mps' is invalid: choose one of"):
+        NexusConfig.from_dict({"partition": {"backend": "mps"}})
+    assert NexusConfig.from_dict({"partition": {"backend": "none"}}).partition.backend == "none"
