@@ -69,6 +69,8 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
+    admitted: int = 0
+    """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
     deadline_token: int = 0
     """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
 
