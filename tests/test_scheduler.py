@@ -387,7 +387,7 @@ def test_preemption_respects_priority_tiers():
 
 def test_running_stays_in_queue_order_without_sorting():
     """Admissions and demotions are placed by binary search: running is always sorted by
-    (tier, level, FCFS) — the order vLLM's KV-pressure victim (running[-1]) relies on."""
+    (tier, level, admission) — the order vLLM's KV-pressure victim (running[-1]) relies on."""
     clock = FakeClock()
     s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
     serve_program(s, clock, "A", 40)

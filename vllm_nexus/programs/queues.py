@@ -75,6 +75,8 @@ class Call:
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
     tenant: Tenant | None = None
     """Who sent the call (tenant fair share, :mod:`vllm_nexus.programs.tenants`)."""
+    admitted: int = 0
+    """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
     deadline_token: int = 0
     """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import os
 import time
 from collections import OrderedDict
@@ -110,6 +111,7 @@ class Scheduler(_VllmScheduler):
         """Request id -> tokens whose KV a preemption dropped, until they are computed again
         (for the recompute-after-preemption counters)."""
         self._prefilling: set[str] = set()
+        self._admissions = itertools.count()
         """Running requests with prompt tokens left (their chunks cost prefill weight)."""
         super().__init__(vllm_config, *args, **kwargs)
         if self.program_aware:
@@ -149,14 +151,19 @@ class Scheduler(_VllmScheduler):
         return (call.tier, call.level, remaining + self._spf_aging * call.arrival, call.seq)
 
     def _running_key(self, request: Request) -> tuple:
-        """Running order (best first): tier, level, FCFS. ``running[-1]`` is the worst call,
-        vLLM's KV-pressure victim."""
+        """Running order (best first): tier, level, then admission order (vLLM's own order
+        of ``running``). ``running[-1]`` is vLLM's KV-pressure victim: the most recently
+        admitted call of the worst (tier, level)."""
         call = self.mlq.calls.get(request.request_id)
-        return _UNKNOWN_KEY if call is None else call.order_key()
+        return _UNKNOWN_KEY if call is None else (call.tier, call.level, call.admitted)
 
-    def _insert_running(self, requests: list[Request]) -> None:
+    def _insert_running(self, requests: list[Request], admitted: bool = False) -> None:
         """Put ``requests`` (not in ``running``) at their place: O(k log n), no full sort."""
+        calls = self.mlq.calls
         for request in requests:
+            call = calls.get(request.request_id)
+            if admitted and call is not None:
+                call.admitted = next(self._admissions)
             bisect.insort(self.running, request, key=self._running_key)
 
     # -- vLLM hooks ---------------------------------------------------------------------
@@ -206,7 +213,7 @@ class Scheduler(_VllmScheduler):
             # vLLM appended this step's admissions (a step that preempted admits none)
             admitted = self.running[num_running:]
             del self.running[num_running:]
-            self._insert_running(admitted)
+            self._insert_running(admitted, admitted=True)
         self._record_step(out, now)
         # step-plan hook (Nexus)
         attach_plan(self, out)
@@ -300,7 +307,7 @@ class Scheduler(_VllmScheduler):
         if request is None:
             return []
         first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
-        need = -(-first_chunk // self.block_size) + 1
+        need = -(-first_chunk // self.block_size)  # what vLLM allocates for its first chunk
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         limit = self.nexus_cfg.scheduler.max_preemptions_per_step
         calls = self.mlq.calls
