@@ -238,9 +238,9 @@ def test_pin_conformance_harness_patches():
     from vllm.platforms.cpu import CpuPlatform
     from vllm.transformers_utils import config as hf_config
 
-    assert "current_platform.check_and_update_config(self)" in inspect.getsource(
-        VllmConfig.__post_init__
-    )
+    post_init = inspect.getsource(VllmConfig.__post_init__)
+    platform_check = post_init.index("current_platform.check_and_update_config(self)")
+    assert platform_check < post_init.index('"DiffusionAsyncScheduler"')
     default = SchedulerConfig(max_model_len=64, is_encoder_decoder=False).async_scheduling
     assert default is None  # unset = None (resolved later), explicit = True
 

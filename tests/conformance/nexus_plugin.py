@@ -7,7 +7,7 @@ Scheduler`` in the test modules (and ``tests/v1/core/utils.create_scheduler``) b
 both classes, as vLLM does at runtime: ``--scheduler-cls X`` is used as-is whether async
 scheduling is on or off, and ``vllm_nexus.Scheduler`` picks its async variant itself.
 The rebinding lives only in this pytest process; vLLM's own classes were imported (and
-subclassed by vllm_nexus) before it.
+subclassed by vllm_nexus and by vLLM's diffusion schedulers) before it.
 
 ``NEXUS_CONFORMANCE_STOCK=1`` leaves vLLM's classes in place (a baseline run of the same tests).
 
@@ -15,9 +15,10 @@ Two environment adjustments, applied to stock and ours alike:
 
 - The tests are written for vLLM's GPU CI, where ``SchedulerConfig(async_scheduling=True)``
   survives config validation; the CPU platform resets it to False ("not required on CPU").
-  An explicit True is restored after ``VllmConfig.__post_init__``, so a scheduler sees the
-  configuration the test means (vllm_nexus reads it to choose its async variant, as on a
-  GPU engine). Tests that leave it unset (None) keep the CPU's False, as they expect.
+  An explicit True is restored right after the platform's check (inside
+  ``VllmConfig.__post_init__``), so a scheduler sees the configuration the test means
+  (vllm_nexus reads it to choose its async variant, as on a GPU engine). Tests that leave it
+  unset (None) keep the CPU's False, as they expect.
 - Offline, vLLM's safetensors-metadata lookup can only fail, after a 2 s retry sleep per
   model config; it returns "no metadata" at once instead (vLLM's own fallback when the hub is
   unreachable).
@@ -42,6 +43,7 @@ _originals: dict[str, type] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     import vllm.v1.core.sched.async_scheduler as async_mod
+    import vllm.v1.core.sched.diffusion_scheduler  # noqa: F401  (subclasses vLLM's classes)
     import vllm.v1.core.sched.scheduler as sync_mod
 
     _originals["Scheduler"] = sync_mod.Scheduler
@@ -63,16 +65,28 @@ def _keep_requested_async_scheduling() -> None:
     if not current_platform.is_cpu():
         return
     post_init = VllmConfig.__post_init__
+    platform_cls = type(current_platform)
+    check = platform_cls.check_and_update_config
+    explicit: list[bool] = []
 
     def __post_init__(self: Any) -> None:
-        # Only an explicit True (the default None resolves to True before the platform
-        # check, for engines; the tests that leave it unset drive the sync scheduler).
-        requested = self.scheduler_config.async_scheduling is True
-        post_init(self)
-        if requested:
-            self.scheduler_config.async_scheduling = True
+        # Only an explicit True: the default None resolves to True (for engines) before the
+        # platform check, and the tests that leave it unset drive the sync scheduler.
+        explicit.append(self.scheduler_config.async_scheduling is True)
+        try:
+            post_init(self)
+        finally:
+            explicit.pop()
+
+    def check_and_update_config(cls: type, vllm_config: Any) -> None:
+        check(vllm_config)
+        if explicit and explicit[-1]:
+            # restored right after the platform's reset, before the rest of
+            # __post_init__ reads it (e.g. the diffusion scheduler class choice)
+            vllm_config.scheduler_config.async_scheduling = True
 
     VllmConfig.__post_init__ = __post_init__
+    platform_cls.check_and_update_config = classmethod(check_and_update_config)
 
 
 def _offline_safetensors_metadata() -> None:
