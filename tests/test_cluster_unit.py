@@ -283,3 +283,25 @@ def test_publisher_stays_off_outside_ray(monkeypatch):
 
     monkeypatch.setitem(__import__("sys").modules, "ray", None)
     assert em.start_publisher("/nonexistent") is False
+
+
+def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypatch):
+    import os
+
+    from ray.serve.llm import LLMServer
+
+    from vllm_nexus.cluster import server
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV
+
+    seen = {}
+
+    async def fake_init(self, llm_config, **kwargs):  # the engine starts in here
+        seen["engine_env"] = os.environ.get(METRICS_DIR_ENV)
+
+    monkeypatch.setattr(LLMServer, "__init__", fake_init)
+    monkeypatch.setattr(server, "start_publisher", lambda d: seen.setdefault("published", d))
+    monkeypatch.delenv(METRICS_DIR_ENV, raising=False)
+    replica = object.__new__(server.NexusLLMServer)
+    asyncio.run(server.NexusLLMServer.__init__(replica, "cfg"))
+    assert seen["engine_env"] and seen["published"] == seen["engine_env"]
+    assert os.path.isdir(seen["engine_env"])
