@@ -318,3 +318,25 @@ def test_simultaneous_calls_within_capacity_are_never_rejected():
     with ThreadPoolExecutor(10) as pool:
         tickets = list(pool.map(lambda _: adm.enter(), range(10)))
     assert all(tickets) and adm.enter() is None
+
+
+def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypatch):
+    import os
+
+    from ray.serve.llm import LLMServer
+
+    from vllm_nexus.cluster import server
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV
+
+    seen = {}
+
+    async def fake_init(self, llm_config, **kwargs):  # the engine starts in here
+        seen["engine_env"] = os.environ.get(METRICS_DIR_ENV)
+
+    monkeypatch.setattr(LLMServer, "__init__", fake_init)
+    monkeypatch.setattr(server, "start_publisher", lambda d: seen.setdefault("published", d))
+    monkeypatch.delenv(METRICS_DIR_ENV, raising=False)
+    replica = object.__new__(server.NexusLLMServer)
+    asyncio.run(server.NexusLLMServer.__init__(replica, "cfg"))
+    assert seen["engine_env"] and seen["published"] == seen["engine_env"]
+    assert os.path.isdir(seen["engine_env"])
