@@ -307,6 +307,10 @@ def main() -> int:
     p.add_argument("--programs", type=int, default=200, help="programs, both tenants together")
     p.add_argument("--seeds", default="0")
     p.add_argument("--reps", type=int, default=1, help="real: servers per scheduler")
+    p.add_argument(
+        "--first-rep", type=int, default=0,
+        help="real: number of the first repetition (rotates the scheduler order; resuming)",
+    )  # fmt: skip
     p.add_argument("--calls-scale", type=float, default=1.0)
     p.add_argument("--tokens-scale", type=float, default=0.25)
     p.add_argument("--think-scale", type=float, default=0.3)
@@ -348,7 +352,7 @@ def main() -> int:
             from vllm_nexus.serving.tiny_model import build_tiny_model
 
             args.model = str(build_tiny_model(Path("/tmp/vllm-nexus-tenant-bench/tiny")))
-        for rep in range(args.reps):  # rotate the scheduler order between repetitions
+        for rep in range(args.first_rep, args.first_rep + args.reps):  # rotated order
             for name in scheds[rep % len(scheds) :] + scheds[: rep % len(scheds)]:
                 run_real(name, args, out, rep)
         rows = [json.loads(x) for x in out.read_text().splitlines() if x]

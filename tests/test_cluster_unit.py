@@ -340,3 +340,33 @@ def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypa
     asyncio.run(server.NexusLLMServer.__init__(replica, "cfg"))
     assert seen["engine_env"] and seen["published"] == seen["engine_env"]
     assert os.path.isdir(seen["engine_env"])
+
+
+def test_local_head_uses_its_own_ray_auth_token(monkeypatch):
+    """A token another Ray user left in ~/.ray/auth_token turned token auth on for our head
+    but not for our driver (explicit address): the head now gets its own token via the
+    environment, and Ray's private ``Config.initialize`` (pinned here) re-reads it."""
+    raylet = pytest.importorskip("ray._raylet")
+    assert callable(raylet.Config.initialize)
+    import vllm_nexus.cluster.cli as cli
+
+    started = {}
+
+    class FakePopen:
+        def __init__(self, cmd, env, **kw):
+            started["env"] = env
+            self.pid = 1
+
+    monkeypatch.setattr(cli.subprocess, "Popen", FakePopen)
+    refreshed = []
+    monkeypatch.setattr(cli, "_refresh_ray_config", lambda: refreshed.append(True))
+    monkeypatch.setattr(cli, "port_free", lambda port, host="127.0.0.1": True)
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    cli.LocalRay(18990, num_cpus=1)
+    env = started["env"]
+    assert env["RAY_AUTH_MODE"] == "token" and len(env["RAY_AUTH_TOKEN"]) == 64
+    import os
+
+    assert os.environ["RAY_AUTH_TOKEN"] == env["RAY_AUTH_TOKEN"]  # the driver's too
+    assert refreshed == [True]

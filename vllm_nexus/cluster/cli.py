@@ -166,6 +166,13 @@ class LocalRay:
                 f"port {self.port} is in use (another Ray cluster?): pass --address to join "
                 "it, or choose another --ray-port-base"
             )
+        # Our own token: the head is reachable on the node's address, and a token another
+        # Ray user left in ~/.ray/auth_token must neither lock us out nor be reused.
+        import secrets
+
+        auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+        os.environ.update(auth)  # this driver and all it starts use it
+        _refresh_ray_config()
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -228,6 +235,16 @@ def _shutdown_serve(local: bool, budget_s: float) -> None:
     t = threading.Thread(target=work, daemon=True, name="serve-shutdown")
     t.start()
     t.join(budget_s)
+
+
+def _refresh_ray_config() -> None:
+    """Make an already imported Ray see the auth environment (Ray reads it when imported and
+    only re-reads it in ``ray._raylet.Config.initialize``, a private call Ray makes itself
+    when it turns token auth on; pinned by tests/test_cluster_unit.py)."""
+    import sys as _sys
+
+    if "ray._raylet" in _sys.modules:
+        _sys.modules["ray._raylet"].Config.initialize("")
 
 
 def deploy(spec_args: dict[str, Any], host: str, port: int) -> None:
