@@ -128,8 +128,10 @@ class Client:
 BAD_IDS = [
     ("xargs.program_id", 7), ("xargs.program_id", ""), ("xargs.program_id", "p" * 300),
     ("xargs.program_id", "a\nb"), ("xargs.thread_id", ["t"]), ("session_id", "a\x00b"),
-    ("x-session-id", "a\x01b"), ("x-tenant-id", "a\x02b"),
+    ("x-session-id", "s" * 300), ("x-tenant-id", "t" * 300), ("x-claude-code-session-id", ""),
 ]  # fmt: skip
+# (Control characters cannot travel in a header at all: HTTP clients and servers refuse them
+# before vllm_nexus sees the request, so header transports get over-long and empty ids.)
 ENDPOINTS = {
     "/v1/completions": {"prompt": "x"},
     "/v1/chat/completions": {"messages": [{"role": "user", "content": "x"}]},
