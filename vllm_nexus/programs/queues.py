@@ -34,7 +34,7 @@ from vllm_nexus.config import SchedulerConfig
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """Scheduling state of one LLM call (one vLLM request)."""
 
