@@ -167,6 +167,8 @@ class Driver:
         self.name, self.sched, self.stream, self.waiting = name, sched, stream, waiting
         self.cpu = 0.0
         self.steps = 0
+        self.tokens = 0
+        self.preempted = 0
 
     def top_up(self) -> None:
         s = self.sched
@@ -187,6 +189,8 @@ class Driver:
         if timed:
             self.cpu += dt
             self.steps += 1
+            self.tokens += out.total_num_scheduled_tokens
+            self.preempted += len(out.preempted_req_ids)
         return dt
 
 
@@ -260,8 +264,13 @@ def main() -> None:
         f"  state at end: stock {len(s.running)} running / {len(s.waiting)} waiting; "
         f"{ours.name} {len(o.running)} running / {len(o.waiting)} waiting{known}"
     )
-    print(f"  {stock.name:<10} {per_stock:8.3f} ms CPU per step")
-    print(f"  {ours.name:<10} {per_ours:8.3f} ms CPU per step")
+    for d, per in ((stock, per_stock), (ours, per_ours)):
+        m = getattr(d.sched, "nexus_metrics", None)
+        proactive = f", {m.preemptions_proactive} proactive" if m is not None else ""
+        print(
+            f"  {d.name:<10} {per:8.3f} ms CPU per step  ({d.tokens / d.steps:.0f} tokens/step, "
+            f"{d.preempted} preemptions{proactive})"
+        )
     q = statistics.quantiles(ratios, n=4)
     print(
         f"  ratio      {per_ours / per_stock:8.3f}x of summed CPU time; per-step ratio median "

@@ -38,8 +38,17 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SDIST_NAME = "vllm"
 
-EXPECTED_FAILURES: dict[str, str] = {}
-"""pytest node id (relative to the sdist root) -> why our behaviour is the intended one."""
+EXPECTED_FAILURES: dict[str, str] = {
+    "tests/v1/core/test_deferred_block_free.py::"
+    "test_allocation_retry_waits_for_fence_then_succeeds[priority-2]": (
+        "the test rewrites request.priority of running requests after admission; vLLM has no "
+        "API for that, and vllm_nexus keeps the running batch ordered incrementally by the "
+        "priority each request arrived with (no per-step scan or sort), so its KV-pressure "
+        "victim is the request that was worst on arrival"
+    ),
+}
+"""pytest node id (relative to the sdist root) -> why our behaviour is the intended one
+(docs/conformance.md lists the same)."""
 
 _SCHEDULER_USE = re.compile(
     r"create_scheduler|from vllm\.v1\.core\.sched\.(scheduler|async_scheduler) import"
@@ -262,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = {
         o: sum(1 for v in results.values() if v == o) for o in ("passed", "failed", "skipped")
     }
-    expected = {} if args.stock or args.keyword else EXPECTED_FAILURES
+    expected = {} if args.stock else EXPECTED_FAILURES
+    if args.keyword:  # a subset ran: only its expected failures can be judged
+        expected = {n: why for n, why in expected.items() if n in results}
     unexpected = [n for n in failed if n not in expected]
     stale = [n for n in expected if results.get(n) == "passed"]
     elapsed = time.monotonic() - start

@@ -38,7 +38,7 @@ from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """Scheduling state of one LLM call (one vLLM request)."""
 
