@@ -19,7 +19,7 @@ pays), plus the honest tenant's gain over stock vLLM in the same mix. Two back e
     # real servers (one fresh `vllm serve` per scheduler and repetition), results appended
     flock /tmp/nexus-engine.lock python examples/tenant_bench.py real --model DIR \\
         --schedulers stock,plas --reps 1 --out results/tenants.jsonl
-    python examples/tenant_bench.py report results/tenants.jsonl
+    python examples/tenant_bench.py report results/tenants.jsonl [--before OLD.jsonl]
 
 Real runs send the tenant in the ``X-Tenant-ID`` header through
 ``--middleware vllm_nexus.api.ProgramIdMiddleware`` (which stamps it, signed, into the call);
@@ -247,6 +247,10 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
                 server.check()
 
 
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
 def _append(out: Path, row: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a") as f:
@@ -294,6 +298,52 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def compare(before: list[dict], after: list[dict]) -> str:
+    """Markdown table: the gaming tenant's gain and the honest tenant's gain over stock, before
+    and after (e.g. a build without tenants vs this one), per policy and strategy."""
+
+    def cells(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+        out: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for r in rows:
+            out[(r["scheduler"], r["strategy"])].append(r["tenants"])
+        return out
+
+    b, a = cells(before), cells(after)
+
+    def mean(c: dict, key: tuple[str, str], tenant: str) -> float:
+        return statistics.mean(t[tenant]["mean_ms"] for t in c[key])
+
+    def stock(c: dict, strat: str) -> float | None:
+        for key in (("stock", strat), ("stock", "honest")):
+            if key in c:
+                return mean(c, key, "honest")
+        return None
+
+    lines = [
+        "| policy | gaming strategy | gaming gain before | gaming gain after | per run after "
+        "| honest vs stock before | honest vs stock after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    order = {s: i for i, s in enumerate(SCHEDULERS)}
+    keys = sorted(
+        (k for k in a if k[0] != "stock"), key=lambda k: (order[k[0]], STRATEGIES.index(k[1]))
+    )
+    for key in keys:
+        gain = mean(a, key, "honest") / mean(a, key, "gaming")
+        runs = ", ".join(f"{t['honest']['mean_ms'] / t['gaming']['mean_ms']:.2f}" for t in a[key])
+        sa = stock(a, key[1])
+        vs_after = f"{sa / mean(a, key, 'honest'):.2f}x" if sa else "—"
+        gb = vb = "—"
+        if key in b:
+            gb = f"{mean(b, key, 'honest') / mean(b, key, 'gaming'):.2f}x"
+            sb = stock(b, key[1]) or sa
+            vb = f"{sb / mean(b, key, 'honest'):.2f}x" if sb else "—"
+        lines.append(
+            f"| {key[0]} | {key[1]} | {gb} | **{gain:.2f}x** | {runs} | {vb} | {vs_after} |"
+        )
+    return "\n".join(lines)
+
+
 # -- command line -------------------------------------------------------------------------------
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -319,6 +369,7 @@ def main() -> int:
     p.add_argument("--hardware", default="cpu-here", help="sim: hardware preset")
     p.add_argument("--sim-model", default="tiny", help="sim: model shape")
     p.add_argument("--out", help="append result rows to this JSONL file")
+    p.add_argument("--before", help="report: rows of a baseline build, compared side by side")
     args = p.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
     args.strategies = [s for s in args.strategies.split(",") if s]
@@ -331,8 +382,8 @@ def main() -> int:
     if args.mode == "report":
         if not args.results:
             p.error("report needs a results file")
-        rows = [json.loads(line) for line in Path(args.results).read_text().splitlines() if line]
-        print(report(rows))
+        rows = _rows(Path(args.results))
+        print(compare(_rows(Path(args.before)), rows) if args.before else report(rows))
         return 0
     out = Path(args.out or f"tenant-bench-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
     rows: list[dict] = []
@@ -355,7 +406,7 @@ def main() -> int:
         for rep in range(args.first_rep, args.first_rep + args.reps):  # rotated order
             for name in scheds[rep % len(scheds) :] + scheds[: rep % len(scheds)]:
                 run_real(name, args, out, rep)
-        rows = [json.loads(x) for x in out.read_text().splitlines() if x]
+        rows = _rows(out)
     print(report(rows))
     print(f"rows appended to {out}", file=sys.stderr)
     return 0

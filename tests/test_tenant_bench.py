@@ -86,3 +86,14 @@ def test_simulated_gaming_does_not_pay(tb):
     t = res["tenants"]
     assert res["unfinished"] == 0
     assert t["honest"]["mean_ms"] / t["gaming"]["mean_ms"] <= 1.2
+
+
+def test_compare_before_after(tb):
+    def row(sched, strat, h, g):
+        t = {"honest": {"mean_ms": h}, "gaming": {"mean_ms": g}}
+        return {"scheduler": sched, "strategy": strat, "tenants": t}
+
+    before = [row("stock", "fresh", 100, 100), row("plas", "fresh", 90, 45)]
+    after = [row("stock", "fresh", 100, 100), row("plas", "fresh", 50, 80)]
+    text = tb.compare(before, after)
+    assert "| plas | fresh | 2.00x | **0.62x** | 0.62 | 1.11x | 2.00x |" in text

@@ -282,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.address:
             ray.init(address=args.address, logging_level="WARNING")
+            install_stop_handlers()  # ray.init replaces the SIGTERM handler with sys.exit
         else:
             try:
                 local = LocalRay(
@@ -291,6 +292,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"vllm-nexus cluster: {e}", file=sys.stderr)
                 return 2
             local.wait_ready()
+            install_stop_handlers()  # ray.init replaces the SIGTERM handler with sys.exit
             print(f"vllm-nexus cluster: started a local Ray head at {local.address}", flush=True)
         t0 = time.monotonic()
         deploy(spec_args, args.host, args.port)
