@@ -72,9 +72,20 @@ def _keep_requested_async_scheduling() -> None:
     def __post_init__(self: Any) -> None:
         # Only an explicit True: the default None resolves to True (for engines) before the
         # platform check, and the tests that leave it unset drive the sync scheduler.
-        explicit.append(self.scheduler_config.async_scheduling is True)
+        requested = self.scheduler_config.async_scheduling is True
+        explicit.append(requested)
         try:
             post_init(self)
+        except ValueError:
+            if not requested:
+                raise
+            # The CPU cannot run this combination (e.g. pipeline parallelism + async needs
+            # the V2 model runner, which needs Triton): validate as the CPU does, then give
+            # the scheduler the flag the test set.
+            explicit[-1] = False
+            self.scheduler_config.async_scheduling = True
+            post_init(self)
+            self.scheduler_config.async_scheduling = True
         finally:
             explicit.pop()
 
