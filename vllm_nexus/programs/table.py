@@ -129,15 +129,21 @@ class ProgramTable:
         call_service: float,
         call_wait_s: float,
         call_run_s: float,
+        aborted: bool = False,
     ) -> Program | None:
-        """A call completed normally: charge its service and times to the program."""
+        """A call left: charge its service and times to the program. An aborted call (client
+        gone, timeout, cancel) is charged like a completed one (the service it received
+        counts, so cancel-and-resend buys nothing) and the program stays until its idle TTL."""
         prog = self._programs.get(program_id)
         if prog is None:
             return None
         prog.service = self.rule(prog.service, start_priority, call_service)
         prog.wait_s += call_wait_s
         prog.run_s += call_run_s
-        prog.completed_calls += 1
+        if aborted:
+            prog.aborted_calls += 1
+        else:
+            prog.completed_calls += 1
         self._release(prog, now)
         return prog
 
@@ -150,18 +156,10 @@ class ProgramTable:
         call_wait_s: float = 0.0,
         call_run_s: float = 0.0,
     ) -> Program | None:
-        """A call was aborted (client gone, timeout, cancel): it is charged like a completed
-        call (the service it received counts, so cancel-and-resend buys nothing) and the
-        program stays until its idle TTL, like any other program."""
-        prog = self._programs.get(program_id)
-        if prog is None:
-            return None
-        prog.service = self.rule(prog.service, start_priority, call_service)
-        prog.wait_s += call_wait_s
-        prog.run_s += call_run_s
-        prog.aborted_calls += 1
-        self._release(prog, now)
-        return prog
+        """:meth:`call_finished` for an aborted call."""
+        return self.call_finished(
+            program_id, now, start_priority, call_service, call_wait_s, call_run_s, aborted=True
+        )
 
     def end_program(self, program_id: str, now: float) -> bool:
         """The client says ``program_id`` has no further calls: release its entry now if it
