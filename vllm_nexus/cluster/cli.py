@@ -39,7 +39,12 @@ class Stopped(Exception):
         self.signum = signum
 
 
+_received: list[int] = []
+"""Stop signals received (a signal raised inside C code can surface as another exception)."""
+
+
 def _raise_stopped(signum: int, frame: Any) -> None:
+    _received.append(signum)
     raise Stopped(signum)
 
 
@@ -309,10 +314,11 @@ def run(args: argparse.Namespace) -> int:
             )
         while True:
             time.sleep(3600)
-    except Stopped as e:
-        print(f"vllm-nexus cluster: {e}: stopping", file=sys.stderr, flush=True)
-        return 0
     except Exception as e:  # noqa: BLE001 - report, then clean up
+        if isinstance(e, Stopped) or _received:  # the signal may arrive wrapped (SystemError)
+            name = signal.Signals(_received[0]).name if _received else str(e)
+            print(f"vllm-nexus cluster: {name}: stopping", file=sys.stderr, flush=True)
+            return 0
         print(f"vllm-nexus cluster: deployment failed: {e}", file=sys.stderr)
         return 1
     finally:
