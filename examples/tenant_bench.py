@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -414,4 +415,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    # `timeout` sends SIGTERM: unwind, so the server we started is stopped with us
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())

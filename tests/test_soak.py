@@ -158,10 +158,25 @@ async def bad_ids(client: Client, s: Any) -> list[str]:
     return wrong
 
 
-async def soak(base: str) -> tuple[Client, list[str]]:
+async def watch_waiting(s: Any, base: str, peak: list[float], stop: asyncio.Event) -> None:
+    """Record the engine's largest waiting queue during the soak (proof of the overload)."""
+    while not stop.is_set():
+        try:
+            async with s.get(f"{base}/metrics") as r:
+                for line in (await r.text()).splitlines():
+                    if line.startswith("vllm:num_requests_waiting"):
+                        peak[0] = max(peak[0], float(line.rsplit(" ", 1)[1]))
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.2)
+
+
+async def soak(base: str) -> tuple[Client, list[str], float]:
     client = Client(base)
     connector = aiohttp.TCPConnector(force_close=True, limit=0)
+    peak, stop = [0.0], asyncio.Event()
     async with aiohttp.ClientSession(connector=connector) as s:
+        watcher = asyncio.ensure_future(watch_waiting(s, base, peak, stop))
         work = []
         for i in range(48):  # overload: 48 calls against a batch of 4, 12 programs, 3 tenants
             work.append(client.full(s, f"load-{i % 12}", 8 + i % 24, i % 2 == 0, f"t{i % 3}"))
@@ -172,10 +187,13 @@ async def soak(base: str) -> tuple[Client, list[str]]:
         work += [client.full(s, None, 3, True, "t0") for _ in range(6)]  # no id at all
         bad = asyncio.ensure_future(bad_ids(client, s))
         await asyncio.wait_for(asyncio.gather(*work), SOAK_BUDGET_S)
-        return client, await bad
+        stop.set()
+        await watcher
+        return client, await bad, peak[0]
 
 
 def scrape(base: str) -> dict[str, float]:
+    """Samples summed per name, and per name + label set (``name{labels}``)."""
     import requests
 
     out: dict[str, float] = {}
@@ -183,13 +201,16 @@ def scrape(base: str) -> dict[str, float]:
         m = re.match(r"^([a-zA-Z_:]+)(\{[^}]*\})? (\S+)$", line)
         if m:
             out[m.group(1)] = out.get(m.group(1), 0.0) + float(m.group(3))
+            if m.group(2):
+                out[m.group(1) + m.group(2)] = float(m.group(3))
     return out
 
 
 def test_soak_nothing_lost_no_5xx_drains_to_empty(server: Any) -> None:
     import requests
 
-    client, wrong_bad_ids = asyncio.run(soak(server.base_url))
+    client, wrong_bad_ids, peak_waiting = asyncio.run(soak(server.base_url))
+    assert peak_waiting >= 16, f"no real overload: at most {peak_waiting} calls waited"
     assert client.lost == [], client.lost[:10]
     assert wrong_bad_ids == [], wrong_bad_ids
     server_errors = [(kind, code) for kind, code in client.statuses if code >= 500]
@@ -216,5 +237,8 @@ def test_soak_nothing_lost_no_5xx_drains_to_empty(server: Any) -> None:
     assert m["vllm_nexus_known_programs"] <= MAX_PROGRAMS
     assert m["vllm_nexus_programs_evicted_total"] >= 2 * MAX_PROGRAMS
     assert m["vllm_nexus_calls_finished_total"] >= 48 + 3 * MAX_PROGRAMS + 6
+    aborted = sum(v for k, v in m.items() if k.startswith("vllm_nexus_calls_finished_total{")
+                  and 'outcome="aborted"' in k)  # fmt: skip
+    assert aborted >= 12 + 8  # every dropped stream and timed-out call was aborted
     assert m["vllm_nexus_tenant_entries"] >= 3  # t0, t1, t2 (+ default)
     assert "Traceback" not in server.log_text()

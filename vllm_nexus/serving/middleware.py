@@ -64,7 +64,7 @@ class ProgramIdMiddleware:
         self.app = app
         self.max_len: int | None = None  # read from the server's config on the first request
         self.sessions = SessionTree()  # subagent session -> root session (harness headers)
-        self.tenants: TenantEdge | None = None  # likewise
+        self.tenants: TenantEdge | None = None  # from the server (app.state), first request
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if (
