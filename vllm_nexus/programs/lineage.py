@@ -56,12 +56,14 @@ _P_TOKEN, _P_POS, _P_GRAM = _U(0x9E3779B97F4A7C15), _U(0xD6E8FEB86659FD93), _U(0
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, element-wise (uint64 arithmetic wraps)."""
-    x = x ^ (x >> _U(30))
-    x = x * _M1
-    x = x ^ (x >> _U(27))
-    x = x * _M2
-    return x ^ (x >> _U(31))
+    """splitmix64 finaliser, element-wise (uint64 arithmetic wraps), IN PLACE: ``x`` must
+    be a uint64 temporary of the caller's; returned for chaining."""
+    x ^= x >> _U(30)
+    x *= _M1
+    x ^= x >> _U(27)
+    x *= _M2
+    x ^= x >> _U(31)
+    return x
 
 
 def as_tokens(ids: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -78,15 +80,48 @@ def prefix_hashes(a: np.ndarray) -> np.ndarray:
 
 
 def window_hashes(a: np.ndarray, k: int) -> np.ndarray:
-    """Hashes of every ``k``-token window of ``a`` (independent of where the window sits)."""
+    """Hashes of every ``k``-token window of ``a`` (independent of where the window sits).
+
+    The polynomial ``sum((a[i + j] + 1) * P**(k - 1 - j))`` (uint64, wrapping), by Horner's
+    rule over whole columns in place, the ``+ 1`` terms folded into one constant: a dozen
+    vector operations whatever the length (this runs for every completed call)."""
     n = len(a) - k + 1
     if n <= 0:
         return np.empty(0, dtype=_U)
-    g = np.zeros(n, dtype=_U)
+    a = a.astype(_U, copy=False)
+    g = a[:n].copy()  # updated in place below
     with np.errstate(over="ignore"):
-        for j in range(k):
-            g = g * _P_GRAM + a[j : j + n] + _U(1)
-        return _mix(g ^ _U(k))
+        for j in range(1, k):
+            g *= _P_GRAM
+            g += a[j : j + n]
+        g += _gram_ones(k)
+        g ^= _U(k)
+        return _mix(g)
+
+
+def _gram_ones(k: int) -> np.uint64:
+    """``sum(P**i for i < k)`` mod 2**64: the ``+ 1`` of every token of a window."""
+    c = _GRAM_ONES.get(k)
+    if c is None:
+        p, total = int(_P_GRAM), 0
+        for i in range(k):
+            total += pow(p, i, 1 << 64)
+        c = _GRAM_ONES[k] = _U(total % (1 << 64))
+    return c
+
+
+_GRAM_ONES: dict[int, np.uint64] = {}
+
+
+def _smallest_unique(g: np.ndarray, n: int) -> list[int]:
+    """The ``n`` smallest distinct values of ``g``, ascending (``np.unique(g)[:n]``)."""
+    out: list[int] = []
+    for v in np.sort(g).tolist():
+        if not out or v != out[-1]:
+            out.append(v)
+            if len(out) == n:
+                break
+    return out
 
 
 def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
@@ -95,7 +130,8 @@ def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
     g = window_hashes(output, k)
     half = SKETCH // 2
     tail = g[max(0, len(g) - (TAIL - k + 1)) :]
-    return k, np.union1d(np.unique(g)[:half], np.unique(tail)[:half])
+    both = set(_smallest_unique(g, half)).union(_smallest_unique(tail, half))
+    return k, np.array(sorted(both), dtype=_U)
 
 
 @dataclass(eq=False, slots=True)
