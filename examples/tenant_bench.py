@@ -177,11 +177,14 @@ def make_runner_class() -> type:
         """``vllm-nexus bench``'s runner with a tenant header and the gaming strategies."""
 
         strategy = "honest"
+        tenant_suffix = ""
+        """Appended to the tenant header: a fresh pair of tenants per run, so the decayed
+        service of one run (half-life 30 s) does not carry into the next on the same server."""
 
         def _payload(self, program_id: str, c: Any, prompt: Any) -> tuple[dict, dict]:
             body, headers = super()._payload(program_id, c, prompt)
             tenant = tenant_of(program_id)
-            headers[TENANT_HEADER] = tenant
+            headers[TENANT_HEADER] = tenant + self.tenant_suffix
             if tenant == "gaming":
                 sent = sent_program_id(self.strategy, program_id, c.id)
                 if sent is None:
@@ -238,6 +241,7 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
                 )
                 runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
                 runner.strategy = strategy
+                runner.tenant_suffix = f"@{salt}"
                 t0 = time.time()
                 records, duration = asyncio.run(runner.run())
                 row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
