@@ -68,15 +68,20 @@ def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, d
     return plan
 
 
-def scheduler_args(sched: str, tokens_scale: float) -> list[str]:
+def scheduler_args(sched: str, tokens_scale: float, audit: Path | None = None) -> list[str]:
     """Server arguments for one scheduler; queue boundaries scale with ``--tokens-scale``
-    (the same rule as ``make demo``), for every multi-level policy alike."""
+    (the same rule as ``make demo``), for every multi-level policy alike. ``audit``: the
+    ``program_inference_log`` of a ``-noids`` server (wrong merges are judged from it:
+    ``examples/lineage_eval.py judge-sweep``)."""
     policy = SCHEDULERS[sched]
     if policy is None:
         return []
     from vllm_nexus.bench.workloads import scaled_scheduler_config
 
-    cfg = json.dumps(scaled_scheduler_config(tokens_scale, policy), separators=(",", ":"))
+    config = scaled_scheduler_config(tokens_scale, policy)
+    if audit is not None and sched.endswith("-noids"):
+        config["vllm_nexus"]["scheduler"]["program_inference_log"] = str(audit)
+    cfg = json.dumps(config, separators=(",", ":"))
     return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
 
 
@@ -178,7 +183,9 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                 continue
             server_args = [
                 *shlex.split(args.engine_args),
-                *scheduler_args(sched, args.tokens_scale),
+                *scheduler_args(
+                    sched, args.tokens_scale, out.resolve() / "logs" / f"audit-{sched}.jsonl"
+                ),
             ]
             log = out / "logs" / f"server-{sched}-rep{rep}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -255,7 +262,11 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
 
     servers = {}
     for sched in schedulers:
-        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched, args.tokens_scale)]
+        audit = out.resolve() / "logs" / f"audit-{sched}.jsonl"
+        server_args = [
+            *shlex.split(args.engine_args),
+            *scheduler_args(sched, args.tokens_scale, audit),
+        ]
         log = out / "logs" / f"server-{sched}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))

@@ -50,6 +50,24 @@ def test_next_turn_joins_the_conversation():
     assert match(idx, p2 + o2 + toks(5, 10)) == "conv-A"
 
 
+def test_lineage_is_scoped_by_tenant():
+    """A call never joins another tenant's program, even when it continues that tenant's
+    prompt and output exactly; within a tenant it does."""
+    idx = LineageIndex()
+    p1, o1 = SYSTEM + toks(30, 40), toks(31, 30)
+    p = idx.prompt(p1)
+    idx.record(p.key, len(p1), o1, "acme-conv", 0.0, tenant="acme")
+    nxt = idx.prompt(p1 + o1 + toks(32, 10))
+    assert idx.match(nxt, 0.0, "evil") is None
+    assert idx.match(nxt, 0.0) is None  # no tenant is a tenant of its own too
+    m = idx.match(nxt, 0.0, "acme")
+    assert m is not None and m.program_id == "acme-conv"
+    # the same prompt and output remembered for both tenants: each finds its own
+    idx.record(p.key, len(p1), o1, "evil-conv", 0.0, tenant="evil")
+    assert idx.match(nxt, 0.0, "evil").program_id == "evil-conv"
+    assert idx.match(nxt, 0.0, "acme").program_id == "acme-conv"
+
+
 def test_shared_system_prompt_never_merges():
     idx = LineageIndex()
     pa, oa = SYSTEM + toks(10, 40), toks(11, 30)

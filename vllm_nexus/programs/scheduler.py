@@ -187,12 +187,13 @@ class Scheduler(_VllmScheduler):
                         problem,
                         pid,
                     )
-            pid = self.assigner.assign(request, pid, self.clock())  # id, lineage or solo
+            tenant = self._tenant_of(extra)
+            pid = self.assigner.assign(request, pid, self.clock(), tenant)  # id/lineage/solo
             call = self.mlq.add(
                 request.request_id,
                 pid,
                 self.clock(),
-                tenant_id=self._tenant_of(extra),
+                tenant_id=tenant,
                 arrival_time=request.arrival_time,
                 tier=request.priority if self.priority_tiers else 0,
             )
@@ -234,7 +235,8 @@ class Scheduler(_VllmScheduler):
             now = self.clock()
             call = self.mlq.finish(request.request_id, now, aborted=not completed)
             if call is not None:
-                self.assigner.finished(request, call.program.program_id, completed, now)
+                tenant = call.tenant.tenant_id if call.tenant is not None else ""
+                self.assigner.finished(request, call.program.program_id, completed, now, tenant)
                 m = self.nexus_metrics
                 if completed:
                     m.calls_completed += 1
