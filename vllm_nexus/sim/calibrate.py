@@ -252,7 +252,7 @@ def _periods(raw: list[tuple[list[float], tuple, tuple]], k: int) -> list[float]
 
 
 def read_log(
-    path: Path, clock: str = "wall"
+    path: Path, clock: str = "wall", window: tuple[float, float] | None = None
 ) -> tuple[list[tuple[list[float], float]], list[float]]:
     """(step composition, measured step period) pairs and engine-side request times.
 
@@ -261,7 +261,7 @@ def read_log(
     overhead belongs to the step); otherwise to its ``update_from_output`` plus the median
     busy gap. ``clock="engine"``: periods on :class:`EngineClock` (logs with ``"c"`` fields):
     wall time minus the engine's waits for a CPU that other processes held; ``"wall"``: wall
-    time.
+    time. ``window``: only steps scheduled within these Unix times.
     """
     if clock not in ("wall", "engine"):
         raise ValueError(f"clock must be 'wall' or 'engine', got {clock!r}")
@@ -285,16 +285,20 @@ def read_log(
         if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
             raise ValueError(f"{path}: no engine-clock times (recorded by an older version)")
         k = 1
-    steps = [(comp, p) for (comp, _, _), p in zip(raw, _periods(raw, k), strict=True)]
+    steps = [
+        (comp, p)
+        for (comp, t0, _), p in zip(raw, _periods(raw, k), strict=True)
+        if window is None or window[0] <= t0[0] <= window[1]
+    ]
     engine_e2e = [t - adds[r] for r, t in fins if r in adds]
     return steps, engine_e2e
 
 
-def contention(path: Path) -> float:
+def contention(path: Path, window: tuple[float, float] | None = None) -> float:
     """Wall time / engine-clock time of a recorded run's busy steps: 1.0 when the engine
     never waited for a CPU, 2.0 when waits for CPUs other processes held doubled its steps."""
-    wall = sum(p for _, p in read_log(path, "wall")[0])
-    own = sum(p for _, p in read_log(path, "engine")[0])
+    wall = sum(p for _, p in read_log(path, "wall", window)[0])
+    own = sum(p for _, p in read_log(path, "engine", window)[0])
     return wall / own if own > 0 else math.nan
 
 

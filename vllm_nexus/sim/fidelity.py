@@ -10,9 +10,10 @@ engine lock):
    ``vllm-nexus bench`` against the real server for each scheduler and repetition
    (interleaved), at each ``--sweep-rates``, with the same ``--engine-args``; every engine step is
    logged by a recording scheduler (wall and engine CPU time);
-3. simulates the same trace, rates and engine limits, twice: the engine alone, and the engine
-   slowed by the *measured* contention of the real runs (engine wall time / engine CPU time
-   over their steps: on a shared machine other processes take the engine's core);
+3. simulates the same trace, rates and engine limits, twice: as calibrated, and at the
+   machine speed measured during the real runs (the wall time of their engine steps over
+   what the calibrated profile predicts for the same steps: on a shared machine other
+   processes slow the engine, and the API server and client with it);
 4. writes ``fidelity.md``: mean and P95 program token latency (the target: within 25%) and
    mean program end-to-end latency, real (mean and range over repetitions) vs simulated.
 
@@ -200,8 +201,7 @@ def run(args: argparse.Namespace) -> int:
                 _real_run(args, out, trace, sched, rep)
     hardware = _hardware(args, out)
     real = _real_results(out, schedulers)
-    factors = {s: _contention(out, s) for s in schedulers}
-    text = _report(args, out, trace, hardware, real, factors)
+    text = _report(args, out, trace, hardware, real)
     (out / "fidelity.md").write_text(text)
     print(text)
     return 0
@@ -284,43 +284,85 @@ def _real_results(out: Path, schedulers: list[str]) -> dict[str, dict]:
     return real
 
 
-def _contention(out: Path, sched: str) -> float:
-    """Mean engine contention factor of a scheduler's real runs (1.0 when unknown)."""
-    from vllm_nexus.sim.calibrate import contention
+def _machine(out: Path, sched: str, hardware: str, real: dict) -> dict[float, tuple[float, float]]:
+    """Per rate: (slowdown, contention) of a scheduler's real runs, means over repetitions.
+    Slowdown: the wall time of the engine steps of the run over what the hardware profile
+    predicts for the same steps (the machine's speed during the run, against the
+    calibration's); contention: wall time over engine-clock time (waiting for a CPU)."""
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import get_model
+    from vllm_nexus.sim.calibrate import contention, read_log
 
-    logs = sorted((out / "steps").glob(f"{sched.replace(':', '-')}-rep*.jsonl"))
-    vals = []
-    for log in logs:
-        try:
-            vals.append(contention(log))
-        except ValueError:  # an older log without CPU times
+    lat = StepLatencyModel(get_hardware(hardware), get_model("tiny"))
+    name = sched.replace(":", "-")
+    found: dict[float, list[tuple[float, float]]] = {}
+    for rep_dir in sorted((out / "real" / name).glob("rep*")):
+        log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
+        if not log.exists():
             continue
-    return sum(vals) / len(vals) if vals else 1.0
+        for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+            window = tuple(run["wall_clock"]) if "wall_clock" in run else None
+            steps, _ = read_log(log, "wall", window)
+            if not steps:
+                continue
+            slow = sum(t for _, t in steps) / sum(lat.step_time(*c) for c, _ in steps)
+            try:
+                cont = contention(log, window)
+            except ValueError:  # a log without engine-clock times
+                cont = float("nan")
+            found.setdefault(float(run["rate"]), []).append((slow, cont))
+    return {
+        r: (sum(v[0] for v in vs) / len(vs), sum(v[1] for v in vs) / len(vs))
+        for r, vs in found.items()
+    }
 
 
 def _slowed(profile: str, factor: float, dest: Path) -> str:
-    """A copy of a hardware profile with every time constant slowed by ``factor``."""
+    """A copy of a hardware profile with every time constant slowed by ``factor`` (the time
+    outside the engine too: the API server and client share the machine)."""
     from vllm_nexus.perf.hardware import get_hardware
     from vllm_nexus.perf.latency import OVERHEAD_FIELDS
 
     hw = get_hardware(profile)
-    changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in OVERHEAD_FIELDS}
+    fields = (*OVERHEAD_FIELDS, "request_overhead_s", "request_token_overhead_s")
+    changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in fields}
     changes.update(peak_flops=hw.peak_flops / factor, mem_bw=hw.mem_bw / factor)
     slowed = hw.with_updates(**changes, source=f"{hw.source}; slowed x{factor:.3f}")
     dest.write_text(json.dumps({"hardware": slowed.to_dict()}, indent=1) + "\n")
     return str(dest)
 
 
-def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str,
-              dest: Path) -> Path:  # fmt: skip
+def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str, dest: Path,
+              rates: str | None = None) -> Path:  # fmt: skip
     _cli(
         "simulate", "--trace", str(trace), "--programs", str(args.programs),
-        "--sweep-rates", args.sweep_rates, "--seed", str(args.seed),
+        "--sweep-rates", rates or args.sweep_rates, "--seed", str(args.seed),
         "--arrival-cv", str(args.arrival_cv), "--think-scale", str(args.think_scale),
         "--hardware", hardware, "--model", "tiny", "--scheduler", sched,
-        *settings.sim_engine_flags(args.engine_args), "--out", str(dest), "--no-progress", "--no-plots",
+        *settings.sim_engine_flags(args.engine_args), "--out", str(dest), "--no-progress",
+        "--no-plots",
     )  # fmt: skip
     return dest / sched.replace(":", "-") / "result.json"
+
+
+def _simulate_at_measured_speed(
+    args: argparse.Namespace, out: Path, trace: Path, hardware: str, sched: str,
+    machine: dict[float, tuple[float, float]],
+) -> Path:  # fmt: skip
+    """Each rate simulated with the profile slowed by that rate's measured slowdown; the
+    runs merged into one result file."""
+    from vllm_nexus.bench import report
+
+    name = sched.replace(":", "-")
+    parts = []
+    for rate, (slow, _) in sorted(machine.items()):
+        prof = _slowed(hardware, slow, out / f"hardware-{name}-{rate:g}-slowed.json")
+        dest = out / "sim-measured-speed" / f"rate{rate:g}"
+        parts.append(report.load_result(_simulate(args, trace, prof, sched, dest, f"{rate:g}")))
+    path = out / "sim-measured-speed" / name / "result.json"
+    report.save_result(report.merge_results(parts, sched), path)
+    return path
 
 
 def _report(
@@ -329,21 +371,27 @@ def _report(
     trace: Path,
     hardware: str,
     real: dict[str, dict],
-    factors: dict[str, float],
 ) -> str:
+    machine = {s: _machine(out, s, hardware, real) for s in real}
     alone = {s: _simulate(args, trace, hardware, s, out / "sim-alone") for s in real}
-    slowed = {}
-    for s in real:
-        prof = _slowed(hardware, factors[s], out / f"hardware-{s.replace(':', '-')}-slowed.json")
-        slowed[s] = _simulate(args, trace, prof, s, out / "sim-contention")
+    slowed = {
+        s: _simulate_at_measured_speed(args, out, trace, hardware, s, machine[s]) for s in real
+    }
     sections = [
         f"Trace `{trace}`; engine `{args.engine_args}`; hardware `{hardware}`; rates "
-        f"{args.sweep_rates}; think scale {args.think_scale}. Measured engine contention (wall / CPU "
-        "time of the real runs' steps): "
-        + ", ".join(f"{s} {f:.2f}x" for s, f in factors.items())
+        f"{args.sweep_rates}; think scale {args.think_scale}.",
+        "Machine during the real runs (per scheduler and rate, mean over repetitions): engine "
+        "steps took *s* x the calibrated prediction for the same steps, and *c* x their "
+        "engine-clock time (waits for a CPU): "
+        + "; ".join(
+            f"{s} at {r:g}/s: s {m[0]:.2f}, c {m[1]:.2f}"
+            for s, by_rate in machine.items()
+            for r, m in sorted(by_rate.items())
+        )
         + ".",
     ]
-    for title, sim in (("the engine alone", alone), ("with the measured contention", slowed)):
+    titles = ("as calibrated", "at the machine speed measured during the real runs")
+    for title, sim in zip(titles, (alone, slowed), strict=True):
         for metric, scale, unit in METRICS:
             table, _ = sweep_table(real, sim, metric, TARGET, scale, unit)
             sections.append(f"#### Simulated, {title}: `{metric}`\n\n{table}")
