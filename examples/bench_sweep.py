@@ -36,6 +36,7 @@ SCHEDULERS: dict[str, str | None] = {
     "mlfq": "mlfq",  # call-level MLFQ (FastServe-style baseline)
     "plas": "plas",  # the vllm-nexus default
     "atlas": "atlas",
+    "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
 }
 
 
@@ -239,7 +240,8 @@ def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest,
             "--rate", f"{rate:g}",
             "--seed", str(args.seed), "--think-scale", str(args.think_scale),
             "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
-            "--label", sched, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
+            "--label", sched, "--out", str(dest), "--no-plots", "--no-progress",
+            *(["--no-program-ids"] if sched.endswith("-noids") else [])]  # fmt: skip
 
 
 def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:

@@ -5,13 +5,22 @@ K levels with boundaries ``[lo_i, hi_i)`` (``lo_1 = 0``, ``hi_K = inf``, geometr
 - a NEW call enters the level that contains its *program's* attained service (atlas/plas) —
   or level 1 for the call-level baseline (mlfq);
 - inside a level calls are served FCFS (by the time they entered the level);
+- with request priorities on (``--scheduling-policy priority``), strict priority tiers come
+  first: the queue order is (tier, level, FCFS), and preemption only displaces a worse
+  (tier, level);
 - a call that receives more than its level's quantum of service is demoted one level;
 - program-level anti-starvation: a waiting call is promoted to level 1 when
-  ``(W_program + W_call) / (T_program + T_call) >= beta``; only the call-level W/T are reset;
+  ``(W_program + W_call) / (T_program + T_call) >= beta``; only the call-level W/T are reset.
+  The ratio of a waiting call grows linearly, so each one has a *deadline* (the time it
+  crosses beta, and ``starvation_min_wait_s``); a heap of deadlines makes a step's check cost
+  O(promotions · log n) instead of a scan of the waiting queue;
 - proactive preemption: the best waiting calls displace running calls of a strictly worse
   level (strict, so calls of one level never thrash each other).
 
 ``fcfs`` keeps a single level and arrival order: the stock behaviour, for comparisons.
+
+Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
+share enters that many levels lower, and anti-starvation promotes it only up to that level.
 
 Times (W, T) come from an injectable clock (``now`` arguments); service comes from
 :meth:`MultiLevelQueue.charge` in whatever unit the caller uses. Pure Python, no vLLM import.
@@ -19,15 +28,17 @@ Times (W, T) come from an injectable clock (``now`` arguments); service comes fr
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from dataclasses import dataclass
 
-from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
+from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """Scheduling state of one LLM call (one vLLM request)."""
 
@@ -37,9 +48,16 @@ class Call:
     start_priority: float
     """Program service when the call arrived (ATLAS: the call's priority)."""
     seq: int
-    """FCFS order inside the level (order of entering it)."""
+    """FCFS tie-break inside the level (order of entering it)."""
     arrival: float = 0.0
     """Time the call arrived (for shortest-prompt-first with aging)."""
+    enter: float = 0.0
+    """FCFS position inside the level, on the time base of the ``arrival_time`` given to
+    :meth:`MultiLevelQueue.add`: a new call's arrival time (FCFS among new calls follows
+    arrival times, as vLLM's queues do); a demoted/promoted call joins the back of its new
+    level, behind every call that had arrived by then (ties broken by ``seq``)."""
+    tier: int = 0
+    """Strict priority tier (request priority; lower first); 0 when priorities are off."""
     service: float = 0.0
     level_service: float = 0.0
     """Service received since entering the current level (quantum accounting)."""
@@ -55,12 +73,24 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
+    tenant: Tenant | None = None
+    """Who sent the call (tenant fair share, :mod:`vllm_nexus.programs.tenants`)."""
+    admitted: int = 0
+    """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
+    deadline_token: int = 0
+    """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
+
+    def order_key(self) -> tuple[int, int, float, int]:
+        """Queue order: tier, level, then FCFS inside the level (lower first)."""
+        return (self.tier, self.level, self.enter, self.seq)
 
 
 class MultiLevelQueue:
     """Priority bookkeeping for calls; the vLLM adapter asks it for order and victims."""
 
-    def __init__(self, cfg: SchedulerConfig | None = None) -> None:
+    def __init__(
+        self, cfg: SchedulerConfig | None = None, tenant_cfg: TenantConfig | None = None
+    ) -> None:
         self.cfg = cfg or SchedulerConfig()
         self.policy = self.cfg.policy
         self.num_levels = 1 if self.policy == "fcfs" else self.cfg.num_queues
@@ -72,7 +102,14 @@ class MultiLevelQueue:
             SERVICE_RULES[self.policy], self.cfg.program_ttl_s, self.cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
+        self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
+        self._latest_enter = -math.inf
+        self._deadlines: list[tuple[float, int, int, Call]] = []
+        """Starvation deadlines of waiting calls below level 1: (time, tie, token, call)."""
+        self._waiting_of_program: dict[str, dict[str, Call]] = {}
+        """program id -> its waiting calls below level 1 (their deadlines move when the
+        program's W/T change)."""
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
@@ -86,16 +123,42 @@ class MultiLevelQueue:
         return self.num_levels - 1
 
     # -- lifecycle ------------------------------------------------------------------------
-    def add(self, call_id: str, program_id: str, now: float) -> Call:
-        """A new call arrives (waiting)."""
+    def add(
+        self,
+        call_id: str,
+        program_id: str,
+        now: float,
+        tenant_id: str = DEFAULT_TENANT,
+        arrival_time: float | None = None,
+        tier: int = 0,
+    ) -> Call:
+        """A new call arrives (waiting). Its level: its program's, shifted down by its
+        tenant's fair-share lift (:meth:`TenantLedger.lift`). ``arrival_time`` (default
+        ``now``) places it in FCFS order on the caller's time base; ``tier`` is its strict
+        priority tier."""
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
         prog = self.programs.call_started(program_id, now)
+        tenant = self.tenants.call_started(tenant_id, now)
         entry = prog.service
         level = self.level_for_service(entry) if self.policy in ("atlas", "plas") else 0
-        call = Call(call_id, prog, level, entry, next(self._seq), arrival=now, since=now)
+        level = min(self.num_levels - 1, level + self.tenant_lift(tenant, now))
+        enter = now if arrival_time is None else arrival_time
+        call = Call(
+            call_id, prog, level, entry, next(self._seq), arrival=now, since=now, enter=enter
+        )
+        call.tenant = tenant
+        call.tier = tier
+        self._latest_enter = max(self._latest_enter, enter)
         self.calls[call_id] = call
+        self._watch(call, now)
         return call
+
+    def tenant_lift(self, tenant: Tenant, now: float) -> int:
+        """Levels a call of ``tenant`` is shifted down by (0 under ``fcfs``)."""
+        if self.policy == "fcfs":
+            return 0
+        return self.tenants.lift(tenant, now, self.level_for_service)
 
     def set_running(self, call: Call, now: float) -> None:
         if not call.running:
@@ -103,6 +166,7 @@ class MultiLevelQueue:
             call.wait_s += dt
             call.total_wait_s += dt
             call.running, call.since = True, now
+            self._unwatch(call)
 
     def set_waiting(self, call: Call, now: float, preempted: bool = False) -> None:
         if call.running:
@@ -112,21 +176,63 @@ class MultiLevelQueue:
             call.running, call.since = False, now
             if preempted:
                 call.preemptions += 1
+            self._watch(call, now)
 
-    def charge(self, call: Call, service: float) -> bool:
-        """Add executed service to a call; demote it when its quantum is used up.
+    def charge(self, call: Call, service: float, now: float | None = None) -> bool:
+        """Add executed service to a call (and its tenant, decayed at ``now``, default: the
+        call's last transition); demote it when its quantum is used up (entering the next
+        level at ``now``).
         Returns True when the call was demoted."""
         call.service += service
         call.level_service += service
+        if call.tenant is not None:
+            self.tenants.charge(call.tenant, service, call.since if now is None else now)
         if self.policy == "fcfs" or call.level >= self.num_levels - 1:
             return False
         if call.level_service >= self.quanta[call.level]:
             call.level += 1
             call.level_service = 0.0
-            call.seq = next(self._seq)
+            self._enter_level(call, call.since if now is None else now)
             self.demotions_total += 1
+            if not call.running:
+                self._watch(call, call.since if now is None else now)
             return True
         return False
+
+    def charge_all(
+        self, costs: dict[str, float], extra: dict[str, float], now: float
+    ) -> list[Call]:
+        """:meth:`charge` for a step: call id -> service (plus ``extra`` for some ids); ids no
+        longer tracked are skipped. Returns the demoted calls. One tight loop: it runs over
+        the whole batch every step."""
+        calls, quanta, tenants = self.calls, self.quanta, self.tenants
+        last = 0 if self.policy == "fcfs" else self.num_levels - 1
+        demoted = []
+        for call_id, cost in costs.items():
+            call = calls.get(call_id)
+            if call is None:
+                continue
+            if extra:
+                cost += extra.get(call_id, 0.0)
+            call.service += cost
+            if call.tenant is not None:
+                tenants.charge(call.tenant, cost, now)
+            level_service = call.level_service + cost
+            call.level_service = level_service
+            if call.level < last and level_service >= quanta[call.level]:
+                call.level += 1
+                call.level_service = 0.0
+                self._enter_level(call, now)
+                self.demotions_total += 1
+                if not call.running:
+                    self._watch(call, now)
+                demoted.append(call)
+        return demoted
+
+    def _enter_level(self, call: Call, now: float) -> None:
+        """The call joins the back of its (new) level: behind every call arrived so far."""
+        call.enter = max(call.enter, self._latest_enter)
+        call.seq = next(self._seq)
 
     def finish(self, call_id: str, now: float, aborted: bool = False) -> Call | None:
         """A call ended (finished or aborted). Updates (or cleans) its program."""
@@ -136,13 +242,18 @@ class MultiLevelQueue:
         self.set_waiting(call, now)
         self.set_running(call, now)  # close the open interval whichever it was
         call.running = False
+        self._unwatch(call)
         pid = call.program.program_id
+        charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         if aborted:
-            self.programs.call_aborted(pid, now)
+            self.programs.call_aborted(*charge)
         else:
-            self.programs.call_finished(
-                pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s
-            )
+            self.programs.call_finished(*charge)
+        # W_program / T_program changed: the deadlines of its waiting calls moved.
+        for sibling in list(self._waiting_of_program.get(pid, {}).values()):
+            self._watch(sibling, now)
+        if call.tenant is not None:
+            self.tenants.call_ended(call.tenant, now, aborted, call.total_wait_s)
         return call
 
     # -- anti-starvation ------------------------------------------------------------------
@@ -155,38 +266,101 @@ class MultiLevelQueue:
             return math.inf if w > 0 else 0.0
         return w / t
 
-    def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
-        """Promote starving waiting calls to level 1 (program-level check, call-level reset).
-        O(len(waiting))."""
-        beta = self.cfg.starvation_beta
-        if beta <= 0 or self.policy == "fcfs":
+    def is_starving(self, call: Call, now: float) -> bool:
+        """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``)."""
+        if call.level == 0 or call.running:
+            return False
+        pending = call.wait_s + max(0.0, now - call.since)
+        if pending < self.cfg.starvation_min_wait_s:
+            return False
+        return self.starvation_ratio(call, now) >= self.cfg.starvation_beta
+
+    def starvation_deadline(self, call: Call) -> float:
+        """Earliest time a waiting call can be found starving. Its W grows with the clock
+        while T stays fixed, so ``ratio >= beta`` from ``since + beta*T - W`` on (T > 0)."""
+        prog = call.program
+        w = prog.wait_s + call.wait_s
+        t = prog.run_s + call.run_s
+        min_wait = call.since + self.cfg.starvation_min_wait_s - call.wait_s
+        crossing = call.since + self.cfg.starvation_beta * t - w if t > 0 else call.since - w
+        return max(min_wait, crossing)
+
+    def _anti_starvation_on(self) -> bool:
+        return self.cfg.starvation_beta > 0 and self.policy != "fcfs"
+
+    def _watch(self, call: Call, now: float) -> None:
+        """(Re)schedule the starvation check of a waiting call below level 1."""
+        self._unwatch(call)
+        if call.running or call.level == 0 or not self._anti_starvation_on():
+            return
+        deadline = self.starvation_deadline(call)
+        heapq.heappush(self._deadlines, (deadline, next(self._seq), call.deadline_token, call))
+        self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = call
+        if len(self._deadlines) > 2 * len(self.calls) + 64:
+            self._deadlines = [e for e in self._deadlines if e[2] == e[3].deadline_token]
+            heapq.heapify(self._deadlines)
+
+    def _unwatch(self, call: Call) -> None:
+        call.deadline_token += 1
+        siblings = self._waiting_of_program.get(call.program.program_id)
+        if siblings is not None and siblings.pop(call.call_id, None) is not None and not siblings:
+            del self._waiting_of_program[call.program.program_id]
+
+    def _promote(self, call: Call, now: float) -> bool:
+        """To the top level of the call's tenant (level 0 unless the tenant is over its fair
+        share); False when the call is already there."""
+        self._unwatch(call)
+        top = self.tenant_lift(call.tenant, now) if call.tenant is not None else 0
+        if top >= call.level:
+            return False
+        call.level, call.level_service = top, 0.0
+        self._enter_level(call, now)
+        # reset call-level W/T only; the program keeps its history
+        call.wait_s = call.run_s = 0.0
+        call.since = now
+        call.promotions += 1
+        self.promotions_total += 1
+        return True
+
+    def promote_due(self, now: float) -> list[Call]:
+        """Promote every waiting call whose starvation deadline has passed (Alg. 1, the
+        anti-starvation step). O((due + promoted) log n): no scan of the waiting calls."""
+        if not self._anti_starvation_on():
             return []
-        promoted = []
-        for call in waiting:
-            if call.level == 0 or call.running:
-                continue
-            pending = call.wait_s + max(0.0, now - call.since)
-            if pending < self.cfg.starvation_min_wait_s:
-                continue
-            if self.starvation_ratio(call, now) >= beta:
-                call.level, call.level_service = 0, 0.0
-                call.seq = next(self._seq)
-                # reset call-level W/T only; the program keeps its history
-                call.wait_s = call.run_s = 0.0
-                call.since = now
-                call.promotions += 1
-                self.promotions_total += 1
+        heap, promoted, recheck = self._deadlines, [], []
+        while heap and heap[0][0] <= now:
+            _, _, token, call = heapq.heappop(heap)
+            if token != call.deadline_token or self.calls.get(call.call_id) is not call:
+                continue  # stale: the call ran, moved, finished, or was re-watched
+            if not self.is_starving(call, now):  # rounding at the crossing: look again next step
+                recheck.append((math.nextafter(now, math.inf), call))
+            elif self._promote(call, now):
                 promoted.append(call)
+            else:  # already at its tenant's top level: look again once the lift may drop
+                self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = (
+                    call
+                )
+                recheck.append((now + max(self.cfg.starvation_min_wait_s, 1e-3), call))
+        for at, call in recheck:
+            heapq.heappush(heap, (at, next(self._seq), call.deadline_token, call))
         return promoted
+
+    def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
+        """Promote starving calls among ``waiting`` (the check of every call, O(len(waiting)):
+        the reference :meth:`promote_due` must agree with)."""
+        if not self._anti_starvation_on():
+            return []
+        starving = [call for call in waiting if self.is_starving(call, now)]
+        return [call for call in starving if self._promote(call, now)]
 
     # -- preemption -------------------------------------------------------------------------
     def pick_victims(self, waiting: list[Call], running: list[Call], free_slots: int) -> list[Call]:
         """Running calls to preempt so better waiting calls can run.
 
-        ``waiting`` and ``running`` are sorted best-first. The first ``free_slots`` waiting
-        calls need no victim; each further waiting call displaces the worst remaining running
-        call if that one sits at a strictly worse level. At most
-        ``max_preemptions_per_step`` victims.
+        ``waiting`` and ``running`` are sorted best-first (``running`` may be just its worst
+        tail). The first ``free_slots`` waiting calls need no victim; each further waiting
+        call displaces the worst remaining running call if that one sits at a strictly worse
+        (tier, level). At most ``max_preemptions_per_step`` victims.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
             return []
@@ -196,9 +370,20 @@ class MultiLevelQueue:
         for w in waiting[max(0, free_slots) :]:
             if len(victims) >= limit or r < 0:
                 break
-            if running[r].level > w.level:
+            if (running[r].tier, running[r].level) > (w.tier, w.level):
                 victims.append(running[r])
                 r -= 1
             else:
                 break
         return victims
+
+
+def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:
+    return TenantLedger(
+        half_life_s=tcfg.half_life_s,
+        weights=tcfg.weights,
+        fair_share=tcfg.fair_share,
+        max_tenants=tcfg.max_tenants,
+        idle_ttl_s=cfg.program_ttl_s,
+        metrics_top_k=tcfg.metrics_top_k,
+    )

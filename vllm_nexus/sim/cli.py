@@ -75,6 +75,11 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
         "profile's frontend_token_s is measured with the streaming bench client)",
     )
     e.add_argument(
+        "--no-program-ids",
+        action="store_true",
+        help="calls carry no program id (measures vllm_nexus's lineage inference)",
+    )
+    e.add_argument(
         "--host-kv-tokens",
         type=int,
         default=0,
@@ -264,6 +269,7 @@ def _engine_spec(
         max_model_len=args.max_model_len,
         host_kv_tokens=args.host_kv_tokens,
         host_kv_swap=args.host_kv_swap,
+        program_ids=not getattr(args, "no_program_ids", False),
     )
 
 
