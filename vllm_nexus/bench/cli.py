@@ -262,15 +262,19 @@ def _one_run(
     factory = prompts.PromptFactory(args.seed, run_salt, target.pool, target.tokens_per_word)
     opts = dataclasses.replace(target.opts, program_id_suffix=run_id_suffix(run_salt, args))
     before = runner.scrape_metrics(target.base)
+    started = time.time()
     records, duration = runner.run_programs(progs, factory, opts)
+    ended = time.time()
     delta = runner.metrics_delta(before, runner.scrape_metrics(target.base))
-    return report.run_entry(
+    entry = report.run_entry(
         common.effective_rate(rate, progs),
         records,
         duration,
         salt=run_salt,
         server=runner.server_breakdown(delta),
     )
+    entry["wall_clock"] = [started, ended]  # Unix seconds: lines the run up with server logs
+    return entry
 
 
 def _finish(args: argparse.Namespace, result: dict[str, Any], out: Path) -> int:

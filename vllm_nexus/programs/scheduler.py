@@ -61,6 +61,23 @@ _COMPLETED = (
 _UNKNOWN_KEY = (1 << 30, 0.0, 0)
 
 
+def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
+    """``vllm_nexus.kv_offload`` against this engine (a startup error naming the option on a
+    non-CUDA platform or without the matching KV connector)."""
+    if nexus_cfg.kv_offload.host_gib <= 0:
+        return False
+    from vllm.platforms import current_platform
+
+    from vllm_nexus.serving import kv_offload
+
+    return kv_offload.check_engine(
+        nexus_cfg.kv_offload,
+        kv_offload.engine_transfer_dict(vllm_config.kv_transfer_config),
+        current_platform.is_cuda(),
+        str(getattr(current_platform, "device_type", "unknown")),
+    )
+
+
 class Scheduler(_VllmScheduler):
     """Program-aware vLLM scheduler (Autellix §4, Alg. 1). See the module docstring."""
 
@@ -85,6 +102,8 @@ class Scheduler(_VllmScheduler):
         # All our state exists before vLLM's __init__ runs (it may call overridden methods).
         self._nexus_ready = False
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
+        self.kv_offload = _check_kv_offload(self.nexus_cfg, vllm_config)
+        """The engine swaps KV to a host tier (``vllm_nexus.kv_offload``, CUDA only)."""
         cfg = self.nexus_cfg.scheduler
         self.clock: Callable[[], float] = time.monotonic
         """Seconds; injectable (tests, the simulator's virtual clock)."""
