@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from vllm_nexus import kv_offload
 from vllm_nexus.cli import main as cli_main
 from vllm_nexus.config import ConfigError, KVOffloadConfig, NexusConfig
-from vllm_nexus.serving import kv_offload
 from vllm_nexus.split import validate_offload
 
 GIB = 1 << 30

@@ -25,7 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "one-shot (<10 min) check of the prefill/decode split on one CUDA GPU",
     ),
     "kv-offload-args": (
-        "vllm_nexus.serving.kv_offload",
+        "vllm_nexus.kv_offload",
         "the vllm serve arguments of the host KV tier (vllm_nexus.kv_offload, CUDA only)",
     ),
 }

@@ -176,7 +176,7 @@ class TenantConfig:
 class KVOffloadConfig:
     """Host-memory KV tier on CUDA GPUs: a preempted call's KV comes back from host memory
     instead of being recomputed (Autellix §4 swaps; vLLM 0.32's offloading connectors).
-    ``vllm_nexus.serving.kv_offload`` turns it into vLLM's ``kv_transfer_config``."""
+    ``vllm_nexus.kv_offload`` turns it into vLLM's ``kv_transfer_config``."""
 
     host_gib: float = 0.0
     """GiB of host memory for offloaded KV across the engine's GPUs; 0 (default): off."""

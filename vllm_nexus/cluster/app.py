@@ -24,8 +24,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus import kv_offload
 from vllm_nexus.config import NexusConfig
-from vllm_nexus.serving import kv_offload
 
 ROUTER_CLASS = "vllm_nexus.cluster.router:ProgramAffineRouter"
 # CPU hosts: several engines share the cores; unbound single-threaded workers avoid them all

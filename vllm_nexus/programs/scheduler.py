@@ -68,7 +68,7 @@ def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
         return False
     from vllm.platforms import current_platform
 
-    from vllm_nexus.serving import kv_offload
+    from vllm_nexus import kv_offload
 
     return kv_offload.check_engine(
         nexus_cfg.kv_offload,

@@ -17,13 +17,11 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
 from vllm_nexus.perf.latency import batch_composition
-
-if TYPE_CHECKING:
-    from vllm_nexus.sim.engine import CallRecord, SimResult, Simulator
+from vllm_nexus.sim.records import CallRecord, SimResult, parse_scheduler
 
 OUTPUT_TOKEN = 7
 PREFILL_WEIGHT = 0.25
@@ -33,9 +31,9 @@ PREFILL_WEIGHT = 0.25
 class Replay:
     """State and steps of one simulated run (see the module docstring)."""
 
-    def __init__(self, sim: Simulator, programs: Sequence[ProgramSpec], think_scale: float):
-        from vllm_nexus.sim.engine import parse_scheduler
-
+    def __init__(self, sim: Any, programs: Sequence[ProgramSpec], think_scale: float):
+        """``sim``: the :class:`vllm_nexus.sim.engine.Simulator` that drives this run (duck-typed:
+        the driver imports this module, not the other way round)."""
         self.sim = sim
         self.sched = sim.scheduler
         self.clock = sim.clock
@@ -165,7 +163,6 @@ class Replay:
         return 0
 
     def _send(self, pid: str, cid: str, t_send: float) -> None:
-        from vllm_nexus.sim.engine import CallRecord
 
         prompt, hashes = self._prompt(pid, cid)
         rid = f"{pid}/{cid}"
@@ -308,7 +305,6 @@ class Replay:
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> SimResult:
-        from vllm_nexus.sim.engine import SimResult
 
         unfinished = sum(1 for r in self.records.values() if r.finish_s is None)
         unfinished += self.total_calls - len(self.records)

@@ -7,7 +7,7 @@ Two in-process engines on the offline tiny model (float32, eager, synchronous sc
 
 - ``recompute``: no host tier (vLLM V1 recomputes a preempted request's KV);
 - ``offload``: ``vllm_nexus.kv_offload.host_gib`` = 1 with the engine keyword arguments
-  :func:`vllm_nexus.serving.kv_offload.engine_kwargs` gives (vLLM's ``OffloadingConnector``).
+  :func:`vllm_nexus.kv_offload.engine_kwargs` gives (vLLM's ``OffloadingConnector``).
 
 Pass: both preempted, and the offload run recomputed at most half the tokens the recompute
 run did (vllm_nexus's ``recomputed_tokens`` counter: tokens scheduled again after a
@@ -50,7 +50,7 @@ def prompts(seed: int = 11) -> list[list[int]]:
 def engine_args(model: str, mode: str) -> dict[str, Any]:
     """vllm.LLM arguments; identical across modes except the host tier."""
     offload = KVOffloadConfig(host_gib=HOST_GIB if mode == "offload" else 0.0)
-    from vllm_nexus.serving.kv_offload import engine_kwargs
+    from vllm_nexus.kv_offload import engine_kwargs
 
     args: dict[str, Any] = dict(
         model=model,
