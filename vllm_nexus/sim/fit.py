@@ -1,0 +1,217 @@
+"""Fitting the ``cpu-here`` latency constants from a recorded engine log (the numeric half of
+``vllm-nexus simulate calibrate``, :mod:`vllm_nexus.sim.calibrate`): read the per-step log, then
+least squares (numpy) on relative step-time errors through the simulator's own
+:class:`~vllm_nexus.perf.latency.StepLatencyModel`. No engine, no network: unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+from vllm_nexus.perf.latency import OVERHEAD_FIELDS
+
+BUSY_GAP_S = 0.02
+"""A next ``schedule()`` within this wall time after ``update_from_output`` means the engine
+stayed busy: the loop's own work in between belongs to the step."""
+
+
+def _periods(raw: list[tuple[list[float], tuple, tuple]], k: int) -> list[float]:
+    """Step periods on clock ``k`` (0 wall, 1 engine CPU): to the next ``schedule()`` while
+    busy, else the step's own span plus the median busy gap on that clock."""
+    busy = [0 <= b[1][0] - a[2][0] < BUSY_GAP_S for a, b in zip(raw, raw[1:], strict=False)] + [
+        False
+    ]
+    gaps = [b[1][k] - a[2][k] for a, b, bz in zip(raw, raw[1:], busy, strict=False) if bz]
+    idle_gap = statistics.median(gaps) if gaps else 0.0
+    return [
+        (raw[i + 1][1][k] - t0[k]) if busy[i] else (t1[k] - t0[k] + idle_gap)
+        for i, (_, t0, t1) in enumerate(raw)
+    ]
+
+
+def read_log(
+    path: Path, clock: str = "wall", window: tuple[float, float] | None = None
+) -> tuple[list[tuple[list[float], float]], list[float]]:
+    """(step composition, measured step period) pairs and engine-side request times.
+
+    A step's period runs from its ``schedule()`` to the next ``schedule()`` when the engine
+    stayed busy (gap after ``update_from_output`` under 20 ms: the engine-core loop's own
+    overhead belongs to the step); otherwise to its ``update_from_output`` plus the median
+    busy gap. ``clock="engine"``: periods on :class:`EngineClock` (logs with ``"c"`` fields):
+    wall time minus the engine's waits for a CPU that other processes held; ``"wall"``: wall
+    time. ``window``: only steps scheduled within these Unix times.
+    """
+    if clock not in ("wall", "engine"):
+        raise ValueError(f"clock must be 'wall' or 'engine', got {clock!r}")
+    raw: list[tuple[list[float], tuple, tuple]] = []
+    adds: dict[str, float] = {}
+    fins: list[tuple[str, float]] = []
+    cur: tuple[list[float], tuple] | None = None
+    for line in path.read_text().splitlines():
+        d = json.loads(line)
+        if "step" in d:
+            cur = (d["step"], (d["t"], d.get("c")))
+        elif "end" in d and cur is not None:
+            raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
+            cur = None
+        elif "add" in d:
+            adds[d["add"]] = d["t"]
+        elif "fin" in d:
+            fins.append((d["fin"], d["t"]))
+    k = 0
+    if clock == "engine":
+        if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
+            raise ValueError(f"{path}: no engine-clock times (recorded by an older version)")
+        k = 1
+    steps = [
+        (comp, p)
+        for (comp, t0, _), p in zip(raw, _periods(raw, k), strict=True)
+        if window is None or window[0] <= t0[0] <= window[1]
+    ]
+    engine_e2e = [t - adds[r] for r, t in fins if r in adds]
+    return steps, engine_e2e
+
+
+def contention(path: Path, window: tuple[float, float] | None = None) -> float:
+    """Wall time / engine-clock time of a recorded run's busy steps: 1.0 when the engine
+    never waited for a CPU, 2.0 when waits for CPUs other processes held doubled its steps."""
+    wall = sum(p for _, p in read_log(path, "wall", window)[0])
+    own = sum(p for _, p in read_log(path, "engine", window)[0])
+    return wall / own if own > 0 else math.nan
+
+
+FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
+_MAX_ROUNDS = 50
+OUTLIER_RATIO = 2.0
+"""Steps measured over this multiple of the fitted time are left out of the next round:
+on a shared machine a step is only ever stretched (preemption, another process), never
+shortened, so the one-sided trim keeps the fit on the engine's own cost."""
+
+
+def _design(
+    steps: list[tuple[list[float], float]], base: Any, model: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Per step: the overhead features, the per-operator compute and memory coefficients
+    (seconds at unit FLOP rate / bandwidth) and the measured seconds."""
+    import numpy as np
+
+    from vllm_nexus.perf.latency import StepLatencyModel
+
+    unit = StepLatencyModel(base.with_updates(peak_flops=1.0, mem_bw=1.0), model)
+    ops = [unit.op_times(*comp) for comp, _ in steps]
+    width = max(len(o) for o in ops)
+    comp_c = np.zeros((len(steps), width))
+    mem_c = np.zeros((len(steps), width))
+    for i, o in enumerate(ops):
+        for j, (c, m) in enumerate(o):
+            comp_c[i, j], mem_c[i, j] = c, m
+    over = np.array([StepLatencyModel.overhead_features(*c) for c, _ in steps])
+    t = np.array([t for _, t in steps])
+    return over, comp_c, mem_c, t
+
+
+def _solve(over: Any, comp_c: Any, mem_c: Any, t: Any, x: Any) -> Any:
+    """One round: classify each operator as compute- or memory-bound at ``x`` = (overheads,
+    1/FLOP rate, 1/bandwidth), then least squares of the relative error (linear in ``x``
+    once classified); a coefficient that comes out negative is pinned at its floor."""
+    import numpy as np
+
+    n = over.shape[1]
+    bound = comp_c * x[n] >= mem_c * x[n + 1]
+    a = np.column_stack([over, (comp_c * bound).sum(1), (mem_c * ~bound).sum(1)]) / t[:, None]
+    floor = np.array([0.0] * n + [1e-16, 1e-16])
+    free = a.any(0)  # a feature that never occurs (e.g. no prefill) keeps its floor
+    sol = floor.copy()
+    for _ in range(a.shape[1]):
+        rhs = 1.0 - a[:, ~free] @ floor[~free]
+        sol[free] = np.linalg.lstsq(a[:, free], rhs, rcond=None)[0]
+        neg = free & (sol < floor)
+        if not neg.any():
+            break
+        free &= ~neg
+        sol[~free] = floor[~free]
+    return sol
+
+
+def _predict(over: Any, comp_c: Any, mem_c: Any, x: Any) -> Any:
+    import numpy as np
+
+    n = over.shape[1]
+    return over @ x[:n] + np.maximum(comp_c * x[n], mem_c * x[n + 1]).sum(1)
+
+
+def fit_preset(
+    steps: list[tuple[list[float], float]], base: Any, model: Any
+) -> tuple[Any, dict[str, float]]:
+    """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps.
+
+    Least squares of the relative error with numpy: the roofline's ``max(compute, memory)``
+    per operator makes the model piecewise linear in (the overheads of
+    :data:`~vllm_nexus.perf.latency.OVERHEAD_FIELDS`, 1/FLOP rate, 1/bandwidth), so rounds
+    alternate classifying each operator at the current estimate and solving the linear
+    problem; steps stretched past :data:`OUTLIER_RATIO` x the fit are left out of the next
+    round. Finally every time constant is rescaled so the kept steps' predicted total equals
+    the measured one (program latency is a sum of step times)."""
+    import numpy as np
+
+    if len(steps) < 10:
+        raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
+    over, comp_c, mem_c, t = _design(steps, base, model)
+    n = over.shape[1]
+    x = np.array(
+        [getattr(base, f) for f in OVERHEAD_FIELDS] + [1.0 / base.peak_flops, 1.0 / base.mem_bw]
+    )
+    keep = t > 0
+    best, best_loss = x, math.inf
+    for _ in range(_MAX_ROUNDS):
+        x = _solve(over[keep], comp_c[keep], mem_c[keep], t[keep], x)
+        pred = _predict(over, comp_c, mem_c, x)
+        loss = float(np.mean(np.log(pred[keep] / t[keep]) ** 2))
+        new_keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+        if loss >= best_loss - 1e-12 and (new_keep == keep).all():
+            break
+        if loss < best_loss:
+            best, best_loss = x, loss
+        keep = new_keep
+    pred = _predict(over, comp_c, mem_c, best)
+    keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+    k = float(t[keep].sum() / pred[keep].sum())
+    best = best * k
+    fitted = base.with_updates(
+        **{f: float(v) for f, v in zip(OVERHEAD_FIELDS, best[:n], strict=True)},
+        peak_flops=float(1.0 / best[n]),
+        mem_bw=float(1.0 / best[n + 1]),
+    )
+    rel = np.abs(pred * k - t) / t
+    quality = {
+        "steps": len(steps),
+        "outliers": int((~keep).sum()),
+        "mean_scale": k,
+        "rms_log_error": math.sqrt(float(np.mean(np.log(pred[keep] * k / t[keep]) ** 2))),
+        "median_abs_rel_error": float(np.median(rel)),
+        "p90_abs_rel_error": float(np.sort(rel)[int(0.9 * (len(rel) - 1))]),
+    }
+    return fitted, quality
+
+
+def fit_request_overhead(
+    singles: list[tuple[int, float]], engine_s: list[float]
+) -> tuple[float, float]:
+    """(fixed seconds, seconds per prompt token) outside the engine: least squares of the
+    client latency minus the engine's (add to finish) of sequential single requests on
+    their prompt lengths, each prompt length's median first (a shared machine's noise)."""
+    import numpy as np
+
+    by_len: dict[int, list[float]] = {}
+    for (n, client), engine in zip(singles, engine_s, strict=True):
+        by_len.setdefault(n, []).append(client - engine)
+    xs = sorted(by_len)
+    ys = [statistics.median(by_len[n]) for n in xs]
+    if len(xs) == 1:
+        return max(0.0, ys[0]), 0.0
+    slope, fixed = np.polyfit(xs, ys, 1)
+    return max(0.0, float(fixed)), max(0.0, float(slope))
