@@ -24,6 +24,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -219,14 +220,22 @@ def compare(results: dict[str, dict]) -> Result:
     )
 
 
-def step_equivalence(work: Path, model: str, deadline: float, log: Any) -> Result:
-    results = {}
+def run_modes(
+    work: Path,
+    stem: str,
+    modes: tuple[str, ...],
+    run_one: Callable[[str, Path, float], str],
+    compare: Callable[[dict[str, Any]], Result],
+    deadline: float,
+) -> Result:
+    """Run one child per mode (``run_one(mode, out, timeout)`` returns an error or ""), share
+    the time left fairly between them, then ``compare`` the JSON each child wrote."""
+    results: dict[str, Any] = {}
     errors = []
-    for i, mode in enumerate(MODES):
-        out = work / f"equivalence-{mode}.json"
+    for i, mode in enumerate(modes):
+        out = work / f"{stem}-{mode}.json"
         out.unlink(missing_ok=True)
-        left = deadline - time.monotonic()
-        err = run_child(model, mode, out, left / (len(MODES) - i), False, log)
+        err = run_one(mode, out, (deadline - time.monotonic()) / (len(modes) - i))
         if err:
             errors.append(err)
             continue
@@ -235,6 +244,13 @@ def step_equivalence(work: Path, model: str, deadline: float, log: Any) -> Resul
     if errors:
         figures["errors"] = errors
     return status, summary, figures
+
+
+def step_equivalence(work: Path, model: str, deadline: float, log: Any) -> Result:
+    def one(mode: str, out: Path, timeout: float) -> str:
+        return run_child(model, mode, out, timeout, False, log)
+
+    return run_modes(work, "equivalence", MODES, one, compare, deadline)
 
 
 def step_graphs(work: Path, model: str, deadline: float, log: Any) -> Result:

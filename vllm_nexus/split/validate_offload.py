@@ -147,20 +147,12 @@ def run_child(model: str, mode: str, out: Path, timeout_s: float, log: Any) -> s
 
 
 def step_kv_offload(work: Path, model: str, deadline: float, log: Any) -> Result:
-    results, errors = {}, []
-    for i, mode in enumerate(MODES):
-        out = work / f"kv-offload-{mode}.json"
-        out.unlink(missing_ok=True)
-        left = deadline - time.monotonic()
-        err = run_child(model, mode, out, left / (len(MODES) - i), log)
-        if err:
-            errors.append(err)
-            continue
-        results[mode] = json.loads(out.read_text())
-    status, summary, figures = compare(results)
-    if errors:
-        figures["errors"] = errors
-    return status, summary, figures
+    from vllm_nexus.split.validate_engine import run_modes
+
+    def one(mode: str, out: Path, timeout: float) -> str:
+        return run_child(model, mode, out, timeout, log)
+
+    return run_modes(work, "kv-offload", MODES, one, compare, deadline)
 
 
 def main(argv: list[str] | None = None) -> int:
