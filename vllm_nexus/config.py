@@ -20,11 +20,12 @@ from typing import Any, Literal
 
 CONFIG_KEY = "vllm_nexus"
 
-Policy = Literal["atlas", "plas", "mlfq", "fcfs"]
+Policy = Literal["atlas", "plas", "mlfq", "fcfs", "gittins"]
 ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
 PartitionBackend = Literal["auto", "green_context", "mps", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
+GittinsObjective = Literal["token_latency", "latency"]
 
 
 class ConfigError(ValueError):
@@ -73,6 +74,44 @@ class SchedulerConfig:
     """Program-table capacity; the least recently seen idle program is evicted beyond it."""
     max_program_id_length: int = 256
     """Longest accepted program id (characters)."""
+    adaptive_levels: bool = True
+    """Level boundaries and quanta follow the observed service scale (programs/levels.py):
+    first boundary = first quantum = ``level_scale_fraction`` x the median service of recently
+    completed calls, within [``min_first_boundary``, ``max_first_boundary``];
+    ``first_boundary``/``first_quantum`` are then only the starting point. false: fixed."""
+    level_scale_fraction: float = 0.5
+    """Adaptive levels: first boundary as a fraction of the median call service."""
+    min_first_boundary: float = 1.0
+    """Adaptive levels: lower bound of the first boundary (service units)."""
+    max_first_boundary: float = 1.0e6
+    """Adaptive levels: upper bound of the first boundary (service units)."""
+    gittins_min_samples: int = 20
+    """gittins: ended programs needed before a size distribution (per class, else global)
+    replaces PLAS."""
+    gittins_window: int = 1000
+    """gittins: recent programs kept as size samples (ended: sizes; active: censored)."""
+    size_end_idle_s: float | None = None
+    """gittins: a program idle this long counts as ended for size learning; null: 4 x the 95th
+    percentile of observed gaps between a program's calls (at least 1 s, at most the TTL)."""
+    starvation_relative: bool = True
+    """Anti-starvation threshold = ``starvation_beta`` x the current queueing ratio (waiting
+    calls per running call, averaged over ~5 s; at least ``starvation_beta``), which by
+    Little's law is how long calls wait per unit of service at this load: a call is promoted
+    when its program waited beta times longer than is typical now. false: the absolute
+    Autellix rule, which under heavy load fires for a large share of calls."""
+    gittins_objective: GittinsObjective = "token_latency"
+    """gittins: minimise mean program token latency (each program weighted by 1 / its output
+    tokens; the Autellix metric) or mean program latency (equal weights)."""
+    program_class_prefix_tokens: int = 128
+    """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
+    call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
+
+    def __post_init__(self) -> None:
+        if self.min_first_boundary > self.max_first_boundary:
+            raise ConfigError(
+                f"vllm_nexus.scheduler.min_first_boundary={self.min_first_boundary} is invalid: "
+                f"must be <= max_first_boundary ({self.max_first_boundary})"
+            )
 
 
 @dataclass(frozen=True)
@@ -181,6 +220,13 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "retry_after_s": (lambda v: v >= 0, ">= 0"),
     "first_token_timeout_s": (lambda v: v > 0, "> 0"),
     "max_queued_requests": (lambda v: v >= 1, ">= 1"),
+    "level_scale_fraction": (lambda v: v > 0, "> 0"),
+    "min_first_boundary": (lambda v: v > 0, "> 0"),
+    "max_first_boundary": (lambda v: v > 0, "> 0"),
+    "gittins_min_samples": (lambda v: v >= 1, ">= 1"),
+    "gittins_window": (lambda v: v >= 1, ">= 1"),
+    "size_end_idle_s": (lambda v: v > 0, "> 0"),
+    "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
 }
 
 

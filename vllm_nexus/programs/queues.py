@@ -12,6 +12,10 @@ K levels with boundaries ``[lo_i, hi_i)`` (``lo_1 = 0``, ``hi_K = inf``, geometr
   level (strict, so calls of one level never thrash each other).
 
 ``fcfs`` keeps a single level and arrival order: the stock behaviour, for comparisons.
+``gittins`` ranks a call by its program's Gittins rank at its attained service, learned from
+the sizes of recent programs (:mod:`vllm_nexus.programs.sizes`), and maps the rank onto the
+same levels; it ranks by attained service (PLAS) while too few programs have ended. Level
+boundaries and quanta follow the observed call service (:mod:`vllm_nexus.programs.levels`).
 
 Times (W, T) come from an injectable clock (``now`` arguments); service comes from
 :meth:`MultiLevelQueue.charge` in whatever unit the caller uses. Pure Python, no vLLM import.
@@ -24,7 +28,12 @@ import math
 from dataclasses import dataclass
 
 from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.programs.levels import LevelScale
+from vllm_nexus.programs.sizes import ProgramSizes
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
+
+LOAD_TAU_S = 5.0
+"""Time constant of the queueing-ratio average behind relative anti-starvation."""
 
 
 @dataclass
@@ -55,6 +64,8 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
+    next_check: float = math.inf
+    """gittins: attained service at which the call's rank (hence level) is looked up again."""
 
 
 class MultiLevelQueue:
@@ -64,36 +75,113 @@ class MultiLevelQueue:
         self.cfg = cfg or SchedulerConfig()
         self.policy = self.cfg.policy
         self.num_levels = 1 if self.policy == "fcfs" else self.cfg.num_queues
-        g = self.cfg.boundary_growth
-        # hi_i for i < K; the last level is unbounded.
-        self.boundaries = [self.cfg.first_boundary * g**i for i in range(self.num_levels - 1)]
-        self.quanta = [self.cfg.first_quantum * g**i for i in range(self.num_levels)]
+        cfg = self.cfg
+        self.levels = LevelScale(
+            self.num_levels,
+            cfg.boundary_growth,
+            cfg.first_boundary,
+            cfg.min_first_boundary,
+            cfg.max_first_boundary,
+            adaptive=cfg.adaptive_levels and self.policy != "fcfs",
+            scale_fraction=cfg.level_scale_fraction,
+            quantum_ratio=cfg.first_quantum / cfg.first_boundary,
+        )
+        self.sizes: ProgramSizes | None = None
+        if self.policy == "gittins":
+            self.sizes = ProgramSizes(
+                min_samples=cfg.gittins_min_samples,
+                window=cfg.gittins_window,
+                end_idle_s=cfg.size_end_idle_s,
+                max_end_idle_s=cfg.program_ttl_s,
+                per_token=cfg.gittins_objective == "token_latency",
+            )
         self.programs = ProgramTable(
-            SERVICE_RULES[self.policy], self.cfg.program_ttl_s, self.cfg.max_programs
+            SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
         self._seq = itertools.count()
+        self.starvation_threshold = cfg.starvation_beta
+        """Current anti-starvation ratio threshold (beta, or beta x the typical ratio)."""
+        self._load = 0.0
+        self._load_at = 0.0
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
 
     # -- levels -------------------------------------------------------------------------
+    @property
+    def boundaries(self) -> list[float]:
+        """hi_i of levels 0..K-2 (the last level is unbounded)."""
+        return self.levels.boundaries
+
+    @property
+    def quanta(self) -> list[float]:
+        return self.levels.quanta
+
+    @property
+    def version(self) -> int:
+        """Changes whenever levels or rank tables were rebuilt (queued calls may re-level)."""
+        return self.levels.version + (self.sizes.version if self.sizes else 0)
+
     def level_for_service(self, service: float) -> int:
         """Index of the level whose ``[lo, hi)`` contains ``service``."""
-        for i, hi in enumerate(self.boundaries):
-            if service < hi:
-                return i
-        return self.num_levels - 1
+        return self.levels.level_of(service)
+
+    def _rank_level(self, call: Call) -> int:
+        """gittins: level of the call's program rank at its attained service; sets the
+        attained service at which to look again. PLAS while no size table applies."""
+        attained = call.start_priority + call.service
+        table = self.sizes.table_for(call.program.program_class) if self.sizes else None
+        if table is None:
+            level = self.levels.level_of(attained)
+            b = self.levels.boundaries
+            call.next_check = b[level] if level < len(b) else math.inf
+            return level
+        rank, call.next_check = table.rank(attained)
+        return self.levels.level_of(rank)
+
+    def relevel(self, waiting: list[Call]) -> bool:
+        """Recompute the level of queued calls after the levels or rank tables changed
+        (O(len(waiting)); called on a refresh, not per step). Calls that ran or were promoted
+        keep their level (quantum accounting). Returns True if any level changed."""
+        changed = False
+        for call in waiting:
+            if call.promotions or call.running:
+                continue
+            if self.sizes is not None:
+                level = self._rank_level(call)
+            elif call.service == 0 and self.policy in ("atlas", "plas"):
+                level = self.level_for_service(call.start_priority)
+            else:
+                continue
+            if level != call.level:
+                call.level = level
+                call.level_service = 0.0
+                changed = True
+        return changed
 
     # -- lifecycle ------------------------------------------------------------------------
-    def add(self, call_id: str, program_id: str, now: float) -> Call:
-        """A new call arrives (waiting)."""
+    def add(
+        self, call_id: str, program_id: str, now: float, program_class: str | None = None
+    ) -> Call:
+        """A new call arrives (waiting). ``program_class`` (agent type) is recorded on the
+        program's first call and selects its size distribution (gittins)."""
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
+        known = self.programs.get(program_id)
+        if known is not None and known.active_calls == 0 and self.sizes is not None:
+            self.sizes.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
+        if known is None:
+            prog.program_class = program_class
+            if self.sizes is not None:
+                self.sizes.track(prog)
         entry = prog.service
-        level = self.level_for_service(entry) if self.policy in ("atlas", "plas") else 0
-        call = Call(call_id, prog, level, entry, next(self._seq), arrival=now, since=now)
+        call = Call(call_id, prog, 0, entry, next(self._seq), arrival=now, since=now)
+        if self.sizes is not None:
+            call.level = self._rank_level(call)
+        elif self.policy in ("atlas", "plas"):
+            call.level = self.level_for_service(entry)
         self.calls[call_id] = call
         return call
 
@@ -118,6 +206,16 @@ class MultiLevelQueue:
         Returns True when the call was demoted."""
         call.service += service
         call.level_service += service
+        if self.sizes is not None:
+            if call.start_priority + call.service < call.next_check:
+                return False
+            level = self._rank_level(call)
+            if level == call.level:
+                return False
+            call.level, call.level_service = level, 0.0
+            call.seq = next(self._seq)
+            self.demotions_total += 1
+            return True
         if self.policy == "fcfs" or call.level >= self.num_levels - 1:
             return False
         if call.level_service >= self.quanta[call.level]:
@@ -128,7 +226,9 @@ class MultiLevelQueue:
             return True
         return False
 
-    def finish(self, call_id: str, now: float, aborted: bool = False) -> Call | None:
+    def finish(
+        self, call_id: str, now: float, aborted: bool = False, output_tokens: int = 0
+    ) -> Call | None:
         """A call ended (finished or aborted). Updates (or cleans) its program."""
         call = self.calls.pop(call_id, None)
         if call is None:
@@ -141,11 +241,37 @@ class MultiLevelQueue:
             self.programs.call_aborted(pid, now)
         else:
             self.programs.call_finished(
-                pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s
+                pid,
+                now,
+                call.start_priority,
+                call.service,
+                call.total_wait_s,
+                call.total_run_s,
+                output_tokens,
             )
+            self.levels.observe(call.service)
+            if self.sizes is not None:
+                self.sizes.call_finished(now)
         return call
 
     # -- anti-starvation ------------------------------------------------------------------
+    def observe_load(self, waiting: int, running: int, now: float) -> None:
+        """Relative anti-starvation (O(1), once per step): the threshold is beta x the current
+        queueing ratio, an average (time constant ``LOAD_TAU_S``) of waiting calls per running
+        call, at least beta. By Little's law that ratio is the system's total waiting time over
+        total running time, i.e. how long calls wait per unit of service at this load. Under
+        heavy load every call waits many times its run time; an absolute beta then promotes a
+        large share of all calls (measured: one in four) and pulls the order back toward
+        arrival order. Only programs waiting beta times longer than typical are promoted."""
+        if not self.cfg.starvation_relative or self.cfg.starvation_beta <= 0:
+            return
+        ratio = waiting / running if running else 0.0
+        dt = max(0.0, now - self._load_at)
+        self._load_at = now
+        a = 1.0 - math.exp(-dt / LOAD_TAU_S)
+        self._load += a * (ratio - self._load)
+        self.starvation_threshold = self.cfg.starvation_beta * max(1.0, self._load)
+
     def starvation_ratio(self, call: Call, now: float) -> float:
         """(W_program + W_call) / (T_program + T_call), with the open interval included."""
         open_dt = max(0.0, now - call.since)
@@ -158,7 +284,7 @@ class MultiLevelQueue:
     def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
         """Promote starving waiting calls to level 1 (program-level check, call-level reset).
         O(len(waiting))."""
-        beta = self.cfg.starvation_beta
+        beta = self.starvation_threshold
         if beta <= 0 or self.policy == "fcfs":
             return []
         promoted = []
@@ -171,6 +297,8 @@ class MultiLevelQueue:
             if self.starvation_ratio(call, now) >= beta:
                 call.level, call.level_service = 0, 0.0
                 call.seq = next(self._seq)
+                # gittins: keep the promoted call at level 0 for one first-level quantum
+                call.next_check = call.start_priority + call.service + self.quanta[0]
                 # reset call-level W/T only; the program keeps its history
                 call.wait_s = call.run_s = 0.0
                 call.since = now

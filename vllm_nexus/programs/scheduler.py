@@ -32,7 +32,11 @@ from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
 from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig
-from vllm_nexus.programs.identity import THREAD_ID_KEY, resolve_program_id
+from vllm_nexus.programs.identity import (
+    PROGRAM_CLASS_KEY,
+    THREAD_ID_KEY,
+    resolve_program_id,
+)
 from vllm_nexus.programs.metrics import (
     EXPORT_INTERVAL_S,
     METRICS_DIR_ENV,
@@ -84,6 +88,7 @@ class Scheduler(_VllmScheduler):
         self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
         self._last_charge = float("-inf")
         self._warned_ids = 0
+        self._levels_version = self.mlq.version
         self._dropped_kv: dict[str, int] = {}
         """Request id -> tokens whose KV a preemption dropped, until they are computed again
         (for the recompute-after-preemption counters)."""
@@ -146,10 +151,27 @@ class Scheduler(_VllmScheduler):
                         problem,
                         pid,
                     )
-            call = self.mlq.add(request.request_id, pid, self.clock())
+            call = self.mlq.add(
+                request.request_id, pid, self.clock(), self._program_class(pid, extra, request)
+            )
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
         super().add_request(request)
+
+    def _program_class(self, pid: str, extra: Any, request: Request) -> str | None:
+        """Agent type of a new program (gittins learns sizes per class): ``vllm_xargs.
+        program_class``, else a hash of the first prompt tokens (the agent's system prompt /
+        template). Only computed for a program's first call; None when not needed."""
+        if self.mlq.sizes is None or pid in self.mlq.programs:
+            return None
+        cls = extra.get(PROGRAM_CLASS_KEY) if extra else None
+        if isinstance(cls, str) and cls:
+            return "x:" + cls[: self.nexus_cfg.scheduler.max_program_id_length]
+        n = self.nexus_cfg.scheduler.program_class_prefix_tokens
+        ids = request.prompt_token_ids
+        if n <= 0 or ids is None or len(ids) < n:
+            return None
+        return f"h:{hash(tuple(ids[:n])):x}"
 
     def schedule(self, *args: Any, **kwargs: Any) -> SchedulerOutput:
         now = self.clock()
@@ -170,7 +192,12 @@ class Scheduler(_VllmScheduler):
 
     def _free_request(self, request: Request, delay_free_blocks: bool = False) -> Any:
         completed = request.status in _COMPLETED
-        call = self.mlq.finish(request.request_id, self.clock(), aborted=not completed)
+        call = self.mlq.finish(
+            request.request_id,
+            self.clock(),
+            aborted=not completed,
+            output_tokens=request.num_output_tokens,
+        )
         if call is not None:
             m = self.nexus_metrics
             if completed:
@@ -196,7 +223,13 @@ class Scheduler(_VllmScheduler):
         """Anti-starvation, running order and proactive preemption (Alg. 1, lines 8-20)."""
         calls = self.mlq.calls
         waiting_calls = [c for r in self.waiting.unordered() if (c := calls.get(r.request_id))]
-        if self.mlq.promote_starving(waiting_calls, now):
+        reorder = False
+        if self.mlq.version != self._levels_version:
+            # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
+            self._levels_version = self.mlq.version
+            reorder = self.mlq.relevel(waiting_calls)
+        self.mlq.observe_load(len(self.waiting), len(self.running), now)
+        if self.mlq.promote_starving(waiting_calls, now) or reorder:
             self.waiting.reorder()
         self.running.sort(key=self._request_key)
         if not self.waiting or not self.nexus_cfg.scheduler.preemption:

@@ -43,6 +43,7 @@ def no_update(program_service: float, call_start: float, call_service: float) ->
 SERVICE_RULES: dict[str, ServiceRule] = {
     "atlas": atlas_update,
     "plas": plas_update,
+    "gittins": plas_update,  # sizes are total program work (learned-size ranks: sizes.py)
     "mlfq": no_update,
     "fcfs": no_update,
 }
@@ -60,6 +61,14 @@ class Program:
     active_calls: int = 0
     completed_calls: int = 0
     last_seen: float = 0.0
+    program_class: str | None = None
+    """Agent type (``vllm_xargs.program_class`` or inferred): learned sizes are per class."""
+    ended: bool = False
+    """The program is known to be over (evicted or marked ended): its service is its size."""
+    aborted: bool = False
+    """Its last active call was aborted: its service is not a size sample."""
+    output_tokens: int = 0
+    """Output tokens of its completed calls (token-latency weight of learned sizes)."""
 
 
 class ProgramTable:
@@ -116,6 +125,7 @@ class ProgramTable:
         call_service: float,
         call_wait_s: float,
         call_run_s: float,
+        output_tokens: int = 0,
     ) -> Program | None:
         """A call completed normally: charge its service and times to the program."""
         prog = self._programs.get(program_id)
@@ -125,6 +135,7 @@ class ProgramTable:
         prog.wait_s += call_wait_s
         prog.run_s += call_run_s
         prog.completed_calls += 1
+        prog.output_tokens += output_tokens
         self._release(prog, now)
         return prog
 
@@ -138,6 +149,7 @@ class ProgramTable:
         if prog.active_calls == 0:
             self._idle.pop(program_id, None)
             del self._programs[program_id]
+            prog.aborted = True
         else:
             prog.last_seen = now
 
@@ -151,6 +163,7 @@ class ProgramTable:
                 break
             self._idle.popitem(last=False)
             del self._programs[pid]
+            prog.ended = True
             evicted.append(pid)
         self.evicted_total += len(evicted)
         return evicted

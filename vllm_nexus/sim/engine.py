@@ -25,11 +25,13 @@ import json
 import logging
 import os
 import tempfile
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
+from vllm_nexus.config import Policy
 from vllm_nexus.perf.hardware import HardwarePreset
 from vllm_nexus.perf.latency import StepLatencyModel
 from vllm_nexus.perf.models import ModelShape
@@ -37,7 +39,7 @@ from vllm_nexus.perf.models import ModelShape
 logger = logging.getLogger("vllm_nexus.sim")
 
 SCHEDULERS = ("stock-fcfs", "stock-priority", "vllm_nexus[:policy]", "srpt-oracle")
-NEXUS_POLICIES = ("atlas", "plas", "mlfq", "fcfs")
+NEXUS_POLICIES = typing.get_args(Policy)
 _OUTPUT_TOKEN = 7
 
 
