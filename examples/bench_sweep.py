@@ -67,15 +67,13 @@ def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, d
     return plan
 
 
-def scheduler_args(sched: str, tokens_scale: float) -> list[str]:
-    """Server arguments for one scheduler; queue boundaries scale with ``--tokens-scale``
-    (the same rule as ``make demo``), for every multi-level policy alike."""
+def scheduler_args(sched: str) -> list[str]:
+    """Server arguments for one scheduler: the policy, everything else at its default (what a
+    user runs; the queue levels tune themselves to the calls' size)."""
     policy = SCHEDULERS[sched]
     if policy is None:
         return []
-    from vllm_nexus.bench.workloads import scaled_scheduler_config
-
-    cfg = json.dumps(scaled_scheduler_config(tokens_scale, policy), separators=(",", ":"))
+    cfg = json.dumps({"vllm_nexus": {"scheduler": {"policy": policy}}}, separators=(",", ":"))
     return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
 
 
@@ -168,7 +166,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                 continue
             server_args = [
                 *shlex.split(args.engine_args),
-                *scheduler_args(sched, args.tokens_scale),
+                *scheduler_args(sched),
             ]
             log = out / "logs" / f"server-{sched}-rep{rep}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +242,7 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
 
     servers = {}
     for sched in schedulers:
-        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched, args.tokens_scale)]
+        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched)]
         log = out / "logs" / f"server-{sched}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
