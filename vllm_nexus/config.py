@@ -102,6 +102,13 @@ class SchedulerConfig:
     gittins_objective: GittinsObjective = "token_latency"
     """gittins: minimise mean program token latency (each program weighted by 1 / its output
     tokens; the Autellix metric) or mean program latency (equal weights)."""
+    preemption_cost_factor: float = 1.0
+    """Proactive preemption weighs what it costs: a running call is displaced only when the
+    priority gap (between the two calls' level lower bounds, service units) is at least this
+    factor x (1 + the victim's earlier preemptions) x the service of the tokens it would
+    compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer,
+    only its last partial block otherwise, since the prefix cache keeps full blocks). 0: any
+    strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
     program_class_prefix_tokens: int = 128
     """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
     call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
@@ -227,6 +234,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "gittins_window": (lambda v: v >= 1, ">= 1"),
     "size_end_idle_s": (lambda v: v > 0, "> 0"),
     "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
+    "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
 }
 
 

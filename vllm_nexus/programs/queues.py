@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vllm_nexus.config import SchedulerConfig
@@ -64,8 +65,6 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
-    next_check: float = math.inf
-    """gittins: attained service at which the call's rank (hence level) is looked up again."""
 
 
 class MultiLevelQueue:
@@ -128,17 +127,13 @@ class MultiLevelQueue:
         return self.levels.level_of(service)
 
     def _rank_level(self, call: Call) -> int:
-        """gittins: level of the call's program rank at its attained service; sets the
-        attained service at which to look again. PLAS while no size table applies."""
+        """gittins: level of the call's program rank at its attained service (PLAS, the
+        level of the attained service itself, while no size table applies)."""
         attained = call.start_priority + call.service
         table = self.sizes.table_for(call.program.program_class) if self.sizes else None
         if table is None:
-            level = self.levels.level_of(attained)
-            b = self.levels.boundaries
-            call.next_check = b[level] if level < len(b) else math.inf
-            return level
-        rank, call.next_check = table.rank(attained)
-        return self.levels.level_of(rank)
+            return self.levels.level_of(attained)
+        return self.levels.level_of(table.rank(attained))
 
     def relevel(self, waiting: list[Call]) -> bool:
         """Recompute the level of queued calls after the levels or rank tables changed
@@ -207,8 +202,13 @@ class MultiLevelQueue:
         call.service += service
         call.level_service += service
         if self.sizes is not None:
-            if call.start_priority + call.service < call.next_check:
+            # gittins: after each quantum the call's level is its program's rank at the
+            # attained service reached (up or down); between quanta it keeps its level
+            # (Alg. 1's discretisation: measured, re-ranking at every grid point of attained
+            # service thrashes and loses to PLAS on ReAct under overload).
+            if call.level_service < self.quanta[call.level]:
                 return False
+            call.level_service = 0.0
             level = self._rank_level(call)
             if level == call.level:
                 return False
@@ -297,8 +297,6 @@ class MultiLevelQueue:
             if self.starvation_ratio(call, now) >= beta:
                 call.level, call.level_service = 0, 0.0
                 call.seq = next(self._seq)
-                # gittins: keep the promoted call at level 0 for one first-level quantum
-                call.next_check = call.start_priority + call.service + self.quanta[0]
                 # reset call-level W/T only; the program keeps its history
                 call.wait_s = call.run_s = 0.0
                 call.since = now
@@ -308,25 +306,56 @@ class MultiLevelQueue:
         return promoted
 
     # -- preemption -------------------------------------------------------------------------
-    def pick_victims(self, waiting: list[Call], running: list[Call], free_slots: int) -> list[Call]:
+    def level_floor(self, level: int) -> float:
+        """Lower bound ``lo_i`` of a level (service units; a rank bound under gittins)."""
+        return self.levels.boundaries[level - 1] if level > 0 else 0.0
+
+    def worth_preempting(self, victim: Call, head: Call, recompute_tokens: float) -> bool:
+        """Whether ``head`` may displace ``victim``: a strictly worse level, and a priority
+        gap (the distance between the two levels' lower bounds, service units) at least
+        ``preemption_cost_factor`` x (1 + the victim's earlier preemptions) x what the victim
+        would compute again (``recompute_tokens`` x ``prefill_token_weight``). A preemption
+        that drops much KV for little priority is not made, and each preemption of a call
+        makes the next one dearer (no thrash)."""
+        if victim.level <= head.level:
+            return False
+        factor = self.cfg.preemption_cost_factor
+        if factor <= 0 or self.cfg.service_unit != "tokens":
+            return True
+        cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
+        gap = self.level_floor(victim.level) - self.level_floor(head.level)
+        return factor * cost <= gap
+
+    def pick_victims(
+        self,
+        waiting: list[Call],
+        running: list[Call],
+        free_slots: int,
+        recompute_tokens: Callable[[Call], float] | None = None,
+    ) -> list[Call]:
         """Running calls to preempt so better waiting calls can run.
 
         ``waiting`` and ``running`` are sorted best-first. The first ``free_slots`` waiting
         calls need no victim; each further waiting call displaces the worst remaining running
-        call if that one sits at a strictly worse level. At most
-        ``max_preemptions_per_step`` victims.
+        call that :meth:`worth_preempting` allows (``recompute_tokens(call)``: tokens it would
+        compute again if preempted now; default none). At most ``max_preemptions_per_step``
+        victims.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
             return []
         victims: list[Call] = []
         limit = self.cfg.max_preemptions_per_step
-        r = len(running) - 1
+        candidates = list(reversed(running))  # worst first
         for w in waiting[max(0, free_slots) :]:
-            if len(victims) >= limit or r < 0:
+            if len(victims) >= limit or not candidates:
                 break
-            if running[r].level > w.level:
-                victims.append(running[r])
-                r -= 1
+            for i, v in enumerate(candidates):
+                if v.level <= w.level:
+                    return victims  # no worse call left for this or any later waiting call
+                cost = recompute_tokens(v) if recompute_tokens is not None else 0.0
+                if self.worth_preempting(v, w, cost):
+                    victims.append(candidates.pop(i))
+                    break
             else:
                 break
         return victims

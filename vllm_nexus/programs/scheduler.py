@@ -242,20 +242,45 @@ class Scheduler(_VllmScheduler):
             if (c := calls.get(r.request_id))
         ]
         running_calls = [c for r in self.running if (c := calls.get(r.request_id))]
-        victims = self.mlq.pick_victims(best_waiting, running_calls, free_slots)
+        victims = self.mlq.pick_victims(
+            best_waiting, running_calls, free_slots, self._slot_recompute_estimator(best_waiting)
+        )
         if not victims and free_slots > 0 and best_waiting:
             victims = self._kv_victims(best_waiting[0], running_calls)
         for call in victims:
             self._preempt_call(call, now)
 
+    def _blocks_needed(self, call: Call) -> int:
+        """KV blocks a waiting call's first chunk needs (prefix-cache hits not deducted)."""
+        request = self.requests.get(call.call_id)
+        if request is None:
+            return 0
+        first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
+        return -(-first_chunk // self.block_size) + 1
+
+    def _slot_recompute_estimator(self, waiting: list[Call]) -> Callable[[Call], float]:
+        """Tokens a running call would compute again if it gave up its batch slot now: only
+        its last partial block while the KV cache has room for the newcomers (the prefix
+        cache keeps the full blocks), all its computed tokens when it has not (its blocks
+        would be reused before it resumes)."""
+        free = self.kv_cache_manager.block_pool.get_num_free_blocks()
+        tight = free < sum(self._blocks_needed(c) for c in waiting)
+        requests = self.requests
+
+        def estimate(call: Call) -> float:
+            req = requests.get(call.call_id)
+            if req is None:
+                return 0.0
+            computed = req.num_computed_tokens
+            return float(computed if tight else computed % self.block_size)
+
+        return estimate
+
     def _kv_victims(self, head: Call, running: list[Call]) -> list[Call]:
         """Worse-level running calls whose blocks the best waiting call needs (Alg. 1: the
-        batch is rebuilt in queue order, whatever limits it)."""
-        request = self.requests.get(head.call_id)
-        if request is None:
-            return []
-        first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
-        need = -(-first_chunk // self.block_size) + 1
+        batch is rebuilt in queue order, whatever limits it), if worth their recompute: the
+        newcomer takes their blocks, so all their computed tokens are lost."""
+        need = self._blocks_needed(head)
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         victims: list[Call] = []
         for call in reversed(running):
@@ -264,7 +289,7 @@ class Scheduler(_VllmScheduler):
             if call.level <= head.level:
                 break
             req = self.requests.get(call.call_id)
-            if req is None:
+            if req is None or not self.mlq.worth_preempting(call, head, req.num_computed_tokens):
                 continue
             victims.append(call)
             free += len(self.kv_cache_manager.get_block_ids(call.call_id)[0])

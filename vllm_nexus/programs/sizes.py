@@ -171,7 +171,7 @@ class RankTable:
         k_lo = round(steps * math.log2(atoms[0])) - steps  # from half the smallest size
         k_hi = round(steps * math.log2(self.max_size))
         # the same expression as grid_point, so grid points equal the atoms exactly
-        self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi)]
+        self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi + 1)]
         self.ranks = gittins_ranks(atoms, masses, self.grid, weights)
         ended = sorted(size for size, e, _ in snapped if e)
         if len(ended) >= MIN_TAIL_SAMPLES:
@@ -180,15 +180,11 @@ class RankTable:
                 max(r, a) if a >= cutoff else r for a, r in zip(self.grid, self.ranks, strict=True)
             ]
 
-    def rank(self, attained: float) -> tuple[float, float]:
-        """(rank, attained service up to which it holds). Beyond the largest size seen the
-        rank grows with attained service (LAS in the unknown tail)."""
-        i = bisect.bisect_right(self.grid, attained) - 1
-        r = self.ranks[i]
-        if math.isinf(r):
-            return attained, math.inf
-        nxt = self.grid[i + 1] if i + 1 < len(self.grid) else math.inf
-        return r, nxt
+    def rank(self, attained: float) -> float:
+        """Rank at ``attained`` service (the value at the grid point below it). Beyond the
+        largest size seen the rank is the attained service (LAS in the unknown tail)."""
+        r = self.ranks[bisect.bisect_right(self.grid, attained) - 1]
+        return attained if math.isinf(r) else r
 
 
 class ProgramSizes:
