@@ -162,3 +162,39 @@ def test_duplicate_call_id_rejected():
     q.add("a", "A", 0)
     with pytest.raises(ValueError):
         q.add("a", "A", 0)
+
+
+def test_preemption_weighs_recompute_against_the_priority_gap():
+    q = mlq(num_queues=5)  # boundaries 10, 20, 40, 80; floors 0, 10, 20, 40, 80
+    victim, head = q.add("v", "V", 0), q.add("h", "H", 0)
+    victim.level, head.level = 3, 0
+    # gap 40 service units; 100 tokens to recompute x prefill weight 0.25 = 25
+    assert q.worth_preempting(victim, head, recompute_tokens=100)
+    assert not q.worth_preempting(victim, head, recompute_tokens=200)  # 50 > 40
+    victim.preemptions = 1  # each earlier preemption of the call makes the next one dearer
+    assert not q.worth_preempting(victim, head, recompute_tokens=100)  # 2 x 25 > 40
+    head.level = 3
+    assert not q.worth_preempting(victim, head, recompute_tokens=0)  # same level: never
+    q0 = mlq(num_queues=5, preemption_cost_factor=0)  # Alg. 1: any worse level
+    v, h = q0.add("v", "V", 0), q0.add("h", "H", 0)
+    v.level = 1
+    assert q0.worth_preempting(v, h, recompute_tokens=1e9)
+    # pick_victims skips a dear victim for a cheap one further up the running list
+    running = [q.add("cheap", "C", 0), q.add("dear", "D", 0)]
+    running[0].level, running[1].level = 3, 4
+    costs = {"cheap": 0.0, "dear": 1e6}
+    got = q.pick_victims([q.add("w", "W", 0)], running, 0, lambda c: costs[c.call_id])
+    assert [c.call_id for c in got] == ["cheap"]
+
+
+def test_relative_anti_starvation_scales_beta_with_the_queueing_ratio():
+    q = mlq(starvation_beta=8.0)
+    for t in range(100):  # 80 waiting per 8 running for 100 s: ratio 10
+        q.observe_load(80, 8, float(t))
+    assert q.starvation_threshold == pytest.approx(80.0, rel=0.01)
+    for t in range(100, 200):  # light load: back to beta itself
+        q.observe_load(1, 8, float(t))
+    assert q.starvation_threshold == pytest.approx(8.0)
+    absolute = mlq(starvation_beta=8.0, starvation_relative=False)
+    absolute.observe_load(80, 8, 1.0)
+    assert absolute.starvation_threshold == 8.0

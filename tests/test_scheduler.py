@@ -141,20 +141,41 @@ def test_no_preemption_within_the_same_level_or_when_disabled():
         assert run_until_idle(s, clock) == ["long", "short"]
 
 
-def test_kv_pressure_preempts_worse_level_call():
+def kv_bound(cost_factor):
+    """20 usable blocks of 16 tokens; "long" (up to 220 tokens) holds 10 after 60 steps."""
     clock = FakeClock()
-    # 20 usable blocks of 16 tokens; "long" (up to 220 tokens) holds 10 after 60 steps.
-    s = make_scheduler(nexus=SMALL, max_num_seqs=4, num_blocks=21, clock=clock)
+    cfg = {"scheduler": {**SMALL["scheduler"], "preemption_cost_factor": cost_factor}}
+    s = make_scheduler(nexus=cfg, max_num_seqs=4, num_blocks=21, clock=clock)
     s.add_request(make_request("long", program_id="A", prompt_len=100, max_tokens=120))
     for _ in range(60):
         step(s, clock)
     assert s.mlq.calls["long"].level >= 2
     s.add_request(make_request("big", program_id="B", prompt_len=200, max_tokens=4))
+    return s, clock
+
+
+def test_kv_pressure_preempts_worse_level_call_when_cost_is_ignored():
+    s, clock = kv_bound(cost_factor=0)  # Autellix Alg. 1: any worse level is displaced
     out, _ = step(s, clock)
     assert "long" in out.preempted_req_ids and "big" in out.num_scheduled_tokens
     assert s.nexus_metrics.preemptions_proactive == 1
     order = run_until_idle(s, clock)
     assert order[0] == "big" and set(order) == {"big", "long"}
+
+
+def test_kv_preemption_weighs_what_the_victim_would_recompute():
+    """ "long" would recompute its ~160 tokens (~40 service units) for a priority gap of its
+    level's floor (32 units at level 2): not worth it, "big" waits for the blocks. Once
+    "long" is demoted to level 3 (floor 64) the gap outweighs the cost and it yields."""
+    s, clock = kv_bound(cost_factor=1.0)
+    steps = 0
+    while s.mlq.calls["long"].level == 2:
+        out, _ = step(s, clock)
+        assert not out.preempted_req_ids and "long" in out.num_scheduled_tokens
+        steps += 1
+    assert steps > 0 and s.mlq.calls["long"].level == 3
+    out, _ = step(s, clock)
+    assert "long" in out.preempted_req_ids and s.nexus_metrics.preemptions_proactive == 1
 
 
 def test_aborts_leave_no_program_state_or_kv_blocks():
@@ -318,6 +339,27 @@ def test_metrics_snapshot_reaches_prometheus(tmp_path, monkeypatch):
     assert f'vllm_nexus_preempted_tokens_total{{engine="0"}} {float(dropped)}' in text
     recomputed = float(s.nexus_metrics.recomputed_tokens)
     assert f'vllm_nexus_recomputed_tokens_total{{engine="0"}} {recomputed}' in text
+    assert 'vllm_nexus_level_first_boundary{engine="0"} 16.0' in text
+    assert 'vllm_nexus_size_samples{engine="0"} 0.0' in text
+    assert "vllm_nexus_starvation_threshold" in text
+
+
+def test_program_class_from_xargs_or_first_prompt_tokens():
+    s = make_scheduler(nexus={"scheduler": {"policy": "gittins"}})
+    system = list(range(3, 131))  # a 128-token "system prompt"
+    s.add_request(make_request("a", program_id="A", prompt=system + [7] * 20,
+                               extra={"program_class": "coder"}))  # fmt: skip
+    s.add_request(make_request("b", program_id="B", prompt=system + [8] * 30))
+    s.add_request(make_request("c", program_id="C", prompt=system + [9] * 5))
+    s.add_request(make_request("d", program_id="D", prompt_len=20))  # shorter than 128
+    s.add_request(make_request("b2", program_id="B", prompt=[5] * 200))  # not its first call
+    cls = {p: s.mlq.programs.get(p).program_class for p in "ABCD"}
+    assert cls["A"] == "x:coder"
+    assert cls["B"] == cls["C"] and cls["B"].startswith("h:")
+    assert cls["D"] is None
+    plas = make_scheduler(nexus={"scheduler": {"policy": "plas"}})
+    plas.add_request(make_request("a", program_id="A", prompt=system))
+    assert plas.mlq.programs.get("A").program_class is None  # only gittins uses classes
 
 
 def test_prefill_order_is_spf_with_aging_inside_a_level_when_split_is_on():

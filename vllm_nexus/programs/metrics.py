@@ -55,6 +55,12 @@ class SchedulerMetrics:
     program_service_buckets: list[int] = field(default_factory=lambda: [0] * len(SERVICE_BUCKETS))
     program_service_sum: float = 0.0
     program_service_count: int = 0
+    level_first_boundary: float = 0.0
+    """Current first queue boundary (self-tuning levels), service units."""
+    starvation_threshold: float = 0.0
+    """Current anti-starvation ratio threshold (beta, scaled by the load when relative)."""
+    size_samples: int = 0
+    """Ended programs behind the global learned-size table (gittins; 0: ranking by PLAS)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -171,8 +177,26 @@ class SnapshotCollector:
             "Attained program service after each completed call (service units)",
             labels=["engine"],
         )
+        g_scale = GaugeMetricFamily(
+            PREFIX + "level_first_boundary",
+            "First queue-level boundary, tuned to the observed call service (service units)",
+            labels=["engine"],
+        )
+        g_starve = GaugeMetricFamily(
+            PREFIX + "starvation_threshold",
+            "Anti-starvation wait/run ratio threshold in force",
+            labels=["engine"],
+        )
+        g_sizes = GaugeMetricFamily(
+            PREFIX + "size_samples",
+            "Ended programs behind the learned program-size ranks (0: PLAS fallback)",
+            labels=["engine"],
+        )
         for s in snaps:
             e = str(s.get("engine", "0"))
+            g_scale.add_metric([e], s.get("level_first_boundary", 0.0))
+            g_starve.add_metric([e], s.get("starvation_threshold", 0.0))
+            g_sizes.add_metric([e], s.get("size_samples", 0))
             g_known.add_metric([e], s["known_programs"])
             g_active.add_metric([e], s["active_programs"])
             for state, key in (("waiting", "waiting_by_level"), ("running", "running_by_level")):
@@ -196,6 +220,7 @@ class SnapshotCollector:
             h_service.add_metric([e], buckets, s["program_service_sum"])
         yield from (g_known, g_active, g_calls, c_pre, c_promo, c_demo, c_evict, c_calls)
         yield from (c_invalid, c_service, h_service, c_dropped, c_recomp)
+        yield from (g_scale, g_starve, g_sizes)
 
 
 _registered = False

@@ -382,6 +382,10 @@ class Scheduler(_VllmScheduler):
         m.active_programs = self.mlq.programs.active_programs
         m.starvation_promotions = self.mlq.promotions_total
         m.programs_evicted = self.mlq.programs.evicted_total
+        m.level_first_boundary = self.mlq.levels.first
+        m.starvation_threshold = self.mlq.starvation_threshold
+        table = self.mlq.sizes.global_table if self.mlq.sizes else None
+        m.size_samples = table.samples if table else 0
         self._snapshots.write(m, now)
 
 
