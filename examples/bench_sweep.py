@@ -36,6 +36,7 @@ SCHEDULERS: dict[str, str | None] = {
     "mlfq": "mlfq",  # call-level MLFQ (FastServe-style baseline)
     "plas": "plas",  # the vllm-nexus default
     "atlas": "atlas",
+    "gittins": "gittins",  # learned program sizes (opt-in)
 }
 
 
@@ -88,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--programs", type=int, help="programs per trace (default: per workload, WORKLOAD_DEFAULTS)"
     )
-    p.add_argument("--schedulers", default=",".join(SCHEDULERS))
+    p.add_argument("--schedulers", default="stock,mlfq,plas,atlas")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calls-scale", type=float, default=0.25)
     p.add_argument("--tokens-scale", type=float, default=0.25)

@@ -165,7 +165,7 @@ def test_duplicate_call_id_rejected():
 
 
 def test_preemption_weighs_recompute_against_the_priority_gap():
-    q = mlq(num_queues=5)  # boundaries 10, 20, 40, 80; floors 0, 10, 20, 40, 80
+    q = mlq(num_queues=5, preemption_cost_factor=1)  # floors 0, 10, 20, 40, 80
     victim, head = q.add("v", "V", 0), q.add("h", "H", 0)
     victim.level, head.level = 3, 0
     # gap 40 service units; 100 tokens to recompute x prefill weight 0.25 = 25

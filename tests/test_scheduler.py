@@ -382,3 +382,12 @@ def test_prefill_order_is_spf_with_aging_inside_a_level_when_split_is_on():
     clock.advance(20.0)
     s.add_request(make_request("new-short", program_id="D", prompt_len=20, max_tokens=2))
     assert run_until_idle(s, clock) == ["blocker2", "old-long", "new-short"]
+
+
+def test_kv_watermark_is_set_unless_the_user_chose_one():
+    s = make_scheduler(nexus={"scheduler": {"kv_watermark": 0.1}}, num_blocks=100)
+    assert s.kv_cache_manager.watermark_blocks == 10
+    off = make_scheduler(nexus={"scheduler": {"kv_watermark": 0}}, num_blocks=100)
+    assert off.kv_cache_manager.watermark_blocks == 0
+    fcfs = make_scheduler(nexus={"scheduler": {"policy": "fcfs"}}, num_blocks=100)
+    assert fcfs.kv_cache_manager.watermark_blocks == 0  # the stock A/B baseline

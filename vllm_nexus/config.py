@@ -81,8 +81,9 @@ class SchedulerConfig:
     ``first_boundary``/``first_quantum`` are then only the starting point. false: fixed."""
     level_scale_fraction: float = 0.5
     """Adaptive levels: first boundary as a fraction of the median call service."""
-    min_first_boundary: float = 1.0
-    """Adaptive levels: lower bound of the first boundary (service units)."""
+    min_first_boundary: float = 0.01
+    """Adaptive levels: lower bound of the first boundary (service units; the default also
+    fits the time unit)."""
     max_first_boundary: float = 1.0e6
     """Adaptive levels: upper bound of the first boundary (service units)."""
     gittins_min_samples: int = 20
@@ -102,13 +103,17 @@ class SchedulerConfig:
     gittins_objective: GittinsObjective = "token_latency"
     """gittins: minimise mean program token latency (each program weighted by 1 / its output
     tokens; the Autellix metric) or mean program latency (equal weights)."""
-    preemption_cost_factor: float = 1.0
+    preemption_cost_factor: float = 8.0
     """Proactive preemption weighs what it costs: a running call is displaced only when the
     priority gap (between the two calls' level lower bounds, service units) is at least this
     factor x (1 + the victim's earlier preemptions) x the service of the tokens it would
     compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer,
     only its last partial block otherwise, since the prefix cache keeps full blocks). 0: any
     strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
+    kv_watermark: float = 0.05
+    """Fraction of KV blocks kept free when admitting waiting calls (sets vLLM's
+    ``--watermark`` when that is left at 0): running calls can grow without being preempted
+    and recomputed when the KV cache binds. 0: vLLM's default (admit while blocks last)."""
     program_class_prefix_tokens: int = 128
     """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
     call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
@@ -235,6 +240,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "size_end_idle_s": (lambda v: v > 0, "> 0"),
     "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
     "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
+    "kv_watermark": (lambda v: 0 <= v < 1, "in [0, 1)"),
 }
 
 

@@ -72,6 +72,7 @@ class Scheduler(_VllmScheduler):
     def __init__(self, vllm_config: Any, *args: Any, **kwargs: Any) -> None:
         # Validate our config before vLLM allocates anything: a bad option stops startup.
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
+        self._set_kv_watermark(vllm_config)
         super().__init__(vllm_config, *args, **kwargs)
         cfg = self.nexus_cfg.scheduler
         self.clock: Callable[[], float] = time.monotonic
@@ -118,6 +119,15 @@ class Scheduler(_VllmScheduler):
         )
         self._export(force=True)
 
+    def _set_kv_watermark(self, vllm_config: Any) -> None:
+        """Admission headroom (vLLM's own ``--watermark``): when the user left it at 0, keep
+        ``kv_watermark`` of the KV blocks free when admitting waiting calls, so running calls
+        can grow without being preempted and recomputed (KV-bound regime)."""
+        cfg = self.nexus_cfg.scheduler
+        sc = vllm_config.scheduler_config
+        if cfg.policy != "fcfs" and cfg.kv_watermark > 0 and not getattr(sc, "watermark", 0.0):
+            sc.watermark = cfg.kv_watermark
+
     # -- ordering -----------------------------------------------------------------------
     def _request_key(self, request: Request) -> tuple:
         """Queue level first; inside a level FCFS or SPF-with-aging. ``remaining + aging *
@@ -129,6 +139,15 @@ class Scheduler(_VllmScheduler):
             return (call.level, 0.0, call.seq)
         remaining = request.num_tokens - request.num_computed_tokens
         return (call.level, remaining + self._spf_aging * call.arrival, call.seq)
+
+    def _running_key(self, request: Request) -> tuple:
+        """Running calls: level first; inside a level the call with the most computed tokens
+        first, so vLLM's KV-pressure victim (``running[-1]``) is, of the worst level, the call
+        that loses the least computed work."""
+        call = self.mlq.calls.get(request.request_id)
+        if call is None:
+            return _UNKNOWN_KEY
+        return (call.level, -request.num_computed_tokens, call.seq)
 
     # -- vLLM hooks ---------------------------------------------------------------------
     def add_request(self, request: Request) -> None:
@@ -231,7 +250,7 @@ class Scheduler(_VllmScheduler):
         self.mlq.observe_load(len(self.waiting), len(self.running), now)
         if self.mlq.promote_starving(waiting_calls, now) or reorder:
             self.waiting.reorder()
-        self.running.sort(key=self._request_key)
+        self.running.sort(key=self._running_key)
         if not self.waiting or not self.nexus_cfg.scheduler.preemption:
             return
         free_slots = self.max_num_active_reqs - len(self.running)
