@@ -94,7 +94,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--calls-scale", type=float, default=0.25)
     p.add_argument("--tokens-scale", type=float, default=0.25)
     p.add_argument("--think-scale", type=float, default=0.3)
-    p.add_argument("--engine-args", default="--max-num-seqs 8")
+    p.add_argument(
+        "--engine-args",
+        default="batch-bound",
+        help="`vllm serve` engine arguments, or a named setting: batch-bound (--max-num-seqs 8, "
+        "the default) or kv-bound (--max-num-seqs 64 --num-gpu-blocks-override 40)",
+    )
     p.add_argument(
         "--slo-factor",
         type=float,
@@ -114,7 +119,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "them concurrently (robust ratios on a shared, noisy machine)",
     )
     p.add_argument("--report-only", metavar="DIR", help="only rebuild reports from DIR")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    from vllm_nexus.bench.settings import ENGINE_SETTINGS
+
+    args.engine_args = ENGINE_SETTINGS.get(args.engine_args, args.engine_args)
+    return args
 
 
 def _csv(text: str) -> list[str]:
@@ -325,7 +334,7 @@ def machine() -> dict:
 
 def build_reports(out: Path, slo_factor: float) -> dict[str, dict]:
     """Merge raw runs per (workload, scheduler), write compare tables and plots."""
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
 
     summary: dict[str, dict] = {}
     for wdir in sorted((out / "raw").glob("*")):
@@ -345,8 +354,8 @@ def build_reports(out: Path, slo_factor: float) -> dict[str, dict]:
         table = report.compare_table(results, None, slo_factor)
         table += f"\n{report.BREAKDOWN_HEADING}\n\n{report.time_breakdown_table(results)}"
         (out / w / "compare.md").write_text(table, encoding="utf-8")
-        report.plot_latency_vs_rate(results, out / w / "latency_vs_rate.png", slo, title=w)
-        report.plot_cdf(results, out / w / "cdf.png", title=f"{w}: program latency CDF")
+        plots.plot_latency_vs_rate(results, out / w / "latency_vs_rate.png", slo, title=w)
+        plots.plot_cdf(results, out / w / "cdf.png", title=f"{w}: program latency CDF")
         summary[w] = {"results": results, "slo": slo, "table": table}
         print(f"\n## {w}\n{table}")
     return summary

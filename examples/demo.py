@@ -6,7 +6,8 @@
    saturation, stops the server;
 4. repeats with ``--scheduler-cls vllm_nexus.Scheduler`` on the same trace (fresh prompt salt,
    so no prefix cache carries over);
-5. prints the side-by-side table and where the results and plots were written.
+5. prints the side-by-side table (program token latency and program end-to-end latency, and
+   which of the two moved), and writes CDFs of both (``cdf.png``).
 
 Engine settings that make the engine the bottleneck (``--max-num-seqs 8``) and the think-time
 scaling are part of the benchmark's definition: see docs/benchmarks.md. Options: ``--help``.
@@ -50,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from vllm_nexus import cli
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
     from vllm_nexus.serving.launcher import VllmServer
 
     t_start = time.monotonic()
@@ -99,20 +100,25 @@ def main(argv: list[str] | None = None) -> int:
         results.append(report.load_result(out / label / "result.json"))
     table = report.compare_table(results)
     (out / "compare.md").write_text(table, encoding="utf-8")
-    plot = report.plot_latency_vs_rate(results, out / "latency_vs_rate.png")
-    cdf = report.plot_cdf(results, out / "cdf.png")
+    plot = plots.plot_latency_vs_rate(results, out / "latency_vs_rate.png")
+    cdf = plots.plot_cdf(results, out / "cdf.png")
     print("\n" + "=" * 30 + " stock vLLM vs vllm-nexus (same trace) " + "=" * 30)
     print(table)
     for r in results:
         s = r["runs"][0]["summary"]
         bd = s["breakdown_fraction"]
         print(
-            f"{r['label']:>11}: mean program latency {s['program_e2e_s']['mean']:.2f} s, "
-            f"P99 {s['program_e2e_s']['p99']:.2f} s; critical path: think {bd['think']:.0%}, "
+            f"{r['label']:>11}: program token latency mean "
+            f"{1e3 * s['program_token_latency_s']['mean']:.1f} ms/token, P99 "
+            f"{1e3 * s['program_token_latency_s']['p99']:.1f}; program end-to-end latency mean "
+            f"{s['program_e2e_s']['mean']:.2f} s, P99 {s['program_e2e_s']['p99']:.2f} s; "
+            f"critical path: think {bd['think']:.0%}, "
             f"TTFT (queue+prefill) {bd['ttft']:.0%}, decode {bd['decode']:.0%}; "
             f"failed calls {s['calls_failed']}"
         )
-    print(f"\nresults: {out}  (compare.md, {cdf.name}, {plot.name}, */result.json)")
+    print(f"\n{report.moved_summary(results)}")
+    print(f"\nresults: {out}  (compare.md, {cdf.name}: end-to-end and token latency CDFs, "
+          f"{plot.name}, */result.json)")  # fmt: skip
     print(f"demo took {time.monotonic() - t_start:.0f} s")
     return 3 if failures else 0
 

@@ -101,3 +101,30 @@ def test_time_breakdown_table_hand_computed():
     assert rows[2] == "| nexus | 8 | 0 / 10 / 90 | 200.0 / 20.0 / 200.0 | 2 | 100 / 0 | 0.0 | 100 |"
     # preemptions but no vllm_nexus counters (older server): unknown, not zero
     assert rows[3] == "| old | 4 | 0 / 10 / 90 | 500.0 / 20.0 / 200.0 | 7 | — / — | — | 100 |"
+
+
+def test_bench_and_simulate_load_the_same_programs():
+    from vllm_nexus.bench import cli_common
+    from vllm_nexus.sim.cli import load_runs
+
+    argv = ["--workload", "mixed", "--programs", "9", "--seed", "2", "--calls-scale", "0.2",
+            "--tokens-scale", "0.2", "--sweep-rates", "3,1"]  # fmt: skip
+    parser = cli.build_parser()
+    bench_args = parser.parse_args(["bench", *argv])
+    sim_args = parser.parse_args(["simulate", *argv])
+    rates = cli_common.rates(bench_args)
+    assert rates == [1.0, 3.0] == cli_common.rates(sim_args)
+    programs = cli_common.load_programs(bench_args)
+    sim_runs = load_runs(sim_args, rates)
+    for rate, (sim_rate, sim_programs) in zip(rates, sim_runs, strict=True):
+        assert sim_rate == rate
+        assert cli_common.at_rate(programs, rate, bench_args) == sim_programs
+    # the context cap follows --tokens-scale in both (4096 x 0.2)
+    assert cli_common.max_context(sim_args) == 819
+
+
+def test_rate_zero_sends_every_program_at_once(tmp_path):
+    f = tmp_path / "burst.jsonl"
+    argv = ["bench", "--workload", "chat", "--programs", "5", "--rate", "0", "--dump-trace", str(f)]
+    assert cli.main(argv) == 0
+    assert {p.arrival_s for p in load_trace(f)} == {0.0}

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from vllm_nexus.bench import report
+from vllm_nexus.bench import plots, report
 from vllm_nexus.bench.metrics import (
     CallRecord,
     ProgramRecord,
@@ -128,8 +128,8 @@ def test_result_roundtrip_and_compare(tmp_path):
     ratio = ((3 / 40 + 6 / 90) / 2) / (0.5 / 10)
     assert f"{ratio:.2f}x" in table
     assert "stock" in report.markdown_summary(la)
-    report.plot_latency_vs_rate([la, lb], tmp_path / "l.png", 0.2)
-    report.plot_cdf([la, lb], tmp_path / "c.png", rate=1)
+    plots.plot_latency_vs_rate([la, lb], tmp_path / "l.png", 0.2)
+    plots.plot_cdf([la, lb], tmp_path / "c.png", rate=1)
     assert (tmp_path / "l.png").stat().st_size > 1000 and (tmp_path / "c.png").exists()
 
 
@@ -141,3 +141,27 @@ def test_load_result_errors(tmp_path):
     bad.write_text('{"kind": "other"}')
     with pytest.raises(report.ResultError, match="not a vllm-nexus bench result"):
         report.load_result(bad)
+
+
+def test_compare_shows_end_to_end_beside_token_latency_and_which_moved():
+    def result(label, programs):
+        return report.make_result(label, {}, [report.run_entry(4, programs, 10.0)], env={})
+
+    def prog(pid, e2e, tokens):
+        return ProgramRecord(pid, "chat", 0.0, [call("c0", [], 0, 0, 0.1, e2e, tokens)])
+
+    # a short and a long program; the other scheduler serves the short one 4x sooner and
+    # the long one a little later: the token-latency mean moves, the e2e mean does not
+    stock = result("stock", [prog("s", 2.0, 10), prog("l", 10.0, 1000)])
+    other = result("plas", [prog("s", 0.5, 10), prog("l", 11.0, 1000)])
+    table = report.compare_table([stock, other])
+    assert "| rate | stock mean e2e (s) | plas mean e2e (s) | ratio plas |" in table
+    assert "| 4 | 6.00 | 5.75 | 1.04x |" in table  # (2 + 10) / 2 vs (0.5 + 11) / 2
+    tok = ((2.0 / 10 + 10.0 / 1000) / 2) / ((0.5 / 10 + 11.0 / 1000) / 2)
+    assert (
+        f"plas at 4 prog/s: token latency {tok:.2f}x, end-to-end 1.04x "
+        "(only token latency moved)" in table
+    )
+    assert report._which_moved(1.5, 0.8) == "both moved, in opposite directions"
+    assert report._which_moved(1.05, 0.95) == "neither moved"
+    assert report._which_moved(1.0, 1.3) == "only end-to-end latency moved"

@@ -114,3 +114,68 @@ def test_prompt_factory_deterministic_and_salted():
     assert a == f2.ids("p1", "c0", 57)
     assert a != f3.ids("p1", "c0", 57)  # fresh content per run salt
     assert a != f1.ids("p2", "c0", 57)
+
+
+def test_coding_agent_sessions_grow_toward_the_context_cap():
+    opts = WorkloadOptions(max_context_tokens=4096)
+    ps = generate("coding-agent", 200, seed=1, rate=1, options=opts)
+    assert {p.kind for p in ps} == {"coding-agent"}
+    assert statistics.fmean(len(p.calls) for p in ps) == pytest.approx(24, rel=0.15)
+    for p in ps:  # one sequential session: each call continues the previous (or restarts)
+        for prev, c in zip(p.calls, p.calls[1:], strict=False):
+            assert c.after == (prev.id,) and c.context_from in (prev.id, None)
+            assert c.think_s > 0  # tool time between calls
+    full = [v for p in ps for v in p.full_prompt_tokens().values()]
+    assert max(full) <= 4096
+    assert sum(v > 0.75 * 4096 for v in full) > 0.1 * len(full)  # long contexts are common
+    restarts = [c for p in ps for c in p.calls[1:] if c.context_from is None]
+    firsts = [p.calls[0] for p in ps]
+    # a first call or a restart carries the system prompt and task (or a summary)
+    assert statistics.fmean(c.prompt_tokens for c in firsts + restarts) > 2 * statistics.fmean(
+        c.prompt_tokens for p in ps for c in p.calls[1:] if c.context_from is not None
+    )
+
+
+def test_map_reduce_fans_out_then_reduces():
+    ps = generate("map-reduce", 300, seed=2, rate=1)
+    fanouts = []
+    for p in ps:
+        plan, *maps, reduce = p.calls
+        assert plan.after == () and all(m.after == (plan.id,) for m in maps)
+        assert all(m.context_from in (plan.id, None) for m in maps)  # None: over the cap
+        assert reduce.after == tuple(m.id for m in maps) and reduce.context_from is None
+        # reads every map's output (truncated to half the context cap)
+        assert reduce.prompt_tokens >= min(sum(m.output_tokens for m in maps), 4096 // 2)
+        fanouts.append(len(maps))
+    maps = [m for p in ps for m in p.calls[1:-1]]
+    assert sum(m.context_from is not None for m in maps) > 0.9 * len(maps)
+    assert statistics.fmean(fanouts) == pytest.approx(8, rel=0.15)
+    assert max(fanouts) > 3 * 8  # heavy tail
+
+
+def test_agentic_mix_and_tuning_evaluation_split():
+    ps = generate("agentic", 40, seed=0, rate=1, options=WorkloadOptions(0.25, 0.25, 1024))
+    kinds = [p.kind for p in ps]
+    assert {k: kinds.count(k) for k in set(kinds)} == {
+        "coding-agent": 10, "chat": 10, "map-reduce": 10, "lats": 10
+    }  # fmt: skip
+    assert not set(workloads.TUNING_WORKLOADS) & set(workloads.EVALUATION_WORKLOADS)
+    assert set(workloads.WORKLOADS) == set(workloads.TUNING_WORKLOADS) | set(
+        workloads.EVALUATION_WORKLOADS
+    )
+
+
+def test_bursty_arrivals_keep_the_rate_and_clump():
+    def gaps(cv):
+        ps = generate("chat", 3000, seed=4, rate=5, options=WorkloadOptions(arrival_cv=cv))
+        return [b.arrival_s - a.arrival_s for a, b in zip(ps, ps[1:], strict=False)]
+
+    poisson, bursty = gaps(1.0), gaps(3.0)
+    assert statistics.fmean(bursty) == pytest.approx(0.2, rel=0.15)
+    cv = statistics.pstdev(bursty) / statistics.fmean(bursty)
+    assert cv == pytest.approx(3.0, rel=0.2)
+    assert statistics.pstdev(poisson) / statistics.fmean(poisson) == pytest.approx(1.0, rel=0.1)
+    # most bursty gaps are far shorter than the mean: programs come in clumps
+    assert statistics.median(bursty) < 0.1 * statistics.fmean(bursty)
+    with pytest.raises(ValueError):
+        WorkloadOptions(arrival_cv=0)

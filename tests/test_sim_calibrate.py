@@ -10,7 +10,7 @@ import pytest
 from vllm_nexus.perf.hardware import HARDWARE
 from vllm_nexus.perf.latency import StepLatencyModel
 from vllm_nexus.perf.models import MODELS
-from vllm_nexus.sim.calibrate import FIT_FIELDS, fit_preset, read_log
+from vllm_nexus.sim.calibrate import FIT_FIELDS, contention, fit_preset, read_log
 
 
 def _compositions(rng: random.Random, n: int) -> list[list[float]]:
@@ -27,16 +27,21 @@ def _compositions(rng: random.Random, n: int) -> list[list[float]]:
 def test_fit_recovers_a_known_preset() -> None:
     rng = random.Random(0)
     truth = HARDWARE["cpu-here"].with_updates(
-        step_overhead_s=6e-3, per_seq_overhead_s=2e-4, per_token_overhead_s=2e-5,
-        peak_flops=1.2e11, mem_bw=3e9,
+        step_overhead_s=2e-3, per_seq_overhead_s=2e-4, per_token_overhead_s=2e-5,
+        per_prefill_overhead_s=6e-3, peak_flops=1.2e11, mem_bw=3e9,
     )  # fmt: skip
     model = MODELS["tiny"]
     true_lat = StepLatencyModel(truth, model)
     comps = _compositions(rng, 300)
     steps = [(c, true_lat.step_time(*c) * rng.uniform(0.97, 1.03)) for c in comps]
+    # a shared machine stretches some steps (another process ran): the fit must not follow
+    for i in range(0, 300, 10):
+        steps[i] = (steps[i][0], steps[i][1] * rng.uniform(3.0, 8.0))
     fitted, quality = fit_preset(steps, HARDWARE["cpu-here"], model)
-    assert quality["steps"] == 300
+    assert quality["steps"] == 300 and quality["outliers"] == 30
     assert quality["median_abs_rel_error"] < 0.05
+    assert fitted.per_prefill_overhead_s == pytest.approx(6e-3, rel=0.15)
+    assert fitted.step_overhead_s == pytest.approx(2e-3, rel=0.15)
     fit_lat = StepLatencyModel(fitted, model)
     for c in _compositions(rng, 50):  # held-out batches
         assert fit_lat.step_time(*c) == pytest.approx(true_lat.step_time(*c), rel=0.15)
@@ -66,3 +71,66 @@ def test_read_log_periods_and_request_times(tmp_path) -> None:
     assert periods[1] == pytest.approx(0.008 + 0.002)
     assert periods[2] == pytest.approx(0.007 + 0.002)
     assert e2e == [pytest.approx(0.040)]
+    with pytest.raises(ValueError, match="no engine-clock times"):
+        read_log(p, "engine")
+
+
+def test_engine_clock_subtracts_waits_for_a_cpu(tmp_path, monkeypatch) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from vllm_nexus.sim import calibrate
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        clock = calibrate.EngineClock()
+        assert f"/proc/{child.pid}/schedstat" in clock.workers
+    finally:
+        child.kill()
+        child.wait()
+    # schedstat: ns on a CPU, ns runnable but waiting for one, timeslices
+    worker, core = tmp_path / "worker", tmp_path / "core"
+    worker.write_text("5000000 1000000000 7\n")
+    core.write_text("100 2000000000 3\n")
+    clock.workers, clock.core = [str(worker)], str(core)
+    monkeypatch.setattr(time, "time", lambda: 100.0)
+    assert clock() == pytest.approx(100.0 - 1.0)
+    clock.enter()
+    core.write_text("100 2500000000 4\n")  # the engine core waited 0.5 s inside a call
+    worker.write_text("5000000 1250000000 8\n")  # the worker 0.25 s more
+    clock.leave()
+    assert clock() == pytest.approx(100.0 - 1.25 - 0.5)
+
+
+def test_engine_clock_periods_and_contention(tmp_path) -> None:
+    # the engine waited for a CPU half the time: 20 ms of wall time per 10 ms on its clock
+    lines = [
+        {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.000, "c": 5.000},
+        {"end": 100.018, "c": 5.009},
+        {"step": [0, 0, 0, 0, 1, 65.0], "t": 100.020, "c": 5.010},
+        {"end": 100.038, "c": 5.019},
+        {"step": [0, 0, 0, 0, 1, 66.0], "t": 100.040, "c": 5.020},
+        {"end": 100.058, "c": 5.029},
+    ]
+    p = tmp_path / "log.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    cpu = [t for _, t in read_log(p, "engine")[0]]
+    wall = [t for _, t in read_log(p, "wall")[0]]
+    assert cpu == [pytest.approx(0.010)] * 3
+    assert wall == [pytest.approx(0.020)] * 3
+    assert contention(p) == pytest.approx(2.0)
+
+
+def test_request_overhead_has_a_fixed_part_and_a_part_per_prompt_token() -> None:
+    from vllm_nexus.sim.calibrate import fit_request_overhead
+
+    # outside the engine: 10 ms + 5 us per prompt token; one noisy repetition per length
+    singles, engine = [], []
+    for n in (64, 3000):
+        for extra in (0.0, 0.0, 0.05):
+            singles.append((n, 0.2 + 0.010 + 5e-6 * n + extra))
+            engine.append(0.2)
+    fixed, per_token = fit_request_overhead(singles, engine)
+    assert fixed == pytest.approx(0.010) and per_token == pytest.approx(5e-6)
+    assert fit_request_overhead([(64, 0.3)], [0.25]) == (pytest.approx(0.05), 0.0)

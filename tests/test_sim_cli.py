@@ -16,7 +16,9 @@ from vllm_nexus.cli import main
         (["--workload", "mixed", "--model", "gpt-5"], "unknown model"),
         (["--workload", "mixed", "--additional-config", "{bad"], "not valid JSON"),
         (["--workload", "mixed", "--sweep-rates", "1,x"], "expected numbers"),
-        (["--workload", "mixed", "--rate", "-1"], "--rate must be > 0"),
+        (["--workload", "mixed", "--rate", "-1"], "--rate must be >= 0"),
+        (["--workload", "mixed", "--rate", "0", "--duration", "5"], "--duration needs a rate > 0"),
+        (["--workload", "mixed", "--think-scale", "-1"], "--think-scale must be >= 0"),
         (["--workload", "mixed", "--tp", "0"], "--tp must be >= 1"),
         (["--rate", "1"], "give --workload or --trace"),
     ],
@@ -31,3 +33,26 @@ def test_bad_trace_names_the_line(tmp_path, capsys) -> None:
     t.write_text('{"program_id": "p", "arrival_s": 0, "calls": []}\n')
     assert main(["simulate", "--trace", str(t)]) == 2
     assert f"{t}:1" in capsys.readouterr().err
+
+
+def test_kv_bound_setting_reports_recompute(tmp_path, capsys) -> None:
+    import json
+
+    argv = ["simulate", "--workload", "coding-agent", "--programs", "12", "--rate", "4",
+            "--calls-scale", "0.5", "--tokens-scale", "0.5", "--think-scale", "0.1",
+            "--hardware", "cpu-here", "--model", "tiny", "--setting", "kv-bound",
+            "--scheduler", "stock-fcfs", "--out", str(tmp_path), "--no-plots",
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads((tmp_path / "stock-fcfs" / "result.json").read_text())
+    assert result["config"]["kv_blocks"] == 40 and result["config"]["max_num_seqs"] == 64
+    sim = result["runs"][0]["simulation"]
+    server = result["runs"][0]["server"]
+    assert sim["recomputed_tokens"] > 0  # 5,120 tokens of KV cannot hold these sessions
+    assert server["vllm_nexus_recomputed_tokens_total"] == sim["recomputed_tokens"]
+    assert 0 < sim["recompute_share"] < 1
+
+
+def test_unknown_setting_is_a_clear_error(capsys) -> None:
+    assert main(["simulate", "--workload", "chat", "--setting", "gpu-bound"]) == 2
+    assert "unknown engine setting 'gpu-bound'" in capsys.readouterr().err

@@ -86,9 +86,17 @@ def test_kv_pressure_moves_the_real_schedulers_preemption_counters() -> None:
         assert res.preemptions > 0
         assert sum(c.preemptions for c in res.calls) == res.preemptions
         assert sim.scheduler.kv_cache_manager.block_pool.get_num_free_blocks() > 0
+        assert 0 < res.recomputed_tokens <= res.dropped_tokens
+        # each call computes its prompt and all outputs but the last once, plus the recompute
+        assert res.computed_tokens == len(progs) * (300 + 199) + res.recomputed_tokens
         if scheduler == "vllm_nexus":
             m = sim.scheduler.nexus_metrics
             assert m.preemptions_kv + m.preemptions_proactive > 0
+            # the simulator's count agrees with the scheduler's own counters
+            assert (res.recomputed_tokens, res.dropped_tokens) == (
+                m.recomputed_tokens,
+                m.preempted_tokens,
+            )
     big = Simulator(_spec("stock-fcfs", max_num_seqs=32), seed=0).run(progs)
     assert big.preemptions == 0 and big.virtual_s < res.virtual_s
 
@@ -136,3 +144,40 @@ def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     # 200 tokens through a 100 token/s frontend: the last one leaves after >= 2 s.
     assert max(c.finish_s for c in slow.calls) >= 2.0 - 1e-9
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
+
+
+def test_time_outside_the_engine_grows_with_the_prompt() -> None:
+    hw = HARDWARE["a100"].with_updates(request_overhead_s=0.01, request_token_overhead_s=1e-4)
+    progs = [
+        ProgramSpec("short", 0.0, (CallSpec("c0", 100, 4),)),
+        ProgramSpec("long", 0.0, (CallSpec("c0", 3000, 4), CallSpec(
+            "c1", 100, 4, after=("c0",), context_from="c0"))),
+    ]  # fmt: skip
+    spec = EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=4096)
+    calls = {(c.program_id, c.call_id): c for c in Simulator(spec).run(progs).calls}
+    outside = {k: c.arrival_s - c.send_s for k, c in calls.items()}
+    assert outside[("short", "c0")] == pytest.approx(0.01 + 100e-4)
+    assert outside[("long", "c0")] == pytest.approx(0.01 + 3000e-4)
+    assert outside[("long", "c1")] == pytest.approx(0.01 + (3000 + 4 + 100) * 1e-4)  # full prompt
+
+
+def test_host_kv_tier_keeps_a_programs_context_across_its_tool_call() -> None:
+    # p's second call continues its first after a 5 s tool call; meanwhile 30 other calls
+    # pass through a KV cache of 140 blocks and evict p's context from the GPU prefix cache
+    p = ProgramSpec("p", 0.0, (CallSpec("c0", 1000, 20), CallSpec(
+        "c1", 50, 20, after=("c0",), think_s=5.0, context_from="c0")))  # fmt: skip
+    others = [ProgramSpec(f"o{i}", 1.0 + 0.1 * i, (CallSpec("c0", 600, 100),)) for i in range(30)]
+
+    def run(**kw):
+        spec = _spec("stock-fcfs", num_gpu_blocks=140, max_num_seqs=8, **kw)
+        res = Simulator(spec, seed=0).run([p, *others])
+        return res, {(c.program_id, c.call_id): c for c in res.calls}[("p", "c1")]
+
+    plain, c1 = run()
+    assert c1.cached_tokens < 100  # evicted: the context is computed again
+    kept, c1_kept = run(host_kv_tokens=100_000)
+    assert c1_kept.cached_tokens >= 1000  # loaded from the host tier instead
+    assert kept.host_loaded_tokens >= 1000
+    assert kept.computed_tokens <= plain.computed_tokens - 900
+    with pytest.raises(ValueError, match="needs prefix caching"):
+        _spec("stock-fcfs", host_kv_tokens=10, enable_prefix_caching=False)

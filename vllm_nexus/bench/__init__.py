@@ -2,5 +2,6 @@
 
 Modules: ``trace`` (JSONL program traces), ``workloads`` (chat/react/lats/mixed generators),
 ``prompts`` (exact-length fresh prompt content), ``runner`` (async client), ``metrics``
-(program-level metrics, pure), ``report`` (JSON/markdown/plots, compare), ``cli``.
+(program-level metrics, pure), ``report`` (JSON/markdown/plots, compare), ``cli``;
+``cli_common`` (workload/output arguments and the program loader shared with ``simulate``).
 """

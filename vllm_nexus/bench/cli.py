@@ -20,22 +20,31 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.bench import cli_common as common
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 2)[2]
-    sub = p.add_subparsers(dest="bench_command", metavar="{compare}")
+    _add_compare(p.add_subparsers(dest="bench_command", metavar="{compare}"))
+    _add_target(p)
+    common.add_workload_arguments(p).add_argument(
+        "--dump-trace",
+        help="write the (generated) workload as JSONL; without --base-url, only write it",
+    )
+    common.add_output_arguments(p, "bench-results/<time>-<label>")
+
+
+def _add_compare(sub: Any) -> None:
     c = sub.add_parser("compare", help="side-by-side table (with ratios) of result files")
     c.add_argument("results", nargs="+", help="result.json files; the first is the baseline")
-    c.add_argument(
-        "--slo",
-        type=float,
-        help="SLO in s/token (default: the baseline's, "
-        "else --slo-factor x its lowest-rate mean token latency)",
+    common.add_slo_arguments(
+        c, "the baseline's lowest-rate mean token latency, unless the baseline has an SLO"
     )
-    c.add_argument("--slo-factor", type=float, default=3.0)
     c.add_argument("--out", help="directory for compare.md and plots")
 
+
+def _add_target(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target")
     g.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8000")
     g.add_argument("--model", help="served model name (default: the server's first model)")
@@ -64,111 +73,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--temperature", type=float, default=0.0)
     g.add_argument("--timeout", type=float, default=600.0, help="per-call timeout (s)")
-
-    w = p.add_argument_group("workload")
-    src = w.add_mutually_exclusive_group()
-    src.add_argument("--workload", choices=["chat", "react", "lats", "mixed"])
-    src.add_argument("--trace", help="JSONL trace file (one program per line)")
-    w.add_argument(
-        "--rate",
-        type=float,
-        help="program arrival rate (programs/s, Poisson); "
-        "with --trace, re-times the trace (default: its own arrival times)",
-    )
-    w.add_argument("--programs", type=int, default=100, help="number of programs (trace: first N)")
-    w.add_argument("--seed", type=int, default=0)
-    w.add_argument(
+    g.add_argument(
         "--run-salt",
         help="prompt-content salt (default: random, recorded); the "
         "same seed and salt reproduce the same prompts",
     )
-    w.add_argument(
-        "--think-scale",
-        type=float,
-        default=1.0,
-        help="multiply think/tool times (match them to the engine's speed)",
-    )
-    w.add_argument(
-        "--calls-scale",
-        type=float,
-        default=1.0,
-        help="scale calls per program of generated workloads",
-    )
-    w.add_argument(
-        "--tokens-scale",
-        type=float,
-        default=1.0,
-        help="scale prompt/output tokens of generated workloads",
-    )
-    w.add_argument(
-        "--max-context-tokens",
-        type=int,
-        default=None,
-        help="a chat/agent history restarts beyond this many tokens "
-        "(default: 4096 x --tokens-scale, at least 256)",
-    )
-    w.add_argument(
-        "--dump-trace",
-        help="write the (generated) workload as JSONL; without --base-url, only write it",
-    )
-
-    o = p.add_argument_group("sweep and output")
-    o.add_argument("--sweep-rates", help="comma-separated rates, e.g. 1,2,4,8")
-    o.add_argument(
-        "--slo",
-        type=float,
-        help="latency SLO (s/token) for throughput at latency "
-        "(default: --slo-factor x the lowest rate's mean token latency)",
-    )
-    o.add_argument("--slo-factor", type=float, default=3.0)
-    o.add_argument("--label", default="run", help="name of this configuration in reports")
-    o.add_argument("--out", help="output directory (default: bench-results/<time>-<label>)")
-    o.add_argument("--no-progress", action="store_true")
-    o.add_argument("--no-plots", action="store_true")
 
 
 def _fail(msg: str) -> int:
-    print(f"vllm-nexus bench: error: {msg}", file=sys.stderr)
-    return 2
-
-
-def _rates(args: argparse.Namespace) -> list[float | None]:
-    if args.sweep_rates:
-        try:
-            rates = [float(x) for x in args.sweep_rates.split(",") if x.strip()]
-        except ValueError:
-            raise ValueError(f"--sweep-rates {args.sweep_rates!r}: expected numbers") from None
-        if not rates or any(r <= 0 for r in rates):
-            raise ValueError("--sweep-rates: rates must be > 0")
-        return sorted(rates)
-    if args.rate is not None and args.rate < 0:
-        raise ValueError("--rate must be >= 0")
-    return [args.rate]
-
-
-def load_programs(args: argparse.Namespace) -> list:
-    """The programs of the run (before any re-timing), from --trace or --workload."""
-    from vllm_nexus.bench import trace, workloads
-
-    if args.programs < 1:
-        raise ValueError("--programs must be >= 1")
-    if args.trace:
-        return trace.load_trace(args.trace)[: args.programs]
-    if not args.workload:
-        raise ValueError("give --workload or --trace")
-    opts = workloads.WorkloadOptions(
-        calls_scale=args.calls_scale,
-        tokens_scale=args.tokens_scale,
-        max_context_tokens=max_context(args),
-    )
-    rate = args.rate if args.rate is not None else 1.0
-    return workloads.generate(args.workload, args.programs, args.seed, rate, opts)
-
-
-def max_context(args: argparse.Namespace) -> int:
-    if args.max_context_tokens is not None:
-        return args.max_context_tokens
-    return max(256, round(4096 * args.tokens_scale))
+    return common.fail("bench", msg)
 
 
 def _server_json(base: str, path: str) -> Any:
@@ -219,40 +132,49 @@ def token_pool(base: str, model: str, tokenizer: str | None) -> tuple[list[int],
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "bench_command", None) == "compare":
         return run_compare(args)
+    args.label = args.label or "run"
     try:
-        rates = _rates(args)
-        programs = load_programs(args)
+        rates = common.rates(args)
+        programs = common.load_programs(args)
     except ValueError as e:  # includes TraceError
         return _fail(str(e))
     if args.dump_trace:
-        from vllm_nexus.bench import trace, workloads
+        from vllm_nexus.bench import trace
 
-        timed = programs if rates[0] is None else workloads.retime(programs, rates[0], args.seed)
+        timed = common.at_rate(programs, rates[0], args)
         trace.dump_trace(timed, args.dump_trace)
         print(f"wrote {len(timed)} programs to {args.dump_trace}")
         if not args.base_url:
             return 0
     if not args.base_url:
         return _fail("--base-url is required (or use --dump-trace alone)")
-    if args.think_scale < 0:
-        return _fail("--think-scale must be >= 0")
     return run_bench(args, programs, rates)
 
 
-def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None]) -> int:
-    from vllm_nexus.bench import prompts, report, runner, workloads
+@dataclasses.dataclass
+class _Target:
+    """The server side of a run: URL, model, token pool, client options, environment."""
+
+    base: str
+    model: str
+    pool: list[int] | None
+    tokens_per_word: float
+    pool_source: str
+    opts: Any
+    env: dict[str, Any]
+
+
+def _target(args: argparse.Namespace) -> _Target:
+    """Resolve the server, its model and token pool (ValueError with a message on failure)."""
+    from vllm_nexus.bench import report, runner
 
     base = runner.normalize_base_url(args.base_url)
-    try:
-        model = resolve_model(base, args.model)
-        pool, tpw, pool_src = (None, 1.5, "none")
-        if args.prompt_format == "ids":
-            pool, tpw, pool_src = token_pool(base, model, args.tokenizer)
-        elif args.tokenizer or Path(model).is_dir():
-            _, tpw, pool_src = token_pool(base, model, args.tokenizer)
-    except ValueError as e:
-        return _fail(str(e))
-    salt = args.run_salt or secrets.token_hex(4)
+    model = resolve_model(base, args.model)
+    pool, tpw, pool_src = (None, 1.5, "none")
+    if args.prompt_format == "ids":
+        pool, tpw, pool_src = token_pool(base, model, args.tokenizer)
+    elif args.tokenizer or Path(model).is_dir():
+        _, tpw, pool_src = token_pool(base, model, args.tokenizer)
     opts = runner.ClientOptions(
         base_url=base,
         model=model,
@@ -263,9 +185,20 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         timeout_s=args.timeout,
         progress=not args.no_progress,
     )
-    config = {
-        "base_url": base,
-        "model": model,
+    env = report.environment()
+    try:
+        env["server_version"] = _server_json(base, "/version").get("version")
+    except Exception:
+        env["server_version"] = None
+    return _Target(base, model, pool, tpw, pool_src, opts, env)
+
+
+def _run_config(
+    args: argparse.Namespace, target: _Target, rates: list[float | None], salt: str
+) -> dict[str, Any]:
+    return {
+        "base_url": target.base,
+        "model": target.model,
         "workload": args.workload,
         "trace": args.trace,
         "programs": args.programs,
@@ -275,66 +208,94 @@ def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None
         "id_transport": args.id_transport,
         "keep_program_ids": args.keep_program_ids,
         "prompt_format": args.prompt_format,
-        "token_pool": pool_src,
+        "token_pool": target.pool_source,
         "think_scale": args.think_scale,
         "calls_scale": args.calls_scale,
         "tokens_scale": args.tokens_scale,
-        "max_context_tokens": max_context(args),
+        "max_context_tokens": common.max_context(args),
+        "arrival_cv": args.arrival_cv,
         "temperature": args.temperature,
         "command": " ".join(sys.argv),
     }
-    env = report.environment()
+
+
+def run_bench(args: argparse.Namespace, programs: list, rates: list[float | None]) -> int:
+    from vllm_nexus.bench import report
+
     try:
-        env["server_version"] = _server_json(base, "/version").get("version")
-    except Exception:
-        env["server_version"] = None
+        target = _target(args)
+    except ValueError as e:
+        return _fail(str(e))
+    salt = args.run_salt or secrets.token_hex(4)
+    config = _run_config(args, target, rates, salt)
     out = Path(args.out or f"bench-results/{time.strftime('%Y%m%d-%H%M%S')}-{args.label}")
     runs = []
     for i, rate in enumerate(rates):
-        progs = programs if rate is None else workloads.retime(programs, rate, args.seed)
         run_salt = salt if len(rates) == 1 else f"{salt}-{i}"
-        factory = prompts.PromptFactory(args.seed, run_salt, pool, tpw)
-        run_opts = dataclasses.replace(opts, program_id_suffix=run_id_suffix(run_salt, args))
-        before = runner.scrape_metrics(base)
-        n_calls = sum(len(p.calls) for p in progs)
-        shown = f"{rate:g}/s" if rate is not None else "trace times"
-        print(
-            f"run {i + 1}/{len(rates)}: {len(progs)} programs, {n_calls} calls, rate {shown}",
-            file=sys.stderr,
-        )
-        records, duration = runner.run_programs(progs, factory, run_opts)
-        delta = runner.metrics_delta(before, runner.scrape_metrics(base))
-        eff_rate = rate if rate is not None else _trace_rate(progs)
-        runs.append(
-            report.run_entry(
-                eff_rate, records, duration, salt=run_salt, server=runner.server_breakdown(delta)
-            )
-        )
+        progs = common.at_rate(programs, rate, args)
+        print(f"run {i + 1}/{len(rates)}: {_describe(progs, rate)}", file=sys.stderr)
+        runs.append(_one_run(args, target, progs, rate, run_salt))
         # saved after every run, so an interrupted sweep keeps what it measured
-        report.save_result(
-            report.make_result(args.label, config, runs, env=env), out / "result.json"
-        )
-    result = report.make_result(args.label, config, runs, env=env)
+        result = report.make_result(args.label, config, runs, env=target.env)
+        report.save_result(result, out / "result.json")
+    return _finish(args, report.make_result(args.label, config, runs, env=target.env), out)
+
+
+def _describe(progs: list, rate: float | None) -> str:
+    n_calls = sum(len(p.calls) for p in progs)
+    shown = f"{rate:g}/s" if rate is not None else "trace times"
+    return f"{len(progs)} programs, {n_calls} calls, rate {shown}"
+
+
+def _one_run(
+    args: argparse.Namespace, target: _Target, progs: list, rate: float | None, run_salt: str
+) -> dict[str, Any]:
+    """Replay ``progs`` once; the run's result entry with the server's /metrics deltas."""
+    from vllm_nexus.bench import prompts, report, runner
+
+    factory = prompts.PromptFactory(args.seed, run_salt, target.pool, target.tokens_per_word)
+    opts = dataclasses.replace(target.opts, program_id_suffix=run_id_suffix(run_salt, args))
+    before = runner.scrape_metrics(target.base)
+    started = time.time()
+    records, duration = runner.run_programs(progs, factory, opts)
+    ended = time.time()
+    delta = runner.metrics_delta(before, runner.scrape_metrics(target.base))
+    entry = report.run_entry(
+        common.effective_rate(rate, progs),
+        records,
+        duration,
+        salt=run_salt,
+        server=runner.server_breakdown(delta),
+    )
+    entry["wall_clock"] = [started, ended]  # Unix seconds: lines the run up with server logs
+    return entry
+
+
+def _finish(args: argparse.Namespace, result: dict[str, Any], out: Path) -> int:
+    """Write the result, summary and plots; report failed calls (exit status 3)."""
+    from vllm_nexus.bench import plots, report
+
     result["slo"] = args.slo or report.default_slo(result, args.slo_factor)
     path = report.save_result(result, out / "result.json")
     md = report.markdown_summary(result)
     (out / "summary.md").write_text(md, encoding="utf-8")
     print(md)
     if not args.no_plots:
-        report.plot_latency_vs_rate([result], out / "latency_vs_rate.png", result["slo"])
-        report.plot_cdf([result], out / "cdf.png")
+        plots.plot_latency_vs_rate([result], out / "latency_vs_rate.png", result["slo"])
+        plots.plot_cdf([result], out / "cdf.png")
     print(f"results: {path}")
+    runs = result["runs"]
     failed = sum(r["summary"]["calls_failed"] for r in runs)
-    if failed:
-        errs: dict[str, int] = {}
-        for r in runs:
-            for k, v in r["summary"]["errors"].items():
-                errs[k] = errs.get(k, 0) + v
-        print(f"FAILED CALLS: {failed}", file=sys.stderr)
-        for k, v in sorted(errs.items(), key=lambda kv: -kv[1])[:10]:
-            print(f"  {v} x {k}", file=sys.stderr)
-        return 3
-    return 0
+    if not failed:
+        return 0
+    errs: dict[str, int] = {}
+    for r in runs:
+        for k, v in r["summary"]["errors"].items():
+            errs[k] = errs.get(k, 0) + v
+    print(f"FAILED CALLS: {failed}", file=sys.stderr)
+    for k, v in sorted(errs.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {v} x {k}", file=sys.stderr)
+    return 3
 
 
 def run_id_suffix(run_salt: str, args: argparse.Namespace) -> str:
@@ -344,13 +305,8 @@ def run_id_suffix(run_salt: str, args: argparse.Namespace) -> str:
     return "@" + hashlib.sha1(run_salt.encode()).hexdigest()[:8]
 
 
-def _trace_rate(programs: list) -> float:
-    span = max(p.arrival_s for p in programs) - min(p.arrival_s for p in programs)
-    return (len(programs) - 1) / span if span > 0 else 0.0
-
-
 def run_compare(args: argparse.Namespace) -> int:
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import plots, report
 
     try:
         results = [report.load_result(p) for p in args.results]
@@ -364,7 +320,7 @@ def run_compare(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "compare.md").write_text(table, encoding="utf-8")
         slo = args.slo or results[0].get("slo") or report.default_slo(results[0], args.slo_factor)
-        report.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo)
-        report.plot_cdf(results, out / "cdf.png")
+        plots.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo)
+        plots.plot_cdf(results, out / "cdf.png")
         print(f"wrote {out / 'compare.md'}, latency_vs_rate.png, cdf.png")
     return 0

@@ -328,8 +328,9 @@ def _tal_sentence(label: str, t: dict) -> str:
 def compare_table(
     results: Sequence[dict], slo: float | None = None, slo_factor: float = 3.0
 ) -> str:
-    """Side-by-side mean/P95/P99 program token latency per rate, with ratios to the first
-    result, and throughput at latency (overall and per program class)."""
+    """Side-by-side program token latency (mean/P95/P99) and program end-to-end latency
+    (mean/P95) per rate, with ratios to the first result, which of the two moved, and
+    throughput at latency (overall and per program class)."""
     if not results:
         raise ResultError("nothing to compare")
     base = results[0]
@@ -340,168 +341,145 @@ def compare_table(
     rates = sorted({float(run["rate"]) for r in results for run in r["runs"]})
     out = [f"Baseline: {labels[0]}. Ratios = baseline / other (>1: other is faster).", ""]
     for stat in ("mean", "p95", "p99"):
-        metric = f"program_token_latency_s.{stat}"
-        curves = [dict(curve(r, metric)) for r in results]
-        head = "| rate | " + " | ".join(f"{lb} {stat} (ms/tok)" for lb in labels)
-        head += "".join(f" | ratio {lb}" for lb in labels[1:]) + " |"
-        out += [head, "|" + "---|" * (1 + 2 * len(labels) - 1)]
-        for rate in rates:
-            vals = [c.get(rate) for c in curves]
-            row = f"| {rate:g} | " + " | ".join(_ms(v) for v in vals)
+        out += _ratio_table(results, labels, rates, f"program_token_latency_s.{stat}",
+                            f"{stat} (ms/tok)", _ms)  # fmt: skip
+    out += ["Program end-to-end latency (s): what a user waits for a whole program.", ""]
+    for stat in ("mean", "p95"):
+        out += _ratio_table(results, labels, rates, f"program_e2e_s.{stat}", f"{stat} e2e (s)",
+                            _num)  # fmt: skip
+    out += [moved_summary(results), ""]
+    out += _class_table(results, labels, rates)
+    if slo and (explicit_slo or len(rates) > 1):
+        out += _tal_tables(results, labels, slo, slo_factor, explicit_slo)
+    return "\n".join(out)
+
+
+def _ratio_table(
+    results: Sequence[dict], labels: list[str], rates: list[float], metric: str, head: str, fmt: Any
+) -> list[str]:
+    curves = [dict(curve(r, metric)) for r in results]
+    row0 = "| rate | " + " | ".join(f"{lb} {head}" for lb in labels)
+    row0 += "".join(f" | ratio {lb}" for lb in labels[1:]) + " |"
+    out = [row0, "|" + "---|" * (1 + 2 * len(labels) - 1)]
+    for rate in rates:
+        vals = [c.get(rate) for c in curves]
+        row = f"| {rate:g} | " + " | ".join(fmt(v) for v in vals)
+        for v in vals[1:]:
+            ratio = vals[0] / v if (vals[0] is not None and v) else None
+            row += f" | {_num(ratio)}x"
+        out.append(row + " |")
+    return out + [""]
+
+
+MOVED = 1.10
+"""A ratio beyond 1.10x either way counts as moved (this machine's A/A noise is ~30% per
+cell, so read a single 'moved' with care; repetitions are averaged first)."""
+
+
+def moved_summary(results: Sequence[dict]) -> str:
+    """Per result and rate: the mean program token latency ratio beside the mean program
+    end-to-end latency ratio against the first result, and which of the two moved.
+
+    They can part: the token latency is a mean over programs of e2e / output tokens, so it
+    weighs short programs heavily; serving short programs first lowers it even when the mean
+    e2e, dominated by long programs, stays or grows."""
+    base = results[0]
+    tok0 = dict(curve(base, "program_token_latency_s.mean"))
+    e2e0 = dict(curve(base, "program_e2e_s.mean"))
+    parts = []
+    for r in results[1:]:
+        tok, e2e = (
+            dict(curve(r, "program_token_latency_s.mean")),
+            dict(curve(r, "program_e2e_s.mean")),
+        )
+        for rate in sorted(set(tok0) & set(tok) & set(e2e0) & set(e2e)):
+            t, e = tok0[rate] / tok[rate], e2e0[rate] / e2e[rate]
+            parts.append(f"{r['label']} at {rate:g} prog/s: token latency {t:.2f}x, end-to-end "
+                         f"{e:.2f}x ({_which_moved(t, e)})")  # fmt: skip
+    if not parts:
+        return "Which moved: no common rates."
+    return (
+        "Which moved (mean program token latency vs mean program end-to-end latency, "
+        f"ratio = {base['label']} / other, moved = beyond {MOVED:.2f}x): " + "; ".join(parts) + "."
+    )
+
+
+def _which_moved(tok: float, e2e: float) -> str:
+    def moved(x: float) -> bool:
+        return x > MOVED or x < 1 / MOVED
+
+    if moved(tok) and moved(e2e):
+        return "both moved" if (tok > 1) == (e2e > 1) else "both moved, in opposite directions"
+    if moved(tok):
+        return "only token latency moved"
+    if moved(e2e):
+        return "only end-to-end latency moved"
+    return "neither moved"
+
+
+def _class_table(results: Sequence[dict], labels: list[str], rates: list[float]) -> list[str]:
+    kinds = sorted({k for r in results for run in r["runs"] for k in run["summary"]["per_kind"]})
+    if len(kinds) <= 1:
+        return []
+    out = ["Mean program token latency per program class (ms/token):", ""]
+    out.append(
+        "| rate | class | " + " | ".join(labels) + "".join(f" | ratio {lb}" for lb in labels[1:])
+        + " |"
+    )  # fmt: skip
+    out.append("|" + "---|" * (2 * len(labels) + 1))
+    for rate in rates:
+        for k in kinds:
+            vals = [dict(curve(r, f"per_kind.{k}.token_latency_s.mean")).get(rate) for r in results]
+            row = f"| {rate:g} | {k} | " + " | ".join(_ms(v) for v in vals)
             for v in vals[1:]:
                 ratio = vals[0] / v if (vals[0] is not None and v) else None
                 row += f" | {_num(ratio)}x"
             out.append(row + " |")
-        out.append("")
+    return out + [""]
+
+
+def _tal_tables(
+    results: Sequence[dict], labels: list[str], slo: float, slo_factor: float, explicit: bool
+) -> list[str]:
+    """Throughput at latency overall and per class, and the P99 at the baseline's knee."""
+    base = results[0]
+    out = [
+        f"Throughput at latency: highest rate with mean program token latency <= "
+        f"{slo * 1000:.1f} ms/token (interpolated; '>=': met at every measured rate). "
+        + ("" if explicit else f"Per class: {slo_factor:g}x the baseline's mean for "
+           "that class at its lowest rate."),
+        "",
+    ]  # fmt: skip
     kinds = sorted({k for r in results for run in r["runs"] for k in run["summary"]["per_kind"]})
+    scopes = [("all", "program_token_latency_s.mean")]
     if len(kinds) > 1:
-        out.append("Mean program token latency per program class (ms/token):")
-        out.append("")
-        out.append(
-            "| rate | class | "
-            + " | ".join(labels)
-            + "".join(f" | ratio {lb}" for lb in labels[1:])
-            + " |"
-        )
-        out.append("|" + "---|" * (2 * len(labels) + 1))
-        for rate in rates:
-            for k in kinds:
-                vals = [
-                    dict(curve(r, f"per_kind.{k}.token_latency_s.mean")).get(rate) for r in results
-                ]
-                row = f"| {rate:g} | {k} | " + " | ".join(_ms(v) for v in vals)
-                for v in vals[1:]:
-                    ratio = vals[0] / v if (vals[0] is not None and v) else None
-                    row += f" | {_num(ratio)}x"
-                out.append(row + " |")
-        out.append("")
-    if slo and (explicit_slo or len(rates) > 1):
-        out.append(
-            f"Throughput at latency: highest rate with mean program token latency <= "
-            f"{slo * 1000:.1f} ms/token (interpolated; '>=': met at every measured rate). "
-            + (
-                ""
-                if explicit_slo
-                else f"Per class: {slo_factor:g}x the baseline's mean for "
-                "that class at its lowest rate."
-            )
-        )
-        out.append("")
-        kinds = sorted(
-            {k for r in results for run in r["runs"] for k in run["summary"]["per_kind"]}
-        )
-        scopes = [("all", "program_token_latency_s.mean")]
-        if len(kinds) > 1:
-            scopes += [(k, f"per_kind.{k}.token_latency_s.mean") for k in kinds]
-        out.append(
-            "| programs | "
-            + " | ".join(labels)
-            + "".join(f" | ratio {lb}" for lb in labels[1:])
-            + " |"
-        )
-        out.append("|" + "---|" * (2 * len(labels)))
-        for scope, metric in scopes:
-            scope_slo = slo
-            if scope != "all" and not explicit_slo:  # each class against its own unloaded latency
-                pts = curve(base, metric)
-                scope_slo = slo_factor * pts[0][1] if pts else slo
-                scope = f"{scope} (SLO {scope_slo * 1000:.1f})"
-            ts = [tput_at_latency(r, scope_slo, metric) for r in results]
-            cells = []
-            for t in ts:
-                v = t["interp_rate"]
-                cells.append("—" if v is None else (">=" if t["censored"] else "") + f"{v:.2f}")
-            row = f"| {scope} | " + " | ".join(cells)
-            for t in ts[1:]:
-                a, b = ts[0]["interp_rate"], t["interp_rate"]
-                row += f" | {_num(b / a if a and b is not None else None)}x"
-            out.append(row + " |")
-        out.append("")
-        knee = tput_at_latency(base, slo)["max_rate"]
-        if knee is not None:
-            p99 = [dict(curve(r, "program_token_latency_s.p99")).get(knee) for r in results]
-            cells = ", ".join(f"{lb} {_ms(v)}" for lb, v in zip(labels, p99, strict=True))
-            out += [f"P99 program token latency at the baseline's knee ({knee:g} prog/s, the "
-                    f"highest rate where it meets the SLO), ms/token: {cells}.", ""]  # fmt: skip
-    return "\n".join(out)
-
-
-# ---------------------------------------------------------------- plots
-
-
-def plot_latency_vs_rate(
-    results: Sequence[dict], path: str | Path, slo: float | None = None, title: str = ""
-) -> Path:
-    """Mean and P99 program token latency vs arrival rate, one line per result."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, stat in zip(axes, ("mean", "p99"), strict=True):
-        for r in results:
-            pts = by_rate(r, f"program_token_latency_s.{stat}")
-            if not pts:
-                continue
-            xs = list(pts)
-            ys = [1000 * statistics.fmean(v) for v in pts.values()]
-            lo = [1000 * min(v) for v in pts.values()]
-            hi = [1000 * max(v) for v in pts.values()]
-            label = r["label"] + (" (sim)" if r.get("simulated") else "")
-            ax.plot(xs, ys, marker="o", label=label)
-            ax.fill_between(xs, lo, hi, alpha=0.15)
-        if slo and stat == "mean":
-            ax.axhline(1000 * slo, color="grey", ls="--", lw=1, label="SLO")
-        ax.set_xlabel("arrival rate (programs/s)")
-        ax.set_ylabel(f"{stat} program token latency (ms/token)")
-        ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return p
-
-
-def plot_cdf(
-    results: Sequence[dict], path: str | Path, rate: float | None = None, title: str = ""
-) -> Path:
-    """CDF of program end-to-end latency at ``rate`` (default: highest rate of all results)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if rate is None:
-        common = set.intersection(*({float(run["rate"]) for run in r["runs"]} for r in results))
-        rate = max(common) if common else max(float(run["rate"]) for run in results[0]["runs"])
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for r in results:
-        vals = sorted(
-            e
-            for run in r["runs"]
-            if float(run["rate"]) == rate
-            for p in run["programs"]
-            if (e := ProgramRecord.from_dict(p).e2e_s) is not None
-        )
-        if not vals:
-            continue
-        ys = [(i + 1) / len(vals) for i in range(len(vals))]
-        ax.step(vals, ys, where="post", label=r["label"])
-    ax.set_xscale("log")
-    ax.set_xlabel("program end-to-end latency (s)")
-    ax.set_ylabel("CDF")
-    ax.set_title(title or f"program latency CDF at {rate:g} programs/s")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return p
+        scopes += [(k, f"per_kind.{k}.token_latency_s.mean") for k in kinds]
+    out.append(
+        "| programs | " + " | ".join(labels) + "".join(f" | ratio {lb}" for lb in labels[1:])
+        + " |"
+    )  # fmt: skip
+    out.append("|" + "---|" * (2 * len(labels)))
+    for scope, metric in scopes:
+        scope_slo = slo
+        if scope != "all" and not explicit:  # each class against its own unloaded latency
+            pts = curve(base, metric)
+            scope_slo = slo_factor * pts[0][1] if pts else slo
+            scope = f"{scope} (SLO {scope_slo * 1000:.1f})"
+        ts = [tput_at_latency(r, scope_slo, metric) for r in results]
+        cells = []
+        for t in ts:
+            v = t["interp_rate"]
+            cells.append("—" if v is None else (">=" if t["censored"] else "") + f"{v:.2f}")
+        row = f"| {scope} | " + " | ".join(cells)
+        for t in ts[1:]:
+            a, b = ts[0]["interp_rate"], t["interp_rate"]
+            row += f" | {_num(b / a if a and b is not None else None)}x"
+        out.append(row + " |")
+    out.append("")
+    knee = tput_at_latency(base, slo)["max_rate"]
+    if knee is not None:
+        p99 = [dict(curve(r, "program_token_latency_s.p99")).get(knee) for r in results]
+        cells = ", ".join(f"{lb} {_ms(v)}" for lb, v in zip(labels, p99, strict=True))
+        out += [f"P99 program token latency at the baseline's knee ({knee:g} prog/s, the "
+                f"highest rate where it meets the SLO), ms/token: {cells}.", ""]  # fmt: skip
+    return out

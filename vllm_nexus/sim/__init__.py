@@ -1,8 +1,8 @@
 """Virtual-time simulation of the real vLLM schedulers (issue 3).
 
-Pure modules (no vLLM import): :mod:`hardware` (GPU/CPU presets), :mod:`models` (model
-shapes), :mod:`latency` (roofline step-latency model with SM-fraction saturation). The
-vLLM-facing driver lives in :mod:`engine`; the command line in :mod:`cli`.
+The step-latency model and its presets are in :mod:`vllm_nexus.perf` (pure, re-exported
+here). The vLLM-facing driver: :mod:`engine` (configs, scheduler, requests) and :mod:`replay`
+(one run on the virtual clock); the command line in :mod:`cli`.
 """
 
 from vllm_nexus.perf.hardware import HARDWARE, HardwarePreset, get_hardware

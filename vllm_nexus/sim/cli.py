@@ -6,6 +6,7 @@ Examples::
         --model llama-3.1-8b --scheduler stock-fcfs,vllm_nexus,srpt-oracle --out sim-results/x
     vllm-nexus simulate --trace t.jsonl --hardware cpu-here --model tiny --scheduler vllm_nexus
     vllm-nexus simulate calibrate            # fit cpu-here from the real tiny-model engine
+    vllm-nexus simulate fidelity --out DIR --workload coding-agent   # real server vs simulator
 
 Results use the benchmark's format (``result.json`` per scheduler, marked ``"simulated":
 true``), so ``vllm-nexus bench compare`` reads simulated and measured results alike.
@@ -23,34 +24,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.bench import cli_common as common
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 2)[2]
-    sub = p.add_subparsers(dest="sim_command", metavar="{calibrate}")
+    sub = p.add_subparsers(dest="sim_command", metavar="{calibrate,fidelity}")
+    from vllm_nexus.sim import calibrate, fidelity
+
     c = sub.add_parser("calibrate", help="fit the cpu-here preset from the real tiny-model engine")
-    from vllm_nexus.sim import calibrate
-
     calibrate.add_arguments(c)
-
-    w = p.add_argument_group("workload")
-    src = w.add_mutually_exclusive_group()
-    src.add_argument("--workload", choices=["chat", "react", "lats", "mixed"])
-    src.add_argument("--trace", help="JSONL trace file (the bench format)")
-    w.add_argument("--rate", type=float, help="program arrival rate (programs/s, Poisson)")
-    w.add_argument("--sweep-rates", help="comma-separated rates, e.g. 1,2,4,8")
-    w.add_argument("--programs", type=int, default=100)
-    w.add_argument("--seed", type=int, default=0)
-    w.add_argument("--think-scale", type=float, default=1.0)
-    w.add_argument("--calls-scale", type=float, default=1.0)
-    w.add_argument("--tokens-scale", type=float, default=1.0)
-    w.add_argument("--max-context-tokens", type=int, default=4096)
-    w.add_argument(
+    f = sub.add_parser("fidelity", help="the real tiny-model server vs the simulator on a trace")
+    fidelity.add_arguments(f)
+    common.add_workload_arguments(p).add_argument(
         "--duration",
         type=float,
         help="instead of --programs: generate programs arriving over this many seconds",
     )
+    _add_engine(p)
+    common.add_output_arguments(p, "sim-results/<time>")
 
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
     e = p.add_argument_group("engine")
     e.add_argument("--hardware", default="h100", help="h100|h200|a100|cpu-here or a .json profile")
     e.add_argument("--model", default="llama-3.1-8b")
@@ -61,63 +57,89 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="comma-separated: stock-fcfs, stock-priority, vllm_nexus[:policy], srpt-oracle",
     )
     e.add_argument("--additional-config", help="JSON, as vLLM's --additional-config")
+    e.add_argument(
+        "--setting",
+        help="a named engine setting (batch-bound: --max-num-seqs 8; kv-bound: "
+        "--max-num-seqs 64 --num-gpu-blocks 40); the options below override it",
+    )
     e.add_argument("--max-num-seqs", type=int)
     e.add_argument("--max-num-batched-tokens", type=int)
+    e.add_argument("--max-model-len", type=int, help="default: the model's")
     e.add_argument("--block-size", type=int)
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
     e.add_argument("--no-prefix-caching", action="store_true")
-
-    o = p.add_argument_group("output")
-    o.add_argument("--out", help="output directory (default: sim-results/<time>)")
-    o.add_argument("--label", help="label prefix (default: the scheduler name)")
-    o.add_argument("--slo", type=float, help="SLO (s/token) for throughput at latency")
-    o.add_argument("--slo-factor", type=float, default=3.0)
-    o.add_argument("--no-plots", action="store_true")
-    o.add_argument("--no-progress", action="store_true")
+    e.add_argument(
+        "--host-kv-tokens",
+        type=int,
+        default=0,
+        help="simulation only: an ideal host KV tier of this many tokens that keeps every "
+        "finished call's KV for the calls continuing it (default 0: off)",
+    )
+    e.add_argument(
+        "--host-kv-swap",
+        action="store_true",
+        help="with --host-kv-tokens: also keep preempted requests' KV (swap, not recompute)",
+    )
 
 
 def _fail(msg: str) -> int:
-    print(f"vllm-nexus simulate: error: {msg}", file=sys.stderr)
-    return 2
+    return common.fail("simulate", msg)
 
 
-def _rates(args: argparse.Namespace) -> list[float | None]:
-    if args.sweep_rates:
-        try:
-            rates = sorted(float(x) for x in args.sweep_rates.split(",") if x.strip())
-        except ValueError:
-            raise ValueError(f"--sweep-rates {args.sweep_rates!r}: expected numbers") from None
-        if not rates or any(r <= 0 for r in rates):
-            raise ValueError("--sweep-rates: rates must be > 0")
-        return rates
-    if args.rate is not None and args.rate <= 0:
-        raise ValueError("--rate must be > 0")
-    return [args.rate]
+def load_runs(args: argparse.Namespace, rates: list[float | None]) -> list[tuple]:
+    """(rate, programs) per run: the shared loader, re-timed to each rate; with
+    ``--duration``, as many generated programs as arrive in that time at the rate."""
+    if args.duration is None:
+        programs = common.load_programs(args)
+        return [(r, common.at_rate(programs, r, args)) for r in rates]
+    if args.duration <= 0:
+        raise ValueError("--duration must be > 0")
+    out = []
+    for r in rates:
+        if not r:
+            raise ValueError("--duration needs a rate > 0")
+        programs = common.load_programs(args, max(1, round(r * args.duration)))
+        out.append((r, common.at_rate(programs, r, args)))
+    return out
 
 
-def load_programs(args: argparse.Namespace, rate: float | None) -> list:
-    """Programs of one run: the trace (re-timed when a rate is given) or a generated workload."""
-    from vllm_nexus.bench import trace, workloads
+def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict | None]:
+    """(hardware, model, scheduler names, additional config), validated."""
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.models import get_model
+    from vllm_nexus.sim.engine import parse_scheduler
 
-    if args.programs < 1:
-        raise ValueError("--programs must be >= 1")
-    if args.trace:
-        progs = trace.load_trace(args.trace)[: args.programs]
-        return progs if rate is None else workloads.retime(progs, rate, args.seed)
-    if not args.workload:
-        raise ValueError("give --workload or --trace")
-    opts = workloads.WorkloadOptions(
-        calls_scale=args.calls_scale,
-        tokens_scale=args.tokens_scale,
-        max_context_tokens=args.max_context_tokens,
-    )
-    r = rate if rate is not None else 1.0
-    n = args.programs
-    if args.duration:
-        if args.duration <= 0:
-            raise ValueError("--duration must be > 0")
-        n = max(1, round(r * args.duration))
-    return workloads.generate(args.workload, n, args.seed, r, opts)
+    hw = get_hardware(args.hardware)
+    model = get_model(args.model)
+    schedulers = [s.strip() for s in args.scheduler.split(",") if s.strip()]
+    if not schedulers:
+        raise ValueError("--scheduler: give at least one scheduler")
+    for s in schedulers:
+        parse_scheduler(s)
+    try:
+        additional = json.loads(args.additional_config) if args.additional_config else None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--additional-config is not valid JSON: {e}") from None
+    if additional is not None and not isinstance(additional, dict):
+        raise ValueError("--additional-config must be a JSON object")
+    if args.tp < 1:
+        raise ValueError("--tp must be >= 1")
+    if args.setting:
+        _apply_setting(args)
+    if args.host_kv_tokens < 0 or (args.host_kv_swap and not args.host_kv_tokens):
+        raise ValueError("--host-kv-swap needs --host-kv-tokens > 0")
+    return hw, model, schedulers, additional
+
+
+def _apply_setting(args: argparse.Namespace) -> None:
+    """Fill the engine options a named ``--setting`` gives and the command line left unset."""
+    from vllm_nexus.bench import settings
+
+    flags = settings.sim_engine_flags(settings.engine_args(args.setting))
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
+        dest = flag.lstrip("-").replace("-", "_")
+        if getattr(args, dest) is None:
+            setattr(args, dest, int(value))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,29 +147,13 @@ def run(args: argparse.Namespace) -> int:
         from vllm_nexus.sim import calibrate
 
         return calibrate.run(args)
-    from vllm_nexus.perf.hardware import get_hardware
-    from vllm_nexus.perf.models import get_model
-    from vllm_nexus.sim.engine import parse_scheduler
+    if getattr(args, "sim_command", None) == "fidelity":
+        from vllm_nexus.sim import fidelity
 
+        return fidelity.run(args)
     try:
-        rates = _rates(args)
-        hw = get_hardware(args.hardware)
-        model = get_model(args.model)
-        schedulers = [s.strip() for s in args.scheduler.split(",") if s.strip()]
-        if not schedulers:
-            raise ValueError("--scheduler: give at least one scheduler")
-        for s in schedulers:
-            parse_scheduler(s)
-        additional = json.loads(args.additional_config) if args.additional_config else None
-        if additional is not None and not isinstance(additional, dict):
-            raise ValueError("--additional-config must be a JSON object")
-        if args.think_scale < 0:
-            raise ValueError("--think-scale must be >= 0")
-        if args.tp < 1:
-            raise ValueError("--tp must be >= 1")
-        runs_programs = [(r, load_programs(args, r)) for r in rates]
-    except json.JSONDecodeError as e:
-        return _fail(f"--additional-config is not valid JSON: {e}")
+        hw, model, schedulers, additional = _engine_inputs(args)
+        runs_programs = load_runs(args, common.rates(args))
     except ValueError as e:  # includes TraceError and config errors
         return _fail(str(e))
     out = Path(args.out or f"sim-results/{time.strftime('%Y%m%d-%H%M%S')}")
@@ -158,7 +164,13 @@ def run(args: argparse.Namespace) -> int:
         ]
     except ValueError as e:
         return _fail(str(e))
-    from vllm_nexus.bench import report
+    _write_comparison(args, results, out)
+    print(f"results in {out}/")
+    return 0
+
+
+def _write_comparison(args: argparse.Namespace, results: list[dict], out: Path) -> None:
+    from vllm_nexus.bench import plots, report
 
     if len(results) > 1:
         table = report.compare_table(results, args.slo, args.slo_factor)
@@ -166,10 +178,8 @@ def run(args: argparse.Namespace) -> int:
         print(table)
     if not args.no_plots:
         slo = args.slo or results[0].get("slo")
-        report.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo, title="simulated")
-        report.plot_cdf(results, out / "cdf.png")
-    print(f"results in {out}/")
-    return 0
+        plots.plot_latency_vs_rate(results, out / "latency_vs_rate.png", slo, title="simulated")
+        plots.plot_cdf(results, out / "cdf.png")
 
 
 def simulate_scheduler(
@@ -183,44 +193,13 @@ def simulate_scheduler(
 ) -> dict:
     """Simulate every rate with one scheduler; write and return its result dict."""
     from vllm_nexus.bench import report
-    from vllm_nexus.bench.trace import ProgramSpec
-    from vllm_nexus.sim.engine import EngineSpec, Simulator
 
     label = f"{args.label}-{sched}" if args.label else sched
-    spec = EngineSpec(
-        hardware=hw,
-        model=model,
-        scheduler=sched,
-        tp=args.tp,
-        additional_config=additional,
-        max_num_seqs=args.max_num_seqs,
-        max_num_batched_tokens=args.max_num_batched_tokens,
-        block_size=args.block_size,
-        num_gpu_blocks=args.num_gpu_blocks,
-        enable_prefix_caching=not args.no_prefix_caching,
-    )
+    spec = _engine_spec(args, hw, model, sched, additional)
     runs = []
-    sim_info = []
     for rate, programs in runs_programs:
-        programs: list[ProgramSpec]
-        sim = Simulator(spec, seed=args.seed)
-        progress = None if args.no_progress else _progress(label, rate)
-        with _fewer_gc_passes():
-            res = sim.run(programs, progress=progress, think_scale=args.think_scale)
-        if progress is not None:
-            print(file=sys.stderr)
-        eff_rate = rate if rate is not None else _trace_rate(programs)
-        entry = report.run_entry(eff_rate, res.program_records(), None)
-        entry["simulation"] = sim_summary(res)
+        sim, entry = _simulate_run(args, spec, label, rate, programs)
         runs.append(entry)
-        sim_info.append(entry["simulation"])
-        print(
-            f"{label} rate {eff_rate:g}: {len(programs)} programs, {res.steps} steps, "
-            f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s, "
-            f"{res.scheduler_cpu_s:.1f} in the scheduler), "
-            f"{res.preemptions} preemptions",
-            file=sys.stderr,
-        )
     config = {
         "simulated": True,
         "hardware": hw.to_dict(),
@@ -228,11 +207,15 @@ def simulate_scheduler(
         "tp": args.tp,
         "scheduler": sched,
         "additional_config": additional,
+        "setting": args.setting,
         "max_num_seqs": sim.vllm_config.scheduler_config.max_num_seqs,
         "max_num_batched_tokens": sim.vllm_config.scheduler_config.max_num_batched_tokens,
+        "max_model_len": sim.vllm_config.model_config.max_model_len,
         "block_size": sim.vllm_config.cache_config.block_size,
         "kv_blocks": sim.kv_cache_config.num_blocks,
         "prefix_caching": not args.no_prefix_caching,
+        "host_kv_tokens": args.host_kv_tokens,
+        "host_kv_swap": args.host_kv_swap,
         "workload": args.workload,
         "trace": args.trace,
         "programs": args.programs,
@@ -240,7 +223,8 @@ def simulate_scheduler(
         "think_scale": args.think_scale,
         "calls_scale": args.calls_scale,
         "tokens_scale": args.tokens_scale,
-        "max_context_tokens": args.max_context_tokens,
+        "max_context_tokens": common.max_context(args),
+        "arrival_cv": args.arrival_cv,
         "command": " ".join(sys.argv),
     }
     result = report.make_result(label, config, runs, simulated=True)
@@ -251,6 +235,55 @@ def simulate_scheduler(
     (d / "summary.md").write_text(md, encoding="utf-8")
     print(md)
     return result
+
+
+def _engine_spec(
+    args: argparse.Namespace, hw: Any, model: Any, sched: str, additional: dict | None
+) -> Any:
+    from vllm_nexus.sim.engine import EngineSpec
+
+    return EngineSpec(
+        hardware=hw,
+        model=model,
+        scheduler=sched,
+        tp=args.tp,
+        additional_config=additional,
+        max_num_seqs=args.max_num_seqs,
+        max_num_batched_tokens=args.max_num_batched_tokens,
+        block_size=args.block_size,
+        num_gpu_blocks=args.num_gpu_blocks,
+        enable_prefix_caching=not args.no_prefix_caching,
+        max_model_len=args.max_model_len,
+        host_kv_tokens=args.host_kv_tokens,
+        host_kv_swap=args.host_kv_swap,
+    )
+
+
+def _simulate_run(
+    args: argparse.Namespace, spec: Any, label: str, rate: float | None, programs: list
+) -> tuple[Any, dict[str, Any]]:
+    """One simulated run on a fresh engine: (the simulator, the run's result entry)."""
+    from vllm_nexus.bench import report
+    from vllm_nexus.sim.engine import Simulator
+
+    sim = Simulator(spec, seed=args.seed)
+    progress = None if args.no_progress else _progress(label, rate)
+    with _fewer_gc_passes():
+        res = sim.run(programs, progress=progress, think_scale=args.think_scale)
+    if progress is not None:
+        print(file=sys.stderr)
+    eff_rate = common.effective_rate(rate, programs)
+    entry = report.run_entry(eff_rate, res.program_records(), None, server=server_view(res))
+    entry["simulation"] = sim_summary(res)
+    print(
+        f"{label} rate {eff_rate:g}: {len(programs)} programs, {res.steps} steps, "
+        f"{res.virtual_s:.1f} virtual s in {res.wall_s:.1f} wall s ({res.cpu_s:.1f} CPU s, "
+        f"{res.scheduler_cpu_s:.1f} in the scheduler), "
+        f"{res.preemptions} preemptions, {res.recomputed_tokens} of {res.computed_tokens} "
+        "computed tokens recomputed",
+        file=sys.stderr,
+    )
+    return sim, entry
 
 
 def sim_summary(res: Any) -> dict[str, Any]:
@@ -268,6 +301,24 @@ def sim_summary(res: Any) -> dict[str, Any]:
         "kv_blocks": res.kv_blocks,
         "prefix_hit_rate": cached / prompt if prompt else 0.0,
         "unfinished_calls": res.unfinished,
+        "computed_tokens": res.computed_tokens,
+        "recomputed_tokens": res.recomputed_tokens,
+        "host_loaded_tokens": res.host_loaded_tokens,
+        "recompute_share": res.recomputed_tokens / res.computed_tokens
+        if res.computed_tokens
+        else 0.0,
+    }
+
+
+def server_view(res: Any) -> dict[str, float]:
+    """The run's engine counters under the names ``bench`` reads from a server's /metrics,
+    so ``bench compare``'s time-breakdown table shows simulated preemptions and recompute."""
+    return {
+        "preemptions": float(res.preemptions),
+        "vllm_nexus_preempted_tokens_total": float(res.dropped_tokens),
+        "vllm_nexus_recomputed_tokens_total": float(res.recomputed_tokens),
+        "engine_steps": float(res.steps),
+        "tokens_per_step": res.computed_tokens / res.steps if res.steps else 0.0,
     }
 
 
@@ -285,11 +336,6 @@ def _fewer_gc_passes() -> Iterator[None]:
     finally:
         gc.set_threshold(*old)
         gc.unfreeze()
-
-
-def _trace_rate(programs: list) -> float:
-    span = max(p.arrival_s for p in programs) - min(p.arrival_s for p in programs)
-    return (len(programs) - 1) / span if span > 0 else 0.0
 
 
 def _progress(label: str, rate: float | None):

@@ -20,7 +20,6 @@ chain, so the whole context is unique), the rest is a fixed pattern; outputs are
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import os
@@ -40,7 +39,6 @@ logger = logging.getLogger("vllm_nexus.sim")
 
 SCHEDULERS = ("stock-fcfs", "stock-priority", "vllm_nexus[:policy]", "srpt-oracle")
 NEXUS_POLICIES = typing.get_args(Policy)
-_OUTPUT_TOKEN = 7
 
 
 @dataclass
@@ -59,9 +57,16 @@ class EngineSpec:
     """Override the KV capacity (blocks); default: from the device memory."""
     enable_prefix_caching: bool = True
     max_model_len: int | None = None
+    host_kv_tokens: int = 0
+    """Simulation only: capacity of an ideal host KV tier (:mod:`vllm_nexus.sim.host_kv`)
+    that keeps every finished call's KV; 0 (default) disables it."""
+    host_kv_swap: bool = False
+    """With ``host_kv_tokens``: also keep a preempted request's KV (swap, not recompute)."""
 
     def __post_init__(self) -> None:
         parse_scheduler(self.scheduler)
+        if self.host_kv_tokens and not self.enable_prefix_caching:
+            raise ValueError("the host KV tier finds KV by block hash: it needs prefix caching")
 
 
 def parse_scheduler(name: str) -> tuple[str, str | None]:
@@ -113,6 +118,14 @@ class SimResult:
     (the real vLLM / vllm-nexus code the simulator drives); the rest of ``cpu_s`` is the
     simulator's own loop, latency model and bookkeeping."""
     stats: dict[str, Any] = field(default_factory=dict)
+    computed_tokens: int = 0
+    """Tokens the engine computed (every scheduled token, recomputation included)."""
+    recomputed_tokens: int = 0
+    """Tokens computed again after a preemption dropped them (vLLM recomputes, no swap)."""
+    dropped_tokens: int = 0
+    """Computed tokens whose KV a preemption freed (some come back as prefix-cache hits)."""
+    host_loaded_tokens: int = 0
+    """Tokens loaded from the simulated host KV tier instead of computed."""
 
     def program_records(self) -> list[Any]:
         """The run as ``vllm_nexus.bench.metrics.ProgramRecord`` objects (bench format).
@@ -202,11 +215,17 @@ def build_configs(spec: EngineSpec) -> tuple[Any, Any, StepLatencyModel]:
     )
     num_blocks = spec.num_gpu_blocks or max(1, lat.kv_capacity_tokens() // block)
     cache_config = CacheConfig(block_size=block, enable_prefix_caching=spec.enable_prefix_caching)
+    kv_transfer = None
+    if spec.host_kv_tokens:
+        from vllm_nexus.sim.host_kv import transfer_config
+
+        kv_transfer = transfer_config(spec.host_kv_tokens, spec.host_kv_swap)
     vllm_config = VllmConfig(
         model_config=model_config,
         scheduler_config=sched_config,
         cache_config=cache_config,
         additional_config=additional,
+        kv_transfer_config=kv_transfer,
     )
     vllm_config.cache_config.num_gpu_blocks = num_blocks
     # The CPU platform may rewrite the block size while checking the config: use ours.
@@ -284,12 +303,46 @@ class Simulator:
             )
         self._vocab = spec.model.vocab
 
-    # Prompt tokens: unique head (3 tokens from a per-call counter and the seed), fixed body.
-    def _fresh_tokens(self, uid: int, n: int) -> list[int]:
+    def fresh_tokens(self, uid: int, n: int) -> list[int]:
+        """Prompt tokens: unique head (3 tokens from a per-call counter and the seed), fixed
+        body (block hashes chain, so the whole context is unique)."""
         v = self._vocab - 16
         head = [16 + uid % v, 16 + (uid // v) % v, 16 + (uid // v // v + self.seed) % v]
         body = [(11 + i) % v + 16 for i in range(max(0, n - 3))]
         return (head + body)[:n] if n < 3 else head + body
+
+    def make_request(
+        self,
+        request_id: str,
+        prompt: list[int],
+        max_tokens: int,
+        program_id: str,
+        priority: int,
+        parent_hashes: list[Any],
+    ) -> Any:
+        """A vLLM ``Request`` (``ignore_eos``, exact output length, the program id in
+        ``extra_args``); its block hashes start from the context source's."""
+        sp = self._SamplingParams(
+            max_tokens=max_tokens,
+            ignore_eos=True,
+            temperature=0.0,
+            extra_args={"program_id": program_id},
+        )
+        req = self._Request(
+            request_id=request_id,
+            prompt_token_ids=prompt,
+            sampling_params=sp,
+            pooling_params=None,
+            arrival_time=self.clock.t,
+            priority=priority,
+            block_hasher=None,
+        )
+        if self._hasher is not None:
+            # Same tokens, same chained hashes: start from the parent's, hash the rest.
+            req.block_hashes = list(parent_hashes)
+            req._block_hasher = self._hasher
+            req.update_block_hashes()
+        return req
 
     def run(
         self,
@@ -300,245 +353,18 @@ class Simulator:
     ) -> SimResult:
         """Simulate ``programs`` to completion (or ``max_virtual_s``); think/tool times are
         multiplied by ``think_scale`` (as ``vllm-nexus bench --think-scale``)."""
-        import time as _time
+        from vllm_nexus.sim.replay import Replay
 
-        wall0 = _time.perf_counter()
-        cpu0 = _time.process_time()
-        cpu_now = _time.process_time
-        sched_cpu = 0.0
-        sched, clock, lat = self.scheduler, self.clock, self.latency
-        overhead = self.spec.hardware.request_overhead_s
-        kind, _ = parse_scheduler(self.spec.scheduler)
-        srpt = kind == "srpt-oracle"
-        progs = {p.program_id: p for p in programs}
-        prog_rank = {p.program_id: i for i, p in enumerate(programs)}
-        # Per program: remaining parents per call, children per call, remaining work (oracle).
-        waiting_parents: dict[tuple[str, str], int] = {}
-        children: dict[tuple[str, str], list[str]] = {}
-        remaining_work: dict[str, float] = {}
-        for p in programs:
-            for c in p.calls:
-                waiting_parents[(p.program_id, c.id)] = len(c.after)
-                for a in c.after:
-                    children.setdefault((p.program_id, a), []).append(c.id)
-            if srpt:
-                full = p.full_prompt_tokens()
-                remaining_work[p.program_id] = float(
-                    sum(full[c.id] * 0.25 + c.output_tokens for c in p.calls)
-                )
-        # Events: (time, seq, program_id, call_id) of calls to send.
-        events: list[tuple[float, int, str, str]] = []
-        seq = 0
-        for p in programs:
-            for c in p.calls:
-                if not c.after:
-                    events.append((p.arrival_s + overhead, seq, p.program_id, c.id))
-                    seq += 1
-        heapq.heapify(events)
-        records: dict[str, CallRecord] = {}
-        # request id -> (prompt + output token ids, their block hashes) of finished calls
-        # that later calls continue (context_from); the hashes are reused, not recomputed.
-        finished_tokens: dict[str, tuple[list[int], list[Any]]] = {}
-        done_at: dict[tuple[str, str], float] = {}
-        uid = 0
-        steps = 0
-        busy = 0.0
-        n_preempt = 0
-        token = [_OUTPUT_TOKEN]
-        block = self.vllm_config.cache_config.block_size
-        total_calls = sum(len(p.calls) for p in programs)
-        n_done = 0
-        front_tok = self.spec.hardware.frontend_token_s
-        front_t = 0.0
-        unseen: set[str] = set()
-        sources: dict[str, Any] = {}  # request id -> Request, for context sources
-        context_sources: dict[tuple[str, str], int] = {}  # -> calls still to continue it
-        for p in programs:
-            for c in p.calls:
-                if c.context_from is not None:
-                    key = (p.program_id, c.context_from)
-                    context_sources[key] = context_sources.get(key, 0) + 1
+        replay = Replay(self, programs, think_scale)
+        shown = 0
+        while replay.step(max_virtual_s):
+            if progress is not None and replay.steps % 200 == 0 and replay.steps != shown:
+                shown = replay.steps
+                progress(self.clock.t, replay.n_done, replay.total_calls)
+        return replay.result()
 
-        def send(pid: str, cid: str, t_send: float) -> None:
-            nonlocal uid
-            p = progs[pid]
-            c = p.call(cid)
-            if c.context_from is not None:
-                src = f"{pid}/{c.context_from}"
-                prefix, hashes = finished_tokens[src]
-                users = context_sources[(pid, c.context_from)] - 1
-                context_sources[(pid, c.context_from)] = users
-                if users == 0:
-                    del finished_tokens[src]
-                prompt = prefix + self._fresh_tokens(uid, c.prompt_tokens)
-            else:
-                prompt = self._fresh_tokens(uid, c.prompt_tokens)
-                hashes = []
-            uid += 1
-            rid = f"{pid}/{cid}"
-            sp = self._SamplingParams(
-                max_tokens=c.output_tokens,
-                ignore_eos=True,
-                temperature=0.0,
-                extra_args={"program_id": pid},
-            )
-            priority = 0
-            if kind == "stock-priority":
-                priority = prog_rank[pid]
-            elif srpt:
-                priority = int(remaining_work[pid])
-            req = self._Request(
-                request_id=rid,
-                prompt_token_ids=prompt,
-                sampling_params=sp,
-                pooling_params=None,
-                arrival_time=clock.t,
-                priority=priority,
-                block_hasher=None,
-            )
-            if self._hasher is not None:
-                # Same tokens, same chained hashes: start from the parent's, hash the rest.
-                req.block_hashes = list(hashes)
-                req._block_hasher = self._hasher
-                req.update_block_hashes()
-            if (pid, cid) in context_sources:
-                sources[rid] = req
-            records[rid] = CallRecord(pid, cid, t_send, clock.t, prompt_tokens=len(prompt))
-            unseen.add(rid)
-            sched.add_request(req)
-
-        while True:
-            # Admit every call whose send time has come.
-            while events and events[0][0] <= clock.t:
-                t_send, _, pid, cid = heapq.heappop(events)
-                send(pid, cid, t_send - overhead)
-            if sched.get_num_unfinished_requests() == 0:
-                if not events:
-                    break
-                clock.t = events[0][0]
-                continue
-            if max_virtual_s is not None and clock.t > max_virtual_s:
-                break
-            c0 = cpu_now()
-            out = sched.schedule()
-            sched_cpu += cpu_now() - c0
-            if out.preempted_req_ids:
-                n_preempt += len(out.preempted_req_ids)
-                for rid in out.preempted_req_ids:
-                    if rid in records:
-                        records[rid].preemptions += 1
-            nst = out.num_scheduled_tokens
-            if not nst:
-                # Nothing runnable (e.g. KV full of waiting work): wait for the next event.
-                if events:
-                    clock.t = max(clock.t, events[0][0])
-                    c0 = cpu_now()
-                    sched.update_from_output(out, self._empty_output())
-                    sched_cpu += cpu_now() - c0
-                    continue
-                raise RuntimeError(
-                    f"simulation stalled at t={clock.t:.3f}s with "
-                    f"{sched.get_num_unfinished_requests()} unfinished requests and no "
-                    "schedulable work (KV cache too small for a request?)"
-                )
-            # Batch composition -> step latency.
-            n_pre = n_dec = 0
-            pre_tok = pairs = pre_kv = dec_ctx = 0.0
-            req_ids = []
-            sampled = []
-            requests = sched.requests
-            for rid, n in nst.items():
-                r = requests[rid]
-                ctx = r.num_computed_tokens - n
-                if n == 1:
-                    n_dec += 1
-                    dec_ctx += ctx
-                else:
-                    n_pre += 1
-                    pre_tok += n
-                    pairs += n * (ctx + (n + 1) / 2.0)
-                    pre_kv += ctx + n
-                req_ids.append(rid)
-                sampled.append(token if r.num_computed_tokens >= r.num_tokens else [])
-                if rid in unseen:
-                    unseen.discard(rid)
-                    records[rid].cached_tokens = ctx  # prefix-cache hit on first schedule
-            dt = lat.step_time(n_pre, pre_tok, pairs, pre_kv, n_dec, dec_ctx)
-            clock.t += dt
-            busy += dt
-            steps += 1
-            mro = self._output(req_ids, sampled)
-            c0 = cpu_now()
-            outputs = sched.update_from_output(out, mro)
-            sched_cpu += cpu_now() - c0
-            now = clock.t
-            for eco in outputs.values():
-                for o in eco.outputs:
-                    rec = records[o.request_id]
-                    now = clock.t
-                    if front_tok and o.new_token_ids:
-                        # The frontend FIFO delivers this step's tokens after earlier ones.
-                        front_t = max(front_t, clock.t) + front_tok * len(o.new_token_ids)
-                        now = front_t
-                    if rec.first_token_s is None and o.new_token_ids:
-                        rec.first_token_s = now
-                    if o.finish_reason is not None:
-                        rec.finish_s = now
-                        rec.output_tokens = progs[rec.program_id].call(rec.call_id).output_tokens
-                        n_done += 1
-                        key = (rec.program_id, rec.call_id)
-                        done_at[key] = now
-                        kids = children.get(key)
-                        if srpt:
-                            c = progs[rec.program_id].call(rec.call_id)
-                            remaining_work[rec.program_id] -= rec.prompt_tokens * 0.25 + (
-                                c.output_tokens
-                            )
-                        if o.request_id in sources:
-                            # Prompt + output: the context of the calls continuing this one.
-                            src_req = sources.pop(o.request_id)
-                            finished_tokens[o.request_id] = (
-                                list(src_req.all_token_ids),
-                                src_req.block_hashes,
-                            )
-                        if kids:
-                            for kid in kids:
-                                kk = (rec.program_id, kid)
-                                waiting_parents[kk] -= 1
-                                if waiting_parents[kk] == 0:
-                                    kc = progs[rec.program_id].call(kid)
-                                    t = max(done_at[(rec.program_id, a)] for a in kc.after)
-                                    heapq.heappush(
-                                        events,
-                                        (
-                                            t + kc.think_s * think_scale + overhead,
-                                            seq,
-                                            rec.program_id,
-                                            kid,
-                                        ),
-                                    )
-                                    seq += 1
-            if progress is not None and steps % 200 == 0:
-                progress(clock.t, n_done, total_calls)
-        del block
-        unfinished = sum(1 for r in records.values() if r.finish_s is None)
-        unfinished += total_calls - len(records)
-        return SimResult(
-            spec=self.spec,
-            calls=list(records.values()),
-            programs=progs,
-            virtual_s=clock.t,
-            steps=steps,
-            wall_s=_time.perf_counter() - wall0,
-            cpu_s=_time.process_time() - cpu0,
-            kv_blocks=self.kv_cache_config.num_blocks,
-            preemptions=n_preempt,
-            unfinished=unfinished,
-            busy_s=busy,
-            scheduler_cpu_s=sched_cpu,
-        )
-
-    def _output(self, req_ids: list[str], sampled: list[list[int]]) -> Any:
+    def output(self, req_ids: list[str], sampled: list[list[int]]) -> Any:
+        """The ``ModelRunnerOutput`` of a step: ``sampled[i]`` tokens for ``req_ids[i]``."""
         from vllm.v1.outputs import ModelRunnerOutput
 
         return ModelRunnerOutput(
@@ -546,6 +372,3 @@ class Simulator:
             req_id_to_index={r: i for i, r in enumerate(req_ids)},
             sampled_token_ids=sampled,
         )
-
-    def _empty_output(self) -> Any:
-        return self._output([], [])

@@ -1,32 +1,49 @@
-"""Simulator fidelity check: the real tiny-model server vs ``simulate --hardware cpu-here``.
+"""``vllm-nexus simulate fidelity``: the real tiny-model server vs the simulator, on a trace.
 
-``python -m vllm_nexus.sim.fidelity --out DIR`` dumps one seeded trace, replays it with
-``vllm-nexus bench`` against the real server (stock FCFS, then ``vllm_nexus.Scheduler``) at
-several rates, simulates the same trace and rates with the calibrated ``cpu-here`` preset and
-the same engine limits, and writes ``fidelity.md``: mean and P95 program latency, real vs
-simulated, with the relative error (issue 3's target: within 20%).
+``vllm-nexus simulate fidelity --out DIR --workload coding-agent ...`` (run it under the
+engine lock):
+
+1. calibrates ``cpu-here`` with the designed load of ``simulate calibrate`` on a fresh server
+   (``--hardware calibrate``, the default: the calibration never sees the trace; ``fit`` fits
+   the stock run's own steps instead; or name a preset/profile);
+2. dumps one seeded trace (the ``bench`` workload arguments) and replays it with
+   ``vllm-nexus bench`` against the real server for each scheduler and repetition
+   (interleaved), at each ``--sweep-rates``, with the same ``--engine-args``; every engine step is
+   logged by a recording scheduler (wall and engine CPU time);
+3. simulates the same trace, rates and engine limits, twice: as calibrated, and at the
+   machine speed measured during the real runs (the wall time of their engine steps over
+   what the calibrated profile predicts for the same steps: on a shared machine other
+   processes slow the engine, and the API server and client with it);
+4. writes ``fidelity.md``: mean and P95 program token latency (the target: within 25%) and
+   mean program end-to-end latency, real (mean and range over repetitions) vs simulated.
+
+``--sweep DIR`` instead checks a finished ``examples/bench_sweep.py`` run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from vllm_nexus.bench import settings
 from vllm_nexus.sim.calibrate import LOG_ENV
 
-ENGINE_ARGS = ["--max-num-seqs", "8"]
-# The real runs use recording subclasses (same scheduling, plus a per-step log) so the
-# latency model can be fitted to the machine's speed *during* the comparison (the machine is
-# shared: its speed drifts by 2-3x with other load). The fit uses only the stock run's steps;
-# the vllm_nexus comparison is out of sample.
-SCHEDULERS = {
-    "stock-fcfs": ["--scheduler-cls", "vllm_nexus.sim.calibrate.RecordingScheduler"],
-    "vllm_nexus": ["--scheduler-cls", "vllm_nexus.sim.calibrate.RecordingNexusScheduler"],
+ENGINE_ARGS = "--max-num-seqs 8"
+RECORDING = {
+    "stock-fcfs": "vllm_nexus.sim.calibrate.RecordingScheduler",
+    "vllm_nexus": "vllm_nexus.sim.calibrate.RecordingNexusScheduler",
 }
+"""Scheduler classes of the real runs: the same scheduling plus a per-step log."""
+TARGET = 0.25
+"""Issue 15: mean and P95 program token latency within 25% of the real engine."""
+METRICS = (("program_token_latency_s", 1e3, "ms/tok"), ("program_e2e_s", 1.0, "s"))
+"""What the report compares: (summary entry, display scale, unit)."""
 
 
 def _cli(*args: str) -> None:
@@ -40,38 +57,48 @@ def _summary(path: Path) -> dict[float, dict]:
     return {float(r["rate"]): r["summary"] for r in data["runs"]}
 
 
-def sweep_table(real: dict[str, dict], sim: dict[str, Path]) -> tuple[str, list[float]]:
+def sweep_table(
+    real: dict[str, dict],
+    sim: dict[str, Path],
+    metric: str = "program_e2e_s",
+    target: float = 0.2,
+    scale: float = 1.0,
+    unit: str = "s",
+) -> tuple[str, list[float]]:
     """Markdown table: simulated vs real (mean over repetitions, with the real min-max) mean
-    and P95 program e2e latency per scheduler and rate; returns (table, |errors|)."""
+    and P95 of ``metric`` (a summary entry, e.g. ``program_token_latency_s``; shown x
+    ``scale`` in ``unit``) per scheduler and rate; returns (table, |errors|)."""
     from vllm_nexus.bench import report
 
+    name = {"program_e2e_s": "e2e", "program_token_latency_s": "token lat."}.get(metric, metric)
     lines = [
-        "| scheduler | rate (prog/s) | real reps | real mean e2e (s) [min-max] | sim mean | error | "
-        "real P95 e2e (s) [min-max] | sim P95 | error |",
+        f"| scheduler | rate (prog/s) | real reps | real mean {name} ({unit}) [min-max] | sim "
+        f"mean | error | real P95 {name} ({unit}) [min-max] | sim P95 | error |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     errors: list[float] = []
     for label, result in real.items():
-        means = report.by_rate(result, "program_e2e_s.mean")
-        p95s = report.by_rate(result, "program_e2e_s.p95")
+        means = report.by_rate(result, f"{metric}.mean")
+        p95s = report.by_rate(result, f"{metric}.p95")
         sim_s = _summary(sim[label])
         for rate in sorted(means):
             if rate not in sim_s:
                 continue
-            m, p = means[rate], p95s[rate]
-            rm, rp = sum(m) / len(m), sum(p) / len(p)
-            sm, sp = sim_s[rate]["program_e2e_s"]["mean"], sim_s[rate]["program_e2e_s"]["p95"]
-            em, ep = (sm - rm) / rm, (sp - rp) / rp
-            errors += [abs(em), abs(ep)]
-            lines.append(
-                f"| {label} | {rate:g} | {len(m)} | {rm:.2f} [{min(m):.2f}-{max(m):.2f}] | "
-                f"{sm:.2f} | {em:+.0%} | {rp:.2f} [{min(p):.2f}-{max(p):.2f}] | {sp:.2f} | "
-                f"{ep:+.0%} |"
-            )
+            cells = []
+            for reps, stat in ((means[rate], "mean"), (p95s[rate], "p95")):
+                r = sum(reps) / len(reps)
+                v = sim_s[rate][metric][stat]
+                err = (v - r) / r
+                errors.append(abs(err))
+                cells.append(
+                    f"{r * scale:.2f} [{min(reps) * scale:.2f}-{max(reps) * scale:.2f}] | "
+                    f"{v * scale:.2f} | {err:+.0%}"
+                )
+            lines.append(f"| {label} | {rate:g} | {len(means[rate])} | {' | '.join(cells)} |")
     lines += [
         "",
         f"max |error| {max(errors):.0%}, mean |error| {sum(errors) / len(errors):.0%}; "
-        f"{sum(e <= 0.2 for e in errors)}/{len(errors)} within 20%.",
+        f"{sum(e <= target for e in errors)}/{len(errors)} within {target:.0%}.",
     ]
     return "\n".join(lines) + "\n", errors
 
@@ -121,118 +148,252 @@ def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
     return text
 
 
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from vllm_nexus.bench import cli_common
+
+    w = cli_common.add_workload_arguments(p)
+    w.set_defaults(workload="mixed", programs=40, calls_scale=0.25, tokens_scale=0.25,
+                   think_scale=0.3, sweep_rates="1,3")  # fmt: skip
+    e = p.add_argument_group("fidelity")
+    e.add_argument("--out", required=True, help="directory (reused: existing runs are kept)")
+    e.add_argument(
+        "--engine-args",
+        default=ENGINE_ARGS,
+        help="`vllm serve` engine arguments, or a named setting (batch-bound, kv-bound)",
+    )
+    e.add_argument(
+        "--schedulers",
+        default="stock-fcfs,vllm_nexus",
+        help="stock-fcfs, vllm_nexus (default policy) or vllm_nexus:POLICY, comma-separated",
+    )
+    e.add_argument("--reps", type=int, default=1, help="real repetitions (interleaved)")
+    e.add_argument(
+        "--hardware",
+        default="calibrate",
+        help="calibrate: the designed load on a fresh server first (default); fit: the stock "
+        "run's own steps; or a preset name / profile path",
+    )
+    e.add_argument("--skip-real", action="store_true", help="reuse the real runs in --out")
+    e.add_argument("--sweep", metavar="DIR", help="instead: check a bench_sweep.py run")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", required=True)
-    p.add_argument("--workload", default="mixed")
-    p.add_argument("--programs", type=int, default=40)
-    p.add_argument("--rates", default="1,3,6")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--calls-scale", default="0.25")
-    p.add_argument("--tokens-scale", default="0.25")
-    p.add_argument("--think-scale", default="0.3")
-    p.add_argument(
-        "--hardware",
-        default="fit",
-        help="fit: fit cpu-here to the stock run's own steps (default); or a preset/profile",
-    )
-    p.add_argument("--skip-real", action="store_true", help="reuse real results in --out")
-    p.add_argument(
-        "--sweep",
-        metavar="DIR",
-        help="instead: check against a finished examples/bench_sweep.py run (all repetitions)",
-    )
-    p.add_argument(
-        "--frontend-fifo",
-        action="store_true",
-        help="model a serial frontend at the stock run's peak token rate (not validated)",
-    )
-    args = p.parse_args(argv)
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.sweep:
-        hw = "cpu-here" if args.hardware == "fit" else args.hardware
+        hw = "cpu-here" if args.hardware in ("calibrate", "fit") else args.hardware
         print(check_sweep(Path(args.sweep), out, hw))
         return 0
-    trace = out / "trace.jsonl"
-    if not trace.exists():
-        _cli(
-            "bench", "--workload", args.workload, "--programs", str(args.programs),
-            "--seed", str(args.seed), "--calls-scale", args.calls_scale,
-            "--tokens-scale", args.tokens_scale, "--rate", "1", "--dump-trace", str(trace),
-        )  # fmt: skip
+    schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
+    args.engine_args = settings.ENGINE_SETTINGS.get(args.engine_args, args.engine_args)
+    trace = _dump_trace(args, out)
+    if args.hardware == "calibrate" and not (out / "calibration.json").exists():
+        _cli("simulate", "calibrate", "--out", str(out / "calibration.json"),
+             "--log", str(out / "calibration-steps.jsonl"))  # fmt: skip
     if not args.skip_real:
-        from vllm_nexus.serving.launcher import VllmServer, free_port
-        from vllm_nexus.serving.tiny_model import build_tiny_model
-
-        model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
-        for label, extra in SCHEDULERS.items():
-            log = out / f"steps-{label}.jsonl"
-            log.write_text("")
-            with VllmServer(
-                str(model),
-                port=free_port(18300, 18399),
-                use_cli=False,
-                args=ENGINE_ARGS + extra,
-                env={LOG_ENV: str(log)},
-            ) as server:
-                server.start()
-                _cli(
-                    "bench", "--base-url", server.base_url, "--trace", str(trace),
-                    "--sweep-rates", args.rates, "--seed", str(args.seed),
-                    "--think-scale", args.think_scale, "--label", label,
-                    "--out", str(out / "real" / label), "--no-progress", "--no-plots",
-                )  # fmt: skip
-    hardware = args.hardware
-    if hardware == "fit":
-        hardware = str(out / "cpu-here-fit.json")
-        _cli("simulate", "calibrate", "--from-log", str(out / "steps-stock-fcfs.jsonl"),
-             "--out", hardware)  # fmt: skip
-        if args.frontend_fifo:
-            # Optional serial frontend (API server + bench client) capped at the stock run's
-            # highest delivered token rate. Off by default: on a quiet machine it doubled the
-            # error at 3 and 6 programs/s (docs/simulator.md, "Fidelity").
-            prof = json.loads(Path(hardware).read_text())
-            peak = max(
-                s["throughput"]["output_tokens_per_s"]
-                for s in _summary(out / "real" / "stock-fcfs" / "result.json").values()
-            )
-            prof["hardware"]["frontend_token_s"] = 1.0 / peak
-            Path(hardware).write_text(json.dumps(prof, indent=1) + "\n")
-    _cli(
-        "simulate", "--trace", str(trace), "--sweep-rates", args.rates, "--seed", str(args.seed),
-        "--think-scale", args.think_scale, "--hardware", hardware, "--model", "tiny",
-        "--scheduler", ",".join(SCHEDULERS), "--max-num-seqs", "8",
-        "--out", str(out / f"sim-{Path(hardware).stem}"), "--no-progress",
-    )  # fmt: skip
-    lines = [
-        "| scheduler | rate (prog/s) | real mean e2e (s) | sim mean e2e (s) | error | "
-        "real P95 e2e (s) | sim P95 e2e (s) | error |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    errors = []
-    for label in SCHEDULERS:
-        real = _summary(out / "real" / label / "result.json")
-        sim = _summary(out / f"sim-{Path(hardware).stem}" / label / "result.json")
-        for rate in sorted(real):
-            r, s = real[rate]["program_e2e_s"], sim[rate]["program_e2e_s"]
-            em = (s["mean"] - r["mean"]) / r["mean"]
-            ep = (s["p95"] - r["p95"]) / r["p95"]
-            errors += [abs(em), abs(ep)]
-            lines.append(
-                f"| {label} | {rate:g} | {r['mean']:.2f} | {s['mean']:.2f} | {em:+.0%} | "
-                f"{r['p95']:.2f} | {s['p95']:.2f} | {ep:+.0%} |"
-            )
-    lines.append("")
-    lines.append(
-        f"max |error| {max(errors):.0%}, mean |error| {sum(errors) / len(errors):.0%}; "
-        f"{sum(e <= 0.2 for e in errors)}/{len(errors)} within 20%."
-    )
-    text = "\n".join(lines) + "\n"
-    (out / f"fidelity-{Path(hardware).stem}.md").write_text(text)
+        for rep in range(args.reps):
+            for sched in schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]:
+                _real_run(args, out, trace, sched, rep)
+    hardware = _hardware(args, out)
+    real = _real_results(out, schedulers)
+    text = _report(args, out, trace, hardware, real)
+    (out / "fidelity.md").write_text(text)
     print(text)
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _dump_trace(args: argparse.Namespace, out: Path) -> Path:
+    trace = out / "trace.jsonl"
+    if args.trace:
+        return Path(args.trace)
+    if not trace.exists():
+        gen = ["bench", "--workload", args.workload, "--programs", str(args.programs),
+               "--seed", str(args.seed), "--calls-scale", str(args.calls_scale),
+               "--tokens-scale", str(args.tokens_scale), "--arrival-cv", str(args.arrival_cv),
+               "--rate", "1", "--dump-trace", str(trace)]  # fmt: skip
+        if args.max_context_tokens is not None:
+            gen += ["--max-context-tokens", str(args.max_context_tokens)]
+        _cli(*gen)
+    return trace
+
+
+def _policy_config(sched: str) -> list[str]:
+    from vllm_nexus.sim.engine import parse_scheduler
+
+    kind, policy = parse_scheduler(sched)
+    if kind not in RECORDING:
+        raise SystemExit(f"fidelity: no real counterpart for scheduler {sched!r}")
+    args = ["--scheduler-cls", RECORDING[kind]]
+    if policy is not None:
+        cfg = {"vllm_nexus": {"scheduler": {"policy": policy}}}
+        args += ["--additional-config", json.dumps(cfg)]
+    return args
+
+
+def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep: int) -> None:
+    """One fresh server for ``sched``; the trace replayed at every rate (skipped if done)."""
+    from vllm_nexus.serving.launcher import VllmServer, free_port
+    from vllm_nexus.serving.tiny_model import build_tiny_model
+
+    name = sched.replace(":", "-")
+    dest = out / "real" / name / f"rep{rep}"
+    if (dest / "result.json").exists():
+        return
+    model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
+    log = out / "steps" / f"{name}-rep{rep}.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    server_args = [*shlex.split(args.engine_args), *_policy_config(sched)]
+    with VllmServer(str(model), port=free_port(18300, 18399), use_cli=False, args=server_args,
+                    env={LOG_ENV: str(log)}, log_path=out / f"server-{name}-rep{rep}.log",
+                    startup_timeout_s=900) as server:  # fmt: skip
+        _cli(
+            "bench", "--base-url", server.base_url, "--trace", str(trace),
+            "--programs", str(args.programs), "--sweep-rates", args.sweep_rates,
+            "--seed", str(args.seed), "--arrival-cv", str(args.arrival_cv),
+            "--think-scale", str(args.think_scale), "--label", sched,
+            "--run-salt", f"fidelity-{name}-{rep}", "--out", str(dest),
+            "--no-progress", "--no-plots",
+        )  # fmt: skip
+
+
+def _hardware(args: argparse.Namespace, out: Path) -> str:
+    if args.hardware == "calibrate":
+        return str(out / "calibration.json")
+    if args.hardware == "fit":
+        profile = out / "fit-stock.json"
+        _cli("simulate", "calibrate", "--from-log", str(out / "steps" / "stock-fcfs-rep0.jsonl"),
+             "--out", str(profile))  # fmt: skip
+        return str(profile)
+    return args.hardware
+
+
+def _real_results(out: Path, schedulers: list[str]) -> dict[str, dict]:
+    from vllm_nexus.bench import report
+
+    real = {}
+    for sched in schedulers:
+        parts = sorted((out / "real" / sched.replace(":", "-")).glob("rep*/result.json"))
+        if parts:
+            real[sched] = report.merge_results([report.load_result(p) for p in parts], sched)
+    return real
+
+
+def _machine(out: Path, sched: str, hardware: str, real: dict) -> dict[float, tuple[float, float]]:
+    """Per rate: (slowdown, contention) of a scheduler's real runs, means over repetitions.
+    Slowdown: the wall time of the engine steps of the run over what the hardware profile
+    predicts for the same steps (the machine's speed during the run, against the
+    calibration's); contention: wall time over engine-clock time (waiting for a CPU)."""
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import get_model
+    from vllm_nexus.sim.calibrate import contention, read_log
+
+    lat = StepLatencyModel(get_hardware(hardware), get_model("tiny"))
+    name = sched.replace(":", "-")
+    found: dict[float, list[tuple[float, float]]] = {}
+    for rep_dir in sorted((out / "real" / name).glob("rep*")):
+        log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
+        if not log.exists():
+            continue
+        for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+            window = tuple(run["wall_clock"]) if "wall_clock" in run else None
+            steps, _ = read_log(log, "wall", window)
+            if not steps:
+                continue
+            slow = sum(t for _, t in steps) / sum(lat.step_time(*c) for c, _ in steps)
+            try:
+                cont = contention(log, window)
+            except ValueError:  # a log without engine-clock times
+                cont = float("nan")
+            found.setdefault(float(run["rate"]), []).append((slow, cont))
+    return {
+        r: (sum(v[0] for v in vs) / len(vs), sum(v[1] for v in vs) / len(vs))
+        for r, vs in found.items()
+    }
+
+
+def _slowed(profile: str, factor: float, dest: Path) -> str:
+    """A copy of a hardware profile with every time constant slowed by ``factor`` (the time
+    outside the engine too: the API server and client share the machine)."""
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import OVERHEAD_FIELDS
+
+    hw = get_hardware(profile)
+    fields = (*OVERHEAD_FIELDS, "request_overhead_s", "request_token_overhead_s")
+    changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in fields}
+    changes.update(peak_flops=hw.peak_flops / factor, mem_bw=hw.mem_bw / factor)
+    slowed = hw.with_updates(**changes, source=f"{hw.source}; slowed x{factor:.3f}")
+    dest.write_text(json.dumps({"hardware": slowed.to_dict()}, indent=1) + "\n")
+    return str(dest)
+
+
+def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str, dest: Path,
+              rates: str | None = None) -> Path:  # fmt: skip
+    _cli(
+        "simulate", "--trace", str(trace), "--programs", str(args.programs),
+        "--sweep-rates", rates or args.sweep_rates, "--seed", str(args.seed),
+        "--arrival-cv", str(args.arrival_cv), "--think-scale", str(args.think_scale),
+        "--hardware", hardware, "--model", "tiny", "--scheduler", sched,
+        *settings.sim_engine_flags(args.engine_args), "--out", str(dest), "--no-progress",
+        "--no-plots",
+    )  # fmt: skip
+    return dest / sched.replace(":", "-") / "result.json"
+
+
+def _simulate_at_measured_speed(
+    args: argparse.Namespace, out: Path, trace: Path, hardware: str, sched: str,
+    machine: dict[float, tuple[float, float]],
+) -> Path:  # fmt: skip
+    """Each rate simulated with the profile slowed by that rate's measured slowdown; the
+    runs merged into one result file."""
+    from vllm_nexus.bench import report
+
+    name = sched.replace(":", "-")
+    parts = []
+    for rate, (slow, _) in sorted(machine.items()):
+        prof = _slowed(hardware, slow, out / f"hardware-{name}-{rate:g}-slowed.json")
+        dest = out / "sim-measured-speed" / f"rate{rate:g}"
+        parts.append(report.load_result(_simulate(args, trace, prof, sched, dest, f"{rate:g}")))
+    path = out / "sim-measured-speed" / name / "result.json"
+    report.save_result(report.merge_results(parts, sched), path)
+    return path
+
+
+def _report(
+    args: argparse.Namespace,
+    out: Path,
+    trace: Path,
+    hardware: str,
+    real: dict[str, dict],
+) -> str:
+    machine = {s: _machine(out, s, hardware, real) for s in real}
+    alone = {s: _simulate(args, trace, hardware, s, out / "sim-alone") for s in real}
+    slowed = {
+        s: _simulate_at_measured_speed(args, out, trace, hardware, s, machine[s]) for s in real
+    }
+    sections = [
+        f"Trace `{trace}`; engine `{args.engine_args}`; hardware `{hardware}`; rates "
+        f"{args.sweep_rates}; think scale {args.think_scale}.",
+        "Machine during the real runs (per scheduler and rate, mean over repetitions): engine "
+        "steps took *s* x the calibrated prediction for the same steps, and *c* x their "
+        "engine-clock time (waits for a CPU): "
+        + "; ".join(
+            f"{s} at {r:g}/s: s {m[0]:.2f}, c {m[1]:.2f}"
+            for s, by_rate in machine.items()
+            for r, m in sorted(by_rate.items())
+        )
+        + ".",
+    ]
+    titles = ("as calibrated", "at the machine speed measured during the real runs")
+    for title, sim in zip(titles, (alone, slowed), strict=True):
+        for metric, scale, unit in METRICS:
+            table, _ = sweep_table(real, sim, metric, TARGET, scale, unit)
+            sections.append(f"#### Simulated, {title}: `{metric}`\n\n{table}")
+    return "\n\n".join(sections)

