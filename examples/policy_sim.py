@@ -59,8 +59,14 @@ class Setting:
     rates: dict[str, tuple[float, ...]]
 
 
-_CPU_PROGRAMS = {"mixed": 100, "chat": 100, "react": 300, "lats": 40}
-_CPU_RATES = {"mixed": (4, 8), "chat": (8, 16), "react": (16, 32), "lats": (4, 8)}
+# Tuning families (Autellix's) and evaluation families (coding-agent, map-reduce, agentic:
+# bench/workloads.py EVALUATION_WORKLOADS, never used to choose a setting here).
+_CPU_PROGRAMS = {"mixed": 100, "chat": 100, "react": 300, "lats": 40, "coding-agent": 60,
+                 "map-reduce": 100, "agentic": 100}  # fmt: skip
+_CPU_RATES = {"mixed": (4, 8), "chat": (8, 16), "react": (16, 32), "lats": (4, 8),
+              "coding-agent": (1, 2), "map-reduce": (4, 8), "agentic": (2, 4)}  # fmt: skip
+_GPU_PROGRAMS = {"mixed": 150, "chat": 300, "react": 400, "lats": 40, "coding-agent": 120,
+                 "map-reduce": 150, "agentic": 150}  # fmt: skip
 SETTINGS: dict[str, Setting] = {
     "cpu": Setting("cpu-here", "tiny", 8, None, 0.25, 0.25, 0.3, 1024, _CPU_PROGRAMS, _CPU_RATES),
     "cpu-kv": Setting("cpu-here", "tiny", 64, 40, 0.25, 0.25, 0.3, 1024, _CPU_PROGRAMS, _CPU_RATES),
@@ -73,8 +79,9 @@ SETTINGS: dict[str, Setting] = {
         1.0,
         1.0,
         4096,
-        {"mixed": 150, "chat": 300, "react": 400, "lats": 40},
-        {"mixed": (0.5, 1.0), "chat": (2, 4), "react": (1.5, 2), "lats": (0.2, 0.4)},
+        _GPU_PROGRAMS,
+        {"mixed": (0.5, 1.0), "chat": (2, 4), "react": (1.5, 2), "lats": (0.2, 0.4),
+         "coding-agent": (0.8, 1.6), "map-reduce": (1, 2), "agentic": (0.5, 1)},  # fmt: skip
     ),
     "h100": Setting(
         "h100",
@@ -85,8 +92,23 @@ SETTINGS: dict[str, Setting] = {
         1.0,
         1.0,
         4096,
-        {"mixed": 150, "chat": 300, "react": 400, "lats": 40},
-        {"mixed": (1.0, 2.0), "chat": (4, 8), "react": (3, 4), "lats": (0.4, 0.8)},
+        _GPU_PROGRAMS,
+        {"mixed": (1.0, 2.0), "chat": (4, 8), "react": (3, 4), "lats": (0.4, 0.8),
+         "coding-agent": (1.6, 3.2), "map-reduce": (2, 4), "agentic": (1, 2)},  # fmt: skip
+    ),
+    # KV-bound on a GPU (docs/simulator.md "KV-bound"): 64 sequences, 4,096 blocks (65k tokens)
+    "a100-kv": Setting(
+        "a100",
+        "llama-3.1-8b",
+        64,
+        4096,
+        1.0,
+        1.0,
+        1.0,
+        4096,
+        {**_GPU_PROGRAMS, "coding-agent": 60, "mixed": 60},
+        {"mixed": (0.5, 1.0), "coding-agent": (0.4, 0.8), "map-reduce": (1, 2),
+         "agentic": (0.5, 1), "chat": (2, 4), "react": (1.5, 2), "lats": (0.2, 0.4)},  # fmt: skip
     ),
 }
 

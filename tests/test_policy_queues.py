@@ -10,6 +10,7 @@ from vllm_nexus.programs.queues import MultiLevelQueue
 
 def mlq(**kw) -> MultiLevelQueue:
     base = dict(
+        policy="plas",
         first_boundary=10,
         first_quantum=10,
         num_queues=4,

@@ -17,7 +17,14 @@ from vllm.v1.request import RequestStatus
 
 from vllm_nexus.config import ConfigError
 
-SMALL = {"scheduler": {"first_boundary": 16, "first_quantum": 16, "starvation_beta": 0}}
+SMALL = {
+    "scheduler": {
+        "policy": "plas",
+        "first_boundary": 16,
+        "first_quantum": 16,
+        "starvation_beta": 0,
+    }
+}
 
 
 def free_blocks(s) -> int:
@@ -391,3 +398,26 @@ def test_kv_watermark_is_set_unless_the_user_chose_one():
     assert off.kv_cache_manager.watermark_blocks == 0
     fcfs = make_scheduler(nexus={"scheduler": {"policy": "fcfs"}}, num_blocks=100)
     assert fcfs.kv_cache_manager.watermark_blocks == 0  # the stock A/B baseline
+
+
+def test_gittins_learns_program_sizes_from_finished_programs():
+    """The default policy ranks by PLAS until programs have ended, then by the Gittins rank of
+    the learned sizes: on equal-size programs an older, half-done program outranks a new one
+    (FCFS-like), which PLAS would do the other way round."""
+    clock = FakeClock()
+    cfg = {"scheduler": {"size_end_idle_s": 0.5, "gittins_min_samples": 20}}
+    s = make_scheduler(nexus=cfg, max_num_seqs=8, clock=clock)
+    assert s.mlq.policy == "gittins"
+    for i in range(40):
+        s.add_request(make_request(f"p{i}", program_id=f"P{i}", prompt_len=16, max_tokens=40))
+        run_until_idle(s, clock)
+        clock.advance(1.0)  # idle past size_end_idle_s: the program counts as ended
+    table = s.mlq.sizes.global_table
+    assert table is not None and table.samples >= 20
+    assert s.nexus_metrics.calls_completed == 40
+    old = s.mlq.add("old", "OLD", clock())
+    new = s.mlq.add("new", "NEW", clock())
+    assert old.level == new.level
+    s.mlq.charge(old, 34.0)  # three quarters of the usual program size (~44 units)
+    assert s.mlq.quanta[0] <= 34.0  # a quantum used up: re-ranked
+    assert old.level < new.level

@@ -23,6 +23,7 @@ Times (W, T) come from an injectable clock (``now`` arguments); service comes fr
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable
@@ -88,6 +89,7 @@ class MultiLevelQueue:
         self.sizes: ProgramSizes | None = None
         if self.policy == "gittins":
             self.sizes = ProgramSizes(
+                num_levels=self.num_levels,
                 min_samples=cfg.gittins_min_samples,
                 window=cfg.gittins_window,
                 end_idle_s=cfg.size_end_idle_s,
@@ -127,13 +129,14 @@ class MultiLevelQueue:
         return self.levels.level_of(service)
 
     def _rank_level(self, call: Call) -> int:
-        """gittins: level of the call's program rank at its attained service (PLAS, the
-        level of the attained service itself, while no size table applies)."""
+        """gittins: level of the call's program rank at its attained service, on the rank
+        levels of the size tables (PLAS, the level of the attained service itself, while no
+        size table applies)."""
         attained = call.start_priority + call.service
         table = self.sizes.table_for(call.program.program_class) if self.sizes else None
         if table is None:
             return self.levels.level_of(attained)
-        return self.levels.level_of(table.rank(attained))
+        return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
 
     def relevel(self, waiting: list[Call]) -> bool:
         """Recompute the level of queued calls after the levels or rank tables changed
@@ -201,12 +204,14 @@ class MultiLevelQueue:
         Returns True when the call was demoted."""
         call.service += service
         call.level_service += service
-        if self.sizes is not None:
-            # gittins: after each quantum the call's level is its program's rank at the
-            # attained service reached (up or down); between quanta it keeps its level
-            # (Alg. 1's discretisation: measured, re-ranking at every grid point of attained
-            # service thrashes and loses to PLAS on ReAct under overload).
-            if call.level_service < self.quanta[call.level]:
+        if self.sizes is not None and self.sizes.table_for(call.program.program_class):
+            # gittins: after each first-level quantum (half a typical call) of service the
+            # call's level is its program's rank at the attained service reached (up or
+            # down); in between it keeps its level (Alg. 1's discretisation: measured,
+            # re-ranking at every grid point of attained service loses to PLAS on ReAct
+            # under overload). Rank levels do not grow with the level index, so neither
+            # does this quantum. Without a size table: PLAS, below.
+            if call.level_service < self.quanta[0]:
                 return False
             call.level_service = 0.0
             level = self._rank_level(call)
@@ -307,8 +312,12 @@ class MultiLevelQueue:
 
     # -- preemption -------------------------------------------------------------------------
     def level_floor(self, level: int) -> float:
-        """Lower bound ``lo_i`` of a level (service units; a rank bound under gittins)."""
-        return self.levels.boundaries[level - 1] if level > 0 else 0.0
+        """Lower bound ``lo_i`` of a level (service units; a rank bound under gittins once
+        size tables exist)."""
+        if level <= 0:
+            return 0.0
+        bounds = self.sizes.rank_boundaries if self.sizes else None
+        return (bounds or self.levels.boundaries)[level - 1]
 
     def worth_preempting(self, victim: Call, head: Call, recompute_tokens: float) -> bool:
         """Whether ``head`` may displace ``victim``: a strictly worse level, and a priority

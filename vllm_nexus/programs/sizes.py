@@ -45,6 +45,8 @@ MIN_TAIL_SAMPLES = 5
 says little about what remains: the rank is then at least the attained service (LAS in the
 sparse tail; a heavy tail's largest sample must not look like a common completion point)."""
 TAIL_FACTOR = 2.0
+RANK_LEVEL_MIN_GROWTH = 1.2
+"""Smallest ratio between consecutive rank levels (a narrow rank range still spreads out)."""
 """Survival mass left after the largest observation (all larger programs still running) is
 placed on one atom at this multiple of the largest observed size."""
 
@@ -192,6 +194,7 @@ class ProgramSizes:
 
     def __init__(
         self,
+        num_levels: int = 7,
         min_samples: int = 20,
         window: int = 1000,
         class_window: int = 256,
@@ -203,6 +206,11 @@ class ProgramSizes:
     ) -> None:
         self.min_samples = max(1, min_samples)
         self.refresh_every = max(1, refresh_every)
+        self.num_levels = max(1, num_levels)
+        self.rank_boundaries: list[float] = []
+        """Upper rank bounds of levels 0..K-2: geometric between the smallest and the largest
+        finite rank of the global table (ranks span orders of magnitude: a level grid tied to
+        the call service put every program past a few calls into the last level, FCFS)."""
         self.per_token = per_token
         """Objective: mean program token latency (weight 1 / output tokens) or mean latency."""
         self.fixed_end_idle_s = end_idle_s
@@ -288,7 +296,20 @@ class ProgramSizes:
                 if t is not None:
                     tables[cls] = t
         self.class_tables = tables
+        self.rank_boundaries = self._rank_levels()
         self.version += 1
+
+    def _rank_levels(self) -> list[float]:
+        table = self.global_table
+        if table is None:
+            return []
+        finite = [r for r in table.ranks if 0 < r < math.inf]
+        if not finite:
+            return []
+        lo, hi = min(finite), max(finite)
+        k = self.num_levels
+        growth = max(RANK_LEVEL_MIN_GROWTH, (hi / lo) ** (1.0 / max(1, k - 1)))
+        return [lo * growth ** (i + 1) for i in range(k - 1)]
 
     def table_for(self, program_class: str | None) -> RankTable | None:
         """The class's table if it has enough samples, else the global one (or None)."""
