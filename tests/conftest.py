@@ -19,7 +19,10 @@ NEXUS_SERVER_ARGS: list[str] = [
     "8",
     "--middleware",
     "vllm_nexus.api.ProgramIdMiddleware",
+    "--additional-config",
+    '{"vllm_nexus": {"scheduler": {"max_program_id_length": 64}}}',
 ]
+MAX_PROGRAM_ID_LENGTH = 64  # the limit set above (middleware and scheduler read the same key)
 
 # Engine start is ~30 s on an idle 2-core machine but took >300 s under a load average of 30.
 SERVER_STARTUP_TIMEOUT_S = 600
@@ -37,7 +40,8 @@ def _cuda_available() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    gpu_items = [item for item in items if "gpu" in item.keywords]
+    # The marker, not "gpu" in item.keywords: keywords also hold directory names.
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
     if not gpu_items or _cuda_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is False)")

@@ -67,6 +67,7 @@ def make_scheduler(
     num_blocks: int = 1000,
     async_scheduling: bool = False,
     clock: FakeClock | None = None,
+    policy: str = "fcfs",
 ):
     if cls is None:
         from vllm_nexus import Scheduler as cls
@@ -77,6 +78,7 @@ def make_scheduler(
         enable_chunked_prefill=True,
         async_scheduling=async_scheduling,
         is_encoder_decoder=False,
+        policy=policy,
     )
     mc = ModelConfig(
         model=model_dir(), skip_tokenizer_init=True, dtype="float32", max_model_len=4096
@@ -125,6 +127,7 @@ def make_request(
     session_id: Any = None,
     prompt: list[int] | None = None,
     extra: dict | None = None,
+    priority: int = 0,
 ) -> Request:
     global _hash_ready
     if not _hash_ready:
@@ -144,6 +147,7 @@ def make_request(
         pooling_params=None,
         block_hasher=get_request_block_hasher(BLOCK, sha256),
         session_id=session_id,
+        priority=priority,
     )
 
 

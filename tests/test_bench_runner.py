@@ -103,6 +103,17 @@ def test_program_ids_get_the_run_namespace_on_the_wire_only():
         assert sent == {"a@run1"} and [r.program_id for r in records] == ["a"]
 
 
+def test_no_program_ids_sends_only_an_opaque_request_id():
+    from vllm_nexus.bench.runner import call_request_id
+
+    fake = FakeServer(fail_program="-")  # (the fake fails calls of program None by default)
+    asyncio.run(_run([chain_program("a")], fake, "none", suffix="@run1"))
+    assert all("vllm_xargs" not in b and "X-Session-ID" not in h for b, h in fake.requests)
+    sent = sorted(b["request_id"] for b, _ in fake.requests)
+    assert sent == sorted(call_request_id("a@run1", c) for c in ("c0", "c1", "c2"))
+    assert all(len(r) == 16 and int(r, 16) >= 0 for r in sent)  # opaque hex
+
+
 def test_run_id_suffix_is_per_salt_unless_kept():
     import argparse
 

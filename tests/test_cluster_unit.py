@@ -244,3 +244,129 @@ def test_local_ray_refuses_a_busy_port():
         assert not port_free(port)
         with pytest.raises(RuntimeError, match="in use"):
             LocalRay(port, num_cpus=1)
+
+
+# -- engines' scheduler metrics on the cluster's /metrics ---------------------------------
+def test_engine_snapshots_are_published_and_rendered_per_replica(tmp_path):
+    import threading
+
+    from vllm_nexus.cluster import engine_metrics as em
+    from vllm_nexus.programs.metrics import SchedulerMetrics, SnapshotWriter
+
+    m = SchedulerMetrics(engine="0", known_programs=7, program_assignments={"inferred": 3})
+    m.waiting_by_level, m.running_by_level = [1, 0], [0, 2]
+    SnapshotWriter(str(tmp_path), "0").write(m, 0.0)
+    store: dict[bytes, bytes] = {}
+    stop = threading.Event()
+
+    def put(key, value):
+        store[key.encode()] = value
+        stop.set()  # one round is enough
+
+    em.publish_loop(str(tmp_path), lambda: "rep-A", put, stop, interval_s=0)
+    assert list(store) == [b"engine_metrics/rep-A"]
+    old = em.encode("rep-dead", [json.loads(store[b"engine_metrics/rep-A"])["snapshots"][0]], 0.0)
+    store[b"engine_metrics/rep-dead"] = old
+    now = json.loads(store[b"engine_metrics/rep-A"])["time"]
+    found, stale = em.decode_all(store, now)
+    assert [r for r, _ in found] == ["rep-A"] and stale == [b"engine_metrics/rep-dead"]
+    text = render(make_registry(ClusterStats(), lambda: [], lambda: found)).decode()
+    assert 'vllm_nexus_known_programs{engine="0",replica="rep-A"} 7.0' in text
+    assert 'vllm_nexus_calls{engine="0",level="1",replica="rep-A",state="running"} 2.0' in text
+    line = 'vllm_nexus_program_assignments_total{engine="0",replica="rep-A",source="inferred"} 3.0'
+    assert line in text
+    assert "vllm_nexus_router_replicas 0.0" in text  # router families still there
+
+
+def test_publisher_stays_off_outside_ray(monkeypatch):
+    from vllm_nexus.cluster import engine_metrics as em
+
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)
+    assert em.start_publisher("/nonexistent") is False
+
+
+# -- admission (the 429 bound) --------------------------------------------------------------
+def test_admission_admits_up_to_capacity_then_rejects():
+    import gc
+
+    from vllm_nexus.cluster.admission import Admission
+
+    adm = Admission(3)
+    tickets = [adm.enter() for _ in range(3)]
+    assert all(tickets) and adm.inside == 3
+    assert adm.enter() is None and adm.rejected_total == 1
+    tickets[0].release()
+    tickets[0].release()  # idempotent
+    assert adm.inside == 2
+    again = adm.enter()
+    assert again is not None and adm.inside == 3
+    del tickets[:], again  # dropped without release (a response that never ran)
+    gc.collect()
+    assert adm.inside == 0
+    with pytest.raises(ValueError):
+        Admission(0)
+
+
+def test_simultaneous_calls_within_capacity_are_never_rejected():
+    """The bug behind the old retry in test_cluster_engine.py: calls still being routed
+    counted as queued. Here 10 calls arrive at once for capacity 2 x 4 + 2."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vllm_nexus.cluster.admission import Admission
+
+    adm = Admission(2 * 4 + 2)
+    with ThreadPoolExecutor(10) as pool:
+        tickets = list(pool.map(lambda _: adm.enter(), range(10)))
+    assert all(tickets) and adm.enter() is None
+
+
+def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypatch):
+    import os
+
+    from ray.serve.llm import LLMServer
+
+    from vllm_nexus.cluster import server
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV
+
+    seen = {}
+
+    async def fake_init(self, llm_config, **kwargs):  # the engine starts in here
+        seen["engine_env"] = os.environ.get(METRICS_DIR_ENV)
+
+    monkeypatch.setattr(LLMServer, "__init__", fake_init)
+    monkeypatch.setattr(server, "start_publisher", lambda d: seen.setdefault("published", d))
+    monkeypatch.delenv(METRICS_DIR_ENV, raising=False)
+    replica = object.__new__(server.NexusLLMServer)
+    asyncio.run(server.NexusLLMServer.__init__(replica, "cfg"))
+    assert seen["engine_env"] and seen["published"] == seen["engine_env"]
+    assert os.path.isdir(seen["engine_env"])
+
+
+def test_local_head_uses_its_own_ray_auth_token(monkeypatch):
+    """A token another Ray user left in ~/.ray/auth_token turned token auth on for our head
+    but not for our driver (explicit address): the head now gets its own token via the
+    environment, and Ray's private ``Config.initialize`` (pinned here) re-reads it."""
+    raylet = pytest.importorskip("ray._raylet")
+    assert callable(raylet.Config.initialize)
+    import vllm_nexus.cluster.cli as cli
+
+    started = {}
+
+    class FakePopen:
+        def __init__(self, cmd, env, **kw):
+            started["env"] = env
+            self.pid = 1
+
+    monkeypatch.setattr(cli.subprocess, "Popen", FakePopen)
+    refreshed = []
+    monkeypatch.setattr(cli, "_refresh_ray_config", lambda: refreshed.append(True))
+    monkeypatch.setattr(cli, "port_free", lambda port, host="127.0.0.1": True)
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    cli.LocalRay(18990, num_cpus=1)
+    env = started["env"]
+    assert env["RAY_AUTH_MODE"] == "token" and len(env["RAY_AUTH_TOKEN"]) == 64
+    import os
+
+    assert os.environ["RAY_AUTH_TOKEN"] == env["RAY_AUTH_TOKEN"]  # the driver's too
+    assert refreshed == [True]

@@ -106,3 +106,18 @@ def test_programs_metrics_and_bad_ids(nexus_server):
         model=server.model, prompt="again", max_tokens=3, extra_body={"ignore_eos": True}
     )
     assert r.usage.completion_tokens == 3
+
+
+def test_middleware_reads_the_servers_config(nexus_server):
+    """The middleware takes its id limit from the server's own --additional-config (via
+    ``app.state.vllm_config``, set by vLLM's ``init_app_state``; patches/README.md)."""
+    from conftest import MAX_PROGRAM_ID_LENGTH as limit
+
+    url = f"{nexus_server.openai_base_url}/completions"
+    body = {"model": nexus_server.model, "prompt": "x", "max_tokens": 1}
+    r = requests.post(url, timeout=60, json={**body, "vllm_xargs": {"program_id": "p" * limit}})
+    assert r.status_code == 200, r.text
+    r = requests.post(
+        url, timeout=60, json={**body, "vllm_xargs": {"program_id": "p" * (limit + 1)}}
+    )
+    assert r.status_code == 400 and f"the limit is {limit}" in r.json()["error"]["message"]

@@ -201,10 +201,11 @@ def test_builtin_profiles_load_and_match() -> None:
 
 
 def test_derived_profile_shows_paper_shape() -> None:
-    """Nexus §3 on H100/Llama-8B (simulated preset): decode barely gains beyond half the SMs."""
+    """Nexus §3 on the shipped H100/Llama-8B profile: decode gains < 3% per 10% of the SMs
+    beyond half of them; prefill slows ~1/r."""
     cm = CostModel(load_profile(builtin_profiles()["partition-h100-llama-3.1-8b"]))
     dec = PhaseWork(64, 64 * 2048, 64)
-    assert cm.latency("decode", dec, 64) / cm.latency("decode", dec, 132) < 1.1
+    assert cm.latency("decode", dec, 66) / cm.latency("decode", dec, 132) <= 1.03**5
     pre = PhaseWork(2048, 2048 * 2048, 1)
     assert cm.latency("prefill", pre, 64) / cm.latency("prefill", pre, 132) > 1.5
 

@@ -39,14 +39,18 @@ def test_atlas_equals_plas_for_sequential_program():
     assert a.get("x").service == p.get("x").service == 11.5
 
 
-def test_abort_of_last_call_removes_program():
-    t = ProgramTable()
+def test_abort_charges_service_and_keeps_program_until_ttl():
+    t = ProgramTable(plas_update, ttl_s=10)
     t.call_started("p", 0)
     t.call_started("p", 0)
-    t.call_aborted("p", 1)
-    assert "p" in t and t.get("p").active_calls == 1
-    t.call_aborted("p", 2)
-    assert "p" not in t and len(t) == 0
+    t.call_aborted("p", 1, start_priority=0, call_service=30, call_wait_s=1, call_run_s=2)
+    assert t.get("p").active_calls == 1
+    t.call_aborted("p", 2, start_priority=0, call_service=12, call_wait_s=0, call_run_s=1)
+    p = t.get("p")
+    assert p is not None and p.service == 42 and p.aborted_calls == 2 and p.active_calls == 0
+    assert (p.wait_s, p.run_s) == (1, 3)
+    assert t.evict(now=11) == []  # idle for 9 s < TTL
+    assert t.evict(now=12) == ["p"]
 
 
 def test_idle_ttl_eviction_keeps_active_programs():
@@ -79,3 +83,36 @@ def test_memory_stays_flat_under_many_distinct_programs():
         t.call_started(pid, i)
         t.call_finished(pid, i, 0, 1, 0, 0)
     assert len(t) == 1000 and t.evicted_total == 49_000
+
+
+def test_end_program_releases_after_the_last_active_call_with_service_charged():
+
+    ended = []
+    t = ProgramTable(plas_update, ttl_s=100)
+    t.on_end = lambda p, why: ended.append((p.program_id, p.service, why))
+    t.call_started("P", 0.0)
+    t.call_started("P", 0.0)
+    assert t.end_program("P", 1.0) and "P" in t
+    t.call_finished("P", 2.0, 0.0, 5.0, 0.0, 0.0)
+    assert "P" in t  # one call still active
+    t.call_finished("P", 3.0, 0.0, 7.0, 0.0, 0.0)
+    assert "P" not in t and ended == [("P", 12.0, "final")] and t.ended_total == 1
+    assert not t.end_program("unknown", 4.0)
+    t.call_started("Q", 5.0)
+    t.call_finished("Q", 6.0, 0.0, 1.0, 0.0, 0.0)
+    assert t.end_program("Q", 7.0) and "Q" not in t  # idle program: released at once
+    t.call_started("R", 8.0)
+    t.call_finished("R", 9.0, 0.0, 1.0, 0.0, 0.0)
+    t.evict(200.0)
+    assert ended[-1] == ("R", 1.0, "idle") and t.ended_total == 2
+
+
+def test_a_call_after_the_end_marker_keeps_the_program():
+
+    t = ProgramTable()
+    t.call_started("P", 0.0)
+    t.end_program("P", 0.5)
+    t.call_started("P", 1.0)  # the client went on after all
+    t.call_finished("P", 2.0, 0.0, 1.0, 0.0, 0.0)
+    t.call_finished("P", 3.0, 0.0, 1.0, 0.0, 0.0)
+    assert "P" in t

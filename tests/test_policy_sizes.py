@@ -71,7 +71,7 @@ def _program(service, ended=True, active=0, last_seen=0.0, cls=None, tokens=1):
     return SimpleNamespace(
         service=service,
         ended=ended,
-        aborted=False,
+        aborted_calls=0,
         active_calls=active,
         last_seen=last_seen,
         program_class=cls,
@@ -102,6 +102,28 @@ def test_idle_programs_count_as_ended_and_running_ones_as_censored():
     assert sizes.global_table is None  # idle only 1 s < 5 s: not ended yet
     sizes.refresh(now=6.0)
     assert sizes.global_table is not None and sizes.global_table.samples == 3
+
+
+def test_a_program_ended_by_the_client_is_a_size_sample_at_once():
+    """Program end (``vllm_xargs.program_end`` / ``x-dynamo-session-final`` -> ``end_program``)
+    makes the program's service a final size without waiting for the idle gap; a program with
+    an aborted call gives no sample."""
+    q = MultiLevelQueue(
+        SchedulerConfig(policy="gittins", gittins_min_samples=3, size_end_idle_s=1e6)
+    )
+    for i in range(4):
+        call = q.add(f"c{i}", f"P{i}", 0.0)
+        q.charge(call, 100.0 + i)
+        q.programs.end_program(f"P{i}", 0.5)  # marked final while its call runs
+        q.finish(f"c{i}", 1.0, output_tokens=10)
+    call = q.add("x", "X", 1.0)
+    q.charge(call, 5.0)
+    q.finish("x", 1.0, aborted=True)
+    q.programs.end_program("X", 1.0)
+    q.sizes.refresh(now=1.0)
+    table = q.sizes.global_table
+    assert table is not None and table.samples == 4
+    assert table.max_size >= 103.0
 
 
 def test_end_gap_follows_observed_think_times():
@@ -143,7 +165,7 @@ def _mean_response(policy: str, draw, n: int = 2500, load: float = 0.8, seed: in
         if not active:
             now = arrivals[i]
             continue
-        call, size, arrived, idx = min(active.values(), key=lambda e: (e[0].level, e[0].seq))
+        call, size, arrived, idx = min(active.values(), key=lambda e: e[0].order_key())
         step = min(1.0, size - call.service)
         now += step
         q.charge(call, step)

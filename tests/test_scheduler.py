@@ -185,7 +185,7 @@ def test_kv_preemption_weighs_what_the_victim_would_recompute():
     assert "long" in out.preempted_req_ids and s.nexus_metrics.preemptions_proactive == 1
 
 
-def test_aborts_leave_no_program_state_or_kv_blocks():
+def test_aborts_free_kv_and_charge_their_programs():
     clock = FakeClock()
     s = make_scheduler(nexus=SMALL, max_num_seqs=2, clock=clock)
     initial = free_blocks(s)
@@ -194,9 +194,17 @@ def test_aborts_leave_no_program_state_or_kv_blocks():
     for _ in range(10):
         step(s, clock)
     assert any(r.status == RequestStatus.RUNNING for r in s.requests.values())
+    served = {f"P{i}": 0.0 for i in range(2)}
+    for i in range(5):
+        served[f"P{i % 2}"] += s.mlq.calls[f"r{i}"].service
     s.finish_requests([f"r{i}" for i in range(5)], RequestStatus.FINISHED_ABORTED)
     step(s, clock)
-    assert s.mlq.calls == {} and len(s.mlq.programs) == 0
+    assert s.mlq.calls == {} and s.mlq.programs.active_programs == 0
+    # the aborted calls' service stays charged to their programs (abort-and-resend buys
+    # nothing); the programs are idle and leave with their TTL
+    assert sum(served.values()) > 0
+    for pid, service in served.items():
+        assert s.mlq.programs.get(pid).service == pytest.approx(service)
     assert not s.requests and not s.running and not s.waiting
     assert free_blocks(s) == initial
     assert s.nexus_metrics.calls_aborted == 5
@@ -391,6 +399,57 @@ def test_prefill_order_is_spf_with_aging_inside_a_level_when_split_is_on():
     assert run_until_idle(s, clock) == ["blocker2", "old-long", "new-short"]
 
 
+def test_priority_tiers_come_first_then_program_order():
+    """--scheduling-policy priority: a better tier goes first whatever its program's service;
+    inside a tier, program order (the fresh program before the one with service)."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock, policy="priority")
+    assert s.priority_tiers
+    serve_program(s, clock, "A", 100)  # program A: a lot of service, a worse level
+    s.add_request(make_request("b-low", program_id="B", max_tokens=2, priority=1))
+    s.add_request(make_request("a-high", program_id="A", max_tokens=2, priority=0))
+    s.add_request(make_request("a-low", program_id="A", max_tokens=2, priority=1))
+    s.add_request(make_request("c-low", program_id="C", max_tokens=2, priority=1))
+    assert [r.request_id for r in s.waiting] == ["a-high", "b-low", "c-low", "a-low"]
+    assert run_until_idle(s, clock) == ["a-high", "b-low", "c-low", "a-low"]
+
+
+def test_preemption_respects_priority_tiers():
+    """A better tier displaces a running call of a worse tier; a fresh program of a worse
+    tier never displaces a better tier's call, however much service that one has used."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=1, clock=clock, policy="priority")
+    serve_program(s, clock, "A", 100)
+    s.add_request(make_request("a-high", program_id="A", max_tokens=30, priority=0))
+    step(s, clock)
+    s.add_request(make_request("fresh-low", program_id="F", max_tokens=2, priority=5))
+    for _ in range(3):
+        step(s, clock)
+    assert [r.request_id for r in s.running] == ["a-high"]
+    assert s.nexus_metrics.preemptions_proactive == 0
+    s.add_request(make_request("urgent", program_id="U", max_tokens=2, priority=-1))
+    out, _ = step(s, clock)
+    assert "urgent" in out.num_scheduled_tokens and "a-high" not in out.num_scheduled_tokens
+    assert s.nexus_metrics.preemptions_proactive == 1
+    assert run_until_idle(s, clock) == ["urgent", "a-high", "fresh-low"]
+
+
+def test_running_stays_in_queue_order_without_sorting():
+    """Admissions and demotions are placed by binary search: running is always sorted by
+    (tier, level, admission) — the order vLLM's KV-pressure victim (running[-1]) relies on."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
+    serve_program(s, clock, "A", 40)
+    for i in range(6):
+        pid = "A" if i % 2 else f"N{i}"
+        s.add_request(make_request(f"r{i}", program_id=pid, max_tokens=40))
+    for _ in range(30):
+        step(s, clock)
+        keys = [s._running_key(r) for r in s.running]
+        assert keys == sorted(keys)
+    assert s.mlq.demotions_total > 0
+
+
 def test_kv_watermark_is_set_unless_the_user_chose_one():
     s = make_scheduler(nexus={"scheduler": {"kv_watermark": 0.1}}, num_blocks=100)
     assert s.kv_cache_manager.watermark_blocks == 10
@@ -401,13 +460,12 @@ def test_kv_watermark_is_set_unless_the_user_chose_one():
 
 
 def test_gittins_learns_program_sizes_from_finished_programs():
-    """The default policy ranks by PLAS until programs have ended, then by the Gittins rank of
-    the learned sizes: on equal-size programs an older, half-done program outranks a new one
-    (FCFS-like), which PLAS would do the other way round."""
+    """gittins ranks by PLAS until programs have ended, then by the Gittins rank of the learned
+    sizes: on equal-size programs an older, half-done program outranks a new one (FCFS-like),
+    which PLAS would do the other way round."""
     clock = FakeClock()
-    cfg = {"scheduler": {"size_end_idle_s": 0.5, "gittins_min_samples": 20}}
+    cfg = {"scheduler": {"policy": "gittins", "size_end_idle_s": 0.5, "gittins_min_samples": 20}}
     s = make_scheduler(nexus=cfg, max_num_seqs=8, clock=clock)
-    assert s.mlq.policy == "gittins"
     for i in range(40):
         s.add_request(make_request(f"p{i}", program_id=f"P{i}", prompt_len=16, max_tokens=40))
         run_until_idle(s, clock)

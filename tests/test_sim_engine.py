@@ -146,6 +146,17 @@ def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
 
 
+def test_without_program_ids_the_scheduler_infers_programs_from_lineage() -> None:
+    programs = generate("mixed", 9, seed=1, rate=4.0, options=SMALL)
+    sim = Simulator(_spec("vllm_nexus", program_ids=False), seed=1)
+    res = sim.run(programs)
+    assert res.unfinished == 0
+    counts = sim.scheduler.assigner.counts
+    fresh = sum(1 for p in programs for c in p.calls if c.context_from is None)
+    assert counts["explicit"] == 0 and counts["solo"] == fresh
+    assert counts["inferred"] == sum(len(p.calls) for p in programs) - fresh
+
+
 def test_time_outside_the_engine_grows_with_the_prompt() -> None:
     hw = HARDWARE["a100"].with_updates(request_overhead_s=0.01, request_token_overhead_s=1e-4)
     progs = [

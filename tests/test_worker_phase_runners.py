@@ -81,6 +81,32 @@ def test_share_model_cpu_and_gpu_runner_styles() -> None:
     assert gpu.get_model() is model
 
 
+def test_decode_runner_keeps_the_process_wide_offloader() -> None:
+    """vLLM's runner constructor calls set_offloader(create_offloader(...)); the second
+    runner must not replace the offloader the loaded model was built with."""
+    from vllm.model_executor.offloader import base as offloader
+
+    class Kept(offloader.NoopOffloader):
+        pass
+
+    class RunnerThatResetsTheOffloader(FakeRunner):
+        def __init__(self, vllm_config: Any = None, device: Any = None) -> None:
+            super().__init__()
+            offloader.set_offloader(offloader.NoopOffloader())  # as GPUModelRunner.__init__
+
+    before = offloader.get_offloader()
+    try:
+        first = RunnerThatResetsTheOffloader()  # its offloader wraps the loaded model's layers
+        kept = Kept()
+        offloader.set_offloader(kept)
+        first.model = object()
+        dec = pr.make_decode_runner(first, None, None)
+        assert offloader.get_offloader() is kept
+        assert dec.get_model() is first.model
+    finally:
+        offloader.set_offloader(before)
+
+
 def test_share_request_state() -> None:
     src, dst = FakeRunner(), FakeRunner()
     pr.share_request_state(dst, src)
@@ -212,14 +238,14 @@ class RecordingBackend:
 
     def __init__(self) -> None:
         self.tls = threading.local()
-        self.calls: list[tuple[str, int, int]] = []
+        self.calls: list[tuple[str, int, int, Any]] = []
 
-    def phase(self, phase: str, prefill_sms: int, decode_sms: int) -> Any:
+    def phase(self, phase: str, prefill_sms: int, decode_sms: int, engine: Any = None) -> Any:
         import contextlib
 
         @contextlib.contextmanager
         def ctx() -> Any:
-            self.calls.append((phase, prefill_sms, decode_sms))
+            self.calls.append((phase, prefill_sms, decode_sms, engine))
             self.tls.stream = f"{phase}-stream"
             try:
                 yield
@@ -261,11 +287,12 @@ def test_each_phase_thread_runs_in_its_own_stream_and_workspace_lane() -> None:
     runners = {p: StreamRecordingRunner(backend, barrier) for p in ("prefill", "decode")}
     with ThreadPoolExecutor(2) as ex:
         futures = {
-            p: ex.submit(worker._nexus_sub_step, p, runners[p], None, None, plan)
+            p: ex.submit(worker._nexus_sub_step, p, runners[p], None, None, plan, "ENGINE")
             for p in ("prefill", "decode")
         }
         assert collect_phase_results(futures) == ["out-decode-stream", "out-prefill-stream"]
-    assert sorted(backend.calls) == [("decode", 80, 52), ("prefill", 80, 52)]
+    # Both phase threads order their streams after the engine thread's stream, passed in.
+    assert sorted(backend.calls) == [("decode", 80, 52, "ENGINE"), ("prefill", 80, 52, "ENGINE")]
     for phase, r in runners.items():
         assert r.seen["stream"] == r.seen["sample_stream"] == f"{phase}-stream"
         assert r.seen["grad"] is False  # inference mode entered in the phase thread
@@ -278,20 +305,24 @@ def test_real_partition_streams_from_two_threads() -> None:  # pragma: no cover 
     from vllm_nexus.split.controller import partition_grid
 
     s = gpu.probe()
-    if not s.green_contexts:
+    if not s.disjoint:
         pytest.skip(s.reason)
     b = gpu.make_backend("green_context", s)
     g = 8 if torch.cuda.get_device_capability()[0] >= 9 else 2
     grid = partition_grid(b.num_sms, g, 8)
     b.build(grid)
     p = grid[len(grid) // 2]
-    want = dict(zip(("prefill", "decode"), b.partitions.select(p, b.num_sms - p), strict=True))
+    want = {
+        k: v.stream
+        for k, v in zip(("prefill", "decode"), b.partitions.select(p, b.num_sms - p), strict=True)
+    }
     x = torch.randn(2048, 2048, device="cuda")
     ref = x @ x
+    engine = torch.cuda.current_stream()
     barrier = threading.Barrier(2, timeout=60)
 
     def run(phase: str) -> tuple[Any, Any]:
-        with b.phase(phase, p, b.num_sms - p):
+        with b.phase(phase, p, b.num_sms - p, engine):
             barrier.wait()
             cur = torch.cuda.current_stream()
             y = x @ x
@@ -313,3 +344,37 @@ def test_phase_threads_copy_the_engine_threads_intra_op_count() -> None:
     want = 1 if default != 1 else 2  # differs from what a new thread gets by itself
     with ThreadPoolExecutor(1, initializer=_init_phase_thread, initargs=(want,)) as ex:
         assert ex.submit(torch.get_num_threads).result() == want
+
+
+def test_pins_on_vllm_runner_internals() -> None:
+    """vLLM 0.32 internals the split relies on (patches/README.md lists them): the runner
+    constructor installs the process-wide offloader (hence runners.make_decode_runner restores
+    it) and the private dummy-run methods the concurrent memory reserve calls."""
+    import inspect
+
+    from vllm.v1.worker.gpu_model_runner import GPUModelRunner
+
+    assert "set_offloader(create_offloader(" in inspect.getsource(GPUModelRunner.__init__)
+    params = inspect.signature(GPUModelRunner._dummy_run).parameters
+    assert {"num_tokens", "uniform_decode", "is_profile"} <= set(params)
+    assert list(inspect.signature(GPUModelRunner._dummy_sampler_run).parameters) == [
+        "self",
+        "hidden_states",
+    ]
+
+
+def test_pin_vllm_tracks_the_stream_entered_by_torch_cuda_stream() -> None:
+    """Inside a phase, vLLM code asking ``vllm.utils.torch_utils.current_stream()`` must get the
+    partition stream. vLLM 0.32 keeps that thread-local by replacing ``torch.cuda.set_stream``,
+    which ``torch.cuda.stream(...)`` (used by backends.Backend.phase) calls on enter and exit."""
+    import inspect
+
+    import torch.cuda
+    from vllm.utils import torch_utils
+
+    # (On CPU builds vLLM's platform stubs torch.cuda.set_stream afterwards: check the source.)
+    assert "torch.cuda.set_stream = _patched_set_stream" in inspect.getsource(torch_utils)
+    assert "_current_stream_tls.value = stream" in inspect.getsource(
+        torch_utils._patched_set_stream
+    )
+    assert "torch.cuda.set_stream(" in inspect.getsource(torch.cuda.StreamContext.__enter__)

@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "measure a prefill/decode SM-split cost profile (CUDA)",
     ),
     "cluster": ("vllm_nexus.cluster.cli", "program-affine multi-engine deployment on Ray Serve"),
+    "validate-gpu": (
+        "vllm_nexus.split.validate",
+        "one-shot (<10 min) check of the prefill/decode split on one CUDA GPU",
+    ),
 }
 
 

@@ -23,8 +23,9 @@ CONFIG_KEY = "vllm_nexus"
 Policy = Literal["atlas", "plas", "mlfq", "fcfs", "gittins"]
 ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
-PartitionBackend = Literal["auto", "green_context", "mps", "none"]
+PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
+ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 
 
@@ -74,6 +75,16 @@ class SchedulerConfig:
     """Program-table capacity; the least recently seen idle program is evicted beyond it."""
     max_program_id_length: int = 256
     """Longest accepted program id (characters)."""
+    program_inference: ProgramInference = "lineage"
+    """Calls that name no program: lineage: join the program of the earlier call whose prompt
+    and output the new prompt continues (docs/programs.md); off: each is a program of its
+    own (call-level scheduling for id-less clients)."""
+    program_inference_max_calls: int = 32_768
+    """Completed calls remembered for lineage inference (~0.7 KB each); older ones are
+    forgotten first, all after ``program_ttl_s``."""
+    program_inference_log: str | None = None
+    """Path of a JSONL audit log: one line per call that named no program (request id, the
+    program it was given, how). Off by default."""
     adaptive_levels: bool = True
     """Level boundaries and quanta follow the observed service scale (programs/levels.py):
     first boundary = first quantum = ``level_scale_fraction`` x the median service of recently
@@ -137,6 +148,9 @@ class PartitionConfig:
     correctness path; CUDA: green-context streams, needs --enforce-eager); startup error where
     unsupported."""
     backend: PartitionBackend = "auto"
+    """CUDA partition mechanism: green_context (disjoint via cuda-python; torch's overlapping
+    ones for sequential only), none, or auto (green contexts when available). MPS is not
+    offered: it limits SMs per process (docs/nexus.md)."""
     kv_decode_priority_threshold: float = 0.70
     """KV usage at or above which the controller favours decode (Nexus §4.3)."""
     decode_slack: float = 1.1
@@ -155,6 +169,10 @@ class PartitionConfig:
     """Prefill order: remaining_prompt_tokens - aging * age_s, ascending (Nexus §4.4)."""
     profile: str | None = None
     """Path of a cost-model profile (JSON); default: the built-in profile for the GPU/model."""
+    allow_cuda_graphs: bool = False
+    """CUDA with partitions: let split=sequential run without --enforce-eager. Off by
+    default: CUDA graph kernels run in the context they were captured in (CUDA Programming
+    Guide §4.6.5), so graph-replayed sub-steps leave their partition; for validation only."""
 
 
 @dataclass(frozen=True)
@@ -178,10 +196,38 @@ class RouterConfig:
 
 
 @dataclass(frozen=True)
+class TenantConfig:
+    """Tenants: who is calling, and fair share between callers (docs/programs.md, issue 17)."""
+
+    header: str = "X-Tenant-ID"
+    """Trusted request header naming the tenant, set by an authenticating gateway in front of
+    the server ("" disables it). Without it: the API key the request authenticated with (when
+    vLLM has --api-key), else ``default_tenant``. Read by the HTTP middleware only."""
+    default_tenant: str = "default"
+    """Tenant of calls with no header and no API key (and of every call when the middleware
+    is not installed)."""
+    fair_share: bool = True
+    """Shift a tenant's new calls down by the queue level of its service above its fair share
+    (``vllm_nexus.programs.tenants``). Off: tenants are only counted in the metrics."""
+    half_life_s: float = 30.0
+    """Half-life of the decayed per-tenant service the fair share compares."""
+    weights: dict[str, float] = field(default_factory=dict)
+    """Optional per-tenant weights (default 1): a tenant of weight 2 may take twice the share
+    of one of weight 1 before its calls are shifted."""
+    max_tenants: int = 10_000
+    """Tenant-table capacity; idle tenants beyond it (or idle for ``scheduler.program_ttl_s``)
+    are forgotten, least recently seen first."""
+    metrics_top_k: int = 10
+    """Tenants labelled by name on /metrics (the most served ones); the rest are summed under
+    ``tenant="other"``, so label cardinality stays bounded."""
+
+
+@dataclass(frozen=True)
 class NexusConfig:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
     router: RouterConfig = field(default_factory=RouterConfig)
+    tenants: TenantConfig = field(default_factory=TenantConfig)
 
     @classmethod
     def from_additional_config(cls, additional_config: Any) -> NexusConfig:
@@ -232,6 +278,13 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "retry_after_s": (lambda v: v >= 0, ">= 0"),
     "first_token_timeout_s": (lambda v: v > 0, "> 0"),
     "max_queued_requests": (lambda v: v >= 1, ">= 1"),
+    "program_inference_max_calls": (lambda v: v >= 1, ">= 1"),
+    "header": (lambda v: v == "" or _is_header_name(v), "an HTTP header name or empty"),
+    "default_tenant": (lambda v: 0 < len(v) <= 256 and v.isprintable(), "1-256 printable chars"),
+    "half_life_s": (lambda v: v > 0, "> 0"),
+    "weights": (lambda v: v > 0, "> 0 (a weight per tenant)"),
+    "max_tenants": (lambda v: v >= 1, ">= 1"),
+    "metrics_top_k": (lambda v: 0 <= v <= 1000, "in [0, 1000]"),
     "level_scale_fraction": (lambda v: v > 0, "> 0"),
     "min_first_boundary": (lambda v: v > 0, "> 0"),
     "max_first_boundary": (lambda v: v > 0, "> 0"),
@@ -242,6 +295,11 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
     "kv_watermark": (lambda v: 0 <= v < 1, "in [0, 1)"),
 }
+
+
+def _is_header_name(v: str) -> bool:
+    """RFC 9110 token characters."""
+    return bool(v) and all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in v) and v.isascii()
 
 
 def _build(cls: type, data: Any, path: str) -> Any:
@@ -264,6 +322,16 @@ def _coerce(tp: Any, value: Any, path: str, name: str) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, path)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}={value!r} is invalid: expected a JSON object")
+        _, vtype = typing.get_args(tp)
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or not k:
+                raise ConfigError(f"{path}: keys must be non-empty strings, got {k!r}")
+            out[k] = _coerce(vtype, v, f"{path}.{k}", name)
+        return out
     if origin is Literal:
         choices = typing.get_args(tp)
         if value not in choices:

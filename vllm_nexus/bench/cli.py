@@ -55,6 +55,12 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         help="program id via vllm_xargs.program_id (default) or X-Session-ID",
     )
     g.add_argument(
+        "--no-program-ids",
+        action="store_true",
+        help="send no program id (as most clients do): measures program inference; each "
+        "call carries an opaque request id instead (see docs/programs.md)",
+    )
+    g.add_argument(
         "--keep-program-ids",
         action="store_true",
         help="send the trace's program ids as they are; by default each run appends "
@@ -178,7 +184,7 @@ def _target(args: argparse.Namespace) -> _Target:
     opts = runner.ClientOptions(
         base_url=base,
         model=model,
-        id_transport=args.id_transport,
+        id_transport="none" if args.no_program_ids else args.id_transport,
         prompt_format=args.prompt_format,
         think_scale=args.think_scale,
         temperature=args.temperature,
@@ -205,7 +211,7 @@ def _run_config(
         "seed": args.seed,
         "rates": rates,
         "run_salt": salt,
-        "id_transport": args.id_transport,
+        "id_transport": "none" if args.no_program_ids else args.id_transport,
         "keep_program_ids": args.keep_program_ids,
         "prompt_format": args.prompt_format,
         "token_pool": target.pool_source,

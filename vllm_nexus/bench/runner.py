@@ -10,6 +10,7 @@ and its dependants are recorded as not sent. Nothing is dropped.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import time
@@ -27,7 +28,7 @@ from vllm_nexus.bench.trace import CallSpec, ProgramSpec
 class ClientOptions:
     base_url: str
     model: str
-    id_transport: str = "xargs"  # or "session-header"
+    id_transport: str = "xargs"  # or "session-header", or "none" (ids stripped)
     prompt_format: str = "ids"  # or "text"
     think_scale: float = 1.0
     temperature: float = 0.0
@@ -41,12 +42,17 @@ class ClientOptions:
     service its namesake attained in run 1 — knowledge of its size no real program gives."""
 
     def __post_init__(self) -> None:
-        if self.id_transport not in ("xargs", "session-header"):
-            raise ValueError("id_transport must be 'xargs' or 'session-header'")
+        if self.id_transport not in ("xargs", "session-header", "none"):
+            raise ValueError("id_transport must be 'xargs', 'session-header' or 'none'")
         if self.prompt_format not in ("ids", "text"):
             raise ValueError("prompt_format must be 'ids' or 'text'")
         if self.think_scale < 0:
             raise ValueError("think_scale must be >= 0")
+
+
+def call_request_id(program_id: str, call_id: str) -> str:
+    """Opaque request id sent with ``id_transport="none"`` (16 hex digits of a hash)."""
+    return hashlib.blake2b(f"{program_id}/{call_id}".encode(), digest_size=8).hexdigest()
 
 
 def normalize_base_url(url: str) -> str:
@@ -171,8 +177,10 @@ class Runner:
         program_id += self.opts.program_id_suffix
         if self.opts.id_transport == "xargs":
             body["vllm_xargs"] = {"program_id": program_id}
-        else:
+        elif self.opts.id_transport == "session-header":
             headers["X-Session-ID"] = program_id
+        else:  # no id; an opaque request id lets a server-side log be checked against truth
+            body["request_id"] = call_request_id(program_id, c.id)
         return body, headers
 
     async def _send(self, program_id: str, c: CallSpec, st: _CallState) -> None:

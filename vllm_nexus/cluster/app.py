@@ -132,6 +132,7 @@ def build_app(args: dict[str, Any]) -> Any:
     from ray.serve.llm import LLMConfig, build_llm_deployment
 
     from vllm_nexus.cluster.ingress import make_ingress_class
+    from vllm_nexus.cluster.server import NexusLLMServer
 
     spec = resolve(dict(args))
     router = spec["router"]
@@ -142,7 +143,9 @@ def build_app(args: dict[str, Any]) -> Any:
         "deployment_config": {
             "num_replicas": spec["replicas"],
             "max_ongoing_requests": router.max_inflight_per_replica,
-            "max_queued_requests": router.max_queued_requests,
+            # the ingress bounds calls inside (cluster.admission); Ray Serve's own bound
+            # counts calls still being routed and would reject bursts that fit
+            "max_queued_requests": -1,
             "health_check_period_s": 5,
             "health_check_timeout_s": 30,
             "request_router_config": {
@@ -154,7 +157,8 @@ def build_app(args: dict[str, Any]) -> Any:
     if spec["device"] == "cpu":
         llm_config["placement_group_config"] = {"bundles": [{"CPU": spec["cpus_per_replica"]}]}
     cfg = LLMConfig(**llm_config)
-    engines = build_llm_deployment(cfg)
+    # NexusLLMServer: LLMServer + the publisher of its engine's scheduler metrics
+    engines = build_llm_deployment(cfg, deployment_cls=NexusLLMServer, name_prefix="LLMServer:")
     ingress = serve.deployment(
         make_ingress_class(),
         name="NexusIngress",
@@ -169,4 +173,5 @@ def build_app(args: dict[str, Any]) -> Any:
         first_token_timeout_s=router.first_token_timeout_s,
         max_program_id_length=spec["max_program_id_length"],
         allow_strategy_switch=spec["allow_strategy_switch"],
+        capacity=spec["replicas"] * router.max_inflight_per_replica + router.max_queued_requests,
     )

@@ -4,6 +4,11 @@ Joins the Ray cluster at ``--address`` (or ``RAY_ADDRESS``), or starts a local s
 head (``ray start --head --block``, stopped again on exit) when none is given; then deploys
 :func:`vllm_nexus.cluster.app.build_app` and serves the OpenAI API on ``--host:--port``
 until interrupted.
+
+SIGTERM (systemd, docker, kubernetes), SIGINT (Ctrl-C) and SIGHUP (closed terminal) all stop
+it the same way, in any phase (starting Ray, deploying, serving): the application is deleted,
+and a local head is stopped with every process it started (its whole session: head, raylet,
+workers, engine processes), all within :data:`STOP_BUDGET_S`, so its ports are free again.
 """
 
 from __future__ import annotations
@@ -18,6 +23,63 @@ from pathlib import Path
 from typing import Any
 
 APP_NAME = "vllm-nexus"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+STOP_BUDGET_S = 60.0
+"""Everything a stop signal triggers finishes within this many seconds."""
+GRACE_S = 15.0
+"""Of which Serve gets this long to stop the application, then the head's processes this
+long to exit on SIGTERM before they are killed."""
+
+
+class Stopped(Exception):
+    """A stop signal arrived (raised in the main thread by the signal handler)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_received: list[int] = []
+"""Stop signals received (a signal raised inside C code can surface as another exception)."""
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    _received.append(signum)
+    raise Stopped(signum)
+
+
+def install_stop_handlers() -> None:
+    """Make SIGTERM, SIGINT and SIGHUP raise :class:`Stopped` in the main thread."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _raise_stopped)
+
+
+def ignore_stop_signals() -> None:
+    """While cleaning up: a second signal must not interrupt the cleanup (it is bounded)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def session_pids(sid: int) -> list[int]:
+    """Processes of session ``sid`` (Linux ``/proc``; empty elsewhere)."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 3 and int(fields[3]) == sid and int(entry.name) != os.getpid():
+            pids.append(int(entry.name))
+    return pids
+
+
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -109,6 +171,13 @@ class LocalRay:
                 f"port {self.port} is in use (another Ray cluster?): pass --address to join "
                 "it, or choose another --ray-port-base"
             )
+        # Our own token: the head is reachable on the node's address, and a token another
+        # Ray user left in ~/.ray/auth_token must neither lock us out nor be reused.
+        import secrets
+
+        auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+        os.environ.update(auth)  # this driver and all it starts use it
+        _refresh_ray_config()
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -134,14 +203,53 @@ class LocalRay:
                     raise
                 time.sleep(1.0)
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = GRACE_S) -> None:
+        """Stop the head and everything it started: SIGTERM to its session, SIGKILL to what
+        is left after ``grace_s``, then wait (bounded) until its ports are free."""
+        sid = self.proc.pid  # start_new_session: the head leads its own session
+        members = session_pids(sid)
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            members.append(self.proc.pid)
+        _signal_all(members, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and (self.proc.poll() is None or session_pids(sid)):
+            time.sleep(0.2)
+        _signal_all(session_pids(sid), signal.SIGKILL)  # the workers and engines left
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (session_pids(sid) or not port_free(self.port)):
+            time.sleep(0.2)
+
+
+def _shutdown_serve(local: bool, budget_s: float) -> None:
+    """Delete the application (and Serve itself with a local head), within ``budget_s``."""
+    import threading
+
+    def work() -> None:
+        try:
+            from ray import serve
+
+            serve.delete(APP_NAME)
+            if local:
+                serve.shutdown()
+        except Exception:  # noqa: BLE001 - the head is stopped next anyway
+            pass
+
+    t = threading.Thread(target=work, daemon=True, name="serve-shutdown")
+    t.start()
+    t.join(budget_s)
+
+
+def _refresh_ray_config() -> None:
+    """Make an already imported Ray see the auth environment (Ray reads it when imported and
+    only re-reads it in ``ray._raylet.Config.initialize``, a private call Ray makes itself
+    when it turns token auth on; pinned by tests/test_cluster_unit.py)."""
+    import sys as _sys
+
+    if "ray._raylet" in _sys.modules:
+        _sys.modules["ray._raylet"].Config.initialize("")
 
 
 def deploy(spec_args: dict[str, Any], host: str, port: int) -> None:
@@ -168,26 +276,29 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         import ray
-        from ray import serve
+        from ray import serve  # noqa: F401 - is Serve installed?
     except ImportError:
         print(
             "vllm-nexus cluster needs Ray Serve: pip install 'vllm-nexus[cluster]'", file=sys.stderr
         )
         return 2
     local = None
-    if args.address:
-        ray.init(address=args.address, logging_level="WARNING")
-    else:
-        try:
-            local = LocalRay(
-                args.ray_port_base, num_cpus=args.replicas * (args.cpus_per_replica + 1) + 2
-            )
-        except RuntimeError as e:
-            print(f"vllm-nexus cluster: {e}", file=sys.stderr)
-            return 2
-        local.wait_ready()
-        print(f"vllm-nexus cluster: started a local Ray head at {local.address}", flush=True)
+    install_stop_handlers()
     try:
+        if args.address:
+            ray.init(address=args.address, logging_level="WARNING")
+            install_stop_handlers()  # ray.init replaces the SIGTERM handler with sys.exit
+        else:
+            try:
+                local = LocalRay(
+                    args.ray_port_base, num_cpus=args.replicas * (args.cpus_per_replica + 1) + 2
+                )
+            except RuntimeError as e:
+                print(f"vllm-nexus cluster: {e}", file=sys.stderr)
+                return 2
+            local.wait_ready()
+            install_stop_handlers()  # ray.init replaces the SIGTERM handler with sys.exit
+            print(f"vllm-nexus cluster: started a local Ray head at {local.address}", flush=True)
         t0 = time.monotonic()
         deploy(spec_args, args.host, args.port)
         print(
@@ -203,22 +314,27 @@ def run(args: argparse.Namespace) -> int:
             )
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
-        return 0
     except Exception as e:  # noqa: BLE001 - report, then clean up
+        if isinstance(e, Stopped) or _received:  # the signal may arrive wrapped (SystemError)
+            name = signal.Signals(_received[0]).name if _received else str(e)
+            print(f"vllm-nexus cluster: {name}: stopping", file=sys.stderr, flush=True)
+            return 0
         print(f"vllm-nexus cluster: deployment failed: {e}", file=sys.stderr)
         return 1
     finally:
+        ignore_stop_signals()
+        t0 = time.monotonic()
         if local is not None or not args.detach:
+            # leave the engines time to stop cleanly, bounded: the head's stop follows
+            _shutdown_serve(local is not None, GRACE_S)
             try:
-                serve.delete(APP_NAME)
-                if local is not None:
-                    serve.shutdown()
+                ray.shutdown()
             except Exception:  # noqa: BLE001
                 pass
-            ray.shutdown()
         if local is not None:
-            local.stop()
+            spent = time.monotonic() - t0  # keep 10 s for the kill and the port check
+            local.stop(grace_s=max(1.0, min(GRACE_S, STOP_BUDGET_S - 20 - spent)))
+            print(f"vllm-nexus cluster: stopped in {time.monotonic() - t0:.0f}s", flush=True)
 
 
 def main() -> int:  # python -m vllm_nexus.cluster.cli

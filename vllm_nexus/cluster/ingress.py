@@ -1,10 +1,13 @@
 """The cluster's OpenAI-compatible HTTP ingress: Ray Serve LLM's ``OpenAiIngress`` plus the
 program-id check, overload and replica-failure answers, and ``/metrics``, ``/health``.
 
-- A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``) is
-  rejected with HTTP 400 before routing, as on a single server with the middleware.
-- Overload: when a call cannot be placed (its replica is full and ``max_queued_requests``
-  calls already wait at the router) the answer is HTTP 429 with ``Retry-After``.
+- A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``, the
+  agent-harness session headers) is rejected with HTTP 400 before routing, as on a single
+  server with the middleware; a program named only by harness headers is written into the
+  body's ``vllm_xargs`` (the engines never see those headers), before routing.
+- Overload: at most ``replicas * max_inflight_per_replica + max_queued_requests`` calls are
+  inside the endpoint at once (:mod:`vllm_nexus.cluster.admission`); a call beyond that is
+  answered HTTP 429 with ``Retry-After`` at once.
 - A replica that dies under a call: HTTP 503 with a clear message if nothing was sent yet, an
   SSE ``error`` event then end of stream if streaming had started. Never a hang: Ray raises
   as soon as the actor is gone; a call with no first token within ``first_token_timeout_s``
@@ -25,10 +28,12 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
+from vllm_nexus.cluster.admission import Admission, Ticket
+from vllm_nexus.cluster.engine_metrics import read_published
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
 from vllm_nexus.cluster.policy import STRATEGIES
 from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
-from vllm_nexus.programs.identity import InvalidProgramId, program_id_of_http
+from vllm_nexus.programs.identity import InvalidProgramId, SessionTree, http_identity
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +94,7 @@ class NexusIngress(OpenAiIngress):
         max_program_id_length: int = 256,
         first_token_timeout_s: float = 600.0,
         allow_strategy_switch: bool = False,
+        capacity: int = 1_000_000,
     ) -> None:
         super().__init__(llm_deployments, model_cards, lora_paths=lora_paths)
         self._retry_after_s = retry_after_s
@@ -96,30 +102,53 @@ class NexusIngress(OpenAiIngress):
         self._first_token_timeout_s = first_token_timeout_s
         self._allow_switch = allow_strategy_switch
         self._stats = ClusterStats()
-        self._registry = make_registry(self._stats, lambda: list(ROUTERS))
+        self._registry = make_registry(self._stats, lambda: list(ROUTERS), read_published)
+        self._sessions = SessionTree()
+        self._admission = Admission(capacity)
 
     async def _process_llm_request(
         self, body: Any, call_method: str, raw_request: Request | None = None
     ) -> Response:
         headers = dict(raw_request.headers) if raw_request is not None else None
         try:
-            program_id_of_http(body, headers, self._max_id_len)
+            ident = http_identity(body, headers, self._max_id_len, self._sessions)
         except InvalidProgramId as e:
             self._stats.count("invalid_program_ids_total")
             return _error(400, f"invalid program id: {e}", "BadRequestError")
+        if ident.inject:  # harness headers do not reach the engine replicas: carry them
+            body.vllm_xargs = {**(getattr(body, "vllm_xargs", None) or {}), **ident.inject}
+        ticket = self._admission.enter()
+        if ticket is None:
+            return self._overloaded(f"{self._admission.capacity} calls in progress")
+        try:
+            response = await self._route(body, call_method, raw_request, ticket)
+        except BaseException:
+            ticket.release()
+            raise
+        if not isinstance(response, StreamingResponse):
+            ticket.release()  # complete or failed: the call is over
+        return response
+
+    def _overloaded(self, why: str) -> Response:
+        self._stats.count("rejected_total")
+        return _error(
+            429,
+            f"cluster overloaded, retry later ({why})",
+            "RateLimitError",
+            {"Retry-After": str(self._retry_after_s)},
+        )
+
+    async def _route(
+        self, body: Any, call_method: str, raw_request: Request | None, ticket: Ticket
+    ) -> Response:
+        """Send an admitted call to its engine replica (routing: ``ProgramAffineRouter``)."""
         request_id = getattr(body, "request_id", None)
         gen = self._get_response(body=body, call_method=call_method, raw_request=raw_request)
         try:
             async with asyncio.timeout(self._first_token_timeout_s):
                 first = await gen.__anext__()
-        except BackPressureError as e:
-            self._stats.count("rejected_total")
-            return _error(
-                429,
-                f"cluster overloaded, retry later ({e.message})",
-                "RateLimitError",
-                {"Retry-After": str(self._retry_after_s)},
-            )
+        except BackPressureError as e:  # only if Ray Serve's own queue bound is set
+            return self._overloaded(e.message)
         except REPLICA_ERRORS as e:
             self._stats.count("replica_failures_total")
             logger.warning("vllm_nexus ingress: engine replica failed under a call: %s", e)
@@ -144,12 +173,11 @@ class NexusIngress(OpenAiIngress):
         if not isinstance(first, list | str):  # a complete (non-streaming) response
             self._charge(request_id, first)
             return JSONResponse(content=first.model_dump(), headers=route)
-        return StreamingResponse(
-            self._stream(first, gen, request_id), media_type="text/event-stream", headers=route
-        )
+        stream = self._stream(first, gen, request_id, ticket)
+        return StreamingResponse(stream, media_type="text/event-stream", headers=route)
 
     async def _stream(
-        self, first: Any, gen: AsyncIterator[Any], request_id: str | None
+        self, first: Any, gen: AsyncIterator[Any], request_id: str | None, ticket: Ticket
     ) -> AsyncIterator[str]:
         item = first
         done = False
@@ -171,6 +199,7 @@ class NexusIngress(OpenAiIngress):
             yield f"data: {json.dumps(err)}\n\n"
         finally:
             self._forget(request_id)
+            ticket.release()
 
     def _charge(self, request_id: str | None, item: Any) -> None:
         usage = usage_of(item)

@@ -6,17 +6,24 @@ prefix-cache counters are charged by the ingress from each call's
 ``enable_prompt_tokens_details``). The replica-summed counters are also exported under vLLM's
 own names (``vllm:prefix_cache_queries_total``/``hits_total``) so tools that read a single
 vLLM server's ``/metrics`` (``vllm-nexus bench``) work unchanged against the cluster.
+Each engine's own ``vllm_nexus_*`` scheduler metrics follow with a ``replica`` label
+(:mod:`vllm_nexus.cluster.engine_metrics`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from vllm_nexus.programs.metrics import engine_families
+from vllm_nexus.prom import Families, Spec
+
+logger = logging.getLogger(__name__)
 
 
 class ClusterStats:
@@ -48,61 +55,77 @@ class ClusterStats:
         return h / q if q else None
 
 
+_R = ("replica",)
+_SPECS: tuple[Spec, ...] = (
+    ("gauge", "router_pins", "Programs pinned to a replica", _R),
+    ("gauge", "router_inflight_calls", "Calls in flight per replica", _R),
+    ("counter", "router_routed_calls", "Calls routed per replica", _R),
+    ("counter", "router_decisions", "Routing decisions by reason", ("reason",)),
+    ("counter", "router_reroutes", "Pinned programs moved because their replica left", ()),
+    ("counter", "router_expired_pins", "Pins dropped by TTL/capacity", ()),
+    ("gauge", "router_replicas", "Engine replicas known", ()),
+    ("counter", "replica_prefix_cache_queries", "Prompt tokens sent to each replica", _R),
+    (
+        "counter",
+        "replica_prefix_cache_hits",
+        "Prompt tokens served from each replica's prefix cache",
+        _R,
+    ),
+    ("gauge", "replica_prefix_cache_hit_rate", "Cumulative prefix-cache hit rate per replica", _R),
+    ("counter", "replica_calls", "Calls completed per replica", _R),
+    ("counter", "router_rejected", "Calls answered HTTP 429 (overload)", ()),
+    ("counter", "router_replica_failures", "Calls failed by a dead replica", ()),
+    ("counter", "router_invalid_program_ids", "Calls rejected with HTTP 400", ()),
+)
+# vLLM's own names for the replica-summed prefix-cache counters (see the module docstring).
+_VLLM_SPECS: tuple[Spec, ...] = (
+    ("counter", "prefix_cache_queries", "Sum over replicas (see docs)", ()),
+    ("counter", "prefix_cache_hits", "Sum over replicas (see docs)", ()),
+)
+
+
 class _Collector:
-    def __init__(self, stats: ClusterStats, routers: Callable[[], Iterable[Any]]) -> None:
+    def __init__(
+        self,
+        stats: ClusterStats,
+        routers: Callable[[], Iterable[Any]],
+        engines: Callable[[], list[tuple[str, dict[str, Any]]]] | None = None,
+    ) -> None:
         self.stats = stats
         self.routers = routers
+        self.engines = engines
 
     def collect(self) -> Iterable[Any]:
-        s = self.stats
-        policies = [r.policy for r in self.routers() if getattr(r, "policy", None) is not None]
-        pins = GaugeMetricFamily(
-            "vllm_nexus_router_pins", "Programs pinned to a replica", labels=["replica"]
-        )
-        inflight = GaugeMetricFamily(
-            "vllm_nexus_router_inflight_calls", "Calls in flight per replica", labels=["replica"]
-        )
-        routed = CounterMetricFamily(
-            "vllm_nexus_router_routed_calls", "Calls routed per replica", labels=["replica"]
-        )
-        decisions = CounterMetricFamily(
-            "vllm_nexus_router_decisions", "Routing decisions by reason", labels=["reason"]
-        )
-        reroutes = CounterMetricFamily(
-            "vllm_nexus_router_reroutes", "Pinned programs moved because their replica left"
-        )
-        expired = CounterMetricFamily(
-            "vllm_nexus_router_expired_pins", "Pins dropped by TTL/capacity"
-        )
-        replicas = GaugeMetricFamily("vllm_nexus_router_replicas", "Engine replicas known")
-        agg: dict[str, Counter[str]] = {
-            "pins": Counter(),
-            "inflight": Counter(),
-            "routed": Counter(),
-        }
+        f = Families(_SPECS)
         reasons: Counter[str] = Counter()
+        pins: Counter[str] = Counter()
+        inflight: Counter[str] = Counter()
+        routed: Counter[str] = Counter()
         n_reroutes = n_expired = n_replicas = 0
-        for p in policies:
-            agg["pins"].update(p.pins_per_replica())
-            agg["inflight"].update({r: p.inflight(r) for r in p.replicas})
-            agg["routed"].update(p.routed)
+        for r in self.routers():
+            p = getattr(r, "policy", None)
+            if p is None:
+                continue
+            pins.update(p.pins_per_replica())
+            inflight.update({rep: p.inflight(rep) for rep in p.replicas})
+            routed.update(p.routed)
             reasons.update(p.decisions)
             n_reroutes += p.reroutes_total
             n_expired += p.expired_pins_total
             n_replicas = max(n_replicas, len(p.replicas))
-        for r, v in agg["pins"].items():
-            pins.add_metric([r], v)
-        for r, v in agg["inflight"].items():
-            inflight.add_metric([r], v)
-        for r, v in agg["routed"].items():
-            routed.add_metric([r], v)
-        for k, v in reasons.items():
-            decisions.add_metric([k], v)
-        reroutes.add_metric([], n_reroutes)
-        expired.add_metric([], n_expired)
-        replicas.add_metric([], n_replicas)
-        yield from (pins, inflight, routed, decisions, reroutes, expired, replicas)
+        for name, counts in (
+            ("router_pins", pins),
+            ("router_inflight_calls", inflight),
+            ("router_routed_calls", routed),
+            ("router_decisions", reasons),
+        ):
+            for k, v in counts.items():
+                f.add(name, [k], v)
+        f.add("router_reroutes", [], n_reroutes)
+        f.add("router_expired_pins", [], n_expired)
+        f.add("router_replicas", [], n_replicas)
 
+        s = self.stats
         with s._lock:
             prompt, cached, calls = (
                 Counter(s.prompt_tokens),
@@ -110,48 +133,40 @@ class _Collector:
                 Counter(s.calls),
             )
             fails = (s.rejected_total, s.replica_failures_total, s.invalid_program_ids_total)
-        q = CounterMetricFamily(
-            "vllm_nexus_replica_prefix_cache_queries",
-            "Prompt tokens sent to each replica",
-            labels=["replica"],
-        )
-        h = CounterMetricFamily(
-            "vllm_nexus_replica_prefix_cache_hits",
-            "Prompt tokens served from each replica's prefix cache",
-            labels=["replica"],
-        )
-        rate = GaugeMetricFamily(
-            "vllm_nexus_replica_prefix_cache_hit_rate",
-            "Cumulative prefix-cache hit rate per replica",
-            labels=["replica"],
-        )
-        done = CounterMetricFamily(
-            "vllm_nexus_replica_calls", "Calls completed per replica", labels=["replica"]
-        )
         for r in prompt:
-            q.add_metric([r], prompt[r])
-            h.add_metric([r], cached[r])
-            rate.add_metric([r], cached[r] / prompt[r] if prompt[r] else 0.0)
-            done.add_metric([r], calls[r])
-        yield from (q, h, rate, done)
-        for name, doc, v in (
-            ("vllm_nexus_router_rejected", "Calls answered HTTP 429 (overload)", fails[0]),
-            ("vllm_nexus_router_replica_failures", "Calls failed by a dead replica", fails[1]),
-            ("vllm_nexus_router_invalid_program_ids", "Calls rejected with HTTP 400", fails[2]),
+            f.add("replica_prefix_cache_queries", [r], prompt[r])
+            f.add("replica_prefix_cache_hits", [r], cached[r])
+            f.add("replica_prefix_cache_hit_rate", [r], cached[r] / prompt[r] if prompt[r] else 0.0)
+            f.add("replica_calls", [r], calls[r])
+        for name, v in zip(
+            ("router_rejected", "router_replica_failures", "router_invalid_program_ids"),
+            fails,
+            strict=True,
         ):
-            c = CounterMetricFamily(name, doc)
-            c.add_metric([], v)
-            yield c
-        vq = CounterMetricFamily("vllm:prefix_cache_queries", "Sum over replicas (see docs)")
-        vh = CounterMetricFamily("vllm:prefix_cache_hits", "Sum over replicas (see docs)")
-        vq.add_metric([], sum(prompt.values()))
-        vh.add_metric([], sum(cached.values()))
-        yield from (vq, vh)
+            f.add(name, [], v)
+        yield from f
+        v = Families(_VLLM_SPECS, prefix="vllm:")
+        v.add("prefix_cache_queries", [], sum(prompt.values()))
+        v.add("prefix_cache_hits", [], sum(cached.values()))
+        yield from v
+        if self.engines is not None:
+            try:
+                snapshots = self.engines()
+            except Exception as e:  # a metrics problem must not fail the scrape
+                logger.warning("vllm_nexus: engine metrics unavailable: %s", e)
+                snapshots = []
+            yield from engine_families(snapshots, by_replica=True)
 
 
-def make_registry(stats: ClusterStats, routers: Callable[[], Iterable[Any]]) -> CollectorRegistry:
+def make_registry(
+    stats: ClusterStats,
+    routers: Callable[[], Iterable[Any]],
+    engines: Callable[[], list[tuple[str, dict[str, Any]]]] | None = None,
+) -> CollectorRegistry:
+    """The cluster's registry; ``engines`` returns (replica, engine snapshot) pairs
+    (:func:`vllm_nexus.cluster.engine_metrics.read_published`)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(stats, routers))
+    registry.register(_Collector(stats, routers, engines))
     return registry
 
 

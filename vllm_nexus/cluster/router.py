@@ -9,11 +9,17 @@ or waits (bounded by ``max_queued_requests``, then HTTP 429 at the ingress) whil
 replica is full. Replicas that die or leave drop out of the set through
 ``update_replicas``/``on_replica_actor_died``; their programs re-pin on the next long call.
 
+Tokenizer work never runs on the router's event loop: the model tokenizer loads in a
+background thread when the router is created, and prompts are counted in a worker thread
+(a blocking ``choose_replicas`` stalls every call the router is placing).
+
 Ray pickles this module by value: shared state lives in :mod:`vllm_nexus.cluster.registry`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 from typing import Any
 
@@ -50,9 +56,11 @@ class ProgramAffineRouter(RequestRouter):
             max_pins=max_pins,
         )
         self.policy.set_replicas(r.replica_id.unique_id for r in self._replicas_list)
-        self._tokenizer_path = tokenizer
         self._max_id_len = max_program_id_length
         self._tokens: dict[str, int] = {}
+        # loading a tokenizer takes seconds: start now, off the event loop
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nexus-tok")
+        self._tokenizer = self._pool.submit(calls.load_tokenizer, tokenizer)
         registry.ROUTERS.append(self)
         logger.info("vllm_nexus router: strategy=%s threshold=%d", strategy, long_prompt_tokens)
 
@@ -77,7 +85,11 @@ class ProgramAffineRouter(RequestRouter):
         self._sync_replicas()
 
     # -- routing ----------------------------------------------------------------------------
-    def _call_facts(self, pr: PendingRequest) -> tuple[str | None, int, str | None]:
+    def _count_tokens(self, body: Any) -> int:
+        """Prompt tokens of ``body`` (runs in the tokenizer thread)."""
+        return calls.count_prompt_tokens(body, self._tokenizer.result())
+
+    async def _call_facts(self, pr: PendingRequest) -> tuple[str | None, int, str | None]:
         body = pr.args[0] if pr.args else None
         headers = getattr(pr.args[1], "headers", None) if len(pr.args) > 1 else None
         try:
@@ -89,7 +101,8 @@ class ProgramAffineRouter(RequestRouter):
         rid = pr.metadata.internal_request_id
         tokens = self._tokens.get(rid)
         if tokens is None:
-            tokens = calls.count_prompt_tokens(body, calls.load_tokenizer(self._tokenizer_path))
+            loop = asyncio.get_running_loop()
+            tokens = await loop.run_in_executor(self._pool, self._count_tokens, body)
             self._tokens[rid] = tokens
         return pid, tokens, getattr(body, "request_id", None)
 
@@ -101,7 +114,7 @@ class ProgramAffineRouter(RequestRouter):
         if pending_request is None or not candidate_replicas:
             return [candidate_replicas]
         by_id = {r.replica_id.unique_id: r for r in candidate_replicas}
-        pid, tokens, request_id = self._call_facts(pending_request)
+        pid, tokens, request_id = await self._call_facts(pending_request)
         decision = self.policy.choose(
             pending_request.metadata.internal_request_id, pid, tokens, list(by_id)
         )

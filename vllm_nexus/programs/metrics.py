@@ -13,18 +13,18 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.prom import Families, Spec
 
 logger = logging.getLogger(__name__)
 
 METRICS_DIR_ENV = "VLLM_NEXUS_METRICS_DIR"
 EXPORT_INTERVAL_S = 0.5
-PREFIX = "vllm_nexus_"
 # Upper bounds of the program-service histogram (service units; tokens by default).
 SERVICE_BUCKETS = (64, 256, 1024, 4096, 16384, 65536, 262144, float("inf"))
 
@@ -55,6 +55,20 @@ class SchedulerMetrics:
     program_service_buckets: list[int] = field(default_factory=lambda: [0] * len(SERVICE_BUCKETS))
     program_service_sum: float = 0.0
     program_service_count: int = 0
+    program_assignments: dict[str, int] = field(default_factory=dict)
+    """Calls by how their program was found: explicit, inferred (lineage) or solo."""
+    programs_ended: int = 0
+    """Programs released after the client marked their last call."""
+    lineage_calls: int = 0
+    """Completed calls remembered for lineage inference."""
+    unverified_tenant_ids: int = 0
+    """Calls that claimed a tenant without the middleware's valid tag (default tenant used)."""
+    known_tenants: int = 0
+    active_tenants: int = 0
+    tenants: list[dict[str, Any]] = field(default_factory=list)
+    """Per-tenant rows: ``tenant``, ``counters`` (service, completed, aborted, wait seconds),
+    ``active_calls`` and ``lift`` (None for the ``other`` row); at most
+    ``tenants.metrics_top_k`` tenants by name plus ``other``."""
     level_first_boundary: float = 0.0
     """Current first queue boundary (self-tuning levels), service units."""
     starvation_threshold: float = 0.0
@@ -116,111 +130,156 @@ class SnapshotCollector:
         return []  # unchecked collector: metric names vary with the number of levels
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import (
-            CounterMetricFamily,
-            GaugeMetricFamily,
-            HistogramMetricFamily,
-        )
+        yield from engine_families((None, s) for s in read_snapshots(self.directory))
 
-        snaps = read_snapshots(self.directory)
-        g_known = GaugeMetricFamily(
-            PREFIX + "known_programs", "Programs in the program table", labels=["engine"]
-        )
-        g_active = GaugeMetricFamily(
-            PREFIX + "active_programs",
-            "Programs with at least one call in the engine",
-            labels=["engine"],
-        )
-        g_calls = GaugeMetricFamily(
-            PREFIX + "calls", "Calls per queue level and state", labels=["engine", "level", "state"]
-        )
-        c_pre = CounterMetricFamily(
-            PREFIX + "preemptions", "Calls preempted by vllm_nexus", labels=["engine", "reason"]
-        )
-        c_dropped = CounterMetricFamily(
-            PREFIX + "preempted_tokens",
-            "Tokens whose KV cache was dropped when their call was preempted",
-            labels=["engine"],
-        )
-        c_recomp = CounterMetricFamily(
-            PREFIX + "recomputed_tokens",
-            "Tokens computed again after a preemption (dropped KV the prefix cache did not "
-            "restore)",
-            labels=["engine"],
-        )
-        c_promo = CounterMetricFamily(
-            PREFIX + "starvation_promotions",
-            "Anti-starvation promotions to queue level 0",
-            labels=["engine"],
-        )
-        c_demo = CounterMetricFamily(
-            PREFIX + "demotions", "Calls demoted after using their quantum", labels=["engine"]
-        )
-        c_evict = CounterMetricFamily(
-            PREFIX + "programs_evicted",
-            "Idle programs evicted (TTL or capacity)",
-            labels=["engine"],
-        )
-        c_calls = CounterMetricFamily(
-            PREFIX + "calls_finished", "Calls that left the scheduler", labels=["engine", "outcome"]
-        )
-        c_invalid = CounterMetricFamily(
-            PREFIX + "invalid_program_ids",
-            "Calls whose program id was malformed and ignored",
-            labels=["engine"],
-        )
-        c_service = CounterMetricFamily(
-            PREFIX + "service", "Service charged to calls (service units)", labels=["engine"]
-        )
-        h_service = HistogramMetricFamily(
-            PREFIX + "program_service",
-            "Attained program service after each completed call (service units)",
-            labels=["engine"],
-        )
-        g_scale = GaugeMetricFamily(
-            PREFIX + "level_first_boundary",
-            "First queue-level boundary, tuned to the observed call service (service units)",
-            labels=["engine"],
-        )
-        g_starve = GaugeMetricFamily(
-            PREFIX + "starvation_threshold",
-            "Anti-starvation wait/run ratio threshold in force",
-            labels=["engine"],
-        )
-        g_sizes = GaugeMetricFamily(
-            PREFIX + "size_samples",
-            "Ended programs behind the learned program-size ranks (0: PLAS fallback)",
-            labels=["engine"],
-        )
-        for s in snaps:
-            e = str(s.get("engine", "0"))
-            g_scale.add_metric([e], s.get("level_first_boundary", 0.0))
-            g_starve.add_metric([e], s.get("starvation_threshold", 0.0))
-            g_sizes.add_metric([e], s.get("size_samples", 0))
-            g_known.add_metric([e], s["known_programs"])
-            g_active.add_metric([e], s["active_programs"])
-            for state, key in (("waiting", "waiting_by_level"), ("running", "running_by_level")):
-                for lvl, n in enumerate(s[key]):
-                    g_calls.add_metric([e, str(lvl), state], n)
-            c_pre.add_metric([e, "proactive"], s["preemptions_proactive"])
-            c_pre.add_metric([e, "kv_cache"], s["preemptions_kv"])
-            c_dropped.add_metric([e], s.get("preempted_tokens", 0))
-            c_recomp.add_metric([e], s.get("recomputed_tokens", 0))
-            c_promo.add_metric([e], s["starvation_promotions"])
-            c_demo.add_metric([e], s["demotions"])
-            c_evict.add_metric([e], s["programs_evicted"])
-            c_calls.add_metric([e, "completed"], s["calls_completed"])
-            c_calls.add_metric([e, "aborted"], s["calls_aborted"])
-            c_invalid.add_metric([e], s["invalid_program_ids"])
-            c_service.add_metric([e], s["service_total"])
-            cum, buckets = 0, []
-            for bound, n in zip(SERVICE_BUCKETS, s["program_service_buckets"], strict=True):
-                cum += n
-                buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
-            h_service.add_metric([e], buckets, s["program_service_sum"])
-        yield from (g_known, g_active, g_calls, c_pre, c_promo, c_demo, c_evict, c_calls)
-        yield from (c_invalid, c_service, h_service, c_dropped, c_recomp)
-        yield from (g_scale, g_starve, g_sizes)
+
+def engine_families(
+    snapshots: Iterable[tuple[str | None, dict[str, Any]]], by_replica: bool = False
+) -> Families:
+    """The ``vllm_nexus_*`` families of engine snapshots; with ``by_replica`` every sample
+    also carries the ``replica`` label given beside its snapshot (the cluster's /metrics)."""
+    specs = _SPECS
+    if by_replica:
+        specs = tuple((k, n, d, ("replica", *labels)) for k, n, d, labels in _SPECS)
+    f = Families(specs)
+    for replica, s in snapshots:
+        r = [str(replica)] if by_replica else []
+        e = [*r, str(s.get("engine", "0"))]
+        f.add("known_programs", e, s["known_programs"])
+        f.add("active_programs", e, s["active_programs"])
+        for state, key in (("waiting", "waiting_by_level"), ("running", "running_by_level")):
+            for lvl, n in enumerate(s[key]):
+                f.add("calls", [*e, str(lvl), state], n)
+        f.add("preemptions", [*e, "proactive"], s["preemptions_proactive"])
+        f.add("preemptions", [*e, "kv_cache"], s["preemptions_kv"])
+        f.add("calls_finished", [*e, "completed"], s["calls_completed"])
+        f.add("calls_finished", [*e, "aborted"], s["calls_aborted"])
+        for name, key in _ENGINE_COUNTERS:
+            f.add(name, e, s.get(key, 0))
+        cum, buckets = 0, []
+        for bound, n in zip(SERVICE_BUCKETS, s["program_service_buckets"], strict=True):
+            cum += n
+            buckets.append(("+Inf" if bound == float("inf") else str(bound), cum))
+        f.add("program_service", e, buckets, s["program_service_sum"])
+        assignments = s.get("program_assignments", {})
+        for source in ("explicit", "inferred", "solo"):
+            f.add("program_assignments", [*e, source], assignments.get(source, 0))
+        f.add("lineage_calls", e, s.get("lineage_calls", 0))
+        for name, key in _POLICY_GAUGES:
+            f.add(name, e, s.get(key, 0))
+        _add_tenants(f, e, s)
+    return f
+
+
+def _add_tenants(f: Families, e: list[str], s: dict[str, Any]) -> None:
+    """The ``vllm_nexus_tenant_*`` families of one engine snapshot (bounded label set)."""
+    f.add("tenant_entries", e, s.get("known_tenants", 0))
+    f.add("tenant_active", e, s.get("active_tenants", 0))
+    f.add("tenant_unverified_ids", e, s.get("unverified_tenant_ids", 0))
+    for row in s.get("tenants", []):
+        t = row["tenant"]
+        service, completed, aborted, wait_s = row["counters"]
+        f.add("tenant_service", [*e, t], service)
+        f.add("tenant_calls", [*e, t, "completed"], completed)
+        f.add("tenant_calls", [*e, t, "aborted"], aborted)
+        f.add("tenant_wait_seconds", [*e, t], wait_s)
+        if row.get("active_calls") is not None:
+            f.add("tenant_active_calls", [*e, t], row["active_calls"])
+            f.add("tenant_lift_levels", [*e, t], row["lift"])
+
+
+_E = ("engine",)
+_SPECS: tuple[Spec, ...] = (
+    ("gauge", "known_programs", "Programs in the program table", _E),
+    ("gauge", "active_programs", "Programs with at least one call in the engine", _E),
+    ("gauge", "calls", "Calls per queue level and state", ("engine", "level", "state")),
+    ("counter", "preemptions", "Calls preempted by vllm_nexus", ("engine", "reason")),
+    ("counter", "starvation_promotions", "Anti-starvation promotions to queue level 0", _E),
+    ("counter", "demotions", "Calls demoted after using their quantum", _E),
+    ("counter", "programs_evicted", "Idle programs evicted (TTL or capacity)", _E),
+    ("counter", "calls_finished", "Calls that left the scheduler", ("engine", "outcome")),
+    ("counter", "invalid_program_ids", "Calls whose program id was malformed and ignored", _E),
+    ("counter", "service", "Service charged to calls (service units)", _E),
+    (
+        "histogram",
+        "program_service",
+        "Attained program service after each completed call (service units)",
+        _E,
+    ),
+    (
+        "counter",
+        "preempted_tokens",
+        "Tokens whose KV cache was dropped when their call was preempted",
+        _E,
+    ),
+    (
+        "counter",
+        "recomputed_tokens",
+        "Tokens computed again after a preemption (dropped KV the prefix cache did not restore)",
+        _E,
+    ),
+    (
+        "counter",
+        "program_assignments",
+        "Calls by how their program was found: explicit id, inferred from lineage, or solo",
+        ("engine", "source"),
+    ),
+    ("counter", "programs_ended", "Programs released after their marked last call", _E),
+    ("gauge", "lineage_calls", "Completed calls remembered for lineage inference", _E),
+)
+_T = ("engine", "tenant")
+_SPECS += (
+    ("gauge", "tenant_entries", "Tenants in the tenant table", _E),
+    ("gauge", "tenant_active", "Tenants with at least one call in the engine", _E),
+    (
+        "counter",
+        "tenant_unverified_ids",
+        "Calls claiming a tenant without the middleware's signature (default tenant used)",
+        _E,
+    ),
+    ("counter", "tenant_service", "Service charged per tenant (service units)", _T),
+    ("counter", "tenant_calls", "Calls finished per tenant", ("engine", "tenant", "outcome")),
+    ("counter", "tenant_wait_seconds", "Seconds finished calls waited, per tenant", _T),
+    ("gauge", "tenant_active_calls", "Calls in the engine per tenant", _T),
+    (
+        "gauge",
+        "tenant_lift_levels",
+        "Queue levels a tenant's new calls are shifted down by (fair share)",
+        _T,
+    ),
+)
+_SPECS += (
+    (
+        "gauge",
+        "level_first_boundary",
+        "First queue-level boundary, tuned to the observed call service (service units)",
+        _E,
+    ),
+    ("gauge", "starvation_threshold", "Anti-starvation wait/run ratio threshold in force", _E),
+    (
+        "gauge",
+        "size_samples",
+        "Ended programs behind the learned program-size ranks (0: PLAS fallback)",
+        _E,
+    ),
+)
+# Self-tuning policy state (levels, anti-starvation, learned sizes): (family, snapshot key).
+_POLICY_GAUGES = (
+    ("level_first_boundary", "level_first_boundary"),
+    ("starvation_threshold", "starvation_threshold"),
+    ("size_samples", "size_samples"),
+)
+# Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
+_ENGINE_COUNTERS = (
+    ("starvation_promotions", "starvation_promotions"),
+    ("demotions", "demotions"),
+    ("programs_evicted", "programs_evicted"),
+    ("invalid_program_ids", "invalid_program_ids"),
+    ("service", "service_total"),
+    ("preempted_tokens", "preempted_tokens"),
+    ("recomputed_tokens", "recomputed_tokens"),
+    ("programs_ended", "programs_ended"),
+)
 
 
 _registered = False

@@ -5,9 +5,15 @@ K levels with boundaries ``[lo_i, hi_i)`` (``lo_1 = 0``, ``hi_K = inf``, geometr
 - a NEW call enters the level that contains its *program's* attained service (atlas/plas) —
   or level 1 for the call-level baseline (mlfq);
 - inside a level calls are served FCFS (by the time they entered the level);
+- with request priorities on (``--scheduling-policy priority``), strict priority tiers come
+  first: the queue order is (tier, level, FCFS), and preemption only displaces a worse
+  (tier, level);
 - a call that receives more than its level's quantum of service is demoted one level;
 - program-level anti-starvation: a waiting call is promoted to level 1 when
-  ``(W_program + W_call) / (T_program + T_call) >= beta``; only the call-level W/T are reset;
+  ``(W_program + W_call) / (T_program + T_call) >= beta``; only the call-level W/T are reset.
+  The ratio of a waiting call grows linearly, so each one has a *deadline* (the time it
+  crosses beta, and ``starvation_min_wait_s``); a heap of deadlines makes a step's check cost
+  O(promotions · log n) instead of a scan of the waiting queue;
 - proactive preemption: the best waiting calls displace running calls of a strictly worse
   level (strict, so calls of one level never thrash each other).
 
@@ -17,6 +23,16 @@ the sizes of recent programs (:mod:`vllm_nexus.programs.sizes`), and maps the ra
 same levels; it ranks by attained service (PLAS) while too few programs have ended. Level
 boundaries and quanta follow the observed call service (:mod:`vllm_nexus.programs.levels`).
 
+Relative anti-starvation (``starvation_relative``): the threshold is beta x the current
+queueing ratio (waiting per running call, a slow average); it moves rarely (hysteresis), a
+rise is applied lazily when a deadline pops (the call is re-filed at its later deadline), a
+fall re-files the watched calls once (O(watched), never per step).
+Cost-aware preemption (``preemption_cost_factor``): a running call is displaced only when
+the priority gap is worth the tokens it would compute again.
+
+Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
+share enters that many levels lower, and anti-starvation promotes it only up to that level.
+
 Times (W, T) come from an injectable clock (``now`` arguments); service comes from
 :meth:`MultiLevelQueue.charge` in whatever unit the caller uses. Pure Python, no vLLM import.
 """
@@ -24,21 +40,26 @@ Times (W, T) come from an injectable clock (``now`` arguments); service comes fr
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
 from vllm_nexus.programs.sizes import ProgramSizes
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
+from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
 LOAD_TAU_S = 5.0
 """Time constant of the queueing-ratio average behind relative anti-starvation."""
+THRESHOLD_HYSTERESIS = 1.25
+"""Relative anti-starvation: the threshold in force moves only when the load-scaled value
+differs from it by more than this factor (and at most once per ``LOAD_TAU_S``)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """Scheduling state of one LLM call (one vLLM request)."""
 
@@ -48,9 +69,16 @@ class Call:
     start_priority: float
     """Program service when the call arrived (ATLAS: the call's priority)."""
     seq: int
-    """FCFS order inside the level (order of entering it)."""
+    """FCFS tie-break inside the level (order of entering it)."""
     arrival: float = 0.0
     """Time the call arrived (for shortest-prompt-first with aging)."""
+    enter: float = 0.0
+    """FCFS position inside the level, on the time base of the ``arrival_time`` given to
+    :meth:`MultiLevelQueue.add`: a new call's arrival time (FCFS among new calls follows
+    arrival times, as vLLM's queues do); a demoted/promoted call joins the back of its new
+    level, behind every call that had arrived by then (ties broken by ``seq``)."""
+    tier: int = 0
+    """Strict priority tier (request priority; lower first); 0 when priorities are off."""
     service: float = 0.0
     level_service: float = 0.0
     """Service received since entering the current level (quantum accounting)."""
@@ -66,12 +94,24 @@ class Call:
     promotions: int = 0
     thread_id: str | None = None
     """Optional ``vllm_xargs.thread_id`` (observability only)."""
+    tenant: Tenant | None = None
+    """Who sent the call (tenant fair share, :mod:`vllm_nexus.programs.tenants`)."""
+    admitted: int = 0
+    """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
+    deadline_token: int = 0
+    """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
+
+    def order_key(self) -> tuple[int, int, float, int]:
+        """Queue order: tier, level, then FCFS inside the level (lower first)."""
+        return (self.tier, self.level, self.enter, self.seq)
 
 
 class MultiLevelQueue:
     """Priority bookkeeping for calls; the vLLM adapter asks it for order and victims."""
 
-    def __init__(self, cfg: SchedulerConfig | None = None) -> None:
+    def __init__(
+        self, cfg: SchedulerConfig | None = None, tenant_cfg: TenantConfig | None = None
+    ) -> None:
         self.cfg = cfg or SchedulerConfig()
         self.policy = self.cfg.policy
         self.num_levels = 1 if self.policy == "fcfs" else self.cfg.num_queues
@@ -100,11 +140,19 @@ class MultiLevelQueue:
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
+        self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
+        self._latest_enter = -math.inf
+        self._deadlines: list[tuple[float, int, int, Call]] = []
+        """Starvation deadlines of waiting calls below level 1: (time, tie, token, call)."""
+        self._waiting_of_program: dict[str, dict[str, Call]] = {}
+        """program id -> its waiting calls below level 1 (their deadlines move when the
+        program's W/T change)."""
         self.starvation_threshold = cfg.starvation_beta
-        """Current anti-starvation ratio threshold (beta, or beta x the typical ratio)."""
+        """Anti-starvation ratio threshold in force (beta, or beta x the typical ratio)."""
         self._load = 0.0
         self._load_at = 0.0
+        self._threshold_at = -math.inf
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
@@ -128,42 +176,64 @@ class MultiLevelQueue:
         """Index of the level whose ``[lo, hi)`` contains ``service``."""
         return self.levels.level_of(service)
 
+    def _ranked(self) -> bool:
+        """gittins with a learned size table (else PLAS levels)."""
+        return self.sizes is not None and self.sizes.global_table is not None
+
     def _rank_level(self, call: Call) -> int:
-        """gittins: level of the call's program rank at its attained service, on the rank
-        levels of the size tables (PLAS, the level of the attained service itself, while no
-        size table applies)."""
+        """gittins: the level of the call's program rank at its attained service, on the rank
+        levels of the size tables (PLAS, the level of the attained service, without one)."""
         attained = call.start_priority + call.service
         table = self.sizes.table_for(call.program.program_class) if self.sizes else None
-        if table is None:
+        if table is None or not self.sizes.rank_boundaries:
             return self.levels.level_of(attained)
         return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
 
-    def relevel(self, waiting: list[Call]) -> bool:
+    def entry_level(self, call: Call, now: float) -> int:
+        """Level of a new (or re-levelled) call: its program's (rank or service), shifted
+        down by its tenant's fair-share lift."""
+        if self.sizes is not None:
+            level = self._rank_level(call)
+        elif self.policy in ("atlas", "plas"):
+            level = self.level_for_service(call.start_priority)
+        else:
+            level = 0
+        if call.tenant is not None:
+            level += self.tenant_lift(call.tenant, now)
+        return min(self.num_levels - 1, level)
+
+    def relevel(self, waiting: list[Call], now: float) -> list[Call]:
         """Recompute the level of queued calls after the levels or rank tables changed
-        (O(len(waiting)); called on a refresh, not per step). Calls that ran or were promoted
-        keep their level (quantum accounting). Returns True if any level changed."""
-        changed = False
+        (O(len(waiting)): called when :attr:`version` changed, every few dozen completed
+        calls at most, never per step). Calls that ran or were promoted keep their level
+        (quantum accounting). Returns the calls whose level changed."""
+        moved = []
         for call in waiting:
-            if call.promotions or call.running:
+            if call.promotions or call.running or call.service > 0:
                 continue
-            if self.sizes is not None:
-                level = self._rank_level(call)
-            elif call.service == 0 and self.policy in ("atlas", "plas"):
-                level = self.level_for_service(call.start_priority)
-            else:
-                continue
+            level = self.entry_level(call, now)
             if level != call.level:
-                call.level = level
-                call.level_service = 0.0
-                changed = True
-        return changed
+                call.level, call.level_service = level, 0.0
+                self._watch(call, now)
+                moved.append(call)
+        return moved
 
     # -- lifecycle ------------------------------------------------------------------------
     def add(
-        self, call_id: str, program_id: str, now: float, program_class: str | None = None
+        self,
+        call_id: str,
+        program_id: str,
+        now: float,
+        tenant_id: str = DEFAULT_TENANT,
+        arrival_time: float | None = None,
+        tier: int = 0,
+        program_class: str | None = None,
     ) -> Call:
-        """A new call arrives (waiting). ``program_class`` (agent type) is recorded on the
-        program's first call and selects its size distribution (gittins)."""
+        """A new call arrives (waiting). Its level: its program's, shifted down by its
+        tenant's fair-share lift (:meth:`TenantLedger.lift`). ``arrival_time`` (default
+        ``now``) places it in FCFS order on the caller's time base; ``tier`` is its strict
+        priority tier; ``program_class`` (agent type) is recorded on the program's first call
+        and selects its size distribution (gittins)."""
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
         known = self.programs.get(program_id)
@@ -174,14 +244,24 @@ class MultiLevelQueue:
             prog.program_class = program_class
             if self.sizes is not None:
                 self.sizes.track(prog)
-        entry = prog.service
-        call = Call(call_id, prog, 0, entry, next(self._seq), arrival=now, since=now)
-        if self.sizes is not None:
-            call.level = self._rank_level(call)
-        elif self.policy in ("atlas", "plas"):
-            call.level = self.level_for_service(entry)
+        tenant = self.tenants.call_started(tenant_id, now)
+        enter = now if arrival_time is None else arrival_time
+        call = Call(
+            call_id, prog, 0, prog.service, next(self._seq), arrival=now, since=now, enter=enter
+        )
+        call.tenant = tenant
+        call.tier = tier
+        call.level = self.entry_level(call, now)
+        self._latest_enter = max(self._latest_enter, enter)
         self.calls[call_id] = call
+        self._watch(call, now)
         return call
+
+    def tenant_lift(self, tenant: Tenant, now: float) -> int:
+        """Levels a call of ``tenant`` is shifted down by (0 under ``fcfs``)."""
+        if self.policy == "fcfs":
+            return 0
+        return self.tenants.lift(tenant, now, self.level_for_service)
 
     def set_running(self, call: Call, now: float) -> None:
         if not call.running:
@@ -189,6 +269,7 @@ class MultiLevelQueue:
             call.wait_s += dt
             call.total_wait_s += dt
             call.running, call.since = True, now
+            self._unwatch(call)
 
     def set_waiting(self, call: Call, now: float, preempted: bool = False) -> None:
         if call.running:
@@ -198,85 +279,136 @@ class MultiLevelQueue:
             call.running, call.since = False, now
             if preempted:
                 call.preemptions += 1
+            self._watch(call, now)
 
-    def charge(self, call: Call, service: float) -> bool:
-        """Add executed service to a call; demote it when its quantum is used up.
+    def charge(self, call: Call, service: float, now: float | None = None) -> bool:
+        """Add executed service to a call (and its tenant, decayed at ``now``, default: the
+        call's last transition); demote it when its quantum is used up (entering the next
+        level at ``now``).
         Returns True when the call was demoted."""
         call.service += service
         call.level_service += service
-        if self.sizes is not None and self.sizes.table_for(call.program.program_class):
-            # gittins: after each first-level quantum (half a typical call) of service the
-            # call's level is its program's rank at the attained service reached (up or
-            # down); in between it keeps its level (Alg. 1's discretisation: measured,
-            # re-ranking at every grid point of attained service loses to PLAS on ReAct
-            # under overload). Rank levels do not grow with the level index, so neither
-            # does this quantum. Without a size table: PLAS, below.
-            if call.level_service < self.quanta[0]:
-                return False
-            call.level_service = 0.0
-            level = self._rank_level(call)
-            if level == call.level:
-                return False
-            call.level, call.level_service = level, 0.0
-            call.seq = next(self._seq)
-            self.demotions_total += 1
-            return True
+        if call.tenant is not None:
+            self.tenants.charge(call.tenant, service, call.since if now is None else now)
+        if self._ranked():
+            return self._rerank(call, call.since if now is None else now)
         if self.policy == "fcfs" or call.level >= self.num_levels - 1:
             return False
         if call.level_service >= self.quanta[call.level]:
             call.level += 1
             call.level_service = 0.0
-            call.seq = next(self._seq)
+            self._enter_level(call, call.since if now is None else now)
             self.demotions_total += 1
+            if not call.running:
+                self._watch(call, call.since if now is None else now)
             return True
         return False
+
+    def charge_all(
+        self, costs: dict[str, float], extra: dict[str, float], now: float
+    ) -> list[Call]:
+        """:meth:`charge` for a step: call id -> service (plus ``extra`` for some ids); ids no
+        longer tracked are skipped. Returns the demoted calls. One tight loop: it runs over
+        the whole batch every step."""
+        if self._ranked():
+            return self._charge_all_ranked(costs, extra, now)
+        calls, quanta, tenants = self.calls, self.quanta, self.tenants
+        last = 0 if self.policy == "fcfs" else self.num_levels - 1
+        demoted = []
+        for call_id, cost in costs.items():
+            call = calls.get(call_id)
+            if call is None:
+                continue
+            if extra:
+                cost += extra.get(call_id, 0.0)
+            call.service += cost
+            if call.tenant is not None:
+                tenants.charge(call.tenant, cost, now)
+            level_service = call.level_service + cost
+            call.level_service = level_service
+            if call.level < last and level_service >= quanta[call.level]:
+                call.level += 1
+                call.level_service = 0.0
+                self._enter_level(call, now)
+                self.demotions_total += 1
+                if not call.running:
+                    self._watch(call, now)
+                demoted.append(call)
+        return demoted
+
+    def _charge_all_ranked(
+        self, costs: dict[str, float], extra: dict[str, float], now: float
+    ) -> list[Call]:
+        """:meth:`charge_all` under gittins with a learned size table (:meth:`_rerank`)."""
+        moved = []
+        for call_id, cost in costs.items():
+            call = self.calls.get(call_id)
+            if call is None:
+                continue
+            cost += extra.get(call_id, 0.0) if extra else 0.0
+            call.service += cost
+            call.level_service += cost
+            if call.tenant is not None:
+                self.tenants.charge(call.tenant, cost, now)
+            if self._rerank(call, now):
+                moved.append(call)
+        return moved
+
+    def _rerank(self, call: Call, now: float) -> bool:
+        """gittins: after each first-level quantum (half a typical call) of service the call's
+        level is its program's rank at the attained service reached (up or down); in between
+        it keeps its level (Alg. 1's discretisation: re-ranking at every grid point of
+        attained service loses to PLAS on ReAct under overload, measured). Rank levels do not
+        grow with the level index, so neither does this quantum. True when it moved."""
+        if call.level_service < self.quanta[0]:
+            return False
+        call.level_service = 0.0
+        level = self._rank_level(call)
+        if call.tenant is not None:
+            level = min(self.num_levels - 1, level + self.tenant_lift(call.tenant, now))
+        if level == call.level:
+            return False
+        call.level = level
+        self._enter_level(call, now)
+        self.demotions_total += 1
+        if not call.running:
+            self._watch(call, now)
+        return True
+
+    def _enter_level(self, call: Call, now: float) -> None:
+        """The call joins the back of its (new) level: behind every call arrived so far."""
+        call.enter = max(call.enter, self._latest_enter)
+        call.seq = next(self._seq)
 
     def finish(
         self, call_id: str, now: float, aborted: bool = False, output_tokens: int = 0
     ) -> Call | None:
-        """A call ended (finished or aborted). Updates (or cleans) its program."""
+        """A call ended (finished or aborted). Updates (or cleans) its program; a completed
+        call's service feeds the self-tuning levels and the learned sizes."""
         call = self.calls.pop(call_id, None)
         if call is None:
             return None
         self.set_waiting(call, now)
         self.set_running(call, now)  # close the open interval whichever it was
         call.running = False
+        self._unwatch(call)
         pid = call.program.program_id
+        charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         if aborted:
-            self.programs.call_aborted(pid, now)
+            self.programs.call_aborted(*charge)
         else:
-            self.programs.call_finished(
-                pid,
-                now,
-                call.start_priority,
-                call.service,
-                call.total_wait_s,
-                call.total_run_s,
-                output_tokens,
-            )
+            self.programs.call_finished(*charge, output_tokens=output_tokens)
             self.levels.observe(call.service)
             if self.sizes is not None:
                 self.sizes.call_finished(now)
+        # W_program / T_program changed: the deadlines of its waiting calls moved.
+        for sibling in list(self._waiting_of_program.get(pid, {}).values()):
+            self._watch(sibling, now)
+        if call.tenant is not None:
+            self.tenants.call_ended(call.tenant, now, aborted, call.total_wait_s)
         return call
 
     # -- anti-starvation ------------------------------------------------------------------
-    def observe_load(self, waiting: int, running: int, now: float) -> None:
-        """Relative anti-starvation (O(1), once per step): the threshold is beta x the current
-        queueing ratio, an average (time constant ``LOAD_TAU_S``) of waiting calls per running
-        call, at least beta. By Little's law that ratio is the system's total waiting time over
-        total running time, i.e. how long calls wait per unit of service at this load. Under
-        heavy load every call waits many times its run time; an absolute beta then promotes a
-        large share of all calls (measured: one in four) and pulls the order back toward
-        arrival order. Only programs waiting beta times longer than typical are promoted."""
-        if not self.cfg.starvation_relative or self.cfg.starvation_beta <= 0:
-            return
-        ratio = waiting / running if running else 0.0
-        dt = max(0.0, now - self._load_at)
-        self._load_at = now
-        a = 1.0 - math.exp(-dt / LOAD_TAU_S)
-        self._load += a * (ratio - self._load)
-        self.starvation_threshold = self.cfg.starvation_beta * max(1.0, self._load)
-
     def starvation_ratio(self, call: Call, now: float) -> float:
         """(W_program + W_call) / (T_program + T_call), with the open interval included."""
         open_dt = max(0.0, now - call.since)
@@ -286,29 +418,126 @@ class MultiLevelQueue:
             return math.inf if w > 0 else 0.0
         return w / t
 
-    def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
-        """Promote starving waiting calls to level 1 (program-level check, call-level reset).
-        O(len(waiting))."""
-        beta = self.starvation_threshold
-        if beta <= 0 or self.policy == "fcfs":
+    def is_starving(self, call: Call, now: float) -> bool:
+        """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``)."""
+        if call.level == 0 or call.running:
+            return False
+        pending = call.wait_s + max(0.0, now - call.since)
+        if pending < self.cfg.starvation_min_wait_s:
+            return False
+        return self.starvation_ratio(call, now) >= self.starvation_threshold
+
+    def starvation_deadline(self, call: Call) -> float:
+        """Earliest time a waiting call can be found starving. Its W grows with the clock
+        while T stays fixed, so ``ratio >= beta`` from ``since + beta*T - W`` on (T > 0)."""
+        prog = call.program
+        w = prog.wait_s + call.wait_s
+        t = prog.run_s + call.run_s
+        min_wait = call.since + self.cfg.starvation_min_wait_s - call.wait_s
+        crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
+        return max(min_wait, crossing)
+
+    def observe_load(self, waiting: int, running: int, now: float) -> None:
+        """Relative anti-starvation (O(1) per step): the threshold is beta x the queueing
+        ratio, an average (time constant ``LOAD_TAU_S``) of waiting calls per running call,
+        at least beta. By Little's law that ratio is the total waiting over the total running
+        time: how long calls wait per unit of service at this load. Under heavy load every
+        call waits many times its run time; an absolute beta then promotes a large share of
+        all calls (measured: one in four) and pulls the order back toward arrival order.
+
+        The threshold in force moves only past a ``THRESHOLD_HYSTERESIS`` factor and at most
+        once per ``LOAD_TAU_S``: a rise needs nothing more (a deadline that pops early is
+        re-filed at its later deadline), a fall re-files every watched call once."""
+        cfg = self.cfg
+        if not cfg.starvation_relative or not self._anti_starvation_on():
+            return
+        ratio = waiting / running if running else 0.0
+        dt = max(0.0, now - self._load_at)
+        self._load_at = now
+        self._load += (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - self._load)
+        target = cfg.starvation_beta * max(1.0, self._load)
+        cur = self.starvation_threshold
+        if target == cur or now - self._threshold_at < LOAD_TAU_S:
+            return
+        if target != cfg.starvation_beta and (  # back at beta itself: always applied
+            cur / THRESHOLD_HYSTERESIS <= target <= cur * THRESHOLD_HYSTERESIS
+        ):
+            return
+        self.starvation_threshold, self._threshold_at = target, now
+        if target < cur:  # deadlines came earlier: re-file the watched calls
+            for siblings in list(self._waiting_of_program.values()):
+                for call in list(siblings.values()):
+                    self._watch(call, now)
+
+    def _anti_starvation_on(self) -> bool:
+        return self.cfg.starvation_beta > 0 and self.policy != "fcfs"
+
+    def _watch(self, call: Call, now: float) -> None:
+        """(Re)schedule the starvation check of a waiting call below level 1."""
+        self._unwatch(call)
+        if call.running or call.level == 0 or not self._anti_starvation_on():
+            return
+        deadline = self.starvation_deadline(call)
+        heapq.heappush(self._deadlines, (deadline, next(self._seq), call.deadline_token, call))
+        self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = call
+        if len(self._deadlines) > 2 * len(self.calls) + 64:
+            self._deadlines = [e for e in self._deadlines if e[2] == e[3].deadline_token]
+            heapq.heapify(self._deadlines)
+
+    def _unwatch(self, call: Call) -> None:
+        call.deadline_token += 1
+        siblings = self._waiting_of_program.get(call.program.program_id)
+        if siblings is not None and siblings.pop(call.call_id, None) is not None and not siblings:
+            del self._waiting_of_program[call.program.program_id]
+
+    def _promote(self, call: Call, now: float) -> bool:
+        """To the top level of the call's tenant (level 0 unless the tenant is over its fair
+        share); False when the call is already there."""
+        self._unwatch(call)
+        top = self.tenant_lift(call.tenant, now) if call.tenant is not None else 0
+        if top >= call.level:
+            return False
+        call.level, call.level_service = top, 0.0
+        self._enter_level(call, now)
+        # reset call-level W/T only; the program keeps its history
+        call.wait_s = call.run_s = 0.0
+        call.since = now
+        call.promotions += 1
+        self.promotions_total += 1
+        return True
+
+    def promote_due(self, now: float) -> list[Call]:
+        """Promote every waiting call whose starvation deadline has passed (Alg. 1, the
+        anti-starvation step). O((due + promoted) log n): no scan of the waiting calls."""
+        if not self._anti_starvation_on():
             return []
-        promoted = []
-        for call in waiting:
-            if call.level == 0 or call.running:
-                continue
-            pending = call.wait_s + max(0.0, now - call.since)
-            if pending < self.cfg.starvation_min_wait_s:
-                continue
-            if self.starvation_ratio(call, now) >= beta:
-                call.level, call.level_service = 0, 0.0
-                call.seq = next(self._seq)
-                # reset call-level W/T only; the program keeps its history
-                call.wait_s = call.run_s = 0.0
-                call.since = now
-                call.promotions += 1
-                self.promotions_total += 1
+        heap, promoted, recheck = self._deadlines, [], []
+        while heap and heap[0][0] <= now:
+            _, _, token, call = heapq.heappop(heap)
+            if token != call.deadline_token or self.calls.get(call.call_id) is not call:
+                continue  # stale: the call ran, moved, finished, or was re-watched
+            if not self.is_starving(call, now):
+                # the threshold rose since it was filed, or rounding at the crossing
+                later = max(self.starvation_deadline(call), math.nextafter(now, math.inf))
+                recheck.append((later, call))
+            elif self._promote(call, now):
                 promoted.append(call)
+            else:  # already at its tenant's top level: look again once the lift may drop
+                self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = (
+                    call
+                )
+                recheck.append((now + max(self.cfg.starvation_min_wait_s, 1e-3), call))
+        for at, call in recheck:
+            heapq.heappush(heap, (at, next(self._seq), call.deadline_token, call))
         return promoted
+
+    def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
+        """Promote starving calls among ``waiting`` (the check of every call, O(len(waiting)):
+        the reference :meth:`promote_due` must agree with)."""
+        if not self._anti_starvation_on():
+            return []
+        starving = [call for call in waiting if self.is_starving(call, now)]
+        return [call for call in starving if self._promote(call, now)]
 
     # -- preemption -------------------------------------------------------------------------
     def level_floor(self, level: int) -> float:
@@ -317,23 +546,23 @@ class MultiLevelQueue:
         if level <= 0:
             return 0.0
         bounds = self.sizes.rank_boundaries if self.sizes else None
-        return (bounds or self.levels.boundaries)[level - 1]
+        bounds = bounds or self.levels.boundaries
+        return bounds[min(level, len(bounds)) - 1]
 
     def worth_preempting(self, victim: Call, head: Call, recompute_tokens: float) -> bool:
-        """Whether ``head`` may displace ``victim``: a strictly worse level, and a priority
-        gap (the distance between the two levels' lower bounds, service units) at least
-        ``preemption_cost_factor`` x (1 + the victim's earlier preemptions) x what the victim
-        would compute again (``recompute_tokens`` x ``prefill_token_weight``). A preemption
-        that drops much KV for little priority is not made, and each preemption of a call
-        makes the next one dearer (no thrash)."""
-        if victim.level <= head.level:
+        """Whether ``head`` (waiting) should displace ``victim`` (running): a strictly worse
+        (tier, level) is required (Alg. 1); a worse tier always yields; within a tier, with
+        ``preemption_cost_factor`` f > 0 (tokens unit), the gap between the two levels' lower
+        bounds must be at least f x (1 + the victim's earlier preemptions) x the service of
+        the tokens it would compute again: a preemption that drops much KV for little
+        priority is not made, and each preemption of a call makes the next one dearer."""
+        if (victim.tier, victim.level) <= (head.tier, head.level):
             return False
         factor = self.cfg.preemption_cost_factor
-        if factor <= 0 or self.cfg.service_unit != "tokens":
+        if victim.tier > head.tier or factor <= 0 or self.cfg.service_unit != "tokens":
             return True
         cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
-        gap = self.level_floor(victim.level) - self.level_floor(head.level)
-        return factor * cost <= gap
+        return factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
 
     def pick_victims(
         self,
@@ -344,11 +573,12 @@ class MultiLevelQueue:
     ) -> list[Call]:
         """Running calls to preempt so better waiting calls can run.
 
-        ``waiting`` and ``running`` are sorted best-first. The first ``free_slots`` waiting
-        calls need no victim; each further waiting call displaces the worst remaining running
-        call that :meth:`worth_preempting` allows (``recompute_tokens(call)``: tokens it would
-        compute again if preempted now; default none). At most ``max_preemptions_per_step``
-        victims.
+        ``waiting`` and ``running`` are sorted best-first (``running`` may be just its worst
+        tail). The first ``free_slots`` waiting calls need no victim; each further waiting
+        call displaces the worst remaining running call that :meth:`worth_preempting` allows
+        (``recompute_tokens(call)``: tokens it would compute again if preempted now; default
+        none). At most ``max_preemptions_per_step`` victims. O(len(waiting) x len(running)),
+        both bounded by the preemption limit.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
             return []
@@ -359,7 +589,7 @@ class MultiLevelQueue:
             if len(victims) >= limit or not candidates:
                 break
             for i, v in enumerate(candidates):
-                if v.level <= w.level:
+                if (v.tier, v.level) <= (w.tier, w.level):
                     return victims  # no worse call left for this or any later waiting call
                 cost = recompute_tokens(v) if recompute_tokens is not None else 0.0
                 if self.worth_preempting(v, w, cost):
@@ -368,3 +598,14 @@ class MultiLevelQueue:
             else:
                 break
         return victims
+
+
+def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:
+    return TenantLedger(
+        half_life_s=tcfg.half_life_s,
+        weights=tcfg.weights,
+        fair_share=tcfg.fair_share,
+        max_tenants=tcfg.max_tenants,
+        idle_ttl_s=cfg.program_ttl_s,
+        metrics_top_k=tcfg.metrics_top_k,
+    )

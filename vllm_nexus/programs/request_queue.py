@@ -9,38 +9,51 @@ from collections.abc import Callable, Iterable, Iterator
 from vllm.v1.core.sched.request_queue import RequestQueue
 from vllm.v1.request import Request
 
+_Entry = tuple[tuple, int, Request]
+
 
 class ProgramRequestQueue(RequestQueue):
-    """vLLM waiting queue ordered by a key function (queue level first, then FCFS).
+    """vLLM waiting queue ordered by a key function (priority tier, queue level, then FCFS).
 
-    A heap with lazy deletion: O(log n) add/pop, O(1) remove; :meth:`reorder` re-keys every
-    entry after priorities changed (starvation promotions). ``prepend`` means "re-insert with
-    its key": a preempted call returns to its level's order, not to the queue's head.
+    A heap with lazy deletion: O(log n) add/pop/:meth:`update`, O(1) remove. A request's key
+    is computed when it is (re)inserted; :meth:`update` re-inserts one whose key changed
+    (a starvation promotion). ``prepend`` means "re-insert with its key": a preempted call
+    returns to its level's order, not to the queue's head.
+
+    Like vLLM's own queues it iterates in service order, and also supports ``len``,
+    ``in``, and indexing/slicing in that order (``queue[0]`` is the next request), for code
+    and tests that read ``scheduler.waiting`` like a deque. Those walk the whole queue
+    (O(n log n), cached until the next change); the scheduler's per-step path never does.
     """
 
     def __init__(self, key: Callable[[Request], tuple]) -> None:
         self._key = key
-        self._heap: list[tuple[tuple, int, Request]] = []
-        self._live: dict[str, tuple[tuple, int, Request]] = {}
+        self._heap: list[_Entry] = []
+        self._live: dict[str, _Entry] = {}
         self._tie = itertools.count()
+        self._ordered: list[Request] | None = None
 
+    # -- vLLM's RequestQueue interface ---------------------------------------------------
     def add_request(self, request: Request) -> None:
         entry = (self._key(request), next(self._tie), request)
         self._live[request.request_id] = entry
         heapq.heappush(self._heap, entry)
+        self._ordered = None
 
-    def _top(self) -> tuple[tuple, int, Request]:
-        while self._heap:
-            entry = self._heap[0]
-            if self._live.get(entry[2].request_id) is entry:
+    def _top(self) -> _Entry:
+        heap, live = self._heap, self._live
+        while heap:
+            entry = heap[0]
+            if live.get(entry[2].request_id) is entry:
                 return entry
-            heapq.heappop(self._heap)
+            heapq.heappop(heap)
         raise IndexError("pop from an empty queue")
 
     def pop_request(self) -> Request:
         entry = self._top()
         heapq.heappop(self._heap)
         del self._live[entry[2].request_id]
+        self._ordered = None
         return entry[2]
 
     def peek_request(self) -> Request:
@@ -54,27 +67,14 @@ class ProgramRequestQueue(RequestQueue):
             self.add_request(r)
 
     def remove_request(self, request: Request) -> None:
-        self._live.pop(request.request_id, None)
+        if self._live.pop(request.request_id, None) is not None:
+            self._ordered = None
         if len(self._heap) > 2 * len(self._live) + 64:
-            self.reorder()
+            self._compact()
 
     def remove_requests(self, requests: Iterable[Request]) -> None:
         for r in requests:
             self.remove_request(r)
-
-    def reorder(self) -> None:
-        """Rebuild the heap with fresh keys (and without stale entries)."""
-        self._heap = [(self._key(e[2]), e[1], e[2]) for e in self._live.values()]
-        self._live = {e[2].request_id: e for e in self._heap}
-        heapq.heapify(self._heap)
-
-    def unordered(self) -> list[Request]:
-        """All queued requests, in no particular order (O(len))."""
-        return [e[2] for e in self._live.values()]
-
-    def smallest(self, n: int) -> list[Request]:
-        """The best ``n`` requests, best first (O(len))."""
-        return [e[2] for e in heapq.nsmallest(n, self._live.values())]
 
     def __bool__(self) -> bool:
         return bool(self._live)
@@ -83,4 +83,47 @@ class ProgramRequestQueue(RequestQueue):
         return len(self._live)
 
     def __iter__(self) -> Iterator[Request]:
-        return iter([e[2] for e in sorted(self._live.values())])
+        return iter(self._in_order())
+
+    # -- beyond the interface ------------------------------------------------------------
+    def update(self, request: Request) -> None:
+        """Re-key a queued request whose key changed (no-op if it is not queued)."""
+        if request.request_id in self._live:
+            self.add_request(request)
+
+    def __contains__(self, request: object) -> bool:
+        rid = getattr(request, "request_id", None)
+        entry = self._live.get(rid) if isinstance(rid, str) else None
+        return entry is not None and entry[2] is request
+
+    def __getitem__(self, index: int | slice) -> Request | list[Request]:
+        return self._in_order()[index]
+
+    def smallest(self, n: int) -> list[Request]:
+        """The best ``n`` requests, best first: a walk of the heap's top, O(n log n)
+        (stale entries on the way are skipped), independent of the queue's length."""
+        heap, live, out = self._heap, self._live, []
+        if n <= 0 or not heap:
+            return out
+        frontier = [(heap[0], 0)]
+        while frontier and len(out) < n:
+            entry, i = heapq.heappop(frontier)
+            if live.get(entry[2].request_id) is entry:
+                out.append(entry[2])
+            for child in (2 * i + 1, 2 * i + 2):
+                if child < len(heap):
+                    heapq.heappush(frontier, (heap[child], child))
+        return out
+
+    def unordered(self) -> list[Request]:
+        """All queued requests, in no particular order (O(len))."""
+        return [e[2] for e in self._live.values()]
+
+    def _in_order(self) -> list[Request]:
+        if self._ordered is None:
+            self._ordered = [e[2] for e in sorted(self._live.values())]
+        return self._ordered
+
+    def _compact(self) -> None:
+        self._heap = list(self._live.values())
+        heapq.heapify(self._heap)

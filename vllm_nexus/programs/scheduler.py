@@ -3,9 +3,11 @@
 A thin adapter. The policy lives in :mod:`vllm_nexus.programs.queues` / :mod:`vllm_nexus.programs.table`;
 this module feeds vLLM's requests into it and turns its answers into vLLM actions:
 
-- ``add_request``: resolve the program id (:mod:`vllm_nexus.programs.identity`), register the call
-  (its queue level comes from its program's attained service);
-- ``schedule``: promote starving waiting calls, sort ``running`` best-first (so vLLM's own
+- ``add_request``: resolve the program id (:mod:`vllm_nexus.programs.identity`; a call that
+  names none may join the program it continues, :mod:`vllm_nexus.programs.lineage`), register
+  the call (its queue level comes from its program's attained service), note a program-end
+  marker;
+- ``schedule``: promote starving waiting calls (a heap of starvation deadlines), keep ``running`` in queue order (so vLLM's own
   KV-pressure victim, ``running[-1]``, is the worst call), proactively preempt running calls of
   a worse level when a better waiting call cannot get a batch slot or KV blocks, then let vLLM
   build the batch — its waiting queue is a :class:`ProgramRequestQueue` ordered by level;
@@ -18,6 +20,9 @@ One dotted path serves both scheduling modes: ``Scheduler(...)`` returns an
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import itertools
 import os
 import time
 from collections import OrderedDict
@@ -32,9 +37,11 @@ from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
 from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig
+from vllm_nexus.programs.assignment import ProgramAssigner
 from vllm_nexus.programs.identity import (
     PROGRAM_CLASS_KEY,
     THREAD_ID_KEY,
+    program_end_of,
     resolve_program_id,
 )
 from vllm_nexus.programs.metrics import (
@@ -45,6 +52,8 @@ from vllm_nexus.programs.metrics import (
 )
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
+from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
+from vllm_nexus.programs.tenants import OTHER
 from vllm_nexus.split.plan import attach_plan
 
 logger = init_logger(f"vllm.{__name__}")
@@ -60,6 +69,13 @@ _UNKNOWN_KEY = (1 << 30, 0.0, 0)
 class Scheduler(_VllmScheduler):
     """Program-aware vLLM scheduler (Autellix §4, Alg. 1). See the module docstring."""
 
+    _nexus_ready = False
+    """True once ``__init__`` has finished. vLLM code may call our overrides on an instance
+    that is not (fully) constructed: from inside vLLM's ``__init__``, or on an instance made
+    with ``object.__new__`` (vLLM's tests do); until then every hook is plain vLLM."""
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    """Seconds; injectable per instance (tests, the simulator's virtual clock)."""
+
     def __new__(cls, vllm_config: Any = None, *args: Any, **kwargs: Any) -> Scheduler:
         if (
             cls is Scheduler
@@ -71,14 +87,22 @@ class Scheduler(_VllmScheduler):
 
     def __init__(self, vllm_config: Any, *args: Any, **kwargs: Any) -> None:
         # Validate our config before vLLM allocates anything: a bad option stops startup.
+        # All our state exists before vLLM's __init__ runs (it may call overridden methods).
+        self._nexus_ready = False
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
         self._set_kv_watermark(vllm_config)
-        super().__init__(vllm_config, *args, **kwargs)
         cfg = self.nexus_cfg.scheduler
         self.clock: Callable[[], float] = time.monotonic
         """Seconds; injectable (tests, the simulator's virtual clock)."""
-        self.mlq = MultiLevelQueue(cfg)
+        self.mlq = MultiLevelQueue(cfg, self.nexus_cfg.tenants)
+        self._tenant_secret = os.environ.get(SECRET_ENV)
+        """Verifies the tenant tags the HTTP middleware stamps (``tenant_identity``)."""
+        self.assigner = ProgramAssigner(cfg)
+        """Explicit id, else lineage inference, else a program of its own (+ counts)."""
         self.program_aware = cfg.policy != "fcfs"
+        self.priority_tiers = False
+        """``--scheduling-policy priority``: strict tiers by request priority, program order
+        inside a tier."""
         split_on = self.nexus_cfg.partition.split in ("sequential", "concurrent")
         self._spf_aging = self.nexus_cfg.partition.spf_aging_per_s if split_on else None
         """Inside a level: FCFS, or shortest-remaining-prompt-first with aging when the
@@ -89,27 +113,27 @@ class Scheduler(_VllmScheduler):
         self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
         self._last_charge = float("-inf")
         self._warned_ids = 0
-        self._levels_version = self.mlq.version
         self._dropped_kv: dict[str, int] = {}
         """Request id -> tokens whose KV a preemption dropped, until they are computed again
         (for the recompute-after-preemption counters)."""
+        self._prefilling: set[str] = set()
+        self._admissions = itertools.count()
+        """Running requests with prompt tokens left (their chunks cost prefill weight)."""
+        self._levels_version = self.mlq.version
+        super().__init__(vllm_config, *args, **kwargs)
         if self.program_aware:
-            if self.policy != SchedulingPolicy.FCFS:
-                logger.warning(
-                    "vllm_nexus: --scheduling-policy %s is ignored; calls are ordered by "
-                    "program (policy=%s)",
-                    self.policy.value,
-                    cfg.policy,
-                )
-            # vLLM's KV-pressure victim is then running[-1], which we keep the worst call.
+            self.priority_tiers = self.policy == SchedulingPolicy.PRIORITY
+            # vLLM's KV-pressure victim is then running[-1], which we keep the worst call
+            # (running is kept in queue order: tier, level, FCFS).
             self.policy = SchedulingPolicy.FCFS
             self.waiting = ProgramRequestQueue(self._request_key)
             self.kv_holding_waiting = ProgramRequestQueue(self._request_key)
         logger.info(
-            "vllm_nexus scheduler %s: policy=%s levels=%d first_boundary=%g quantum=%g "
-            "unit=%s beta=%g preemption=%s",
+            "vllm_nexus scheduler %s: policy=%s priority_tiers=%s levels=%d "
+            "first_boundary=%g quantum=%g unit=%s beta=%g preemption=%s",
             type(self).__name__,
             cfg.policy,
+            self.priority_tiers,
             self.mlq.num_levels,
             cfg.first_boundary,
             cfg.first_quantum,
@@ -117,6 +141,7 @@ class Scheduler(_VllmScheduler):
             cfg.starvation_beta,
             cfg.preemption,
         )
+        self._nexus_ready = True
         self._export(force=True)
 
     def _set_kv_watermark(self, vllm_config: Any) -> None:
@@ -130,28 +155,36 @@ class Scheduler(_VllmScheduler):
 
     # -- ordering -----------------------------------------------------------------------
     def _request_key(self, request: Request) -> tuple:
-        """Queue level first; inside a level FCFS or SPF-with-aging. ``remaining + aging *
-        arrival`` orders like ``remaining - aging * age`` but does not change over time."""
+        """Waiting order: tier, queue level, then FCFS or SPF-with-aging inside the level.
+        ``remaining + aging * arrival`` orders like ``remaining - aging * age`` but does not
+        change over time."""
         call = self.mlq.calls.get(request.request_id)
         if call is None:
             return _UNKNOWN_KEY
         if self._spf_aging is None:
-            return (call.level, 0.0, call.seq)
+            return call.order_key()
         remaining = request.num_tokens - request.num_computed_tokens
-        return (call.level, remaining + self._spf_aging * call.arrival, call.seq)
+        return (call.tier, call.level, remaining + self._spf_aging * call.arrival, call.seq)
 
     def _running_key(self, request: Request) -> tuple:
-        """Running calls: level first; inside a level the call with the most computed tokens
-        first, so vLLM's KV-pressure victim (``running[-1]``) is, of the worst level, the call
-        that loses the least computed work."""
+        """Running order (best first): tier, level, then admission order (vLLM's own order
+        of ``running``). ``running[-1]`` is vLLM's KV-pressure victim: the most recently
+        admitted call of the worst (tier, level)."""
         call = self.mlq.calls.get(request.request_id)
-        if call is None:
-            return _UNKNOWN_KEY
-        return (call.level, -request.num_computed_tokens, call.seq)
+        return _UNKNOWN_KEY if call is None else (call.tier, call.level, call.admitted)
+
+    def _insert_running(self, requests: list[Request], admitted: bool = False) -> None:
+        """Put ``requests`` (not in ``running``) at their place: O(k log n), no full sort."""
+        calls = self.mlq.calls
+        for request in requests:
+            call = calls.get(request.request_id)
+            if admitted and call is not None:
+                call.admitted = next(self._admissions)
+            bisect.insort(self.running, request, key=self._running_key)
 
     # -- vLLM hooks ---------------------------------------------------------------------
     def add_request(self, request: Request) -> None:
-        if request.request_id not in self.requests:
+        if self._nexus_ready and request.request_id not in self.requests:
             params = request.sampling_params
             extra = getattr(params, "extra_args", None) if params is not None else None
             pid, problem = resolve_program_id(
@@ -170,11 +203,19 @@ class Scheduler(_VllmScheduler):
                         problem,
                         pid,
                     )
+            pid = self.assigner.assign(request, pid, self.clock())  # id, lineage or solo
             call = self.mlq.add(
-                request.request_id, pid, self.clock(), self._program_class(pid, extra, request)
+                request.request_id,
+                pid,
+                self.clock(),
+                tenant_id=self._tenant_of(extra),
+                arrival_time=request.arrival_time,
+                tier=request.priority if self.priority_tiers else 0,
+                program_class=self._program_class(pid, extra, request),
             )
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
+            self._end_program_if_marked(extra, pid)
         super().add_request(request)
 
     def _program_class(self, pid: str, extra: Any, request: Request) -> str | None:
@@ -193,16 +234,26 @@ class Scheduler(_VllmScheduler):
         return f"h:{hash(tuple(ids[:n])):x}"
 
     def schedule(self, *args: Any, **kwargs: Any) -> SchedulerOutput:
+        if not self._nexus_ready:
+            return super().schedule(*args, **kwargs)
         now = self.clock()
         if self.program_aware:
             self._prepare_step(now)
+        num_running = len(self.running)
         out = super().schedule(*args, **kwargs)
+        if self.program_aware and len(self.running) > num_running:
+            # vLLM appended this step's admissions (a step that preempted admits none)
+            admitted = self.running[num_running:]
+            del self.running[num_running:]
+            self._insert_running(admitted, admitted=True)
         self._record_step(out, now)
         # step-plan hook (Nexus)
         attach_plan(self, out)
         return out
 
     def update_from_output(self, scheduler_output: SchedulerOutput, model_runner_output: Any):
+        if not self._nexus_ready:
+            return super().update_from_output(scheduler_output, model_runner_output)
         now = self.clock()
         self._charge(scheduler_output, now)
         result = super().update_from_output(scheduler_output, model_runner_output)
@@ -210,102 +261,136 @@ class Scheduler(_VllmScheduler):
         return result
 
     def _free_request(self, request: Request, delay_free_blocks: bool = False) -> Any:
-        completed = request.status in _COMPLETED
-        call = self.mlq.finish(
-            request.request_id,
-            self.clock(),
-            aborted=not completed,
-            output_tokens=request.num_output_tokens,
-        )
-        if call is not None:
-            m = self.nexus_metrics
-            if completed:
-                m.calls_completed += 1
-                m.observe_program_service(call.program.service)
-            else:
-                m.calls_aborted += 1
-        self._dropped_kv.pop(request.request_id, None)
+        if self._nexus_ready:
+            completed = request.status in _COMPLETED
+            now = self.clock()
+            call = self.mlq.finish(
+                request.request_id,
+                now,
+                aborted=not completed,
+                output_tokens=request.num_output_tokens,
+            )
+            if call is not None:
+                self.assigner.finished(request, call.program.program_id, completed, now)
+                m = self.nexus_metrics
+                if completed:
+                    m.calls_completed += 1
+                    m.observe_program_service(call.program.service)
+                else:
+                    m.calls_aborted += 1
+            self._dropped_kv.pop(request.request_id, None)
+            self._prefilling.discard(request.request_id)
         return super()._free_request(request, delay_free_blocks)
 
     def _preempt_request(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         # Every preemption (ours, vLLM's KV-pressure one, prefix-cache reset) goes through
         # here: remember how far the request had computed, to count what is recomputed.
-        dropped = request.num_computed_tokens
-        if dropped > 0:
-            rid = request.request_id
-            self._dropped_kv[rid] = max(self._dropped_kv.get(rid, 0), dropped)
-            self.nexus_metrics.preempted_tokens += dropped
+        if self._nexus_ready:
+            dropped = request.num_computed_tokens
+            if dropped > 0:
+                rid = request.request_id
+                self._dropped_kv[rid] = max(self._dropped_kv.get(rid, 0), dropped)
+                self.nexus_metrics.preempted_tokens += dropped
         return super()._preempt_request(request, *args, **kwargs)
+
+    def _end_program_if_marked(self, extra: Any, program_id: str) -> None:
+        """``vllm_xargs.program_end`` (or ``x-dynamo-session-final`` via the HTTP edge): the
+        program is released once its active calls complete (docs/programs.md)."""
+        end, problem = program_end_of(extra)
+        if problem:
+            self.nexus_metrics.invalid_program_ids += 1
+        elif end:
+            self.mlq.programs.end_program(program_id, self.clock())
 
     # -- policy steps ---------------------------------------------------------------------
     def _prepare_step(self, now: float) -> None:
-        """Anti-starvation, running order and proactive preemption (Alg. 1, lines 8-20)."""
-        calls = self.mlq.calls
-        waiting_calls = [c for r in self.waiting.unordered() if (c := calls.get(r.request_id))]
-        reorder = False
-        if self.mlq.version != self._levels_version:
+        """Anti-starvation and proactive preemption (Alg. 1, lines 8-20). O(batch + log n):
+        starving calls come from a heap of deadlines, the best waiting calls from the top of
+        the waiting heap, victims from the tail of ``running`` (kept in queue order)."""
+        requests = self.requests
+        mlq = self.mlq
+        moved = mlq.promote_due(now)
+        if mlq.version != self._levels_version:
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
-            self._levels_version = self.mlq.version
-            reorder = self.mlq.relevel(waiting_calls)
-        self.mlq.observe_load(len(self.waiting), len(self.running), now)
-        if self.mlq.promote_starving(waiting_calls, now) or reorder:
-            self.waiting.reorder()
-        self.running.sort(key=self._running_key)
-        if not self.waiting or not self.nexus_cfg.scheduler.preemption:
+            self._levels_version = mlq.version
+            queued = [*self.waiting.unordered(), *self.kv_holding_waiting.unordered()]
+            moved += mlq.relevel([c for r in queued if (c := mlq.calls.get(r.request_id))], now)
+        for call in moved:
+            request = requests.get(call.call_id)
+            if request is not None:
+                self.waiting.update(request)
+                self.kv_holding_waiting.update(request)
+        mlq.observe_load(len(self.waiting), len(self.running), now)
+        cfg = self.nexus_cfg.scheduler
+        limit = cfg.max_preemptions_per_step
+        if not self.waiting or not self.running or not cfg.preemption or limit <= 0:
             return
+        calls = self.mlq.calls
+        head = calls.get(self.waiting.peek_request().request_id)
+        worst = calls.get(self.running[-1].request_id)
+        if head is None or worst is None or (worst.tier, worst.level) <= (head.tier, head.level):
+            return  # no running call is strictly worse than the best waiting one
         free_slots = self.max_num_active_reqs - len(self.running)
-        limit = self.nexus_cfg.scheduler.max_preemptions_per_step
-        best_waiting = [
-            c
-            for r in self.waiting.smallest(max(free_slots, 0) + limit)
-            if (c := calls.get(r.request_id))
-        ]
-        running_calls = [c for r in self.running if (c := calls.get(r.request_id))]
-        victims = self.mlq.pick_victims(
-            best_waiting, running_calls, free_slots, self._slot_recompute_estimator(best_waiting)
-        )
-        if not victims and free_slots > 0 and best_waiting:
-            victims = self._kv_victims(best_waiting[0], running_calls)
+        victims: list[Call] = []
+        if len(self.waiting) > max(free_slots, 0):
+            best_waiting = [
+                c
+                for r in self.waiting.smallest(max(free_slots, 0) + limit)
+                if (c := calls.get(r.request_id))
+            ]
+            running_tail = [c for r in self.running[-limit:] if (c := calls.get(r.request_id))]
+            victims = self.mlq.pick_victims(
+                best_waiting, running_tail, free_slots, self._recompute_estimator(best_waiting)
+            )
+        if not victims and free_slots > 0:
+            victims = self._kv_victims(head)
         for call in victims:
             self._preempt_call(call, now)
 
     def _blocks_needed(self, call: Call) -> int:
-        """KV blocks a waiting call's first chunk needs (prefix-cache hits not deducted)."""
+        """KV blocks vLLM allocates for a waiting call's first chunk."""
         request = self.requests.get(call.call_id)
         if request is None:
             return 0
         first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
-        return -(-first_chunk // self.block_size) + 1
+        return -(-first_chunk // self.block_size)
 
-    def _slot_recompute_estimator(self, waiting: list[Call]) -> Callable[[Call], float]:
+    def _recompute_estimator(self, waiting: list[Call]) -> Callable[[Call], float]:
         """Tokens a running call would compute again if it gave up its batch slot now: only
         its last partial block while the KV cache has room for the newcomers (the prefix
         cache keeps the full blocks), all its computed tokens when it has not (its blocks
-        would be reused before it resumes)."""
+        would be reused before it resumes). O(len(waiting)), bounded by the preemption limit."""
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         tight = free < sum(self._blocks_needed(c) for c in waiting)
-        requests = self.requests
+        requests, block = self.requests, self.block_size
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
             computed = req.num_computed_tokens
-            return float(computed if tight else computed % self.block_size)
+            return float(computed if tight else computed % block)
 
         return estimate
 
-    def _kv_victims(self, head: Call, running: list[Call]) -> list[Call]:
-        """Worse-level running calls whose blocks the best waiting call needs (Alg. 1: the
-        batch is rebuilt in queue order, whatever limits it), if worth their recompute: the
-        newcomer takes their blocks, so all their computed tokens are lost."""
+    def _kv_victims(self, head: Call) -> list[Call]:
+        """Worse (tier, level) running calls whose blocks the best waiting call needs
+        (Alg. 1: the batch is rebuilt in queue order, whatever limits it), if worth their
+        recompute: the newcomer takes their blocks, so all their computed tokens are lost."""
+        if self.requests.get(head.call_id) is None:
+            return []
         need = self._blocks_needed(head)
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
+        limit = self.nexus_cfg.scheduler.max_preemptions_per_step
+        calls = self.mlq.calls
         victims: list[Call] = []
-        for call in reversed(running):
-            if free >= need or len(victims) >= self.nexus_cfg.scheduler.max_preemptions_per_step:
+        for req in reversed(self.running):
+            if free >= need or len(victims) >= limit:
                 break
-            if call.level <= head.level:
+            call = calls.get(req.request_id)
+            if call is None:
+                continue
+            if (call.tier, call.level) <= (head.tier, head.level):
                 break
             req = self.requests.get(call.call_id)
             if req is None or not self.mlq.worth_preempting(call, head, req.num_computed_tokens):
@@ -323,64 +408,120 @@ class Scheduler(_VllmScheduler):
         ):
             return
         self.running.remove(request)
-        self._preempt_request(request, time.monotonic())
+        # As vLLM's own KV-pressure preemption: a connector with a pending KV hand-off needs
+        # the in-flight output dropped.
+        self._preempt_request(
+            request, time.monotonic(), drop_stale_output=self.requires_kv_delivery
+        )
         self.mlq.set_waiting(call, now, preempted=True)
         self.nexus_metrics.preemptions_proactive += 1
 
     def _record_step(self, out: SchedulerOutput, now: float) -> None:
-        """Track running/waiting transitions and the service each scheduled call will get."""
+        """Track running/waiting transitions and what each scheduled call will be charged.
+
+        O(admitted + prefilling + preempted): decode tokens cost their count, so only calls
+        with prompt tokens in the step (new, resumed, or mid chunked prefill) get a per-call
+        correction; the batch itself is walked once, when the step is charged."""
         calls = self.mlq.calls
         for rid in out.preempted_req_ids:
             call = calls.get(rid)
             if call is not None and call.running:
                 self.mlq.set_waiting(call, now, preempted=True)
                 self.nexus_metrics.preemptions_kv += 1
-        costs: dict[str, float] = {}
-        tokens_unit = self.nexus_cfg.scheduler.service_unit == "tokens"
-        w = self.nexus_cfg.scheduler.prefill_token_weight
-        dropped_kv = self._dropped_kv
-        for rid, n in out.num_scheduled_tokens.items():
-            if rid in dropped_kv:
-                # tokens below the pre-preemption frontier are recomputed (what the prefix
-                # cache restored is skipped by vLLM and never scheduled)
-                high = dropped_kv[rid]
-                before = self.requests[rid].num_computed_tokens - n
-                self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
-                if before + n >= high:
-                    del dropped_kv[rid]
+        scheduled = out.num_scheduled_tokens
+        if not scheduled:
+            return
+        requests = self.requests
+        admitted = [r.req_id for r in out.scheduled_new_reqs]
+        admitted.extend(out.scheduled_cached_reqs.resumed_req_ids)
+        for rid in admitted:
             call = calls.get(rid)
-            if call is None:
+            if call is not None and not call.running:
+                self.mlq.set_running(call, now)
+        if self._dropped_kv:
+            self._count_recomputed(scheduled)
+        extra: dict[str, float] = {}
+        if self.nexus_cfg.scheduler.service_unit == "tokens":
+            weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
+            prefilling = self._prefilling
+            prefilling.update(admitted)
+            for rid in list(prefilling):
+                n = scheduled.get(rid)
+                req = requests.get(rid)
+                if req is None or req.status != RequestStatus.RUNNING:
+                    prefilling.discard(rid)
+                    continue
+                if n is None:
+                    continue
+                # prompt tokens in this chunk: up to num_tokens - 1 - (computed before it)
+                prefill = min(n, req.num_tokens - 1 - req.num_computed_tokens + n)
+                if prefill > 0:
+                    extra[rid] = weight * prefill
+                if req.num_computed_tokens >= req.num_tokens - 1:
+                    prefilling.discard(rid)
+        self._steps[id(out)] = (now, scheduled, extra)
+        while len(self._steps) > 16:  # outputs that never came back (engine reset)
+            self._steps.popitem(last=False)
+
+    def _count_recomputed(self, scheduled: dict[str, int]) -> None:
+        """Tokens below a preempted request's old frontier are recomputed (what the prefix
+        cache restored is skipped by vLLM and never scheduled)."""
+        for rid, high in list(self._dropped_kv.items()):
+            n = scheduled.get(rid)
+            request = self.requests.get(rid)
+            if n is None or request is None:
                 continue
-            self.mlq.set_running(call, now)
-            if tokens_unit:
-                req = self.requests[rid]
-                before = req.num_computed_tokens - n
-                prefill = max(0, min(n, req.num_tokens - 1 - before))
-                costs[rid] = (n - prefill) + w * prefill
-            else:
-                costs[rid] = 0.0
-        if costs:
-            self._steps[id(out)] = (now, costs)
-            while len(self._steps) > 16:  # outputs that never came back (engine reset)
-                self._steps.popitem(last=False)
+            before = request.num_computed_tokens - n
+            self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
+            if before + n >= high:
+                del self._dropped_kv[rid]
 
     def _charge(self, out: SchedulerOutput, now: float) -> None:
         """Charge executed service: tokens, or the step's executor time to each call in it."""
         step = self._steps.pop(id(out), None)
         if step is None:
             return
-        scheduled_at, costs = step
+        scheduled_at, costs, extra = step
         if self.nexus_cfg.scheduler.service_unit == "time":
             dt = max(0.0, now - max(scheduled_at, self._last_charge))
-            costs = dict.fromkeys(costs, dt)
+            costs, extra = dict.fromkeys(costs, dt), {}
         self._last_charge = now
-        calls = self.mlq.calls
-        for rid, cost in costs.items():
-            call = calls.get(rid)
-            if call is not None:
-                self.nexus_metrics.service_total += cost
-                if self.mlq.charge(call, cost):
-                    self.nexus_metrics.demotions += 1
+        m = self.nexus_metrics
+        m.service_total += sum(costs.values()) + sum(extra.values())
+        demoted = self.mlq.charge_all(costs, extra, now)
+        m.demotions += len(demoted)
+        for call in demoted:
+            request = self.requests.get(call.call_id)
+            if request is not None and request.status == RequestStatus.RUNNING:
+                with contextlib.suppress(ValueError):
+                    self.running.remove(request)
+                    self._insert_running([request])
+
+    # -- tenants ----------------------------------------------------------------------------
+    def _tenant_of(self, extra: Any) -> str:
+        """The call's tenant: the one the middleware stamped (valid tag), else the default."""
+        tenant, unverified = tenant_of_call(
+            extra, self._tenant_secret, self.nexus_cfg.tenants.default_tenant
+        )
+        if unverified:
+            self.nexus_metrics.unverified_tenant_ids += 1
+        return tenant
+
+    def _export_tenants(self, now: float) -> None:
+        """Per-tenant rows of the metrics snapshot (top ``metrics_top_k`` + ``other``)."""
+        m, led = self.nexus_metrics, self.mlq.tenants
+        rows, other = led.metrics_rows()
+        m.tenants = [
+            {
+                "tenant": t.tenant_id,
+                "counters": vals,
+                "active_calls": t.active_calls,
+                "lift": self.mlq.tenant_lift(t, now),
+            }
+            for t, vals in rows
+        ]
+        m.tenants.append({"tenant": OTHER, "counters": other, "active_calls": None, "lift": None})
+        m.known_tenants, m.active_tenants = len(led), led.active_tenants
 
     # -- metrics ----------------------------------------------------------------------------
     def _export(self, now: float | None = None, force: bool = False) -> None:
@@ -401,10 +542,14 @@ class Scheduler(_VllmScheduler):
         m.active_programs = self.mlq.programs.active_programs
         m.starvation_promotions = self.mlq.promotions_total
         m.programs_evicted = self.mlq.programs.evicted_total
+        m.programs_ended = self.mlq.programs.ended_total
+        m.program_assignments = dict(self.assigner.counts)
+        m.lineage_calls = self.assigner.remembered_calls
         m.level_first_boundary = self.mlq.levels.first
         m.starvation_threshold = self.mlq.starvation_threshold
         table = self.mlq.sizes.global_table if self.mlq.sizes else None
         m.size_samples = table.samples if table else 0
+        self._export_tenants(now)
         self._snapshots.write(m, now)
 
 

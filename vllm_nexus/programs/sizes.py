@@ -58,7 +58,7 @@ class SizedProgram(Protocol):
     active_calls: int
     last_seen: float
     ended: bool
-    aborted: bool
+    aborted_calls: int
     program_class: str | None
     output_tokens: int
 
@@ -260,7 +260,7 @@ class ProgramSizes:
         idle = self.end_idle_s
         out = []
         for p in programs:
-            if p.aborted or p.service <= 0:
+            if p.aborted_calls or p.service <= 0:
                 continue
             ended = p.ended or (p.active_calls == 0 and now - p.last_seen >= idle)
             weight = 1.0 / max(1, p.output_tokens) if self.per_token else 1.0

@@ -2,9 +2,15 @@
 
 An entry holds the program's attained service and its accumulated waiting/running time (for
 the program-level anti-starvation ratio, Alg. 1), its active calls.
-Entries are created on a program's first call, updated when a call completes, dropped
-when the last active call of a program is aborted, and evicted when idle longer than the TTL or
-when the table exceeds its capacity (least recently seen idle program first).
+Entries are created on a program's first call, updated when a call completes or is aborted
+(an aborted call is charged the service it received), and evicted when idle longer than the TTL
+or when the table exceeds its capacity (least recently seen idle program first).
+
+Program end (docs/programs.md): a program ends when the client says so (:meth:`end_program`,
+from ``vllm_xargs.program_end`` or ``x-dynamo-session-final``) — its entry is released after
+its last active call completes, with that call's service charged — or when it stays idle past
+the TTL (or is pushed out by capacity). ``on_end(program, reason)`` sees every ending program
+with its final service (``reason``: ``final``, ``idle`` or ``capacity``).
 
 Service update rules (§4.2):
 - PLAS (sequential programs): ``service += call_service`` for each completed call.
@@ -61,12 +67,14 @@ class Program:
     active_calls: int = 0
     completed_calls: int = 0
     last_seen: float = 0.0
+    ending: bool = False
+    """The client marked the program's last call; released once no call is active."""
+    aborted_calls: int = 0
     program_class: str | None = None
     """Agent type (``vllm_xargs.program_class`` or inferred): learned sizes are per class."""
     ended: bool = False
-    """The program is known to be over (evicted or marked ended): its service is its size."""
-    aborted: bool = False
-    """Its last active call was aborted: its service is not a size sample."""
+    """The program is over (marked final, idle past the TTL or evicted): its service is its
+    size (learned program sizes, :mod:`vllm_nexus.programs.sizes`)."""
     output_tokens: int = 0
     """Output tokens of its completed calls (token-latency weight of learned sizes)."""
 
@@ -87,6 +95,9 @@ class ProgramTable:
         # Idle programs (no active call), least recently seen first.
         self._idle: OrderedDict[str, None] = OrderedDict()
         self.evicted_total = 0
+        self.ended_total = 0
+        """Programs released because the client marked their end."""
+        self.on_end: Callable[[Program, str], None] | None = None
 
     def __len__(self) -> int:
         return len(self._programs)
@@ -112,6 +123,7 @@ class ProgramTable:
             self._programs[program_id] = prog
         else:
             self._idle.pop(program_id, None)
+            prog.ending = False  # a call after the end marker: the program goes on
         prog.active_calls += 1
         prog.last_seen = now
         self.evict(now)
@@ -125,33 +137,60 @@ class ProgramTable:
         call_service: float,
         call_wait_s: float,
         call_run_s: float,
+        aborted: bool = False,
         output_tokens: int = 0,
     ) -> Program | None:
-        """A call completed normally: charge its service and times to the program."""
+        """A call left: charge its service and times to the program. An aborted call (client
+        gone, timeout, cancel) is charged like a completed one (the service it received
+        counts, so cancel-and-resend buys nothing) and the program stays until its idle TTL."""
         prog = self._programs.get(program_id)
         if prog is None:
             return None
         prog.service = self.rule(prog.service, start_priority, call_service)
         prog.wait_s += call_wait_s
         prog.run_s += call_run_s
-        prog.completed_calls += 1
+        if aborted:
+            prog.aborted_calls += 1
+        else:
+            prog.completed_calls += 1
         prog.output_tokens += output_tokens
         self._release(prog, now)
         return prog
 
-    def call_aborted(self, program_id: str, now: float) -> None:
-        """A call was aborted. If it was the program's last active call the program's
-        session is over: its entry is removed (no state outlives an aborted program)."""
+    def call_aborted(
+        self,
+        program_id: str,
+        now: float,
+        start_priority: float = 0.0,
+        call_service: float = 0.0,
+        call_wait_s: float = 0.0,
+        call_run_s: float = 0.0,
+    ) -> Program | None:
+        """:meth:`call_finished` for an aborted call."""
+        return self.call_finished(
+            program_id, now, start_priority, call_service, call_wait_s, call_run_s, aborted=True
+        )
+
+    def end_program(self, program_id: str, now: float) -> bool:
+        """The client says ``program_id`` has no further calls: release its entry now if it
+        has no active call, else after its last active call completes (service charged
+        first). Returns False for an unknown program."""
         prog = self._programs.get(program_id)
         if prog is None:
-            return
-        prog.active_calls = max(0, prog.active_calls - 1)
+            return False
+        prog.ending = True
         if prog.active_calls == 0:
             self._idle.pop(program_id, None)
             del self._programs[program_id]
-            prog.aborted = True
-        else:
-            prog.last_seen = now
+            self._ended(prog, "final")
+        return True
+
+    def _ended(self, prog: Program, reason: str) -> None:
+        prog.ended = True
+        if reason == "final":
+            self.ended_total += 1
+        if self.on_end is not None:
+            self.on_end(prog, reason)
 
     def evict(self, now: float) -> list[str]:
         """Drop idle programs past their TTL, then the oldest idle ones beyond capacity."""
@@ -163,8 +202,8 @@ class ProgramTable:
                 break
             self._idle.popitem(last=False)
             del self._programs[pid]
-            prog.ended = True
             evicted.append(pid)
+            self._ended(prog, "idle" if now - prog.last_seen >= self.ttl_s else "capacity")
         self.evicted_total += len(evicted)
         return evicted
 
@@ -172,6 +211,10 @@ class ProgramTable:
         prog.active_calls = max(0, prog.active_calls - 1)
         prog.last_seen = now
         if prog.active_calls == 0:
-            self._idle[prog.program_id] = None
-            self._idle.move_to_end(prog.program_id)
+            if prog.ending:
+                del self._programs[prog.program_id]
+                self._ended(prog, "final")
+            else:
+                self._idle[prog.program_id] = None
+                self._idle.move_to_end(prog.program_id)
         self.evict(now)

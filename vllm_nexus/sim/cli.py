@@ -69,6 +69,11 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
     e.add_argument("--no-prefix-caching", action="store_true")
     e.add_argument(
+        "--no-program-ids",
+        action="store_true",
+        help="calls carry no program id (measures vllm_nexus's lineage inference)",
+    )
+    e.add_argument(
         "--host-kv-tokens",
         type=int,
         default=0,
@@ -256,6 +261,7 @@ def _engine_spec(
         max_model_len=args.max_model_len,
         host_kv_tokens=args.host_kv_tokens,
         host_kv_swap=args.host_kv_swap,
+        program_ids=not getattr(args, "no_program_ids", False),
     )
 
 

@@ -57,6 +57,8 @@ class EngineSpec:
     """Override the KV capacity (blocks); default: from the device memory."""
     enable_prefix_caching: bool = True
     max_model_len: int | None = None
+    program_ids: bool = True
+    """False: calls carry no program id (vllm_nexus then infers programs from lineage)."""
     host_kv_tokens: int = 0
     """Simulation only: capacity of an ideal host KV tier (:mod:`vllm_nexus.sim.host_kv`)
     that keeps every finished call's KV; 0 (default) disables it."""
@@ -326,7 +328,7 @@ class Simulator:
             max_tokens=max_tokens,
             ignore_eos=True,
             temperature=0.0,
-            extra_args={"program_id": program_id},
+            extra_args={"program_id": program_id} if self.spec.program_ids else None,
         )
         req = self._Request(
             request_id=request_id,

@@ -105,7 +105,8 @@ def sweep_table(
 
 # bench_sweep scheduler name -> simulator scheduler name
 SWEEP_SCHEDULERS = {"stock": "stock-fcfs", "mlfq": "vllm_nexus:mlfq", "plas": "vllm_nexus:plas",
-                    "atlas": "vllm_nexus:atlas"}  # fmt: skip
+                    "atlas": "vllm_nexus:atlas", "gittins": "vllm_nexus:gittins",
+                    "default": "vllm_nexus"}  # fmt: skip
 
 
 def check_sweep(sweep: Path, out: Path, hardware: str) -> str:

@@ -3,22 +3,29 @@
 One GPU, Poisson arrivals of single calls, two engines compared on the same requests:
 
 - ``stock``: vLLM V1 chunked prefill. Each step runs every running decode plus prefill chunks
-  (FCFS) up to the token budget, as one mixed batch; its time is the roofline
+  (FCFS) up to the token budget, as one mixed batch on the whole GPU; its time is the roofline
   ``mixed_step_time`` of :mod:`vllm_nexus.perf.latency`.
 - ``nexus``: the split. A prefill stream and a decode stream run concurrently, each launching
   its next batch when its previous one ends. At each launch the real
-  :class:`~vllm_nexus.split.cost_model.SplitController` (cost model from the shipped derived profile,
-  two modes, hysteresis, granularity) picks the SM split; the launching phase runs on its
-  share (``sm_fraction`` of the latency model), decode additionally slowed by the cost model's
-  bandwidth-contention factor while a prefill runs. Prefill order: shortest remaining prompt
-  first with aging (score = remaining - ``spf_aging_per_s`` * age); decode: FCFS.
+  :class:`~vllm_nexus.split.controller.SplitController` (cost model from a shipped derived
+  profile, two modes, hysteresis, granularity) picks the SM split. The launching phase's time
+  is its full-GPU roofline time times the SM-share slowdown of the **physics** calibration
+  (:mod:`vllm_nexus.split.sm_scaling`: published measurements, not the roofline's own SM
+  model), decode additionally times that calibration's bandwidth-contention factor while a
+  prefill runs. Prefill order: shortest remaining prompt first with aging; decode: FCFS.
   A phase gets the whole GPU only when the other phase has no request in the system.
+
+The controller's profile and the physics are separate inputs: with ``--physics central`` they
+agree (the shipped profiles are derived from the central calibration), which is the best case
+for the controller; ``pessimistic`` / ``optimistic`` physics show what happens when the real
+GPU scales differently from what the controller believes. Every result carries both labels.
 
 Both engines admit a request only when the KV cache can hold its prompt and output
 (reservation; no preemption in either), with the same token budget and batch limit.
 Not modelled: the real vLLM scheduler classes (this is a standalone event simulation, unlike
 ``vllm-nexus simulate``), transient SM over-subscription when the two phases switch splits at
-different boundaries, CUDA-graph effects. Pure Python, no vLLM import.
+different boundaries, CUDA-graph effects (nexus runs eager on a GPU). Pure Python, no vLLM
+import.
 """
 
 from __future__ import annotations
@@ -37,8 +44,9 @@ from vllm_nexus.config import PartitionConfig
 from vllm_nexus.perf.hardware import get_hardware
 from vllm_nexus.perf.latency import StepLatencyModel
 from vllm_nexus.perf.models import get_model
+from vllm_nexus.split import sm_scaling
 from vllm_nexus.split.controller import SplitController
-from vllm_nexus.split.cost_model import CostModel, PhaseWork, load_profile
+from vllm_nexus.split.cost_model import PROFILE_DIR, CostModel, PhaseWork, load_profile
 
 # Nexus §5 workloads: (prompt mean, output mean) and spread.
 WORKLOADS = {
@@ -159,9 +167,15 @@ def run_stock(reqs: list[Req], eng: Engine) -> float:
 
 
 def run_nexus(
-    reqs: list[Req], eng: Engine, ctl: SplitController, cfg: PartitionConfig
+    reqs: list[Req],
+    eng: Engine,
+    ctl: SplitController,
+    cfg: PartitionConfig,
+    physics: sm_scaling.ScalingModel | None = None,
 ) -> tuple[float, dict[str, int]]:
-    """Concurrent prefill and decode streams on an SM split chosen per launch."""
+    """Concurrent prefill and decode streams on an SM split chosen per launch; phase times
+    from the full-GPU roofline times ``physics``' published SM scaling and contention."""
+    physics = physics or sm_scaling.get_model(sm_scaling.DEFAULT)
     n_sms = ctl.num_sms
     pending = sorted(reqs, key=lambda r: r.arrival)
     i = 0
@@ -215,13 +229,12 @@ def run_nexus(
         sms = max(sms, 1)
         frac = min(1.0, sms / n_sms)
         if phase == "prefill":
-            dt = eng.lat.prefill_time([(n, r.done_prompt) for r, n in batch], sm_fraction=frac)
+            dt = eng.lat.prefill_time([(n, r.done_prompt) for r, n in batch])
         else:
-            dt = eng.lat.decode_time(
-                len(batch), [r.prompt + r.generated for r, _ in batch], sm_fraction=frac
-            )
+            dt = eng.lat.decode_time(len(batch), [r.prompt + r.generated for r, _ in batch])
             if busy["prefill"] is not None:
-                dt *= ctl.cost.contention_factor(busy["prefill"][2])
+                dt *= physics.contention(busy["prefill"][2].mean_context)
+        dt *= physics.slowdown(phase, frac)
         work = pre_work if phase == "prefill" else None
         busy[phase] = (batch, sms, work)
         heapq.heappush(events, (now + dt, seq, phase))
@@ -299,6 +312,7 @@ def summarize(reqs: list[Req], end: float) -> dict[str, float]:
 def simulate(
     system: str, workload: str, rate: float, n: int, seed: int, hardware: str, model: str,
     cfg: PartitionConfig | None = None, profile: str | None = None,
+    physics: str = sm_scaling.DEFAULT,
 ) -> dict[str, Any]:  # fmt: skip
     hw, shape = get_hardware(hardware), get_model(model)
     lat = StepLatencyModel(hw, shape)
@@ -308,20 +322,36 @@ def simulate(
         end, extra = run_stock(reqs, eng), {}
     elif system == "nexus":
         cfg = cfg or PartitionConfig(sm_granularity=hw.sm_granularity, min_sms_per_side=hw.min_sms)
-        path = profile or f"{hardware}-{model}"
-        from vllm_nexus.split.cost_model import PROFILE_DIR
-
-        prof = load_profile(
-            path if path.endswith(".json") else PROFILE_DIR / f"partition-{path}.json"
-        )
+        prof = load_profile(profile_path(hardware, model, profile))
         ctl = SplitController(cfg, CostModel(prof), num_sms=hw.num_sms)
-        end, extra = run_nexus(reqs, eng, ctl, cfg)
+        end, extra = run_nexus(reqs, eng, ctl, cfg, sm_scaling.get_model(physics))
         extra["decode_slack"] = cfg.decode_slack
+        extra["physics"] = physics
     else:
         raise ValueError(f"unknown system {system!r}: stock or nexus")
     res = summarize(reqs, end)
     res.update(system=system, workload=workload, rate=rate, requests=n, seed=seed, **extra)
     return res
+
+
+def profile_path(hardware: str, model: str, profile: str | None = None) -> Any:
+    path = profile or f"{hardware}-{model}"
+    return path if path.endswith(".json") else PROFILE_DIR / f"partition-{path}.json"
+
+
+def calibration(hardware: str, model: str, physics: str, profile: str | None = None) -> dict:
+    """What produced a simulated figure: the label every result file and table carries."""
+    from vllm_nexus.perf.hardware import get_hardware
+
+    prof = load_profile(profile_path(hardware, model, profile))
+    return {
+        "simulated": True,
+        "full_gpu_latency": f"roofline preset {hardware} ({get_hardware(hardware).source})",
+        "physics": physics,
+        "physics_source": sm_scaling.get_model(physics).label(),
+        "controller_profile": profile or f"partition-{hardware}-{model}.json (shipped)",
+        "controller_profile_source": prof.source,
+    }
 
 
 def max_rate_at_slo(
@@ -346,6 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--decode-slack", type=float, default=None, help="override partition.decode_slack"
     )
+    p.add_argument(
+        "--physics",
+        default=sm_scaling.DEFAULT,
+        choices=sorted(sm_scaling.MODELS),
+        help="published-measurement SM-scaling/contention calibration for the nexus engine",
+    )
+    p.add_argument("--profile", help="controller profile (default: the shipped one)")
     p.add_argument("-o", "--output", help="JSON file for all results")
     a = p.parse_args(argv)
     rates = dict(
@@ -358,12 +395,29 @@ def main(argv: list[str] | None = None) -> int:
     if a.decode_slack is not None:
         cfg = dataclasses.replace(cfg, decode_slack=a.decode_slack)
     allres = []
-    print(f"SIMULATED (roofline presets; not GPU measurements); decode_slack={cfg.decode_slack}")
+    cal = calibration(a.hardware, a.model, a.physics, a.profile)
+    print(
+        f"SIMULATED, not GPU measurements. decode_slack={cfg.decode_slack}\n"
+        f"full-GPU step latency: {cal['full_gpu_latency']}\n"
+        f"nexus SM scaling/contention (physics): {cal['physics_source']}\n"
+        f"controller profile: {cal['controller_profile']} ({cal['controller_profile_source']})"
+    )
     for w in a.workloads.split(","):
         res: dict[str, list[dict[str, Any]]] = {}
         for system in ("stock", "nexus"):
             res[system] = [
-                simulate(system, w, r, a.requests, a.seed, a.hardware, a.model, cfg=cfg)
+                simulate(
+                    system,
+                    w,
+                    r,
+                    a.requests,
+                    a.seed,
+                    a.hardware,
+                    a.model,
+                    cfg=cfg,
+                    profile=a.profile,
+                    physics=a.physics,
+                )  # fmt: skip
                 for r in rates[w]
             ]
             allres += res[system]
@@ -396,7 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         print("mean TTFT stock/nexus per rate: " + ", ".join(f"{x:.2f}x" for x in ttft_ratios))
     if a.output:
         with open(a.output, "w") as f:
-            json.dump({"simulated": True, "results": allres}, f, indent=1)
+            json.dump(
+                {"simulated": True, "calibration": cal, "decode_slack": cfg.decode_slack,
+                 "results": allres}, f, indent=1,
+            )  # fmt: skip
     return 0
 
 

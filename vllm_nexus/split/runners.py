@@ -39,8 +39,21 @@ class PhaseRunnerError(RuntimeError):
 
 
 def make_decode_runner(first: Any, vllm_config: Any, device: Any) -> Any:
-    """A runner of ``first``'s class, sharing its model (call after ``first.load_model``)."""
-    runner = type(first)(vllm_config, device)
+    """A runner of ``first``'s class, sharing its model (call after ``first.load_model``).
+
+    vLLM's runner constructor installs a new process-wide weight offloader
+    (``set_offloader(create_offloader(...))``); the loaded model's layers are wired to the
+    first one, so it is put back (and checked) after the second runner is built.
+    """
+    from vllm.model_executor.offloader import base as offloader
+
+    kept = offloader.get_offloader()
+    try:
+        runner = type(first)(vllm_config, device)
+    finally:
+        offloader.set_offloader(kept)
+    if offloader.get_offloader() is not kept:
+        raise PhaseRunnerError("the process-wide weight offloader could not be restored")
     share_model(runner, first)
     return runner
 

@@ -43,9 +43,9 @@ from typing import Any
 from vllm.logger import init_logger
 from vllm.platforms import current_platform
 
-from vllm_nexus.config import NexusConfig, PartitionConfig
-from vllm_nexus.split.controller import partition_grid
-from vllm_nexus.split.cost_model import PartitionError
+from vllm_nexus.config import NexusConfig
+from vllm_nexus.split import backends as gpu
+from vllm_nexus.split.execution import build_backend, reserve_for_split, resolve_execution
 from vllm_nexus.split.plan import PhasePlan, get_plan, split_scheduler_output
 
 if current_platform.is_cpu():
@@ -56,80 +56,6 @@ else:
 logger = init_logger("vllm.vllm_nexus.split.worker")  # under "vllm" so vLLM's log config applies
 
 PHASE_ORDER = ("decode", "prefill")
-
-
-def resolve_execution(cfg: PartitionConfig, vllm_config: Any, support: Any) -> tuple[str, str]:
-    """(execution mode, reason): mode is 'unsplit', 'sequential' or 'concurrent'. Raises
-    PartitionError for impossible requests, naming every unsupported feature."""
-    if cfg.split == "off":
-        return "unsplit", "partition.split=off"
-    if cfg.split == "auto":
-        why = (
-            "no SM partitions on this device"
-            if not support.cuda
-            else "overlapped execution is opt-in (split=concurrent, with --enforce-eager)"
-        )
-        return "unsplit", f"partition.split=auto: running unsplit ({why})"
-    problems = _split_problems(vllm_config)
-    if cfg.split == "concurrent":
-        if support.cuda and not support.green_contexts:
-            raise PartitionError(
-                f"partition.split=concurrent needs CUDA green contexts: {support.reason}"
-            )
-        problems += _concurrent_problems(vllm_config, support)
-    if problems:
-        raise PartitionError(
-            f"partition.split={cfg.split} is not supported with " + ", ".join(problems)
-        )
-    if cfg.split == "concurrent":
-        where = "green-context streams" if support.cuda else "CPU threads, kernels serialised"
-        return "concurrent", (
-            f"partition.split=concurrent: prefill and decode sub-batches overlap ({where})"
-        )
-    return "sequential", "partition.split=sequential: decode then prefill sub-batch per step"
-
-
-def _split_problems(vllm_config: Any) -> list[str]:
-    problems = []
-    sc = vllm_config.scheduler_config
-    if getattr(sc, "async_scheduling", False):
-        problems.append("async scheduling (pass --no-async-scheduling)")
-    if vllm_config.parallel_config.pipeline_parallel_size > 1:
-        problems.append("pipeline parallelism")
-    if vllm_config.speculative_config is not None:
-        problems.append("speculative decoding")
-    if vllm_config.kv_transfer_config is not None:
-        problems.append("a KV connector")
-    if getattr(vllm_config, "use_v2_model_runner", False):
-        problems.append("the V2 model runner (set VLLM_USE_V2_MODEL_RUNNER=0)")
-    if vllm_config.model_config is not None and vllm_config.model_config.runner_type == "pooling":
-        problems.append("pooling models")
-    return problems
-
-
-def _concurrent_problems(vllm_config: Any, support: Any) -> list[str]:
-    """Features the two-runner, two-thread path does not handle (see docs/nexus.md)."""
-    problems = []
-    pc = vllm_config.parallel_config
-    if getattr(pc, "tensor_parallel_size", 1) > 1 or getattr(pc, "data_parallel_size", 1) > 1:
-        # Two threads would issue collectives on one communicator in a rank-dependent order.
-        problems.append("tensor/data parallelism (collectives from two threads)")
-    if getattr(pc, "enable_dbo", False) or getattr(pc, "ubatch_size", 1) > 1:
-        problems.append("micro-batching (DBO)")
-    if getattr(vllm_config, "lora_config", None) is not None:
-        problems.append("LoRA")
-    mc = vllm_config.model_config
-    if mc is not None:
-        if getattr(mc, "is_multimodal_model", False):
-            problems.append("multimodal models (per-runner encoder cache)")
-        if getattr(mc, "is_hybrid", False):
-            problems.append("hybrid/Mamba models (per-runner state-copy buffers)")
-        if support.cuda and not getattr(mc, "enforce_eager", False):
-            problems.append(
-                "CUDA graphs (pass --enforce-eager: graphs replay on the partition they were "
-                "captured on; per-partition decode graphs are not implemented)"
-            )
-    return problems
 
 
 def _filter_grammar(grammar: Any, ids: set[str]) -> Any:
@@ -210,18 +136,14 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
 
     def __init__(self, vllm_config: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(vllm_config, *args, **kwargs)
-        from vllm_nexus.split import backends as gpu
-
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
         pcfg = self.nexus_cfg.partition
         self._nexus_support = gpu.probe()
         self.nexus_exec, reason = resolve_execution(pcfg, vllm_config, self._nexus_support)
+        # An explicit backend that cannot be used is an error, not a silent fallback. The
+        # backend itself is built in init_device, on this worker's device.
+        gpu.check_backend(pcfg.backend, self._nexus_support)
         self._nexus_backend: gpu.Backend = gpu.CPUStandIn()
-        if self.nexus_exec != "unsplit" and self._nexus_support.cuda:
-            self._nexus_backend = gpu.make_backend(pcfg.backend, self._nexus_support)
-        elif pcfg.backend == "green_context" or pcfg.backend == "mps":
-            # An explicit backend that cannot be used is an error, not a silent fallback.
-            gpu.make_backend(pcfg.backend, self._nexus_support)
         self._nexus_profile_sms = 0
         if self.nexus_exec != "unsplit":
             # Fail at startup, not at the first step: the scheduler builds the same controller
@@ -236,11 +158,12 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         self._nexus_decode_runner: Any = None
         self._nexus_executor: ThreadPoolExecutor | None = None
         self._nexus_decode_lane: int | None = None
+        self.nexus_reserved_bytes = 0
         if self.nexus_exec == "concurrent":
             from vllm_nexus.split import forward_context
 
             forward_context.apply()  # raises if this vLLM's forward context looks different
-        logger.info("vllm_nexus worker: %s (backend %s)", reason, self._nexus_backend.name)
+        logger.info("vllm_nexus worker: %s", reason)
 
     # -- concurrent mode: the decode runner -------------------------------------------------
 
@@ -316,11 +239,15 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
             logger.info(
                 "vllm_nexus: 2 phase threads, %d intra-op threads each", _torch_num_threads()
             )
+        # After vLLM's initial memory snapshot: the layouts' device memory (contexts, streams,
+        # one cuBLAS workspace per stream) is counted by vLLM's KV-cache sizing.
+        pcfg = self.nexus_cfg.partition
+        device_index = getattr(self.device, "index", None) or 0
+        self._nexus_backend = build_backend(
+            pcfg, self._nexus_support, device_index, self.nexus_exec
+        )
         backend = self._nexus_backend
-        if backend.num_sms:
-            pcfg = self.nexus_cfg.partition
-            grid = partition_grid(backend.num_sms, pcfg.sm_granularity, pcfg.min_sms_per_side)
-            backend.build(grid)
+        if backend.partitions is not None:
             if self._nexus_profile_sms and self._nexus_profile_sms != backend.num_sms:
                 logger.warning(
                     "vllm_nexus: the cost-model profile is for %d SMs, this GPU has %d: plans "
@@ -330,11 +257,74 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
                     backend.num_sms,
                 )
             logger.info(
-                "vllm_nexus: %d SM split layouts on %d SMs (prefill SMs %s)",
-                len(grid),
+                "vllm_nexus: %d SM split layouts on device %d (%d SMs, backend %s, disjoint=%s, "
+                "%.1f MiB)",
+                len(backend.partitions.grid),
+                device_index,
                 backend.num_sms,
-                grid,
+                backend.name,
+                backend.disjoint,
+                backend.build_bytes / 2**20,
             )
+
+    def determine_available_memory(self) -> int:
+        """vLLM's KV-cache budget, minus (concurrent, CUDA) the memory of a decode sub-step
+        running beside the prefill: vLLM profiles one forward pass at a time."""
+        available = super().determine_available_memory()
+        if self.nexus_exec != "concurrent" or not self._nexus_support.cuda:
+            return available
+        extra = self._nexus_measure_decode_phase()
+        left = reserve_for_split(available, extra)
+        self.nexus_reserved_bytes = extra
+        logger.info(
+            "vllm_nexus: reserved %.2f GiB for the overlapped decode phase; KV cache %.2f GiB "
+            "(vLLM's profile: %.2f GiB)",
+            extra / 2**30,
+            left / 2**30,
+            available / 2**30,
+        )
+        return left
+
+    def _nexus_measure_decode_phase(self) -> int:
+        """Bytes a max-size decode sub-step needs on its own stream and workspace lane:
+        peak live tensors plus memory that stays (workspace lane, cuBLAS workspace)."""
+        import contextlib
+        import gc
+
+        import torch
+
+        dec = self._nexus_decode_runner
+        n = int(self.vllm_config.scheduler_config.max_num_seqs)
+        dev = self.device
+        part = None
+        if self._nexus_backend.partitions is not None:
+            grid = self._nexus_backend.partitions.grid
+            part = self._nexus_backend.partition(
+                "decode", grid[0], self._nexus_backend.num_sms - grid[0]
+            )
+        gc.collect()
+        torch.cuda.synchronize(dev)
+        torch.cuda.empty_cache()
+        free0 = torch.cuda.mem_get_info(dev)[0]
+        torch.cuda.reset_peak_memory_stats(dev)
+        base = torch.cuda.memory_allocated(dev)
+        with contextlib.ExitStack() as stack:
+            if part is not None:
+                stack.enter_context(torch.cuda.stream(part.stream))
+            if self._nexus_decode_lane is not None:
+                from vllm.v1.worker.workspace import use_workspace_lane
+
+                stack.enter_context(use_workspace_lane(self._nexus_decode_lane))
+            hidden, last = dec._dummy_run(n, uniform_decode=True, is_profile=True)
+            out = dec._dummy_sampler_run(last)
+            torch.cuda.synchronize(dev)
+            transient = torch.cuda.max_memory_allocated(dev) - base
+            del hidden, last, out
+        gc.collect()
+        torch.cuda.synchronize(dev)
+        torch.cuda.empty_cache()
+        persistent = free0 - torch.cuda.mem_get_info(dev)[0]
+        return int(transient + max(0, persistent))
 
     def execute_model(self, scheduler_output: Any) -> Any:
         plan = get_plan(scheduler_output)
@@ -387,11 +377,12 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         return merge_outputs(outputs)
 
     def _nexus_run_sequential(self, scheduler_output: Any, plan: PhasePlan, grammar: Any) -> list:
+        engine = self._nexus_backend.current_stream()  # this (engine) thread's stream
         outputs = []
         for i, phase in enumerate(PHASE_ORDER):
             ids = set(plan.decode_req_ids if phase == "decode" else plan.prefill_req_ids)
             sub = split_scheduler_output(scheduler_output, ids, first=i == 0)
-            with self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms):
+            with self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms, engine):
                 out = super().execute_model(sub)
                 if out is None:
                     out = super().sample_tokens(_filter_grammar(grammar, ids))
@@ -408,6 +399,10 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         assert self._nexus_executor is not None and self._nexus_decode_runner is not None
         with torch.inference_mode():
             apply_block_ops(self.model_runner, scheduler_output)
+        # The stream the block ops were queued on, read here on the engine thread: each phase
+        # thread orders its partition stream after it (a phase thread's own current stream
+        # is a different one).
+        engine = self._nexus_backend.current_stream()
         runners = {"prefill": self.model_runner, "decode": self._nexus_decode_runner}
         futures = {}
         for phase in PHASE_ORDER:
@@ -423,11 +418,12 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
                 sub,
                 _filter_grammar(grammar, ids),
                 plan,
+                engine,
             )
         return collect_phase_results(futures)
 
     def _nexus_sub_step(
-        self, phase: str, runner: Any, sub: Any, grammar: Any, plan: PhasePlan
+        self, phase: str, runner: Any, sub: Any, grammar: Any, plan: PhasePlan, engine: Any
     ) -> Any:
         """One phase's execute_model + sample_tokens, on an executor thread."""
         import contextlib
@@ -436,7 +432,9 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
 
         with contextlib.ExitStack() as stack:
             stack.enter_context(torch.inference_mode())  # grad mode is per thread
-            stack.enter_context(self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms))
+            stack.enter_context(
+                self._nexus_backend.phase(phase, plan.prefill_sms, plan.decode_sms, engine)
+            )
             if phase == "decode" and self._nexus_decode_lane is not None:
                 from vllm.v1.worker.workspace import use_workspace_lane
 
@@ -449,9 +447,15 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
     def nexus_stats(self) -> dict[str, Any]:
         """Execution mode, split-step count and, with a decode runner, both runners' batch
         and cached-state sizes (``collective_rpc("nexus_stats")``)."""
+        backend = self._nexus_backend
         stats: dict[str, Any] = {
             "execution": self.nexus_exec,
-            "backend": self._nexus_backend.name,
+            "backend": backend.name,
+            "disjoint": backend.disjoint,
+            "device_index": backend.device_index,
+            "layouts": list(backend.partitions.grid) if backend.partitions else [],
+            "build_bytes": backend.build_bytes,
+            "reserved_bytes": self.nexus_reserved_bytes,
             "split_steps": self.nexus_split_steps,
         }
         if self._nexus_decode_runner is not None:

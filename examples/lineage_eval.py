@@ -1,0 +1,252 @@
+"""Program inference (lineage) on a real engine, from clients that send no program id.
+
+Two measurements, one fresh ``vllm serve --scheduler-cls vllm_nexus.Scheduler`` each (tiny
+model, ``--max-num-seqs 8``, ``program_inference_log`` on):
+
+``multiturn``: vLLM's own multi-turn serving benchmark (``benchmarks/multi_turn`` of the vLLM
+0.32.0 sdist, chat completions, streaming, the model's own answers fed back as history) run
+*without* ``--send-conversation-id``; prints the programs the scheduler formed (solo calls
+start one each) against the conversation count. Its conversations share a common prefix
+(``common_prefix_num_tokens``) — the shared-system-prompt case.
+
+``mixed``: ``vllm-nexus bench`` replays the ``mixed`` trace with ``--no-program-ids``; each
+call carries an opaque request id, so the audit log's decisions can be checked against the
+trace's truth: an *inferred* call whose program's root call belongs to another trace program
+is a wrong merge.
+
+Run through the engine lock: ``flock /tmp/nexus-engine.lock python examples/lineage_eval.py
+multiturn --multiturn-dir DIR`` (``DIR``: the sdist's ``benchmarks/multi_turn``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ENGINE_ARGS = ["--max-num-seqs", "8"]
+
+# A smaller version of the benchmark's generate_multi_turn.json (sized for the tiny model).
+MULTITURN_CONFIG = {
+    "filetype": "generate_conversations",
+    "num_conversations": 24,
+    "text_files": [],
+    "print_stats": False,
+    "prompt_input": {
+        "num_turns": {"distribution": "uniform", "min": 4, "max": 10},
+        "common_prefix_num_tokens": {"distribution": "constant", "value": 300},
+        "prefix_num_tokens": {"distribution": "lognormal", "average": 200, "max": 600},
+        "num_tokens": {"distribution": "uniform", "min": 40, "max": 80},
+    },
+    "prompt_output": {"num_tokens": {"distribution": "uniform", "min": 20, "max": 60}},
+}
+
+
+def _server(model: str, log: Path, audit: Path, extra: dict | None = None):
+    from vllm_nexus.serving.launcher import VllmServer
+
+    sched = {"program_inference_log": str(audit), **(extra or {})}
+    cfg = json.dumps({"vllm_nexus": {"scheduler": sched}})
+    args = [*ENGINE_ARGS, "--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
+    return VllmServer(model, args=args, log_path=log, startup_timeout_s=900)
+
+
+def _counts(base_url: str) -> Counter:
+    import requests
+
+    text = requests.get(f"{base_url}/metrics", timeout=10).text
+    out: Counter = Counter()
+    for line in text.splitlines():
+        if line.startswith("vllm_nexus_program_assignments_total{"):
+            source = line.split('source="')[1].split('"')[0]
+            out[source] += int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
+def _wait_idle_counts(base_url: str, expect: int, timeout_s: float = 20) -> Counter:
+    deadline = time.time() + timeout_s
+    while True:  # the snapshot is written when the engine goes idle
+        c = _counts(base_url)
+        if sum(c.values()) >= expect or time.time() > deadline:
+            return c
+        time.sleep(0.5)
+
+
+def multiturn(args: argparse.Namespace, model: str, work: Path) -> dict:
+    from vllm_nexus.bench.prompts import corpus_text
+
+    text = work / "corpus.txt"
+    text.write_text(corpus_text(40_000, seed=7))
+    conf = MULTITURN_CONFIG
+    if args.multiturn_config:  # e.g. the benchmark's own generate_multi_turn.json
+        conf = json.loads(Path(args.multiturn_config).read_text())
+    conf = dict(conf, text_files=[str(text)])
+    conf_path = work / "multiturn.json"
+    conf_path.write_text(json.dumps(conf))
+    audit = work / "audit-multiturn.jsonl"
+    results = {}
+    extra = {"program_inference": args.inference}
+    with _server(model, work / "server-multiturn.log", audit, extra) as srv:
+        for send_ids in (True, False):
+            before = _counts(srv.base_url)
+            cmd = [sys.executable, "benchmark_serving_multi_turn.py", "-i", str(conf_path),
+                   "-m", model, "--served-model-name", srv.model, "-u", srv.base_url,
+                   "-p", "4", "--seed", str(args.seed), "--no-early-stop"]  # fmt: skip
+            if not args.multiturn_config:
+                cmd += ["--limit-min-tokens", "20", "--limit-max-tokens", "60"]
+            if send_ids:
+                cmd.append("--send-conversation-id")
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+            log = work / f"multiturn-{'ids' if send_ids else 'noids'}.log"
+            with open(log, "w") as f:
+                rc = subprocess.run(cmd, cwd=args.multiturn_dir, stdout=f, stderr=f, env=env)
+            if rc.returncode != 0:
+                raise SystemExit(f"multi-turn benchmark failed, see {log}")
+            n_req = _requests_sent(log)
+            after = _wait_idle_counts(srv.base_url, sum(before.values()) + n_req)
+            delta = {k: after[k] - before.get(k, 0) for k in ("explicit", "inferred", "solo")}
+            key = "with_ids" if send_ids else "without_ids"
+            results[key] = {"requests": n_req, **delta}
+            print(f"multi-turn {key}: {results[key]}", flush=True)
+    n_conv = conf["num_conversations"]
+    programs = results["without_ids"]["solo"]
+    results["conversations"] = n_conv
+    results["programs_without_ids"] = programs
+    results["ratio"] = programs / n_conv
+    print(
+        f"multi-turn without ids: {programs} programs for {n_conv} conversations "
+        f"({results['without_ids']['requests']} requests): ratio {programs / n_conv:.2f}",
+        flush=True,
+    )
+    return results
+
+
+def _requests_sent(log: Path) -> int:
+    """Requests the benchmark completed (its summary table's ttft_ms count)."""
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "ttft_ms":
+            return int(float(parts[1]))
+    raise SystemExit(f"no summary in {log}")
+
+
+def mixed(args: argparse.Namespace, model: str, work: Path) -> dict:
+    from vllm_nexus import cli
+    from vllm_nexus.bench.runner import call_request_id
+    from vllm_nexus.bench.trace import load_trace
+
+    trace = work / "mixed.jsonl"
+    gen = ["bench", "--workload", "mixed", "--programs", str(args.programs), "--seed",
+           str(args.seed), "--rate", "1", "--calls-scale", "0.25", "--tokens-scale", "0.25",
+           "--dump-trace", str(trace)]  # fmt: skip
+    if cli.main(gen) != 0:
+        raise SystemExit("could not generate the trace")
+    programs = load_trace(trace)
+    audit = work / "audit-mixed.jsonl"
+    out = {}
+    with _server(model, work / "server-mixed.log", audit) as srv:
+        for rate in args.rates:
+            salt = f"lineage-{rate:g}-{int(time.time())}"
+            dest = work / f"mixed-rate{rate:g}"
+            bench = ["bench", "--base-url", srv.base_url, "--model", srv.model, "--trace",
+                     str(trace), "--programs", str(args.programs), "--rate", f"{rate:g}",
+                     "--think-scale", "0.3", "--run-salt", salt, "--no-program-ids",
+                     "--label", "noids", "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
+            rc = cli.main(bench)
+            if rc not in (0, 3):
+                raise SystemExit(f"bench failed ({rc})")
+            run = json.loads((dest / "result.json").read_text())["runs"][0]
+            out[f"rate{rate:g}"] = _judge(audit, programs, salt, call_request_id, run)
+            print(f"mixed, ids stripped, rate {rate:g}: {out[f'rate{rate:g}']}", flush=True)
+    return out
+
+
+def _judge(audit: Path, programs: list, salt: str, call_request_id, run: dict) -> dict:
+    """Wrong merges of one run, from the audit log and the trace's truth."""
+    from vllm_nexus.bench.cli import run_id_suffix
+
+    suffix = run_id_suffix(salt, argparse.Namespace(keep_program_ids=False))
+    truth = {}
+    for p in programs:
+        for c in p.calls:
+            truth[call_request_id(p.program_id + suffix, c.id)] = p.program_id
+
+    def true_program(engine_rid: str) -> str | None:
+        # vLLM's engine request id: "cmpl-<request_id>-<prompt index>-<8 random chars>"
+        parts = engine_rid.split("-")
+        return truth.get(parts[1]) if len(parts) >= 4 and parts[0] == "cmpl" else None
+
+    decisions = []
+    for line in audit.read_text().splitlines():
+        d = json.loads(line)
+        if true_program(d["request_id"]) is not None:
+            decisions.append(d)
+    counts = Counter(d["source"] for d in decisions)
+    wrong = 0
+    for d in decisions:
+        if d["source"] != "inferred":
+            continue
+        root = d["program_id"].removeprefix("call:")
+        if true_program(root) != true_program(d["request_id"]):
+            wrong += 1
+    calls = len(decisions)
+    true_programs = len({true_program(d["request_id"]) for d in decisions})
+    return {
+        "calls": calls,
+        "solo": counts["solo"],
+        "inferred": counts["inferred"],
+        "wrong_merges": wrong,
+        "wrong_merge_share": wrong / calls if calls else None,
+        "true_programs": true_programs,
+        "programs_formed": counts["solo"],
+        "failed_calls": run["summary"].get("calls_failed"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("what", choices=["multiturn", "mixed", "both"])
+    p.add_argument("--multiturn-dir", help="the vLLM sdist's benchmarks/multi_turn directory")
+    p.add_argument(
+        "--multiturn-config",
+        help="conversation generator JSON (default: a small one for the tiny model; the "
+        "benchmark's generate_multi_turn.json works, its text file replaced by a local corpus)",
+    )
+    p.add_argument("--inference", default="lineage", choices=["lineage", "off"])
+    p.add_argument("--model", help="model directory (default: build the tiny model)")
+    p.add_argument("--programs", type=int, default=100)
+    p.add_argument("--rates", default="4,16", help="mixed: programs/s, comma-separated")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="JSON file for the figures")
+    args = p.parse_args(argv)
+    args.rates = [float(r) for r in args.rates.split(",")]
+    if args.what in ("multiturn", "both") and not args.multiturn_dir:
+        p.error("multiturn needs --multiturn-dir")
+    model = args.model
+    if model is None:
+        from vllm_nexus.serving.tiny_model import build_tiny_model
+
+        model = str(build_tiny_model(REPO / ".cache" / "tiny-model"))
+    work = Path(tempfile.mkdtemp(prefix="lineage_eval_"))
+    print(f"work directory: {work}", flush=True)
+    figures: dict = {"command": " ".join(sys.argv), "started": time.strftime("%F %T UTC")}
+    if args.what in ("multiturn", "both"):
+        figures["multiturn"] = multiturn(args, model, work)
+    if args.what in ("mixed", "both"):
+        figures["mixed"] = mixed(args, model, work)
+    text = json.dumps(figures, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

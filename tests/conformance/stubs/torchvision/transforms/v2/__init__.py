@@ -1,0 +1,1 @@
+"""Stand-in torchvision.transforms.v2 (conformance runs only)."""

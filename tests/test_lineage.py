@@ -1,0 +1,121 @@
+"""Program inference from prompt lineage (pure policy, no engine)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from vllm_nexus.programs.lineage import LineageIndex, prefix_hashes, window_hashes
+
+SYSTEM = list(range(1000, 1300))  # a 300-token system prompt every program shares
+
+
+def toks(seed: int, n: int) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.randrange(2000, 50_000) for _ in range(n)]
+
+
+def add(index: LineageIndex, prompt: list[int], output: list[int], pid: str, now: float = 0.0):
+    p = index.prompt(prompt)
+    index.record(p.key, len(prompt), output, pid, now)
+
+
+def match(index: LineageIndex, prompt: list[int], now: float = 0.0):
+    m = index.match(index.prompt(prompt), now)
+    return None if m is None else m.program_id
+
+
+def test_hashes_are_prefix_and_position_independent_windows():
+    a = np.array(toks(1, 50), dtype=np.uint64)
+    b = np.concatenate([a[:30], np.array(toks(2, 10), dtype=np.uint64)])
+    assert (
+        prefix_hashes(a)[29] == prefix_hashes(b)[29]
+        and prefix_hashes(a)[30] != prefix_hashes(b)[30]
+    )
+    shifted = np.concatenate([np.array([7, 8, 9], dtype=np.uint64), a])
+    assert set(window_hashes(a, 6).tolist()) <= set(window_hashes(shifted, 6).tolist())
+
+
+def test_next_turn_joins_the_conversation():
+    idx = LineageIndex()
+    p1, o1 = SYSTEM + toks(1, 40), toks(2, 30)
+    add(idx, p1, o1, "conv-A")
+    p2 = p1 + [5, 6] + o1 + [7, 8] + toks(3, 20)  # template tokens around the history
+    assert match(idx, p2) == "conv-A"
+    o2 = toks(4, 25)
+    add(idx, p2, o2, "conv-A")
+    assert match(idx, p2 + o2 + toks(5, 10)) == "conv-A"
+
+
+def test_shared_system_prompt_never_merges():
+    idx = LineageIndex()
+    pa, oa = SYSTEM + toks(10, 40), toks(11, 30)
+    add(idx, pa, oa, "A")
+    pb, ob = SYSTEM + toks(20, 40), toks(21, 30)
+    assert match(idx, pb) is None  # B's first call: only the system prompt in common
+    add(idx, pb, ob, "B")
+    assert match(idx, pb + ob + toks(22, 10)) == "B"
+    # a call whose whole prompt is the system prompt: its output must appear too
+    add(idx, SYSTEM, toks(30, 20), "S")
+    assert match(idx, SYSTEM + toks(31, 60)) is None
+
+
+def test_same_first_prompt_different_outputs_picks_the_right_one():
+    idx = LineageIndex()
+    p = SYSTEM + toks(40, 20)  # two programs ask exactly the same first question
+    oa, ob = toks(41, 30), toks(42, 30)
+    add(idx, p, oa, "A")
+    add(idx, p, ob, "B")
+    assert match(idx, p + ob + toks(43, 10)) == "B"
+    assert match(idx, p + oa + toks(44, 10)) == "A"
+
+
+def test_retokenized_output_still_matches_but_other_text_does_not():
+    idx = LineageIndex()
+    p, o = SYSTEM + toks(50, 40), toks(51, 80)
+    add(idx, p, o, "A")
+    rng = random.Random(0)
+    noisy = [t if rng.random() > 0.1 else t + 1 for t in o]  # 10% of tokens re-tokenized
+    assert match(idx, p + noisy + toks(52, 10)) == "A"
+    assert match(idx, p + toks(53, 80) + toks(52, 10)) is None
+
+
+def test_reasoning_dropped_from_history_still_matches():
+    idx = LineageIndex()
+    p, thinking, answer = SYSTEM + toks(60, 30), toks(61, 200), toks(62, 40)
+    add(idx, p, thinking + answer, "A")
+    # the template keeps the answer only; it still sits within 2 * len(output) after the prefix
+    assert match(idx, p + answer + toks(63, 10)) == "A"
+
+
+def test_resent_prompt_and_short_outputs():
+    idx = LineageIndex()
+    p = SYSTEM + toks(70, 30)
+    add(idx, p, [42], "A")  # a one-token output
+    assert match(idx, p) is None  # the same prompt again (a retry) continues nothing
+    assert match(idx, p + [42, 1, 2]) == "A"
+    assert match(idx, p + [43, 1, 2]) is None
+
+
+def test_ttl_and_capacity_bound_memory():
+    idx = LineageIndex(max_calls=4, ttl_s=10.0)
+    prompts = [SYSTEM + toks(100 + i, 20) for i in range(6)]
+    outs = [toks(200 + i, 20) for i in range(6)]
+    for i in range(6):
+        add(idx, prompts[i], outs[i], f"P{i}", now=float(i))
+    assert len(idx) == 4
+    assert match(idx, prompts[0] + outs[0] + [1], now=6.0) is None  # pushed out by capacity
+    assert match(idx, prompts[5] + outs[5] + [1], now=6.0) == "P5"
+    assert match(idx, prompts[5] + outs[5] + [1], now=16.0) is None  # past the TTL
+    assert len(idx) == 0 and not idx._by_key and int(idx._filter.sum()) == 0
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_degenerate_prompts(n):
+    idx = LineageIndex()
+    add(idx, [1, 2, 3], [4, 5], "A")
+    assert match(idx, list(range(n))) is None
+    assert not idx.record(None, 0, [1], "A", 0.0)
+    assert not idx.record(idx.prompt([1]).key, 1, [], "A", 0.0)

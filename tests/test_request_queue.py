@@ -1,0 +1,53 @@
+"""ProgramRequestQueue: vLLM's waiting-queue interface over a keyed heap."""
+
+from __future__ import annotations
+
+import random
+
+from sched_harness import make_request
+
+from vllm_nexus.programs.request_queue import ProgramRequestQueue
+
+
+def queue_with(keys: dict[str, tuple]) -> tuple[ProgramRequestQueue, dict]:
+    q = ProgramRequestQueue(lambda r: keys[r.request_id])
+    reqs = {rid: make_request(rid, prompt_len=4) for rid in keys}
+    for r in reqs.values():
+        q.add_request(r)
+    return q, reqs
+
+
+def test_iteration_indexing_and_smallest_follow_the_key_order():
+    rng = random.Random(0)
+    keys = {f"r{i}": (rng.randrange(4), rng.random()) for i in range(300)}
+    q, reqs = queue_with(keys)
+    for rid in rng.sample(sorted(keys), 100):  # stale heap entries on the way
+        q.remove_request(reqs[rid])
+    order = sorted((k, rid) for rid, k in keys.items() if reqs[rid] in q)
+    expected = [reqs[rid] for _, rid in order]
+    assert list(q) == expected and len(q) == 200
+    assert q[0] is expected[0] and q[-1] is expected[-1] and q[3:6] == expected[3:6]
+    for n in (0, 1, 7, 50, 500):
+        assert q.smallest(n) == expected[:n]
+    assert q.peek_request() is expected[0]
+    assert [q.pop_request() for _ in range(3)] == expected[:3]
+
+
+def test_update_rekeys_one_request_and_contains_checks_identity():
+    keys = {"a": (1,), "b": (2,), "c": (3,)}
+    q, reqs = queue_with(keys)
+    keys["c"] = (0,)
+    q.update(reqs["c"])
+    assert [r.request_id for r in q] == ["c", "a", "b"] and len(q) == 3
+    assert reqs["a"] in q and make_request("a") not in q
+    q.update(make_request("zzz"))  # not queued: no-op
+    assert len(q) == 3
+
+
+def test_prepend_reinserts_with_its_key():
+    keys = {"a": (1,), "b": (2,)}
+    q, reqs = queue_with(keys)
+    b = q.pop_request() and q.pop_request()
+    q.prepend_request(b)
+    q.prepend_requests([reqs["a"]])
+    assert list(q) == [reqs["a"], reqs["b"]]

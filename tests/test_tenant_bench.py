@@ -1,0 +1,99 @@
+"""examples/tenant_bench.py without engines: twin workload, gaming ids, the runner's payload,
+the report, and one small simulated run (virtual time)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tb():
+    spec = importlib.util.spec_from_file_location("tenant_bench", REPO / "examples/tenant_bench.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def args(**kw) -> argparse.Namespace:
+    base = dict(workload="chat", programs=20, rate=4.0, calls_scale=1.0, tokens_scale=0.25,
+                think_scale=0.3, max_num_seqs=8, config=None, hardware="cpu-here",
+                sim_model="tiny")  # fmt: skip
+    return argparse.Namespace(**{**base, **kw})
+
+
+def test_twin_programs_same_work_interleaved(tb):
+    progs = tb.tenant_programs(args(), seed=0)
+    by_id = {p.program_id: p for p in progs}
+    bases = {pid.split(".", 1)[1] for pid in by_id}
+    assert len(progs) == 20 and len(bases) == 10
+    firsts = set()
+    for base in bases:
+        h, g = by_id[f"honest.{base}"], by_id[f"gaming.{base}"]
+        assert h.calls == g.calls and abs(h.arrival_s - g.arrival_s) <= 0.5 / 4 + 1e-9
+        firsts.add("honest" if h.arrival_s < g.arrival_s else "gaming")
+    assert firsts == {"honest", "gaming"}  # neither tenant always arrives first
+
+
+def test_gaming_ids(tb):
+    assert tb.sent_program_id("fresh", "gaming.p1", "c3") == "gaming.p1/c3"
+    assert tb.sent_program_id("noid", "gaming.p1", "c3") is None
+    assert tb.sent_program_id("split", "gaming.p1", "c3") == "gaming.p1~1"
+    assert tb.sent_program_id("split", "gaming.p1", "c4") == "gaming.p1~2"
+    assert tb.sent_program_id("abort", "gaming.p1", "c3") == "gaming.p1"
+
+
+def test_runner_payload_sends_tenant_header_and_strategy(tb):
+    from vllm_nexus.bench.prompts import PromptFactory
+    from vllm_nexus.bench.runner import ClientOptions
+    from vllm_nexus.bench.trace import CallSpec
+
+    runner = tb.make_runner_class()(
+        [], PromptFactory(0, "s", list(range(100))),
+        ClientOptions(base_url="http://x", model="m", program_id_suffix="@r"),
+    )  # fmt: skip
+    runner.strategy = "noid"
+    c = CallSpec("c2", 5, 5)
+    body, headers = runner._payload("gaming.p", c, [1, 2])
+    assert headers["X-Tenant-ID"] == "gaming" and "vllm_xargs" not in body
+    runner.strategy = "fresh"
+    body, _ = runner._payload("gaming.p", c, [1, 2])
+    assert body["vllm_xargs"] == {"program_id": "gaming.p/c2@r"}
+    body, headers = runner._payload("honest.p", c, [1, 2])
+    assert headers["X-Tenant-ID"] == "honest" and body["vllm_xargs"] == {"program_id": "honest.p@r"}
+
+
+def test_report_ratios(tb):
+    def row(sched, strat, h, g):
+        t = {"honest": {"mean_ms": h}, "gaming": {"mean_ms": g}}
+        return {"scheduler": sched, "strategy": strat, "tenants": t}
+
+    text = tb.report([row("stock", "fresh", 100, 100), row("plas", "fresh", 50, 80)])
+    assert "| plas | fresh | 1 | 50.0 | 80.0 | **0.62x** | 0.62 | 2.00x |" in text
+
+
+def test_simulated_gaming_does_not_pay(tb):
+    """A short virtual-time run through the real scheduler: the tenant that mints a program
+    id per call gains nothing over the honest tenant (it did 1.65x before tenants)."""
+    a = args(programs=60)
+    progs = tb.tenant_programs(a, seed=0)
+    res = tb.simulate("plas", "fresh", progs, a, seed=0)
+    t = res["tenants"]
+    assert res["unfinished"] == 0
+    assert t["honest"]["mean_ms"] / t["gaming"]["mean_ms"] <= 1.2
+
+
+def test_compare_before_after(tb):
+    def row(sched, strat, h, g):
+        t = {"honest": {"mean_ms": h}, "gaming": {"mean_ms": g}}
+        return {"scheduler": sched, "strategy": strat, "tenants": t}
+
+    before = [row("stock", "fresh", 100, 100), row("plas", "fresh", 90, 45)]
+    after = [row("stock", "fresh", 100, 100), row("plas", "fresh", 50, 80)]
+    text = tb.compare(before, after)
+    assert "| plas | fresh | 2.00x | **0.62x** | 0.62 | 1.11x | 2.00x |" in text

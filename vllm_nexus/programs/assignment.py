@@ -1,0 +1,93 @@
+"""Which program a call joins: the id it names, else one inferred from its prompt, else its
+own — counted, and optionally audited (``scheduler.program_inference_log``).
+
+The scheduler calls :meth:`ProgramAssigner.assign` when a call arrives (after
+:func:`vllm_nexus.programs.identity.resolve_program_id`) and :meth:`ProgramAssigner.finished`
+when it leaves; the policy is :mod:`vllm_nexus.programs.lineage`. Requests are duck-typed
+(``request_id``, ``prompt_token_ids``, ``output_token_ids``): no vLLM import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from typing import Any
+
+from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.programs.identity import SOLO_PREFIX
+from vllm_nexus.programs.lineage import LineageIndex
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("explicit", "inferred", "solo")
+"""``explicit``: the call named its program (vllm_xargs, session id, harness headers);
+``inferred``: it continued an earlier call's prompt and output; ``solo``: neither, it starts a
+program of its own (later calls may join it)."""
+
+
+class ProgramAssigner:
+    """Program assignment for the scheduler (see the module docstring)."""
+
+    def __init__(self, cfg: SchedulerConfig) -> None:
+        self.index = (
+            LineageIndex(cfg.program_inference_max_calls, cfg.program_ttl_s)
+            if cfg.program_inference == "lineage"
+            else None
+        )
+        self.counts: Counter[str] = Counter()
+        self._keys: dict[str, tuple[int | None, int]] = {}
+        """Active id-less calls: request id -> (prompt hash, prompt length), for recording."""
+        self._log: Any = None
+        if cfg.program_inference_log:
+            try:
+                self._log = open(cfg.program_inference_log, "a", buffering=1)  # noqa: SIM115
+            except OSError as e:
+                logger.warning("vllm_nexus: cannot open program_inference_log: %s", e)
+
+    def assign(self, request: Any, resolved: str, now: float) -> str:
+        """The program of a new call; ``resolved`` comes from ``resolve_program_id``."""
+        rid = request.request_id
+        if resolved != SOLO_PREFIX + rid:
+            self.counts["explicit"] += 1
+            return resolved
+        if self.index is None or request.prompt_token_ids is None:
+            self.counts["solo"] += 1
+            return resolved
+        prompt = self.index.prompt(request.prompt_token_ids)
+        self._keys[rid] = (prompt.key, len(prompt.tokens))
+        match = self.index.match(prompt, now)
+        pid = resolved if match is None else match.program_id
+        source = "solo" if match is None else "inferred"
+        self.counts[source] += 1
+        if self._log is not None:
+            self._audit(rid, pid, source, len(prompt.tokens), match, now)
+        return pid
+
+    def finished(self, request: Any, program_id: str, completed: bool, now: float) -> None:
+        """A call left; a completed one is remembered for the calls that continue it."""
+        key = self._keys.pop(request.request_id, None)
+        if self.index is None or not completed:
+            return
+        if key is None:  # an explicit call: hashed now (O(prompt), once per call)
+            prompt = request.prompt_token_ids
+            if prompt is None:
+                return
+            key = (self.index.prompt(prompt).key, len(prompt))
+        self.index.record(key[0], key[1], request.output_token_ids, program_id, now)
+
+    @property
+    def remembered_calls(self) -> int:
+        return 0 if self.index is None else len(self.index)
+
+    def _audit(self, rid: str, pid: str, source: str, n: int, match: Any, now: float) -> None:
+        line = {"t": round(now, 4), "request_id": rid, "program_id": pid, "source": source}
+        line["prompt_tokens"] = n
+        if match is not None:
+            line["continues_prompt_tokens"] = match.prompt_len
+            line["output_hits"] = match.hits
+        try:
+            self._log.write(json.dumps(line) + "\n")
+        except (OSError, ValueError) as e:
+            logger.warning("vllm_nexus: program_inference_log disabled: %s", e)
+            self._log = None

@@ -1,0 +1,234 @@
+"""Program inference from prompt lineage: a call that names no program joins the program of
+the earlier call whose prompt *and output* its prompt continues.
+
+Most clients (the OpenAI SDK, agent frameworks, vLLM's own benchmarks) send no program id,
+yet the next turn of a conversation, the next step of a ReAct agent or a tree-search child
+re-sends its parent's whole context: the parent's prompt, then the parent's generated tokens.
+That is the evidence used here, and both parts are required:
+
+1. **prefix**: the new prompt starts with an earlier call's *whole* prompt (exact, compared by
+   a 64-bit rolling hash over token ids);
+2. **output**: right after that prefix the new prompt carries the earlier call's generated
+   tokens: at least ``MIN_HITS`` of the earlier output's sketch (the smallest hashes of its
+   ``K``-token windows, from the whole output and from its tail) occur among the ``K``-token
+   windows of the next
+   ``2 * len(output) + SLACK`` tokens. A sketch, not an exact comparison, because a chat
+   template re-tokenizes the output text (and may drop reasoning); with random gibberish
+   tokens 60-70% of 4-8 token windows survive that here.
+
+A shared system prompt therefore never merges unrelated programs: two programs that share it
+(or even their whole first prompt) differ in what their calls generated, and among several
+earlier calls with the same prompt the one whose output matches best wins. Explicit ids
+always win (the caller asks only for calls without one).
+
+Cost: O(prompt) vectorised work when a call arrives (one cumulative hash; a counting filter
+picks the few positions worth a dictionary look-up) and O(output) when it completes; nothing
+per engine step. Memory: at most ``max_calls`` remembered calls (about 0.7 KB each), each
+forgotten after ``ttl_s``. Pure Python + numpy, no vLLM import.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+K = 6
+"""Window length (tokens) of the output sketch."""
+SKETCH = 16
+"""Windows kept per output: the ``SKETCH / 2`` smallest hashes of the whole output and of its
+last ``TAIL`` tokens (smallest hashes: position-independent, robust to local edits; the tail
+is what survives a template that drops reasoning from the history)."""
+TAIL = 48
+MIN_HITS = 2
+"""Sketch windows that must reappear after the prefix (fewer if the output has fewer)."""
+SLACK = 16
+"""Tokens beyond ``2 * len(output)`` searched after the prefix (template tokens, re-tokenized
+output of another length)."""
+MAX_CANDIDATES = 32
+"""Remembered calls examined per new call at most (bounds adversarial prompts)."""
+
+_U = np.uint64
+_M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)
+_P_TOKEN, _P_POS, _P_GRAM = _U(0x9E3779B97F4A7C15), _U(0xD6E8FEB86659FD93), _U(0x100000001B3)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, element-wise (uint64 arithmetic wraps)."""
+    x = x ^ (x >> _U(30))
+    x = x * _M1
+    x = x ^ (x >> _U(27))
+    x = x * _M2
+    return x ^ (x >> _U(31))
+
+
+def as_tokens(ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    if isinstance(ids, np.ndarray):
+        return ids.astype(_U, copy=False)
+    return np.fromiter(ids, dtype=_U, count=len(ids))
+
+
+def prefix_hashes(a: np.ndarray) -> np.ndarray:
+    """``h[i]``: hash of ``a[: i + 1]`` (a sum of position-salted token hashes)."""
+    pos = np.arange(len(a), dtype=_U)
+    with np.errstate(over="ignore"):
+        return np.cumsum(_mix(a * _P_TOKEN + pos * _P_POS + _U(1)), dtype=_U)
+
+
+def window_hashes(a: np.ndarray, k: int) -> np.ndarray:
+    """Hashes of every ``k``-token window of ``a`` (independent of where the window sits)."""
+    n = len(a) - k + 1
+    if n <= 0:
+        return np.empty(0, dtype=_U)
+    g = np.zeros(n, dtype=_U)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            g = g * _P_GRAM + a[j : j + n] + _U(1)
+        return _mix(g ^ _U(k))
+
+
+def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
+    """(window length, sketch) of an output (see :data:`SKETCH`)."""
+    k = min(K, len(output))
+    g = window_hashes(output, k)
+    half = SKETCH // 2
+    tail = g[max(0, len(g) - (TAIL - k + 1)) :]
+    return k, np.union1d(np.unique(g)[:half], np.unique(tail)[:half])
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    program_id: str
+    prompt_len: int
+    output_len: int
+    k: int
+    sketch: np.ndarray
+    time: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """An earlier call the new prompt continues."""
+
+    program_id: str
+    prompt_len: int
+    """Length of the earlier call's prompt (the matched prefix)."""
+    hits: int
+    """Sketch windows of the earlier output found after the prefix."""
+
+
+class Prompt:
+    """A new call's prompt, hashed once (:meth:`LineageIndex.prompt`)."""
+
+    __slots__ = ("tokens", "hashes")
+
+    def __init__(self, tokens: np.ndarray) -> None:
+        self.tokens = tokens
+        self.hashes = prefix_hashes(tokens)
+
+    @property
+    def key(self) -> int | None:
+        """Hash of the whole prompt (None when empty)."""
+        return int(self.hashes[-1]) if len(self.hashes) else None
+
+
+class LineageIndex:
+    """Remembers completed calls by prompt hash and output sketch; finds the one a new prompt
+    continues. ``max_calls`` bounds memory, ``ttl_s`` forgets calls older than that (use the
+    program table's TTL: an idle program is forgotten then anyway)."""
+
+    def __init__(self, max_calls: int = 32_768, ttl_s: float = 600.0) -> None:
+        if max_calls < 1:
+            raise ValueError("max_calls must be >= 1")
+        self.max_calls = max_calls
+        self.ttl_s = ttl_s
+        self._by_key: dict[int, list[_Entry]] = {}
+        self._order: OrderedDict[int, tuple[int, _Entry]] = OrderedDict()
+        self._serial = 0
+        bits = max(16, (64 * max_calls - 1).bit_length())
+        self._mask = _U((1 << bits) - 1)
+        self._filter = np.zeros(1 << bits, dtype=np.uint8)
+        """Counting filter over prompt-hash keys: which prefix positions deserve a look-up."""
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @staticmethod
+    def prompt(prompt_ids: Sequence[int] | np.ndarray) -> Prompt:
+        """Hash a prompt once: O(len) vectorised."""
+        return Prompt(as_tokens(prompt_ids))
+
+    # -- a new call -------------------------------------------------------------------------
+    def match(self, prompt: Prompt, now: float) -> Match | None:
+        """The earlier call ``prompt`` continues (prompt and output), or None."""
+        self._expire(now)
+        h = prompt.hashes
+        if not self._order or len(h) < 2:
+            return None
+        slots = (h[:-1] & self._mask).astype(np.intp)  # a prefix must leave room for output
+        positions = np.nonzero(self._filter[slots])[0]
+        examined = 0
+        for i in positions[::-1]:  # longest earlier prompt first
+            entries = self._by_key.get(int(h[i]))
+            if not entries:
+                continue
+            length = int(i) + 1
+            best: Match | None = None
+            for e in entries:
+                if e.prompt_len != length or now - e.time >= self.ttl_s:
+                    continue
+                examined += 1
+                hits = self._hits(prompt.tokens, e)
+                if hits >= min(MIN_HITS, len(e.sketch)) and (best is None or hits > best.hits):
+                    best = Match(e.program_id, length, hits)
+            if best is not None:
+                return best
+            if examined >= MAX_CANDIDATES:
+                break
+        return None
+
+    @staticmethod
+    def _hits(tokens: np.ndarray, e: _Entry) -> int:
+        start = e.prompt_len
+        region = tokens[start : start + 2 * e.output_len + SLACK]
+        return int(np.isin(e.sketch, window_hashes(region, e.k)).sum())
+
+    # -- a completed call -----------------------------------------------------------------
+    def record(
+        self,
+        prompt_key: int | None,
+        prompt_len: int,
+        output_ids: Sequence[int] | np.ndarray,
+        program_id: str,
+        now: float,
+    ) -> bool:
+        """Remember a completed call (``prompt_key``: :attr:`Prompt.key`). O(len(output))."""
+        if prompt_key is None or prompt_len < 1 or len(output_ids) == 0:
+            return False
+        k, sketch = sketch_of(as_tokens(output_ids))
+        entry = _Entry(program_id, prompt_len, len(output_ids), k, sketch, now)
+        self._by_key.setdefault(prompt_key, []).append(entry)
+        self._serial += 1
+        self._order[self._serial] = (prompt_key, entry)
+        slot = prompt_key & int(self._mask)
+        if self._filter[slot] < 255:
+            self._filter[slot] += 1
+        self._expire(now)
+        return True
+
+    def _expire(self, now: float) -> None:
+        """Forget calls past the TTL, then the oldest beyond capacity. O(1) amortised."""
+        while self._order:
+            serial, (key, entry) = next(iter(self._order.items()))
+            if now - entry.time < self.ttl_s and len(self._order) <= self.max_calls:
+                break
+            del self._order[serial]
+            entries = self._by_key[key]
+            entries.remove(entry)
+            if not entries:
+                del self._by_key[key]
+            slot = key & int(self._mask)
+            if 0 < self._filter[slot] < 255:  # a saturated slot stays set (false positives only)
+                self._filter[slot] -= 1
