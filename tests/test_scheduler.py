@@ -479,3 +479,26 @@ def test_gittins_learns_program_sizes_from_finished_programs():
     s.mlq.charge(old, 34.0)  # three quarters of the usual program size (~44 units)
     assert s.mlq.quanta[0] <= 34.0  # a quantum used up: re-ranked
     assert old.level < new.level
+
+
+def test_waiting_calls_are_relevelled_when_the_levels_tune_themselves():
+    """Self-tuning levels: when the first boundary moves (every 32 completed calls, not per
+    step), queued calls that have not run yet take the level of their program's service under
+    the new boundaries, and the waiting queue is re-keyed."""
+    clock = FakeClock()
+    cfg = {"scheduler": {"policy": "plas", "first_boundary": 1000, "first_quantum": 1000,
+                         "starvation_beta": 0}}  # fmt: skip
+    s = make_scheduler(nexus=cfg, max_num_seqs=1, clock=clock)
+    serve_program(s, clock, "A", 100)  # ~100 units: level 0 under a boundary of 1000
+    s.add_request(make_request("blocker", program_id="X", max_tokens=50))
+    step(s, clock)
+    s.add_request(make_request("a", program_id="A", max_tokens=2))
+    s.add_request(make_request("b", program_id="B", max_tokens=2))
+    assert s.mlq.calls["a"].level == s.mlq.calls["b"].level == 0
+    assert [r.request_id for r in s.waiting] == ["a", "b"]  # FCFS inside level 0
+    for _ in range(32):  # completed calls of ~20 units: first boundary -> 10
+        s.mlq.levels.observe(20.0)
+    assert s.mlq.levels.first == 10.0
+    step(s, clock)
+    assert s.mlq.calls["a"].level > 0 == s.mlq.calls["b"].level
+    assert [r.request_id for r in s.waiting] == ["b", "a"]

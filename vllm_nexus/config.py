@@ -37,7 +37,7 @@ class ConfigError(ValueError):
 class SchedulerConfig:
     """Program-level scheduling (Autellix §4, Alg. 1)."""
 
-    policy: Policy = "gittins"
+    policy: Policy = "plas"
     """plas: sum of completed calls' service (Autellix PLAS, §4.2); atlas: critical-path
     program service (= PLAS for sequential programs); mlfq: call-level MLFQ (FastServe-style
     baseline); fcfs: stock. Default plas: ahead in the simulator and in two of three real
