@@ -27,6 +27,7 @@ PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
+LevelOrder = Literal["call", "program"]
 
 
 class ConfigError(ValueError):
@@ -40,8 +41,9 @@ class SchedulerConfig:
     policy: Policy = "plas"
     """plas: sum of completed calls' service (Autellix PLAS, §4.2); atlas: critical-path
     program service (= PLAS for sequential programs); mlfq: call-level MLFQ (FastServe-style
-    baseline); fcfs: stock. Default plas: ahead in the simulator and in two of three real
-    sweeps, within noise of atlas (docs/configuration.md)."""
+    baseline); fcfs: stock; gittins: Gittins index of learned program sizes (opt-in). Default
+    plas, with self-tuning levels: ahead on the simulator's tuning families
+    (docs/configuration.md)."""
     num_queues: int = 7
     """K, the number of discrete priority levels."""
     first_boundary: float = 256.0
@@ -128,6 +130,10 @@ class SchedulerConfig:
     program_class_prefix_tokens: int = 128
     """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
     call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
+    level_order: LevelOrder = "call"
+    """Order inside a queue level: call: FCFS by call arrival (Alg. 1); program: by the arrival
+    of the call's program (older programs first: a program's parallel calls run together
+    instead of interleaving with every other program's)."""
 
     def __post_init__(self) -> None:
         if self.min_first_boundary > self.max_first_boundary:
