@@ -328,12 +328,3 @@ def test_relative_anti_starvation_scales_beta_with_the_queueing_ratio():
     absolute.observe_load(80, 8, 1.0)
     assert absolute.starvation_threshold == 8.0
 
-
-def test_program_level_order_puts_older_programs_first_inside_a_level():
-    """level_order: program: inside a level, calls follow their program's first arrival (a
-    program's parallel calls run together); call (default): FCFS by call arrival."""
-    for order, expected in (("call", ["a1", "b1", "a2"]), ("program", ["a1", "a2", "b1"])):
-        q = mlq(level_order=order, first_boundary=1e9, first_quantum=1e9)
-        calls = [q.add("a1", "A", 1.0), q.add("b1", "B", 2.0), q.add("a2", "A", 3.0)]
-        assert {c.level for c in calls} == {0}
-        assert [c.call_id for c in sorted(calls, key=lambda c: c.order_key())] == expected

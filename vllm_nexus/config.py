@@ -27,7 +27,6 @@ PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
-LevelOrder = Literal["call", "program"]
 
 
 class ConfigError(ValueError):
@@ -130,10 +129,6 @@ class SchedulerConfig:
     program_class_prefix_tokens: int = 128
     """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
     call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
-    level_order: LevelOrder = "call"
-    """Order inside a queue level: call: FCFS by call arrival (Alg. 1); program: by the arrival
-    of the call's program (older programs first: a program's parallel calls run together
-    instead of interleaving with every other program's)."""
 
     def __post_init__(self) -> None:
         if self.min_first_boundary > self.max_first_boundary:

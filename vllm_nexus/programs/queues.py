@@ -246,11 +246,7 @@ class MultiLevelQueue:
                 self.sizes.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
-        if prog.first_arrival is None:
-            prog.first_arrival = enter
         self._latest_enter = max(self._latest_enter, enter)
-        if self.cfg.level_order == "program":
-            enter = prog.first_arrival  # inside a level: older programs first
         call = Call(
             call_id, prog, 0, prog.service, next(self._seq), arrival=now, since=now, enter=enter
         )

@@ -77,8 +77,6 @@ class Program:
     size (learned program sizes, :mod:`vllm_nexus.programs.sizes`)."""
     output_tokens: int = 0
     """Output tokens of its completed calls (token-latency weight of learned sizes)."""
-    first_arrival: float | None = None
-    """Arrival time of its first call (``level_order: program``)."""
 
 
 class ProgramTable:
