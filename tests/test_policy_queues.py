@@ -327,4 +327,3 @@ def test_relative_anti_starvation_scales_beta_with_the_queueing_ratio():
     absolute = mlq(starvation_beta=8.0, starvation_relative=False)
     absolute.observe_load(80, 8, 1.0)
     assert absolute.starvation_threshold == 8.0
-
