@@ -7,7 +7,7 @@ from vllm_nexus.config import ConfigError, NexusConfig
 
 def test_defaults_without_section():
     cfg = NexusConfig.from_additional_config(None)
-    assert cfg.scheduler.policy == "gittins" and cfg.scheduler.num_queues == 7
+    assert cfg.scheduler.policy == "plas" and cfg.scheduler.num_queues == 7
     assert NexusConfig.from_additional_config({"other_plugin": {}}) == cfg
 
 
