@@ -58,7 +58,7 @@ def test_queue_levels_adapt_to_short_calls():
         c = q.add(f"c{i}", f"p{i}", 0.0)
         q.charge(c, 60.0)
         q.finish(f"c{i}", 1.0)
-    assert q.boundaries[0] == pytest.approx(30.0)
+    assert q.boundaries[0] == pytest.approx(60.0)  # level_scale_fraction (1.0) x the median
     q2 = MultiLevelQueue(
         SchedulerConfig(policy="plas", first_boundary=256, first_quantum=256, adaptive_levels=False)
     )

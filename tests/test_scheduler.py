@@ -464,7 +464,14 @@ def test_gittins_learns_program_sizes_from_finished_programs():
     sizes: on equal-size programs an older, half-done program outranks a new one (FCFS-like),
     which PLAS would do the other way round."""
     clock = FakeClock()
-    cfg = {"scheduler": {"policy": "gittins", "size_end_idle_s": 0.5, "gittins_min_samples": 20}}
+    cfg = {
+        "scheduler": {
+            "policy": "gittins",
+            "size_end_idle_s": 0.5,
+            "gittins_min_samples": 20,
+            "level_scale_fraction": 0.5,  # re-rank after half a typical call
+        }
+    }
     s = make_scheduler(nexus=cfg, max_num_seqs=8, clock=clock)
     for i in range(40):
         s.add_request(make_request(f"p{i}", program_id=f"P{i}", prompt_len=16, max_tokens=40))
@@ -496,9 +503,9 @@ def test_waiting_calls_are_relevelled_when_the_levels_tune_themselves():
     s.add_request(make_request("b", program_id="B", max_tokens=2))
     assert s.mlq.calls["a"].level == s.mlq.calls["b"].level == 0
     assert [r.request_id for r in s.waiting] == ["a", "b"]  # FCFS inside level 0
-    for _ in range(32):  # completed calls of ~20 units: first boundary -> 10
+    for _ in range(32):  # completed calls of ~20 units: first boundary -> 20
         s.mlq.levels.observe(20.0)
-    assert s.mlq.levels.first == 10.0
+    assert s.mlq.levels.first == 20.0
     step(s, clock)
     assert s.mlq.calls["a"].level > 0 == s.mlq.calls["b"].level
     assert [r.request_id for r in s.waiting] == ["b", "a"]

@@ -91,7 +91,7 @@ class SchedulerConfig:
     first boundary = first quantum = ``level_scale_fraction`` x the median service of recently
     completed calls, within [``min_first_boundary``, ``max_first_boundary``];
     ``first_boundary``/``first_quantum`` are then only the starting point. false: fixed."""
-    level_scale_fraction: float = 0.5
+    level_scale_fraction: float = 1.0
     """Adaptive levels: first boundary as a fraction of the median call service."""
     min_first_boundary: float = 0.01
     """Adaptive levels: lower bound of the first boundary (service units; the default also
