@@ -24,7 +24,7 @@ STAMP := $(VENV)/.vllm-nexus-installed-$(FLAVOUR)
 HAVE = $(BIN)/python -c 'import sys; from importlib.metadata import version; from packaging.requirements import Requirement; r = Requirement(sys.argv[1]); sys.exit(not r.specifier.contains(version(r.name), prereleases=True))' 2>/dev/null
 LINT_PATHS := $(wildcard vllm_nexus tests examples)
 
-.PHONY: install test lint format demo bench conformance clean distclean check-flavour
+.PHONY: install test lint format demo bench conformance conformance-quick clean distclean check-flavour
 
 install: $(STAMP)
 
@@ -82,6 +82,10 @@ bench: install
 CONFORMANCE_ARGS ?=
 conformance: install
 	$(BIN)/python tests/conformance/run.py $(CONFORMANCE_ARGS)
+
+# The CI subset (.ci/run): all but the 12 slow randomized `blast` tests, ~3 min.
+conformance-quick: install
+	$(BIN)/python tests/conformance/run.py -k "not blast"
 
 # Build and cache artifacts; keeps the venv (other shells may be using it).
 clean:

@@ -70,15 +70,20 @@ def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, d
     return plan
 
 
-def scheduler_args(sched: str) -> list[str]:
+def scheduler_args(sched: str, audit: Path | None = None) -> list[str]:
     """Server arguments for one scheduler: the policy, everything else at its default (what a
-    user runs; the queue levels tune themselves to the calls' size)."""
+    user runs; the queue levels tune themselves to the calls' size). ``audit``: the
+    ``program_inference_log`` of a ``-noids`` server (wrong merges are judged from it:
+    ``examples/lineage_eval.py judge-sweep``)."""
     policy = SCHEDULERS[sched]
     if policy is None:
         return []
     if not policy:
         return ["--scheduler-cls", "vllm_nexus.Scheduler"]
-    cfg = json.dumps({"vllm_nexus": {"scheduler": {"policy": policy}}}, separators=(",", ":"))
+    config: dict = {"vllm_nexus": {"scheduler": {"policy": policy}}}
+    if audit is not None and sched.endswith("-noids"):
+        config["vllm_nexus"]["scheduler"]["program_inference_log"] = str(audit)
+    cfg = json.dumps(config, separators=(",", ":"))
     return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
 
 
@@ -180,7 +185,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                 continue
             server_args = [
                 *shlex.split(args.engine_args),
-                *scheduler_args(sched),
+                *scheduler_args(sched, out.resolve() / "logs" / f"audit-{sched}.jsonl"),
             ]
             log = out / "logs" / f"server-{sched}-rep{rep}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +262,8 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
 
     servers = {}
     for sched in schedulers:
-        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched)]
+        audit = out.resolve() / "logs" / f"audit-{sched}.jsonl"
+        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched, audit)]
         log = out / "logs" / f"server-{sched}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))

@@ -6,7 +6,8 @@
 #   examples/gpu_validate.sh --out DIR --dry-run  # anywhere: same report, CUDA steps skipped
 #
 # Steps (ids in DIR/report.json): env, partitions, sm_disjoint, overlap, equivalence, graphs,
-# profile — each in its own process under its own timeout, continuing past failures. Results:
+# profile, kv_offload (preempted calls load KV from the host tier instead of recomputing) —
+# each in its own process under its own timeout, continuing past failures. Results:
 # DIR/report.json, DIR/report.md, DIR/logs/<step>.log, DIR/profile.json. The logic lives in
 # vllm_nexus/split/validate.py (`vllm-nexus validate-gpu --help`); this script only wraps it.
 # Exit status 1 if a step failed, errored or timed out.

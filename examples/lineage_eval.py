@@ -16,6 +16,10 @@ is a wrong merge.
 
 Run through the engine lock: ``flock /tmp/nexus-engine.lock python examples/lineage_eval.py
 multiturn --multiturn-dir DIR`` (``DIR``: the sdist's ``benchmarks/multi_turn``).
+
+``judge-sweep DIR``: the same wrong-merge check on the ``plas-noids`` runs of a finished
+``examples/bench_sweep.py`` directory (its ``-noids`` servers keep an audit log), so the
+throughput-at-latency figures and the merge check come from the same runs. No engine.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -210,9 +215,42 @@ def _judge(audit: Path, programs: list, salt: str, call_request_id, run: dict) -
     }
 
 
+def judge_sweep(sweep: Path) -> dict:
+    """Wrong merges of every ``-noids`` run of a ``bench_sweep.py`` directory: its servers
+    write ``logs/audit-<scheduler>.jsonl``; each run's salt is in ``sweep.json``'s commands."""
+    from vllm_nexus.bench.runner import call_request_id
+    from vllm_nexus.bench.trace import load_trace
+
+    meta = json.loads((sweep / "sweep.json").read_text())
+    out = {}
+    for cmd in meta.get("commands", []):
+        argv = shlex.split(cmd)
+        if "--no-program-ids" not in argv or "--run-salt" not in argv:
+            continue
+        opt = {k: argv[i + 1] for i, k in enumerate(argv[:-1]) if k.startswith("--")}
+        sched, salt = opt["--label"], opt["--run-salt"]
+        audit = sweep / "logs" / f"audit-{sched}.jsonl"
+        result = Path(opt["--out"]) / "result.json"
+        if not audit.exists() or not result.exists():
+            continue
+        trace = load_trace(Path(opt["--trace"]))[: int(opt["--programs"])]
+        run = json.loads(result.read_text())["runs"][0]
+        key = f"{sched} {Path(opt['--out']).name}"
+        out[key] = _judge(audit, trace, salt, call_request_id, run)
+        print(f"{key}: {out[key]}", flush=True)
+    if not out:
+        raise SystemExit(f"no -noids run with an audit log in {sweep}")
+    calls = sum(r["calls"] for r in out.values())
+    wrong = sum(r["wrong_merges"] for r in out.values())
+    out["total"] = {"calls": calls, "wrong_merges": wrong, "wrong_merge_share": wrong / calls}
+    print(f"all runs: {wrong} wrong merges in {calls} calls ({wrong / calls:.2%})", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["multiturn", "mixed", "both"])
+    p.add_argument("what", choices=["multiturn", "mixed", "both", "judge-sweep"])
+    p.add_argument("sweep", nargs="?", help="judge-sweep: a bench_sweep.py --out directory")
     p.add_argument("--multiturn-dir", help="the vLLM sdist's benchmarks/multi_turn directory")
     p.add_argument(
         "--multiturn-config",
@@ -227,6 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="JSON file for the figures")
     args = p.parse_args(argv)
     args.rates = [float(r) for r in args.rates.split(",")]
+    if args.what == "judge-sweep":
+        if not args.sweep:
+            p.error("judge-sweep needs the sweep directory")
+        figures = judge_sweep(Path(args.sweep))
+        if args.out:
+            Path(args.out).write_text(json.dumps(figures, indent=1))
+        return 0
     if args.what in ("multiturn", "both") and not args.multiturn_dir:
         p.error("multiturn needs --multiturn-dir")
     model = args.model

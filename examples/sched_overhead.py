@@ -15,6 +15,10 @@ alternately in one process (ABBA order, so neither always goes first; the box is
 noisy). Printed: CPU per step of each, the ratio of the summed times, and the median and
 quartiles of the per-step ratios (the median is the robust figure on a noisy machine).
 ``--control`` runs a second stock scheduler in place of ours: the noise floor.
+``--stock-policy priority`` runs the stock side with vLLM's own ``priority`` policy (every
+request gets its program's priority, ``program number % 8``; ours ignores priorities unless
+it runs with that policy too), and ``--control --control-policy priority`` compares stock
+FCFS with stock priority: what serving requests out of arrival order costs vLLM's own code.
 
     python examples/sched_overhead.py --running 512 --waiting 4096 --programs 100000
     python examples/sched_overhead.py --running 64 --waiting 256 --programs 100000
@@ -55,7 +59,9 @@ def model_dir() -> str:
     return str(d)
 
 
-def build(scheduler_cls: str | None, args: argparse.Namespace, model: str) -> Any:
+def build(
+    scheduler_cls: str | None, args: argparse.Namespace, model: str, policy: str = "fcfs"
+) -> Any:
     """A scheduler built the way ``vllm.v1.engine.core.EngineCore`` builds it."""
     import torch
     from vllm.config import CacheConfig, ModelConfig, SchedulerConfig, VllmConfig
@@ -68,6 +74,7 @@ def build(scheduler_cls: str | None, args: argparse.Namespace, model: str) -> An
         max_num_batched_tokens=args.max_num_batched_tokens,
         max_model_len=4096,
         enable_chunked_prefill=True,
+        policy=policy,
         is_encoder_decoder=False,
         scheduler_cls=scheduler_cls,
     )
@@ -129,7 +136,8 @@ class Stream:
 
         a, rng = self.args, self.rng
         self.n += 1
-        pid = f"p{rng.randrange(a.programs)}"
+        program = rng.randrange(a.programs)
+        pid = f"p{program}"
         params = self.SamplingParams(
             max_tokens=rng.randint(a.max_tokens // 4, a.max_tokens),
             ignore_eos=True,
@@ -142,6 +150,7 @@ class Stream:
             sampling_params=params,
             pooling_params=None,
             block_hasher=self.hasher,
+            priority=program % 8,
         )
 
 
@@ -221,6 +230,18 @@ def main() -> None:
         action="store_true",
         help="A/A control: a second stock scheduler in place of vllm_nexus (noise floor)",
     )
+    ap.add_argument(
+        "--stock-policy",
+        choices=("fcfs", "priority"),
+        default="fcfs",
+        help="vLLM's scheduling policy on the stock side (priority: program number %% 8)",
+    )
+    ap.add_argument(
+        "--control-policy",
+        choices=("fcfs", "priority"),
+        default=None,
+        help="with --control: the second stock scheduler's policy (default: --stock-policy)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--nexus", type=json.loads, default={}, help="vllm_nexus config JSON (additional_config)"
@@ -232,11 +253,17 @@ def main() -> None:
     logging.getLogger("vllm").setLevel(logging.WARNING)
     model = model_dir()
     ours_cls = None if args.control else "vllm_nexus.Scheduler"
+    second_policy = (args.control_policy or args.stock_policy) if args.control else "fcfs"
     drivers = [
-        Driver("stock", build(None, args, model), Stream(args, args.seed), args.waiting),
+        Driver(
+            "stock",
+            build(None, args, model, args.stock_policy),
+            Stream(args, args.seed),
+            args.waiting,
+        ),
         Driver(
             "stock-2" if args.control else "vllm_nexus",
-            build(ours_cls, args, model),
+            build(ours_cls, args, model, second_policy),
             Stream(args, args.seed),
             args.waiting,
         ),
@@ -258,7 +285,8 @@ def main() -> None:
     known = f", {len(o.mlq.programs)} programs known" if hasattr(o, "mlq") else ""
     print(
         f"running={args.running} waiting={args.waiting} programs={args.programs} "
-        f"policy={args.policy} steps={stock.steps} per scheduler, alternating (ABBA)"
+        f"policy={args.policy} stock-policy={args.stock_policy} steps={stock.steps} per "
+        "scheduler, alternating (ABBA)"
     )
     print(
         f"  state at end: stock {len(s.running)} running / {len(s.waiting)} waiting; "

@@ -278,6 +278,32 @@ def test_engine_snapshots_are_published_and_rendered_per_replica(tmp_path):
     assert "vllm_nexus_router_replicas 0.0" in text  # router families still there
 
 
+def test_engine_snapshots_are_read_off_the_event_loop():
+    """The ingress's scrape reads Ray's key-value store in a thread: a read that waits for the
+    event loop to make progress completes (it would deadlock on the loop), and a failing read
+    leaves the engine rows out instead of failing the scrape."""
+    import threading
+
+    from vllm_nexus.cluster import engine_metrics as em
+
+    loop_ran = threading.Event()
+
+    def slow_read():
+        assert loop_ran.wait(timeout=30), "the event loop was blocked during the read"
+        return [("rep-A", {"engine": "0"})]
+
+    def broken_read():
+        raise RuntimeError("GCS unavailable")
+
+    async def main():
+        task = asyncio.create_task(em.read_published_off_loop(slow_read))
+        await asyncio.sleep(0)  # the read has started in its thread
+        loop_ran.set()  # only possible while the loop is free
+        return await task, await em.read_published_off_loop(broken_read)
+
+    assert asyncio.run(main()) == ([("rep-A", {"engine": "0"})], [])
+
+
 def test_publisher_stays_off_outside_ray(monkeypatch):
     from vllm_nexus.cluster import engine_metrics as em
 

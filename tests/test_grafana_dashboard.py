@@ -52,6 +52,16 @@ def test_panels_are_well_formed():
             assert p["targets"] and all(t["expr"] for t in p["targets"])
             assert len({t["refId"] for t in p["targets"]}) == len(p["targets"])
     assert len(queried_metrics()) >= 20
+    rows = [p["title"] for p in panels if p["type"] == "row"]
+    assert "Tenants" in rows
+    per_tenant = {
+        "vllm_nexus_tenant_service_total",
+        "vllm_nexus_tenant_calls_total",
+        "vllm_nexus_tenant_wait_seconds_total",
+        "vllm_nexus_tenant_active_calls",
+        "vllm_nexus_tenant_lift_levels",
+    }
+    assert per_tenant <= queried_metrics()  # so the live test below checks them too
 
 
 @pytest.mark.engine

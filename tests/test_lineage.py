@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from vllm_nexus.programs import lineage
 from vllm_nexus.programs.lineage import LineageIndex, prefix_hashes, window_hashes
 
 SYSTEM = list(range(1000, 1300))  # a 300-token system prompt every program shares
@@ -47,6 +48,24 @@ def test_next_turn_joins_the_conversation():
     o2 = toks(4, 25)
     add(idx, p2, o2, "conv-A")
     assert match(idx, p2 + o2 + toks(5, 10)) == "conv-A"
+
+
+def test_lineage_is_scoped_by_tenant():
+    """A call never joins another tenant's program, even when it continues that tenant's
+    prompt and output exactly; within a tenant it does."""
+    idx = LineageIndex()
+    p1, o1 = SYSTEM + toks(30, 40), toks(31, 30)
+    p = idx.prompt(p1)
+    idx.record(p.key, len(p1), o1, "acme-conv", 0.0, tenant="acme")
+    nxt = idx.prompt(p1 + o1 + toks(32, 10))
+    assert idx.match(nxt, 0.0, "evil") is None
+    assert idx.match(nxt, 0.0) is None  # no tenant is a tenant of its own too
+    m = idx.match(nxt, 0.0, "acme")
+    assert m is not None and m.program_id == "acme-conv"
+    # the same prompt and output remembered for both tenants: each finds its own
+    idx.record(p.key, len(p1), o1, "evil-conv", 0.0, tenant="evil")
+    assert idx.match(nxt, 0.0, "evil").program_id == "evil-conv"
+    assert idx.match(nxt, 0.0, "acme").program_id == "acme-conv"
 
 
 def test_shared_system_prompt_never_merges():
@@ -119,3 +138,41 @@ def test_degenerate_prompts(n):
     assert match(idx, list(range(n))) is None
     assert not idx.record(None, 0, [1], "A", 0.0)
     assert not idx.record(idx.prompt([1]).key, 1, [], "A", 0.0)
+
+
+def _reference_windows(a: np.ndarray, k: int) -> np.ndarray:
+    """The definition: Horner's rule over ``a[i + j] + 1``, then the splitmix64 finaliser."""
+    u = np.uint64
+    n = len(a) - k + 1
+    if n <= 0:
+        return np.empty(0, dtype=u)
+    g = np.zeros(n, dtype=u)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            g = g * lineage._P_GRAM + a[j : j + n] + u(1)
+        x = g ^ u(k)
+        x = x ^ (x >> u(30))
+        x = x * lineage._M1
+        x = x ^ (x >> u(27))
+        x = x * lineage._M2
+        return x ^ (x >> u(31))
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 6, 7, 48, 49, 160, 1000])
+def test_fast_window_hashes_and_sketch_equal_the_definition(n):
+    """The vectorised hashes are the same numbers as the definition (remembered sketches and
+    new prompts must keep hashing alike), and the sketch is the documented one."""
+    a = np.array(toks(n, n), dtype=np.uint64)
+    a[: n // 3] = a[n // 3 : 2 * (n // 3)]  # repeated windows: duplicates in the sketch input
+    before = a.copy()
+    for k in range(1, 8):
+        assert np.array_equal(window_hashes(a, k), _reference_windows(a, k))
+    assert np.array_equal(a, before)  # the input is never hashed in place
+    if n:
+        k, sketch = lineage.sketch_of(a)
+        g = _reference_windows(a, k)
+        tail = g[max(0, len(g) - (lineage.TAIL - k + 1)) :]
+        half = lineage.SKETCH // 2
+        expected = np.union1d(np.unique(g)[:half], np.unique(tail)[:half])
+        assert k == min(lineage.K, n) and sketch.dtype == np.uint64
+        assert np.array_equal(sketch, expected)

@@ -29,6 +29,7 @@ def check_schema(report: dict) -> None:
     assert report["schema"] == validate.SCHEMA
     assert [e["id"] for e in report["steps"]] == [
         "env", "partitions", "sm_disjoint", "overlap", "equivalence", "graphs", "profile",
+        "kv_offload",
     ]  # fmt: skip
     for e in report["steps"]:
         assert set(e) == ENTRY_KEYS, e["id"]

@@ -50,6 +50,23 @@ def test_explicit_ids_win_and_idless_calls_join_explicit_programs():
     assert dict(s.assigner.counts) == {"explicit": 2, "inferred": 1}
 
 
+def test_idless_call_never_joins_another_tenants_program(monkeypatch):
+    """Tenant B re-sends tenant A's whole context (prompt and output): it gets a program of
+    its own, not A's; A's own next turn still joins A's program."""
+    from vllm_nexus.programs import tenant_identity as ti
+
+    monkeypatch.setenv(ti.SECRET_ENV, "s3cret")
+    clock = FakeClock()
+    s = make_scheduler(clock=clock)
+    a = ti.stamp({}, "acme", "s3cret")
+    b = ti.stamp({}, "evil", "s3cret")
+    pa, ctx = run_call(s, clock, "a1", SYSTEM + fresh(11, 20), extra=a)
+    assert pa == "call:a1" and s.mlq.calls.get("a1") is None
+    assert run_call(s, clock, "b1", ctx + fresh(12, 5), extra=b)[0] == "call:b1"
+    assert run_call(s, clock, "a2", ctx + fresh(13, 5), extra=a)[0] == "call:a1"
+    assert dict(s.assigner.counts) == {"solo": 2, "inferred": 1}
+
+
 def test_inference_off_makes_every_idless_call_its_own_program():
     clock = FakeClock()
     s = make_scheduler(nexus={"scheduler": {"program_inference": "off"}}, clock=clock)

@@ -146,6 +146,33 @@ def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
 
 
+def test_frontend_beside_a_busy_engine_runs_slower_and_slows_the_engine() -> None:
+    # "a" keeps the engine busy; "b" is sent meanwhile, "c" after everything is done
+    progs = [
+        ProgramSpec("a", 0.0, (CallSpec("c0", 64, 400),)),
+        ProgramSpec("b", 0.05, (CallSpec("c0", 64, 4),)),
+        ProgramSpec("c", 60.0, (CallSpec("c0", 64, 4),)),
+    ]
+    base = HARDWARE["a100"].with_updates(request_overhead_s=0.01, frontend_token_s=1e-3)
+
+    def run(**kw):
+        spec = EngineSpec(base.with_updates(**kw), MODELS["llama-3.1-8b"], max_num_seqs=16)
+        return {c.program_id: c for c in Simulator(spec).run(progs).calls}
+
+    plain, slow_front = run(), run(frontend_busy_speed=0.5)
+    # a call ingested while the engine is busy takes 1 / speed as long; an idle engine: as is
+    assert plain["a"].arrival_s - plain["a"].send_s == pytest.approx(0.01)
+    assert slow_front["a"].arrival_s - slow_front["a"].send_s == pytest.approx(0.01)
+    assert slow_front["c"].arrival_s - slow_front["c"].send_s == pytest.approx(0.01)
+    assert slow_front["b"].arrival_s - slow_front["b"].send_s >= 0.02 - 1e-9
+    # 400 streamed tokens at 1 ms of frontend CPU each, at half speed: >= 0.8 s
+    assert slow_front["a"].finish_s >= 0.8 and plain["a"].finish_s < slow_front["a"].finish_s
+    # steps stretch only while the frontend has work: between 1x and 2x overall
+    stretched = run(frontend_engine_stretch=2.0)
+    engine_a = plain["a"].finish_s - plain["a"].arrival_s
+    assert engine_a < stretched["a"].finish_s - stretched["a"].arrival_s <= 2 * engine_a + 1e-9
+
+
 def test_without_program_ids_the_scheduler_infers_programs_from_lineage() -> None:
     programs = generate("mixed", 9, seed=1, rate=4.0, options=SMALL)
     sim = Simulator(_spec("vllm_nexus", program_ids=False), seed=1)
@@ -157,12 +184,14 @@ def test_without_program_ids_the_scheduler_infers_programs_from_lineage() -> Non
     assert counts["inferred"] == sum(len(p.calls) for p in programs) - fresh
 
 
-def test_time_outside_the_engine_grows_with_the_prompt() -> None:
+def test_time_outside_the_engine_grows_with_the_prompt_and_queues_in_the_frontend() -> None:
     hw = HARDWARE["a100"].with_updates(request_overhead_s=0.01, request_token_overhead_s=1e-4)
     progs = [
         ProgramSpec("short", 0.0, (CallSpec("c0", 100, 4),)),
-        ProgramSpec("long", 0.0, (CallSpec("c0", 3000, 4), CallSpec(
+        ProgramSpec("long", 5.0, (CallSpec("c0", 3000, 4), CallSpec(
             "c1", 100, 4, after=("c0",), context_from="c0"))),
+        ProgramSpec("burst-a", 10.0, (CallSpec("c0", 100, 4),)),
+        ProgramSpec("burst-b", 10.0, (CallSpec("c0", 100, 4),)),
     ]  # fmt: skip
     spec = EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=4096)
     calls = {(c.program_id, c.call_id): c for c in Simulator(spec).run(progs).calls}
@@ -170,6 +199,10 @@ def test_time_outside_the_engine_grows_with_the_prompt() -> None:
     assert outside[("short", "c0")] == pytest.approx(0.01 + 100e-4)
     assert outside[("long", "c0")] == pytest.approx(0.01 + 3000e-4)
     assert outside[("long", "c1")] == pytest.approx(0.01 + (3000 + 4 + 100) * 1e-4)  # full prompt
+    # two calls sent at once: the frontend serves the second after the first
+    assert outside[("burst-a", "c0")] == pytest.approx(0.02)
+    # (added to the scheduler at the first step boundary after that)
+    assert outside[("burst-b", "c0")] == pytest.approx(0.04, abs=2e-3)
 
 
 def test_host_kv_tier_keeps_a_programs_context_across_its_tool_call() -> None:

@@ -66,6 +66,8 @@ def test_runner_payload_sends_tenant_header_and_strategy(tb):
     assert body["vllm_xargs"] == {"program_id": "gaming.p/c2@r"}
     body, headers = runner._payload("honest.p", c, [1, 2])
     assert headers["X-Tenant-ID"] == "honest" and body["vllm_xargs"] == {"program_id": "honest.p@r"}
+    runner.tenant_suffix = "@run2"  # a fresh tenant pair per run: no ledger carry-over
+    assert runner._payload("gaming.p", c, [1, 2])[1]["X-Tenant-ID"] == "gaming@run2"
 
 
 def test_report_ratios(tb):

@@ -230,3 +230,29 @@ def test_tenant_config_is_validated_with_the_key_named():
     for section, message in bad:
         with pytest.raises(ConfigError, match=re.escape(message)):
             NexusConfig.from_dict({"tenants": section})
+
+
+def test_step_charge_groups_tenants_like_per_call_charges():
+    """``charge_all`` charges each run of one tenant's calls at once; the ledger must end
+    exactly where per-call charges leave it (tenants interleaved in the batch)."""
+    cfg = SchedulerConfig(first_boundary=64, first_quantum=64)
+    per_call, per_step = MultiLevelQueue(cfg), MultiLevelQueue(cfg)
+    for q in (per_call, per_step):
+        for i in range(12):
+            q.add(f"c{i}", f"p{i % 4}", 0.0, tenant_id="ab"[i % 3 == 0])
+    for step in range(1, 30):
+        now = step * 0.7
+        costs = {f"c{i}": float(1 + (i * step) % 5) for i in range(12)}
+        extra = {"c3": 0.25 * step}
+        for cid, cost in costs.items():
+            per_call.charge(per_call.calls[cid], cost + extra.get(cid, 0.0), now)
+        per_step.charge_all(costs, extra, now)
+    for tid in "ab":
+        one, other = per_call.tenants.get(tid), per_step.tenants.get(tid)
+        assert other.service_total == one.service_total > 0
+        assert other.decayed == pytest.approx(one.decayed, rel=1e-12)
+        assert other.stamp == one.stamp
+    assert per_step.tenants.excess(per_step.tenants.get("a"), 30) == pytest.approx(
+        per_call.tenants.excess(per_call.tenants.get("a"), 30), rel=1e-12
+    )
+    assert [c.level for c in per_step.calls.values()] == [c.level for c in per_call.calls.values()]

@@ -24,6 +24,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "vllm_nexus.split.validate",
         "one-shot (<10 min) check of the prefill/decode split on one CUDA GPU",
     ),
+    "kv-offload-args": (
+        "vllm_nexus.serving.kv_offload",
+        "the vllm serve arguments of the host KV tier (vllm_nexus.kv_offload, CUDA only)",
+    ),
 }
 
 

@@ -27,6 +27,7 @@ PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
+OffloadConnector = Literal["offloading", "simple-cpu"]
 
 
 class ConfigError(ValueError):
@@ -224,11 +225,25 @@ class TenantConfig:
 
 
 @dataclass(frozen=True)
+class KVOffloadConfig:
+    """Host-memory KV tier on CUDA GPUs: a preempted call's KV comes back from host memory
+    instead of being recomputed (Autellix §4 swaps; vLLM 0.32's offloading connectors).
+    ``vllm_nexus.serving.kv_offload`` turns it into vLLM's ``kv_transfer_config``."""
+
+    host_gib: float = 0.0
+    """GiB of host memory for offloaded KV across the engine's GPUs; 0 (default): off."""
+    connector: OffloadConnector = "offloading"
+    """vLLM's connector: ``offloading`` (``OffloadingConnector``, vLLM's default for
+    ``--kv-offloading-size``) or ``simple-cpu`` (``SimpleCPUOffloadConnector``)."""
+
+
+@dataclass(frozen=True)
 class NexusConfig:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
     router: RouterConfig = field(default_factory=RouterConfig)
     tenants: TenantConfig = field(default_factory=TenantConfig)
+    kv_offload: KVOffloadConfig = field(default_factory=KVOffloadConfig)
 
     @classmethod
     def from_additional_config(cls, additional_config: Any) -> NexusConfig:
@@ -295,6 +310,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
     "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
     "kv_watermark": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "host_gib": (lambda v: 0 <= v <= 65536, "in [0, 65536] (GiB; 0 disables)"),
 }
 
 

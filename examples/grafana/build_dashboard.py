@@ -212,6 +212,63 @@ ROWS: list[tuple[str, list[tuple[str, str, list[tuple[str, str]], str]]]] = [
             ),
         ],
     ),
+    (
+        # top tenants by service by name, the rest as tenant="other" (tenants.metrics_top_k)
+        "Tenants",
+        [
+            (
+                "Service per tenant (units/s)",
+                "short",
+                [(rate("vllm_nexus_tenant_service_total", "tenant"), "{{tenant}}")],
+                "stacked",
+            ),
+            (
+                "Calls finished per tenant (calls/s)",
+                "reqps",
+                [
+                    (
+                        rate("vllm_nexus_tenant_calls_total", "tenant, outcome"),
+                        "{{tenant}} {{outcome}}",
+                    )
+                ],
+                "timeseries",
+            ),
+            (
+                "Mean wait per finished call, per tenant",
+                "s",
+                [
+                    (
+                        f"{rate('vllm_nexus_tenant_wait_seconds_total', 'tenant')} / "
+                        f"{rate('vllm_nexus_tenant_calls_total', 'tenant')}",
+                        "{{tenant}}",
+                    )
+                ],
+                "timeseries",
+            ),
+            (
+                "Calls in the engine per tenant",
+                "short",
+                [(f"sum by (tenant) (vllm_nexus_tenant_active_calls{SEL})", "{{tenant}}")],
+                "stacked",
+            ),
+            (
+                "Fair-share lift per tenant (queue levels its new calls are shifted down)",
+                "short",
+                [(f"max by (tenant) (vllm_nexus_tenant_lift_levels{SEL})", "{{tenant}}")],
+                "timeseries",
+            ),
+            (
+                "Tenants known / active; unverified tenant claims (per s)",
+                "short",
+                [
+                    (f"sum(vllm_nexus_tenant_entries{SEL})", "known"),
+                    (f"sum(vllm_nexus_tenant_active{SEL})", "active"),
+                    (rate("vllm_nexus_tenant_unverified_ids_total"), "unverified claims/s"),
+                ],
+                "timeseries",
+            ),
+        ],
+    ),
 ]
 
 
@@ -269,7 +326,7 @@ def build() -> dict:
         "title": "vllm-nexus",
         "uid": "vllm-nexus",
         "description": "Program-aware scheduling (vllm_nexus.Scheduler) on vLLM: programs, "
-        "queue levels, preemption and recompute, service, latency. Tenants: see docs.",
+        "queue levels, preemption and recompute, service, latency, tenants (fair share).",
         "tags": ["vllm", "vllm-nexus"],
         "schemaVersion": 39,
         "version": 1,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from vllm_nexus.config import NexusConfig
+from vllm_nexus.serving import kv_offload
 
 ROUTER_CLASS = "vllm_nexus.cluster.router:ProgramAffineRouter"
 # CPU hosts: several engines share the cores; unbound single-threaded workers avoid them all
@@ -97,6 +98,11 @@ def resolve(args: dict[str, Any]) -> dict[str, Any]:
         engine_kwargs.setdefault("scheduler_cls", "vllm_nexus.Scheduler")
     if additional:
         engine_kwargs.setdefault("additional_config", additional)
+    offload = kv_offload.engine_kwargs(nexus.kv_offload)  # the host KV tier, GPU only
+    if offload and device == "cpu":
+        raise ClusterArgError(f"{kv_offload.OPTION} needs device gpu (CUDA), got device cpu")
+    for key, value in offload.items():
+        engine_kwargs.setdefault(key, value)
     # usage.prompt_tokens_details.cached_tokens feeds the per-replica prefix-cache metrics
     engine_kwargs.setdefault("enable_prompt_tokens_details", True)
     r = nexus.router

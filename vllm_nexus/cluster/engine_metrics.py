@@ -6,13 +6,15 @@ core subprocess) writes metric snapshots to the replica's ``VLLM_NEXUS_METRICS_D
 node, so the replica *publishes* its snapshots to Ray's cluster-wide key-value store (the GCS,
 which every Ray process reaches): a daemon thread, started by the replica
 (:class:`vllm_nexus.cluster.server.NexusLLMServer`), copies them every ``PUBLISH_INTERVAL_S`` under
-``engine_metrics/<replica id>``. The ingress reads every key at scrape time; entries not
+``engine_metrics/<replica id>``. The ingress reads every key at scrape time (in a worker
+thread, off its event loop: :func:`read_published_off_loop`); entries not
 refreshed for ``STALE_S`` (a dead replica) are dropped and deleted. The replica id is Serve's
 ``replica_id.unique_id``, the same label the router's metrics use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -67,6 +69,19 @@ def read_published() -> list[tuple[str, dict[str, Any]]]:
     for k in stale:
         kv._internal_kv_del(k, namespace=NAMESPACE)
     return found
+
+
+async def read_published_off_loop(
+    read: Callable[[], list[tuple[str, dict[str, Any]]]] = read_published,
+) -> list[tuple[str, dict[str, Any]]]:
+    """:func:`read_published` in a worker thread: its Ray key-value calls block (one GCS round
+    trip per replica), and the ingress's event loop serves every call meanwhile. A failure
+    leaves the engine rows out of this scrape (logged), never fails it."""
+    try:
+        return await asyncio.to_thread(read)
+    except Exception as e:  # a metrics problem must not fail the scrape
+        logger.warning("vllm_nexus: engine metrics unavailable: %s", e)
+        return []
 
 
 def _replica_id() -> str | None:

@@ -29,7 +29,7 @@ from ray.serve.exceptions import BackPressureError
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
 from vllm_nexus.cluster.admission import Admission, Ticket
-from vllm_nexus.cluster.engine_metrics import read_published
+from vllm_nexus.cluster.engine_metrics import read_published_off_loop
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
 from vllm_nexus.cluster.policy import STRATEGIES
 from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
@@ -102,7 +102,11 @@ class NexusIngress(OpenAiIngress):
         self._first_token_timeout_s = first_token_timeout_s
         self._allow_switch = allow_strategy_switch
         self._stats = ClusterStats()
-        self._registry = make_registry(self._stats, lambda: list(ROUTERS), read_published)
+        self._engine_snapshots: list[tuple[str, dict[str, Any]]] = []
+        """The engines' published snapshots, fetched off the loop before each scrape."""
+        self._registry = make_registry(
+            self._stats, lambda: list(ROUTERS), lambda: self._engine_snapshots
+        )
         self._sessions = SessionTree()
         self._admission = Admission(capacity)
 
@@ -214,6 +218,8 @@ class NexusIngress(OpenAiIngress):
             replica_of(request_id)
 
     async def nexus_metrics(self) -> Response:
+        # the Ray key-value reads block: in a thread, so the calls on this loop keep flowing
+        self._engine_snapshots = await read_published_off_loop()
         return Response(render(self._registry), media_type="text/plain; version=0.0.4")
 
     async def nexus_router(self, request: Request) -> Response:

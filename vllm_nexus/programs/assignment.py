@@ -45,8 +45,9 @@ class ProgramAssigner:
             except OSError as e:
                 logger.warning("vllm_nexus: cannot open program_inference_log: %s", e)
 
-    def assign(self, request: Any, resolved: str, now: float) -> str:
-        """The program of a new call; ``resolved`` comes from ``resolve_program_id``."""
+    def assign(self, request: Any, resolved: str, now: float, tenant: str = "") -> str:
+        """The program of a new call; ``resolved`` comes from ``resolve_program_id``. An
+        inferred program is always one of the same ``tenant``'s."""
         rid = request.request_id
         if resolved != SOLO_PREFIX + rid:
             self.counts["explicit"] += 1
@@ -56,7 +57,7 @@ class ProgramAssigner:
             return resolved
         prompt = self.index.prompt(request.prompt_token_ids)
         self._keys[rid] = (prompt.key, len(prompt.tokens))
-        match = self.index.match(prompt, now)
+        match = self.index.match(prompt, now, tenant)
         pid = resolved if match is None else match.program_id
         source = "solo" if match is None else "inferred"
         self.counts[source] += 1
@@ -64,8 +65,11 @@ class ProgramAssigner:
             self._audit(rid, pid, source, len(prompt.tokens), match, now)
         return pid
 
-    def finished(self, request: Any, program_id: str, completed: bool, now: float) -> None:
-        """A call left; a completed one is remembered for the calls that continue it."""
+    def finished(
+        self, request: Any, program_id: str, completed: bool, now: float, tenant: str = ""
+    ) -> None:
+        """A call of ``tenant`` left; a completed one is remembered for the calls (of the
+        same tenant) that continue it."""
         key = self._keys.pop(request.request_id, None)
         if self.index is None or not completed:
             return
@@ -74,7 +78,7 @@ class ProgramAssigner:
             if prompt is None:
                 return
             key = (self.index.prompt(prompt).key, len(prompt))
-        self.index.record(key[0], key[1], request.output_token_ids, program_id, now)
+        self.index.record(key[0], key[1], request.output_token_ids, program_id, now, tenant)
 
     @property
     def remembered_calls(self) -> int:

@@ -16,6 +16,11 @@ That is the evidence used here, and both parts are required:
    template re-tokenizes the output text (and may drop reasoning); with random gibberish
    tokens 60-70% of 4-8 token windows survive that here.
 
+**Scoped by tenant** (:mod:`vllm_nexus.programs.tenants`): every key is mixed with a hash
+of the caller's tenant, so a call only ever joins a program of its own tenant (one tenant
+cannot steer its calls into, or learn anything from, another tenant's programs), and one
+tenant's remembered calls never crowd another's candidates.
+
 A shared system prompt therefore never merges unrelated programs: two programs that share it
 (or even their whole first prompt) differ in what their calls generated, and among several
 earlier calls with the same prompt the one whose output matches best wins. Explicit ids
@@ -29,9 +34,11 @@ forgotten after ``ttl_s``. Pure Python + numpy, no vLLM import.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -56,12 +63,22 @@ _P_TOKEN, _P_POS, _P_GRAM = _U(0x9E3779B97F4A7C15), _U(0xD6E8FEB86659FD93), _U(0
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, element-wise (uint64 arithmetic wraps)."""
-    x = x ^ (x >> _U(30))
-    x = x * _M1
-    x = x ^ (x >> _U(27))
-    x = x * _M2
-    return x ^ (x >> _U(31))
+    """splitmix64 finaliser, element-wise (uint64 arithmetic wraps), IN PLACE: ``x`` must
+    be a uint64 temporary of the caller's; returned for chaining."""
+    x ^= x >> _U(30)
+    x *= _M1
+    x ^= x >> _U(27)
+    x *= _M2
+    x ^= x >> _U(31)
+    return x
+
+
+@lru_cache(maxsize=4096)
+def tenant_salt(tenant: str) -> int:
+    """64-bit salt of a tenant, mixed into every prompt key of its calls ("" = no tenant)."""
+    if not tenant:
+        return 0
+    return int.from_bytes(hashlib.blake2b(tenant.encode(), digest_size=8).digest(), "little")
 
 
 def as_tokens(ids: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -78,15 +95,48 @@ def prefix_hashes(a: np.ndarray) -> np.ndarray:
 
 
 def window_hashes(a: np.ndarray, k: int) -> np.ndarray:
-    """Hashes of every ``k``-token window of ``a`` (independent of where the window sits)."""
+    """Hashes of every ``k``-token window of ``a`` (independent of where the window sits).
+
+    The polynomial ``sum((a[i + j] + 1) * P**(k - 1 - j))`` (uint64, wrapping), by Horner's
+    rule over whole columns in place, the ``+ 1`` terms folded into one constant: a dozen
+    vector operations whatever the length (this runs for every completed call)."""
     n = len(a) - k + 1
     if n <= 0:
         return np.empty(0, dtype=_U)
-    g = np.zeros(n, dtype=_U)
+    a = a.astype(_U, copy=False)
+    g = a[:n].copy()  # updated in place below
     with np.errstate(over="ignore"):
-        for j in range(k):
-            g = g * _P_GRAM + a[j : j + n] + _U(1)
-        return _mix(g ^ _U(k))
+        for j in range(1, k):
+            g *= _P_GRAM
+            g += a[j : j + n]
+        g += _gram_ones(k)
+        g ^= _U(k)
+        return _mix(g)
+
+
+def _gram_ones(k: int) -> np.uint64:
+    """``sum(P**i for i < k)`` mod 2**64: the ``+ 1`` of every token of a window."""
+    c = _GRAM_ONES.get(k)
+    if c is None:
+        p, total = int(_P_GRAM), 0
+        for i in range(k):
+            total += pow(p, i, 1 << 64)
+        c = _GRAM_ONES[k] = _U(total % (1 << 64))
+    return c
+
+
+_GRAM_ONES: dict[int, np.uint64] = {}
+
+
+def _smallest_unique(g: np.ndarray, n: int) -> list[int]:
+    """The ``n`` smallest distinct values of ``g``, ascending (``np.unique(g)[:n]``)."""
+    out: list[int] = []
+    for v in np.sort(g).tolist():
+        if not out or v != out[-1]:
+            out.append(v)
+            if len(out) == n:
+                break
+    return out
 
 
 def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
@@ -95,7 +145,8 @@ def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
     g = window_hashes(output, k)
     half = SKETCH // 2
     tail = g[max(0, len(g) - (TAIL - k + 1)) :]
-    return k, np.union1d(np.unique(g)[:half], np.unique(tail)[:half])
+    both = set(_smallest_unique(g, half)).union(_smallest_unique(tail, half))
+    return k, np.array(sorted(both), dtype=_U)
 
 
 @dataclass(eq=False, slots=True)
@@ -161,10 +212,11 @@ class LineageIndex:
         return Prompt(as_tokens(prompt_ids))
 
     # -- a new call -------------------------------------------------------------------------
-    def match(self, prompt: Prompt, now: float) -> Match | None:
-        """The earlier call ``prompt`` continues (prompt and output), or None."""
+    def match(self, prompt: Prompt, now: float, tenant: str = "") -> Match | None:
+        """The earlier call of ``tenant`` that ``prompt`` continues (prompt and output), or
+        None."""
         self._expire(now)
-        h = prompt.hashes
+        h = prompt.hashes ^ _U(tenant_salt(tenant)) if tenant else prompt.hashes
         if not self._order or len(h) < 2:
             return None
         slots = (h[:-1] & self._mask).astype(np.intp)  # a prefix must leave room for output
@@ -203,10 +255,13 @@ class LineageIndex:
         output_ids: Sequence[int] | np.ndarray,
         program_id: str,
         now: float,
+        tenant: str = "",
     ) -> bool:
-        """Remember a completed call (``prompt_key``: :attr:`Prompt.key`). O(len(output))."""
+        """Remember a completed call of ``tenant`` (``prompt_key``: :attr:`Prompt.key`).
+        O(len(output))."""
         if prompt_key is None or prompt_len < 1 or len(output_ids) == 0:
             return False
+        prompt_key ^= tenant_salt(tenant)
         k, sketch = sketch_of(as_tokens(output_ids))
         entry = _Entry(program_id, prompt_len, len(output_ids), k, sketch, now)
         self._by_key.setdefault(prompt_key, []).append(entry)

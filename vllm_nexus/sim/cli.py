@@ -69,6 +69,12 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
     e.add_argument("--no-prefix-caching", action="store_true")
     e.add_argument(
+        "--no-streaming",
+        action="store_true",
+        help="the client does not stream: no frontend time per output token (the hardware "
+        "profile's frontend_token_s is measured with the streaming bench client)",
+    )
+    e.add_argument(
         "--no-program-ids",
         action="store_true",
         help="calls carry no program id (measures vllm_nexus's lineage inference)",
@@ -115,6 +121,8 @@ def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict 
     from vllm_nexus.sim.engine import parse_scheduler
 
     hw = get_hardware(args.hardware)
+    if args.no_streaming:
+        hw = hw.with_updates(frontend_token_s=0.0)
     model = get_model(args.model)
     schedulers = [s.strip() for s in args.scheduler.split(",") if s.strip()]
     if not schedulers:

@@ -1,21 +1,25 @@
 """``vllm-nexus simulate fidelity``: the real tiny-model server vs the simulator, on a trace.
 
-``vllm-nexus simulate fidelity --out DIR --workload coding-agent ...`` (run it under the
-engine lock):
+``vllm-nexus simulate fidelity --out DIR --workload coding-agent ...`` (run the real part
+under the engine lock; ``--real-only`` stops after it, a second call with ``--skip-real``
+simulates and reports):
 
 1. calibrates ``cpu-here`` with the designed load of ``simulate calibrate`` on a fresh server
    (``--hardware calibrate``, the default: the calibration never sees the trace; ``fit`` fits
-   the stock run's own steps instead; or name a preset/profile);
+   the stock run's own steps instead; or name a preset/profile, e.g. another run's
+   ``calibration.json``);
 2. dumps one seeded trace (the ``bench`` workload arguments) and replays it with
    ``vllm-nexus bench`` against the real server for each scheduler and repetition
    (interleaved), at each ``--sweep-rates``, with the same ``--engine-args``; every engine step is
-   logged by a recording scheduler (wall and engine CPU time);
-3. simulates the same trace, rates and engine limits, twice: as calibrated, and at the
-   machine speed measured during the real runs (the wall time of their engine steps over
-   what the calibrated profile predicts for the same steps: on a shared machine other
-   processes slow the engine, and the API server and client with it);
-4. writes ``fidelity.md``: mean and P95 program token latency (the target: within 25%) and
-   mean program end-to-end latency, real (mean and range over repetitions) vs simulated.
+   logged by a recording scheduler (wall and engine-clock time, request adds and finishes);
+3. simulates the same trace, rates and engine limits with the hardware profile alone: **the
+   prediction** (nothing of the predicted runs is used);
+4. as a diagnostic only, simulates again at the machine speed measured during the real runs
+   ("load-adjusted": the wall time of their engine steps over what the profile predicts for
+   the same steps; this uses the predicted runs' own step times, so it is not a prediction);
+5. writes ``fidelity.md``: mean and P95 program token latency (the target: within 25%) and
+   mean program end-to-end latency, real (mean and range over repetitions) vs simulated, and
+   where a real call's time went (inside the engine: add to finish; outside: the rest).
 
 ``--sweep DIR`` instead checks a finished ``examples/bench_sweep.py`` run.
 """
@@ -175,6 +179,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "run's own steps; or a preset name / profile path",
     )
     e.add_argument("--skip-real", action="store_true", help="reuse the real runs in --out")
+    e.add_argument(
+        "--real-only",
+        action="store_true",
+        help="calibrate (if asked) and run the real servers, then stop (no simulation: keep "
+        "the engine lock short; report later with --skip-real)",
+    )
     e.add_argument("--sweep", metavar="DIR", help="instead: check a bench_sweep.py run")
 
 
@@ -201,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
         for rep in range(args.reps):
             for sched in schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]:
                 _real_run(args, out, trace, sched, rep)
+    if args.real_only:
+        return 0
     hardware = _hardware(args, out)
     real = _real_results(out, schedulers)
     text = _report(args, out, trace, hardware, real)
@@ -367,6 +379,60 @@ def _simulate_at_measured_speed(
     return path
 
 
+def call_time_split(log: Path, result: dict) -> dict[float, tuple[float, float, int]]:
+    """Per rate of a real run: (mean client call time send to end, mean engine time add to
+    finish, calls); the difference is the time a call spends outside the engine (HTTP,
+    tokenisation, queues in the API server, streaming). Engine requests are those added
+    within the run's wall-clock window."""
+    adds: dict[str, float] = {}
+    fins: dict[str, float] = {}
+    for line in log.read_text().splitlines():
+        d = json.loads(line)
+        if "add" in d:
+            adds[d["add"]] = d["t"]
+        elif "fin" in d:
+            fins[d["fin"]] = d["t"]
+    out = {}
+    for run in result["runs"]:
+        if "wall_clock" not in run:
+            continue
+        w0, w1 = run["wall_clock"]
+        engine = [fins[r] - t for r, t in adds.items() if w0 <= t <= w1 and r in fins]
+        calls = [c for p in run["programs"] for c in p["calls"] if c.get("end_s") is not None]
+        if engine and calls:
+            client = sum(c["end_s"] - c["send_s"] for c in calls) / len(calls)
+            out[float(run["rate"])] = (client, sum(engine) / len(engine), len(calls))
+    return out
+
+
+def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list[str]:
+    lines = [
+        "| scheduler | rate | real call time (ms) | real in engine (ms) | real outside (ms) "
+        "| sim call time (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for sched in real:
+        name = sched.replace(":", "-")
+        sim_calls: dict[float, float] = {}
+        for run in json.loads(sim[sched].read_text())["runs"]:
+            calls = [c for p in run["programs"] for c in p["calls"] if c.get("end_s") is not None]
+            sim_calls[float(run["rate"])] = sum(c["end_s"] - c["send_s"] for c in calls) / max(
+                1, len(calls)
+            )
+        for rep_dir in sorted((out / "real" / name).glob("rep*")):
+            log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
+            if not log.exists():
+                continue
+            split = call_time_split(log, json.loads((rep_dir / "result.json").read_text()))
+            for rate, (client, engine, _) in sorted(split.items()):
+                lines.append(
+                    f"| {sched} ({rep_dir.name}) | {rate:g} | {client * 1e3:.0f} | "
+                    f"{engine * 1e3:.0f} | {(client - engine) * 1e3:.0f} | "
+                    f"{sim_calls.get(rate, float('nan')) * 1e3:.0f} |"
+                )
+    return lines
+
+
 def _report(
     args: argparse.Namespace,
     out: Path,
@@ -374,27 +440,38 @@ def _report(
     hardware: str,
     real: dict[str, dict],
 ) -> str:
-    machine = {s: _machine(out, s, hardware, real) for s in real}
     alone = {s: _simulate(args, trace, hardware, s, out / "sim-alone") for s in real}
-    slowed = {
-        s: _simulate_at_measured_speed(args, out, trace, hardware, s, machine[s]) for s in real
-    }
     sections = [
         f"Trace `{trace}`; engine `{args.engine_args}`; hardware `{hardware}`; rates "
         f"{args.sweep_rates}; think scale {args.think_scale}.",
+    ]
+    for metric, scale, unit in METRICS:
+        table, _ = sweep_table(real, alone, metric, TARGET, scale, unit)
+        sections.append(f"#### Prediction (hardware profile only): `{metric}`\n\n{table}")
+    sections.append(
+        "#### Where a real call's time went (means per call) vs the simulated call time\n\n"
+        + "\n".join(_split_lines(out, real, alone))
+    )
+    if args.hardware == "fit":  # the profile is already the stock run's own steps
+        return "\n\n".join(sections)
+    machine = {s: _machine(out, s, hardware, real) for s in real}
+    slowed = {
+        s: _simulate_at_measured_speed(args, out, trace, hardware, s, machine[s]) for s in real
+    }
+    sections.append(
+        "#### Diagnostic, not a prediction: load-adjusted\n\n"
         "Machine during the real runs (per scheduler and rate, mean over repetitions): engine "
-        "steps took *s* x the calibrated prediction for the same steps, and *c* x their "
+        "steps took *s* x the profile's prediction for the same steps, and *c* x their "
         "engine-clock time (waits for a CPU): "
         + "; ".join(
             f"{s} at {r:g}/s: s {m[0]:.2f}, c {m[1]:.2f}"
             for s, by_rate in machine.items()
             for r, m in sorted(by_rate.items())
         )
-        + ".",
-    ]
-    titles = ("as calibrated", "at the machine speed measured during the real runs")
-    for title, sim in zip(titles, (alone, slowed), strict=True):
-        for metric, scale, unit in METRICS:
-            table, _ = sweep_table(real, sim, metric, TARGET, scale, unit)
-            sections.append(f"#### Simulated, {title}: `{metric}`\n\n{table}")
+        + ". The tables below simulate each rate with every time constant slowed by its *s*: "
+        "they use the predicted runs' own step times."
+    )
+    for metric, scale, unit in METRICS:
+        table, _ = sweep_table(real, slowed, metric, TARGET, scale, unit)
+        sections.append(f"#### Load-adjusted (diagnostic): `{metric}`\n\n{table}")
     return "\n\n".join(sections)

