@@ -33,10 +33,12 @@ NOTES_BEGIN, NOTES_END = "<!-- analysis -->", "<!-- /analysis -->"
 
 SCHEDULERS: dict[str, str | None] = {
     "stock": None,  # vLLM's own scheduler (FCFS)
+    "default": "",  # vllm_nexus with every option at its default (what a user runs)
     "mlfq": "mlfq",  # call-level MLFQ (FastServe-style baseline)
     "plas": "plas",  # the vllm-nexus default
     "atlas": "atlas",
     "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
+    "gittins": "gittins",  # learned program sizes (opt-in)
 }
 
 
@@ -68,17 +70,17 @@ def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, d
     return plan
 
 
-def scheduler_args(sched: str, tokens_scale: float, audit: Path | None = None) -> list[str]:
-    """Server arguments for one scheduler; queue boundaries scale with ``--tokens-scale``
-    (the same rule as ``make demo``), for every multi-level policy alike. ``audit``: the
+def scheduler_args(sched: str, audit: Path | None = None) -> list[str]:
+    """Server arguments for one scheduler: the policy, everything else at its default (what a
+    user runs; the queue levels tune themselves to the calls' size). ``audit``: the
     ``program_inference_log`` of a ``-noids`` server (wrong merges are judged from it:
     ``examples/lineage_eval.py judge-sweep``)."""
     policy = SCHEDULERS[sched]
     if policy is None:
         return []
-    from vllm_nexus.bench.workloads import scaled_scheduler_config
-
-    config = scaled_scheduler_config(tokens_scale, policy)
+    if not policy:
+        return ["--scheduler-cls", "vllm_nexus.Scheduler"]
+    config: dict = {"vllm_nexus": {"scheduler": {"policy": policy}}}
     if audit is not None and sched.endswith("-noids"):
         config["vllm_nexus"]["scheduler"]["program_inference_log"] = str(audit)
     cfg = json.dumps(config, separators=(",", ":"))
@@ -96,7 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--programs", type=int, help="programs per trace (default: per workload, WORKLOAD_DEFAULTS)"
     )
-    p.add_argument("--schedulers", default=",".join(SCHEDULERS))
+    p.add_argument("--schedulers", default="stock,mlfq,plas,atlas")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calls-scale", type=float, default=0.25)
     p.add_argument("--tokens-scale", type=float, default=0.25)
@@ -183,9 +185,7 @@ def run_sweep(args: argparse.Namespace, out: Path) -> None:
                 continue
             server_args = [
                 *shlex.split(args.engine_args),
-                *scheduler_args(
-                    sched, args.tokens_scale, out.resolve() / "logs" / f"audit-{sched}.jsonl"
-                ),
+                *scheduler_args(sched, out.resolve() / "logs" / f"audit-{sched}.jsonl"),
             ]
             log = out / "logs" / f"server-{sched}-rep{rep}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -263,10 +263,7 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
     servers = {}
     for sched in schedulers:
         audit = out.resolve() / "logs" / f"audit-{sched}.jsonl"
-        server_args = [
-            *shlex.split(args.engine_args),
-            *scheduler_args(sched, args.tokens_scale, audit),
-        ]
+        server_args = [*shlex.split(args.engine_args), *scheduler_args(sched, audit)]
         log = out / "logs" / f"server-{sched}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))

@@ -16,7 +16,6 @@ scaling are part of the benchmark's definition: see docs/benchmarks.md. Options:
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -28,14 +27,6 @@ SCHEDULERS = {
     "stock": [],
     "vllm-nexus": ["--scheduler-cls", "vllm_nexus.Scheduler"],
 }
-
-
-def nexus_config(tokens_scale: float) -> str:
-    """vllm-nexus config with queue boundaries scaled like the workload (see
-    ``vllm_nexus.bench.workloads.scaled_scheduler_config``)."""
-    from vllm_nexus.bench.workloads import scaled_scheduler_config
-
-    return json.dumps(scaled_scheduler_config(tokens_scale))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -85,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     results, failures = [], 0
     for i, (label, sched_args) in enumerate(SCHEDULERS.items()):
         server_args = [*shlex.split(args.engine_args), *sched_args]
-        if sched_args:
-            server_args += ["--additional-config", nexus_config(args.tokens_scale)]
         print(f"\n=== {label}: vllm serve {model} {' '.join(server_args)}")
         server = VllmServer(
             model, args=server_args, log_path=out / f"server-{label}.log", startup_timeout_s=900

@@ -88,8 +88,10 @@ def sent_program_id(strategy: str, program_id: str, call_id: str) -> str | None:
 
 
 def scheduler_config(name: str, tokens_scale: float) -> dict[str, Any] | None:
+    """The policy's section at its defaults (levels tune themselves to the call size, so
+    ``tokens_scale`` needs no hand-scaled boundaries)."""
     policy = SCHEDULERS[name]
-    return None if policy is None else workloads.scaled_scheduler_config(tokens_scale, policy)
+    return None if policy is None else {"vllm_nexus": {"scheduler": {"policy": policy}}}
 
 
 def summary(records: list[Any]) -> dict[str, dict[str, float]]:

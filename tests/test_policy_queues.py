@@ -10,6 +10,7 @@ from vllm_nexus.programs.queues import MultiLevelQueue
 
 def mlq(**kw) -> MultiLevelQueue:
     base = dict(
+        policy="plas",
         first_boundary=10,
         first_quantum=10,
         num_queues=4,
@@ -219,17 +220,43 @@ def _random_run(q, rng, check, steps=400):
     return promoted_log
 
 
+@pytest.mark.parametrize("relative", [False, True])
 @pytest.mark.parametrize("seed", range(5))
-def test_deadline_heap_promotes_exactly_what_a_full_scan_promotes(seed):
+def test_deadline_heap_promotes_exactly_what_a_full_scan_promotes(seed, relative):
     """``promote_due`` (heap of starvation deadlines, O(due log n)) makes the same
-    promotions, at the same steps, as checking every waiting call (Alg. 1 as written)."""
+    promotions, at the same steps, as checking every waiting call (Alg. 1 as written), also
+    when the relative threshold rises and falls with the load between steps."""
     import random
 
-    kw = dict(starvation_beta=1.5, starvation_min_wait_s=0.3, first_boundary=5, first_quantum=5)
-    scan = _random_run(mlq(**kw), random.Random(seed), lambda q, now, w: q.promote_starving(w, now))
-    heap = _random_run(mlq(**kw), random.Random(seed), lambda q, now, w: q.promote_due(now))
+    kw = dict(
+        starvation_beta=1.5,
+        starvation_min_wait_s=0.3,
+        first_boundary=5,
+        first_quantum=5,
+        adaptive_levels=False,
+        starvation_relative=relative,
+    )
+
+    def loaded(check):
+        def run(q, now, waiting):
+            # the load swings between light and 6 waiting per running call every ~20 s
+            q.observe_load(len(waiting) * (6 if int(now / 20) % 2 else 0), 1, now)
+            return check(q, now, waiting)
+
+        return run
+
+    scan = _random_run(
+        mlq(**kw), random.Random(seed), loaded(lambda q, now, w: q.promote_starving(w, now))
+    )
+    heap = _random_run(mlq(**kw), random.Random(seed), loaded(lambda q, now, w: q.promote_due(now)))
     assert heap == scan
     assert sum(map(len, scan)) > 5  # the run does exercise promotions
+    if relative:  # and the threshold did move both ways
+        q = mlq(**kw)
+        seen = set()
+        _random_run(q, random.Random(seed), loaded(lambda q, now, w: seen.add(
+            q.starvation_threshold) or []))  # fmt: skip
+        assert max(seen) > 1.5 * 1.25 and min(seen) == 1.5
 
 
 def test_promotion_deadline_moves_when_the_program_history_changes():
@@ -263,3 +290,40 @@ def test_pick_victims_respects_priority_tiers():
     high.level = 3  # a better tier wins whatever the levels
     assert q.pick_victims([high], [low], free_slots=0) == [low]
     assert q.pick_victims([low], [high], free_slots=0) == []  # never the other way
+
+
+def test_preemption_weighs_recompute_against_the_priority_gap():
+    q = mlq(num_queues=5, preemption_cost_factor=1)  # floors 0, 10, 20, 40, 80
+    victim, head = q.add("v", "V", 0), q.add("h", "H", 0)
+    victim.level, head.level = 3, 0
+    # gap 40 service units; 100 tokens to recompute x prefill weight 0.25 = 25
+    assert q.worth_preempting(victim, head, recompute_tokens=100)
+    assert not q.worth_preempting(victim, head, recompute_tokens=200)  # 50 > 40
+    victim.preemptions = 1  # each earlier preemption of the call makes the next one dearer
+    assert not q.worth_preempting(victim, head, recompute_tokens=100)  # 2 x 25 > 40
+    head.level = 3
+    assert not q.worth_preempting(victim, head, recompute_tokens=0)  # same level: never
+    q0 = mlq(num_queues=5, preemption_cost_factor=0)  # Alg. 1: any worse level
+    v, h = q0.add("v", "V", 0), q0.add("h", "H", 0)
+    v.level = 1
+    assert q0.worth_preempting(v, h, recompute_tokens=1e9)
+    # pick_victims skips a dear victim for a cheap one further up the running list
+    running = [q.add("cheap", "C", 0), q.add("dear", "D", 0)]
+    running[0].level, running[1].level = 3, 4
+    costs = {"cheap": 0.0, "dear": 1e6}
+    got = q.pick_victims([q.add("w", "W", 0)], running, 0, lambda c: costs[c.call_id])
+    assert [c.call_id for c in got] == ["cheap"]
+
+
+def test_relative_anti_starvation_scales_beta_with_the_queueing_ratio():
+    q = mlq(starvation_beta=8.0)
+    for t in range(100):  # 80 waiting per 8 running for 100 s: ratio 10
+        q.observe_load(80, 8, float(t))
+    # beta x 10, within the hysteresis band (the threshold moves only past a 25% change)
+    assert 80.0 / 1.25 <= q.starvation_threshold <= 80.0 * 1.25
+    for t in range(100, 200):  # light load: back to beta itself
+        q.observe_load(1, 8, float(t))
+    assert q.starvation_threshold == pytest.approx(8.0)
+    absolute = mlq(starvation_beta=8.0, starvation_relative=False)
+    absolute.observe_load(80, 8, 1.0)
+    assert absolute.starvation_threshold == 8.0

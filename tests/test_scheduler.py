@@ -17,7 +17,14 @@ from vllm.v1.request import RequestStatus
 
 from vllm_nexus.config import ConfigError
 
-SMALL = {"scheduler": {"first_boundary": 16, "first_quantum": 16, "starvation_beta": 0}}
+SMALL = {
+    "scheduler": {
+        "policy": "plas",
+        "first_boundary": 16,
+        "first_quantum": 16,
+        "starvation_beta": 0,
+    }
+}
 
 
 def free_blocks(s) -> int:
@@ -141,20 +148,41 @@ def test_no_preemption_within_the_same_level_or_when_disabled():
         assert run_until_idle(s, clock) == ["long", "short"]
 
 
-def test_kv_pressure_preempts_worse_level_call():
+def kv_bound(cost_factor):
+    """20 usable blocks of 16 tokens; "long" (up to 220 tokens) holds 10 after 60 steps."""
     clock = FakeClock()
-    # 20 usable blocks of 16 tokens; "long" (up to 220 tokens) holds 10 after 60 steps.
-    s = make_scheduler(nexus=SMALL, max_num_seqs=4, num_blocks=21, clock=clock)
+    cfg = {"scheduler": {**SMALL["scheduler"], "preemption_cost_factor": cost_factor}}
+    s = make_scheduler(nexus=cfg, max_num_seqs=4, num_blocks=21, clock=clock)
     s.add_request(make_request("long", program_id="A", prompt_len=100, max_tokens=120))
     for _ in range(60):
         step(s, clock)
     assert s.mlq.calls["long"].level >= 2
     s.add_request(make_request("big", program_id="B", prompt_len=200, max_tokens=4))
+    return s, clock
+
+
+def test_kv_pressure_preempts_worse_level_call_when_cost_is_ignored():
+    s, clock = kv_bound(cost_factor=0)  # Autellix Alg. 1: any worse level is displaced
     out, _ = step(s, clock)
     assert "long" in out.preempted_req_ids and "big" in out.num_scheduled_tokens
     assert s.nexus_metrics.preemptions_proactive == 1
     order = run_until_idle(s, clock)
     assert order[0] == "big" and set(order) == {"big", "long"}
+
+
+def test_kv_preemption_weighs_what_the_victim_would_recompute():
+    """ "long" would recompute its ~160 tokens (~40 service units) for a priority gap of its
+    level's floor (32 units at level 2): not worth it, "big" waits for the blocks. Once
+    "long" is demoted to level 3 (floor 64) the gap outweighs the cost and it yields."""
+    s, clock = kv_bound(cost_factor=1.0)
+    steps = 0
+    while s.mlq.calls["long"].level == 2:
+        out, _ = step(s, clock)
+        assert not out.preempted_req_ids and "long" in out.num_scheduled_tokens
+        steps += 1
+    assert steps > 0 and s.mlq.calls["long"].level == 3
+    out, _ = step(s, clock)
+    assert "long" in out.preempted_req_ids and s.nexus_metrics.preemptions_proactive == 1
 
 
 def test_aborts_free_kv_and_charge_their_programs():
@@ -326,6 +354,27 @@ def test_metrics_snapshot_reaches_prometheus(tmp_path, monkeypatch):
     assert f'vllm_nexus_preempted_tokens_total{{engine="0"}} {float(dropped)}' in text
     recomputed = float(s.nexus_metrics.recomputed_tokens)
     assert f'vllm_nexus_recomputed_tokens_total{{engine="0"}} {recomputed}' in text
+    assert 'vllm_nexus_level_first_boundary{engine="0"} 16.0' in text
+    assert 'vllm_nexus_size_samples{engine="0"} 0.0' in text
+    assert "vllm_nexus_starvation_threshold" in text
+
+
+def test_program_class_from_xargs_or_first_prompt_tokens():
+    s = make_scheduler(nexus={"scheduler": {"policy": "gittins"}})
+    system = list(range(3, 131))  # a 128-token "system prompt"
+    s.add_request(make_request("a", program_id="A", prompt=system + [7] * 20,
+                               extra={"program_class": "coder"}))  # fmt: skip
+    s.add_request(make_request("b", program_id="B", prompt=system + [8] * 30))
+    s.add_request(make_request("c", program_id="C", prompt=system + [9] * 5))
+    s.add_request(make_request("d", program_id="D", prompt_len=20))  # shorter than 128
+    s.add_request(make_request("b2", program_id="B", prompt=[5] * 200))  # not its first call
+    cls = {p: s.mlq.programs.get(p).program_class for p in "ABCD"}
+    assert cls["A"] == "x:coder"
+    assert cls["B"] == cls["C"] and cls["B"].startswith("h:")
+    assert cls["D"] is None
+    plas = make_scheduler(nexus={"scheduler": {"policy": "plas"}})
+    plas.add_request(make_request("a", program_id="A", prompt=system))
+    assert plas.mlq.programs.get("A").program_class is None  # only gittins uses classes
 
 
 def test_prefill_order_is_spf_with_aging_inside_a_level_when_split_is_on():
@@ -399,3 +448,64 @@ def test_running_stays_in_queue_order_without_sorting():
         keys = [s._running_key(r) for r in s.running]
         assert keys == sorted(keys)
     assert s.mlq.demotions_total > 0
+
+
+def test_kv_watermark_is_set_unless_the_user_chose_one():
+    s = make_scheduler(nexus={"scheduler": {"kv_watermark": 0.1}}, num_blocks=100)
+    assert s.kv_cache_manager.watermark_blocks == 10
+    off = make_scheduler(nexus={"scheduler": {"kv_watermark": 0}}, num_blocks=100)
+    assert off.kv_cache_manager.watermark_blocks == 0
+    fcfs = make_scheduler(nexus={"scheduler": {"policy": "fcfs"}}, num_blocks=100)
+    assert fcfs.kv_cache_manager.watermark_blocks == 0  # the stock A/B baseline
+
+
+def test_gittins_learns_program_sizes_from_finished_programs():
+    """gittins ranks by PLAS until programs have ended, then by the Gittins rank of the learned
+    sizes: on equal-size programs an older, half-done program outranks a new one (FCFS-like),
+    which PLAS would do the other way round."""
+    clock = FakeClock()
+    cfg = {
+        "scheduler": {
+            "policy": "gittins",
+            "size_end_idle_s": 0.5,
+            "gittins_min_samples": 20,
+            "level_scale_fraction": 0.5,  # re-rank after half a typical call
+        }
+    }
+    s = make_scheduler(nexus=cfg, max_num_seqs=8, clock=clock)
+    for i in range(40):
+        s.add_request(make_request(f"p{i}", program_id=f"P{i}", prompt_len=16, max_tokens=40))
+        run_until_idle(s, clock)
+        clock.advance(1.0)  # idle past size_end_idle_s: the program counts as ended
+    table = s.mlq.sizes.global_table
+    assert table is not None and table.samples >= 20
+    assert s.nexus_metrics.calls_completed == 40
+    old = s.mlq.add("old", "OLD", clock())
+    new = s.mlq.add("new", "NEW", clock())
+    assert old.level == new.level
+    s.mlq.charge(old, 34.0)  # three quarters of the usual program size (~44 units)
+    assert s.mlq.quanta[0] <= 34.0  # a quantum used up: re-ranked
+    assert old.level < new.level
+
+
+def test_waiting_calls_are_relevelled_when_the_levels_tune_themselves():
+    """Self-tuning levels: when the first boundary moves (every 32 completed calls, not per
+    step), queued calls that have not run yet take the level of their program's service under
+    the new boundaries, and the waiting queue is re-keyed."""
+    clock = FakeClock()
+    cfg = {"scheduler": {"policy": "plas", "first_boundary": 1000, "first_quantum": 1000,
+                         "starvation_beta": 0}}  # fmt: skip
+    s = make_scheduler(nexus=cfg, max_num_seqs=1, clock=clock)
+    serve_program(s, clock, "A", 100)  # ~100 units: level 0 under a boundary of 1000
+    s.add_request(make_request("blocker", program_id="X", max_tokens=50))
+    step(s, clock)
+    s.add_request(make_request("a", program_id="A", max_tokens=2))
+    s.add_request(make_request("b", program_id="B", max_tokens=2))
+    assert s.mlq.calls["a"].level == s.mlq.calls["b"].level == 0
+    assert [r.request_id for r in s.waiting] == ["a", "b"]  # FCFS inside level 0
+    for _ in range(32):  # completed calls of ~20 units: first boundary -> 20
+        s.mlq.levels.observe(20.0)
+    assert s.mlq.levels.first == 20.0
+    step(s, clock)
+    assert s.mlq.calls["a"].level > 0 == s.mlq.calls["b"].level
+    assert [r.request_id for r in s.waiting] == ["b", "a"]

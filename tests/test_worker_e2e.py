@@ -36,7 +36,12 @@ SPLIT_ARGS = [
 
 
 def _config(mode: str) -> list[str]:
-    return ["--additional-config", json.dumps({"vllm_nexus": {"partition": {"split": mode}}})]
+    # The scenario must preempt (that is what it checks the split worker survives): admission
+    # without the KV watermark and cost-blind proactive preemption, as vLLM and Alg. 1 do; the
+    # defaults avoid these preemptions on purpose (docs/configuration.md).
+    sched = {"kv_watermark": 0, "preemption_cost_factor": 0}
+    cfg = {"vllm_nexus": {"partition": {"split": mode}, "scheduler": sched}}
+    return ["--additional-config", json.dumps(cfg)]
 
 
 MAX_TOKENS = 40

@@ -20,12 +20,13 @@ from typing import Any, Literal
 
 CONFIG_KEY = "vllm_nexus"
 
-Policy = Literal["atlas", "plas", "mlfq", "fcfs"]
+Policy = Literal["atlas", "plas", "mlfq", "fcfs", "gittins"]
 ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
 PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 ProgramInference = Literal["lineage", "off"]
+GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 
 
@@ -40,8 +41,9 @@ class SchedulerConfig:
     policy: Policy = "plas"
     """plas: sum of completed calls' service (Autellix PLAS, §4.2); atlas: critical-path
     program service (= PLAS for sequential programs); mlfq: call-level MLFQ (FastServe-style
-    baseline); fcfs: stock. Default plas: ahead in the simulator and in two of three real
-    sweeps, within noise of atlas (docs/configuration.md)."""
+    baseline); fcfs: stock; gittins: Gittins index of learned program sizes (opt-in). Default
+    plas, with self-tuning levels: ahead on the simulator's tuning families
+    (docs/configuration.md)."""
     num_queues: int = 7
     """K, the number of discrete priority levels."""
     first_boundary: float = 256.0
@@ -85,6 +87,56 @@ class SchedulerConfig:
     program_inference_log: str | None = None
     """Path of a JSONL audit log: one line per call that named no program (request id, the
     program it was given, how). Off by default."""
+    adaptive_levels: bool = True
+    """Level boundaries and quanta follow the observed service scale (programs/levels.py):
+    first boundary = first quantum = ``level_scale_fraction`` x the median service of recently
+    completed calls, within [``min_first_boundary``, ``max_first_boundary``];
+    ``first_boundary``/``first_quantum`` are then only the starting point. false: fixed."""
+    level_scale_fraction: float = 1.0
+    """Adaptive levels: first boundary as a fraction of the median call service."""
+    min_first_boundary: float = 0.01
+    """Adaptive levels: lower bound of the first boundary (service units; the default also
+    fits the time unit)."""
+    max_first_boundary: float = 1.0e6
+    """Adaptive levels: upper bound of the first boundary (service units)."""
+    gittins_min_samples: int = 20
+    """gittins: ended programs needed before a size distribution (per class, else global)
+    replaces PLAS."""
+    gittins_window: int = 1000
+    """gittins: recent programs kept as size samples (ended: sizes; active: censored)."""
+    size_end_idle_s: float | None = None
+    """gittins: a program idle this long counts as ended for size learning; null: 4 x the 95th
+    percentile of observed gaps between a program's calls (at least 1 s, at most the TTL)."""
+    starvation_relative: bool = True
+    """Anti-starvation threshold = ``starvation_beta`` x the current queueing ratio (waiting
+    calls per running call, averaged over ~5 s; at least ``starvation_beta``), which by
+    Little's law is how long calls wait per unit of service at this load: a call is promoted
+    when its program waited beta times longer than is typical now. false: the absolute
+    Autellix rule, which under heavy load fires for a large share of calls."""
+    gittins_objective: GittinsObjective = "token_latency"
+    """gittins: minimise mean program token latency (each program weighted by 1 / its output
+    tokens; the Autellix metric) or mean program latency (equal weights)."""
+    preemption_cost_factor: float = 8.0
+    """Proactive preemption weighs what it costs: a running call is displaced only when the
+    priority gap (between the two calls' level lower bounds, service units) is at least this
+    factor x (1 + the victim's earlier preemptions) x the service of the tokens it would
+    compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer,
+    only its last partial block otherwise, since the prefix cache keeps full blocks). 0: any
+    strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
+    kv_watermark: float = 0.05
+    """Fraction of KV blocks kept free when admitting waiting calls (sets vLLM's
+    ``--watermark`` when that is left at 0): running calls can grow without being preempted
+    and recomputed when the KV cache binds. 0: vLLM's default (admit while blocks last)."""
+    program_class_prefix_tokens: int = 128
+    """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
+    call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
+
+    def __post_init__(self) -> None:
+        if self.min_first_boundary > self.max_first_boundary:
+            raise ConfigError(
+                f"vllm_nexus.scheduler.min_first_boundary={self.min_first_boundary} is invalid: "
+                f"must be <= max_first_boundary ({self.max_first_boundary})"
+            )
 
 
 @dataclass(frozen=True)
@@ -249,6 +301,15 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "weights": (lambda v: v > 0, "> 0 (a weight per tenant)"),
     "max_tenants": (lambda v: v >= 1, ">= 1"),
     "metrics_top_k": (lambda v: 0 <= v <= 1000, "in [0, 1000]"),
+    "level_scale_fraction": (lambda v: v > 0, "> 0"),
+    "min_first_boundary": (lambda v: v > 0, "> 0"),
+    "max_first_boundary": (lambda v: v > 0, "> 0"),
+    "gittins_min_samples": (lambda v: v >= 1, ">= 1"),
+    "gittins_window": (lambda v: v >= 1, ">= 1"),
+    "size_end_idle_s": (lambda v: v > 0, "> 0"),
+    "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
+    "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
+    "kv_watermark": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "host_gib": (lambda v: 0 <= v <= 65536, "in [0, 65536] (GiB; 0 disables)"),
 }
 

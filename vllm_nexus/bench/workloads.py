@@ -41,7 +41,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vllm_nexus.bench.trace import CallSpec, ProgramSpec
-from vllm_nexus.config import SchedulerConfig
 
 
 @dataclass(frozen=True)
@@ -319,22 +318,3 @@ def retime(
         if i < len(gaps):
             t += gaps[i] / rate if rate > 0 else 0.0
     return out
-
-
-def scaled_scheduler_config(tokens_scale: float, policy: str | None = None) -> dict:
-    """The ``vllm_nexus`` config section matching a workload shrunk by ``tokens_scale``.
-
-    The queue-boundary defaults (first boundary and quantum 256 service units, about one
-    full-size agent call, Autellix §4.2) assume the paper's token statistics. When a benchmark
-    shrinks every call by ``--tokens-scale`` the levels must shrink with it, or most programs
-    stay in the first levels and program-level ordering degrades toward FCFS. Simulator evidence
-    (docs/benchmarks.md): at tokens-scale 0.25, boundary 64 instead of 256 raised the mean
-    program-latency gain over stock FCFS at 8 and 12 programs/s from 1.66x/1.25x to 2.67x/2.15x.
-    """
-    if tokens_scale <= 0:
-        raise ValueError(f"tokens_scale must be > 0, got {tokens_scale}")
-    b = max(1.0, SchedulerConfig.first_boundary * tokens_scale)
-    sched: dict = {"first_boundary": b, "first_quantum": b}
-    if policy is not None:
-        sched["policy"] = policy
-    return {"vllm_nexus": {"scheduler": sched}}

@@ -26,6 +26,8 @@ from typing import Any
 
 PROGRAM_ID_KEY = "program_id"
 THREAD_ID_KEY = "thread_id"
+PROGRAM_CLASS_KEY = "program_class"
+"""``vllm_xargs.program_class``: the program's agent type (learned program sizes, gittins)."""
 SOLO_PREFIX = "call:"
 """Program id of a call that names no program (its own, single-call program)."""
 

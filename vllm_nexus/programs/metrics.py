@@ -69,6 +69,12 @@ class SchedulerMetrics:
     """Per-tenant rows: ``tenant``, ``counters`` (service, completed, aborted, wait seconds),
     ``active_calls`` and ``lift`` (None for the ``other`` row); at most
     ``tenants.metrics_top_k`` tenants by name plus ``other``."""
+    level_first_boundary: float = 0.0
+    """Current first queue boundary (self-tuning levels), service units."""
+    starvation_threshold: float = 0.0
+    """Current anti-starvation ratio threshold (beta, scaled by the load when relative)."""
+    size_samples: int = 0
+    """Ended programs behind the global learned-size table (gittins; 0: ranking by PLAS)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -159,6 +165,8 @@ def engine_families(
         for source in ("explicit", "inferred", "solo"):
             f.add("program_assignments", [*e, source], assignments.get(source, 0))
         f.add("lineage_calls", e, s.get("lineage_calls", 0))
+        for name, key in _POLICY_GAUGES:
+            f.add(name, e, s.get(key, 0))
         _add_tenants(f, e, s)
     return f
 
@@ -239,6 +247,27 @@ _SPECS += (
         "Queue levels a tenant's new calls are shifted down by (fair share)",
         _T,
     ),
+)
+_SPECS += (
+    (
+        "gauge",
+        "level_first_boundary",
+        "First queue-level boundary, tuned to the observed call service (service units)",
+        _E,
+    ),
+    ("gauge", "starvation_threshold", "Anti-starvation wait/run ratio threshold in force", _E),
+    (
+        "gauge",
+        "size_samples",
+        "Ended programs behind the learned program-size ranks (0: PLAS fallback)",
+        _E,
+    ),
+)
+# Self-tuning policy state (levels, anti-starvation, learned sizes): (family, snapshot key).
+_POLICY_GAUGES = (
+    ("level_first_boundary", "level_first_boundary"),
+    ("starvation_threshold", "starvation_threshold"),
+    ("size_samples", "size_samples"),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
 _ENGINE_COUNTERS = (

@@ -18,6 +18,17 @@ K levels with boundaries ``[lo_i, hi_i)`` (``lo_1 = 0``, ``hi_K = inf``, geometr
   level (strict, so calls of one level never thrash each other).
 
 ``fcfs`` keeps a single level and arrival order: the stock behaviour, for comparisons.
+``gittins`` ranks a call by its program's Gittins rank at its attained service, learned from
+the sizes of recent programs (:mod:`vllm_nexus.programs.sizes`), and maps the rank onto the
+same levels; it ranks by attained service (PLAS) while too few programs have ended. Level
+boundaries and quanta follow the observed call service (:mod:`vllm_nexus.programs.levels`).
+
+Relative anti-starvation (``starvation_relative``): the threshold is beta x the current
+queueing ratio (waiting per running call, a slow average); it moves rarely (hysteresis), a
+rise is applied lazily when a deadline pops (the call is re-filed at its later deadline), a
+fall re-files the watched calls once (O(watched), never per step).
+Cost-aware preemption (``preemption_cost_factor``): a running call is displaced only when
+the priority gap is worth the tokens it would compute again.
 
 Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
 share enters that many levels lower, and anti-starvation promotes it only up to that level.
@@ -28,14 +39,24 @@ Times (W, T) come from an injectable clock (``now`` arguments); service comes fr
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vllm_nexus.config import SchedulerConfig, TenantConfig
+from vllm_nexus.programs.levels import LevelScale
+from vllm_nexus.programs.sizes import ProgramSizes
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
+
+LOAD_TAU_S = 5.0
+"""Time constant of the queueing-ratio average behind relative anti-starvation."""
+THRESHOLD_HYSTERESIS = 1.25
+"""Relative anti-starvation: the threshold in force moves only when the load-scaled value
+differs from it by more than this factor (and at most once per ``LOAD_TAU_S``)."""
 
 
 @dataclass(slots=True)
@@ -94,12 +115,29 @@ class MultiLevelQueue:
         self.cfg = cfg or SchedulerConfig()
         self.policy = self.cfg.policy
         self.num_levels = 1 if self.policy == "fcfs" else self.cfg.num_queues
-        g = self.cfg.boundary_growth
-        # hi_i for i < K; the last level is unbounded.
-        self.boundaries = [self.cfg.first_boundary * g**i for i in range(self.num_levels - 1)]
-        self.quanta = [self.cfg.first_quantum * g**i for i in range(self.num_levels)]
+        cfg = self.cfg
+        self.levels = LevelScale(
+            self.num_levels,
+            cfg.boundary_growth,
+            cfg.first_boundary,
+            cfg.min_first_boundary,
+            cfg.max_first_boundary,
+            adaptive=cfg.adaptive_levels and self.policy != "fcfs",
+            scale_fraction=cfg.level_scale_fraction,
+            quantum_ratio=cfg.first_quantum / cfg.first_boundary,
+        )
+        self.sizes: ProgramSizes | None = None
+        if self.policy == "gittins":
+            self.sizes = ProgramSizes(
+                num_levels=self.num_levels,
+                min_samples=cfg.gittins_min_samples,
+                window=cfg.gittins_window,
+                end_idle_s=cfg.size_end_idle_s,
+                max_end_idle_s=cfg.program_ttl_s,
+                per_token=cfg.gittins_objective == "token_latency",
+            )
         self.programs = ProgramTable(
-            SERVICE_RULES[self.policy], self.cfg.program_ttl_s, self.cfg.max_programs
+            SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
         self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
@@ -110,17 +148,75 @@ class MultiLevelQueue:
         self._waiting_of_program: dict[str, dict[str, Call]] = {}
         """program id -> its waiting calls below level 1 (their deadlines move when the
         program's W/T change)."""
+        self.starvation_threshold = cfg.starvation_beta
+        """Anti-starvation ratio threshold in force (beta, or beta x the typical ratio)."""
+        self._load = 0.0
+        self._load_at = 0.0
+        self._threshold_at = -math.inf
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
 
     # -- levels -------------------------------------------------------------------------
+    @property
+    def boundaries(self) -> list[float]:
+        """hi_i of levels 0..K-2 (the last level is unbounded)."""
+        return self.levels.boundaries
+
+    @property
+    def quanta(self) -> list[float]:
+        return self.levels.quanta
+
+    @property
+    def version(self) -> int:
+        """Changes whenever levels or rank tables were rebuilt (queued calls may re-level)."""
+        return self.levels.version + (self.sizes.version if self.sizes else 0)
+
     def level_for_service(self, service: float) -> int:
         """Index of the level whose ``[lo, hi)`` contains ``service``."""
-        for i, hi in enumerate(self.boundaries):
-            if service < hi:
-                return i
-        return self.num_levels - 1
+        return self.levels.level_of(service)
+
+    def _ranked(self) -> bool:
+        """gittins with a learned size table (else PLAS levels)."""
+        return self.sizes is not None and self.sizes.global_table is not None
+
+    def _rank_level(self, call: Call) -> int:
+        """gittins: the level of the call's program rank at its attained service, on the rank
+        levels of the size tables (PLAS, the level of the attained service, without one)."""
+        attained = call.start_priority + call.service
+        table = self.sizes.table_for(call.program.program_class) if self.sizes else None
+        if table is None or not self.sizes.rank_boundaries:
+            return self.levels.level_of(attained)
+        return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
+
+    def entry_level(self, call: Call, now: float) -> int:
+        """Level of a new (or re-levelled) call: its program's (rank or service), shifted
+        down by its tenant's fair-share lift."""
+        if self.sizes is not None:
+            level = self._rank_level(call)
+        elif self.policy in ("atlas", "plas"):
+            level = self.level_for_service(call.start_priority)
+        else:
+            level = 0
+        if call.tenant is not None:
+            level += self.tenant_lift(call.tenant, now)
+        return min(self.num_levels - 1, level)
+
+    def relevel(self, waiting: list[Call], now: float) -> list[Call]:
+        """Recompute the level of queued calls after the levels or rank tables changed
+        (O(len(waiting)): called when :attr:`version` changed, every few dozen completed
+        calls at most, never per step). Calls that ran or were promoted keep their level
+        (quantum accounting). Returns the calls whose level changed."""
+        moved = []
+        for call in waiting:
+            if call.promotions or call.running or call.service > 0:
+                continue
+            level = self.entry_level(call, now)
+            if level != call.level:
+                call.level, call.level_service = level, 0.0
+                self._watch(call, now)
+                moved.append(call)
+        return moved
 
     # -- lifecycle ------------------------------------------------------------------------
     def add(
@@ -131,25 +227,32 @@ class MultiLevelQueue:
         tenant_id: str = DEFAULT_TENANT,
         arrival_time: float | None = None,
         tier: int = 0,
+        program_class: str | None = None,
     ) -> Call:
         """A new call arrives (waiting). Its level: its program's, shifted down by its
         tenant's fair-share lift (:meth:`TenantLedger.lift`). ``arrival_time`` (default
         ``now``) places it in FCFS order on the caller's time base; ``tier`` is its strict
-        priority tier."""
+        priority tier; ``program_class`` (agent type) is recorded on the program's first call
+        and selects its size distribution (gittins)."""
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
+        known = self.programs.get(program_id)
+        if known is not None and known.active_calls == 0 and self.sizes is not None:
+            self.sizes.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
+        if known is None:
+            prog.program_class = program_class
+            if self.sizes is not None:
+                self.sizes.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
-        entry = prog.service
-        level = self.level_for_service(entry) if self.policy in ("atlas", "plas") else 0
-        level = min(self.num_levels - 1, level + self.tenant_lift(tenant, now))
         enter = now if arrival_time is None else arrival_time
+        self._latest_enter = max(self._latest_enter, enter)
         call = Call(
-            call_id, prog, level, entry, next(self._seq), arrival=now, since=now, enter=enter
+            call_id, prog, 0, prog.service, next(self._seq), arrival=now, since=now, enter=enter
         )
         call.tenant = tenant
         call.tier = tier
-        self._latest_enter = max(self._latest_enter, enter)
+        call.level = self.entry_level(call, now)
         self.calls[call_id] = call
         self._watch(call, now)
         return call
@@ -187,6 +290,8 @@ class MultiLevelQueue:
         call.level_service += service
         if call.tenant is not None:
             self.tenants.charge(call.tenant, service, call.since if now is None else now)
+        if self._ranked():
+            return self._rerank(call, call.since if now is None else now)
         if self.policy == "fcfs" or call.level >= self.num_levels - 1:
             return False
         if call.level_service >= self.quanta[call.level]:
@@ -205,6 +310,8 @@ class MultiLevelQueue:
         """:meth:`charge` for a step: call id -> service (plus ``extra`` for some ids); ids no
         longer tracked are skipped. Returns the demoted calls. One tight loop: it runs over
         the whole batch every step."""
+        if self._ranked():
+            return self._charge_all_ranked(costs, extra, now)
         calls, quanta, tenants = self.calls, self.quanta, self.tenants
         last = 0 if self.policy == "fcfs" else self.num_levels - 1
         demoted = []
@@ -237,13 +344,55 @@ class MultiLevelQueue:
             tenants.charge(tenant, tenant_cost, now)
         return demoted
 
+    def _charge_all_ranked(
+        self, costs: dict[str, float], extra: dict[str, float], now: float
+    ) -> list[Call]:
+        """:meth:`charge_all` under gittins with a learned size table (:meth:`_rerank`)."""
+        moved = []
+        for call_id, cost in costs.items():
+            call = self.calls.get(call_id)
+            if call is None:
+                continue
+            cost += extra.get(call_id, 0.0) if extra else 0.0
+            call.service += cost
+            call.level_service += cost
+            if call.tenant is not None:
+                self.tenants.charge(call.tenant, cost, now)
+            if self._rerank(call, now):
+                moved.append(call)
+        return moved
+
+    def _rerank(self, call: Call, now: float) -> bool:
+        """gittins: after each first-level quantum (half a typical call) of service the call's
+        level is its program's rank at the attained service reached (up or down); in between
+        it keeps its level (Alg. 1's discretisation: re-ranking at every grid point of
+        attained service loses to PLAS on ReAct under overload, measured). Rank levels do not
+        grow with the level index, so neither does this quantum. True when it moved."""
+        if call.level_service < self.quanta[0]:
+            return False
+        call.level_service = 0.0
+        level = self._rank_level(call)
+        if call.tenant is not None:
+            level = min(self.num_levels - 1, level + self.tenant_lift(call.tenant, now))
+        if level == call.level:
+            return False
+        call.level = level
+        self._enter_level(call, now)
+        self.demotions_total += 1
+        if not call.running:
+            self._watch(call, now)
+        return True
+
     def _enter_level(self, call: Call, now: float) -> None:
         """The call joins the back of its (new) level: behind every call arrived so far."""
         call.enter = max(call.enter, self._latest_enter)
         call.seq = next(self._seq)
 
-    def finish(self, call_id: str, now: float, aborted: bool = False) -> Call | None:
-        """A call ended (finished or aborted). Updates (or cleans) its program."""
+    def finish(
+        self, call_id: str, now: float, aborted: bool = False, output_tokens: int = 0
+    ) -> Call | None:
+        """A call ended (finished or aborted). Updates (or cleans) its program; a completed
+        call's service feeds the self-tuning levels and the learned sizes."""
         call = self.calls.pop(call_id, None)
         if call is None:
             return None
@@ -256,7 +405,10 @@ class MultiLevelQueue:
         if aborted:
             self.programs.call_aborted(*charge)
         else:
-            self.programs.call_finished(*charge)
+            self.programs.call_finished(*charge, output_tokens=output_tokens)
+            self.levels.observe(call.service)
+            if self.sizes is not None:
+                self.sizes.call_finished(now)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         for sibling in list(self._waiting_of_program.get(pid, {}).values()):
             self._watch(sibling, now)
@@ -281,7 +433,7 @@ class MultiLevelQueue:
         pending = call.wait_s + max(0.0, now - call.since)
         if pending < self.cfg.starvation_min_wait_s:
             return False
-        return self.starvation_ratio(call, now) >= self.cfg.starvation_beta
+        return self.starvation_ratio(call, now) >= self.starvation_threshold
 
     def starvation_deadline(self, call: Call) -> float:
         """Earliest time a waiting call can be found starving. Its W grows with the clock
@@ -290,8 +442,40 @@ class MultiLevelQueue:
         w = prog.wait_s + call.wait_s
         t = prog.run_s + call.run_s
         min_wait = call.since + self.cfg.starvation_min_wait_s - call.wait_s
-        crossing = call.since + self.cfg.starvation_beta * t - w if t > 0 else call.since - w
+        crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
         return max(min_wait, crossing)
+
+    def observe_load(self, waiting: int, running: int, now: float) -> None:
+        """Relative anti-starvation (O(1) per step): the threshold is beta x the queueing
+        ratio, an average (time constant ``LOAD_TAU_S``) of waiting calls per running call,
+        at least beta. By Little's law that ratio is the total waiting over the total running
+        time: how long calls wait per unit of service at this load. Under heavy load every
+        call waits many times its run time; an absolute beta then promotes a large share of
+        all calls (measured: one in four) and pulls the order back toward arrival order.
+
+        The threshold in force moves only past a ``THRESHOLD_HYSTERESIS`` factor and at most
+        once per ``LOAD_TAU_S``: a rise needs nothing more (a deadline that pops early is
+        re-filed at its later deadline), a fall re-files every watched call once."""
+        cfg = self.cfg
+        if not cfg.starvation_relative or not self._anti_starvation_on():
+            return
+        ratio = waiting / running if running else 0.0
+        dt = max(0.0, now - self._load_at)
+        self._load_at = now
+        self._load += (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - self._load)
+        target = cfg.starvation_beta * max(1.0, self._load)
+        cur = self.starvation_threshold
+        if target == cur or now - self._threshold_at < LOAD_TAU_S:
+            return
+        if target != cfg.starvation_beta and (  # back at beta itself: always applied
+            cur / THRESHOLD_HYSTERESIS <= target <= cur * THRESHOLD_HYSTERESIS
+        ):
+            return
+        self.starvation_threshold, self._threshold_at = target, now
+        if target < cur:  # deadlines came earlier: re-file the watched calls
+            for siblings in list(self._waiting_of_program.values()):
+                for call in list(siblings.values()):
+                    self._watch(call, now)
 
     def _anti_starvation_on(self) -> bool:
         return self.cfg.starvation_beta > 0 and self.policy != "fcfs"
@@ -340,8 +524,10 @@ class MultiLevelQueue:
             _, _, token, call = heapq.heappop(heap)
             if token != call.deadline_token or self.calls.get(call.call_id) is not call:
                 continue  # stale: the call ran, moved, finished, or was re-watched
-            if not self.is_starving(call, now):  # rounding at the crossing: look again next step
-                recheck.append((math.nextafter(now, math.inf), call))
+            if not self.is_starving(call, now):
+                # the threshold rose since it was filed, or rounding at the crossing
+                later = max(self.starvation_deadline(call), math.nextafter(now, math.inf))
+                recheck.append((later, call))
             elif self._promote(call, now):
                 promoted.append(call)
             else:  # already at its tenant's top level: look again once the lift may drop
@@ -362,25 +548,61 @@ class MultiLevelQueue:
         return [call for call in starving if self._promote(call, now)]
 
     # -- preemption -------------------------------------------------------------------------
-    def pick_victims(self, waiting: list[Call], running: list[Call], free_slots: int) -> list[Call]:
+    def level_floor(self, level: int) -> float:
+        """Lower bound ``lo_i`` of a level (service units; a rank bound under gittins once
+        size tables exist)."""
+        if level <= 0:
+            return 0.0
+        bounds = self.sizes.rank_boundaries if self.sizes else None
+        bounds = bounds or self.levels.boundaries
+        return bounds[min(level, len(bounds)) - 1]
+
+    def worth_preempting(self, victim: Call, head: Call, recompute_tokens: float) -> bool:
+        """Whether ``head`` (waiting) should displace ``victim`` (running): a strictly worse
+        (tier, level) is required (Alg. 1); a worse tier always yields; within a tier, with
+        ``preemption_cost_factor`` f > 0 (tokens unit), the gap between the two levels' lower
+        bounds must be at least f x (1 + the victim's earlier preemptions) x the service of
+        the tokens it would compute again: a preemption that drops much KV for little
+        priority is not made, and each preemption of a call makes the next one dearer."""
+        if (victim.tier, victim.level) <= (head.tier, head.level):
+            return False
+        factor = self.cfg.preemption_cost_factor
+        if victim.tier > head.tier or factor <= 0 or self.cfg.service_unit != "tokens":
+            return True
+        cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
+        return factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
+
+    def pick_victims(
+        self,
+        waiting: list[Call],
+        running: list[Call],
+        free_slots: int,
+        recompute_tokens: Callable[[Call], float] | None = None,
+    ) -> list[Call]:
         """Running calls to preempt so better waiting calls can run.
 
         ``waiting`` and ``running`` are sorted best-first (``running`` may be just its worst
         tail). The first ``free_slots`` waiting calls need no victim; each further waiting
-        call displaces the worst remaining running call if that one sits at a strictly worse
-        (tier, level). At most ``max_preemptions_per_step`` victims.
+        call displaces the worst remaining running call that :meth:`worth_preempting` allows
+        (``recompute_tokens(call)``: tokens it would compute again if preempted now; default
+        none). At most ``max_preemptions_per_step`` victims. O(len(waiting) x len(running)),
+        both bounded by the preemption limit.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
             return []
         victims: list[Call] = []
         limit = self.cfg.max_preemptions_per_step
-        r = len(running) - 1
+        candidates = list(reversed(running))  # worst first
         for w in waiting[max(0, free_slots) :]:
-            if len(victims) >= limit or r < 0:
+            if len(victims) >= limit or not candidates:
                 break
-            if (running[r].tier, running[r].level) > (w.tier, w.level):
-                victims.append(running[r])
-                r -= 1
+            for i, v in enumerate(candidates):
+                if (v.tier, v.level) <= (w.tier, w.level):
+                    return victims  # no worse call left for this or any later waiting call
+                cost = recompute_tokens(v) if recompute_tokens is not None else 0.0
+                if self.worth_preempting(v, w, cost):
+                    victims.append(candidates.pop(i))
+                    break
             else:
                 break
         return victims

@@ -38,7 +38,12 @@ from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig
 from vllm_nexus.programs.assignment import ProgramAssigner
-from vllm_nexus.programs.identity import THREAD_ID_KEY, program_end_of, resolve_program_id
+from vllm_nexus.programs.identity import (
+    PROGRAM_CLASS_KEY,
+    THREAD_ID_KEY,
+    program_end_of,
+    resolve_program_id,
+)
 from vllm_nexus.programs.metrics import (
     EXPORT_INTERVAL_S,
     METRICS_DIR_ENV,
@@ -102,6 +107,7 @@ class Scheduler(_VllmScheduler):
         # All our state exists before vLLM's __init__ runs (it may call overridden methods).
         self._nexus_ready = False
         self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
+        self._set_kv_watermark(vllm_config)
         self.kv_offload = _check_kv_offload(self.nexus_cfg, vllm_config)
         """The engine swaps KV to a host tier (``vllm_nexus.kv_offload``, CUDA only)."""
         cfg = self.nexus_cfg.scheduler
@@ -132,6 +138,7 @@ class Scheduler(_VllmScheduler):
         self._prefilling: set[str] = set()
         self._admissions = itertools.count()
         """Running requests with prompt tokens left (their chunks cost prefill weight)."""
+        self._levels_version = self.mlq.version
         super().__init__(vllm_config, *args, **kwargs)
         if self.program_aware:
             self.priority_tiers = self.policy == SchedulingPolicy.PRIORITY
@@ -155,6 +162,15 @@ class Scheduler(_VllmScheduler):
         )
         self._nexus_ready = True
         self._export(force=True)
+
+    def _set_kv_watermark(self, vllm_config: Any) -> None:
+        """Admission headroom (vLLM's own ``--watermark``): when the user left it at 0, keep
+        ``kv_watermark`` of the KV blocks free when admitting waiting calls, so running calls
+        can grow without being preempted and recomputed (KV-bound regime)."""
+        cfg = self.nexus_cfg.scheduler
+        sc = vllm_config.scheduler_config
+        if cfg.policy != "fcfs" and cfg.kv_watermark > 0 and not getattr(sc, "watermark", 0.0):
+            sc.watermark = cfg.kv_watermark
 
     # -- ordering -----------------------------------------------------------------------
     def _request_key(self, request: Request) -> tuple:
@@ -215,11 +231,27 @@ class Scheduler(_VllmScheduler):
                 tenant_id=tenant,
                 arrival_time=request.arrival_time,
                 tier=request.priority if self.priority_tiers else 0,
+                program_class=self._program_class(pid, extra, request),
             )
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
             self._end_program_if_marked(extra, pid)
         super().add_request(request)
+
+    def _program_class(self, pid: str, extra: Any, request: Request) -> str | None:
+        """Agent type of a new program (gittins learns sizes per class): ``vllm_xargs.
+        program_class``, else a hash of the first prompt tokens (the agent's system prompt /
+        template). Only computed for a program's first call; None when not needed."""
+        if self.mlq.sizes is None or pid in self.mlq.programs:
+            return None
+        cls = extra.get(PROGRAM_CLASS_KEY) if extra else None
+        if isinstance(cls, str) and cls:
+            return "x:" + cls[: self.nexus_cfg.scheduler.max_program_id_length]
+        n = self.nexus_cfg.scheduler.program_class_prefix_tokens
+        ids = request.prompt_token_ids
+        if n <= 0 or ids is None or len(ids) < n:
+            return None
+        return f"h:{hash(tuple(ids[:n])):x}"
 
     def schedule(self, *args: Any, **kwargs: Any) -> SchedulerOutput:
         if not self._nexus_ready:
@@ -252,7 +284,12 @@ class Scheduler(_VllmScheduler):
         if self._nexus_ready:
             completed = request.status in _COMPLETED
             now = self.clock()
-            call = self.mlq.finish(request.request_id, now, aborted=not completed)
+            call = self.mlq.finish(
+                request.request_id,
+                now,
+                aborted=not completed,
+                output_tokens=request.num_output_tokens,
+            )
             if call is not None:
                 tenant = call.tenant.tenant_id if call.tenant is not None else ""
                 self.assigner.finished(request, call.program.program_id, completed, now, tenant)
@@ -292,11 +329,19 @@ class Scheduler(_VllmScheduler):
         starving calls come from a heap of deadlines, the best waiting calls from the top of
         the waiting heap, victims from the tail of ``running`` (kept in queue order)."""
         requests = self.requests
-        for call in self.mlq.promote_due(now):
+        mlq = self.mlq
+        moved = mlq.promote_due(now)
+        if mlq.version != self._levels_version:
+            # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
+            self._levels_version = mlq.version
+            queued = [*self.waiting.unordered(), *self.kv_holding_waiting.unordered()]
+            moved += mlq.relevel([c for r in queued if (c := mlq.calls.get(r.request_id))], now)
+        for call in moved:
             request = requests.get(call.call_id)
             if request is not None:
                 self.waiting.update(request)
                 self.kv_holding_waiting.update(request)
+        mlq.observe_load(len(self.waiting), len(self.running), now)
         cfg = self.nexus_cfg.scheduler
         limit = cfg.max_preemptions_per_step
         if not self.waiting or not self.running or not cfg.preemption or limit <= 0:
@@ -315,20 +360,47 @@ class Scheduler(_VllmScheduler):
                 if (c := calls.get(r.request_id))
             ]
             running_tail = [c for r in self.running[-limit:] if (c := calls.get(r.request_id))]
-            victims = self.mlq.pick_victims(best_waiting, running_tail, free_slots)
+            victims = self.mlq.pick_victims(
+                best_waiting, running_tail, free_slots, self._recompute_estimator(best_waiting)
+            )
         if not victims and free_slots > 0:
             victims = self._kv_victims(head)
         for call in victims:
             self._preempt_call(call, now)
 
+    def _blocks_needed(self, call: Call) -> int:
+        """KV blocks vLLM allocates for a waiting call's first chunk."""
+        request = self.requests.get(call.call_id)
+        if request is None:
+            return 0
+        first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
+        return -(-first_chunk // self.block_size)
+
+    def _recompute_estimator(self, waiting: list[Call]) -> Callable[[Call], float]:
+        """Tokens a running call would compute again if it gave up its batch slot now: only
+        its last partial block while the KV cache has room for the newcomers (the prefix
+        cache keeps the full blocks), all its computed tokens when it has not (its blocks
+        would be reused before it resumes). O(len(waiting)), bounded by the preemption limit."""
+        free = self.kv_cache_manager.block_pool.get_num_free_blocks()
+        tight = free < sum(self._blocks_needed(c) for c in waiting)
+        requests, block = self.requests, self.block_size
+
+        def estimate(call: Call) -> float:
+            req = requests.get(call.call_id)
+            if req is None:
+                return 0.0
+            computed = req.num_computed_tokens
+            return float(computed if tight else computed % block)
+
+        return estimate
+
     def _kv_victims(self, head: Call) -> list[Call]:
         """Worse (tier, level) running calls whose blocks the best waiting call needs
-        (Alg. 1: the batch is rebuilt in queue order, whatever limits it)."""
-        request = self.requests.get(head.call_id)
-        if request is None:
+        (Alg. 1: the batch is rebuilt in queue order, whatever limits it), if worth their
+        recompute: the newcomer takes their blocks, so all their computed tokens are lost."""
+        if self.requests.get(head.call_id) is None:
             return []
-        first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
-        need = -(-first_chunk // self.block_size)  # what vLLM allocates for its first chunk
+        need = self._blocks_needed(head)
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         limit = self.nexus_cfg.scheduler.max_preemptions_per_step
         calls = self.mlq.calls
@@ -341,6 +413,9 @@ class Scheduler(_VllmScheduler):
                 continue
             if (call.tier, call.level) <= (head.tier, head.level):
                 break
+            req = self.requests.get(call.call_id)
+            if req is None or not self.mlq.worth_preempting(call, head, req.num_computed_tokens):
+                continue
             victims.append(call)
             free += len(self.kv_cache_manager.get_block_ids(call.call_id)[0])
         return victims if free >= need else []
@@ -491,6 +566,10 @@ class Scheduler(_VllmScheduler):
         m.programs_ended = self.mlq.programs.ended_total
         m.program_assignments = dict(self.assigner.counts)
         m.lineage_calls = self.assigner.remembered_calls
+        m.level_first_boundary = self.mlq.levels.first
+        m.starvation_threshold = self.mlq.starvation_threshold
+        table = self.mlq.sizes.global_table if self.mlq.sizes else None
+        m.size_samples = table.samples if table else 0
         self._export_tenants(now)
         self._snapshots.write(m, now)
 

@@ -49,6 +49,7 @@ def no_update(program_service: float, call_start: float, call_service: float) ->
 SERVICE_RULES: dict[str, ServiceRule] = {
     "atlas": atlas_update,
     "plas": plas_update,
+    "gittins": plas_update,  # sizes are total program work (learned-size ranks: sizes.py)
     "mlfq": no_update,
     "fcfs": no_update,
 }
@@ -69,6 +70,13 @@ class Program:
     ending: bool = False
     """The client marked the program's last call; released once no call is active."""
     aborted_calls: int = 0
+    program_class: str | None = None
+    """Agent type (``vllm_xargs.program_class`` or inferred): learned sizes are per class."""
+    ended: bool = False
+    """The program is over (marked final, idle past the TTL or evicted): its service is its
+    size (learned program sizes, :mod:`vllm_nexus.programs.sizes`)."""
+    output_tokens: int = 0
+    """Output tokens of its completed calls (token-latency weight of learned sizes)."""
 
 
 class ProgramTable:
@@ -130,6 +138,7 @@ class ProgramTable:
         call_wait_s: float,
         call_run_s: float,
         aborted: bool = False,
+        output_tokens: int = 0,
     ) -> Program | None:
         """A call left: charge its service and times to the program. An aborted call (client
         gone, timeout, cancel) is charged like a completed one (the service it received
@@ -144,6 +153,7 @@ class ProgramTable:
             prog.aborted_calls += 1
         else:
             prog.completed_calls += 1
+        prog.output_tokens += output_tokens
         self._release(prog, now)
         return prog
 
@@ -176,6 +186,7 @@ class ProgramTable:
         return True
 
     def _ended(self, prog: Program, reason: str) -> None:
+        prog.ended = True
         if reason == "final":
             self.ended_total += 1
         if self.on_end is not None:

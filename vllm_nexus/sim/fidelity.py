@@ -109,16 +109,19 @@ def sweep_table(
 
 # bench_sweep scheduler name -> simulator scheduler name
 SWEEP_SCHEDULERS = {"stock": "stock-fcfs", "mlfq": "vllm_nexus:mlfq", "plas": "vllm_nexus:plas",
-                    "atlas": "vllm_nexus:atlas"}  # fmt: skip
+                    "atlas": "vllm_nexus:atlas", "gittins": "vllm_nexus:gittins",
+                    "default": "vllm_nexus"}  # fmt: skip
 
 
 def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
     """Out-of-sample check against a real ``examples/bench_sweep.py`` run (all its repetitions):
-    simulate its trace, rates, engine limits and scheduler configs, compare mean/P95 e2e."""
+    simulate its trace, rates, engine limits and scheduler configs, compare mean/P95 e2e.
+    Sweeps run each policy at its defaults; sweeps made before the levels became self-tuning
+    ran with ``first_boundary = first_quantum = 256 x tokens_scale`` and are re-simulated
+    here with the defaults."""
     import shlex
 
     from vllm_nexus.bench import report
-    from vllm_nexus.bench.workloads import scaled_scheduler_config
 
     a = json.loads((sweep / "sweep.json").read_text())["args"]
     engine = shlex.split(a["engine_args"])
@@ -135,12 +138,11 @@ def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
             {r for res in real.values() for r in report.by_rate(res, "program_e2e_s.mean")}
         )
         sim_dir = out / f"sim-{wdir.name}"
-        cfg = json.dumps(scaled_scheduler_config(float(a["tokens_scale"])))
         _cli(
             "simulate", "--trace", str(sweep / "traces" / f"{wdir.name}.jsonl"),
             "--sweep-rates", ",".join(f"{r:g}" for r in rates), "--seed", str(a["seed"]),
             "--think-scale", str(a["think_scale"]), "--hardware", hardware, "--model", "tiny",
-            "--scheduler", ",".join(real), *limits, "--additional-config", cfg,
+            "--scheduler", ",".join(real), *limits,
             "--out", str(sim_dir), "--no-progress", "--no-plots",
         )  # fmt: skip
         sim = {label: sim_dir / label.replace(":", "-") / "result.json" for label in real}

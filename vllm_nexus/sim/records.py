@@ -4,15 +4,17 @@ per-call records and the run's result (plain data; :mod:`vllm_nexus.sim.engine` 
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
+from vllm_nexus.config import Policy
 from vllm_nexus.perf.hardware import HardwarePreset
 from vllm_nexus.perf.models import ModelShape
 
 SCHEDULERS = ("stock-fcfs", "stock-priority", "vllm_nexus[:policy]", "srpt-oracle")
-NEXUS_POLICIES = ("atlas", "plas", "mlfq", "fcfs")
+NEXUS_POLICIES = typing.get_args(Policy)
 
 
 @dataclass

@@ -1,0 +1,199 @@
+"""Learned program sizes (programs/sizes.py): Kaplan-Meier, Gittins ranks, and the gittins
+policy behaving like FCFS on even sizes and like PLAS on heavy tails."""
+
+import math
+import random
+from types import SimpleNamespace
+
+import pytest
+
+from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.programs.queues import MultiLevelQueue
+from vllm_nexus.programs.sizes import (
+    ProgramSizes,
+    RankTable,
+    gittins_ranks,
+    grid_point,
+    kaplan_meier,
+)
+
+
+def test_kaplan_meier_without_censoring_is_the_empirical_distribution():
+    atoms, masses, weights = kaplan_meier([(1, True, 1.0), (2, True, 1.0), (2, True, 3.0)])
+    assert atoms == [1, 2] and masses == pytest.approx([1 / 3, 2 / 3])
+    assert weights == [1.0, 2.0]
+
+
+def test_kaplan_meier_censoring_shifts_mass_to_larger_sizes():
+    # 4 programs: ended at 1 and 3; two still running at 2 and 5 (sizes > 2, > 5)
+    obs = [(1, True, 1), (2, False, 1), (3, True, 1), (5, False, 1)]
+    atoms, masses, _ = kaplan_meier(obs)
+    # S(1) = 3/4; at 3 one of two at risk ends: S(3) = 3/8; the rest sits above 5 (x2 = 10)
+    assert atoms == [1, 3, 10]
+    assert masses == pytest.approx([1 / 4, 3 / 8, 3 / 8])
+    assert kaplan_meier([(4, False, 1)]) == ([], [], [])
+
+
+def test_gittins_rank_of_a_fixed_size_is_the_remaining_size():
+    assert gittins_ranks([100.0], [1.0], [0.0, 30.0, 99.0]) == pytest.approx([100, 70, 1])
+    assert math.isinf(gittins_ranks([100.0], [1.0], [100.0])[0])
+
+
+def test_gittins_rank_is_flat_for_memoryless_sizes():
+    # geometric sizes on 1, 2, 3, ...: constant hazard, constant rank (= 1 / hazard)
+    q = 0.5
+    atoms = [float(k) for k in range(1, 60)]
+    masses = [(1 - q) * q ** (k - 1) for k in range(1, 60)]
+    ranks = gittins_ranks(atoms, masses, [0.0, 1.0, 5.0, 20.0])
+    assert ranks == pytest.approx([2.0] * 4, rel=1e-6)
+
+
+def test_weights_favour_programs_likely_to_end_with_few_tokens():
+    # two equally likely sizes; the small one has 10x the weight (1 / output tokens)
+    flat = gittins_ranks([10.0, 20.0], [0.5, 0.5], [0.0])
+    weighted = gittins_ranks([10.0, 20.0], [0.5, 0.5], [0.0], [1.0, 0.1])
+    assert weighted[0] < flat[0]
+
+
+def test_rank_table_grid_and_sparse_tail():
+    rng = random.Random(0)
+    even = RankTable([(100 + 10 * rng.random(), True, 1.0) for _ in range(200)], 200)
+    ranks = [even.rank(a) for a in (0, 50, 80, 100)]
+    assert ranks == sorted(ranks, reverse=True)  # closer to done -> smaller rank
+    g = max(x for x in even.grid if x <= 60)
+    assert even.rank(60) == even.ranks[even.grid.index(g)]  # the grid point below
+    # beyond the largest sizes seen, rank >= attained service (LAS in the unknown tail)
+    assert even.rank(5000) >= 5000
+    assert grid_point(100.0) == pytest.approx(2 ** (27 / 4))  # 107.6, the grid point >= 100
+
+
+def _program(service, ended=True, active=0, last_seen=0.0, cls=None, tokens=1):
+    return SimpleNamespace(
+        service=service,
+        ended=ended,
+        aborted_calls=0,
+        active_calls=active,
+        last_seen=last_seen,
+        program_class=cls,
+        output_tokens=tokens,
+    )
+
+
+def test_tables_need_enough_ended_programs_and_fall_back_per_class():
+    sizes = ProgramSizes(min_samples=10, refresh_every=1, end_idle_s=5.0)
+    for i in range(9):
+        sizes.track(_program(10.0 + i, cls="a"))
+    sizes.refresh(now=0.0)
+    assert sizes.table_for(None) is None  # 9 < 10: the caller ranks by PLAS
+    for i in range(20):
+        sizes.track(_program(1000.0 + i, cls="b"))
+    sizes.refresh(now=0.0)
+    assert sizes.table_for("b") is not sizes.global_table is not None
+    assert sizes.table_for("a") is sizes.global_table  # 9 samples: global
+    assert sizes.table_for("unknown") is sizes.global_table
+
+
+def test_idle_programs_count_as_ended_and_running_ones_as_censored():
+    sizes = ProgramSizes(min_samples=3, refresh_every=1, end_idle_s=5.0)
+    for _ in range(3):
+        sizes.track(_program(50.0, ended=False, active=0, last_seen=0.0))
+    sizes.track(_program(10.0, ended=False, active=1, last_seen=9.0))  # still running
+    sizes.refresh(now=1.0)
+    assert sizes.global_table is None  # idle only 1 s < 5 s: not ended yet
+    sizes.refresh(now=6.0)
+    assert sizes.global_table is not None and sizes.global_table.samples == 3
+
+
+def test_a_program_ended_by_the_client_is_a_size_sample_at_once():
+    """Program end (``vllm_xargs.program_end`` / ``x-dynamo-session-final`` -> ``end_program``)
+    makes the program's service a final size without waiting for the idle gap; a program with
+    an aborted call gives no sample."""
+    q = MultiLevelQueue(
+        SchedulerConfig(policy="gittins", gittins_min_samples=3, size_end_idle_s=1e6)
+    )
+    for i in range(4):
+        call = q.add(f"c{i}", f"P{i}", 0.0)
+        q.charge(call, 100.0 + i)
+        q.programs.end_program(f"P{i}", 0.5)  # marked final while its call runs
+        q.finish(f"c{i}", 1.0, output_tokens=10)
+    call = q.add("x", "X", 1.0)
+    q.charge(call, 5.0)
+    q.finish("x", 1.0, aborted=True)
+    q.programs.end_program("X", 1.0)
+    q.sizes.refresh(now=1.0)
+    table = q.sizes.global_table
+    assert table is not None and table.samples == 4
+    assert table.max_size >= 103.0
+
+
+def test_end_gap_follows_observed_think_times():
+    sizes = ProgramSizes()
+    for _ in range(40):
+        sizes.observe_gap(0.5)
+    sizes.refresh(now=0.0)
+    assert sizes.end_idle_s == pytest.approx(2.0)  # 4 x p95 of the gaps
+
+
+def _mean_response(policy: str, draw, n: int = 2500, load: float = 0.8, seed: int = 1) -> float:
+    """A preemptive single server (one unit of service per tick) ordered by the queue:
+    one-call programs arrive as a Poisson process; returns the mean response time of the
+    last 60% of the programs (the first ones train the size model)."""
+    rng = random.Random(seed)
+    sizes = [draw(rng) for _ in range(n)]
+    mean = sum(sizes) / n
+    t, arrivals = 0.0, []
+    for _ in range(n):
+        t += rng.expovariate(load / mean)
+        arrivals.append(t)
+    q = MultiLevelQueue(
+        SchedulerConfig(
+            policy=policy,
+            starvation_beta=0,
+            size_end_idle_s=1e-6,
+            gittins_objective="latency",
+            gittins_min_samples=50,
+        )
+    )
+    active: dict[str, tuple] = {}
+    responses = []
+    now, i = 0.0, 0
+    while i < n or active:
+        while i < n and arrivals[i] <= now:
+            call = q.add(f"c{i}", f"p{i}", arrivals[i])
+            active[call.call_id] = (call, sizes[i], arrivals[i], i)
+            i += 1
+        if not active:
+            now = arrivals[i]
+            continue
+        call, size, arrived, idx = min(active.values(), key=lambda e: e[0].order_key())
+        step = min(1.0, size - call.service)
+        now += step
+        q.charge(call, step)
+        if call.service >= size - 1e-9:
+            q.finish(call.call_id, now, output_tokens=1)
+            del active[call.call_id]
+            if idx >= 0.4 * n:
+                responses.append(now - arrived)
+    return sum(responses) / len(responses)
+
+
+def test_gittins_behaves_like_fcfs_on_even_sizes():
+    def even(r):
+        return r.uniform(80, 120)
+
+    fcfs = _mean_response("fcfs", even)
+    plas = _mean_response("plas", even)
+    gittins = _mean_response("gittins", even)
+    assert plas > 1.3 * fcfs  # LAS degrades toward processor sharing here
+    assert gittins < 1.1 * fcfs
+
+
+def test_gittins_behaves_like_plas_on_heavy_tails():
+    def pareto(r):
+        return min(20 * r.paretovariate(1.3), 20000)
+
+    fcfs = _mean_response("fcfs", pareto)
+    plas = _mean_response("plas", pareto)
+    gittins = _mean_response("gittins", pareto)
+    assert fcfs > 1.3 * plas  # LAS is the right order for a decreasing hazard rate
+    assert gittins < 1.1 * plas

@@ -1,0 +1,320 @@
+"""Learned program sizes: the Gittins index on the empirical distribution of program sizes.
+
+PLAS/ATLAS are least-attained-service at program level: the best non-clairvoyant order only
+when sizes have a decreasing hazard rate (heavy tails). On even sizes (a tree search whose
+programs are all about as large) LAS degrades toward processor sharing and loses to FCFS. The
+Gittins index is optimal in the M/G/1 with preemption for *every* size distribution and
+contains both (digest: shared/papers/gittins.md; Scully & Harchol-Balter 2021; Aalto, Ayesta
+& Righter 2009). For a job with attained service ``a`` and size ``S``:
+
+    rank(a) = 1 / G(a) = min over thresholds s > a of
+              E[min(S, s) - a | S > a] / P(S <= s | S > a)
+
+(service expected to be spent per completion); smaller ranks are served first. A fixed size
+``s`` gives ``rank = s - a`` (serve the job closest to done: FCFS-like), a memoryless size
+gives a constant, a heavy tail gives a rank growing with ``a`` (LAS-like).
+
+Here a job is a program and ``S`` its total service (the PLAS sum over its calls). Samples:
+every program seen recently, kept in a bounded window; a program that ended (idle longer than
+the end gap, evicted, or marked ended) gives its size, one still active gives a right-censored
+observation (size > service so far), so the distribution comes from the Kaplan-Meier
+estimator and long programs are not under-represented while they run. Distributions are kept
+per program class (``vllm_xargs.program_class``, or inferred by the adapter from the first
+prompt block) and globally; a class with fewer than ``min_samples`` ended programs uses the
+global one, and with fewer than that globally the caller falls back to PLAS.
+
+Rank tables are rebuilt every ``refresh_every`` completed calls (O(window log window + grid x
+support) with numpy, never per step) on a geometric grid of attained-service values; a lookup
+is a bisection on that grid (O(log grid)). Pure Python + numpy, no vLLM import.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+GRID_STEPS_PER_DOUBLING = 4
+"""Grid resolution: 4 points per doubling of attained service (ratio 2**0.25 ~ 1.19)."""
+MIN_TAIL_SAMPLES = 5
+"""Where fewer ended programs than this are larger than the attained service, the sample
+says little about what remains: the rank is then at least the attained service (LAS in the
+sparse tail; a heavy tail's largest sample must not look like a common completion point)."""
+TAIL_FACTOR = 2.0
+RANK_LEVEL_MIN_GROWTH = 1.2
+"""Smallest ratio between consecutive rank levels (a narrow rank range still spreads out)."""
+"""Survival mass left after the largest observation (all larger programs still running) is
+placed on one atom at this multiple of the largest observed size."""
+
+
+class SizedProgram(Protocol):
+    """What the size model reads of a program (see :class:`vllm_nexus.programs.table.Program`)."""
+
+    service: float
+    active_calls: int
+    last_seen: float
+    ended: bool
+    aborted_calls: int
+    program_class: str | None
+    output_tokens: int
+
+
+Observation = tuple[float, bool, float]
+"""(size, ended, weight): ``ended=False`` is right-censored (the true size is larger);
+``weight`` is the program's holding cost (1, or 1 / output tokens for token latency)."""
+
+
+def kaplan_meier(
+    observations: Iterable[Observation], tail_factor: float = TAIL_FACTOR
+) -> tuple[list[float], list[float], list[float]]:
+    """Discrete size distribution from observations (Kaplan-Meier, right-censoring).
+
+    Returns the atoms (ascending), their probabilities (summing to 1) and the mean weight of
+    the ended programs at each atom. Survival left after the last ended size (only censored
+    programs are larger) goes to one atom at ``tail_factor`` times the largest observation,
+    with the censored programs' mean weight. Empty when no observation ended."""
+    obs = sorted(observations, key=lambda o: (o[0], not o[1]))  # events before censorings
+    at_risk = len(obs)
+    surv = 1.0
+    atoms: list[float] = []
+    masses: list[float] = []
+    weights: list[float] = []
+    i = 0
+    while i < len(obs):
+        size = obs[i][0]
+        events = censored = 0
+        wsum = 0.0
+        while i < len(obs) and obs[i][0] == size:
+            if obs[i][1]:
+                events += 1
+                wsum += obs[i][2]
+            else:
+                censored += 1
+            i += 1
+        if events and at_risk > 0:
+            mass = surv * events / at_risk
+            atoms.append(size)
+            masses.append(mass)
+            weights.append(wsum / events)
+            surv -= mass
+        at_risk -= events + censored
+    if not atoms:
+        return [], [], []
+    if surv > 1e-9:
+        tail = [o[2] for o in obs if not o[1] and o[0] >= atoms[-1]] or [weights[-1]]
+        atoms.append(max(atoms[-1], obs[-1][0]) * tail_factor)
+        masses.append(surv)
+        weights.append(sum(tail) / len(tail))
+    return atoms, masses, weights
+
+
+def gittins_ranks(
+    atoms: list[float],
+    masses: list[float],
+    grid: list[float],
+    weights: list[float] | None = None,
+) -> list[float]:
+    """``rank(a) = 1 / G(a)`` of the discrete distribution at every attained service ``a`` in
+    ``grid`` (inf at or beyond the largest atom). For a discrete distribution the sup over
+    quanta is reached at an atom, so with prefix sums each grid point costs O(support).
+
+    With ``weights`` (a holding cost revealed at completion, e.g. 1 / output tokens when the
+    objective is mean token latency) the completion probability in the index becomes the
+    expected weight completed, ``E[w; S <= s | S > a]``; ranks are scaled by the mean weight
+    so they stay in service units (equal weights give the unweighted ranks)."""
+    s = np.asarray(atoms, dtype=float)
+    p = np.asarray(masses, dtype=float)
+    p = p / p.sum()
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
+    mean_w = float(np.sum(p * w))
+    cum_p = np.cumsum(p)
+    cum_pw = np.cumsum(p * w)
+    cum_ps = np.cumsum(p * s)
+    out = []
+    for a in grid:
+        k = int(np.searchsorted(s, a, side="right"))  # first atom > a
+        if k >= len(s):
+            out.append(math.inf)
+            continue
+        p0 = cum_p[k - 1] if k else 0.0
+        pw0 = cum_pw[k - 1] if k else 0.0
+        ps0 = cum_ps[k - 1] if k else 0.0
+        done = cum_p[k:] - p0  # P(a < S <= s_j)
+        gain = cum_pw[k:] - pw0  # E[w; a < S <= s_j]
+        den = (cum_ps[k:] - ps0) - a * done + np.clip(1.0 - cum_p[k:], 0.0, None) * (s[k:] - a)
+        out.append(float(np.min(den / gain)) * mean_w)
+    return out
+
+
+def grid_point(size: float) -> float:
+    """The smallest grid point ``2**(i / GRID_STEPS_PER_DOUBLING) >= size`` (integer i)."""
+    k = math.ceil(GRID_STEPS_PER_DOUBLING * math.log2(size) - 1e-9)
+    return 2.0 ** (k / GRID_STEPS_PER_DOUBLING)
+
+
+class RankTable:
+    """Gittins ranks of a size distribution on a geometric grid of attained service.
+
+    Sizes are first rounded *up* to the grid (ratio 2**0.25), the "shifted" empirical
+    distribution: with one sample per program the raw empirical index spikes just before
+    every sample (a program about to reach a size seen once looks nearly done); on the grid
+    the rank of a cell ``[g_k, g_k+1)`` is evaluated at ``g_k``, its largest value."""
+
+    def __init__(self, observations: list[Observation], samples: int) -> None:
+        self.samples = samples
+        snapped = [(grid_point(max(size, 1e-6)), e, w) for size, e, w in observations]
+        atoms, masses, weights = kaplan_meier(snapped)
+        self.max_size = atoms[-1]
+        steps = GRID_STEPS_PER_DOUBLING
+        k_lo = round(steps * math.log2(atoms[0])) - steps  # from half the smallest size
+        k_hi = round(steps * math.log2(self.max_size))
+        # the same expression as grid_point, so grid points equal the atoms exactly
+        self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi + 1)]
+        self.ranks = gittins_ranks(atoms, masses, self.grid, weights)
+        ended = sorted(size for size, e, _ in snapped if e)
+        if len(ended) >= MIN_TAIL_SAMPLES:
+            cutoff = ended[-MIN_TAIL_SAMPLES]
+            self.ranks = [
+                max(r, a) if a >= cutoff else r for a, r in zip(self.grid, self.ranks, strict=True)
+            ]
+
+    def rank(self, attained: float) -> float:
+        """Rank at ``attained`` service (the value at the grid point below it). Beyond the
+        largest size seen the rank is the attained service (LAS in the unknown tail)."""
+        r = self.ranks[bisect.bisect_right(self.grid, attained) - 1]
+        return attained if math.isinf(r) else r
+
+
+class ProgramSizes:
+    """Windows of recent programs (global and per class) and their Gittins rank tables."""
+
+    def __init__(
+        self,
+        num_levels: int = 7,
+        min_samples: int = 20,
+        window: int = 1000,
+        class_window: int = 256,
+        max_classes: int = 256,
+        refresh_every: int = 32,
+        end_idle_s: float | None = None,
+        max_end_idle_s: float = 600.0,
+        per_token: bool = True,
+    ) -> None:
+        self.min_samples = max(1, min_samples)
+        self.refresh_every = max(1, refresh_every)
+        self.num_levels = max(1, num_levels)
+        self.rank_boundaries: list[float] = []
+        """Upper rank bounds of levels 0..K-2: geometric between the smallest and the largest
+        finite rank of the global table (ranks span orders of magnitude: a level grid tied to
+        the call service put every program past a few calls into the last level, FCFS)."""
+        self.per_token = per_token
+        """Objective: mean program token latency (weight 1 / output tokens) or mean latency."""
+        self.fixed_end_idle_s = end_idle_s
+        self.max_end_idle_s = max_end_idle_s
+        self._window: deque[SizedProgram] = deque(maxlen=max(1, window))
+        self._class_window = max(1, class_window)
+        self._max_classes = max(0, max_classes)
+        self._classes: OrderedDict[str, deque[SizedProgram]] = OrderedDict()
+        self._gaps: deque[float] = deque(maxlen=256)
+        self._since = 0
+        self.global_table: RankTable | None = None
+        self.class_tables: dict[str, RankTable] = {}
+        self.version = 0
+        """Incremented when the rank tables are rebuilt."""
+        self.end_idle_s = end_idle_s if end_idle_s is not None else 5.0
+
+    # -- samples ----------------------------------------------------------------------------
+    def track(self, program: SizedProgram) -> None:
+        """A program was seen for the first time."""
+        self._window.append(program)
+        cls = program.program_class
+        if cls is not None and self._max_classes:
+            win = self._classes.get(cls)
+            if win is None:
+                win = self._classes[cls] = deque(maxlen=self._class_window)
+                while len(self._classes) > self._max_classes:
+                    old, _ = self._classes.popitem(last=False)
+                    self.class_tables.pop(old, None)
+            else:
+                self._classes.move_to_end(cls)
+            win.append(program)
+
+    def observe_gap(self, gap_s: float) -> None:
+        """An idle program's next call arrived ``gap_s`` after its previous call ended (think
+        or tool time): programs idle much longer than the usual gap count as ended."""
+        if gap_s >= 0:
+            self._gaps.append(gap_s)
+
+    def _update_end_idle(self) -> None:
+        if self.fixed_end_idle_s is not None or len(self._gaps) < 16:
+            return
+        ordered = sorted(self._gaps)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        self.end_idle_s = min(max(4.0 * p95, 1.0), self.max_end_idle_s)
+
+    def _observations(self, programs: Iterable[SizedProgram], now: float) -> list:
+        idle = self.end_idle_s
+        out = []
+        for p in programs:
+            if p.aborted_calls or p.service <= 0:
+                continue
+            ended = p.ended or (p.active_calls == 0 and now - p.last_seen >= idle)
+            weight = 1.0 / max(1, p.output_tokens) if self.per_token else 1.0
+            out.append((p.service, ended, weight))
+        return out
+
+    # -- tables -----------------------------------------------------------------------------
+    def call_finished(self, now: float) -> bool:
+        """A call completed; every ``refresh_every`` calls the tables are rebuilt. Returns True
+        when they were."""
+        self._since += 1
+        if self._since < self.refresh_every:
+            return False
+        self._since = 0
+        self.refresh(now)
+        return True
+
+    def _table(self, programs: Iterable[SizedProgram], now: float) -> RankTable | None:
+        obs = self._observations(programs, now)
+        ended = sum(1 for _, e, _ in obs if e)
+        if ended < self.min_samples:
+            return None
+        return RankTable(obs, ended)
+
+    def refresh(self, now: float) -> None:
+        """Rebuild the global and per-class rank tables from the windows."""
+        self._update_end_idle()
+        self.global_table = self._table(self._window, now)
+        tables = {}
+        for cls, win in self._classes.items():
+            if len(win) >= self.min_samples:
+                t = self._table(win, now)
+                if t is not None:
+                    tables[cls] = t
+        self.class_tables = tables
+        self.rank_boundaries = self._rank_levels()
+        self.version += 1
+
+    def _rank_levels(self) -> list[float]:
+        table = self.global_table
+        if table is None:
+            return []
+        finite = [r for r in table.ranks if 0 < r < math.inf]
+        if not finite:
+            return []
+        lo, hi = min(finite), max(finite)
+        k = self.num_levels
+        growth = max(RANK_LEVEL_MIN_GROWTH, (hi / lo) ** (1.0 / max(1, k - 1)))
+        return [lo * growth ** (i + 1) for i in range(k - 1)]
+
+    def table_for(self, program_class: str | None) -> RankTable | None:
+        """The class's table if it has enough samples, else the global one (or None)."""
+        if program_class is not None:
+            t = self.class_tables.get(program_class)
+            if t is not None:
+                return t
+        return self.global_table
