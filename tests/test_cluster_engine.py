@@ -153,20 +153,37 @@ def test_bad_program_id_is_400(cluster: Any) -> None:
 
 
 def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
-    # 2 replicas x 4 in flight + 2 queued: a burst of 16 slow calls must overflow
-    rejected_before = metric(metrics(), "vllm_nexus_router_rejected_total")
-    with cf.ThreadPoolExecutor(16) as pool:
-        rs = list(pool.map(lambda i: call(None, f"{LONG} load {i}", max_tokens=400), range(16)))
-    codes = [r.status_code for r in rs]
-    assert set(codes) <= {200, 429}, codes
-    rejected = [r for r in rs if r.status_code == 429]
-    assert rejected, f"no 429 in {codes}"
-    assert all(r.headers.get("Retry-After") == "1" for r in rejected)
-    # exactly the capacity is admitted (the calls outlast the burst), the rest rejected
-    assert codes.count(200) == 2 * 4 + 2
+    # 2 replicas x 4 in flight + 2 queued = 10 calls inside at once. Fill it with slow calls,
+    # wait until the ingress counts all 10 inside (whatever order they arrive in), then every
+    # further call is answered 429 at once; the 10 all finish and give their places back.
+    capacity = 2 * 4 + 2
+    before = metrics()
+    assert metric(before, "vllm_nexus_router_capacity") == capacity
+    assert metric(before, "vllm_nexus_router_calls_inside") == 0
+    rejected_before = metric(before, "vllm_nexus_router_rejected_total")
+    with cf.ThreadPoolExecutor(capacity) as pool:
+        admitted = [
+            pool.submit(call, None, f"{LONG} load {i}", max_tokens=2000) for i in range(capacity)
+        ]
+        deadline = time.monotonic() + 120
+        inside = 0.0
+        while time.monotonic() < deadline and not any(f.done() for f in admitted):
+            inside = metric(metrics(), "vllm_nexus_router_calls_inside")
+            if inside == capacity:
+                break
+            time.sleep(0.2)
+        assert inside == capacity, f"{inside} calls inside, expected {capacity}"
+        over = [call(None, f"{LONG} over {i}", max_tokens=2000) for i in range(6)]
+        done = [f.result() for f in admitted]
+    assert [r.status_code for r in over] == [429] * 6, [(r.status_code, r.text) for r in over]
+    assert all(r.headers.get("Retry-After") == "1" for r in over)
+    assert all("overloaded" in r.json()["error"]["message"] for r in over)
+    # simultaneous calls are never rejected while there is room
+    assert [r.status_code for r in done] == [200] * capacity, [r.text for r in done]
+    after = metrics()
     # the counter is module-wide (earlier tests may have met a 429): compare the increase
-    rejected_after = metric(metrics(), "vllm_nexus_router_rejected_total")
-    assert rejected_after - rejected_before == len(rejected)
+    assert metric(after, "vllm_nexus_router_rejected_total") - rejected_before == 6
+    assert metric(after, "vllm_nexus_router_calls_inside") == 0
 
 
 def _stream_until_end(program: str) -> tuple[float, str]:

@@ -124,10 +124,18 @@ def test_metrics_render_router_and_replica_stats():
     policy = ProgramRouter(long_prompt_tokens=10)
     policy.set_replicas(["r1", "r2"])
     policy.choose("c1", "p", 100)
-    stats = ClusterStats()
+    from vllm_nexus.cluster.admission import Admission
+
+    admission = Admission(3)
+    tickets = [admission.enter(), admission.enter()]
+    stats = ClusterStats(admission)
     stats.charge("r1", 100, 75)
     stats.count("rejected_total")
     text = render(make_registry(stats, lambda: [NS(policy=policy)])).decode()
+    assert "vllm_nexus_router_calls_inside 2.0" in text
+    assert "vllm_nexus_router_capacity 3.0" in text
+    tickets[0].release()
+    assert "vllm_nexus_router_calls_inside 1.0" in render(make_registry(stats, lambda: [])).decode()
     assert "vllm_nexus_router_pins{replica=" in text
     assert 'vllm_nexus_router_decisions_total{reason="new-pin"} 1.0' in text
     assert 'vllm_nexus_replica_prefix_cache_hit_rate{replica="r1"} 0.75' in text

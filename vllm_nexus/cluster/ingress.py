@@ -101,14 +101,14 @@ class NexusIngress(OpenAiIngress):
         self._max_id_len = max_program_id_length
         self._first_token_timeout_s = first_token_timeout_s
         self._allow_switch = allow_strategy_switch
-        self._stats = ClusterStats()
+        self._admission = Admission(capacity)
+        self._stats = ClusterStats(self._admission)
         self._engine_snapshots: list[tuple[str, dict[str, Any]]] = []
         """The engines' published snapshots, fetched off the loop before each scrape."""
         self._registry = make_registry(
             self._stats, lambda: list(ROUTERS), lambda: self._engine_snapshots
         )
         self._sessions = SessionTree()
-        self._admission = Admission(capacity)
 
     async def _process_llm_request(
         self, body: Any, call_method: str, raw_request: Request | None = None

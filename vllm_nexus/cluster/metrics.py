@@ -20,6 +20,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from vllm_nexus.cluster.admission import Admission
 from vllm_nexus.programs.metrics import engine_families
 from vllm_nexus.prom import Families, Spec
 
@@ -27,9 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 class ClusterStats:
-    """Counters kept by the ingress (thread-safe)."""
+    """Counters kept by the ingress (thread-safe); ``admission`` is the overload bound."""
 
-    def __init__(self) -> None:
+    def __init__(self, admission: Admission | None = None) -> None:
+        self.admission = admission
         self._lock = threading.Lock()
         self.prompt_tokens: Counter[str] = Counter()
         self.cached_tokens: Counter[str] = Counter()
@@ -74,6 +76,8 @@ _SPECS: tuple[Spec, ...] = (
     ("gauge", "replica_prefix_cache_hit_rate", "Cumulative prefix-cache hit rate per replica", _R),
     ("counter", "replica_calls", "Calls completed per replica", _R),
     ("counter", "router_rejected", "Calls answered HTTP 429 (overload)", ()),
+    ("gauge", "router_calls_inside", "Calls admitted and not yet ended (routed or queued)", ()),
+    ("gauge", "router_capacity", "Calls admitted at most at once; beyond it HTTP 429", ()),
     ("counter", "router_replica_failures", "Calls failed by a dead replica", ()),
     ("counter", "router_invalid_program_ids", "Calls rejected with HTTP 400", ()),
 )
@@ -144,6 +148,9 @@ class _Collector:
             strict=True,
         ):
             f.add(name, [], v)
+        if s.admission is not None:
+            f.add("router_calls_inside", [], s.admission.inside)
+            f.add("router_capacity", [], s.admission.capacity)
         yield from f
         v = Families(_VLLM_SPECS, prefix="vllm:")
         v.add("prefix_cache_queries", [], sum(prompt.values()))
