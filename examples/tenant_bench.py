@@ -47,7 +47,15 @@ from vllm_nexus.bench.trace import ProgramSpec
 
 TENANTS = ("honest", "gaming")
 STRATEGIES = ("honest", "fresh", "noid", "split", "abort")
-SCHEDULERS = {"stock": None, "plas": "plas", "atlas": "atlas", "mlfq": "mlfq", "fcfs": "fcfs"}
+SCHEDULERS = {
+    "stock": None,
+    "plas": "plas",
+    "atlas": "atlas",
+    "mlfq": "mlfq",
+    "gittins": "gittins",
+    "fcfs": "fcfs",
+}
+"""Stock vLLM and every policy vllm-nexus ships (``vllm_nexus.config.Policy``)."""
 TENANT_HEADER = "X-Tenant-ID"
 
 
@@ -229,25 +237,33 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
         server_args += ["--additional-config", json.dumps(cfg)]
     pool, _ = pool_from_tokenizer(load_local_tokenizer(args.model))
     runner_cls = make_runner_class()
+
+    def one_run(server: Any, strategy: str, seed: int, programs: list[ProgramSpec]) -> Any:
+        salt = uuid.uuid4().hex[:12]  # fresh program ids and a fresh tenant pair per run
+        opts = ClientOptions(
+            base_url=server.base_url,
+            model="tiny",
+            think_scale=args.think_scale,
+            progress=False,
+            program_id_suffix=f"@{salt}",
+        )
+        runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
+        runner.strategy = strategy
+        runner.tenant_suffix = f"@{salt}"
+        return asyncio.run(runner.run())
+
     with VllmServer(args.model, args=server_args, startup_timeout_s=600) as server:
-        for strategy in args.stock_strategies if cfg is None else args.strategies:
+        if args.warmup_programs > 0:  # a fresh server's first run is slower (warm-up, dropped)
+            warm = tenant_programs(args, 10_000 + rep)[: args.warmup_programs]
+            one_run(server, "honest", 10_000 + rep, warm)
+        strategies = args.stock_strategies if cfg is None else args.strategies
+        for strategy in strategies[::-1] if rep % 2 else strategies:  # order effects cancel
             for seed in args.seeds:
-                programs = tenant_programs(args, seed)
-                salt = uuid.uuid4().hex[:12]
-                opts = ClientOptions(
-                    base_url=server.base_url,
-                    model="tiny",
-                    think_scale=args.think_scale,
-                    progress=False,
-                    program_id_suffix=f"@{salt}",
-                )
-                runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
-                runner.strategy = strategy
-                runner.tenant_suffix = f"@{salt}"
                 t0 = time.time()
-                records, duration = asyncio.run(runner.run())
+                records, duration = one_run(server, strategy, seed, tenant_programs(args, seed))
                 row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
                        "rep": rep, "rate": args.rate, "workload": args.workload,
+                       "calls_scale": args.calls_scale, "warmup": args.warmup_programs,
                        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)),
                        "duration_s": round(duration, 1), "tenants": summary(records)}  # fmt: skip
                 _append(out, row)
@@ -372,10 +388,17 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=12.0, help="programs/s, both tenants together")
     p.add_argument("--programs", type=int, default=200, help="programs, both tenants together")
     p.add_argument("--seeds", default="0")
-    p.add_argument("--reps", type=int, default=1, help="real: servers per scheduler")
+    p.add_argument(
+        "--reps", type=int, default=1,
+        help="real: servers per scheduler (odd repetitions run the strategies in reverse order)",
+    )  # fmt: skip
     p.add_argument(
         "--first-rep", type=int, default=0,
         help="real: number of the first repetition (rotates the scheduler order; resuming)",
+    )  # fmt: skip
+    p.add_argument(
+        "--warmup-programs", type=int, default=16,
+        help="real: programs of a discarded honest run at the start of every server",
     )  # fmt: skip
     p.add_argument("--calls-scale", type=float, default=1.0)
     p.add_argument("--tokens-scale", type=float, default=0.25)
