@@ -47,6 +47,7 @@ from vllm_nexus.bench.trace import ProgramSpec
 
 TENANTS = ("honest", "gaming")
 STRATEGIES = ("honest", "fresh", "noid", "split", "abort")
+TENANT_HEADER = "X-Tenant-ID"
 SCHEDULERS = {
     "stock": None,
     "plas": "plas",
@@ -56,7 +57,23 @@ SCHEDULERS = {
     "fcfs": "fcfs",
 }
 """Stock vLLM and every policy vllm-nexus ships (``vllm_nexus.config.Policy``)."""
-TENANT_HEADER = "X-Tenant-ID"
+NOFAIR = "+nofair"
+"""Suffix of a scheduler name (``plas+nofair``): the policy with ``tenants.fair_share`` off
+(tenants only counted), for the tenant mechanism's on/off comparison."""
+
+
+def policy_of(name: str) -> str | None:
+    """The policy a scheduler name runs (None: stock vLLM)."""
+    return SCHEDULERS[name.removesuffix(NOFAIR)]
+
+
+def known_scheduler(name: str) -> bool:
+    base = name.removesuffix(NOFAIR)
+    return base in SCHEDULERS and not (base == "stock" and name != base)
+
+
+def _order(name: str) -> tuple[int, bool]:
+    return (list(SCHEDULERS).index(name.removesuffix(NOFAIR)), name.endswith(NOFAIR))
 
 
 # -- workload -----------------------------------------------------------------------------------
@@ -98,8 +115,13 @@ def sent_program_id(strategy: str, program_id: str, call_id: str) -> str | None:
 def scheduler_config(name: str, tokens_scale: float) -> dict[str, Any] | None:
     """The policy's section at its defaults (levels tune themselves to the call size, so
     ``tokens_scale`` needs no hand-scaled boundaries)."""
-    policy = SCHEDULERS[name]
-    return None if policy is None else {"vllm_nexus": {"scheduler": {"policy": policy}}}
+    policy = policy_of(name)
+    if policy is None:
+        return None
+    cfg: dict[str, Any] = {"vllm_nexus": {"scheduler": {"policy": policy}}}
+    if name.endswith(NOFAIR):
+        cfg["vllm_nexus"]["tenants"] = {"fair_share": False}
+    return cfg
 
 
 def summary(records: list[Any]) -> dict[str, dict[str, float]]:
@@ -135,7 +157,7 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
     except ImportError:  # a build from before tenants (for "before" figures): ids only
         ti = None
     secret = ti.ensure_secret() if ti else ""  # before the scheduler is built
-    policy = SCHEDULERS[name]
+    policy = policy_of(name)
     spec = EngineSpec(
         hardware=get_hardware(args.hardware),
         model=get_model(args.sim_model),
@@ -152,7 +174,8 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
         tenant = tenant_of(pid)
         sent = sent_program_id(strategy, pid, cid) if tenant == "gaming" else pid
         xargs = {} if sent is None else {"program_id": sent}
-        request.sampling_params.extra_args = ti.stamp(xargs, tenant, secret) if ti else xargs
+        as_tenant = TENANTS[0] if args.single_tenant else tenant
+        request.sampling_params.extra_args = ti.stamp(xargs, as_tenant, secret) if ti else xargs
         if tenant == "gaming" and strategy == "abort":
             dup = sim._Request(
                 request_id=request.request_id + "#aborted",
@@ -187,6 +210,8 @@ def make_runner_class() -> type:
         """``vllm-nexus bench``'s runner with a tenant header and the gaming strategies."""
 
         strategy = "honest"
+        single_tenant = False
+        """Send both halves of the load as one tenant (the honest one's name)."""
         tenant_suffix = ""
         """Appended to the tenant header: a fresh pair of tenants per run, so the decayed
         service of one run (half-life 30 s) does not carry into the next on the same server."""
@@ -194,7 +219,9 @@ def make_runner_class() -> type:
         def _payload(self, program_id: str, c: Any, prompt: Any) -> tuple[dict, dict]:
             body, headers = super()._payload(program_id, c, prompt)
             tenant = tenant_of(program_id)
-            headers[TENANT_HEADER] = tenant + self.tenant_suffix
+            headers[TENANT_HEADER] = (TENANTS[0] if self.single_tenant else tenant) + (
+                self.tenant_suffix
+            )
             if tenant == "gaming":
                 sent = sent_program_id(self.strategy, program_id, c.id)
                 if sent is None:
@@ -249,6 +276,7 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
         )
         runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
         runner.strategy = strategy
+        runner.single_tenant = args.single_tenant
         runner.tenant_suffix = f"@{salt}"
         return asyncio.run(runner.run())
 
@@ -264,6 +292,7 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
                 row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
                        "rep": rep, "rate": args.rate, "workload": args.workload,
                        "calls_scale": args.calls_scale, "warmup": args.warmup_programs,
+                       "single_tenant": args.single_tenant,
                        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)),
                        "duration_s": round(duration, 1), "tenants": summary(records)}  # fmt: skip
                 _append(out, row)
@@ -304,8 +333,7 @@ def report(rows: list[dict]) -> str:
         "| gaming gain (honest/gaming) | per run | honest vs stock |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    order = {s: i for i, s in enumerate(SCHEDULERS)}
-    for key in sorted(cells, key=lambda k: (order.get(k[0], 99), STRATEGIES.index(k[1]))):
+    for key in sorted(cells, key=lambda k: (_order(k[0]), STRATEGIES.index(k[1]))):
         sched, strat = key
         h, g = mean(key, "honest"), mean(key, "gaming")
         per_run = ", ".join(
@@ -350,9 +378,8 @@ def compare(before: list[dict], after: list[dict]) -> str:
         "| honest vs stock before | honest vs stock after |",
         "|---|---|---|---|---|---|---|",
     ]
-    order = {s: i for i, s in enumerate(SCHEDULERS)}
     keys = sorted(
-        (k for k in a if k[0] != "stock"), key=lambda k: (order[k[0]], STRATEGIES.index(k[1]))
+        (k for k in a if k[0] != "stock"), key=lambda k: (_order(k[0]), STRATEGIES.index(k[1]))
     )
     for key in keys:
         gain = mean(a, key, "honest") / mean(a, key, "gaming")
@@ -376,7 +403,16 @@ def main() -> int:
     p.add_argument("mode", choices=["sim", "real", "report"])
     p.add_argument("results", nargs="?", help="report: the JSONL file(s) to summarise")
     p.add_argument("--model", help="real: model directory (default: build the tiny model)")
-    p.add_argument("--schedulers", default="stock,plas,atlas,mlfq")
+    p.add_argument(
+        "--schedulers", default="stock,plas,atlas,mlfq",
+        help=f"of {','.join(SCHEDULERS)}; a policy + '{NOFAIR}' runs it with tenants."
+        "fair_share off",
+    )  # fmt: skip
+    p.add_argument(
+        "--single-tenant", action="store_true",
+        help="both halves of the load are sent as one tenant (tenant fair share has nothing "
+        "to balance: the single-tenant comparison)",
+    )  # fmt: skip
     p.add_argument("--strategies", default=",".join(STRATEGIES[1:]) + ",honest")
     p.add_argument(
         "--stock-strategies",
@@ -418,7 +454,7 @@ def main() -> int:
         else args.strategies
     )
     scheds = [s for s in args.schedulers.split(",") if s]
-    bad = [s for s in scheds if s not in SCHEDULERS] + [
+    bad = [s for s in scheds if not known_scheduler(s)] + [
         s for s in args.strategies + args.stock_strategies if s not in STRATEGIES
     ]
     if bad:
