@@ -252,6 +252,7 @@ def make_runner_class() -> type:
 
 
 def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
+    from vllm_nexus.bench import runner as bench_runner
     from vllm_nexus.bench.prompts import PromptFactory, load_local_tokenizer, pool_from_tokenizer
     from vllm_nexus.bench.runner import ClientOptions
     from vllm_nexus.serving.launcher import VllmServer
@@ -288,13 +289,18 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
         for strategy in strategies[::-1] if rep % 2 else strategies:  # order effects cancel
             for seed in args.seeds:
                 t0 = time.time()
+                before = bench_runner.scrape_metrics(server.base_url)
                 records, duration = one_run(server, strategy, seed, tenant_programs(args, seed))
+                delta = bench_runner.metrics_delta(
+                    before, bench_runner.scrape_metrics(server.base_url)
+                )
                 row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
                        "rep": rep, "rate": args.rate, "workload": args.workload,
                        "calls_scale": args.calls_scale, "warmup": args.warmup_programs,
                        "single_tenant": args.single_tenant,
                        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)),
-                       "duration_s": round(duration, 1), "tenants": summary(records)}  # fmt: skip
+                       "duration_s": round(duration, 1), "tenants": summary(records),
+                       "server": bench_runner.server_breakdown(delta)}  # fmt: skip
                 _append(out, row)
                 server.check()
 
