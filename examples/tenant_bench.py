@@ -47,8 +47,33 @@ from vllm_nexus.bench.trace import ProgramSpec
 
 TENANTS = ("honest", "gaming")
 STRATEGIES = ("honest", "fresh", "noid", "split", "abort")
-SCHEDULERS = {"stock": None, "plas": "plas", "atlas": "atlas", "mlfq": "mlfq", "fcfs": "fcfs"}
 TENANT_HEADER = "X-Tenant-ID"
+SCHEDULERS = {
+    "stock": None,
+    "plas": "plas",
+    "atlas": "atlas",
+    "mlfq": "mlfq",
+    "gittins": "gittins",
+    "fcfs": "fcfs",
+}
+"""Stock vLLM and every policy vllm-nexus ships (``vllm_nexus.config.Policy``)."""
+NOFAIR = "+nofair"
+"""Suffix of a scheduler name (``plas+nofair``): the policy with ``tenants.fair_share`` off
+(tenants only counted), for the tenant mechanism's on/off comparison."""
+
+
+def policy_of(name: str) -> str | None:
+    """The policy a scheduler name runs (None: stock vLLM)."""
+    return SCHEDULERS[name.removesuffix(NOFAIR)]
+
+
+def known_scheduler(name: str) -> bool:
+    base = name.removesuffix(NOFAIR)
+    return base in SCHEDULERS and not (base == "stock" and name != base)
+
+
+def _order(name: str) -> tuple[int, bool]:
+    return (list(SCHEDULERS).index(name.removesuffix(NOFAIR)), name.endswith(NOFAIR))
 
 
 # -- workload -----------------------------------------------------------------------------------
@@ -90,8 +115,13 @@ def sent_program_id(strategy: str, program_id: str, call_id: str) -> str | None:
 def scheduler_config(name: str, tokens_scale: float) -> dict[str, Any] | None:
     """The policy's section at its defaults (levels tune themselves to the call size, so
     ``tokens_scale`` needs no hand-scaled boundaries)."""
-    policy = SCHEDULERS[name]
-    return None if policy is None else {"vllm_nexus": {"scheduler": {"policy": policy}}}
+    policy = policy_of(name)
+    if policy is None:
+        return None
+    cfg: dict[str, Any] = {"vllm_nexus": {"scheduler": {"policy": policy}}}
+    if name.endswith(NOFAIR):
+        cfg["vllm_nexus"]["tenants"] = {"fair_share": False}
+    return cfg
 
 
 def summary(records: list[Any]) -> dict[str, dict[str, float]]:
@@ -127,7 +157,7 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
     except ImportError:  # a build from before tenants (for "before" figures): ids only
         ti = None
     secret = ti.ensure_secret() if ti else ""  # before the scheduler is built
-    policy = SCHEDULERS[name]
+    policy = policy_of(name)
     spec = EngineSpec(
         hardware=get_hardware(args.hardware),
         model=get_model(args.sim_model),
@@ -144,7 +174,8 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
         tenant = tenant_of(pid)
         sent = sent_program_id(strategy, pid, cid) if tenant == "gaming" else pid
         xargs = {} if sent is None else {"program_id": sent}
-        request.sampling_params.extra_args = ti.stamp(xargs, tenant, secret) if ti else xargs
+        as_tenant = TENANTS[0] if args.single_tenant else tenant
+        request.sampling_params.extra_args = ti.stamp(xargs, as_tenant, secret) if ti else xargs
         if tenant == "gaming" and strategy == "abort":
             dup = sim._Request(
                 request_id=request.request_id + "#aborted",
@@ -179,6 +210,8 @@ def make_runner_class() -> type:
         """``vllm-nexus bench``'s runner with a tenant header and the gaming strategies."""
 
         strategy = "honest"
+        single_tenant = False
+        """Send both halves of the load as one tenant (the honest one's name)."""
         tenant_suffix = ""
         """Appended to the tenant header: a fresh pair of tenants per run, so the decayed
         service of one run (half-life 30 s) does not carry into the next on the same server."""
@@ -186,7 +219,9 @@ def make_runner_class() -> type:
         def _payload(self, program_id: str, c: Any, prompt: Any) -> tuple[dict, dict]:
             body, headers = super()._payload(program_id, c, prompt)
             tenant = tenant_of(program_id)
-            headers[TENANT_HEADER] = tenant + self.tenant_suffix
+            headers[TENANT_HEADER] = (TENANTS[0] if self.single_tenant else tenant) + (
+                self.tenant_suffix
+            )
             if tenant == "gaming":
                 sent = sent_program_id(self.strategy, program_id, c.id)
                 if sent is None:
@@ -217,6 +252,7 @@ def make_runner_class() -> type:
 
 
 def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
+    from vllm_nexus.bench import runner as bench_runner
     from vllm_nexus.bench.prompts import PromptFactory, load_local_tokenizer, pool_from_tokenizer
     from vllm_nexus.bench.runner import ClientOptions
     from vllm_nexus.serving.launcher import VllmServer
@@ -229,27 +265,42 @@ def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
         server_args += ["--additional-config", json.dumps(cfg)]
     pool, _ = pool_from_tokenizer(load_local_tokenizer(args.model))
     runner_cls = make_runner_class()
+
+    def one_run(server: Any, strategy: str, seed: int, programs: list[ProgramSpec]) -> Any:
+        salt = uuid.uuid4().hex[:12]  # fresh program ids and a fresh tenant pair per run
+        opts = ClientOptions(
+            base_url=server.base_url,
+            model="tiny",
+            think_scale=args.think_scale,
+            progress=False,
+            program_id_suffix=f"@{salt}",
+        )
+        runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
+        runner.strategy = strategy
+        runner.single_tenant = args.single_tenant
+        runner.tenant_suffix = f"@{salt}"
+        return asyncio.run(runner.run())
+
     with VllmServer(args.model, args=server_args, startup_timeout_s=600) as server:
-        for strategy in args.stock_strategies if cfg is None else args.strategies:
+        if args.warmup_programs > 0:  # a fresh server's first run is slower (warm-up, dropped)
+            warm = tenant_programs(args, 10_000 + rep)[: args.warmup_programs]
+            one_run(server, "honest", 10_000 + rep, warm)
+        strategies = args.stock_strategies if cfg is None else args.strategies
+        for strategy in strategies[::-1] if rep % 2 else strategies:  # order effects cancel
             for seed in args.seeds:
-                programs = tenant_programs(args, seed)
-                salt = uuid.uuid4().hex[:12]
-                opts = ClientOptions(
-                    base_url=server.base_url,
-                    model="tiny",
-                    think_scale=args.think_scale,
-                    progress=False,
-                    program_id_suffix=f"@{salt}",
-                )
-                runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
-                runner.strategy = strategy
-                runner.tenant_suffix = f"@{salt}"
                 t0 = time.time()
-                records, duration = asyncio.run(runner.run())
+                before = bench_runner.scrape_metrics(server.base_url)
+                records, duration = one_run(server, strategy, seed, tenant_programs(args, seed))
+                delta = bench_runner.metrics_delta(
+                    before, bench_runner.scrape_metrics(server.base_url)
+                )
                 row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
                        "rep": rep, "rate": args.rate, "workload": args.workload,
+                       "calls_scale": args.calls_scale, "warmup": args.warmup_programs,
+                       "single_tenant": args.single_tenant,
                        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)),
-                       "duration_s": round(duration, 1), "tenants": summary(records)}  # fmt: skip
+                       "duration_s": round(duration, 1), "tenants": summary(records),
+                       "server": bench_runner.server_breakdown(delta)}  # fmt: skip
                 _append(out, row)
                 server.check()
 
@@ -288,8 +339,7 @@ def report(rows: list[dict]) -> str:
         "| gaming gain (honest/gaming) | per run | honest vs stock |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    order = {s: i for i, s in enumerate(SCHEDULERS)}
-    for key in sorted(cells, key=lambda k: (order.get(k[0], 99), STRATEGIES.index(k[1]))):
+    for key in sorted(cells, key=lambda k: (_order(k[0]), STRATEGIES.index(k[1]))):
         sched, strat = key
         h, g = mean(key, "honest"), mean(key, "gaming")
         per_run = ", ".join(
@@ -334,9 +384,8 @@ def compare(before: list[dict], after: list[dict]) -> str:
         "| honest vs stock before | honest vs stock after |",
         "|---|---|---|---|---|---|---|",
     ]
-    order = {s: i for i, s in enumerate(SCHEDULERS)}
     keys = sorted(
-        (k for k in a if k[0] != "stock"), key=lambda k: (order[k[0]], STRATEGIES.index(k[1]))
+        (k for k in a if k[0] != "stock"), key=lambda k: (_order(k[0]), STRATEGIES.index(k[1]))
     )
     for key in keys:
         gain = mean(a, key, "honest") / mean(a, key, "gaming")
@@ -360,7 +409,16 @@ def main() -> int:
     p.add_argument("mode", choices=["sim", "real", "report"])
     p.add_argument("results", nargs="?", help="report: the JSONL file(s) to summarise")
     p.add_argument("--model", help="real: model directory (default: build the tiny model)")
-    p.add_argument("--schedulers", default="stock,plas,atlas,mlfq")
+    p.add_argument(
+        "--schedulers", default="stock,plas,atlas,mlfq",
+        help=f"of {','.join(SCHEDULERS)}; a policy + '{NOFAIR}' runs it with tenants."
+        "fair_share off",
+    )  # fmt: skip
+    p.add_argument(
+        "--single-tenant", action="store_true",
+        help="both halves of the load are sent as one tenant (tenant fair share has nothing "
+        "to balance: the single-tenant comparison)",
+    )  # fmt: skip
     p.add_argument("--strategies", default=",".join(STRATEGIES[1:]) + ",honest")
     p.add_argument(
         "--stock-strategies",
@@ -372,10 +430,17 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=12.0, help="programs/s, both tenants together")
     p.add_argument("--programs", type=int, default=200, help="programs, both tenants together")
     p.add_argument("--seeds", default="0")
-    p.add_argument("--reps", type=int, default=1, help="real: servers per scheduler")
+    p.add_argument(
+        "--reps", type=int, default=1,
+        help="real: servers per scheduler (odd repetitions run the strategies in reverse order)",
+    )  # fmt: skip
     p.add_argument(
         "--first-rep", type=int, default=0,
         help="real: number of the first repetition (rotates the scheduler order; resuming)",
+    )  # fmt: skip
+    p.add_argument(
+        "--warmup-programs", type=int, default=16,
+        help="real: programs of a discarded honest run at the start of every server",
     )  # fmt: skip
     p.add_argument("--calls-scale", type=float, default=1.0)
     p.add_argument("--tokens-scale", type=float, default=0.25)
@@ -395,7 +460,7 @@ def main() -> int:
         else args.strategies
     )
     scheds = [s for s in args.schedulers.split(",") if s]
-    bad = [s for s in scheds if s not in SCHEDULERS] + [
+    bad = [s for s in scheds if not known_scheduler(s)] + [
         s for s in args.strategies + args.stock_strategies if s not in STRATEGIES
     ]
     if bad:

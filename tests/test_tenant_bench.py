@@ -23,7 +23,7 @@ def tb():
 def args(**kw) -> argparse.Namespace:
     base = dict(workload="chat", programs=20, rate=4.0, calls_scale=1.0, tokens_scale=0.25,
                 think_scale=0.3, max_num_seqs=8, config=None, hardware="cpu-here",
-                sim_model="tiny")  # fmt: skip
+                sim_model="tiny", single_tenant=False)  # fmt: skip
     return argparse.Namespace(**{**base, **kw})
 
 
@@ -99,3 +99,33 @@ def test_compare_before_after(tb):
     after = [row("stock", "fresh", 100, 100), row("plas", "fresh", 50, 80)]
     text = tb.compare(before, after)
     assert "| plas | fresh | 2.00x | **0.62x** | 0.62 | 1.11x | 2.00x |" in text
+
+
+def test_every_shipped_policy_and_fair_share_off(tb):
+    from typing import get_args
+
+    from vllm_nexus.config import Policy
+
+    assert set(get_args(Policy)) <= {p for p in tb.SCHEDULERS.values() if p}
+    assert tb.scheduler_config("stock", 0.25) is None
+    assert tb.scheduler_config("gittins", 0.25) == {
+        "vllm_nexus": {"scheduler": {"policy": "gittins"}}
+    }
+    off = tb.scheduler_config("mlfq+nofair", 0.25)["vllm_nexus"]
+    assert off == {"scheduler": {"policy": "mlfq"}, "tenants": {"fair_share": False}}
+    assert tb.known_scheduler("plas+nofair") and not tb.known_scheduler("stock+nofair")
+    assert not tb.known_scheduler("lifo")
+
+
+def test_single_tenant_sends_one_tenant(tb):
+    from vllm_nexus.bench.prompts import PromptFactory
+    from vllm_nexus.bench.runner import ClientOptions
+    from vllm_nexus.bench.trace import CallSpec
+
+    runner = tb.make_runner_class()(
+        [], PromptFactory(0, "s", list(range(100))), ClientOptions(base_url="http://x", model="m")
+    )
+    runner.single_tenant = True
+    c = CallSpec("c2", 5, 5)
+    assert runner._payload("gaming.p", c, [1, 2])[1]["X-Tenant-ID"] == "honest"
+    assert runner._payload("honest.p", c, [1, 2])[1]["X-Tenant-ID"] == "honest"
