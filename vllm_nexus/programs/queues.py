@@ -100,6 +100,11 @@ class Call:
     """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
     deadline_token: int = 0
     """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
+    may_preempt: bool = True
+    """False for a call of an unproven program (``unproven_preemption`` off): it takes free
+    batch slots and KV in queue order but displaces no running call."""
+    withheld: bool = False
+    """A preemption this call would have made was withheld (counted once per call)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -156,6 +161,8 @@ class MultiLevelQueue:
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
+        self.preemptions_withheld = 0
+        """Waiting calls of unproven programs that were denied a preemption (once per call)."""
 
     # -- levels -------------------------------------------------------------------------
     @property
@@ -568,9 +575,16 @@ class MultiLevelQueue:
             return False
         factor = self.cfg.preemption_cost_factor
         if victim.tier > head.tier or factor <= 0 or self.cfg.service_unit != "tokens":
-            return True
-        cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
-        return factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
+            worth = True
+        else:
+            cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
+            worth = factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
+        if worth and not head.may_preempt:
+            if not head.withheld:
+                head.withheld = True
+                self.preemptions_withheld += 1
+            return False
+        return worth
 
     def pick_victims(
         self,
