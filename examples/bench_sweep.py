@@ -38,6 +38,7 @@ SCHEDULERS: dict[str, str | None] = {
     "plas": "plas",  # the vllm-nexus default
     "atlas": "atlas",
     "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
+    "plas-noids-preempt": "plas",  # plas-noids, unproven programs preempting (pre-12-02)
     "gittins": "gittins",  # learned program sizes (opt-in)
 }
 
@@ -54,6 +55,14 @@ WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
     "react": ((8, 16, 32), 300),
 }
 """Default rates and program count per workload; ``--rates``/``--programs`` override all."""
+
+SCHEDULER_OPTIONS: dict[str, dict] = {"plas-noids-preempt": {"unproven_preemption": True}}
+"""Scheduler options (``vllm_nexus.scheduler``) a variant sets beyond its policy."""
+
+
+def sends_no_ids(sched: str) -> bool:
+    """The bench replays without program ids for this scheduler (``-noids`` variants)."""
+    return "-noids" in sched
 
 
 def workload_plan(args: argparse.Namespace, workloads: list[str]) -> dict[str, dict]:
@@ -80,8 +89,10 @@ def scheduler_args(sched: str, audit: Path | None = None) -> list[str]:
         return []
     if not policy:
         return ["--scheduler-cls", "vllm_nexus.Scheduler"]
-    config: dict = {"vllm_nexus": {"scheduler": {"policy": policy}}}
-    if audit is not None and sched.endswith("-noids"):
+    config: dict = {
+        "vllm_nexus": {"scheduler": {"policy": policy, **SCHEDULER_OPTIONS.get(sched, {})}}
+    }
+    if audit is not None and sends_no_ids(sched):
         config["vllm_nexus"]["scheduler"]["program_inference_log"] = str(audit)
     cfg = json.dumps(config, separators=(",", ":"))
     return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
@@ -248,7 +259,7 @@ def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest,
             "--seed", str(args.seed), "--think-scale", str(args.think_scale),
             "--run-salt", f"{salt}-{w}-{sched}-{rate:g}-{rep}",
             "--label", sched, "--out", str(dest), "--no-plots", "--no-progress",
-            *(["--no-program-ids"] if sched.endswith("-noids") else [])]  # fmt: skip
+            *(["--no-program-ids"] if sends_no_ids(sched) else [])]  # fmt: skip
 
 
 def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:

@@ -154,3 +154,15 @@ def test_every_replay_sends_the_whole_trace(sweep, tmp_path, monkeypatch):
     for r in replays:
         assert r[r.index("--programs") + 1] == "300"
     assert sum(1 for _ in (tmp_path / "s" / "traces" / "react.jsonl").open()) == 300
+
+
+def test_noids_variants_send_no_ids_and_set_their_options(sweep, tmp_path):
+    """``plas-noids-preempt``: the bench strips ids, the server keeps an audit log and lets
+    unproven programs preempt (the A/B of ``unproven_preemption``); ``plas`` is untouched."""
+    audit = tmp_path / "audit.jsonl"
+    for sched, option in (("plas-noids", None), ("plas-noids-preempt", True), ("plas", None)):
+        argv = sweep.scheduler_args(sched, audit)
+        cfg = json.loads(argv[argv.index("--additional-config") + 1])["vllm_nexus"]["scheduler"]
+        assert cfg["policy"] == "plas" and cfg.get("unproven_preemption") is option
+        assert ("program_inference_log" in cfg) is (sched != "plas")
+        assert sweep.sends_no_ids(sched) is (sched != "plas")

@@ -176,3 +176,41 @@ def test_fast_window_hashes_and_sketch_equal_the_definition(n):
         expected = np.union1d(np.unique(g)[:half], np.unique(tail)[:half])
         assert k == min(lineage.K, n) and sketch.dtype == np.uint64
         assert np.array_equal(sketch, expected)
+
+
+def test_assigner_tells_unproven_programs_apart():
+    """Unproven: a solo id-less call's program, and id-less calls inferred into it; proven:
+    explicit ids, and id-less calls that continue an explicit program's call."""
+    from types import SimpleNamespace
+
+    from vllm_nexus.config import SchedulerConfig
+    from vllm_nexus.programs.assignment import ProgramAssigner
+
+    system = list(range(10, 90))
+
+    def fresh(seed: int, n: int) -> list[int]:
+        rng = random.Random(seed)
+        return [rng.randrange(100, 500) for _ in range(n)]
+
+    a = ProgramAssigner(SchedulerConfig())
+
+    def call(rid, prompt, resolved=None):
+        req = SimpleNamespace(request_id=rid, prompt_token_ids=prompt, output_token_ids=[])
+        pid = a.assign(req, resolved or f"call:{rid}", 0.0)
+        return req, pid, a.last_unproven(pid)
+
+    def finish(req, pid, seed):
+        req.output_token_ids = fresh(seed, 30)
+        a.finished(req, pid, True, 0.0)
+        return req.prompt_token_ids + req.output_token_ids
+
+    req, pid, unproven = call("s1", system + fresh(11, 20))
+    assert (pid, unproven) == ("call:s1", True)
+    ctx = finish(req, pid, 12)
+    req, pid, unproven = call("s2", ctx + fresh(13, 5))
+    assert (pid, unproven, a.last_source) == ("call:s1", True, "inferred")
+    req, pid, unproven = call("x1", system + fresh(14, 20), resolved="X")
+    assert (pid, unproven) == ("X", False)
+    ctx = finish(req, pid, 15)
+    req, pid, unproven = call("n1", ctx + fresh(16, 5))
+    assert (pid, unproven, a.last_source) == ("X", False, "inferred")

@@ -327,3 +327,24 @@ def test_relative_anti_starvation_scales_beta_with_the_queueing_ratio():
     absolute = mlq(starvation_beta=8.0, starvation_relative=False)
     absolute.observe_load(80, 8, 1.0)
     assert absolute.starvation_threshold == 8.0
+
+
+def test_unproven_calls_take_free_slots_but_never_preempt():
+    """``unproven_preemption`` off: a call of an unproven program (``may_preempt`` False)
+    displaces no running call, nor do the calls queued behind it (the freed slot would be
+    its); it still takes free slots, and a denial is counted once per call."""
+    q = mlq(preemption_cost_factor=0)
+    r = q.add("r", "R", 0)
+    r.level = 3
+    unproven, proven = q.add("u", "call:u", 1), q.add("p", "P", 1)
+    unproven.may_preempt = False
+    assert not q.worth_preempting(r, unproven, recompute_tokens=0)
+    assert q.pick_victims([unproven], [r], free_slots=0) == []
+    assert q.pick_victims([unproven, proven], [r], free_slots=0) == []  # behind it: blocked
+    assert q.preemptions_withheld == 1  # once per call, however many steps it waits
+    assert q.pick_victims([proven, unproven], [r], free_slots=0) == [r]
+    assert q.pick_victims([unproven, proven], [r], free_slots=1) == [r]  # u takes the slot
+    # nothing withheld when the preemption would not have been made anyway (same level)
+    same = q.add("s", "call:s", 1)
+    same.may_preempt, r.level = False, 0
+    assert q.pick_victims([same], [r], free_slots=0) == [] and q.preemptions_withheld == 1

@@ -112,3 +112,34 @@ def test_counts_reach_prometheus_and_audit_log(tmp_path, monkeypatch):
         ("a2", "call:a1", "inferred"),
     ]
     assert lines[1]["continues_prompt_tokens"] == 100
+
+
+def test_unproven_program_waits_for_a_slot_instead_of_preempting(tmp_path, monkeypatch):
+    """A new id-less program's call does not displace a demoted running call (default
+    ``unproven_preemption: false``), and the denial is on /metrics; a new explicit program,
+    or the option on, preempts as before."""
+    from sched_harness import step
+
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV, SnapshotCollector
+
+    small = {"policy": "plas", "first_boundary": 16, "first_quantum": 16, "starvation_beta": 0}
+    cases = ((False, None, False), (False, "B", True), (True, None, True))
+    for i, (option, short_id, preempts) in enumerate(cases):
+        monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path / str(i)))
+        clock = FakeClock()
+        nexus = {"scheduler": {**small, "unproven_preemption": option}}
+        s = make_scheduler(nexus=nexus, max_num_seqs=1, clock=clock)
+        s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+        for _ in range(40):  # far past the first quanta: demoted
+            step(s, clock)
+        assert s.mlq.calls["long"].level >= 2
+        s.add_request(make_request("short", program_id=short_id, max_tokens=3))
+        out, _ = step(s, clock)
+        assert ("long" in out.preempted_req_ids) is preempts
+        order = run_until_idle(s, clock)
+        assert order == (["short", "long"] if preempts else ["long", "short"])
+        reg = CollectorRegistry()
+        reg.register(SnapshotCollector(tmp_path / str(i)))
+        text = generate_latest(reg).decode()
+        withheld = 0 if preempts else 1
+        assert f'vllm_nexus_preemptions_withheld_total{{engine="0"}} {withheld}.0' in text

@@ -130,6 +130,14 @@ class SchedulerConfig:
     program_class_prefix_tokens: int = 128
     """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
     call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
+    unproven_preemption: bool = False
+    """Calls of an *unproven* program may proactively preempt running calls. A program is
+    unproven when its first call named no program and continued no earlier call (lineage
+    inference found nothing): a genuinely new program, or a fragment of a larger one whose
+    context restarted (docs/programs.md section 2). false: such calls keep their queue level
+    and take free batch slots and KV blocks in queue order, but displace no running call
+    (neither do calls queued behind them). Programs with an id, and id-less calls that
+    continue an identified program, are unaffected."""
 
     def __post_init__(self) -> None:
         if self.min_first_boundary > self.max_first_boundary:

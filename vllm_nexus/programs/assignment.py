@@ -36,6 +36,8 @@ class ProgramAssigner:
             else None
         )
         self.counts: Counter[str] = Counter()
+        self.last_source = "explicit"
+        """How the last call given to :meth:`assign` found its program (one of ``SOURCES``)."""
         self._keys: dict[str, tuple[int | None, int]] = {}
         """Active id-less calls: request id -> (prompt hash, prompt length), for recording."""
         self._log: Any = None
@@ -51,9 +53,11 @@ class ProgramAssigner:
         rid = request.request_id
         if resolved != SOLO_PREFIX + rid:
             self.counts["explicit"] += 1
+            self.last_source = "explicit"
             return resolved
         if self.index is None or request.prompt_token_ids is None:
             self.counts["solo"] += 1
+            self.last_source = "solo"
             return resolved
         prompt = self.index.prompt(request.prompt_token_ids)
         self._keys[rid] = (prompt.key, len(prompt.tokens))
@@ -61,6 +65,7 @@ class ProgramAssigner:
         pid = resolved if match is None else match.program_id
         source = "solo" if match is None else "inferred"
         self.counts[source] += 1
+        self.last_source = source
         if self._log is not None:
             self._audit(rid, pid, source, len(prompt.tokens), match, now)
         return pid
@@ -79,6 +84,14 @@ class ProgramAssigner:
                 return
             key = (self.index.prompt(prompt).key, len(prompt))
         self.index.record(key[0], key[1], request.output_token_ids, program_id, now, tenant)
+
+    def last_unproven(self, program_id: str) -> bool:
+        """Whether the last assigned call (given ``program_id``) belongs to an unproven
+        program: one started by a call that named no program and continued no earlier call
+        (solo), so it may be a fragment of a larger program whose context restarted. Its
+        later calls, inferred into it, stay unproven; explicit programs and id-less calls that
+        continue an explicit program's call are proven."""
+        return self.last_source != "explicit" and program_id.startswith(SOLO_PREFIX)
 
     @property
     def remembered_calls(self) -> int:

@@ -75,6 +75,8 @@ class SchedulerMetrics:
     """Current anti-starvation ratio threshold (beta, scaled by the load when relative)."""
     size_samples: int = 0
     """Ended programs behind the global learned-size table (gittins; 0: ranking by PLAS)."""
+    preemptions_withheld: int = 0
+    """Waiting calls of unproven programs denied a preemption (``unproven_preemption``)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -263,6 +265,14 @@ _SPECS += (
         _E,
     ),
 )
+_SPECS += (
+    (
+        "counter",
+        "preemptions_withheld",
+        "Waiting calls of unproven programs (no id, no lineage) denied a proactive preemption",
+        _E,
+    ),
+)
 # Self-tuning policy state (levels, anti-starvation, learned sizes): (family, snapshot key).
 _POLICY_GAUGES = (
     ("level_first_boundary", "level_first_boundary"),
@@ -279,6 +289,7 @@ _ENGINE_COUNTERS = (
     ("preempted_tokens", "preempted_tokens"),
     ("recomputed_tokens", "recomputed_tokens"),
     ("programs_ended", "programs_ended"),
+    ("preemptions_withheld", "preemptions_withheld"),
 )
 
 

@@ -28,7 +28,9 @@ queueing ratio (waiting per running call, a slow average); it moves rarely (hyst
 rise is applied lazily when a deadline pops (the call is re-filed at its later deadline), a
 fall re-files the watched calls once (O(watched), never per step).
 Cost-aware preemption (``preemption_cost_factor``): a running call is displaced only when
-the priority gap is worth the tokens it would compute again.
+the priority gap is worth the tokens it would compute again. Unproven programs
+(``unproven_preemption`` off; ``Call.may_preempt``): calls of a program that no id or lineage
+vouches for keep their level but displace no running call, nor do calls queued behind them.
 
 Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
 share enters that many levels lower, and anti-starvation promotes it only up to that level.
@@ -100,6 +102,11 @@ class Call:
     """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
     deadline_token: int = 0
     """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
+    may_preempt: bool = True
+    """False for a call of an unproven program (``unproven_preemption`` off): it takes free
+    batch slots and KV in queue order but displaces no running call."""
+    withheld: bool = False
+    """A preemption this call would have made was withheld (counted once per call)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -156,6 +163,8 @@ class MultiLevelQueue:
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
+        self.preemptions_withheld = 0
+        """Waiting calls of unproven programs that were denied a preemption (once per call)."""
 
     # -- levels -------------------------------------------------------------------------
     @property
@@ -563,14 +572,23 @@ class MultiLevelQueue:
         ``preemption_cost_factor`` f > 0 (tokens unit), the gap between the two levels' lower
         bounds must be at least f x (1 + the victim's earlier preemptions) x the service of
         the tokens it would compute again: a preemption that drops much KV for little
-        priority is not made, and each preemption of a call makes the next one dearer."""
+        priority is not made, and each preemption of a call makes the next one dearer. A
+        ``head`` that may not preempt (unproven program) never does; a preemption it would
+        have made is counted in :attr:`preemptions_withheld`, once per call."""
         if (victim.tier, victim.level) <= (head.tier, head.level):
             return False
         factor = self.cfg.preemption_cost_factor
         if victim.tier > head.tier or factor <= 0 or self.cfg.service_unit != "tokens":
-            return True
-        cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
-        return factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
+            worth = True
+        else:
+            cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
+            worth = factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
+        if worth and not head.may_preempt:
+            if not head.withheld:
+                head.withheld = True
+                self.preemptions_withheld += 1
+            return False
+        return worth
 
     def pick_victims(
         self,
@@ -585,8 +603,9 @@ class MultiLevelQueue:
         tail). The first ``free_slots`` waiting calls need no victim; each further waiting
         call displaces the worst remaining running call that :meth:`worth_preempting` allows
         (``recompute_tokens(call)``: tokens it would compute again if preempted now; default
-        none). At most ``max_preemptions_per_step`` victims. O(len(waiting) x len(running)),
-        both bounded by the preemption limit.
+        none). At most ``max_preemptions_per_step`` victims. A waiting call that may not
+        preempt ends the search: the slots freed for calls behind it would go to it first.
+        O(len(waiting) x len(running)), both bounded by the preemption limit.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
             return []

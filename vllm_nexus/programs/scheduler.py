@@ -233,6 +233,8 @@ class Scheduler(_VllmScheduler):
                 tier=request.priority if self.priority_tiers else 0,
                 program_class=self._program_class(pid, extra, request),
             )
+            if not self.nexus_cfg.scheduler.unproven_preemption:
+                call.may_preempt = not self.assigner.last_unproven(pid)
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
             self._end_program_if_marked(extra, pid)
@@ -570,6 +572,7 @@ class Scheduler(_VllmScheduler):
         m.starvation_threshold = self.mlq.starvation_threshold
         table = self.mlq.sizes.global_table if self.mlq.sizes else None
         m.size_samples = table.samples if table else 0
+        m.preemptions_withheld = self.mlq.preemptions_withheld
         self._export_tenants(now)
         self._snapshots.write(m, now)
 
