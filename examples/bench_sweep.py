@@ -39,6 +39,7 @@ SCHEDULERS: dict[str, str | None] = {
     "atlas": "atlas",
     "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
     "plas-noids-preempt": "plas",  # plas-noids, unproven programs preempting (pre-12-02)
+    "plas-nopreempt": "plas",  # plas without proactive preemption (only free slots/KV)
     "gittins": "gittins",  # learned program sizes (opt-in)
 }
 
@@ -56,7 +57,10 @@ WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
 }
 """Default rates and program count per workload; ``--rates``/``--programs`` override all."""
 
-SCHEDULER_OPTIONS: dict[str, dict] = {"plas-noids-preempt": {"unproven_preemption": True}}
+SCHEDULER_OPTIONS: dict[str, dict] = {
+    "plas-noids-preempt": {"unproven_preemption": True},
+    "plas-nopreempt": {"preemption": False},
+}
 """Scheduler options (``vllm_nexus.scheduler``) a variant sets beyond its policy."""
 
 

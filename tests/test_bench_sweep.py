@@ -166,3 +166,10 @@ def test_noids_variants_send_no_ids_and_set_their_options(sweep, tmp_path):
         assert cfg["policy"] == "plas" and cfg.get("unproven_preemption") is option
         assert ("program_inference_log" in cfg) is (sched != "plas")
         assert sweep.sends_no_ids(sched) is (sched != "plas")
+
+
+def test_nopreempt_variant_turns_proactive_preemption_off_and_keeps_ids(sweep, tmp_path):
+    argv = sweep.scheduler_args("plas-nopreempt", tmp_path / "audit.jsonl")
+    cfg = json.loads(argv[argv.index("--additional-config") + 1])["vllm_nexus"]["scheduler"]
+    assert cfg == {"policy": "plas", "preemption": False}
+    assert not sweep.sends_no_ids("plas-nopreempt")
