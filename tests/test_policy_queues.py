@@ -417,3 +417,13 @@ def test_parallel_stages_option_is_validated():
         NexusConfig.from_dict({"scheduler": {"parallel_stages": "maybe"}})
     with pytest.raises(ConfigError, match="stage_order"):
         NexusConfig.from_dict({"scheduler": {"stage_order": 1}})
+
+
+def test_spread_ranks_siblings_as_if_those_in_flight_ran_first():
+    q = mlq(first_quantum=1e9, parallel_stages="spread")
+    typical = q.levels.typical  # median call service (here implied by first_boundary 10)
+    assert typical == 10
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert m1.start_priority == 5
+    assert m2.start_priority == m3.start_priority == 5 + typical  # one sibling in flight
+    assert reduce.start_priority == 5 and after.start_priority == 57
