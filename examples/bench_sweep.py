@@ -39,7 +39,10 @@ SCHEDULERS: dict[str, str | None] = {
     "atlas": "atlas",
     "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
     "gittins": "gittins",  # learned program sizes (opt-in)
+    "stages": "plas",  # plas + parallel stages (opt-in; STAGES_CONFIG)
 }
+STAGES_CONFIG = {"parallel_stages": "spread", "stage_order": True}
+"""The ``stages`` scheduler: plas with parallel stages (docs/benchmarks.md, "Parallel stages")."""
 
 
 WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
@@ -81,6 +84,8 @@ def scheduler_args(sched: str, audit: Path | None = None) -> list[str]:
     if not policy:
         return ["--scheduler-cls", "vllm_nexus.Scheduler"]
     config: dict = {"vllm_nexus": {"scheduler": {"policy": policy}}}
+    if sched == "stages":
+        config["vllm_nexus"]["scheduler"].update(STAGES_CONFIG)
     if audit is not None and sched.endswith("-noids"):
         config["vllm_nexus"]["scheduler"]["program_inference_log"] = str(audit)
     cfg = json.dumps(config, separators=(",", ":"))
