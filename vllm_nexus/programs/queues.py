@@ -30,15 +30,8 @@ fall re-files the watched calls once (O(watched), never per step).
 Cost-aware preemption (``preemption_cost_factor``): a running call is displaced only when
 the priority gap is worth the tokens it would compute again.
 
-Stages (``parallel_stages``, for programs whose calls run in parallel: map-reduce fan-out /
-fan-in, tree search): the calls a program has in flight together form a stage. ``gang``: a
-call that arrives while its program has calls in flight enters at the program's service when
-the stage began (siblings share one level even when some finished first: a fan-out completes
-together); ``join``: also the call that arrives once a fan-out of >= 2 calls has finished (the
-reduce / selection step) belongs to that stage, instead of being ranked behind its own
-siblings' service (which puts it behind every newer program's fan-out: the loss on
-map-reduce, docs/benchmarks.md). ``stage_order``: a stage's calls also share the FCFS
-position of its first call. A sequential program (one call in flight) is unaffected.
+Stages (``parallel_stages``, :mod:`vllm_nexus.programs.stages`): programs whose calls run
+in parallel are ranked by stage (fan-out / fan-in), not call by call.
 
 Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
 share enters that many levels lower, and anti-starvation promotes it only up to that level.
@@ -59,6 +52,7 @@ from dataclasses import dataclass
 from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
 from vllm_nexus.programs.sizes import ProgramSizes
+from vllm_nexus.programs.stages import STAGE_POLICIES, stage_entry
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
@@ -150,7 +144,7 @@ class MultiLevelQueue:
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
-        self._stages_apply = self.policy in ("atlas", "plas", "gittins")
+        self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
         self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
         self._latest_enter = -math.inf
@@ -259,7 +253,11 @@ class MultiLevelQueue:
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
-        start, enter = self._stage_entry(prog, idle, enter)
+        start, enter = prog.service, enter
+        if self._stages_apply:
+            cfg = self.cfg
+            mode, order = cfg.parallel_stages, cfg.stage_order
+            start, enter = stage_entry(prog, idle, enter, mode, order, self.levels.typical)
         call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier
@@ -267,24 +265,6 @@ class MultiLevelQueue:
         self.calls[call_id] = call
         self._watch(call, now)
         return call
-
-    def _stage_entry(self, prog: Program, idle: bool, enter: float) -> tuple[float, float]:
-        """Start priority and FCFS position of a new call of ``prog`` (``idle``: the program
-        had no call in flight). See "Stages" in the module docstring. O(1)."""
-        mode = self.cfg.parallel_stages
-        if mode == "off" or not self._stages_apply:
-            return prog.service, enter
-        if not idle:  # a sibling of the calls in flight: same stage, same priority
-            prog.stage_width = max(prog.stage_width, prog.active_calls)
-            if mode == "spread":  # ranked as if its siblings in flight ran before it
-                ahead = (prog.active_calls - 1) * self.levels.typical
-                return prog.stage_start + ahead, enter
-        elif mode != "gang" and prog.stage_width >= 2:  # it closes a fan-out: that stage's
-            prog.stage_width = 1  # the call after the join starts a new stage
-        else:  # a new stage
-            prog.stage_start, prog.stage_enter, prog.stage_width = prog.service, enter, 1
-            return prog.service, enter
-        return prog.stage_start, prog.stage_enter if self.cfg.stage_order else enter
 
     def tenant_lift(self, tenant: Tenant, now: float) -> int:
         """Levels a call of ``tenant`` is shifted down by (0 under ``fcfs``)."""
