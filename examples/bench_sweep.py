@@ -41,6 +41,7 @@ SCHEDULERS: dict[str, str | None] = {
     "plas-noids-preempt": "plas",  # plas-noids, unproven programs preempting (pre-12-02)
     "plas-nopreempt": "plas",  # plas without proactive preemption (only free slots/KV)
     "gittins": "gittins",  # learned program sizes (opt-in)
+    "stages": "plas",  # plas + parallel stages (opt-in; SCHEDULER_OPTIONS)
 }
 
 
@@ -60,6 +61,7 @@ WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
 SCHEDULER_OPTIONS: dict[str, dict] = {
     "plas-noids-preempt": {"unproven_preemption": True},
     "plas-nopreempt": {"preemption": False},
+    "stages": {"parallel_stages": "spread", "stage_order": True},  # docs/benchmarks.md
 }
 """Scheduler options (``vllm_nexus.scheduler``) a variant sets beyond its policy."""
 

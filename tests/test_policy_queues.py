@@ -348,3 +348,103 @@ def test_unproven_calls_take_free_slots_but_never_preempt():
     same = q.add("s", "call:s", 1)
     same.may_preempt, r.level = False, 0
     assert q.pick_victims([same], [r], free_slots=0) == [] and q.preemptions_withheld == 1
+
+
+def _fan_out_and_in(q, service=(5, 8, 40, 3)):
+    """plan -> maps m1, m2, m3 (m3 arrives after m1 finished) -> reduce -> next: the calls'
+    start priorities and levels."""
+    plan_s, m1_s, m2_s, m3_s = service
+    complete(q, "plan", "P", plan_s, now=0)
+    m1, m2 = q.add("m1", "P", 1), q.add("m2", "P", 1.1)
+    for c, s in ((m1, m1_s), (m2, m2_s)):
+        q.set_running(c, 1.2)
+        q.charge(c, s)
+    q.finish("m1", 2)
+    m3 = q.add("m3", "P", 2.5)  # m2 still in flight: the same stage
+    q.set_running(m3, 2.5)
+    q.charge(m3, m3_s)
+    q.finish("m2", 3)
+    q.finish("m3", 3)
+    reduce = q.add("reduce", "P", 4)
+    q.set_running(reduce, 4)
+    q.charge(reduce, 1)
+    q.finish("reduce", 5)
+    after = q.add("next", "P", 6)
+    return m1, m2, m3, reduce, after
+
+
+@pytest.mark.parametrize("policy", ["plas", "atlas"])
+def test_parallel_stages_off_ranks_each_call_by_the_service_at_its_arrival(policy):
+    q = mlq(policy=policy, first_quantum=1e9)
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert (m1.start_priority, m2.start_priority, m3.start_priority) == (5, 5, 13)
+    # the reduce waits behind its own maps' service (plas: the sum, atlas: the longest)
+    assert reduce.start_priority == (56 if policy == "plas" else 45)
+    assert reduce.level == 3
+
+
+@pytest.mark.parametrize("policy", ["plas", "atlas", "gittins"])
+def test_gang_stage_shares_the_priority_of_its_first_call(policy):
+    q = mlq(policy=policy, first_quantum=1e9, parallel_stages="gang")
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert m1.start_priority == m2.start_priority == m3.start_priority == 5
+    assert m3.level == m1.level == 0
+    assert reduce.start_priority == (45 if policy == "atlas" else 56)  # a new stage
+
+
+@pytest.mark.parametrize("policy", ["plas", "atlas"])
+def test_join_call_belongs_to_the_fan_out_it_closes(policy):
+    q = mlq(policy=policy, first_quantum=1e9, parallel_stages="join")
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert reduce.start_priority == 5 and reduce.level == 0
+    # the call after the join starts a new stage at the program's full service
+    full = 57 if policy == "plas" else 45  # atlas: max(45, 5 + 1)
+    assert after.start_priority == full and after.level == 3
+
+
+def test_stages_leave_sequential_programs_and_call_level_policies_alone():
+    for mode in ("off", "gang", "join"):
+        q = mlq(first_quantum=1e9, parallel_stages=mode, stage_order=True)
+        for i, s in enumerate((5, 12, 30)):
+            c = q.add(f"c{i}", "S", i)
+            assert c.start_priority == sum((5, 12, 30)[:i]) and c.enter == i
+            q.set_running(c, i)
+            q.charge(c, s)
+            q.finish(f"c{i}", i + 0.5)
+    q = mlq(policy="mlfq", first_quantum=1e9, parallel_stages="join")
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert {c.start_priority for c in (m1, m2, m3, reduce, after)} == {0}
+
+
+def test_stage_order_keeps_a_fan_out_together_inside_its_level():
+    q = mlq(first_quantum=1e9, parallel_stages="join", stage_order=True)
+    complete(q, "plan", "P", 5, now=0)
+    m1 = q.add("m1", "P", 1)
+    other = q.add("o1", "Q", 1.5)  # another program's call arrives between P's siblings
+    m2 = q.add("m2", "P", 2)
+    assert m2.enter == m1.enter == 1
+    assert m1.order_key() < m2.order_key() < other.order_key()
+    for c in (m1, m2):
+        q.set_running(c, 2)
+        q.finish(c.call_id, 3)
+    reduce = q.add("reduce", "P", 4)
+    assert reduce.enter == 1 and reduce.order_key() < other.order_key()
+
+
+def test_parallel_stages_option_is_validated():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    with pytest.raises(ConfigError, match="parallel_stages"):
+        NexusConfig.from_dict({"scheduler": {"parallel_stages": "maybe"}})
+    with pytest.raises(ConfigError, match="stage_order"):
+        NexusConfig.from_dict({"scheduler": {"stage_order": 1}})
+
+
+def test_spread_ranks_siblings_as_if_those_in_flight_ran_first():
+    q = mlq(first_quantum=1e9, parallel_stages="spread")
+    typical = q.levels.typical  # median call service (here implied by first_boundary 10)
+    assert typical == 10
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert m1.start_priority == 5
+    assert m2.start_priority == m3.start_priority == 5 + typical  # one sibling in flight
+    assert reduce.start_priority == 5 and after.start_priority == 57

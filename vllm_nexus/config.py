@@ -28,6 +28,7 @@ RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
+StageMode = Literal["off", "gang", "join", "spread"]
 
 
 class ConfigError(ValueError):
@@ -138,6 +139,19 @@ class SchedulerConfig:
     and take free batch slots and KV blocks in queue order, but displace no running call
     (neither do calls queued behind them). Programs with an id, and id-less calls that
     continue an identified program, are unaffected."""
+    parallel_stages: StageMode = "off"
+    """Programs whose calls run in parallel (programs/queues.py, "Stages"): gang: a call that
+    arrives while its program has calls in flight joins their stage, entering at the
+    program's service when the stage began (siblings share one level); join: also the call
+    that closes a fan-out (arrives once >= 2 parallel calls finished) belongs to that stage,
+    so the reduce is not ranked behind its own maps' service; spread: join, and a sibling is
+    ranked as if the siblings in flight before it had run first (+ one median call service
+    each). off: each call enters at the program's service at its arrival (PLAS/ATLAS as in
+    Autellix). Sequential programs are unaffected by every mode."""
+    stage_order: bool = False
+    """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
+    call inside their level, so a fan-out is served together rather than interleaved with
+    the calls that arrived between its siblings."""
 
     def __post_init__(self) -> None:
         if self.min_first_boundary > self.max_first_boundary:

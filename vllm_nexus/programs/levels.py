@@ -53,6 +53,9 @@ class LevelScale:
         self.version = 0
         """Incremented whenever the boundaries change (callers may re-level queued calls)."""
         self.first = initial if not adaptive else min(max(initial, lo), hi)
+        self.typical = self.first / max(scale_fraction, 1e-9)
+        """Median service of recently completed calls (before samples: implied by the
+        initial first boundary)."""
         self.boundaries: list[float] = []
         self.quanta: list[float] = []
         self._rebuild()
@@ -77,6 +80,7 @@ class LevelScale:
         self._since_refresh = 0
         ordered = sorted(self._samples)
         median = ordered[len(ordered) // 2]
+        self.typical = median
         first = min(max(self.scale_fraction * median, self.lo), self.hi)
         # Hysteresis: ignore moves under 10% (a stable workload keeps stable levels).
         if abs(first - self.first) <= 0.1 * self.first:

@@ -32,6 +32,9 @@ the priority gap is worth the tokens it would compute again. Unproven programs
 (``unproven_preemption`` off; ``Call.may_preempt``): calls of a program that no id or lineage
 vouches for keep their level but displace no running call, nor do calls queued behind them.
 
+Stages (``parallel_stages``, :mod:`vllm_nexus.programs.stages`): programs whose calls run
+in parallel are ranked by stage (fan-out / fan-in), not call by call.
+
 Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
 share enters that many levels lower, and anti-starvation promotes it only up to that level.
 
@@ -51,6 +54,7 @@ from dataclasses import dataclass
 from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
 from vllm_nexus.programs.sizes import ProgramSizes
+from vllm_nexus.programs.stages import STAGE_POLICIES, stage_entry
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
@@ -147,6 +151,7 @@ class MultiLevelQueue:
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
         self.calls: dict[str, Call] = {}
+        self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
         self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
         self._latest_enter = -math.inf
@@ -246,7 +251,8 @@ class MultiLevelQueue:
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
         known = self.programs.get(program_id)
-        if known is not None and known.active_calls == 0 and self.sizes is not None:
+        idle = known is None or known.active_calls == 0
+        if known is not None and idle and self.sizes is not None:
             self.sizes.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
         if known is None:
@@ -256,9 +262,12 @@ class MultiLevelQueue:
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
-        call = Call(
-            call_id, prog, 0, prog.service, next(self._seq), arrival=now, since=now, enter=enter
-        )
+        start, enter = prog.service, enter
+        if self._stages_apply:
+            cfg = self.cfg
+            mode, order = cfg.parallel_stages, cfg.stage_order
+            start, enter = stage_entry(prog, idle, enter, mode, order, self.levels.typical)
+        call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier
         call.level = self.entry_level(call, now)

@@ -77,6 +77,12 @@ class Program:
     size (learned program sizes, :mod:`vllm_nexus.programs.sizes`)."""
     output_tokens: int = 0
     """Output tokens of its completed calls (token-latency weight of learned sizes)."""
+    stage_start: float = 0.0
+    """Service when the program's current stage (its calls in flight together) began."""
+    stage_enter: float = 0.0
+    """FCFS position (arrival time) of the current stage's first call."""
+    stage_width: int = 0
+    """Most calls of the current stage in flight at once (>= 2: a fan-out)."""
 
 
 class ProgramTable:
