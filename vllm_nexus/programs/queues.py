@@ -209,8 +209,8 @@ class MultiLevelQueue:
         that ran or were promoted keep their level (quantum accounting). Returns the calls
         whose level changed."""
         moved = []
-        lifts: dict[Tenant | None, int] = {None: 0}
-        """Each tenant's lift, once (it depends on the tenant and ``now`` only)."""
+        lifts: dict[int, int] = {id(None): 0}
+        """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
         by_service = self.policy in ("atlas", "plas")
         bounds, last = self.levels.boundaries, self.num_levels - 1
@@ -218,9 +218,9 @@ class MultiLevelQueue:
             if call.promotions or call.running or call.service > 0:
                 continue
             if plain:
-                lift = lifts.get(call.tenant)
+                lift = lifts.get(id(call.tenant))
                 if lift is None:
-                    lift = lifts[call.tenant] = self.tenant_lift(call.tenant, now)
+                    lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
                 base = bisect.bisect_right(bounds, call.start_priority) if by_service else 0
                 level = min(last, base + lift)
             else:
