@@ -39,6 +39,30 @@ def main() -> None:
     print(
         f"remember a completed call (60-token output): {cpu_us(lambda: idx.record(1, 100, output, 'p', 0.0)):.1f} us"
     )
+    prompt = [rng.randrange(50_000) for _ in range(100)]
+    outputs = [[rng.randrange(50_000) for _ in range(rng.randint(64, 256))] for _ in range(32)]
+
+    def batch(explicit: bool) -> None:  # what the scheduler does: queue, hash 32 at once
+        for out in outputs:
+            if explicit:
+                idx.defer(None, len(prompt), out, "p", 0.0, prompt_ids=prompt)
+            else:
+                idx.defer(1, len(prompt), out, "p", 0.0)
+        idx.flush()
+
+    def one_by_one(explicit: bool) -> None:
+        for out in outputs:
+            key = idx.prompt(prompt).key if explicit else 1
+            idx.record(key, len(prompt), out, "p", 0.0)
+
+    for explicit in (False, True):
+        what = "explicit call (prompt hashed too)" if explicit else "id-less call"
+        each = cpu_us(lambda e=explicit: one_by_one(e), 100) / len(outputs)
+        batched = cpu_us(lambda e=explicit: batch(e), 100) / len(outputs)
+        print(
+            f"remember a completed {what}, 64-256 output tokens: {each:.1f} us one by one, "
+            f"{batched:.1f} us in batches of {len(outputs)}"
+        )
     fresh = LineageIndex(max_calls=20_000)
     tracemalloc.start()
     base = tracemalloc.take_snapshot()

@@ -214,3 +214,64 @@ def test_assigner_tells_unproven_programs_apart():
     ctx = finish(req, pid, 15)
     req, pid, unproven = call("n1", ctx + fresh(16, 5))
     assert (pid, unproven, a.last_source) == ("X", False, "inferred")
+
+
+def test_batched_hashes_equal_the_per_call_ones():
+    """``prompt_keys`` / ``sketches_of`` (one vectorised pass over many calls) give exactly
+    :attr:`Prompt.key` / :func:`sketch_of` of each call, whatever the lengths (outputs shorter
+    than the window, shorter than the tail, repeated windows)."""
+    rng = random.Random(5)
+    lengths = [1, 2, 5, 6, 7, 8, 47, 48, 49, 60, 200, 1000] + [
+        rng.randrange(1, 400) for _ in range(40)
+    ]
+    rng.shuffle(lengths)
+    seqs = []
+    for i, n in enumerate(lengths):
+        a = toks(300 + i, n)
+        a[: n // 3] = a[n // 3 : 2 * (n // 3)]  # repeated windows
+        seqs.append(a)
+    assert lineage.prompt_keys(seqs) == [LineageIndex.prompt(a).key for a in seqs]
+    for a, (k, sketch) in zip(seqs, lineage.sketches_of(seqs), strict=True):
+        k0, s0 = lineage.sketch_of(np.array(a, dtype=np.uint64))
+        assert k == k0 and sketch.dtype == np.uint64 and np.array_equal(sketch, s0)
+
+
+def _state(idx: LineageIndex):
+    return [
+        (key, e.program_id, e.prompt_len, e.output_len, e.k, e.sketch.tolist(), e.time)
+        for key, e in idx._order.values()
+    ], idx._filter.tobytes()
+
+
+@pytest.mark.parametrize("batch", [1, 3, 32])
+def test_deferred_recording_equals_eager_recording(batch):
+    """Queued completed calls (explicit ones with their prompt hashed in the batch, id-less
+    ones with their key) end up exactly as if recorded one by one — same entries, order,
+    capacity and TTL eviction — and a look-up always sees every call completed before it."""
+    eager = LineageIndex(max_calls=5, ttl_s=8.0)
+    lazy = LineageIndex(max_calls=5, ttl_s=8.0, batch=batch)
+    ctx = {}
+    for i in range(14):
+        pid = f"P{i % 4}"
+        prompt = ctx.get(pid, SYSTEM) + toks(400 + i, 5)
+        out = toks(500 + i, 3 + 7 * i)
+        now, tenant = float(i), "acme" if i % 3 else ""
+        eager.record(eager.prompt(prompt).key, len(prompt), out, pid, now, tenant)
+        if i % 2:
+            assert lazy.defer(None, len(prompt), out, pid, now, tenant, prompt_ids=prompt)
+        else:
+            assert lazy.defer(lazy.prompt(prompt).key, len(prompt), out, pid, now, tenant)
+        ctx[pid] = prompt + out
+        nxt = lazy.prompt(ctx[pid] + [1, 2])
+        m = lazy.match(nxt, now + 0.5, tenant)
+        assert m is not None and m.program_id == pid
+        assert _state(lazy) == _state(eager)
+    for i in range(3):  # no look-up in between: the queue alone
+        out = toks(600 + i, 20)
+        eager.record(eager.prompt(SYSTEM).key, len(SYSTEM), out, "Q", 14.0 + i)
+        lazy.defer(None, len(SYSTEM), out, "Q", 14.0 + i, prompt_ids=SYSTEM)
+    assert len(lazy._pending) == 3 % batch and len(lazy) == len(eager) == 5
+    assert _state(lazy) == _state(eager)
+    assert not lazy.defer(None, 0, [1], "A", 0.0, prompt_ids=[])
+    assert not lazy.defer(None, 3, [1], "A", 0.0)  # neither key nor prompt
+    assert not lazy.defer(7, 3, [], "A", 0.0) and not lazy._pending

@@ -74,16 +74,18 @@ class ProgramAssigner:
         self, request: Any, program_id: str, completed: bool, now: float, tenant: str = ""
     ) -> None:
         """A call of ``tenant`` left; a completed one is remembered for the calls (of the
-        same tenant) that continue it."""
+        same tenant) that continue it. Queued (:meth:`LineageIndex.defer`): hashed in a
+        batch, before the next id-less call looks for its program."""
         key = self._keys.pop(request.request_id, None)
         if self.index is None or not completed:
             return
-        if key is None:  # an explicit call: hashed now (O(prompt), once per call)
-            prompt = request.prompt_token_ids
-            if prompt is None:
-                return
-            key = (self.index.prompt(prompt).key, len(prompt))
-        self.index.record(key[0], key[1], request.output_token_ids, program_id, now, tenant)
+        output = request.output_token_ids
+        if key is not None:
+            self.index.defer(key[0], key[1], output, program_id, now, tenant)
+            return
+        prompt = request.prompt_token_ids  # an explicit call: its prompt is hashed in the batch
+        if prompt is not None:
+            self.index.defer(None, len(prompt), output, program_id, now, tenant, prompt)
 
     def last_unproven(self, program_id: str) -> bool:
         """Whether the last assigned call (given ``program_id``) belongs to an unproven

@@ -27,18 +27,24 @@ earlier calls with the same prompt the one whose output matches best wins. Expli
 always win (the caller asks only for calls without one).
 
 Cost: O(prompt) vectorised work when a call arrives (one cumulative hash; a counting filter
-picks the few positions worth a dictionary look-up) and O(output) when it completes; nothing
-per engine step. Memory: at most ``max_calls`` remembered calls (about 0.7 KB each), each
-forgotten after ``ttl_s``. Pure Python + numpy, no vLLM import.
+picks the few positions worth a dictionary look-up) and O(output) per completed call.
+Completed calls are queued (:meth:`LineageIndex.defer`, O(1)) and hashed in batches of
+``batch`` calls, one set of vector operations per batch instead of ~20 small ones per call;
+the queue is drained before any look-up (:meth:`LineageIndex.match`, ``len``), so what a new
+call can match is exactly what eager recording would have given. Memory: at most
+``max_calls`` remembered calls (about 0.7 KB each), each forgotten after ``ttl_s``, plus at
+most ``batch`` queued calls' token lists. Pure Python + numpy, no vLLM import.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +62,8 @@ SLACK = 16
 output of another length)."""
 MAX_CANDIDATES = 32
 """Remembered calls examined per new call at most (bounds adversarial prompts)."""
+BATCH = 32
+"""Completed calls queued before they are hashed together (:meth:`LineageIndex.defer`)."""
 
 _U = np.uint64
 _M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)
@@ -149,6 +157,79 @@ def sketch_of(output: np.ndarray) -> tuple[int, np.ndarray]:
     return k, np.array(sorted(both), dtype=_U)
 
 
+def _starts(lens: np.ndarray) -> np.ndarray:
+    """Offsets of concatenated sequences of lengths ``lens``."""
+    starts = np.zeros(len(lens), dtype=np.intp)
+    np.cumsum(lens[:-1], out=starts[1:])
+    return starts
+
+
+def _concat(seqs: Sequence[Sequence[int] | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(lengths, concatenated uint64 tokens) of ``seqs``: one pass in C."""
+    lens = np.fromiter(map(len, seqs), dtype=np.intp, count=len(seqs))
+    total = int(lens.sum())
+    return lens, np.fromiter(itertools.chain.from_iterable(seqs), dtype=_U, count=total)
+
+
+def prompt_keys(prompts: Sequence[Sequence[int] | np.ndarray]) -> list[int]:
+    """:attr:`Prompt.key` of each non-empty prompt (the last prefix hash), all at once."""
+    lens, a = _concat(prompts)
+    starts = _starts(lens)
+    pos = (np.arange(len(a), dtype=np.intp) - np.repeat(starts, lens)).astype(_U)
+    with np.errstate(over="ignore"):
+        return np.add.reduceat(_mix(a * _P_TOKEN + pos * _P_POS + _U(1)), starts).tolist()
+
+
+def _first_distinct(seg: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+    """Mask over (seg, h) pairs sorted by (seg, h): the first of each distinct pair, among
+    the ``n`` smallest distinct ``h`` of its segment."""
+    first = np.ones(len(seg), dtype=bool)
+    first[1:] = (seg[1:] != seg[:-1]) | (h[1:] != h[:-1])
+    d = np.flatnonzero(first)
+    sd = seg[d]
+    rank = np.arange(len(d)) - np.searchsorted(sd, sd, side="left")
+    mask = np.zeros(len(seg), dtype=bool)
+    mask[d[rank < n]] = True
+    return mask
+
+
+def sketches_of(outputs: Sequence[Sequence[int] | np.ndarray]) -> list[tuple[int, np.ndarray]]:
+    """:func:`sketch_of` of each non-empty output (the same values): the outputs of at least
+    ``K`` tokens are hashed together, their windows sorted by (output, hash) in one sort."""
+    result: list[Any] = [None] * len(outputs)
+    long = []
+    for i, out in enumerate(outputs):
+        if len(out) >= K:
+            long.append(i)
+        else:
+            result[i] = sketch_of(as_tokens(out))
+    if not long:
+        return result
+    lens, a = _concat([outputs[i] for i in long])
+    g = window_hashes(a, K)  # windows across two outputs are masked out below
+    n = len(g)
+    seg = np.repeat(np.arange(len(long), dtype=np.intp), lens)[:n]
+    end = np.repeat(lens, lens)[:n]
+    pos = (np.arange(len(a), dtype=np.intp) - np.repeat(_starts(lens), lens))[:n]
+    valid = np.flatnonzero(pos <= end - K)
+    seg, h, tail = seg[valid], g[valid], pos[valid] >= end[valid] - TAIL
+    order = np.lexsort((h, seg))
+    seg, h, tail = seg[order], h[order], tail[order]
+    half = SKETCH // 2
+    keep = _first_distinct(seg, h, half)
+    t = np.flatnonzero(tail)
+    keep[t[_first_distinct(seg[t], h[t], half)]] = True
+    seg, h = seg[keep], h[keep]
+    # a hash kept from both the whole output and its tail: drop the repeat (still sorted)
+    again = np.zeros(len(seg), dtype=bool)
+    again[1:] = (seg[1:] == seg[:-1]) & (h[1:] == h[:-1])
+    seg, h = seg[~again], h[~again]
+    bounds = np.searchsorted(seg, np.arange(len(long) + 1)).tolist()
+    for j, i in enumerate(long):
+        result[i] = (K, h[bounds[j] : bounds[j + 1]])
+    return result
+
+
 @dataclass(eq=False, slots=True)
 class _Entry:
     program_id: str
@@ -190,9 +271,9 @@ class LineageIndex:
     continues. ``max_calls`` bounds memory, ``ttl_s`` forgets calls older than that (use the
     program table's TTL: an idle program is forgotten then anyway)."""
 
-    def __init__(self, max_calls: int = 32_768, ttl_s: float = 600.0) -> None:
-        if max_calls < 1:
-            raise ValueError("max_calls must be >= 1")
+    def __init__(self, max_calls: int = 32_768, ttl_s: float = 600.0, batch: int = BATCH) -> None:
+        if max_calls < 1 or batch < 1:
+            raise ValueError("max_calls and batch must be >= 1")
         self.max_calls = max_calls
         self.ttl_s = ttl_s
         self._by_key: dict[int, list[_Entry]] = {}
@@ -202,8 +283,12 @@ class LineageIndex:
         self._mask = _U((1 << bits) - 1)
         self._filter = np.zeros(1 << bits, dtype=np.uint8)
         """Counting filter over prompt-hash keys: which prefix positions deserve a look-up."""
+        self.batch = batch
+        self._pending: list[tuple] = []
+        """Completed calls not hashed yet (:meth:`defer`), oldest first."""
 
     def __len__(self) -> int:
+        self.flush()
         return len(self._order)
 
     @staticmethod
@@ -215,6 +300,7 @@ class LineageIndex:
     def match(self, prompt: Prompt, now: float, tenant: str = "") -> Match | None:
         """The earlier call of ``tenant`` that ``prompt`` continues (prompt and output), or
         None."""
+        self.flush()
         self._expire(now)
         h = prompt.hashes ^ _U(tenant_salt(tenant)) if tenant else prompt.hashes
         if not self._order or len(h) < 2:
@@ -257,21 +343,83 @@ class LineageIndex:
         now: float,
         tenant: str = "",
     ) -> bool:
-        """Remember a completed call of ``tenant`` (``prompt_key``: :attr:`Prompt.key`).
-        O(len(output))."""
+        """Remember a completed call of ``tenant`` (``prompt_key``: :attr:`Prompt.key`) now
+        (after the queued ones). O(len(output))."""
         if prompt_key is None or prompt_len < 1 or len(output_ids) == 0:
             return False
+        self.flush()
+        self._insert(
+            prompt_key,
+            prompt_len,
+            len(output_ids),
+            *sketch_of(as_tokens(output_ids)),
+            program_id,
+            now,
+            tenant,
+        )
+        self._expire(now)
+        return True
+
+    def defer(
+        self,
+        prompt_key: int | None,
+        prompt_len: int,
+        output_ids: Sequence[int] | np.ndarray,
+        program_id: str,
+        now: float,
+        tenant: str = "",
+        prompt_ids: Sequence[int] | None = None,
+    ) -> bool:
+        """:meth:`record`, queued: O(len(output)) copy now, hashed with up to ``batch`` other
+        calls at the next :meth:`flush` (before any look-up, or when the queue is full).
+        Without ``prompt_key``, ``prompt_ids`` (not modified afterwards) is hashed then."""
+        if prompt_key is None and prompt_ids is None or prompt_len < 1 or len(output_ids) == 0:
+            return False
+        self._pending.append(
+            (prompt_key, prompt_ids, prompt_len, list(output_ids), program_id, now, tenant)
+        )
+        if len(self._pending) >= self.batch:
+            self.flush()
+        return True
+
+    def flush(self) -> int:
+        """Hash and remember the queued calls, in order (one vectorised pass). Returns how
+        many were queued."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return 0
+        unkeyed = [i for i, p in enumerate(pending) if p[0] is None]
+        keys = [p[0] for p in pending]
+        if unkeyed:
+            hashed = prompt_keys([pending[i][1] for i in unkeyed])
+            for i, key in zip(unkeyed, hashed, strict=True):
+                keys[i] = key
+        sketches = sketches_of([p[3] for p in pending])
+        for key, call, (k, sketch) in zip(keys, pending, sketches, strict=True):
+            _, _, plen, out, pid, now, tenant = call
+            self._insert(key, plen, len(out), k, sketch, pid, now, tenant)
+        self._expire(pending[-1][5])
+        return len(pending)
+
+    def _insert(
+        self,
+        prompt_key: int,
+        prompt_len: int,
+        output_len: int,
+        k: int,
+        sketch: np.ndarray,
+        program_id: str,
+        now: float,
+        tenant: str,
+    ) -> None:
         prompt_key ^= tenant_salt(tenant)
-        k, sketch = sketch_of(as_tokens(output_ids))
-        entry = _Entry(program_id, prompt_len, len(output_ids), k, sketch, now)
+        entry = _Entry(program_id, prompt_len, output_len, k, sketch, now)
         self._by_key.setdefault(prompt_key, []).append(entry)
         self._serial += 1
         self._order[self._serial] = (prompt_key, entry)
         slot = prompt_key & int(self._mask)
         if self._filter[slot] < 255:
             self._filter[slot] += 1
-        self._expire(now)
-        return True
 
     def _expire(self, now: float) -> None:
         """Forget calls past the TTL, then the oldest beyond capacity. O(1) amortised."""

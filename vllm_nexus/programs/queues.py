@@ -48,7 +48,7 @@ import bisect
 import heapq
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from vllm_nexus.config import SchedulerConfig, TenantConfig
@@ -216,16 +216,29 @@ class MultiLevelQueue:
             level += self.tenant_lift(call.tenant, now)
         return min(self.num_levels - 1, level)
 
-    def relevel(self, waiting: list[Call], now: float) -> list[Call]:
+    def relevel(self, waiting: Iterable[Call], now: float) -> list[Call]:
         """Recompute the level of queued calls after the levels or rank tables changed
         (O(len(waiting)): called when :attr:`version` changed, every few dozen completed
-        calls at most, never per step). Calls that ran or were promoted keep their level
-        (quantum accounting). Returns the calls whose level changed."""
+        calls at most, never per step; ``waiting`` may hold running calls, skipped). Calls
+        that ran or were promoted keep their level (quantum accounting). Returns the calls
+        whose level changed."""
         moved = []
+        lifts: dict[int, int] = {id(None): 0}
+        """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
+        plain = self.sizes is None  # the level of the program's service (entry_level's rule)
+        by_service = self.policy in ("atlas", "plas")
+        bounds, last = self.levels.boundaries, self.num_levels - 1
         for call in waiting:
             if call.promotions or call.running or call.service > 0:
                 continue
-            level = self.entry_level(call, now)
+            if plain:
+                lift = lifts.get(id(call.tenant))
+                if lift is None:
+                    lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
+                base = bisect.bisect_right(bounds, call.start_priority) if by_service else 0
+                level = min(last, base + lift)
+            else:
+                level = self.entry_level(call, now)
             if level != call.level:
                 call.level, call.level_service = level, 0.0
                 self._watch(call, now)

@@ -336,8 +336,7 @@ class Scheduler(_VllmScheduler):
         if mlq.version != self._levels_version:
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
             self._levels_version = mlq.version
-            queued = [*self.waiting.unordered(), *self.kv_holding_waiting.unordered()]
-            moved += mlq.relevel([c for r in queued if (c := mlq.calls.get(r.request_id))], now)
+            moved += mlq.relevel(mlq.calls.values(), now)  # the waiting ones (running skipped)
         for call in moved:
             request = requests.get(call.call_id)
             if request is not None:
