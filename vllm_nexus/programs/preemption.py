@@ -10,10 +10,17 @@ Mixed into :class:`vllm_nexus.programs.queues.MultiLevelQueue`, whose state it r
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from vllm_nexus.programs.queues import Call
+
+class Call(Protocol):
+    """What the rules read of a queued call (:class:`vllm_nexus.programs.queues.Call`)."""
+
+    tier: int
+    level: int
+    preemptions: int
+    may_preempt: bool
+    withheld: bool
 
 
 class PreemptionRules:
