@@ -178,8 +178,11 @@ async def soak(base: str) -> tuple[Client, list[str], float]:
     async with aiohttp.ClientSession(connector=connector) as s:
         watcher = asyncio.ensure_future(watch_waiting(s, base, peak, stop))
         work = []
-        for i in range(48):  # overload: 48 calls against a batch of 4, 12 programs, 3 tenants
-            work.append(client.full(s, f"load-{i % 12}", 8 + i % 24, i % 2 == 0, f"t{i % 3}"))
+        # Overload: 48 calls against a batch of 4, 12 programs, 3 tenants. ~3.4k output tokens
+        # (~860 engine steps) keep the engine, not the HTTP front end, the bottleneck, so the
+        # calls queue in the engine however fast this machine parses requests.
+        for i in range(48):
+            work.append(client.full(s, f"load-{i % 12}", 48 + i % 48, i % 2 == 0, f"t{i % 3}"))
         work += [client.dropped(s, i) for i in range(12)]
         work += [client.timed_out(s, i) for i in range(8)]
         for i in range(3 * MAX_PROGRAMS):  # many more distinct programs than the table holds
@@ -237,8 +240,17 @@ def test_soak_nothing_lost_no_5xx_drains_to_empty(server: Any) -> None:
     assert m["vllm_nexus_known_programs"] <= MAX_PROGRAMS
     assert m["vllm_nexus_programs_evicted_total"] >= 2 * MAX_PROGRAMS
     assert m["vllm_nexus_calls_finished_total"] >= 48 + 3 * MAX_PROGRAMS + 6
-    aborted = sum(v for k, v in m.items() if k.startswith("vllm_nexus_calls_finished_total{")
-                  and 'outcome="aborted"' in k)  # fmt: skip
-    assert aborted >= 12 + 8  # every dropped stream and timed-out call was aborted
+
+    def outcome(name: str) -> float:
+        return sum(v for k, v in m.items() if k.startswith("vllm_nexus_calls_finished_total{")
+                   and f'outcome="{name}"' in k)  # fmt: skip
+
+    # Exactly the calls the client waited for (and the one after the soak) completed: no
+    # dropped stream or timed-out call ran to its end. Every dropped stream reached the engine
+    # (it streamed tokens) and was aborted; a timed-out call was aborted if it reached the
+    # engine before its client hung up (0.5 s into a flood, it may not have: then vLLM's front
+    # end drops it and the engine never sees it; either way the drain above shows none is left).
+    assert outcome("completed") == 48 + 3 * MAX_PROGRAMS + 6 + 1
+    assert 12 <= outcome("aborted") <= 12 + 8
     assert m["vllm_nexus_tenant_entries"] >= 3  # t0, t1, t2 (+ default)
     assert "Traceback" not in server.log_text()
