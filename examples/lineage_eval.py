@@ -20,6 +20,12 @@ multiturn --multiturn-dir DIR`` (``DIR``: the sdist's ``benchmarks/multi_turn``)
 ``judge-sweep DIR``: the same wrong-merge check on the ``plas-noids`` runs of a finished
 ``examples/bench_sweep.py`` directory (its ``-noids`` servers keep an audit log), so the
 throughput-at-latency figures and the merge check come from the same runs. No engine.
+
+``retention DIR``: throughput at latency of ``stock``, ``plas`` (ids sent) and ``plas-noids``
+(ids stripped) in each repetition of such a sweep directory, and the share of the with-ids
+gain the id-less runs keep (the issue-18 target: >= 80%), per repetition and on average.
+Each repetition's SLO is ``--slo-factor`` x its own stock mean at the lowest rate, so a
+repetition's three schedulers are compared within one quiet window. No engine.
 """
 
 from __future__ import annotations
@@ -247,10 +253,86 @@ def judge_sweep(sweep: Path) -> dict:
     return out
 
 
+def _rep_curves(sweep: Path, sched: str) -> dict[int, list[tuple[float, float]]]:
+    """(rate, mean program token latency) per repetition of one scheduler's runs."""
+    from vllm_nexus.bench.report import load_result
+
+    curves: dict[int, list[tuple[float, float]]] = {}
+    for path in sorted((sweep / "raw" / "mixed" / sched).glob("rate*-rep*/result.json")):
+        rep = int(path.parent.name.rsplit("-rep", 1)[1])  # the sweep's repetition, by directory
+        for run in load_result(path)["runs"]:
+            lat = run["summary"]["program_token_latency_s"]["mean"]
+            curves.setdefault(rep, []).append((float(run["rate"]), lat))
+    return {k: sorted(v) for k, v in sorted(curves.items())}
+
+
+def _kept(base: float | None, ids: float | None, noids: float | None) -> float | None:
+    """Share of the with-ids gain over ``base`` that the id-less runs keep."""
+    if None in (base, ids, noids) or ids <= base:
+        return None
+    return (noids - base) / (ids - base)
+
+
+def retention(sweep: Path, slo_factor: float, names: tuple[str, str, str]) -> dict:
+    """Throughput at latency per repetition (its own SLO) and the share of the gain kept."""
+    from vllm_nexus.bench.metrics import throughput_at_latency
+
+    base, ids, noids = names
+    curves = {s: _rep_curves(sweep, s) for s in names}
+    reps = sorted(set(curves[base]) & set(curves[ids]) & set(curves[noids]))
+    if not reps:
+        raise SystemExit(f"no repetition of {base}, {ids} and {noids} in {sweep}")
+    out: dict = {"repetitions": {}}
+    for rep in reps:
+        slo = slo_factor * curves[base][rep][0][1]
+        tal = {s: throughput_at_latency(curves[s][rep], slo) for s in names}
+        row = {
+            "slo_ms": round(slo * 1000, 1),
+            "ms_per_token": {
+                s: {f"{r:g}": round(v * 1000, 1) for r, v in curves[s][rep]} for s in names
+            },  # fmt: skip
+            "tal": {s: tal[s]["interp_rate"] for s in names},
+            "censored": [s for s in names if tal[s]["censored"]],
+        }
+        row["kept"] = _kept(*(row["tal"][s] for s in names))
+        out["repetitions"][rep] = row
+        kept = "—" if row["kept"] is None else f"{row['kept']:.0%}"
+        cells = ", ".join(f"{s} {_fmt_tal(tal[s])}" for s in names)
+        print(f"rep {rep}: SLO {row['slo_ms']} ms/token; throughput at latency {cells}; "
+              f"kept {kept}", flush=True)  # fmt: skip
+    kept = [r["kept"] for r in out["repetitions"].values() if r["kept"] is not None]
+    mean_tal = {
+        s: sum(r["tal"][s] or 0.0 for r in out["repetitions"].values()) / len(reps) for s in names
+    }
+    out["mean"] = {"tal": mean_tal, "kept_of_mean_tal": _kept(*(mean_tal[s] for s in names)),
+                   "mean_of_kept": sum(kept) / len(kept) if kept else None}  # fmt: skip
+    m = out["mean"]
+    print(f"mean over {len(reps)} repetitions: throughput at latency "
+          + ", ".join(f"{s} {v:.2f}" for s, v in mean_tal.items())
+          + f"; kept {_pct(m['kept_of_mean_tal'])} (of the mean figures), "
+          f"{_pct(m['mean_of_kept'])} (mean of the repetitions')", flush=True)  # fmt: skip
+    return out
+
+
+def _fmt_tal(t: dict) -> str:
+    v = t["interp_rate"]
+    return "none" if v is None else (">=" if t["censored"] else "") + f"{v:.2f}"
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["multiturn", "mixed", "both", "judge-sweep"])
-    p.add_argument("sweep", nargs="?", help="judge-sweep: a bench_sweep.py --out directory")
+    p.add_argument("what", choices=["multiturn", "mixed", "both", "judge-sweep", "retention"])
+    p.add_argument(
+        "sweep", nargs="?", help="judge-sweep, retention: a bench_sweep.py --out directory"
+    )
+    p.add_argument("--slo-factor", type=float, default=3.0, help="retention: SLO = factor x "
+                   "stock's mean program token latency at its lowest rate")  # fmt: skip
+    p.add_argument("--compare", default="stock,plas,plas-noids",
+                   help="retention: baseline, with-ids and without-ids schedulers")  # fmt: skip
     p.add_argument("--multiturn-dir", help="the vLLM sdist's benchmarks/multi_turn directory")
     p.add_argument(
         "--multiturn-config",
@@ -265,10 +347,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="JSON file for the figures")
     args = p.parse_args(argv)
     args.rates = [float(r) for r in args.rates.split(",")]
-    if args.what == "judge-sweep":
+    if args.what in ("judge-sweep", "retention"):
         if not args.sweep:
-            p.error("judge-sweep needs the sweep directory")
-        figures = judge_sweep(Path(args.sweep))
+            p.error(f"{args.what} needs the sweep directory")
+        names = tuple(x.strip() for x in args.compare.split(","))
+        if len(names) != 3:
+            p.error("--compare takes three schedulers: baseline,with-ids,without-ids")
+        figures = (
+            judge_sweep(Path(args.sweep))
+            if args.what == "judge-sweep"
+            else retention(Path(args.sweep), args.slo_factor, names)
+        )
         if args.out:
             Path(args.out).write_text(json.dumps(figures, indent=1))
         return 0
