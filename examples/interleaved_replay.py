@@ -1,0 +1,189 @@
+"""Interleaved replays: every scheduler's server up at once, one replay at a time.
+
+Single real-engine runs on this 2-core machine vary several-fold near overload (the same
+60-program ``map-reduce`` trace at 8 programs/s: stock 7.7 / 12.4 / 19.7 ms/token in three
+runs, docs/benchmarks.md "Real-engine noise"), so a ratio from two runs taken minutes apart says
+little. This script starts one server per scheduler (idle servers use no CPU), discards one short
+warm-up replay per server, then replays the trace ``--reps`` times against each server in a
+rotated order (rep k starts at scheduler k), strictly one replay at a time. Reported per
+scheduler: mean program token latency per repetition, the ratio to the first scheduler in the
+same repetition, their geometric mean, the pooled ratio (mean of means), and the server's CPU
+seconds per replay (all its processes).
+
+    python examples/interleaved_replay.py --trace results/mr200.jsonl --rate 6 --programs 150 \
+        --reps 2 --schedulers stock,plas,atlas,gittins --out /tmp/il
+
+Schedulers are ``examples/bench_sweep.py``'s names (``stock``, ``default``, ``plas``, ...), plus
+``--extra NAME=JSON`` for a ``vllm_nexus.scheduler`` section of your own. Run it under the
+machine's benchmark lock; nothing else should run beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_sweep  # noqa: E402  (scheduler names and their server arguments)
+
+
+def rotation(schedulers: list[str], rep: int) -> list[str]:
+    """Replay order of repetition ``rep``: the list rotated by ``rep`` places."""
+    k = rep % len(schedulers)
+    return schedulers[k:] + schedulers[:k]
+
+
+def token_latency_ms(result: dict) -> float:
+    """Mean program token latency (ms/token) of one ``vllm-nexus bench`` run."""
+    lat = []
+    for prog in result["programs"]:
+        e2e = max(c["end_s"] for c in prog["calls"]) - prog["arrival_s"]
+        tokens = sum(c["output_tokens"] for c in prog["calls"])
+        lat.append(1000.0 * e2e / max(1, tokens))
+    return statistics.mean(lat)
+
+
+def summarize(rows: list[dict], baseline: str) -> dict[str, dict]:
+    """Per scheduler: means per repetition, ratios to ``baseline`` in the same repetition
+    (>1: faster than the baseline), their geometric mean and the pooled ratio."""
+    base = {r["rep"]: r["mean"] for r in rows if r["sched"] == baseline}
+    out: dict[str, dict] = {}
+    for sched in dict.fromkeys(r["sched"] for r in rows):
+        mine = sorted((r for r in rows if r["sched"] == sched), key=lambda r: r["rep"])
+        ratios = [base[r["rep"]] / r["mean"] for r in mine if r["rep"] in base]
+        out[sched] = {
+            "means": [r["mean"] for r in mine],
+            "ratios": ratios,
+            "geo": math.exp(statistics.mean(math.log(x) for x in ratios)) if ratios else None,
+            "pooled": statistics.mean(base.values()) / statistics.mean(r["mean"] for r in mine),
+            "cpu_s": [r["cpu_s"] for r in mine],
+        }
+    return out
+
+
+def _server_cpu_s(port: int) -> float:
+    import psutil
+
+    total, seen = 0.0, set()
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if "--port" in cmd and str(port) in cmd:
+            for p in [proc, *proc.children(recursive=True)]:
+                if p.pid not in seen:
+                    seen.add(p.pid)
+                    try:
+                        t = p.cpu_times()
+                        total += t.user + t.system
+                    except psutil.Error:
+                        pass
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--trace", required=True, help="JSONL trace (vllm-nexus bench --dump-trace)")
+    p.add_argument("--rate", type=float, required=True, help="programs/s (re-times the trace)")
+    p.add_argument("--programs", type=int, required=True)
+    p.add_argument("--schedulers", default="stock,default")
+    p.add_argument("--reps", type=int, default=2)
+    p.add_argument("--think-scale", type=float, default=0.3)
+    p.add_argument("--engine-args", default="--max-num-seqs 8 --max-model-len 4096")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=JSON")
+    p.add_argument("--model", help="model directory (default: build the tiny model)")
+    p.add_argument("--out", required=True)
+    a = p.parse_args(argv)
+    from vllm_nexus.serving.launcher import VllmServer
+
+    extra = {}
+    for item in a.extra:
+        name, _, cfg = item.partition("=")
+        extra[name] = json.loads(cfg)
+    schedulers = a.schedulers.split(",")
+    unknown = [s for s in schedulers if s not in bench_sweep.SCHEDULERS and s not in extra]
+    if unknown:
+        p.error(f"unknown scheduler(s) {unknown}: use bench_sweep's names or --extra NAME=JSON")
+    if a.model:
+        model = a.model
+    else:
+        from vllm_nexus.serving.tiny_model import build_tiny_model
+
+        model = str(build_tiny_model(bench_sweep.REPO / ".cache" / "tiny-model"))
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def server_args(s: str) -> list[str]:
+        if s in extra:
+            cfg = json.dumps({"vllm_nexus": {"scheduler": extra[s]}})
+            return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
+        return bench_sweep.scheduler_args(s)
+
+    servers = {
+        s: VllmServer(model, args=[*shlex.split(a.engine_args), *server_args(s)],
+                      log_path=out / f"server-{s}.log", startup_timeout_s=900)
+        for s in schedulers
+    }  # fmt: skip
+    errors: list[BaseException] = []
+
+    def start(srv: VllmServer) -> None:
+        try:
+            srv.start()
+        except BaseException as e:  # reported after every start returned
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(srv,)) for srv in servers.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def replay(s: str, tag: str, programs: int) -> dict:
+        srv = servers[s]
+        dest = out / "raw" / f"{s}-{tag}"
+        argv = ["bench", "--base-url", srv.base_url, "--model", srv.model, "--trace", a.trace,
+                "--programs", str(programs), "--rate", f"{a.rate:g}",
+                "--think-scale", str(a.think_scale), "--run-salt", f"il{time.time():.0f}-{s}-{tag}",
+                "--label", s, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
+        cpu0 = _server_cpu_s(srv.port)
+        subprocess.run([sys.executable, "-m", "vllm_nexus.cli", *argv], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        run = json.loads((dest / "result.json").read_text())["runs"][0]
+        row = {"sched": s, "tag": tag, "mean": token_latency_ms(run),
+               "duration_s": run["duration_s"], "cpu_s": _server_cpu_s(srv.port) - cpu0,
+               "engine_steps": run["server"].get("engine_steps"),
+               "preemptions": run["server"].get("preemptions"),
+               "loadavg": Path("/proc/loadavg").read_text().split()[0]}  # fmt: skip
+        print(json.dumps(row), flush=True)
+        return row
+
+    try:
+        if errors:
+            raise SystemExit(f"a server did not start: {errors[0]}")
+        for s in schedulers:
+            replay(s, "warm", min(15, a.programs))
+        rows = []
+        for rep in range(a.reps):
+            for s in rotation(schedulers, rep):
+                rows.append({**replay(s, f"rep{rep}", a.programs), "rep": rep})
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    print(f"\nmean program token latency (ms/token) per repetition; ratio = {schedulers[0]} / "
+          "scheduler in the same repetition (>1: faster)")  # fmt: skip
+    for s, v in summarize(rows, schedulers[0]).items():
+        print(f"{s}: means {' '.join(f'{x:.1f}' for x in v['means'])} | ratios "
+              f"{' '.join(f'{x:.2f}' for x in v['ratios'])} | geo-mean {v['geo']:.2f}x | "
+              f"pooled {v['pooled']:.2f}x | server CPU s {' '.join(f'{x:.1f}' for x in v['cpu_s'])}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
