@@ -89,10 +89,11 @@ def test_tenant_counts_follow_start_and_stop():
     d = DecodeCharges(q)
     for call in (a, b, c):
         d.start(call, mark=0)
-    assert sorted((t.tenant_id, n) for t, n in d.tenant_counts()) == [("x", 2), ("y", 1)]
+    assert sorted((t.tenant_id, n) for t, n in d.tenant_counts().values()) == [("x", 2), ("y", 1)]
+    assert [(t.tenant_id, n) for t, n in d.tenant_counts(["c", "zz"]).values()] == [("y", 1)]
     d.stop("a", 1, 0.0)
     d.stop("c", None, 0.0)  # request gone: nothing to settle
-    assert [(t.tenant_id, n) for t, n in d.tenant_counts()] == [("x", 1)]
+    assert [(t.tenant_id, n) for t, n in d.tenant_counts().values()] == [("x", 1)]
     assert c.service == 0 and a.service == 1
 
 

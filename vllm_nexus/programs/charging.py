@@ -64,7 +64,7 @@ class StepCharging:
         if self._dropped_kv:
             self._count_recomputed(scheduled)
         extra: dict[str, float] = {}
-        costs, decode, tally = scheduled, self._decode, None
+        costs, decode, tally, lazy_total = scheduled, self._decode, None, 0
         if self.nexus_cfg.scheduler.service_unit == "tokens":
             weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
             prefilling = self._prefilling
@@ -91,11 +91,12 @@ class StepCharging:
                     started.append(rid)
             if decode is not None:
                 tally = self._decode_tally(scheduled, len(costs))
+                lazy_total = out.total_num_scheduled_tokens - sum(costs.values())
                 for rid in started:  # decoding from the next step on (this chunk is in costs)
                     call = calls.get(rid)
                     if call is not None:
                         decode.start(call, requests[rid].num_computed_tokens)
-        self._steps[id(out)] = (now, costs, extra, tally)
+        self._steps[id(out)] = (now, costs, extra, tally, lazy_total, scheduled)
         while len(self._steps) > 16:  # outputs that never came back (engine reset)
             self._steps.popitem(last=False)
 
@@ -120,20 +121,19 @@ class StepCharging:
         step = self._steps.pop(id(out), None)
         if step is None:
             return
-        scheduled_at, costs, extra, tally = step
+        scheduled_at, costs, extra, tally, lazy_total, _ = step
         if self.nexus_cfg.scheduler.service_unit == "time":
             dt = max(0.0, now - max(scheduled_at, self._last_charge))
             costs, extra = dict.fromkeys(costs, dt), {}
         self._last_charge = now
         m = self.nexus_metrics
-        m.service_total += sum(costs.values()) + sum(extra.values())
+        m.service_total += sum(costs.values()) + sum(extra.values()) + lazy_total
         demoted = self.mlq.charge_all(costs, extra, now)
         if tally:  # decoding calls' tokens, per tenant (their calls are charged lazily)
             tenants = self.mlq.tenants
-            for tenant, n in tally:
+            for tenant, n in tally.values():
                 if tenant is not None:
                     tenants.charge(tenant, float(n), now)
-                m.service_total += n
         self._move_demoted(demoted)
 
     def _move_demoted(self, demoted: list[Call]) -> None:
@@ -146,7 +146,7 @@ class StepCharging:
                     self.running.remove(request)
                     self._insert_running([request])
 
-    def _decode_tally(self, scheduled: dict[str, int], explicit: int) -> list[tuple[Any, int]]:
+    def _decode_tally(self, scheduled: dict[str, int], explicit: int) -> dict[int, list]:
         """Tokens this step gives each tenant's decoding calls: their counts when every
         scheduled request past the prompt chunks is a decoding call and all of them are in
         (the usual case, O(tenants)), else counted over the batch."""
@@ -173,10 +173,20 @@ class StepCharging:
         charged every token scheduled for it so far (under async scheduling one step may be
         in flight: a per-step charge would still count it); an ending one up to its frontier
         (a step in flight for it is never charged)."""
+        rid = request.request_id
         frontier = request.num_computed_tokens if preempted else self._request_frontier(request)
-        _, demoted = self._decode.stop(request.request_id, frontier, self.clock())
+        call, demoted = self._decode.stop(rid, frontier, self.clock())
         if demoted:
             self.nexus_metrics.demotions += 1
+        if call is None or preempted:
+            return
+        # Steps scheduled but not yet charged (async scheduling) counted it for its tenant;
+        # a per-step charge would skip a call that has ended: so do they.
+        for _, costs, _, tally, _, scheduled in self._steps.values():
+            if tally and rid in scheduled and rid not in costs:
+                entry = tally.get(id(call.tenant))
+                if entry is not None:
+                    entry[1] -= 1
 
     def call_service(self, request_id: str) -> float | None:
         """Service a call has received so far (its decode tokens settled), None if unknown."""

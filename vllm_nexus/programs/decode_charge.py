@@ -31,7 +31,6 @@ import math
 from collections.abc import Callable, Iterable
 
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
-from vllm_nexus.programs.tenants import Tenant
 
 Frontier = Callable[[Call], "int | None"]
 """The executed-token frontier of a call's request now (None: the request is gone)."""
@@ -101,12 +100,12 @@ class DecodeCharges:
         return self.mlq.charge(entry[0], float(tokens), now, charge_tenant=False)
 
     # -- per step --------------------------------------------------------------------------
-    def tenant_counts(self, among: Iterable[str] | None = None) -> list[tuple[Tenant | None, int]]:
-        """Each tenant with decoding calls and how many (what one step charges it when all
-        of them are scheduled); with ``among``, only the decoding calls among those ids
-        (O(len(among)): a step that left some decoding calls out)."""
+    def tenant_counts(self, among: Iterable[str] | None = None) -> dict[int, list]:
+        """``id(tenant) -> [tenant, its decoding calls]`` (a copy: what one step charges each
+        tenant when all of them are scheduled); with ``among``, only the decoding calls among
+        those ids (O(len(among)): a step that left some decoding calls out)."""
         if among is None:
-            return [(t, n) for t, n in self._tenants.values()]
+            return {k: [t, n] for k, (t, n) in self._tenants.items()}
         counts: dict[int, list] = {}
         marks = self._marks
         for call_id in among:
@@ -118,7 +117,7 @@ class DecodeCharges:
                     counts[id(tenant)] = [tenant, 1]
                 else:
                     count[1] += 1
-        return [(t, n) for t, n in counts.values()]
+        return counts
 
     def next_step(self) -> None:
         """One more step was charged."""
