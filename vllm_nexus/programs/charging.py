@@ -36,6 +36,8 @@ class StepCharging:
     _last_charge: float
     clock: Any
     _insert_running: Any
+    waiting: Any
+    kv_holding_waiting: Any
 
     def _record_step(self, out: SchedulerOutput, now: float) -> None:
         """Track running/waiting transitions and what each scheduled call will be charged.
@@ -137,14 +139,20 @@ class StepCharging:
         self._move_demoted(demoted)
 
     def _move_demoted(self, demoted: list[Call]) -> None:
-        """Demoted running calls move to their place in ``running`` (queue order)."""
+        """Demoted calls move to their place: in ``running`` (queue order), or in the waiting
+        queues (a call preempted while its last step was in flight is charged after it)."""
         self.nexus_metrics.demotions += len(demoted)
         for call in demoted:
             request = self.requests.get(call.call_id)
-            if request is not None and request.status == RequestStatus.RUNNING:
+            if request is None:
+                continue
+            if request.status == RequestStatus.RUNNING:
                 with contextlib.suppress(ValueError):
                     self.running.remove(request)
                     self._insert_running([request])
+            elif hasattr(self.waiting, "update"):
+                self.waiting.update(request)
+                self.kv_holding_waiting.update(request)
 
     def _decode_tally(self, scheduled: dict[str, int], explicit: int) -> dict[int, list]:
         """Tokens this step gives each tenant's decoding calls: their counts when every
