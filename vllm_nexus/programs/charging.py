@@ -131,6 +131,9 @@ class StepCharging:
         m = self.nexus_metrics
         m.service_total += sum(costs.values()) + sum(extra.values()) + lazy_total
         demoted = self.mlq.charge_all(costs, extra, now)
+        if self._decode is not None:  # last prompt chunks of calls now decoding: file them
+            for rid in costs:
+                self._decode.file(rid)
         if tally:  # decoding calls' tokens, per tenant (their calls are charged lazily)
             tenants = self.mlq.tenants
             for tenant, n in tally.values():

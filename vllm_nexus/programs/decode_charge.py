@@ -149,6 +149,12 @@ class DecodeCharges:
             self._file(call_id)
         return demoted
 
+    def file(self, call_id: str) -> None:
+        """File a decoding call again after its level or level service changed elsewhere
+        (its prompt chunk was charged after it started decoding)."""
+        if call_id in self._marks:
+            self._file(call_id)
+
     def _file(self, call_id: str) -> None:
         """(Re)file the call at the earliest step it can cross its level's quantum."""
         entry = self._marks[call_id]
