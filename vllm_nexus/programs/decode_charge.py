@@ -123,15 +123,21 @@ class DecodeCharges:
         """One more step was charged."""
         self.step += 1
 
-    def due(self, frontier_of: Frontier, now: float) -> list[Call]:
-        """Settle the calls that may have crossed their quantum by now; returns the demoted
-        ones (still decoding, filed at their next crossing). O(due · log n)."""
-        heap, marks, demoted = self._heap, self._marks, []
+    def due(
+        self, frontier_of: Frontier, now: float, order: Callable[[Call], int] | None = None
+    ) -> list[Call]:
+        """Settle the calls that may have crossed their quantum by now, in ``order`` (the
+        order a per-step loop would charge them: demotions set FCFS positions); returns the
+        demoted ones (still decoding, filed at their next crossing). O(due · log n)."""
+        heap, marks, demoted, popped = self._heap, self._marks, [], []
         while heap and heap[0][0] <= self.step:
             _, _, token, call_id = heapq.heappop(heap)
             entry = marks.get(call_id)
-            if entry is None or entry[2] != token:
-                continue  # stale: stopped or filed again
+            if entry is not None and entry[2] == token:  # else stale: stopped or filed again
+                popped.append((call_id, entry))
+        if order is not None and len(popped) > 1:
+            popped.sort(key=lambda p: order(p[1][0]))
+        for call_id, entry in popped:
             frontier = frontier_of(entry[0])
             if frontier is not None and self._settle_entry(entry, frontier, now):
                 demoted.append(entry[0])

@@ -84,6 +84,19 @@ def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
     )
 
 
+def _batch_order(scheduled: dict[str, int]) -> Callable[[Any], int]:
+    """A call's position in a step's batch (built on first use: only when several calls are
+    due in one step)."""
+    pos: dict[str, int] = {}
+
+    def order(call: Any) -> int:
+        if not pos:
+            pos.update((rid, i) for i, rid in enumerate(scheduled))
+        return pos.get(call.call_id, len(scheduled))
+
+    return order
+
+
 class Scheduler(StepCharging, _VllmScheduler):
     """Program-aware vLLM scheduler (Autellix §4, Alg. 1). See the module docstring."""
 
@@ -146,7 +159,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         if (
             cfg.service_unit == "tokens"
             and self.mlq.sizes is None  # gittins re-ranks on every quantum[0]: per step
-            # atlas: not yet proven equal to the per-step loop (tests/test_decode_charge.py)
+            # atlas: not yet proven equal to the per-step loop under async scheduling
             and cfg.policy != "atlas"
             and not getattr(self, "num_spec_tokens", 0)  # rejected drafts: per step
             and getattr(self, "num_sampled_tokens_per_step", 1) == 1
@@ -292,7 +305,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._charge(scheduler_output, now)
         result = super().update_from_output(scheduler_output, model_runner_output)
         if self._decode is not None:  # this step's tokens are now behind the frontiers
-            self._move_demoted(self._decode.due(self._frontier, now))
+            order = _batch_order(scheduler_output.num_scheduled_tokens)
+            self._move_demoted(self._decode.due(self._frontier, now, order))
         self._export(now=now)
         return result
 
