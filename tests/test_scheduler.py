@@ -196,7 +196,7 @@ def test_aborts_free_kv_and_charge_their_programs():
     assert any(r.status == RequestStatus.RUNNING for r in s.requests.values())
     served = {f"P{i}": 0.0 for i in range(2)}
     for i in range(5):
-        served[f"P{i % 2}"] += s.mlq.calls[f"r{i}"].service
+        served[f"P{i % 2}"] += s.call_service(f"r{i}")
     s.finish_requests([f"r{i}" for i in range(5)], RequestStatus.FINISHED_ABORTED)
     step(s, clock)
     assert s.mlq.calls == {} and s.mlq.programs.active_programs == 0

@@ -313,14 +313,15 @@ class MultiLevelQueue(PreemptionRules):
                 call.preemptions += 1
             self._watch(call, now)
 
-    def charge(self, call: Call, service: float, now: float | None = None) -> bool:
-        """Add executed service to a call (and its tenant, decayed at ``now``, default: the
-        call's last transition); demote it when its quantum is used up (entering the next
-        level at ``now``).
-        Returns True when the call was demoted."""
+    def charge(
+        self, call: Call, service: float, now: float | None = None, charge_tenant: bool = True
+    ) -> bool:
+        """Add executed service to a call (and, unless the caller charges it, its tenant,
+        decayed at ``now``, default: the call's last transition); demote it when its quantum
+        is used up (entering the next level at ``now``). True when the call was demoted."""
         call.service += service
         call.level_service += service
-        if call.tenant is not None:
+        if call.tenant is not None and charge_tenant:
             self.tenants.charge(call.tenant, service, call.since if now is None else now)
         if self._ranked():
             return self._rerank(call, call.since if now is None else now)

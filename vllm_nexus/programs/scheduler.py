@@ -21,7 +21,6 @@ One dotted path serves both scheduling modes: ``Scheduler(...)`` returns an
 from __future__ import annotations
 
 import bisect
-import contextlib
 import itertools
 import os
 import time
@@ -38,6 +37,8 @@ from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig
 from vllm_nexus.programs.assignment import ProgramAssigner
+from vllm_nexus.programs.charging import StepCharging
+from vllm_nexus.programs.decode_charge import DecodeCharges
 from vllm_nexus.programs.identity import (
     PROGRAM_CLASS_KEY,
     THREAD_ID_KEY,
@@ -83,7 +84,20 @@ def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
     )
 
 
-class Scheduler(_VllmScheduler):
+def _batch_order(scheduled: dict[str, int]) -> Callable[[Any], int]:
+    """A call's position in a step's batch (built on first use: only when several calls are
+    due in one step)."""
+    pos: dict[str, int] = {}
+
+    def order(call: Any) -> int:
+        if not pos:
+            pos.update((rid, i) for i, rid in enumerate(scheduled))
+        return pos.get(call.call_id, len(scheduled))
+
+    return order
+
+
+class Scheduler(StepCharging, _VllmScheduler):
     """Program-aware vLLM scheduler (Autellix §4, Alg. 1). See the module docstring."""
 
     _nexus_ready = False
@@ -139,7 +153,18 @@ class Scheduler(_VllmScheduler):
         self._admissions = itertools.count()
         """Running requests with prompt tokens left (their chunks cost prefill weight)."""
         self._levels_version = self.mlq.version
+        self._decode: DecodeCharges | None = None
+        """Decoding calls charged lazily (tokens unit, one token per decode step)."""
         super().__init__(vllm_config, *args, **kwargs)
+        if (
+            cfg.service_unit == "tokens"
+            and self.mlq.sizes is None  # gittins re-ranks on every quantum[0]: per step
+            # atlas: not yet proven equal to the per-step loop under async scheduling
+            and cfg.policy != "atlas"
+            and not getattr(self, "num_spec_tokens", 0)  # rejected drafts: per step
+            and getattr(self, "num_sampled_tokens_per_step", 1) == 1
+        ):
+            self._decode = DecodeCharges(self.mlq)
         if self.program_aware:
             self.priority_tiers = self.policy == SchedulingPolicy.PRIORITY
             # vLLM's KV-pressure victim is then running[-1], which we keep the worst call
@@ -279,6 +304,9 @@ class Scheduler(_VllmScheduler):
         now = self.clock()
         self._charge(scheduler_output, now)
         result = super().update_from_output(scheduler_output, model_runner_output)
+        if self._decode is not None:  # this step's tokens are now behind the frontiers
+            order = _batch_order(scheduler_output.num_scheduled_tokens)
+            self._move_demoted(self._decode.due(self._frontier, now, order))
         self._export(now=now)
         return result
 
@@ -286,6 +314,8 @@ class Scheduler(_VllmScheduler):
         if self._nexus_ready:
             completed = request.status in _COMPLETED
             now = self.clock()
+            if self._decode is not None:
+                self._stop_decoding(request, preempted=False)
             call = self.mlq.finish(
                 request.request_id,
                 now,
@@ -309,6 +339,8 @@ class Scheduler(_VllmScheduler):
         # Every preemption (ours, vLLM's KV-pressure one, prefix-cache reset) goes through
         # here: remember how far the request had computed, to count what is recomputed.
         if self._nexus_ready:
+            if self._decode is not None:  # before vLLM resets its counters
+                self._stop_decoding(request, preempted=True)
             dropped = request.num_computed_tokens
             if dropped > 0:
                 rid = request.request_id
@@ -337,6 +369,8 @@ class Scheduler(_VllmScheduler):
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
             self._levels_version = mlq.version
             moved += mlq.relevel(mlq.calls.values(), now)  # the waiting ones (running skipped)
+            if self._decode is not None:  # quanta moved: decoding calls' crossings too
+                self._move_demoted(self._decode.refile(self._frontier, now))
         for call in moved:
             request = requests.get(call.call_id)
             if request is not None:
@@ -437,87 +471,6 @@ class Scheduler(_VllmScheduler):
         )
         self.mlq.set_waiting(call, now, preempted=True)
         self.nexus_metrics.preemptions_proactive += 1
-
-    def _record_step(self, out: SchedulerOutput, now: float) -> None:
-        """Track running/waiting transitions and what each scheduled call will be charged.
-
-        O(admitted + prefilling + preempted): decode tokens cost their count, so only calls
-        with prompt tokens in the step (new, resumed, or mid chunked prefill) get a per-call
-        correction; the batch itself is walked once, when the step is charged."""
-        calls = self.mlq.calls
-        for rid in out.preempted_req_ids:
-            call = calls.get(rid)
-            if call is not None and call.running:
-                self.mlq.set_waiting(call, now, preempted=True)
-                self.nexus_metrics.preemptions_kv += 1
-        scheduled = out.num_scheduled_tokens
-        if not scheduled:
-            return
-        requests = self.requests
-        admitted = [r.req_id for r in out.scheduled_new_reqs]
-        admitted.extend(out.scheduled_cached_reqs.resumed_req_ids)
-        for rid in admitted:
-            call = calls.get(rid)
-            if call is not None and not call.running:
-                self.mlq.set_running(call, now)
-        if self._dropped_kv:
-            self._count_recomputed(scheduled)
-        extra: dict[str, float] = {}
-        if self.nexus_cfg.scheduler.service_unit == "tokens":
-            weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
-            prefilling = self._prefilling
-            prefilling.update(admitted)
-            for rid in list(prefilling):
-                n = scheduled.get(rid)
-                req = requests.get(rid)
-                if req is None or req.status != RequestStatus.RUNNING:
-                    prefilling.discard(rid)
-                    continue
-                if n is None:
-                    continue
-                # prompt tokens in this chunk: up to num_tokens - 1 - (computed before it)
-                prefill = min(n, req.num_tokens - 1 - req.num_computed_tokens + n)
-                if prefill > 0:
-                    extra[rid] = weight * prefill
-                if req.num_computed_tokens >= req.num_tokens - 1:
-                    prefilling.discard(rid)
-        self._steps[id(out)] = (now, scheduled, extra)
-        while len(self._steps) > 16:  # outputs that never came back (engine reset)
-            self._steps.popitem(last=False)
-
-    def _count_recomputed(self, scheduled: dict[str, int]) -> None:
-        """Tokens below a preempted request's old frontier are recomputed (what the prefix
-        cache restored is skipped by vLLM and never scheduled)."""
-        for rid, high in list(self._dropped_kv.items()):
-            n = scheduled.get(rid)
-            request = self.requests.get(rid)
-            if n is None or request is None:
-                continue
-            before = request.num_computed_tokens - n
-            self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
-            if before + n >= high:
-                del self._dropped_kv[rid]
-
-    def _charge(self, out: SchedulerOutput, now: float) -> None:
-        """Charge executed service: tokens, or the step's executor time to each call in it."""
-        step = self._steps.pop(id(out), None)
-        if step is None:
-            return
-        scheduled_at, costs, extra = step
-        if self.nexus_cfg.scheduler.service_unit == "time":
-            dt = max(0.0, now - max(scheduled_at, self._last_charge))
-            costs, extra = dict.fromkeys(costs, dt), {}
-        self._last_charge = now
-        m = self.nexus_metrics
-        m.service_total += sum(costs.values()) + sum(extra.values())
-        demoted = self.mlq.charge_all(costs, extra, now)
-        m.demotions += len(demoted)
-        for call in demoted:
-            request = self.requests.get(call.call_id)
-            if request is not None and request.status == RequestStatus.RUNNING:
-                with contextlib.suppress(ValueError):
-                    self.running.remove(request)
-                    self._insert_running([request])
 
     # -- tenants ----------------------------------------------------------------------------
     def _tenant_of(self, extra: Any) -> str:

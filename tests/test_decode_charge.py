@@ -1,0 +1,213 @@
+"""Lazy decode charging: the same service, levels and tenant charges as a per-step loop."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sched_harness import FakeClock, finished_ids, make_request, make_scheduler
+from vllm.v1.outputs import ModelRunnerOutput
+
+from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.programs.decode_charge import DecodeCharges
+from vllm_nexus.programs.queues import MultiLevelQueue
+
+
+def mlq(**kw) -> MultiLevelQueue:
+    base = dict(policy="plas", first_boundary=10, first_quantum=10, num_queues=4)
+    base.update(kw, starvation_beta=0, adaptive_levels=False)
+    return MultiLevelQueue(SchedulerConfig(**base))
+
+
+def running_call(q, cid, pid="P", tenant="t"):
+    c = q.add(cid, pid, 0.0, tenant_id=tenant)
+    q.set_running(c, 0.0)
+    return c
+
+
+def test_service_is_the_frontier_past_the_mark():
+    q = mlq()
+    c = running_call(q, "a")
+    d = DecodeCharges(q)
+    d.start(c, mark=40)
+    assert c.service == 0 and "a" in d
+    d.settle("a", 43, 1.0)
+    assert c.service == c.level_service == 3
+    assert d.stop("a", 45, 2.0) == (c, False)
+    assert c.service == 5 and "a" not in d and len(d) == 0
+
+
+@pytest.mark.parametrize("skip", [set(), {3, 4, 11, 12, 13, 25}])
+def test_demotion_on_the_step_a_per_step_loop_demotes(skip):
+    """One token per scheduled step; steps in ``skip`` schedule the call not at all."""
+    q, ref = mlq(), mlq()
+    c, r = running_call(q, "a"), running_call(ref, "a")
+    d = DecodeCharges(q)
+    d.start(c, mark=0)
+    frontier = 0
+    for i in range(1, 80):
+        d.next_step()
+        if i not in skip:
+            frontier += 1
+            ref.charge(r, 1.0, float(i), charge_tenant=False)
+        d.due(lambda call, f=frontier: f, float(i))
+        assert c.level == r.level, i  # demoted on the same step, before any read
+        d.settle("a", frontier, float(i))  # a read settles what is behind the frontier
+        assert (c.level, c.level_service) == (r.level, pytest.approx(r.level_service)), i
+    assert c.level == 3 and ref.demotions_total == q.demotions_total == 3
+
+
+def test_last_level_and_fcfs_are_never_filed():
+    q = mlq()
+    c = running_call(q, "a")
+    c.level = q.num_levels - 1
+    d = DecodeCharges(q)
+    d.start(c, mark=0)
+    assert d._heap == []
+    f = mlq(policy="fcfs")
+    d2 = DecodeCharges(f)
+    d2.start(running_call(f, "b"), mark=0)
+    assert d2._heap == []
+
+
+def test_refile_settles_and_demotes_when_quanta_shrink():
+    q = mlq(first_quantum=100, first_boundary=100)
+    c = running_call(q, "a")
+    d = DecodeCharges(q)
+    d.start(c, mark=0)
+    for _ in range(30):
+        d.next_step()
+    assert d.due(lambda call: 30, 1.0) == []  # quantum 100: not due before step 100
+    q.levels.quanta[0] = 20.0  # the levels re-tuned themselves
+    assert d.refile(lambda call: 30, 1.0) == [c]
+    assert c.level == 1 and c.service == 30 and c.level_service == 0
+
+
+def test_tenant_counts_follow_start_and_stop():
+    q = mlq()
+    a, b, c = running_call(q, "a", tenant="x"), running_call(q, "b", tenant="x"), None
+    c = running_call(q, "c", tenant="y")
+    d = DecodeCharges(q)
+    for call in (a, b, c):
+        d.start(call, mark=0)
+    assert sorted((t.tenant_id, n) for t, n in d.tenant_counts().values()) == [("x", 2), ("y", 1)]
+    assert [(t.tenant_id, n) for t, n in d.tenant_counts(["c", "zz"]).values()] == [("y", 1)]
+    d.stop("a", 1, 0.0)
+    d.stop("c", None, 0.0)  # request gone: nothing to settle
+    assert [(t.tenant_id, n) for t, n in d.tenant_counts().values()] == [("x", 1)]
+    assert c.service == 0 and a.service == 1
+
+
+# -- the scheduler: lazy charging against the per-step loop, in lockstep ------------------------
+
+
+class Engine:
+    """Drives a scheduler one tick at a time, sync or engine-core-like async (step N+1 is
+    scheduled before step N's output is processed)."""
+
+    def __init__(self, s, clock, async_mode):
+        self.s, self.clock, self.async_mode, self.inflight = s, clock, async_mode, []
+        self.finished: list[str] = []
+
+    def tick(self):
+        s = self.s
+        if s.has_requests():
+            out = s.schedule()
+            sampled = {r for r in out.num_scheduled_tokens if not s.requests[r].is_prefill_chunk}
+            self.inflight.append((out, sampled))
+        if self.inflight and (
+            not self.async_mode or len(self.inflight) == 2 or not s.has_requests()
+        ):
+            prev, ids = self.inflight.pop(0)
+            self.clock.advance(0.01)
+            rids = list(prev.num_scheduled_tokens)
+            mro = ModelRunnerOutput(
+                req_ids=rids,
+                req_id_to_index={r: i for i, r in enumerate(rids)},
+                sampled_token_ids=[[7] if r in ids else [] for r in rids],
+            )
+            self.finished.extend(sorted(finished_ids(s.update_from_output(prev, mro))))
+
+    def busy(self):
+        return self.s.has_requests() or bool(self.inflight)
+
+
+def state(s):
+    calls = s.mlq.calls
+    return (
+        [r.request_id for r in s.running],
+        sorted((rid, c.level, c.running, c.preemptions) for rid, c in calls.items()),
+    )
+
+
+@pytest.mark.parametrize("async_mode", [False, True])
+@pytest.mark.parametrize("policy", ["plas", "mlfq"])
+def test_lazy_charging_matches_the_per_step_loop(async_mode, policy):
+    nexus = {
+        "scheduler": {
+            "policy": policy,
+            "first_boundary": 12,
+            "first_quantum": 12,
+            "starvation_beta": 0,
+            "preemption_cost_factor": 0,
+            # re-tuned levels apply at once when lazy, at the next charge in the loop
+            "adaptive_levels": False,
+        },
+        "tenants": {"fair_share": True},
+    }
+    engines = []
+    for lazy in (True, False):
+        clock = FakeClock()
+        s = make_scheduler(
+            nexus=nexus,
+            max_num_seqs=4,
+            max_num_batched_tokens=64,
+            num_blocks=40,
+            async_scheduling=async_mode,
+            clock=clock,
+        )
+        assert s._decode is not None
+        if not lazy:
+            s._decode = None  # the per-step loop over the batch
+        s._tenant_of = lambda extra: "t" + extra["program_id"][-1:] if extra else "default"
+        engines.append(Engine(s, clock, async_mode))
+    rng = random.Random(7)
+    added = 0
+    for tick in range(2000):
+        if added < 60 and len(engines[0].s.waiting) < 5 and rng.random() < 0.5:
+            pid = f"P{rng.randrange(6)}"
+            plen, mt = rng.randint(8, 70), rng.randint(1, 60)
+            for e in engines:
+                e.s.add_request(make_request(f"r{added}", plen, mt, program_id=pid))
+            added += 1
+        for e in engines:
+            e.tick()
+        lazy, loop = engines
+        assert state(lazy.s) == state(loop.s), tick
+        assert lazy.finished == loop.finished, tick
+        if added >= 60 and not lazy.busy() and not loop.busy():
+            break
+    else:
+        pytest.fail("did not drain")
+    lazy, loop = (e.s for e in engines)
+    assert lazy.nexus_metrics.preemptions_proactive + lazy.nexus_metrics.preemptions_kv > 0
+    assert lazy.mlq.demotions_total == loop.mlq.demotions_total > 0
+    assert lazy.nexus_metrics.demotions == loop.nexus_metrics.demotions
+    assert lazy.nexus_metrics.service_total == pytest.approx(loop.nexus_metrics.service_total)
+    for pid in {f"P{i}" for i in range(6)}:
+        a, b = lazy.mlq.programs.get(pid), loop.mlq.programs.get(pid)
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.service == pytest.approx(b.service), pid
+    for tid in ("t0", "t1", "t2", "t3", "t4", "t5"):
+        ta, tb = lazy.mlq.tenants.get(tid), loop.mlq.tenants.get(tid)
+        assert (ta is None) == (tb is None)
+        if ta is not None:
+            assert ta.service_total == pytest.approx(tb.service_total), tid
+            assert ta.decayed == pytest.approx(tb.decayed), tid
+
+
+def test_lazy_charging_is_off_where_it_cannot_be_exact():
+    for sched in ({"service_unit": "time"}, {"policy": "gittins"}, {"policy": "atlas"}):
+        assert make_scheduler(nexus={"scheduler": sched})._decode is None
+    assert make_scheduler(nexus={"scheduler": {"policy": "plas"}})._decode is not None

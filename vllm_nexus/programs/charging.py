@@ -1,0 +1,213 @@
+"""Service charging of vLLM steps: the adapter side of the multi-level queue's quantum
+accounting (Autellix §4.3), mixed into :class:`vllm_nexus.programs.scheduler.Scheduler`.
+
+``schedule()`` records what each step will charge (:meth:`StepCharging._record_step`);
+``update_from_output()`` charges it once executed (:meth:`StepCharging._charge`): prompt
+chunks per call (weighted by ``prefill_token_weight``), the executor time per call under
+the ``time`` unit, and — with the ``tokens`` unit, no speculative decoding and no learned
+size table — decode tokens lazily (:mod:`vllm_nexus.programs.decode_charge`: a call's
+decode service is read off its request's token counters when needed, no per-step loop over
+the batch). The policy itself stays in the pure modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from vllm.v1.core.sched.output import SchedulerOutput
+from vllm.v1.request import Request, RequestStatus
+
+from vllm_nexus.programs.queues import Call
+
+
+class StepCharging:
+    """Per-step service charging (see the module docstring); state lives on the scheduler."""
+
+    mlq: Any
+    nexus_cfg: Any
+    nexus_metrics: Any
+    requests: dict[str, Request]
+    running: list[Request]
+    _decode: Any
+    _steps: Any
+    _prefilling: set[str]
+    _dropped_kv: dict[str, int]
+    _last_charge: float
+    clock: Any
+    _insert_running: Any
+    waiting: Any
+    kv_holding_waiting: Any
+
+    def _record_step(self, out: SchedulerOutput, now: float) -> None:
+        """Track running/waiting transitions and what each scheduled call will be charged.
+
+        O(admitted + prefilling + preempted): only calls with prompt tokens in the step (new,
+        resumed, or mid chunked prefill) are charged per call; a call whose prompt is done
+        decodes from the next step on and is charged lazily (each tenant per step by its count
+        of decoding calls), or, without lazy charging, the whole batch is walked once when the
+        step is charged (decode tokens cost their count)."""
+        calls = self.mlq.calls
+        for rid in out.preempted_req_ids:
+            call = calls.get(rid)
+            if call is not None and call.running:
+                self.mlq.set_waiting(call, now, preempted=True)
+                self.nexus_metrics.preemptions_kv += 1
+        scheduled = out.num_scheduled_tokens
+        if not scheduled:
+            return
+        requests = self.requests
+        admitted = [r.req_id for r in out.scheduled_new_reqs]
+        admitted.extend(out.scheduled_cached_reqs.resumed_req_ids)
+        for rid in admitted:
+            call = calls.get(rid)
+            if call is not None and not call.running:
+                self.mlq.set_running(call, now)
+        if self._dropped_kv:
+            self._count_recomputed(scheduled)
+        extra: dict[str, float] = {}
+        costs, decode, tally, lazy_total = scheduled, self._decode, None, 0
+        if self.nexus_cfg.scheduler.service_unit == "tokens":
+            weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
+            prefilling = self._prefilling
+            prefilling.update(admitted)
+            started = []
+            if decode is not None:
+                costs = {}  # the prompt chunks; decode tokens are charged lazily
+            for rid in list(prefilling):
+                n = scheduled.get(rid)
+                req = requests.get(rid)
+                if req is None or req.status != RequestStatus.RUNNING:
+                    prefilling.discard(rid)
+                    continue
+                if n is None:
+                    continue
+                if decode is not None:
+                    costs[rid] = n
+                # prompt tokens in this chunk: up to num_tokens - 1 - (computed before it)
+                prefill = min(n, req.num_tokens - 1 - req.num_computed_tokens + n)
+                if prefill > 0:
+                    extra[rid] = weight * prefill
+                if req.num_computed_tokens >= req.num_tokens - 1:
+                    prefilling.discard(rid)
+                    started.append(rid)
+            if decode is not None:
+                tally = self._decode_tally(scheduled, len(costs))
+                lazy_total = out.total_num_scheduled_tokens - sum(costs.values())
+                for rid in started:  # decoding from the next step on (this chunk is in costs)
+                    call = calls.get(rid)
+                    if call is not None:
+                        decode.start(call, requests[rid].num_computed_tokens)
+        self._steps[id(out)] = (now, costs, extra, tally, lazy_total, scheduled)
+        while len(self._steps) > 16:  # outputs that never came back (engine reset)
+            self._steps.popitem(last=False)
+
+    def _count_recomputed(self, scheduled: dict[str, int]) -> None:
+        """Tokens below a preempted request's old frontier are recomputed (what the prefix
+        cache restored is skipped by vLLM and never scheduled)."""
+        for rid, high in list(self._dropped_kv.items()):
+            n = scheduled.get(rid)
+            request = self.requests.get(rid)
+            if n is None or request is None:
+                continue
+            before = request.num_computed_tokens - n
+            self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
+            if before + n >= high:
+                del self._dropped_kv[rid]
+
+    def _charge(self, out: SchedulerOutput, now: float) -> None:
+        """Charge executed service: tokens, or the step's executor time to each call in it
+        (decoding calls lazily, :mod:`vllm_nexus.programs.decode_charge`)."""
+        if self._decode is not None:
+            self._decode.next_step()  # at most one more token behind each call's frontier
+        step = self._steps.pop(id(out), None)
+        if step is None:
+            return
+        scheduled_at, costs, extra, tally, lazy_total, _ = step
+        if self.nexus_cfg.scheduler.service_unit == "time":
+            dt = max(0.0, now - max(scheduled_at, self._last_charge))
+            costs, extra = dict.fromkeys(costs, dt), {}
+        self._last_charge = now
+        m = self.nexus_metrics
+        m.service_total += sum(costs.values()) + sum(extra.values()) + lazy_total
+        demoted = self.mlq.charge_all(costs, extra, now)
+        if self._decode is not None:  # last prompt chunks of calls now decoding: file them
+            for rid in costs:
+                self._decode.file(rid)
+        if tally:  # decoding calls' tokens, per tenant (their calls are charged lazily)
+            tenants = self.mlq.tenants
+            for tenant, n in tally.values():
+                if tenant is not None:
+                    tenants.charge(tenant, float(n), now)
+        self._move_demoted(demoted)
+
+    def _move_demoted(self, demoted: list[Call]) -> None:
+        """Demoted calls move to their place: in ``running`` (queue order), or in the waiting
+        queues (a call preempted while its last step was in flight is charged after it)."""
+        self.nexus_metrics.demotions += len(demoted)
+        for call in demoted:
+            request = self.requests.get(call.call_id)
+            if request is None:
+                continue
+            if request.status == RequestStatus.RUNNING:
+                with contextlib.suppress(ValueError):
+                    self.running.remove(request)
+                    self._insert_running([request])
+            elif hasattr(self.waiting, "update"):
+                self.waiting.update(request)
+                self.kv_holding_waiting.update(request)
+
+    def _decode_tally(self, scheduled: dict[str, int], explicit: int) -> dict[int, list]:
+        """Tokens this step gives each tenant's decoding calls: their counts when every
+        scheduled request past the prompt chunks is a decoding call and all of them are in
+        (the usual case, O(tenants)), else counted over the batch."""
+        decode = self._decode
+        assert decode is not None
+        if len(scheduled) - explicit == len(decode):
+            return decode.tenant_counts()
+        return decode.tenant_counts(scheduled)
+
+    def _frontier(self, call: Call) -> int | None:
+        """A call's executed-token frontier (:meth:`_request_frontier`), None once gone."""
+        request = self.requests.get(call.call_id)
+        return None if request is None else self._request_frontier(request)
+
+    @staticmethod
+    def _request_frontier(request: Request) -> int:
+        """Tokens whose execution is done: vLLM advances ``num_computed_tokens`` when it
+        schedules a step; under async scheduling the outputs still in flight are
+        ``num_output_placeholders`` (0 otherwise), one per in-flight decode step."""
+        return request.num_computed_tokens - request.num_output_placeholders
+
+    def _stop_decoding(self, request: Request, preempted: bool) -> None:
+        """A decoding call is preempted or ends: settle its decode tokens. A preempted one is
+        charged every token scheduled for it so far (under async scheduling one step may be
+        in flight: a per-step charge would still count it); an ending one up to its frontier
+        (a step in flight for it is never charged)."""
+        rid = request.request_id
+        frontier = request.num_computed_tokens if preempted else self._request_frontier(request)
+        call, demoted = self._decode.stop(rid, frontier, self.clock())
+        if demoted:
+            self.nexus_metrics.demotions += 1
+        if call is None or preempted:
+            return
+        # Steps scheduled but not yet charged (async scheduling) counted it for its tenant;
+        # a per-step charge would skip a call that has ended: so do they.
+        for _, costs, _, tally, _, scheduled in self._steps.values():
+            if tally and rid in scheduled and rid not in costs:
+                entry = tally.get(id(call.tenant))
+                if entry is not None:
+                    entry[1] -= 1
+
+    def call_service(self, request_id: str) -> float | None:
+        """Service a call has received so far (its decode tokens settled), None if unknown."""
+        call = self.mlq.calls.get(request_id)
+        if call is None:
+            return None
+        if self._decode is not None:
+            self._move_demoted(
+                [call]
+                if self._decode.settle(request_id, self._frontier(call), self.clock())
+                else []
+            )
+        return call.service
