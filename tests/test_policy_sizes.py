@@ -305,3 +305,21 @@ def test_gittins_queue_ranks_a_tenant_by_its_own_sizes():
     assert q.sizes.tenant_tables["minter"].max_size < honest.max_size
     call = q.add("new", "NEW", now, tenant_id="honest")
     assert q._rank_level(call) == bisect.bisect_right(q.sizes.rank_boundaries, honest.rank(0.0))
+
+
+def test_one_tenant_is_ranked_as_with_a_pooled_window():
+    """Single tenant: scope tenant gives the same ranks as pooled (the tenant's window is as
+    long as the global one, and the tenant-weighted global table is the plain one)."""
+    tables = {}
+    for scope in ("tenant", "pooled"):
+        sizes = ProgramSizes(min_samples=20, refresh_every=1, end_idle_s=5.0, scope=scope)
+        rng = random.Random(3)
+        for _ in range(800):
+            sizes.track(_tenant_program(rng.paretovariate(1.5) * 50, "default", cls="a"))
+        sizes.refresh(now=0.0)
+        tables[scope] = sizes
+    fair, pooled = tables["tenant"], tables["pooled"]
+    assert fair.table_for("a", "default").ranks == pooled.table_for("a", "default").ranks
+    assert fair.table_for(None, "default").ranks == pytest.approx(pooled.global_table.ranks)
+    assert fair.global_table.ranks == pytest.approx(pooled.global_table.ranks)
+    assert fair.rank_boundaries == pytest.approx(pooled.rank_boundaries)

@@ -287,7 +287,9 @@ class ProgramSizes:
     ) -> None:
         win = windows.get(key)
         if win is None:
-            win = windows[key] = deque(maxlen=self._class_window)
+            # a tenant keeps as many programs as the global window (one tenant: the same table)
+            cap = self._window.maxlen if windows is self._tenants else self._class_window
+            win = windows[key] = deque(maxlen=cap)
             while len(windows) > self._max_classes:
                 old, _ = windows.popitem(last=False)
                 tables.pop(old, None)
