@@ -60,20 +60,35 @@ SCHEDULERS = {
 NOFAIR = "+nofair"
 """Suffix of a scheduler name (``plas+nofair``): the policy with ``tenants.fair_share`` off
 (tenants only counted), for the tenant mechanism's on/off comparison."""
+POOLED = "+pooled"
+"""Suffix (``gittins+pooled``): gittins with ``scheduler.gittins_size_scope`` ``pooled`` (one
+size distribution for all tenants, the build before per-tenant sizes)."""
+SUFFIXES = (NOFAIR, POOLED)
+
+
+def _base(name: str) -> tuple[str, str]:
+    """(scheduler, suffix) of a scheduler name."""
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix), suffix
+    return name, ""
 
 
 def policy_of(name: str) -> str | None:
     """The policy a scheduler name runs (None: stock vLLM)."""
-    return SCHEDULERS[name.removesuffix(NOFAIR)]
+    return SCHEDULERS[_base(name)[0]]
 
 
 def known_scheduler(name: str) -> bool:
-    base = name.removesuffix(NOFAIR)
-    return base in SCHEDULERS and not (base == "stock" and name != base)
+    base, suffix = _base(name)
+    if base not in SCHEDULERS:
+        return False
+    return suffix == "" or (base != "stock" and (suffix != POOLED or base == "gittins"))
 
 
-def _order(name: str) -> tuple[int, bool]:
-    return (list(SCHEDULERS).index(name.removesuffix(NOFAIR)), name.endswith(NOFAIR))
+def _order(name: str) -> tuple[int, int]:
+    base, suffix = _base(name)
+    return (list(SCHEDULERS).index(base), ("", *SUFFIXES).index(suffix))
 
 
 # -- workload -----------------------------------------------------------------------------------
@@ -98,7 +113,38 @@ def tenant_programs(args: argparse.Namespace, seed: int) -> list[ProgramSpec]:
 
 
 def tenant_of(program_id: str) -> str:
-    return program_id.split(".", 1)[0]
+    """The tenant a program belongs to (``honest``/``gaming``; a carried run's phase tag
+    after ``@`` is dropped)."""
+    return program_id.split(".", 1)[0].split("@", 1)[0]
+
+
+def phase_of(program_id: str) -> str:
+    """The phase tag of a carried simulator run (``honest@2.p7`` -> ``2``; ``""`` if none)."""
+    head = program_id.split(".", 1)[0]
+    return head.split("@", 1)[1] if "@" in head else ""
+
+
+def carried_programs(
+    args: argparse.Namespace, seed: int, strategies: list[str]
+) -> tuple[list[ProgramSpec], dict[str, str]]:
+    """One simulated server lifetime: a warm-up phase (honest, ``--warmup-programs``), then
+    every strategy's twin workload in turn, ``--carry-gap`` virtual seconds after the
+    previous phase's last arrival, each phase with its own tenant pair (``honest@k``,
+    ``gaming@k``, as the real bench's fresh pair per run). Returns the programs and the
+    strategy of each phase tag."""
+    phases: list[tuple[str, str, list[ProgramSpec]]] = []
+    if args.warmup_programs > 0:
+        phases.append(("w", "honest", tenant_programs(args, 10_000 + seed)[: args.warmup_programs]))
+    for k, strategy in enumerate(strategies):
+        phases.append((str(k), strategy, tenant_programs(args, seed)))
+    out, strategy_of, start = [], {}, 0.0
+    for tag, strategy, progs in phases:
+        strategy_of[tag] = strategy
+        for p in progs:
+            tenant, rest = p.program_id.split(".", 1)
+            out.append(ProgramSpec(f"{tenant}@{tag}.{rest}", start + p.arrival_s, p.calls, p.kind))
+        start += max(p.arrival_s for p in progs) + args.carry_gap
+    return out, strategy_of
 
 
 def sent_program_id(strategy: str, program_id: str, call_id: str) -> str | None:
@@ -121,16 +167,23 @@ def scheduler_config(name: str, tokens_scale: float) -> dict[str, Any] | None:
     cfg: dict[str, Any] = {"vllm_nexus": {"scheduler": {"policy": policy}}}
     if name.endswith(NOFAIR):
         cfg["vllm_nexus"]["tenants"] = {"fair_share": False}
+    if name.endswith(POOLED):
+        cfg["vllm_nexus"]["scheduler"]["gittins_size_scope"] = "pooled"
     return cfg
 
 
-def summary(records: list[Any]) -> dict[str, dict[str, float]]:
-    """Per tenant: programs, mean and P95 program token latency (ms), failed calls."""
+def summary(records: list[Any], phase: str = "") -> dict[str, dict[str, float]]:
+    """Per tenant: programs, mean and P95 program token latency (ms), failed calls (of one
+    phase of a carried run when ``phase`` is given)."""
     from vllm_nexus.bench.metrics import percentile
 
     out = {}
     for tenant in TENANTS:
-        recs = [r for r in records if tenant_of(r.program_id) == tenant]
+        recs = [
+            r
+            for r in records
+            if tenant_of(r.program_id) == tenant and phase_of(r.program_id) == phase
+        ]
         lat = [r.token_latency_s * 1000 for r in recs if r.token_latency_s is not None]
         out[tenant] = {
             "programs": len(recs),
@@ -143,9 +196,11 @@ def summary(records: list[Any]) -> dict[str, dict[str, float]]:
 
 # -- simulator back end -------------------------------------------------------------------------
 def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argparse.Namespace,
-             seed: int) -> dict[str, Any]:  # fmt: skip
+             seed: int, strategy_of: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """One virtual-time run; the gaming tenant's ids are rewritten as a client would send them
-    and every call is stamped with its tenant as the HTTP middleware does."""
+    and every call is stamped with its tenant as the HTTP middleware does. With
+    ``strategy_of`` (a carried run, :func:`carried_programs`) each phase plays its own
+    strategy and the result has one summary per phase (``phases``)."""
     from vllm.v1.request import RequestStatus
 
     from vllm_nexus.perf.hardware import get_hardware
@@ -172,11 +227,13 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
     def add_request(request: Any) -> None:  # the client + the middleware, for one call
         pid, cid = request.request_id.split("/", 1)
         tenant = tenant_of(pid)
-        sent = sent_program_id(strategy, pid, cid) if tenant == "gaming" else pid
+        strat = strategy if strategy_of is None else strategy_of[phase_of(pid)]
+        sent = sent_program_id(strat, pid, cid) if tenant == "gaming" else pid
         xargs = {} if sent is None else {"program_id": sent}
-        as_tenant = TENANTS[0] if args.single_tenant else tenant
+        head = pid.split(".", 1)[0]  # the tenant, with a carried run's phase tag
+        as_tenant = TENANTS[0] + head[len(tenant) :] if args.single_tenant else head
         request.sampling_params.extra_args = ti.stamp(xargs, as_tenant, secret) if ti else xargs
-        if tenant == "gaming" and strategy == "abort":
+        if tenant == "gaming" and strat == "abort":
             dup = sim._Request(
                 request_id=request.request_id + "#aborted",
                 prompt_token_ids=list(request.prompt_token_ids),
@@ -190,7 +247,11 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
 
     sched.add_request = add_request
     res = sim.run(programs, think_scale=args.think_scale)
-    return {"tenants": summary(res.program_records()), "unfinished": res.unfinished}
+    records = res.program_records()
+    if strategy_of is not None:
+        phases = {tag: summary(records, tag) for tag in strategy_of if tag != "w"}
+        return {"phases": phases, "unfinished": res.unfinished}
+    return {"tenants": summary(records), "unfinished": res.unfinished}
 
 
 def _merge(base: dict | None, extra: str | None) -> dict | None:
@@ -412,7 +473,7 @@ def main() -> int:
     p.add_argument(
         "--schedulers", default="stock,plas,atlas,mlfq",
         help=f"of {','.join(SCHEDULERS)}; a policy + '{NOFAIR}' runs it with tenants."
-        "fair_share off",
+        f"fair_share off; gittins{POOLED}: with scheduler.gittins_size_scope pooled",
     )  # fmt: skip
     p.add_argument(
         "--single-tenant", action="store_true",
@@ -441,6 +502,16 @@ def main() -> int:
     p.add_argument(
         "--warmup-programs", type=int, default=16,
         help="real: programs of a discarded honest run at the start of every server",
+    )  # fmt: skip
+    p.add_argument(
+        "--carry", action="store_true",
+        help="sim: run a scheduler's strategies one after the other on ONE simulated server "
+        "(after a warm-up phase; state carried over as on a real server) instead of a fresh "
+        "engine per run",
+    )  # fmt: skip
+    p.add_argument(
+        "--carry-gap", type=float, default=60.0,
+        help="sim --carry: virtual seconds from a phase's last arrival to the next phase",
     )  # fmt: skip
     p.add_argument("--calls-scale", type=float, default=1.0)
     p.add_argument("--tokens-scale", type=float, default=0.25)
@@ -473,7 +544,22 @@ def main() -> int:
         return 0
     out = Path(args.out or f"tenant-bench-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
     rows: list[dict] = []
-    if args.mode == "sim":
+    if args.mode == "sim" and args.carry:
+        for seed in args.seeds:
+            for name in scheds:
+                strategies = args.strategies
+                if policy_of(name) is None:
+                    strategies = args.stock_strategies
+                programs, strategy_of = carried_programs(args, seed, strategies)
+                res = simulate(name, "", programs, args, seed, strategy_of)
+                for k, tenants in res["phases"].items():
+                    row = {"backend": "sim", "scheduler": name, "strategy": strategy_of[k],
+                           "seed": seed, "rate": args.rate, "workload": args.workload,
+                           "carry": int(k), "tenants": tenants,
+                           "unfinished": res["unfinished"]}  # fmt: skip
+                    _append(out, row)
+                    rows.append(row)
+    elif args.mode == "sim":
         for seed in args.seeds:
             programs = tenant_programs(args, seed)
             for name in scheds:

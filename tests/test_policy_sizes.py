@@ -1,6 +1,7 @@
 """Learned program sizes (programs/sizes.py): Kaplan-Meier, Gittins ranks, and the gittins
 policy behaving like FCFS on even sizes and like PLAS on heavy tails."""
 
+import bisect
 import math
 import random
 from types import SimpleNamespace
@@ -197,3 +198,128 @@ def test_gittins_behaves_like_plas_on_heavy_tails():
     gittins = _mean_response("gittins", pareto)
     assert fcfs > 1.3 * plas  # LAS is the right order for a decreasing hazard rate
     assert gittins < 1.1 * plas
+
+
+def test_weighted_kaplan_meier_counts_a_sample_by_its_mass():
+    """A sample of mass 2 is two samples; masses scale the at-risk set and the events."""
+    plain = kaplan_meier([(1, True, 1.0), (2, True, 1.0), (2, True, 1.0), (4, False, 1.0)])
+    weighted = kaplan_meier([(1, True, 1.0, 0.5), (2, True, 1.0, 1.0), (4, False, 1.0, 0.5)])
+    for a, b in zip(plain, weighted, strict=True):
+        assert a == pytest.approx(b)
+
+
+def _tenant_program(service, tenant, cls=None):
+    p = _program(service, cls=cls)
+    p.tenant = tenant
+    return p
+
+
+def _minted_window(scope: str) -> ProgramSizes:
+    """An honest tenant's 40 three-call programs (~300 units) beside a tenant that sent 600
+    one-call "programs" (~100 units: a fresh program id per call)."""
+    sizes = ProgramSizes(min_samples=20, refresh_every=1, end_idle_s=5.0, scope=scope)
+    for i in range(600):
+        sizes.track(_tenant_program(95.0 + i % 10, "minter", cls="agent"))
+        if i % 15 == 0:
+            sizes.track(_tenant_program(290.0 + i % 20, "honest", cls="agent"))
+    sizes.refresh(now=0.0)
+    return sizes
+
+
+def _alone() -> ProgramSizes:
+    sizes = ProgramSizes(min_samples=20, refresh_every=1, end_idle_s=5.0, scope="tenant")
+    for i in range(0, 600, 15):
+        sizes.track(_tenant_program(290.0 + i % 20, "honest", cls="agent"))
+    sizes.refresh(now=0.0)
+    return sizes
+
+
+def test_a_tenant_minting_program_ids_does_not_change_the_sizes_others_are_ranked_by():
+    """scope tenant: the honest tenant is ranked by its own programs' sizes, exactly as if the
+    minting tenant were not there; pooled: by a distribution that is 94% the minter's one-call
+    programs (a new honest program then looks nearly done after one call's service, and its
+    rank jumps once it passes that size)."""
+    alone = _alone().table_for("agent", "honest")
+    fair = _minted_window("tenant")
+    pooled = _minted_window("pooled")
+    assert fair.table_for("agent", "honest").ranks == alone.ranks
+    assert fair.table_for(None, "honest").ranks == alone.ranks
+    assert pooled.table_for("agent", "honest") is pooled.class_tables["agent"]
+    for a in (0.0, 50.0):
+        assert pooled.table_for("agent", "honest").rank(a) < 0.5 * alone.rank(a)
+    # the minter is ranked by its own one-call programs
+    assert fair.table_for("agent", "minter").max_size < alone.max_size
+
+
+def test_the_global_table_weighs_every_tenant_equally():
+    """A tenant with too few ended programs of its own is ranked by the global table, in
+    which the minter's 600 samples weigh as much as the honest tenant's 40."""
+    fair = _minted_window("tenant")
+    assert fair.table_for("agent", "newcomer") is fair.global_table
+    atoms, masses, _ = kaplan_meier(fair._observations(fair._window, 0.0, by_tenant=True))
+    small = sum(m for s, m in zip(atoms, masses, strict=True) if s < 200)
+    assert small == pytest.approx(0.5)
+    pooled = _minted_window("pooled")
+    atoms, masses, _ = kaplan_meier(pooled._observations(pooled._window, 0.0))
+    assert sum(m for s, m in zip(atoms, masses, strict=True) if s < 200) == pytest.approx(600 / 640)
+
+
+def test_tenant_tables_are_rebuilt_only_for_tenants_that_sent_something():
+    sizes = _minted_window("tenant")
+    built = sizes.tenant_tables["honest"]
+    sizes.refresh(now=1.0)
+    assert sizes.tenant_tables["honest"] is built  # nothing new from it: kept
+    sizes.call_finished(2.0, sizes._tenants["honest"][0])
+    assert sizes.tenant_tables["honest"] is not built  # refresh_every=1: rebuilt
+
+
+def test_size_scope_is_validated():
+    with pytest.raises(ValueError, match="scope"):
+        ProgramSizes(scope="tenants")
+
+
+def test_gittins_queue_ranks_a_tenant_by_its_own_sizes():
+    """Through the queue: the honest tenant's programs (three calls of 100 units) next to a
+    tenant sending a fresh program id per call. Under scope tenant a new honest call's level is
+    its own tenant's table's; the minter's one-call programs do not enter it."""
+    cfg = SchedulerConfig(
+        policy="gittins", gittins_min_samples=10, size_end_idle_s=1.0, starvation_beta=0
+    )
+    q = MultiLevelQueue(cfg)
+    now, n = 0.0, 0
+    for i in range(30):
+        for k in range(3):
+            call = q.add(f"h{i}.{k}", f"H{i}", now, tenant_id="honest")
+            q.charge(call, 100.0, now)
+            q.finish(call.call_id, now, output_tokens=10)
+            for _ in range(2):  # the minter: every call a new program
+                n += 1
+                call = q.add(f"m{n}", f"M{n}", now, tenant_id="minter")
+                q.charge(call, 100.0, now)
+                q.finish(call.call_id, now, output_tokens=10)
+            now += 0.1
+        now += 2.0  # idle past size_end_idle_s: ended
+    q.sizes.refresh(now)
+    honest = q.sizes.table_for(None, "honest")
+    assert honest is q.sizes.tenant_tables["honest"] and honest.samples == 30
+    assert q.sizes.tenant_tables["minter"].max_size < honest.max_size
+    call = q.add("new", "NEW", now, tenant_id="honest")
+    assert q._rank_level(call) == bisect.bisect_right(q.sizes.rank_boundaries, honest.rank(0.0))
+
+
+def test_one_tenant_is_ranked_as_with_a_pooled_window():
+    """Single tenant: scope tenant gives the same ranks as pooled (the tenant's window is as
+    long as the global one, and the tenant-weighted global table is the plain one)."""
+    tables = {}
+    for scope in ("tenant", "pooled"):
+        sizes = ProgramSizes(min_samples=20, refresh_every=1, end_idle_s=5.0, scope=scope)
+        rng = random.Random(3)
+        for _ in range(800):
+            sizes.track(_tenant_program(rng.paretovariate(1.5) * 50, "default", cls="a"))
+        sizes.refresh(now=0.0)
+        tables[scope] = sizes
+    fair, pooled = tables["tenant"], tables["pooled"]
+    assert fair.table_for("a", "default").ranks == pooled.table_for("a", "default").ranks
+    assert fair.table_for(None, "default").ranks == pytest.approx(pooled.global_table.ranks)
+    assert fair.global_table.ranks == pytest.approx(pooled.global_table.ranks)
+    assert fair.rank_boundaries == pytest.approx(pooled.rank_boundaries)

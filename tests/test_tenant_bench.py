@@ -115,6 +115,25 @@ def test_every_shipped_policy_and_fair_share_off(tb):
     assert off == {"scheduler": {"policy": "mlfq"}, "tenants": {"fair_share": False}}
     assert tb.known_scheduler("plas+nofair") and not tb.known_scheduler("stock+nofair")
     assert not tb.known_scheduler("lifo")
+    pooled = tb.scheduler_config("gittins+pooled", 0.25)["vllm_nexus"]["scheduler"]
+    assert pooled == {"policy": "gittins", "gittins_size_scope": "pooled"}
+    assert not tb.known_scheduler("plas+pooled") and not tb.known_scheduler("stock+pooled")
+
+
+def test_carried_run_phases_follow_each_other_with_their_own_tenants(tb):
+    """sim --carry: a warm-up phase, then one phase per strategy, each after the previous
+    phase's last arrival + the gap, each with its own tenant pair."""
+    a = args(warmup_programs=4, carry_gap=60.0)
+    progs, strategy_of = tb.carried_programs(a, 0, ["fresh", "noid"])
+    assert strategy_of == {"w": "honest", "0": "fresh", "1": "noid"}
+    phases = [tb.phase_of(p.program_id) for p in progs]
+    assert phases.count("w") == 4 and phases.count("0") == phases.count("1") == 20
+    assert phases == sorted(phases, key=["w", "0", "1"].index)  # in turn, not interleaved
+    last = {k: max(p.arrival_s for p in progs if tb.phase_of(p.program_id) == k) for k in "w01"}
+    first1 = min(p.arrival_s for p in progs if tb.phase_of(p.program_id) == "1")
+    assert first1 >= last["0"] + 60.0
+    assert {tb.tenant_of(p.program_id) for p in progs} == {"honest", "gaming"}
+    assert tb.tenant_of("gaming@1.p3") == "gaming" and tb.phase_of("gaming.p3") == ""
 
 
 def test_single_tenant_sends_one_tenant(tb):

@@ -21,6 +21,7 @@ from typing import Any, Literal
 CONFIG_KEY = "vllm_nexus"
 
 Policy = Literal["atlas", "plas", "mlfq", "fcfs", "gittins"]
+SizeScope = Literal["tenant", "pooled"]
 ServiceUnit = Literal["time", "tokens"]
 SplitMode = Literal["auto", "off", "sequential", "concurrent"]
 PartitionBackend = Literal["auto", "green_context", "none"]
@@ -152,6 +153,12 @@ class SchedulerConfig:
     """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
     call inside their level, so a fan-out is served together rather than interleaved with
     the calls that arrived between its siblings."""
+    gittins_size_scope: SizeScope = "tenant"
+    """gittins: whose programs a program's size distribution is learned from. tenant: its own
+    tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
+    ranked by a global table in which every tenant weighs the same, so a client that mints a
+    program id per call cannot skew the sizes other tenants are ranked by (docs/programs.md).
+    pooled: one distribution of all recent programs, each one sample."""
 
     def __post_init__(self) -> None:
         if self.min_first_boundary > self.max_first_boundary:

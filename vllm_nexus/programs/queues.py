@@ -147,6 +147,7 @@ class MultiLevelQueue(PreemptionRules):
                 end_idle_s=cfg.size_end_idle_s,
                 max_end_idle_s=cfg.program_ttl_s,
                 per_token=cfg.gittins_objective == "token_latency",
+                scope=cfg.gittins_size_scope,
             )
         self.programs = ProgramTable(
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
@@ -199,7 +200,8 @@ class MultiLevelQueue(PreemptionRules):
         """gittins: the level of the call's program rank at its attained service, on the rank
         levels of the size tables (PLAS, the level of the attained service, without one)."""
         attained = call.start_priority + call.service
-        table = self.sizes.table_for(call.program.program_class) if self.sizes else None
+        prog = call.program
+        table = self.sizes.table_for(prog.program_class, prog.tenant) if self.sizes else None
         if table is None or not self.sizes.rank_boundaries:
             return self.levels.level_of(attained)
         return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
@@ -271,6 +273,7 @@ class MultiLevelQueue(PreemptionRules):
         prog = self.programs.call_started(program_id, now)
         if known is None:
             prog.program_class = program_class
+            prog.tenant = tenant_id
             if self.sizes is not None:
                 self.sizes.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
@@ -441,7 +444,7 @@ class MultiLevelQueue(PreemptionRules):
             self.programs.call_finished(*charge, output_tokens=output_tokens)
             self.levels.observe(call.service)
             if self.sizes is not None:
-                self.sizes.call_finished(now)
+                self.sizes.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         for sibling in list(self._waiting_of_program.get(pid, {}).values()):
             self._watch(sibling, now)

@@ -23,6 +23,17 @@ per program class (``vllm_xargs.program_class``, or inferred by the adapter from
 prompt block) and globally; a class with fewer than ``min_samples`` ended programs uses the
 global one, and with fewer than that globally the caller falls back to PLAS.
 
+Tenants (``scope="tenant"``, the default): a program's size distribution is learned from its
+own tenant's programs (per tenant, and per tenant and class), and the global table weights
+every tenant in the window equally. Program ids come from the client: a tenant that mints a
+fresh id per call feeds the window hundreds of one-call "programs", and a pooled distribution
+then ranks every other tenant's multi-call programs against sizes that are not theirs (and
+the rank levels span that mix). The tenant is information the scheduler has (the Gittins
+policy with job classes ranks each job by its own class's distribution), so with a table of
+its own a tenant is ranked by what it sends; a tenant with fewer than ``min_samples`` ended
+programs uses the tenant-weighted global table, in which a minting tenant weighs as much as
+one honest tenant. ``scope="pooled"``: one window for all tenants, every program one sample.
+
 Rank tables are rebuilt every ``refresh_every`` completed calls (O(window log window + grid x
 support) with numpy, never per step) on a geometric grid of attained-service values; a lookup
 is a bisection on that grid (O(log grid)). Pure Python + numpy, no vLLM import.
@@ -61,11 +72,15 @@ class SizedProgram(Protocol):
     aborted_calls: int
     program_class: str | None
     output_tokens: int
+    tenant: str | None
 
 
-Observation = tuple[float, bool, float]
-"""(size, ended, weight): ``ended=False`` is right-censored (the true size is larger);
-``weight`` is the program's holding cost (1, or 1 / output tokens for token latency)."""
+Observation = tuple[float, bool, float] | tuple[float, bool, float, float]
+"""(size, ended, weight[, mass]): ``ended=False`` is right-censored (the true size is larger);
+``weight`` is the program's holding cost (1, or 1 / output tokens for token latency);
+``mass`` is how much the sample counts in the distribution (default 1; the tenant-weighted
+global table gives each of a tenant's ``n`` samples ``1 / n``)."""
+SIZE_SCOPES = ("tenant", "pooled")
 
 
 def kaplan_meier(
@@ -76,9 +91,11 @@ def kaplan_meier(
     Returns the atoms (ascending), their probabilities (summing to 1) and the mean weight of
     the ended programs at each atom. Survival left after the last ended size (only censored
     programs are larger) goes to one atom at ``tail_factor`` times the largest observation,
-    with the censored programs' mean weight. Empty when no observation ended."""
+    with the censored programs' mean weight. Empty when no observation ended. Observations
+    with a ``mass`` count that much (at risk and as events; weighted Kaplan-Meier)."""
     obs = sorted(observations, key=lambda o: (o[0], not o[1]))  # events before censorings
-    at_risk = len(obs)
+    mass_of = [o[3] if len(o) > 3 else 1.0 for o in obs]  # type: ignore[misc]
+    at_risk = float(sum(mass_of))
     surv = 1.0
     atoms: list[float] = []
     masses: list[float] = []
@@ -86,17 +103,17 @@ def kaplan_meier(
     i = 0
     while i < len(obs):
         size = obs[i][0]
-        events = censored = 0
-        wsum = 0.0
+        events = censored = wsum = 0.0
         while i < len(obs) and obs[i][0] == size:
+            m = mass_of[i]
             if obs[i][1]:
-                events += 1
-                wsum += obs[i][2]
+                events += m
+                wsum += m * obs[i][2]
             else:
-                censored += 1
+                censored += m
             i += 1
-        if events and at_risk > 0:
-            mass = surv * events / at_risk
+        if events > 0 and at_risk > 1e-12:
+            mass = surv * min(1.0, events / at_risk)
             atoms.append(size)
             masses.append(mass)
             weights.append(wsum / events)
@@ -105,10 +122,13 @@ def kaplan_meier(
     if not atoms:
         return [], [], []
     if surv > 1e-9:
-        tail = [o[2] for o in obs if not o[1] and o[0] >= atoms[-1]] or [weights[-1]]
+        tail = [
+            (o[2], m) for o, m in zip(obs, mass_of, strict=True) if not o[1] and o[0] >= atoms[-1]
+        ]
         atoms.append(max(atoms[-1], obs[-1][0]) * tail_factor)
         masses.append(surv)
-        weights.append(sum(tail) / len(tail))
+        tail_mass = sum(m for _, m in tail)
+        weights.append(sum(w * m for w, m in tail) / tail_mass if tail_mass > 0 else weights[-1])
     return atoms, masses, weights
 
 
@@ -166,7 +186,7 @@ class RankTable:
 
     def __init__(self, observations: list[Observation], samples: int) -> None:
         self.samples = samples
-        snapped = [(grid_point(max(size, 1e-6)), e, w) for size, e, w in observations]
+        snapped = [(grid_point(max(o[0], 1e-6)), *o[1:]) for o in observations]
         atoms, masses, weights = kaplan_meier(snapped)
         self.max_size = atoms[-1]
         steps = GRID_STEPS_PER_DOUBLING
@@ -175,7 +195,7 @@ class RankTable:
         # the same expression as grid_point, so grid points equal the atoms exactly
         self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi + 1)]
         self.ranks = gittins_ranks(atoms, masses, self.grid, weights)
-        ended = sorted(size for size, e, _ in snapped if e)
+        ended = sorted(o[0] for o in snapped if o[1])
         if len(ended) >= MIN_TAIL_SAMPLES:
             cutoff = ended[-MIN_TAIL_SAMPLES]
             self.ranks = [
@@ -190,7 +210,8 @@ class RankTable:
 
 
 class ProgramSizes:
-    """Windows of recent programs (global and per class) and their Gittins rank tables."""
+    """Windows of recent programs (global, per class, per tenant) and their Gittins rank
+    tables."""
 
     def __init__(
         self,
@@ -203,7 +224,13 @@ class ProgramSizes:
         end_idle_s: float | None = None,
         max_end_idle_s: float = 600.0,
         per_token: bool = True,
+        scope: str = "tenant",
     ) -> None:
+        if scope not in SIZE_SCOPES:
+            raise ValueError(f"scope must be one of {SIZE_SCOPES}, got {scope!r}")
+        self.scope = scope
+        """``tenant``: sizes learned per tenant, the global table weights tenants equally;
+        ``pooled``: one distribution of all programs (see the module docstring)."""
         self.min_samples = max(1, min_samples)
         self.refresh_every = max(1, refresh_every)
         self.num_levels = max(1, num_levels)
@@ -219,29 +246,58 @@ class ProgramSizes:
         self._class_window = max(1, class_window)
         self._max_classes = max(0, max_classes)
         self._classes: OrderedDict[str, deque[SizedProgram]] = OrderedDict()
+        self._tenants: OrderedDict[str, deque[SizedProgram]] = OrderedDict()
+        """scope ``tenant``: each tenant's recent programs (LRU, at most ``max_classes``)."""
+        self._dirty: set[str] = set()
+        """Tenants with a new program or a completed call since their table was built."""
         self._gaps: deque[float] = deque(maxlen=256)
         self._since = 0
         self.global_table: RankTable | None = None
         self.class_tables: dict[str, RankTable] = {}
+        """Per class (scope ``tenant``: per tenant and class, key ``tenant + "\\0" + class``)."""
+        self.tenant_tables: dict[str, RankTable] = {}
         self.version = 0
         """Incremented when the rank tables are rebuilt."""
         self.end_idle_s = end_idle_s if end_idle_s is not None else 5.0
 
     # -- samples ----------------------------------------------------------------------------
     def track(self, program: SizedProgram) -> None:
-        """A program was seen for the first time."""
+        """A program was seen for the first time (its ``tenant``, if any, set already)."""
         self._window.append(program)
+        tenant = self._tenant_key(program)
         cls = program.program_class
+        if cls is not None and tenant is not None:
+            cls = tenant + "\0" + cls
         if cls is not None and self._max_classes:
-            win = self._classes.get(cls)
-            if win is None:
-                win = self._classes[cls] = deque(maxlen=self._class_window)
-                while len(self._classes) > self._max_classes:
-                    old, _ = self._classes.popitem(last=False)
-                    self.class_tables.pop(old, None)
-            else:
-                self._classes.move_to_end(cls)
-            win.append(program)
+            self._append(self._classes, cls, program, self.class_tables)
+        if tenant is not None and self._max_classes:
+            self._append(self._tenants, tenant, program, self.tenant_tables)
+            self._dirty.add(tenant)
+
+    def _tenant_key(self, program: SizedProgram) -> str | None:
+        """The program's tenant under scope ``tenant`` (None: pooled, or no tenant known)."""
+        return getattr(program, "tenant", None) if self.scope == "tenant" else None
+
+    def _append(
+        self,
+        windows: OrderedDict[str, deque[SizedProgram]],
+        key: str,
+        program: SizedProgram,
+        tables: dict[str, RankTable],
+    ) -> None:
+        win = windows.get(key)
+        if win is None:
+            # a tenant keeps as many programs as the global window (one tenant: the same table)
+            cap = self._window.maxlen if windows is self._tenants else self._class_window
+            win = windows[key] = deque(maxlen=cap)
+            while len(windows) > self._max_classes:
+                old, _ = windows.popitem(last=False)
+                tables.pop(old, None)
+                if windows is self._tenants:
+                    self._dirty.discard(old)
+        else:
+            windows.move_to_end(key)
+        win.append(program)
 
     def observe_gap(self, gap_s: float) -> None:
         """An idle program's next call arrived ``gap_s`` after its previous call ended (think
@@ -256,7 +312,11 @@ class ProgramSizes:
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
         self.end_idle_s = min(max(4.0 * p95, 1.0), self.max_end_idle_s)
 
-    def _observations(self, programs: Iterable[SizedProgram], now: float) -> list:
+    def _observations(
+        self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
+    ) -> list:
+        """Size observations of ``programs``; ``by_tenant``: each tenant's samples together
+        weigh 1 (every tenant counts equally, however many program ids it sent)."""
         idle = self.end_idle_s
         out = []
         for p in programs:
@@ -265,12 +325,23 @@ class ProgramSizes:
             ended = p.ended or (p.active_calls == 0 and now - p.last_seen >= idle)
             weight = 1.0 / max(1, p.output_tokens) if self.per_token else 1.0
             out.append((p.service, ended, weight))
+        if by_tenant:
+            kept = [p for p in programs if not p.aborted_calls and p.service > 0]
+            tenants = [getattr(p, "tenant", None) for p in kept]
+            count: dict[str | None, int] = {}
+            for t in tenants:
+                count[t] = count.get(t, 0) + 1
+            out = [(*o, 1.0 / count[t]) for o, t in zip(out, tenants, strict=True)]
         return out
 
     # -- tables -----------------------------------------------------------------------------
-    def call_finished(self, now: float) -> bool:
-        """A call completed; every ``refresh_every`` calls the tables are rebuilt. Returns True
-        when they were."""
+    def call_finished(self, now: float, program: SizedProgram | None = None) -> bool:
+        """A call (of ``program``) completed; every ``refresh_every`` calls the tables are
+        rebuilt. Returns True when they were."""
+        if program is not None:
+            tenant = self._tenant_key(program)
+            if tenant is not None:
+                self._dirty.add(tenant)
         self._since += 1
         if self._since < self.refresh_every:
             return False
@@ -278,17 +349,29 @@ class ProgramSizes:
         self.refresh(now)
         return True
 
-    def _table(self, programs: Iterable[SizedProgram], now: float) -> RankTable | None:
-        obs = self._observations(programs, now)
-        ended = sum(1 for _, e, _ in obs if e)
+    def _table(
+        self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
+    ) -> RankTable | None:
+        obs = self._observations(programs, now, by_tenant)
+        ended = sum(1 for o in obs if o[1])
         if ended < self.min_samples:
             return None
         return RankTable(obs, ended)
 
     def refresh(self, now: float) -> None:
-        """Rebuild the global and per-class rank tables from the windows."""
+        """Rebuild the rank tables from the windows: global and per class always, per tenant
+        those of tenants with a new program or a completed call since their last build
+        (an idle tenant's table waits until it sends again: bounded work per refresh)."""
         self._update_end_idle()
-        self.global_table = self._table(self._window, now)
+        self.global_table = self._table(self._window, now, by_tenant=self.scope == "tenant")
+        for tenant in self._dirty:
+            win = self._tenants.get(tenant)
+            t = self._table(win, now) if win is not None and len(win) >= self.min_samples else None
+            if t is None:
+                self.tenant_tables.pop(tenant, None)
+            else:
+                self.tenant_tables[tenant] = t
+        self._dirty.clear()
         tables = {}
         for cls, win in self._classes.items():
             if len(win) >= self.min_samples:
@@ -311,10 +394,19 @@ class ProgramSizes:
         growth = max(RANK_LEVEL_MIN_GROWTH, (hi / lo) ** (1.0 / max(1, k - 1)))
         return [lo * growth ** (i + 1) for i in range(k - 1)]
 
-    def table_for(self, program_class: str | None) -> RankTable | None:
-        """The class's table if it has enough samples, else the global one (or None)."""
+    def table_for(self, program_class: str | None, tenant: str | None = None) -> RankTable | None:
+        """The table a program is ranked by: its class's (scope ``tenant``: its tenant's
+        class's, then its tenant's) if it has enough samples, else the global one (or
+        None)."""
+        if self.scope != "tenant":
+            tenant = None
         if program_class is not None:
-            t = self.class_tables.get(program_class)
+            key = program_class if tenant is None else tenant + "\0" + program_class
+            t = self.class_tables.get(key)
+            if t is not None:
+                return t
+        if tenant is not None:
+            t = self.tenant_tables.get(tenant)
             if t is not None:
                 return t
         return self.global_table

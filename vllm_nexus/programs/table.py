@@ -83,6 +83,8 @@ class Program:
     """FCFS position (arrival time) of the current stage's first call."""
     stage_width: int = 0
     """Most calls of the current stage in flight at once (>= 2: a fan-out)."""
+    tenant: str | None = None
+    """Tenant of the program's first call (gittins learns sizes per tenant)."""
 
 
 class ProgramTable:
