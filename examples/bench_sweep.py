@@ -25,7 +25,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 NOTES_BEGIN, NOTES_END = "<!-- analysis -->", "<!-- /analysis -->"
@@ -268,13 +270,32 @@ def _bench_argv(args, base_url, model, w, traces, rate, sched, rep, salt, dest,
             *(["--no-program-ids"] if sends_no_ids(sched) else [])]  # fmt: skip
 
 
+def start_servers(servers: Iterable[Any]) -> list[BaseException]:
+    """Start every server at once (one thread each, engines load in parallel); returns the
+    errors of those that failed, after every start returned (the caller stops them all)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def start(srv: Any) -> None:
+        try:
+            srv.start()
+        except BaseException as e:  # returned to the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(srv,)) for srv in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
     """All schedulers' servers up at once; each (workload, rate, repetition) is replayed
     against all of them *concurrently* (one client process each), so background load on a
     shared machine hits every scheduler alike. Slower per run (the engines share the CPU)
     but the ratios are far less noisy than those of runs taken minutes apart."""
-    import threading
-
     from vllm_nexus.serving.launcher import VllmServer
 
     servers = {}
@@ -285,19 +306,7 @@ def _paired(args, out, model, schedulers, plan, traces, salt, meta) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
         meta["commands"].append("vllm serve MODEL " + shlex.join(server_args))
         servers[sched] = VllmServer(model, args=server_args, log_path=log, startup_timeout_s=900)
-    errors: list[BaseException] = []
-
-    def start(srv):
-        try:
-            srv.start()
-        except BaseException as e:  # reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=start, args=(s,)) for s in servers.values()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = start_servers(servers.values())
     try:
         if errors:
             raise SystemExit(f"server start failed: {errors[0]}")

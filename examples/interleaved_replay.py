@@ -27,7 +27,6 @@ import shlex
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -130,19 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                       log_path=out / f"server-{s}.log", startup_timeout_s=900)
         for s in schedulers
     }  # fmt: skip
-    errors: list[BaseException] = []
-
-    def start(srv: VllmServer) -> None:
-        try:
-            srv.start()
-        except BaseException as e:  # reported after every start returned
-            errors.append(e)
-
-    threads = [threading.Thread(target=start, args=(srv,)) for srv in servers.values()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = bench_sweep.start_servers(servers.values())
 
     def replay(s: str, tag: str, programs: int) -> dict:
         srv = servers[s]

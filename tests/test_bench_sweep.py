@@ -173,3 +173,24 @@ def test_nopreempt_variant_turns_proactive_preemption_off_and_keeps_ids(sweep, t
     cfg = json.loads(argv[argv.index("--additional-config") + 1])["vllm_nexus"]["scheduler"]
     assert cfg == {"policy": "plas", "preemption": False}
     assert not sweep.sends_no_ids("plas-nopreempt")
+
+
+def test_servers_start_together_and_every_failure_is_returned(sweep) -> None:
+    import threading
+
+    started, barrier = [], threading.Barrier(3, timeout=10)
+
+    class Fake:
+        def __init__(self, fail: bool) -> None:
+            self.fail = fail
+
+        def start(self) -> None:
+            barrier.wait()  # all three are inside start() at once, or this times out
+            started.append(self)
+            if self.fail:
+                raise RuntimeError("engine died")
+
+    servers = [Fake(False), Fake(True), Fake(False)]
+    errors = sweep.start_servers(servers)
+    assert len(started) == 3
+    assert [str(e) for e in errors] == ["engine died"]
