@@ -153,16 +153,27 @@ def make_request(
 
 def fake_output(sched, out) -> ModelRunnerOutput:
     """One sampled token for each scheduled request whose prompt is then fully computed."""
-    req_ids = list(out.num_scheduled_tokens)
-    sampled = []
-    for rid in req_ids:
+    done = set()
+    for rid in out.num_scheduled_tokens:
         req = sched.requests.get(rid)
-        done_prefill = req is not None and req.num_computed_tokens >= req.num_tokens
-        sampled.append([TOKEN] if done_prefill else [])
+        if req is not None and req.num_computed_tokens >= req.num_tokens:
+            done.add(rid)
+    return output_for(out, done)
+
+
+def sampling_ids(sched, out) -> set[str]:
+    """Requests of ``out`` that sample a token when it runs (no prompt chunk left), read right
+    after ``schedule()`` as the async engine must (the next schedule() moves the counters)."""
+    return {r for r in out.num_scheduled_tokens if not sched.requests[r].is_prefill_chunk}
+
+
+def output_for(out, sampled: set[str]) -> ModelRunnerOutput:
+    """The model runner's output for ``out``: one token for each request in ``sampled``."""
+    req_ids = list(out.num_scheduled_tokens)
     return ModelRunnerOutput(
         req_ids=req_ids,
         req_id_to_index={r: i for i, r in enumerate(req_ids)},
-        sampled_token_ids=sampled,
+        sampled_token_ids=[[TOKEN] if r in sampled else [] for r in req_ids],
     )
 
 

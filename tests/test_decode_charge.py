@@ -5,8 +5,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from sched_harness import FakeClock, finished_ids, make_request, make_scheduler
-from vllm.v1.outputs import ModelRunnerOutput
+from sched_harness import (
+    FakeClock,
+    finished_ids,
+    make_request,
+    make_scheduler,
+    output_for,
+    sampling_ids,
+)
 
 from vllm_nexus.config import SchedulerConfig
 from vllm_nexus.programs.decode_charge import DecodeCharges
@@ -113,20 +119,14 @@ class Engine:
         s = self.s
         if s.has_requests():
             out = s.schedule()
-            sampled = {r for r in out.num_scheduled_tokens if not s.requests[r].is_prefill_chunk}
-            self.inflight.append((out, sampled))
+            self.inflight.append((out, sampling_ids(s, out)))
         if self.inflight and (
             not self.async_mode or len(self.inflight) == 2 or not s.has_requests()
         ):
             prev, ids = self.inflight.pop(0)
             self.clock.advance(0.01)
-            rids = list(prev.num_scheduled_tokens)
-            mro = ModelRunnerOutput(
-                req_ids=rids,
-                req_id_to_index={r: i for i, r in enumerate(rids)},
-                sampled_token_ids=[[7] if r in ids else [] for r in rids],
-            )
-            self.finished.extend(sorted(finished_ids(s.update_from_output(prev, mro))))
+            eco = s.update_from_output(prev, output_for(prev, ids))
+            self.finished.extend(sorted(finished_ids(eco)))
 
     def busy(self):
         return self.s.has_requests() or bool(self.inflight)

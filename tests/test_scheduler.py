@@ -9,10 +9,11 @@ from sched_harness import (
     finished_ids,
     make_request,
     make_scheduler,
+    output_for,
     run_until_idle,
+    sampling_ids,
     step,
 )
-from vllm.v1.outputs import ModelRunnerOutput
 from vllm.v1.request import RequestStatus
 
 from vllm_nexus.config import ConfigError
@@ -288,22 +289,14 @@ class AsyncDriver:
         for _ in range(max_steps):
             if s.has_requests():
                 out = s.schedule()
-                sampled = [
-                    r for r in out.num_scheduled_tokens if not s.requests[r].is_prefill_chunk
-                ]
-                self.inflight.append((out, sampled))
+                self.inflight.append((out, sampling_ids(s, out)))
             if not self.inflight:
                 return order
             if len(self.inflight) == 2 or not s.has_requests():
                 prev, ids = self.inflight.pop(0)
                 self.clock.advance(0.01)
-                rids = list(prev.num_scheduled_tokens)
-                mro = ModelRunnerOutput(
-                    req_ids=rids,
-                    req_id_to_index={r: i for i, r in enumerate(rids)},
-                    sampled_token_ids=[[7] if r in ids else [] for r in rids],
-                )
-                order.extend(sorted(finished_ids(s.update_from_output(prev, mro))))
+                eco = s.update_from_output(prev, output_for(prev, ids))
+                order.extend(sorted(finished_ids(eco)))
         if until_idle:
             raise AssertionError("async scheduler did not drain")
         return order
