@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from example_loader import load_example
 
 from vllm_nexus.bench import report
 from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
 def sweep():
-    spec = importlib.util.spec_from_file_location("bench_sweep", REPO / "examples/bench_sweep.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("bench_sweep.py")
 
 
 def fake_sweep(sweep, out: Path, argv: list[str]) -> None:

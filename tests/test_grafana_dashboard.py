@@ -3,22 +3,19 @@ every metric its queries name exists on a live server's /metrics."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+from example_loader import load_example
 
 DIR = Path(__file__).resolve().parent.parent / "examples" / "grafana"
 METRIC = re.compile(r"\b(vllm:[a-zA-Z0-9_:]+|vllm_nexus_[a-zA-Z0-9_]+)")
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("build_dashboard", DIR / "build_dashboard.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("grafana/build_dashboard.py")
 
 
 def dashboard() -> dict:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from example_loader import load_example
 
 
 @pytest.fixture(scope="module")
 def il():
-    sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(
-        "interleaved_replay", EXAMPLES / "interleaved_replay.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("interleaved_replay.py")
 
 
 def test_each_repetition_starts_with_the_next_scheduler(il) -> None:

@@ -3,23 +3,18 @@ repetition of a bench_sweep directory (no engine: fake results)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from example_loader import load_example
 
 from vllm_nexus.bench import report
 from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
 def lineage_eval():
-    spec = importlib.util.spec_from_file_location("lineage_eval", REPO / "examples/lineage_eval.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("lineage_eval.py")
 
 
 def put(out: Path, sched: str, rep: int, rate: float, latency_s: float) -> None:

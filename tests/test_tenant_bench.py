@@ -4,20 +4,14 @@ the report, and one small simulated run (virtual time)."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+from example_loader import load_example
 
 
 @pytest.fixture(scope="module")
 def tb():
-    spec = importlib.util.spec_from_file_location("tenant_bench", REPO / "examples/tenant_bench.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("tenant_bench.py")
 
 
 def args(**kw) -> argparse.Namespace:
