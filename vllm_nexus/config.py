@@ -123,8 +123,9 @@ class SchedulerConfig:
     """Proactive preemption weighs what it costs: a running call is displaced only when the
     priority gap (between the two calls' level lower bounds, service units) is at least this
     factor x (1 + the victim's earlier preemptions) x the service of the tokens it would
-    compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer,
-    only its last partial block otherwise, since the prefix cache keeps full blocks). 0: any
+    compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer;
+    else its last partial block plus the blocks that the better waiting calls, admitted
+    before it returns, take beyond the free KV blocks: programs/preemption.py). 0: any
     strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
     kv_watermark: float = 0.05
     """Fraction of KV blocks kept free when admitting waiting calls (sets vLLM's
