@@ -41,6 +41,8 @@ SCHEDULERS: dict[str, str | None] = {
     "atlas": "atlas",
     "plas-noids": "plas",  # plas, the bench sending no program ids (lineage inference)
     "plas-noids-preempt": "plas",  # plas-noids, unproven programs preempting (pre-12-02)
+    "plas-noids-long": "plas",  # plas-noids, unproven programs preempting long calls only
+    "plas-noids-off": "plas",  # plas-noids, unproven programs never preempting
     "plas-nopreempt": "plas",  # plas without proactive preemption (only free slots/KV)
     "gittins": "gittins",  # learned program sizes (opt-in)
     "stages": "plas",  # plas + parallel stages (opt-in; SCHEDULER_OPTIONS)
@@ -62,6 +64,8 @@ WORKLOAD_DEFAULTS: dict[str, tuple[tuple[float, ...], int]] = {
 
 SCHEDULER_OPTIONS: dict[str, dict] = {
     "plas-noids-preempt": {"unproven_preemption": True},
+    "plas-noids-long": {"unproven_preemption": "long-calls"},
+    "plas-noids-off": {"unproven_preemption": False},
     "plas-nopreempt": {"preemption": False},
     "stages": {"parallel_stages": "spread", "stage_order": True},  # docs/benchmarks.md
 }

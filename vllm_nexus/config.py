@@ -30,6 +30,7 @@ ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
+UnprovenPreemption = Literal[False, True, "long-calls"]
 
 
 class ConfigError(ValueError):
@@ -122,8 +123,9 @@ class SchedulerConfig:
     """Proactive preemption weighs what it costs: a running call is displaced only when the
     priority gap (between the two calls' level lower bounds, service units) is at least this
     factor x (1 + the victim's earlier preemptions) x the service of the tokens it would
-    compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer,
-    only its last partial block otherwise, since the prefix cache keeps full blocks). 0: any
+    compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer;
+    else its last partial block plus the blocks that the better waiting calls, admitted
+    before it returns, take beyond the free KV blocks: programs/preemption.py). 0: any
     strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
     kv_watermark: float = 0.05
     """Fraction of KV blocks kept free when admitting waiting calls (sets vLLM's
@@ -132,14 +134,16 @@ class SchedulerConfig:
     program_class_prefix_tokens: int = 128
     """gittins: without ``vllm_xargs.program_class``, a program's class is a hash of its first
     call's first this-many prompt tokens (the agent's system prompt); 0 disables."""
-    unproven_preemption: bool = False
+    unproven_preemption: UnprovenPreemption = False
     """Calls of an *unproven* program may proactively preempt running calls. A program is
     unproven when its first call named no program and continued no earlier call (lineage
     inference found nothing): a genuinely new program, or a fragment of a larger one whose
     context restarted (docs/programs.md section 2). false: such calls keep their queue level
     and take free batch slots and KV blocks in queue order, but displace no running call
-    (neither do calls queued behind them). Programs with an id, and id-less calls that
-    continue an identified program, are unaffected."""
+    (neither do calls queued behind them). "long-calls": they may displace a running call
+    only when that call's *own* service (not its program's) ranks it below them, i.e. a
+    call that is long itself. true: like any call. Programs with an id, and id-less calls
+    that continue an identified program, are unaffected."""
     parallel_stages: StageMode = "off"
     """Programs whose calls run in parallel (programs/queues.py, "Stages"): gang: a call that
     arrives while its program has calls in flight joins their stage, entering at the
@@ -380,7 +384,7 @@ def _coerce(tp: Any, value: Any, path: str, name: str) -> Any:
         return out
     if origin is Literal:
         choices = typing.get_args(tp)
-        if value not in choices:
+        if not any(value == c and type(value) is type(c) for c in choices):
             raise ConfigError(f"{path}={value!r} is invalid: choose one of {list(choices)}")
         return value
     if origin in (typing.Union, types.UnionType):

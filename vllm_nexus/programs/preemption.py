@@ -3,14 +3,45 @@
 Mixed into :class:`vllm_nexus.programs.queues.MultiLevelQueue`, whose state it reads
 (``cfg``, ``policy``, ``levels``, ``sizes``, ``preemptions_withheld``): a strictly worse
 (tier, level) is required, weighed against what the victim would compute again
-(``preemption_cost_factor``), and calls of unproven programs never preempt
-(``unproven_preemption``). Pure Python, no vLLM import.
+(``preemption_cost_factor``), and calls of unproven programs preempt only long calls, or
+never (``unproven_preemption``). :func:`recompute_tokens` estimates what a victim would compute
+again. Pure Python, no vLLM import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol
+
+
+def recompute_tokens(
+    computed: int, block_size: int, ahead_calls: int, ahead_tokens: int, free_blocks: int
+) -> float:
+    """Tokens a running call computes again if it is preempted now (vLLM V1 recomputes; the
+    prefix cache gives back whatever of its KV survives until it is re-admitted).
+
+    A preempted call's blocks go to the back of vLLM's free-block queue, last block first
+    (``BlockPool.free_blocks`` of the reversed block list); allocation takes blocks from the
+    front, so its blocks survive as long as the calls admitted before it need no more than
+    the ``free_blocks`` ahead of them (free and evictable cached blocks: vLLM's
+    ``get_num_free_blocks``). Before it comes back, every waiting call of a better (tier,
+    level) is admitted first: ``ahead_calls`` calls holding ``ahead_tokens`` tokens
+    (:meth:`ProgramRequestQueue.ahead`), about ``ahead_tokens / block_size + ahead_calls / 2``
+    blocks. Each block they need beyond ``free_blocks`` evicts one of the victim's, from
+    its tail (its prefix stays cached longest). So the estimate is its last partial block
+    (never cached) plus ``block_size`` tokens per evicted full block, at most all of its
+    ``computed`` tokens: the last partial block when it will come back soon (Autellix §4.3's
+    preemption is cheap there), everything when a queue of better calls stands ahead of it
+    (the overload case: it returns long after its blocks were reused). A lower bound: the
+    running calls' own growth and arrivals during its wait are not counted. O(1).
+    """
+    if computed <= 0:
+        return 0.0
+    block = max(1, block_size)
+    partial = computed % block
+    demand = ahead_tokens / block + ahead_calls / 2
+    lost = max(0.0, demand - max(0, free_blocks))
+    return float(min(computed, partial + lost * block))
 
 
 class Call(Protocol):
@@ -41,29 +72,53 @@ class PreemptionRules:
         bounds = bounds or self.levels.boundaries
         return bounds[min(level, len(bounds)) - 1]
 
-    def worth_preempting(self, victim: Call, head: Call, recompute_tokens: float) -> bool:
+    def worth_preempting(
+        self,
+        victim: Call,
+        head: Call,
+        recompute_tokens: float,
+        victim_call_service: float | None = None,
+    ) -> bool:
         """Whether ``head`` (waiting) should displace ``victim`` (running): a strictly worse
         (tier, level) is required (Alg. 1); a worse tier always yields; within a tier, with
         ``preemption_cost_factor`` f > 0 (tokens unit), the gap between the two levels' lower
         bounds must be at least f x (1 + the victim's earlier preemptions) x the service of
         the tokens it would compute again: a preemption that drops much KV for little
-        priority is not made, and each preemption of a call makes the next one dearer. A
-        ``head`` that may not preempt (unproven program) never does; a preemption it would
-        have made is counted in :attr:`preemptions_withheld`, once per call."""
+        priority is not made, and each preemption of a call makes the next one dearer.
+
+        A ``head`` of an unproven program (``may_preempt`` False) does not preempt under
+        ``unproven_preemption: false``. Under ``"long-calls"`` it may, but the victim is
+        ranked by the service of its *own call* (``victim_call_service``) when that is less
+        than its program's: the head's program-level rank is a guess (a new program, or a
+        fragment of a large one whose context restarted, docs/programs.md §2), the call-level
+        one is not (a call that already ran past a level's bound is long, whatever program it
+        is in: FastServe-style MLFQ evidence). So an unproven call displaces only a call that
+        is itself long, never a short call of a program with much service, which would soon
+        have finished. A preemption so denied is counted in :attr:`preemptions_withheld`,
+        once per call."""
         if (victim.tier, victim.level) <= (head.tier, head.level):
             return False
+        worth = self._worth(victim, head, victim.level, recompute_tokens)
+        if not worth or head.may_preempt:
+            return worth
+        if self.cfg.unproven_preemption == "long-calls" and victim_call_service is not None:
+            level = min(victim.level, self.levels.level_of(victim_call_service))
+            if (victim.tier, level) > (head.tier, head.level) and self._worth(
+                victim, head, level, recompute_tokens
+            ):
+                return True
+        if not head.withheld:
+            head.withheld = True
+            self.preemptions_withheld += 1
+        return False
+
+    def _worth(self, victim: Call, head: Call, level: int, recompute_tokens: float) -> bool:
+        """The cost rule of :meth:`worth_preempting` with the victim at ``level``."""
         factor = self.cfg.preemption_cost_factor
         if victim.tier > head.tier or factor <= 0 or self.cfg.service_unit != "tokens":
-            worth = True
-        else:
-            cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
-            worth = factor * cost <= self.level_floor(victim.level) - self.level_floor(head.level)
-        if worth and not head.may_preempt:
-            if not head.withheld:
-                head.withheld = True
-                self.preemptions_withheld += 1
-            return False
-        return worth
+            return True
+        cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
+        return factor * cost <= self.level_floor(level) - self.level_floor(head.level)
 
     def pick_victims(
         self,
@@ -71,6 +126,7 @@ class PreemptionRules:
         running: list[Call],
         free_slots: int,
         recompute_tokens: Callable[[Call], float] | None = None,
+        call_service: Callable[[Call], float] | None = None,
     ) -> list[Call]:
         """Running calls to preempt so better waiting calls can run.
 
@@ -78,7 +134,8 @@ class PreemptionRules:
         tail). The first ``free_slots`` waiting calls need no victim; each further waiting
         call displaces the worst remaining running call that :meth:`worth_preempting` allows
         (``recompute_tokens(call)``: tokens it would compute again if preempted now; default
-        none). At most ``max_preemptions_per_step`` victims. A waiting call that may not
+        none; ``call_service(call)``: the service of its current call, read only for heads
+        of unproven programs). At most ``max_preemptions_per_step`` victims. A waiting call that may not
         preempt ends the search: the slots freed for calls behind it would go to it first.
         O(len(waiting) x len(running)), both bounded by the preemption limit.
         """
@@ -94,7 +151,10 @@ class PreemptionRules:
                 if (v.tier, v.level) <= (w.tier, w.level):
                     return victims  # no worse call left for this or any later waiting call
                 cost = recompute_tokens(v) if recompute_tokens is not None else 0.0
-                if self.worth_preempting(v, w, cost):
+                served = None
+                if call_service is not None and not w.may_preempt:
+                    served = call_service(v)
+                if self.worth_preempting(v, w, cost, served):
                     victims.append(candidates.pop(i))
                     break
             else:

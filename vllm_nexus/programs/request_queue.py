@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable, Iterator
 from vllm.v1.core.sched.request_queue import RequestQueue
 from vllm.v1.request import Request
 
-_Entry = tuple[tuple, int, Request]
+_Entry = tuple[tuple, int, Request, int]
+"""(key, tie-break, request, its tokens when queued); the tie-break is unique, so entries
+never compare past it."""
 
 
 class ProgramRequestQueue(RequestQueue):
@@ -32,11 +34,28 @@ class ProgramRequestQueue(RequestQueue):
         self._live: dict[str, _Entry] = {}
         self._tie = itertools.count()
         self._ordered: list[Request] | None = None
+        self._groups: dict[tuple, list[int]] = {}
+        """(tier, level) -> [requests, tokens] of the live entries."""
+
+    def _count(self, entry: _Entry, sign: int) -> None:
+        group = entry[0][:2]
+        row = self._groups.get(group)
+        if row is None:
+            row = self._groups[group] = [0, 0]
+        row[0] += sign
+        row[1] += sign * entry[3]
+        if row[0] <= 0:
+            del self._groups[group]
 
     # -- vLLM's RequestQueue interface ---------------------------------------------------
     def add_request(self, request: Request) -> None:
-        entry = (self._key(request), next(self._tie), request)
+        tokens = getattr(request, "num_tokens", 0)
+        entry = (self._key(request), next(self._tie), request, tokens)
+        old = self._live.get(request.request_id)
+        if old is not None:
+            self._count(old, -1)
         self._live[request.request_id] = entry
+        self._count(entry, 1)
         heapq.heappush(self._heap, entry)
         self._ordered = None
 
@@ -53,6 +72,7 @@ class ProgramRequestQueue(RequestQueue):
         entry = self._top()
         heapq.heappop(self._heap)
         del self._live[entry[2].request_id]
+        self._count(entry, -1)
         self._ordered = None
         return entry[2]
 
@@ -67,7 +87,9 @@ class ProgramRequestQueue(RequestQueue):
             self.add_request(r)
 
     def remove_request(self, request: Request) -> None:
-        if self._live.pop(request.request_id, None) is not None:
+        entry = self._live.pop(request.request_id, None)
+        if entry is not None:
+            self._count(entry, -1)
             self._ordered = None
         if len(self._heap) > 2 * len(self._live) + 64:
             self._compact()
@@ -114,6 +136,16 @@ class ProgramRequestQueue(RequestQueue):
                 if child < len(heap):
                     heapq.heappush(frontier, (heap[child], child))
         return out
+
+    def ahead(self, group: tuple) -> tuple[int, int]:
+        """Requests, and tokens they hold, waiting in a strictly better (tier, level) than
+        ``group``: the work admitted before a request queued at ``group``. O(levels)."""
+        calls = tokens = 0
+        for g, (n, t) in self._groups.items():
+            if g < group:
+                calls += n
+                tokens += t
+        return calls, tokens
 
     def unordered(self) -> list[Request]:
         """All queued requests, in no particular order (O(len))."""

@@ -51,6 +51,7 @@ from vllm_nexus.programs.metrics import (
     SchedulerMetrics,
     SnapshotWriter,
 )
+from vllm_nexus.programs.preemption import recompute_tokens
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
 from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
@@ -258,7 +259,7 @@ class Scheduler(StepCharging, _VllmScheduler):
                 tier=request.priority if self.priority_tiers else 0,
                 program_class=self._program_class(pid, extra, request),
             )
-            if not self.nexus_cfg.scheduler.unproven_preemption:
+            if self.nexus_cfg.scheduler.unproven_preemption is not True:
                 call.may_preempt = not self.assigner.last_unproven(pid)
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
@@ -396,7 +397,11 @@ class Scheduler(StepCharging, _VllmScheduler):
             ]
             running_tail = [c for r in self.running[-limit:] if (c := calls.get(r.request_id))]
             victims = self.mlq.pick_victims(
-                best_waiting, running_tail, free_slots, self._recompute_estimator(best_waiting)
+                best_waiting,
+                running_tail,
+                free_slots,
+                self._recompute_estimator(),
+                self._call_service,
             )
         if not victims and free_slots > 0:
             victims = self._kv_victims(head)
@@ -411,23 +416,38 @@ class Scheduler(StepCharging, _VllmScheduler):
         first_chunk = min(request.num_tokens, self.max_num_scheduled_tokens)
         return -(-first_chunk // self.block_size)
 
-    def _recompute_estimator(self, waiting: list[Call]) -> Callable[[Call], float]:
-        """Tokens a running call would compute again if it gave up its batch slot now: only
-        its last partial block while the KV cache has room for the newcomers (the prefix
-        cache keeps the full blocks), all its computed tokens when it has not (its blocks
-        would be reused before it resumes). O(len(waiting)), bounded by the preemption limit."""
+    def _recompute_estimator(self) -> Callable[[Call], float]:
+        """Tokens a running call would compute again if it gave up its batch slot now
+        (:func:`~vllm_nexus.programs.preemption.recompute_tokens`): its last partial block
+        while the KV cache's free and evictable blocks cover what the waiting calls of a
+        better (tier, level) will take before it is re-admitted, up to all its computed
+        tokens when they do not (its blocks are reused before it resumes). O(levels) per
+        candidate: per-level counts kept by the waiting queue, no walk of the queue."""
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
-        tight = free < sum(self._blocks_needed(c) for c in waiting)
-        requests, block = self.requests, self.block_size
+        requests, block, queue = self.requests, self.block_size, self.waiting
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
-            computed = req.num_computed_tokens
-            return float(computed if tight else computed % block)
+            n, tokens = queue.ahead((call.tier, call.level))
+            return recompute_tokens(req.num_computed_tokens, block, n, tokens, free)
 
         return estimate
+
+    def _call_service(self, call: Call) -> float:
+        """Service of a running call's own request so far, read off the request (what the
+        tokens unit charges it, without settling lazily charged decode tokens): its output
+        tokens plus its prompt tokens that missed the prefix cache, prefill-weighted. Read
+        only for waiting calls of unproven programs (``unproven_preemption: long-calls``).
+        Without lazy decode charging (time unit, ...) ``call.service`` itself is current."""
+        req = self.requests.get(call.call_id)
+        if req is None or self._decode is None:  # charged per step: call.service is current
+            return call.service
+        cached = max(0, getattr(req, "num_cached_tokens", 0) or 0)
+        prefill = max(0, min(req.num_computed_tokens, req.num_prompt_tokens) - cached)
+        weight = self.nexus_cfg.scheduler.prefill_token_weight
+        return req.num_output_tokens + weight * prefill
 
     def _kv_victims(self, head: Call) -> list[Call]:
         """Worse (tier, level) running calls whose blocks the best waiting call needs
@@ -449,7 +469,10 @@ class Scheduler(StepCharging, _VllmScheduler):
             if (call.tier, call.level) <= (head.tier, head.level):
                 break
             req = self.requests.get(call.call_id)
-            if req is None or not self.mlq.worth_preempting(call, head, req.num_computed_tokens):
+            served = None if head.may_preempt else self._call_service(call)
+            if req is None or not self.mlq.worth_preempting(
+                call, head, req.num_computed_tokens, served
+            ):
                 continue
             victims.append(call)
             free += len(self.kv_cache_manager.get_block_ids(call.call_id)[0])
