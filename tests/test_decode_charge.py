@@ -211,3 +211,18 @@ def test_lazy_charging_is_off_where_it_cannot_be_exact():
     for sched in ({"service_unit": "time"}, {"policy": "gittins"}, {"policy": "atlas"}):
         assert make_scheduler(nexus={"scheduler": sched})._decode is None
     assert make_scheduler(nexus={"scheduler": {"policy": "plas"}})._decode is not None
+
+
+def test_has_due_tells_whether_due_has_work():
+    q = mlq()
+    c = running_call(q, "a")
+    d = DecodeCharges(q)
+    assert not d.has_due()
+    d.start(c, mark=0)  # quantum 10: can cross at step 10 at the earliest
+    for _ in range(9):
+        d.next_step()
+        assert not d.has_due() and d.due(lambda call: 9, 1.0) == []
+    d.next_step()
+    assert d.has_due()
+    assert d.due(lambda call: 10, 1.0) == [c]
+    assert not d.has_due()  # filed again at its next level's crossing

@@ -120,7 +120,35 @@ def test_recompute_after_preemption_is_counted_exactly():
     assert m.recomputed_tokens == frontier - cached
     run_until_idle(s, clock)
     assert m.recomputed_tokens == frontier - cached  # decoding new tokens is not recompute
-    assert s._dropped_kv == {}
+    assert s._dropped_kv == {} and s._recomputing == set()
+
+
+def test_remove_running_finds_the_request_by_its_key_even_after_a_demotion():
+    """``running`` is kept in (tier, level, admission) order; removal bisects at the call's
+    key (or at a level above it, for a call already demoted) and checks identity, falling
+    back to a scan: the list left is the one ``list.remove`` leaves."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
+    for i in range(6):
+        s.add_request(make_request(f"r{i}", program_id=f"P{i}", max_tokens=50))
+    step(s, clock)
+    assert len(s.running) == 6
+    key = s._running_key
+    assert [key(r) for r in s.running] == sorted(key(r) for r in s.running)
+    for victim, bump in (("r3", 0), ("r1", 2), ("r5", 1)):
+        request = s.requests[victim]
+        s.mlq.calls[victim].level += bump  # as a demotion leaves it before the move
+        expected = [r for r in s.running if r is not request]
+        s._remove_running(request)
+        assert s.running == expected
+        s._insert_running([request])
+    unknown = s.requests["r0"]
+    s.mlq.calls["r0"].admitted = -1  # its key no longer matches its place: the scan finds it
+    expected = [r for r in s.running if r is not unknown]
+    s._remove_running(unknown)
+    assert s.running == expected
+    with pytest.raises(ValueError):
+        s._remove_running(unknown)
 
 
 def test_recompute_bookkeeping_is_dropped_when_a_preempted_call_aborts():
@@ -131,6 +159,7 @@ def test_recompute_bookkeeping_is_dropped_when_a_preempted_call_aborts():
     s.finish_requests("long", RequestStatus.FINISHED_ABORTED)
     run_until_idle(s, clock)
     assert s._dropped_kv == {} and s.nexus_metrics.recomputed_tokens == 0
+    assert s._recomputing == set()
 
 
 def test_no_preemption_within_the_same_level_or_when_disabled():

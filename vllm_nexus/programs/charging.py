@@ -33,9 +33,11 @@ class StepCharging:
     _steps: Any
     _prefilling: set[str]
     _dropped_kv: dict[str, int]
+    _recomputing: set[str]
     _last_charge: float
     clock: Any
     _insert_running: Any
+    _remove_running: Any
     waiting: Any
     kv_holding_waiting: Any
 
@@ -64,7 +66,10 @@ class StepCharging:
             if call is not None and not call.running:
                 self.mlq.set_running(call, now)
         if self._dropped_kv:
-            self._count_recomputed(scheduled)
+            dropped, recomputing = self._dropped_kv, self._recomputing
+            recomputing.update(rid for rid in admitted if rid in dropped)
+            if recomputing:
+                self._count_recomputed(scheduled)
         extra: dict[str, float] = {}
         costs, decode, tally, lazy_total = scheduled, self._decode, None, 0
         if self.nexus_cfg.scheduler.service_unit == "tokens":
@@ -104,16 +109,24 @@ class StepCharging:
 
     def _count_recomputed(self, scheduled: dict[str, int]) -> None:
         """Tokens below a preempted request's old frontier are recomputed (what the prefix
-        cache restored is skipped by vLLM and never scheduled)."""
-        for rid, high in list(self._dropped_kv.items()):
+        cache restored is skipped by vLLM and never scheduled). Only requests admitted again
+        since their preemption (``_recomputing``) can be scheduled: O(those), not a walk of
+        every preempted request still waiting."""
+        dropped, requests, m = self._dropped_kv, self.requests, self.nexus_metrics
+        for rid in list(self._recomputing):
+            high = dropped.get(rid)
+            if high is None:
+                self._recomputing.discard(rid)
+                continue
             n = scheduled.get(rid)
-            request = self.requests.get(rid)
+            request = requests.get(rid)
             if n is None or request is None:
                 continue
             before = request.num_computed_tokens - n
-            self.nexus_metrics.recomputed_tokens += max(0, min(before + n, high) - before)
+            m.recomputed_tokens += max(0, min(before + n, high) - before)
             if before + n >= high:
-                del self._dropped_kv[rid]
+                del dropped[rid]
+                self._recomputing.discard(rid)
 
     def _charge(self, out: SchedulerOutput, now: float) -> None:
         """Charge executed service: tokens, or the step's executor time to each call in it
@@ -139,7 +152,8 @@ class StepCharging:
             for tenant, n in tally.values():
                 if tenant is not None:
                     tenants.charge(tenant, float(n), now)
-        self._move_demoted(demoted)
+        if demoted:
+            self._move_demoted(demoted)
 
     def _move_demoted(self, demoted: list[Call]) -> None:
         """Demoted calls move to their place: in ``running`` (queue order), or in the waiting
@@ -151,7 +165,7 @@ class StepCharging:
                 continue
             if request.status == RequestStatus.RUNNING:
                 with contextlib.suppress(ValueError):
-                    self.running.remove(request)
+                    self._remove_running(request)
                     self._insert_running([request])
             elif hasattr(self.waiting, "update"):
                 self.waiting.update(request)

@@ -123,6 +123,11 @@ class DecodeCharges:
         """One more step was charged."""
         self.step += 1
 
+    def has_due(self) -> bool:
+        """Whether :meth:`due` has anything to look at this step (O(1))."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= self.step
+
     def due(
         self, frontier_of: Frontier, now: float, order: Callable[[Call], int] | None = None
     ) -> list[Call]:

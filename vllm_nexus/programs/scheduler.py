@@ -150,6 +150,9 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._dropped_kv: dict[str, int] = {}
         """Request id -> tokens whose KV a preemption dropped, until they are computed again
         (for the recompute-after-preemption counters)."""
+        self._recomputing: set[str] = set()
+        """Ids in ``_dropped_kv`` admitted again since their preemption (only those can be
+        scheduled, so only those are checked each step)."""
         self._prefilling: set[str] = set()
         self._admissions = itertools.count()
         """Running requests with prompt tokens left (their chunks cost prefill weight)."""
@@ -226,6 +229,23 @@ class Scheduler(StepCharging, _VllmScheduler):
             if admitted and call is not None:
                 call.admitted = next(self._admissions)
             bisect.insort(self.running, request, key=self._running_key)
+
+    def _remove_running(self, request: Request) -> None:
+        """Take ``request`` out of ``running`` (ValueError if it is not there). ``running``
+        is kept sorted by :meth:`_running_key`, so its place is found by bisection at its
+        key, or at its key one level up or more (a demoted call's level already moved):
+        O(levels · log n) instead of ``list.remove``'s scan comparing every request. Falls
+        back to the scan when neither holds (the identity check makes any miss safe)."""
+        running = self.running
+        call = self.mlq.calls.get(request.request_id)
+        if call is not None:
+            key, tier, admitted = self._running_key, call.tier, call.admitted
+            for level in range(call.level, -1, -1):
+                i = bisect.bisect_left(running, (tier, level, admitted), key=key)
+                if i < len(running) and running[i] is request:
+                    del running[i]
+                    return
+        running.remove(request)
 
     # -- vLLM hooks ---------------------------------------------------------------------
     def add_request(self, request: Request) -> None:
@@ -305,10 +325,14 @@ class Scheduler(StepCharging, _VllmScheduler):
         now = self.clock()
         self._charge(scheduler_output, now)
         result = super().update_from_output(scheduler_output, model_runner_output)
-        if self._decode is not None:  # this step's tokens are now behind the frontiers
-            order = _batch_order(scheduler_output.num_scheduled_tokens)
-            self._move_demoted(self._decode.due(self._frontier, now, order))
-        self._export(now=now)
+        decode = self._decode
+        if decode is not None and decode.has_due():  # this step's tokens are now behind
+            order = _batch_order(scheduler_output.num_scheduled_tokens)  # the frontiers
+            demoted = decode.due(self._frontier, now, order)
+            if demoted:
+                self._move_demoted(demoted)
+        if self._snapshots.path is not None:
+            self._export(now=now)
         return result
 
     def _free_request(self, request: Request, delay_free_blocks: bool = False) -> Any:
@@ -333,6 +357,7 @@ class Scheduler(StepCharging, _VllmScheduler):
                 else:
                     m.calls_aborted += 1
             self._dropped_kv.pop(request.request_id, None)
+            self._recomputing.discard(request.request_id)
             self._prefilling.discard(request.request_id)
         return super()._free_request(request, delay_free_blocks)
 
@@ -486,7 +511,7 @@ class Scheduler(StepCharging, _VllmScheduler):
             or not self._request_blocks_can_be_freed(request)
         ):
             return
-        self.running.remove(request)
+        self._remove_running(request)
         # As vLLM's own KV-pressure preemption: a connector with a pending KV hand-off needs
         # the in-flight output dropped.
         self._preempt_request(
