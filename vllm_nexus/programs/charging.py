@@ -31,7 +31,7 @@ class StepCharging:
     running: list[Request]
     _decode: Any
     _steps: Any
-    _prefilling: set[str]
+    _prefilling: dict[str, None]
     _dropped_kv: dict[str, int]
     _recomputing: set[str]
     _last_charge: float
@@ -75,7 +75,7 @@ class StepCharging:
         if self.nexus_cfg.scheduler.service_unit == "tokens":
             weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
             prefilling = self._prefilling
-            prefilling.update(admitted)
+            prefilling.update(dict.fromkeys(admitted))  # an ordered set: no hash-seed order
             started = []
             if decode is not None:
                 costs = {}  # the prompt chunks; decode tokens are charged lazily
@@ -83,7 +83,7 @@ class StepCharging:
                 n = scheduled.get(rid)
                 req = requests.get(rid)
                 if req is None or req.status != RequestStatus.RUNNING:
-                    prefilling.discard(rid)
+                    del prefilling[rid]
                     continue
                 if n is None:
                     continue
@@ -94,9 +94,11 @@ class StepCharging:
                 if prefill > 0:
                     extra[rid] = weight * prefill
                 if req.num_computed_tokens >= req.num_tokens - 1:
-                    prefilling.discard(rid)
+                    del prefilling[rid]
                     started.append(rid)
             if decode is not None:
+                if len(costs) > 1:  # batch order, as the loop charges (not set order)
+                    costs = {rid: costs[rid] for rid in scheduled if rid in costs}
                 tally = self._decode_tally(scheduled, len(costs))
                 lazy_total = out.total_num_scheduled_tokens - sum(costs.values())
                 for rid in started:  # decoding from the next step on (this chunk is in costs)

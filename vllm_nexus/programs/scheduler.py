@@ -153,7 +153,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._recomputing: set[str] = set()
         """Ids in ``_dropped_kv`` admitted again since their preemption (only those can be
         scheduled, so only those are checked each step)."""
-        self._prefilling: set[str] = set()
+        self._prefilling: dict[str, None] = {}  # calls with prompt chunks left, in admission order
         self._admissions = itertools.count()
         """Running requests with prompt tokens left (their chunks cost prefill weight)."""
         self._levels_version = self.mlq.version
@@ -358,7 +358,7 @@ class Scheduler(StepCharging, _VllmScheduler):
                     m.calls_aborted += 1
             self._dropped_kv.pop(request.request_id, None)
             self._recomputing.discard(request.request_id)
-            self._prefilling.discard(request.request_id)
+            self._prefilling.pop(request.request_id, None)
         return super()._free_request(request, delay_free_blocks)
 
     def _preempt_request(self, request: Request, *args: Any, **kwargs: Any) -> Any:
