@@ -151,6 +151,27 @@ def test_remove_running_finds_the_request_by_its_key_even_after_a_demotion():
         s._remove_running(unknown)
 
 
+def test_two_calls_demoted_in_one_step_keep_running_sorted():
+    """Regression (a hash-seed-dependent failure of the lazy-vs-loop lockstep test): when two
+    running calls are demoted in one charge, both keys change before either moves; moving
+    them one at a time inserted the first into a list the second still left unsorted."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
+    for i in range(4):
+        s.add_request(make_request(f"r{i}", program_id=f"P{i}", max_tokens=50))
+    step(s, clock)
+    calls, key = s.mlq.calls, s._running_key
+    # running: a (0, 0, 3), b (0, 0, 4), c (0, 1, 1), d (0, 1, 2)
+    for rid, level, admitted in (("r0", 0, 3), ("r1", 0, 4), ("r2", 1, 1), ("r3", 1, 2)):
+        calls[rid].level, calls[rid].admitted = level, admitted
+    s.running.sort(key=key)
+    assert [r.request_id for r in s.running] == ["r0", "r1", "r2", "r3"]
+    calls["r1"].level, calls["r2"].level = 1, 2  # demoted together, b first
+    s._move_demoted([calls["r1"], calls["r2"]])
+    assert [r.request_id for r in s.running] == ["r0", "r3", "r1", "r2"]
+    assert [key(r) for r in s.running] == sorted(key(r) for r in s.running)
+
+
 def test_recompute_bookkeeping_is_dropped_when_a_preempted_call_aborts():
     s, clock = demoted_long_call()
     s.add_request(make_request("short", program_id="B", max_tokens=2))

@@ -161,6 +161,7 @@ class StepCharging:
         """Demoted calls move to their place: in ``running`` (queue order), or in the waiting
         queues (a call preempted while its last step was in flight is charged after it)."""
         self.nexus_metrics.demotions += len(demoted)
+        moved = []  # all out first: with two keys changed, `running` is unsorted until then
         for call in demoted:
             request = self.requests.get(call.call_id)
             if request is None:
@@ -168,10 +169,12 @@ class StepCharging:
             if request.status == RequestStatus.RUNNING:
                 with contextlib.suppress(ValueError):
                     self._remove_running(request)
-                    self._insert_running([request])
+                    moved.append(request)
             elif hasattr(self.waiting, "update"):
                 self.waiting.update(request)
                 self.kv_holding_waiting.update(request)
+        if moved:
+            self._insert_running(moved)
 
     def _decode_tally(self, scheduled: dict[str, int], explicit: int) -> dict[int, list]:
         """Tokens this step gives each tenant's decoding calls: their counts when every
