@@ -9,19 +9,11 @@ import random
 import pytest
 from sched_harness import FakeClock, make_request, make_scheduler, run_until_idle, step
 from test_policy_queues import mlq
+from test_scheduler import SMALL
 
 from vllm_nexus.config import ConfigError, NexusConfig
 from vllm_nexus.programs.preemption import recompute_tokens
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
-
-SMALL = {
-    "scheduler": {
-        "policy": "plas",
-        "first_boundary": 16,
-        "first_quantum": 16,
-        "starvation_beta": 0,
-    }
-}
 
 
 # -- the estimate (pure) -------------------------------------------------------------------
