@@ -153,9 +153,10 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._recomputing: set[str] = set()
         """Ids in ``_dropped_kv`` admitted again since their preemption (only those can be
         scheduled, so only those are checked each step)."""
-        self._prefilling: dict[str, None] = {}  # calls with prompt chunks left, in admission order
+        self._prefilling: dict[str, None] = {}
+        """Running requests with prompt tokens left (their chunks cost prefill weight), an
+        ordered set in admission order (iteration must not depend on the hash seed)."""
         self._admissions = itertools.count()
-        """Running requests with prompt tokens left (their chunks cost prefill weight)."""
         self._levels_version = self.mlq.version
         self._decode: DecodeCharges | None = None
         """Decoding calls charged lazily (tokens unit, one token per decode step)."""
