@@ -245,12 +245,18 @@ def test_soak_nothing_lost_no_5xx_drains_to_empty(server: Any) -> None:
         return sum(v for k, v in m.items() if k.startswith("vllm_nexus_calls_finished_total{")
                    and f'outcome="{name}"' in k)  # fmt: skip
 
-    # Exactly the calls the client waited for (and the one after the soak) completed: no
-    # dropped stream or timed-out call ran to its end. Every dropped stream reached the engine
-    # (it streamed tokens) and was aborted; a timed-out call was aborted if it reached the
-    # engine before its client hung up (0.5 s into a flood, it may not have: then vLLM's front
-    # end drops it and the engine never sees it; either way the drain above shows none is left).
-    assert outcome("completed") == 48 + 3 * MAX_PROGRAMS + 6 + 1
-    assert 12 <= outcome("aborted") <= 12 + 8
+    # Every call the client waited for (and the one after the soak) completed; every dropped
+    # stream reached the engine (it streamed tokens) and was aborted. A timed-out call is
+    # non-streamed: vLLM's front end may notice its client's hang-up only when it answers, so it
+    # may run to its end (a CI run saw 4 of 8 complete), be aborted, or, if the hang-up came
+    # before it reached the engine, never be seen; so each of the 8 adds at most one to
+    # completed + aborted. Nothing is left either way (the drain above).
+    waited, completed, aborted = (
+        48 + 3 * MAX_PROGRAMS + 6 + 1,
+        outcome("completed"),
+        outcome("aborted"),
+    )
+    assert completed >= waited and aborted >= 12
+    assert (completed - waited) + (aborted - 12) <= 8, (completed, aborted)
     assert m["vllm_nexus_tenant_entries"] >= 3  # t0, t1, t2 (+ default)
     assert "Traceback" not in server.log_text()
