@@ -130,7 +130,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--engine-args",
         default="batch-bound",
         help="`vllm serve` engine arguments, or a named setting: batch-bound (--max-num-seqs 8, "
-        "the default) or kv-bound (--max-num-seqs 64 --num-gpu-blocks-override 40)",
+        "the default) or kv-bound (--max-num-seqs 64 --num-gpu-blocks-override 40 "
+        "--max-model-len 4096)",
     )
     p.add_argument(
         "--slo-factor",

@@ -8,10 +8,18 @@ warm-up replay per server, then replays the trace ``--reps`` times against each 
 rotated order (rep k starts at scheduler k), strictly one replay at a time. Reported per
 scheduler: mean program token latency per repetition, the ratio to the first scheduler in the
 same repetition, their geometric mean, the pooled ratio (mean of means), and the server's CPU
-seconds per replay (all its processes).
+seconds per replay (all its processes). Per replay, from the server's ``/metrics``: vLLM's
+preemptions (and vllm_nexus's, by reason), tokens recomputed after preemption as a share of
+all tokens computed (``vllm_nexus_recomputed_tokens_total``; stock vLLM exports no such
+counter, so its share is unknown once it preempts), and what bound the engine: ``/metrics``
+is sampled once a second during the replay for the KV-cache usage and the running and
+waiting requests; a sample with requests waiting while fewer than ``--max-num-seqs`` run is
+KV-bound (the scheduler could not admit them for lack of KV blocks), one with every slot
+taken is slot-bound.
 
     python examples/interleaved_replay.py --trace results/mr200.jsonl --rate 6 --programs 150 \
         --reps 2 --schedulers stock,plas,atlas,gittins --out /tmp/il
+    python examples/interleaved_replay.py --engine-args kv-bound ...   # a named setting
 
 Schedulers are ``examples/bench_sweep.py``'s names (``stock``, ``default``, ``plas``, ...), plus
 ``--extra NAME=JSON`` for a ``vllm_nexus.scheduler`` section of your own. Run it under the
@@ -23,11 +31,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import shlex
 import statistics
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,8 +75,107 @@ def summarize(rows: list[dict], baseline: str) -> dict[str, dict]:
             "geo": math.exp(statistics.mean(math.log(x) for x in ratios)) if ratios else None,
             "pooled": statistics.mean(base.values()) / statistics.mean(r["mean"] for r in mine),
             "cpu_s": [r["cpu_s"] for r in mine],
+            "recompute_share": [r.get("recompute_share") for r in mine],
+            "preemptions": [r.get("preemptions") for r in mine],
         }
     return out
+
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)")
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+GAUGES = {"vllm:kv_cache_usage_perc": "kv", "vllm:num_requests_running": "running",
+          "vllm:num_requests_waiting": "waiting"}  # fmt: skip
+
+
+def prom_samples(text: str) -> list[tuple[str, dict[str, str], float]]:
+    """``(name, labels, value)`` of every sample in a Prometheus text page."""
+    out = []
+    for line in text.splitlines():
+        m = _SAMPLE.match(line)
+        if not m or line.startswith("#"):
+            continue
+        try:
+            value = float(m.group(3))
+        except ValueError:
+            continue
+        out.append((m.group(1), dict(_LABEL.findall(m.group(2) or "")), value))
+    return out
+
+
+def engine_gauges(text: str) -> dict[str, float]:
+    """KV usage (fraction, the fullest engine), running and waiting requests (summed)."""
+    out: dict[str, float] = {}
+    for name, _, value in prom_samples(text):
+        key = GAUGES.get(name)
+        if key == "kv":
+            out[key] = max(out.get(key, 0.0), value)
+        elif key:
+            out[key] = out.get(key, 0.0) + value
+    return out
+
+
+def nexus_preemptions(text: str) -> dict[str, float]:
+    """vllm_nexus's preemption counter by reason (``proactive``, ``kv_cache``)."""
+    out: dict[str, float] = {}
+    for name, labels, value in prom_samples(text):
+        if name == "vllm_nexus_preemptions_total":
+            reason = labels.get("reason", "?")
+            out[reason] = out.get(reason, 0.0) + value
+    return out
+
+
+def binding(samples: list[dict[str, float]], max_num_seqs: int | None) -> dict:
+    """What bound the engine over a replay's ``/metrics`` samples: peak KV usage, peak
+    running requests, and the share of samples with requests waiting that were KV-bound
+    (fewer than ``max_num_seqs`` running) or slot-bound (all slots taken)."""
+    queued = [s for s in samples if s.get("waiting", 0) > 0]
+    slot = [s for s in queued if max_num_seqs and s.get("running", 0) >= max_num_seqs]
+    return {
+        "samples": len(samples),
+        "kv_peak": max((s.get("kv", 0.0) for s in samples), default=None),
+        "running_peak": max((s.get("running", 0.0) for s in samples), default=None),
+        "queued_share": len(queued) / len(samples) if samples else None,
+        "kv_bound_share": (len(queued) - len(slot)) / len(queued) if queued else None,
+    }
+
+
+def max_num_seqs(engine_args: str) -> int | None:
+    """``--max-num-seqs`` of ``vllm serve`` arguments (None: not given)."""
+    argv = shlex.split(engine_args)
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name == "--max-num-seqs":
+            return int(value if eq else argv[i + 1])
+    return None
+
+
+def _get(url: str, timeout_s: float = 5.0) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+class _Sampler(threading.Thread):
+    """Samples a server's ``/metrics`` gauges every ``period_s`` until stopped."""
+
+    def __init__(self, base_url: str, period_s: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.url, self.period_s = base_url.rstrip("/").removesuffix("/v1") + "/metrics", period_s
+        self.samples: list[dict[str, float]] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.period_s):
+            text = _get(self.url)
+            if text is not None:
+                self.samples.append(engine_gauges(text))
+
+    def stop(self) -> list[dict[str, float]]:
+        self._halt.set()
+        self.join()
+        return self.samples
 
 
 def _server_cpu_s(port: int) -> float:
@@ -94,12 +204,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schedulers", default="stock,default")
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--think-scale", type=float, default=0.3)
-    p.add_argument("--engine-args", default="--max-num-seqs 8 --max-model-len 4096")
+    p.add_argument(
+        "--engine-args",
+        default="--max-num-seqs 8 --max-model-len 4096",
+        help="`vllm serve` engine arguments, or a named setting (batch-bound, kv-bound: "
+        "vllm_nexus/bench/settings.py)",
+    )
     p.add_argument("--extra", action="append", default=[], metavar="NAME=JSON")
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
+    from vllm_nexus.bench.report import recompute_share
+    from vllm_nexus.bench.settings import ENGINE_SETTINGS
     from vllm_nexus.serving.launcher import VllmServer
+
+    a.engine_args = ENGINE_SETTINGS.get(a.engine_args, a.engine_args)
+    seqs = max_num_seqs(a.engine_args)
 
     extra = {}
     for item in a.extra:
@@ -139,13 +259,27 @@ def main(argv: list[str] | None = None) -> int:
                 "--think-scale", str(a.think_scale), "--run-salt", f"il{time.time():.0f}-{s}-{tag}",
                 "--label", s, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
         cpu0 = _server_cpu_s(srv.port)
-        subprocess.run([sys.executable, "-m", "vllm_nexus.cli", *argv], check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        pre0 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
+        sampler = _Sampler(srv.base_url)
+        sampler.start()
+        try:
+            subprocess.run([sys.executable, "-m", "vllm_nexus.cli", *argv], check=True,
+                           stdout=subprocess.DEVNULL)  # fmt: skip
+        finally:
+            samples = sampler.stop()
+        pre1 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
         run = json.loads((dest / "result.json").read_text())["runs"][0]
+        server = run.get("server") or {}
         row = {"sched": s, "tag": tag, "mean": token_latency_ms(run),
                "duration_s": run["duration_s"], "cpu_s": _server_cpu_s(srv.port) - cpu0,
-               "engine_steps": run["server"].get("engine_steps"),
-               "preemptions": run["server"].get("preemptions"),
+               "failed_programs": run["summary"].get("programs_failed"),
+               "engine_steps": server.get("engine_steps"),
+               "preemptions": server.get("preemptions", 0.0),
+               "nexus_preemptions": {k: v - pre0.get(k, 0.0) for k, v in pre1.items()},
+               "recomputed_tokens": server.get("vllm_nexus_recomputed_tokens_total"),
+               "recompute_share": recompute_share(server),
+               "mean_queue_s": server.get("mean_queue_s"),
+               **binding(samples, seqs),
                "loadavg": Path("/proc/loadavg").read_text().split()[0]}  # fmt: skip
         print(json.dumps(row), flush=True)
         return row
@@ -166,9 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmean program token latency (ms/token) per repetition; ratio = {schedulers[0]} / "
           "scheduler in the same repetition (>1: faster)")  # fmt: skip
     for s, v in summarize(rows, schedulers[0]).items():
+        share = " ".join("n/a" if x is None else f"{100 * x:.1f}%" for x in v["recompute_share"])
         print(f"{s}: means {' '.join(f'{x:.1f}' for x in v['means'])} | ratios "
               f"{' '.join(f'{x:.2f}' for x in v['ratios'])} | geo-mean {v['geo']:.2f}x | "
-              f"pooled {v['pooled']:.2f}x | server CPU s {' '.join(f'{x:.1f}' for x in v['cpu_s'])}")  # fmt: skip
+              f"pooled {v['pooled']:.2f}x | server CPU s {' '.join(f'{x:.1f}' for x in v['cpu_s'])}"
+              f" | preemptions {' '.join(f'{x:.0f}' for x in v['preemptions'])} | recomputed "
+              f"{share}")  # fmt: skip
     return 0
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from vllm_nexus import cli
 from vllm_nexus.bench import report
 from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
@@ -93,10 +95,11 @@ def test_time_breakdown_table_hand_computed():
         "old", {}, [report.run_entry(4, [rec], 1.0, server=server(0.5, 7))], env={}
     )
     rows = report.time_breakdown_table([stock, nexus, old]).splitlines()[2:]
-    # 2000 tokens computed per run; (40 + 60) / 2 = 50 recomputed -> 2.5 %
+    # 2000 first-time tokens per run (vLLM's iteration tokens leave recompute out) plus the
+    # recomputed ones: 2040 and 2060, mean 2050; (40 + 60) / 2 = 50 recomputed -> 2.44 %
     assert rows[0] == "| stock | 4 | 0 / 10 / 90 | 500.0 / 20.0 / 200.0 | 0 | 0 / 0 | 0.0 | 100 |"
     assert (
-        rows[1] == "| nexus | 4 | 0 / 10 / 90 | 200.0 / 20.0 / 200.0 | 4 | 400 / 50 | 2.5 | 100 |"
+        rows[1] == "| nexus | 4 | 0 / 10 / 90 | 200.0 / 20.0 / 200.0 | 4 | 400 / 50 | 2.4 | 100 |"
     )
     assert rows[2] == "| nexus | 8 | 0 / 10 / 90 | 200.0 / 20.0 / 200.0 | 2 | 100 / 0 | 0.0 | 100 |"
     # preemptions but no vllm_nexus counters (older server): unknown, not zero
@@ -128,3 +131,20 @@ def test_rate_zero_sends_every_program_at_once(tmp_path):
     argv = ["bench", "--workload", "chat", "--programs", "5", "--rate", "0", "--dump-trace", str(f)]
     assert cli.main(argv) == 0
     assert {p.arrival_s for p in load_trace(f)} == {0.0}
+
+
+def test_recompute_share_adds_recompute_to_vllms_first_time_tokens():
+    srv = {"engine_steps": 100.0, "tokens_per_step": 9.0, "preemptions": 4.0,
+           "vllm_nexus_preempted_tokens_total": 300.0,
+           "vllm_nexus_recomputed_tokens_total": 100.0}  # fmt: skip
+    # real engine: 900 first-time tokens + 100 recomputed
+    assert report.recompute_share(srv) == pytest.approx(100 / 1000)
+    # simulator: its steps already carry the recompute
+    assert report.recompute_share(srv, simulated=True) == pytest.approx(100 / 900)
+    # stock vLLM: no counter; unknown once it preempted, 0 if it did not
+    assert report.recompute_share({"engine_steps": 100.0, "tokens_per_step": 9.0,
+                                   "preemptions": 4.0}) is None  # fmt: skip
+    assert report.recompute_share({"engine_steps": 100.0, "tokens_per_step": 9.0,
+                                   "preemptions": 0.0}) == 0.0  # fmt: skip
+    assert report.recompute_share(None) is None
+    assert report.recompute_share({"preemptions": 0.0}) is None  # no step counts

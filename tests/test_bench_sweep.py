@@ -57,7 +57,7 @@ def test_report_only_writes_docs_and_keeps_the_analysis(sweep, tmp_path, capsys)
     text = docs.read_text()
     assert "hand-written analysis" in text and "\nold\n" not in text
     assert "## mixed" in text and report.BREAKDOWN_HEADING in text
-    assert "| atlas | 1 |" in text and "| 20 / 5 | 10.0 |" in text  # 5 of 50 tokens recomputed
+    assert "| atlas | 1 |" in text and "| 20 / 5 | 9.1 |" in text  # 5 recomputed of 50 + 5 computed
     assert "vllm serve MODEL --x" in text
     assert (docs.parent / "figures" / "benchmarks" / "mixed-latency_vs_rate.png").exists()
     assert json.loads((out / "mixed" / "atlas.json").read_text())["label"] == "atlas"

@@ -46,3 +46,58 @@ def test_summary_pairs_ratios_within_a_repetition(il) -> None:
     out = il.summarize(rows, "stock")
     assert out["plas"]["geo"] == pytest.approx(math.sqrt(2.0 * 2.0))
     assert out["plas"]["pooled"] == pytest.approx(15.0 / 7.5)
+
+
+METRICS = """# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.
+# TYPE vllm:kv_cache_usage_perc gauge
+vllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.925
+vllm:kv_cache_usage_perc{engine="1",model_name="m"} 0.5
+vllm:num_requests_running{engine="0",model_name="m"} 12.0
+vllm:num_requests_running{engine="1",model_name="m"} 3.0
+vllm:num_requests_waiting{engine="0",model_name="m"} 7.0
+vllm:num_preemptions_total{engine="0",model_name="m"} 9.0
+vllm_nexus_preemptions_total{engine="0",reason="proactive"} 4.0
+vllm_nexus_preemptions_total{engine="0",reason="kv_cache"} 2.0
+vllm_nexus_preemptions_total{engine="1",reason="kv_cache"} 1.0
+"""
+
+
+def test_gauges_and_preemptions_by_reason_from_a_metrics_page(il) -> None:
+    # KV usage of the fullest engine; running / waiting summed over engines
+    assert il.engine_gauges(METRICS) == {"kv": 0.925, "running": 15.0, "waiting": 7.0}
+    assert il.nexus_preemptions(METRICS) == {"proactive": 4.0, "kv_cache": 3.0}
+    assert il.nexus_preemptions("vllm:num_preemptions_total 3\n") == {}  # stock vLLM
+
+
+def test_binding_tells_kv_bound_from_slot_bound_samples(il) -> None:
+    samples = [
+        {"kv": 0.2, "running": 3.0, "waiting": 0.0},  # nothing queued: neither
+        {"kv": 0.98, "running": 20.0, "waiting": 5.0},  # queued, slots free: KV-bound
+        {"kv": 0.97, "running": 31.0, "waiting": 2.0},  # KV-bound
+        {"kv": 0.6, "running": 64.0, "waiting": 9.0},  # all 64 slots taken: slot-bound
+    ]
+    out = il.binding(samples, 64)
+    assert out["kv_peak"] == 0.98 and out["running_peak"] == 64.0
+    assert out["queued_share"] == pytest.approx(3 / 4)
+    assert out["kv_bound_share"] == pytest.approx(2 / 3)
+    assert il.binding(samples, 8)["kv_bound_share"] == 0.0  # 20, 31, 64 running: all >= 8
+    assert il.binding(samples[:1], 64)["kv_bound_share"] is None  # never queued
+    assert il.binding([], 64)["kv_peak"] is None
+
+
+def test_max_num_seqs_of_engine_arguments(il) -> None:
+    assert il.max_num_seqs("--max-num-seqs 64 --num-gpu-blocks-override 40") == 64
+    assert il.max_num_seqs("--max-model-len 4096 --max-num-seqs=8") == 8
+    assert il.max_num_seqs("--max-model-len 4096") is None
+
+
+def test_summary_carries_recompute_and_preemptions_per_repetition(il) -> None:
+    rows = [
+        {"sched": "stock", "rep": 0, "mean": 20.0, "cpu_s": 5.0, "preemptions": 3.0,
+         "recompute_share": None},
+        {"sched": "plas", "rep": 0, "mean": 10.0, "cpu_s": 4.0, "preemptions": 14.0,
+         "recompute_share": 0.008},
+    ]  # fmt: skip
+    out = il.summarize(rows, "stock")
+    assert out["plas"]["recompute_share"] == [0.008] and out["plas"]["preemptions"] == [14.0]
+    assert out["stock"]["recompute_share"] == [None]

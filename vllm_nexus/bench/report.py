@@ -255,6 +255,29 @@ def _recomputed(run: dict) -> float | None:
     return None
 
 
+def computed_tokens(server: dict, recomputed: float | None, simulated: bool = False) -> float | None:
+    """Tokens the engine computed in one run, recompute after preemption included.
+
+    vLLM's ``vllm:iteration_tokens_total`` (``engine_steps`` x ``tokens_per_step``) counts each
+    request's first prefill and its generated tokens only (its output processor counts prompt
+    tokens while a request is first prefilling), so the recomputed tokens are added to it. The
+    simulator's steps already carry them (``simulated``)."""
+    steps, per_step = server.get("engine_steps"), server.get("tokens_per_step")
+    if not steps or not per_step:
+        return None
+    return steps * per_step + (0.0 if simulated or recomputed is None else recomputed)
+
+
+def recompute_share(server: dict | None, simulated: bool = False) -> float | None:
+    """Tokens recomputed after preemption as a share of all tokens computed in one run (None:
+    unknown, e.g. stock vLLM after preemptions: it exports no recompute counter)."""
+    if not server:
+        return None
+    rec = _recomputed({"server": server})
+    total = computed_tokens(server, rec, simulated)
+    return None if rec is None or not total else rec / total
+
+
 BREAKDOWN_HEADING = "Where program time goes (repetitions averaged):"
 
 
@@ -265,7 +288,8 @@ def time_breakdown_table(results: Sequence[dict]) -> str:
     time, waiting for first tokens and decoding. Engine side (``/metrics`` deltas): mean time
     per call in the queue (arrival to first scheduled), in prefill and in decode (which
     includes waiting and recompute after a preemption), preemptions, and tokens recomputed
-    after preemption as a share of all tokens the engine computed. Counters the server does
+    after preemption as a share of all tokens the engine computed (recompute included,
+    :func:`computed_tokens`). Counters the server does
     not export show as "—" (delta 0 counters are omitted from results, so a missing counter
     with no preemptions reads as 0)."""
     lines = [
@@ -296,11 +320,9 @@ def time_breakdown_table(results: Sequence[dict]) -> str:
             if dropped is None and rec == 0.0:
                 dropped = 0.0
             computed = [
-                srv["engine_steps"] * srv["tokens_per_step"]
-                for r in runs
-                if (srv := r.get("server"))
-                and srv.get("engine_steps")
-                and srv.get("tokens_per_step")
+                c
+                for r, rv in zip(runs, rec_vals, strict=True)
+                if (c := computed_tokens(r.get("server") or {}, rv, bool(res.get("simulated"))))
             ]
             share = (
                 100 * rec / statistics.fmean(computed)

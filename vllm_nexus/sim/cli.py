@@ -60,7 +60,8 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     e.add_argument(
         "--setting",
         help="a named engine setting (batch-bound: --max-num-seqs 8; kv-bound: "
-        "--max-num-seqs 64 --num-gpu-blocks 40); the options below override it",
+        "--max-num-seqs 64 --num-gpu-blocks 40 --max-model-len 4096); the options below "
+        "override it",
     )
     e.add_argument("--max-num-seqs", type=int)
     e.add_argument("--max-num-batched-tokens", type=int)
