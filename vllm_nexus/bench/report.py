@@ -255,7 +255,9 @@ def _recomputed(run: dict) -> float | None:
     return None
 
 
-def computed_tokens(server: dict, recomputed: float | None, simulated: bool = False) -> float | None:
+def computed_tokens(
+    server: dict, recomputed: float | None, simulated: bool = False
+) -> float | None:
     """Tokens the engine computed in one run, recompute after preemption included.
 
     vLLM's ``vllm:iteration_tokens_total`` (``engine_steps`` x ``tokens_per_step``) counts each
