@@ -149,6 +149,81 @@ def max_num_seqs(engine_args: str) -> int | None:
     return None
 
 
+def complete_reps(rows: list[dict], schedulers: list[str]) -> list[dict]:
+    """The rows of repetitions every scheduler finished (an interrupted command's last
+    repetition is left out: its ratios would pair nothing)."""
+    done: dict[int, set[str]] = {}
+    for r in rows:
+        done.setdefault(r["rep"], set()).add(r["sched"])
+    full = {rep for rep, names in done.items() if set(schedulers) <= names}
+    return [r for r in rows if r["rep"] in full]
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, fmt: str = ".2f") -> str:
+    return "—" if x is None else format(x, fmt)
+
+
+def markdown_table(rows: list[dict], baseline: str) -> str:
+    """One line per repetition and scheduler: mean ms/token, ratio to ``baseline`` in the
+    same repetition, preemptions (vllm_nexus's proactive / KV-pressure ones in brackets),
+    recompute share, peak KV usage and running requests, the share of samples with calls
+    queued and of those the KV-bound share, replay duration."""
+    base = {r["rep"]: r["mean"] for r in rows if r["sched"] == baseline}
+    lines = [
+        "| rep | scheduler | ms/token | ratio | preemptions (proactive / KV) | recomputed | "
+        "KV peak | running peak | queued samples | of those KV-bound | duration s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["rep"], r["sched"] != baseline)):
+        nx = r.get("nexus_preemptions") or {}
+        pre = _num(r.get("preemptions"), ".0f")
+        if nx:
+            pre += f" ({nx.get('proactive', 0):.0f} / {nx.get('kv_cache', 0):.0f})"
+        ratio = base[r["rep"]] / r["mean"] if r["rep"] in base else None
+        lines.append(
+            f"| {r['rep']} | {r['sched']} | {r['mean']:.1f} | {_num(ratio)} | {pre} | "
+            f"{_pct(r.get('recompute_share'))} | {_pct(r.get('kv_peak'))} | "
+            f"{_num(r.get('running_peak'), '.0f')} | {_pct(r.get('queued_share'))} | "
+            f"{_pct(r.get('kv_bound_share'))} | {_num(r.get('duration_s'), '.0f')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(rows: list[dict], schedulers: list[str]) -> list[str]:
+    """The per-scheduler summary of the complete repetitions."""
+    rows = complete_reps(rows, schedulers)
+    if not rows:
+        return ["no repetition finished for every scheduler"]
+    out = [f"mean program token latency (ms/token) per repetition; ratio = {schedulers[0]} / "
+           "scheduler in the same repetition (>1: faster)"]  # fmt: skip
+    for s, v in summarize(rows, schedulers[0]).items():
+        share = " ".join(_pct(x) for x in v["recompute_share"])
+        out.append(
+            f"{s}: means {' '.join(f'{x:.1f}' for x in v['means'])} | ratios "
+            f"{' '.join(f'{x:.2f}' for x in v['ratios'])} | geo-mean {v['geo']:.2f}x | "
+            f"pooled {v['pooled']:.2f}x | server CPU s {' '.join(f'{x:.1f}' for x in v['cpu_s'])}"
+            f" | preemptions {' '.join(_num(x, '.0f') for x in v['preemptions'])} | "
+            f"recomputed {share}"
+        )
+    return out
+
+
+def write_report(out: Path, rows: list[dict], schedulers: list[str]) -> str:
+    """``rows.json`` and ``summary.md`` (summary lines and the per-repetition table) in
+    ``out``; returns the summary text."""
+    (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    text = "\n".join(summary_lines(rows, schedulers)) + "\n"
+    full = complete_reps(rows, schedulers)
+    if full:
+        text += "\n" + markdown_table(full, schedulers[0])
+    (out / "summary.md").write_text(text)
+    return text
+
+
 def _get(url: str, timeout_s: float = 5.0) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as r:
@@ -198,9 +273,9 @@ def _server_cpu_s(port: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--trace", required=True, help="JSONL trace (vllm-nexus bench --dump-trace)")
-    p.add_argument("--rate", type=float, required=True, help="programs/s (re-times the trace)")
-    p.add_argument("--programs", type=int, required=True)
+    p.add_argument("--trace", help="JSONL trace (vllm-nexus bench --dump-trace); required")
+    p.add_argument("--rate", type=float, help="programs/s (re-times the trace); required")
+    p.add_argument("--programs", type=int, help="required")
     p.add_argument("--schedulers", default="stock,default")
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--think-scale", type=float, default=0.3)
@@ -213,11 +288,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extra", action="append", default=[], metavar="NAME=JSON")
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", required=True)
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="only rebuild summary.md from --out's rows.jsonl (e.g. of an interrupted command)",
+    )
     a = p.parse_args(argv)
+    if a.report:
+        path = Path(a.out) / "rows.jsonl"
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        rows = [r for r in rows if r.get("rep") is not None]  # not the warm-ups
+        print(write_report(Path(a.out), rows, a.schedulers.split(",")))
+        return 0
     from vllm_nexus.bench.report import recompute_share
     from vllm_nexus.bench.settings import ENGINE_SETTINGS
     from vllm_nexus.serving.launcher import VllmServer
 
+    missing = [f"--{k}" for k in ("trace", "rate", "programs") if getattr(a, k) is None]
+    if missing:
+        p.error(f"the following arguments are required: {', '.join(missing)}")
     a.engine_args = ENGINE_SETTINGS.get(a.engine_args, a.engine_args)
     seqs = max_num_seqs(a.engine_args)
 
@@ -251,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     errors = bench_sweep.start_servers(servers.values())
 
-    def replay(s: str, tag: str, programs: int) -> dict:
+    def replay(s: str, tag: str, programs: int, rep: int | None = None) -> dict:
         srv = servers[s]
         dest = out / "raw" / f"{s}-{tag}"
         argv = ["bench", "--base-url", srv.base_url, "--model", srv.model, "--trace", a.trace,
@@ -270,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         pre1 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
         run = json.loads((dest / "result.json").read_text())["runs"][0]
         server = run.get("server") or {}
-        row = {"sched": s, "tag": tag, "mean": token_latency_ms(run),
+        row = {"sched": s, "tag": tag, "rep": rep, "mean": token_latency_ms(run),
                "duration_s": run["duration_s"], "cpu_s": _server_cpu_s(srv.port) - cpu0,
                "failed_programs": run["summary"].get("programs_failed"),
                "engine_steps": server.get("engine_steps"),
@@ -282,31 +371,27 @@ def main(argv: list[str] | None = None) -> int:
                **binding(samples, seqs),
                "loadavg": Path("/proc/loadavg").read_text().split()[0]}  # fmt: skip
         print(json.dumps(row), flush=True)
+        with open(out / "rows.jsonl", "a") as f:  # kept if the command is interrupted
+            f.write(json.dumps(row) + "\n")
         return row
 
+    rows: list[dict] = []
+    interrupted = False
     try:
         if errors:
             raise SystemExit(f"a server did not start: {errors[0]}")
         for s in schedulers:
             replay(s, "warm", min(15, a.programs))
-        rows = []
         for rep in range(a.reps):
             for s in rotation(schedulers, rep):
-                rows.append({**replay(s, f"rep{rep}", a.programs), "rep": rep})
+                rows.append(replay(s, f"rep{rep}", a.programs, rep))
+    except KeyboardInterrupt:  # e.g. `timeout -s INT`: report the finished repetitions
+        interrupted = True
     finally:
         for srv in servers.values():
             srv.stop()
-    (out / "rows.json").write_text(json.dumps(rows, indent=1))
-    print(f"\nmean program token latency (ms/token) per repetition; ratio = {schedulers[0]} / "
-          "scheduler in the same repetition (>1: faster)")  # fmt: skip
-    for s, v in summarize(rows, schedulers[0]).items():
-        share = " ".join("n/a" if x is None else f"{100 * x:.1f}%" for x in v["recompute_share"])
-        print(f"{s}: means {' '.join(f'{x:.1f}' for x in v['means'])} | ratios "
-              f"{' '.join(f'{x:.2f}' for x in v['ratios'])} | geo-mean {v['geo']:.2f}x | "
-              f"pooled {v['pooled']:.2f}x | server CPU s {' '.join(f'{x:.1f}' for x in v['cpu_s'])}"
-              f" | preemptions {' '.join(f'{x:.0f}' for x in v['preemptions'])} | recomputed "
-              f"{share}")  # fmt: skip
-    return 0
+    print("\n" + write_report(out, rows, schedulers))
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

@@ -101,3 +101,51 @@ def test_summary_carries_recompute_and_preemptions_per_repetition(il) -> None:
     out = il.summarize(rows, "stock")
     assert out["plas"]["recompute_share"] == [0.008] and out["plas"]["preemptions"] == [14.0]
     assert out["stock"]["recompute_share"] == [None]
+
+
+def _row(sched: str, rep: int, mean: float, **kw) -> dict:
+    return {"sched": sched, "rep": rep, "mean": mean, "cpu_s": 1.0, "preemptions": 0.0, **kw}
+
+
+def test_only_repetitions_every_scheduler_finished_are_reported(il) -> None:
+    rows = [_row("stock", 0, 20.0), _row("plas", 0, 10.0), _row("plas", 1, 12.0)]
+    assert il.complete_reps(rows, ["stock", "plas"]) == rows[:2]  # rep 1 lacks stock
+    lines = il.summary_lines(rows, ["stock", "plas"])
+    assert any(line.startswith("plas: means 10.0 | ratios 2.00 |") for line in lines)
+    assert il.summary_lines(rows[2:], ["stock", "plas"]) == [
+        "no repetition finished for every scheduler"
+    ]
+
+
+def test_markdown_table_lists_each_repetition_baseline_first(il) -> None:
+    rows = [
+        _row("plas", 0, 10.0, preemptions=14.0, recompute_share=0.008, kv_peak=0.975,
+             running_peak=13.0, queued_share=0.75, kv_bound_share=1.0, duration_s=52.4,
+             nexus_preemptions={"proactive": 13.0, "kv_cache": 1.0}),
+        _row("stock", 0, 20.0, preemptions=3.0, recompute_share=None, kv_peak=1.0,
+             running_peak=15.0, queued_share=0.5, kv_bound_share=None, duration_s=55.0),
+    ]  # fmt: skip
+    lines = il.markdown_table(rows, "stock").splitlines()
+    assert lines[2] == "| 0 | stock | 20.0 | 1.00 | 3 | — | 100.0% | 15 | 50.0% | — | 55 |"
+    assert lines[3] == (
+        "| 0 | plas | 10.0 | 2.00 | 14 (13 / 1) | 0.8% | 97.5% | 13 | 75.0% | 100.0% | 52 |"
+    )
+
+
+def test_report_rebuilds_the_summary_from_rows_jsonl(il, tmp_path) -> None:
+    import json
+
+    rows = [{**_row("stock", None, 9.0), "tag": "warm"}, _row("stock", 0, 20.0),
+            _row("plas", 0, 10.0)]  # fmt: skip
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert il.main(["--report", "--out", str(tmp_path), "--schedulers", "stock,plas"]) == 0
+    text = (tmp_path / "summary.md").read_text()
+    assert "plas: means 10.0 | ratios 2.00 | geo-mean 2.00x" in text  # warm-up left out
+    assert "| 0 | plas | 10.0 | 2.00 |" in text
+    assert json.loads((tmp_path / "rows.json").read_text()) == rows[1:]
+
+
+def test_a_replay_needs_trace_rate_and_programs(il, capsys) -> None:
+    with pytest.raises(SystemExit):
+        il.main(["--out", "/tmp/x", "--rate", "4"])
+    assert "--trace, --programs" in capsys.readouterr().err
