@@ -61,6 +61,14 @@ def token_latency_ms(result: dict) -> float:
     return statistics.mean(lat)
 
 
+def e2e_mean_s(result: dict) -> float:
+    """Mean program end-to-end latency (s) of one ``vllm-nexus bench`` run: shown beside the
+    token latency, which a policy can move without moving this one (issue 15 item 7)."""
+    return statistics.mean(
+        max(c["end_s"] for c in prog["calls"]) - prog["arrival_s"] for prog in result["programs"]
+    )
+
+
 def summarize(rows: list[dict], baseline: str) -> dict[str, dict]:
     """Per scheduler: means per repetition, ratios to ``baseline`` in the same repetition
     (>1: faster than the baseline), their geometric mean and the pooled ratio."""
@@ -169,14 +177,15 @@ def _num(x: float | None, fmt: str = ".2f") -> str:
 
 def markdown_table(rows: list[dict], baseline: str) -> str:
     """One line per repetition and scheduler: mean ms/token, ratio to ``baseline`` in the
-    same repetition, preemptions (vllm_nexus's proactive / KV-pressure ones in brackets),
+    same repetition, mean program end-to-end latency, preemptions (vllm_nexus's proactive /
+    KV-pressure ones in brackets),
     recompute share, peak KV usage and running requests, the share of samples with calls
     queued and of those the KV-bound share, replay duration."""
     base = {r["rep"]: r["mean"] for r in rows if r["sched"] == baseline}
     lines = [
-        "| rep | scheduler | ms/token | ratio | preemptions (proactive / KV) | recomputed | "
-        "KV peak | running peak | queued samples | of those KV-bound | duration s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rep | scheduler | ms/token | ratio | e2e mean s | preemptions (proactive / KV) | "
+        "recomputed | KV peak | running peak | queued samples | of those KV-bound | duration s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (r["rep"], r["sched"] != baseline)):
         nx = r.get("nexus_preemptions") or {}
@@ -185,7 +194,8 @@ def markdown_table(rows: list[dict], baseline: str) -> str:
             pre += f" ({nx.get('proactive', 0):.0f} / {nx.get('kv_cache', 0):.0f})"
         ratio = base[r["rep"]] / r["mean"] if r["rep"] in base else None
         lines.append(
-            f"| {r['rep']} | {r['sched']} | {r['mean']:.1f} | {_num(ratio)} | {pre} | "
+            f"| {r['rep']} | {r['sched']} | {r['mean']:.1f} | {_num(ratio)} | "
+            f"{_num(r.get('e2e_mean_s'))} | {pre} | "
             f"{_pct(r.get('recompute_share'))} | {_pct(r.get('kv_peak'))} | "
             f"{_num(r.get('running_peak'), '.0f')} | {_pct(r.get('queued_share'))} | "
             f"{_pct(r.get('kv_bound_share'))} | {_num(r.get('duration_s'), '.0f')} |"
@@ -360,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         run = json.loads((dest / "result.json").read_text())["runs"][0]
         server = run.get("server") or {}
         row = {"sched": s, "tag": tag, "rep": rep, "mean": token_latency_ms(run),
+               "e2e_mean_s": e2e_mean_s(run),
                "duration_s": run["duration_s"], "cpu_s": _server_cpu_s(srv.port) - cpu0,
                "failed_programs": run["summary"].get("programs_failed"),
                "engine_steps": server.get("engine_steps"),

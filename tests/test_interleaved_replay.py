@@ -28,6 +28,7 @@ def test_token_latency_is_each_programs_e2e_over_its_tokens(il) -> None:
         {"arrival_s": 0.0, "calls": [{"end_s": 0.5, "output_tokens": 0}]},  # 0 tokens: / 1
     ]}  # fmt: skip
     assert il.token_latency_ms(run) == pytest.approx((100.0 + 500.0) / 2)
+    assert il.e2e_mean_s(run) == pytest.approx((2.0 + 0.5) / 2)
 
 
 def test_summary_pairs_ratios_within_a_repetition(il) -> None:
@@ -121,14 +122,14 @@ def test_markdown_table_lists_each_repetition_baseline_first(il) -> None:
     rows = [
         _row("plas", 0, 10.0, preemptions=14.0, recompute_share=0.008, kv_peak=0.975,
              running_peak=13.0, queued_share=0.75, kv_bound_share=1.0, duration_s=52.4,
-             nexus_preemptions={"proactive": 13.0, "kv_cache": 1.0}),
+             nexus_preemptions={"proactive": 13.0, "kv_cache": 1.0}, e2e_mean_s=1.25),
         _row("stock", 0, 20.0, preemptions=3.0, recompute_share=None, kv_peak=1.0,
              running_peak=15.0, queued_share=0.5, kv_bound_share=None, duration_s=55.0),
     ]  # fmt: skip
     lines = il.markdown_table(rows, "stock").splitlines()
-    assert lines[2] == "| 0 | stock | 20.0 | 1.00 | 3 | — | 100.0% | 15 | 50.0% | — | 55 |"
+    assert lines[2] == "| 0 | stock | 20.0 | 1.00 | — | 3 | — | 100.0% | 15 | 50.0% | — | 55 |"
     assert lines[3] == (
-        "| 0 | plas | 10.0 | 2.00 | 14 (13 / 1) | 0.8% | 97.5% | 13 | 75.0% | 100.0% | 52 |"
+        "| 0 | plas | 10.0 | 2.00 | 1.25 | 14 (13 / 1) | 0.8% | 97.5% | 13 | 75.0% | 100.0% | 52 |"
     )
 
 
