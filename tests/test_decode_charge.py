@@ -141,7 +141,7 @@ def state(s):
 
 
 @pytest.mark.parametrize("async_mode", [False, True])
-@pytest.mark.parametrize("policy", ["plas", "mlfq"])
+@pytest.mark.parametrize("policy", ["plas", "mlfq", "atlas"])
 def test_lazy_charging_matches_the_per_step_loop(async_mode, policy):
     nexus = {
         "scheduler": {
@@ -208,7 +208,7 @@ def test_lazy_charging_matches_the_per_step_loop(async_mode, policy):
 
 
 def test_lazy_charging_is_off_where_it_cannot_be_exact():
-    for sched in ({"service_unit": "time"}, {"policy": "gittins"}, {"policy": "atlas"}):
+    for sched in ({"service_unit": "time"}, {"policy": "gittins"}):
         assert make_scheduler(nexus={"scheduler": sched})._decode is None
     assert make_scheduler(nexus={"scheduler": {"policy": "plas"}})._decode is not None
 

@@ -164,8 +164,6 @@ class Scheduler(StepCharging, _VllmScheduler):
         if (
             cfg.service_unit == "tokens"
             and self.mlq.sizes is None  # gittins re-ranks on every quantum[0]: per step
-            # atlas: not yet proven equal to the per-step loop under async scheduling
-            and cfg.policy != "atlas"
             and not getattr(self, "num_spec_tokens", 0)  # rejected drafts: per step
             and getattr(self, "num_sampled_tokens_per_step", 1) == 1
         ):
