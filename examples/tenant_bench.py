@@ -259,10 +259,27 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
     sched.add_request = add_request
     res = sim.run(programs, think_scale=args.think_scale)
     records = res.program_records()
+    counters = scheduler_counters(sched)
     if strategy_of is not None:
         phases = {tag: summary(records, tag) for tag in strategy_of if tag != "w"}
-        return {"phases": phases, "unfinished": res.unfinished}
-    return {"tenants": summary(records), "unfinished": res.unfinished}
+        return {"phases": phases, "unfinished": res.unfinished, "server": counters}
+    return {"tenants": summary(records), "unfinished": res.unfinished, "server": counters}
+
+
+def scheduler_counters(sched: Any) -> dict[str, Any] | None:
+    """A simulated vllm_nexus scheduler's counters (None for stock): how calls found their
+    program (explicit id / lineage-inferred / solo), proactive and withheld preemptions,
+    anti-starvation promotions: the real runs' ``/metrics`` deltas, for the simulator."""
+    mlq = getattr(sched, "mlq", None)
+    if mlq is None:
+        return None
+    return {
+        "program_sources": dict(sched.assigner.counts),
+        "preemptions_proactive": sched.nexus_metrics.preemptions_proactive,
+        "preemptions_withheld": mlq.preemptions_withheld,
+        "starvation_promotions": mlq.promotions_total,
+        "demotions": mlq.demotions_total,
+    }
 
 
 def _merge(base: dict | None, extra: str | None) -> dict | None:
@@ -567,13 +584,13 @@ def report(rows: list[dict]) -> str:
 
 
 def repetitions(rows: list[dict]) -> str:
-    """Markdown table, one line per command and repetition that has a stock ``honest`` run:
+    """Markdown table, one line per command, repetition and seed with a stock ``honest`` run:
     that run's honest-tenant latency, and every other run's honest-tenant latency and its
     ratio to it (the interleaved mode's view: every cell of a repetition ran in the same
     window of the machine). Empty if no repetition has a stock run."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        groups[pair_key(r)[:2]].append(r)
+        groups[pair_key(r)].append(r)
     keys = sorted(k for k, rs in groups.items() if any(
         r["scheduler"] == "stock" and r["strategy"] == "honest" for r in rs))  # fmt: skip
     cells = sorted(
@@ -583,8 +600,8 @@ def repetitions(rows: list[dict]) -> str:
         return ""
     head = " | ".join(f"{s}/{t}" for s, t in cells)
     lines = [
-        f"| command | rep | {head} |",
-        "|---|---|" + "---|" * len(cells),
+        f"| command | rep | seed | {head} |",
+        "|---|---|---|" + "---|" * len(cells),
     ]
     for key in keys:
         by_cell = {(r["scheduler"], r["strategy"]): r for r in groups[key]}
@@ -597,7 +614,7 @@ def repetitions(rows: list[dict]) -> str:
             ms = f"{r['tenants']['honest']['mean_ms']:.1f}"
             p = stock_ratio(r, rows)
             out.append(ms if p is None else f"{ms} ({p[0]:.2f}x)")
-        lines.append(f"| {Path(key[0]).name} | {key[1]} | " + " | ".join(out) + " |")
+        lines.append(f"| {Path(key[0]).name} | {key[1]} | {key[2]} | " + " | ".join(out) + " |")
     return "\n".join(lines)
 
 

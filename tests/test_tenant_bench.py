@@ -99,8 +99,15 @@ def test_each_run_pairs_with_its_own_repetitions_stock_run(tb):
         in text
     )
     reps = tb.repetitions(rows)
-    assert "| s1 | 0 | 10.0 | 5.0 (2.00x) |" in reps and "| s1 | 1 | 40.0 | 20.0 (2.00x) |" in reps
+    assert "| s1 | 0 | 0 | 10.0 | 5.0 (2.00x) |" in reps
+    assert "| s1 | 1 | 0 | 40.0 | 20.0 (2.00x) |" in reps
     assert "s2" not in reps  # no stock run: nothing to pair with
+    # simulator rows: one repetition, several seeds (each seed its own workload)
+    sim = [_run("stock", "honest", 60.0, seed=0), _run("mlfq", "noid", 30.0, seed=0),
+           _run("stock", "honest", 90.0, seed=1), _run("mlfq", "noid", 60.0, seed=1)]  # fmt: skip
+    reps = tb.repetitions(sim)
+    assert "| s1 | 0 | 0 | 60.0 | 30.0 (2.00x) |" in reps
+    assert "| s1 | 0 | 1 | 90.0 | 60.0 (1.50x) |" in reps
 
 
 def test_pairing_prefers_stock_under_the_same_load_and_old_rows_pair_within_their_file(tb):
