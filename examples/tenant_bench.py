@@ -19,7 +19,15 @@ pays), plus the honest tenant's gain over stock vLLM in the same mix. Two back e
     # real servers (one fresh `vllm serve` per scheduler and repetition), results appended
     flock /tmp/nexus-engine.lock python examples/tenant_bench.py real --model DIR \\
         --schedulers stock,plas --reps 1 --out results/tenants.jsonl
+    # interleaved: one server per scheduler, all up at once; each repetition runs every
+    # (scheduler, strategy) cell once, in a rotated order, and pairs it with its own stock run
+    python examples/tenant_bench.py real --model DIR --reps 4 \\
+        --cells stock:honest,mlfq:honest,mlfq:noid --out results/tenants.jsonl
     python examples/tenant_bench.py report results/tenants.jsonl [--before OLD.jsonl]
+
+Every run is compared with stock's run of the same command and repetition: on a shared machine
+stock alone moves ~2x between windows minutes apart, so a ratio to another window's stock run
+carries that spread.
 
 Real runs send the tenant in the ``X-Tenant-ID`` header through
 ``--middleware vllm_nexus.api.ProgramIdMiddleware`` (which stamps it, signed, into the call);
@@ -32,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import signal
 import statistics
@@ -47,6 +56,8 @@ from vllm_nexus.bench.trace import ProgramSpec
 
 TENANTS = ("honest", "gaming")
 STRATEGIES = ("honest", "fresh", "noid", "split", "abort")
+LOAD_STRATEGIES = ("abort",)
+"""Strategies that change the load stock serves (throwaway calls), not only the ids."""
 TENANT_HEADER = "X-Tenant-ID"
 SCHEDULERS = {
     "stock": None,
@@ -248,10 +259,27 @@ def simulate(name: str, strategy: str, programs: list[ProgramSpec], args: argpar
     sched.add_request = add_request
     res = sim.run(programs, think_scale=args.think_scale)
     records = res.program_records()
+    counters = scheduler_counters(sched)
     if strategy_of is not None:
         phases = {tag: summary(records, tag) for tag in strategy_of if tag != "w"}
-        return {"phases": phases, "unfinished": res.unfinished}
-    return {"tenants": summary(records), "unfinished": res.unfinished}
+        return {"phases": phases, "unfinished": res.unfinished, "server": counters}
+    return {"tenants": summary(records), "unfinished": res.unfinished, "server": counters}
+
+
+def scheduler_counters(sched: Any) -> dict[str, Any] | None:
+    """A simulated vllm_nexus scheduler's counters (None for stock): how calls found their
+    program (explicit id / lineage-inferred / solo), proactive and withheld preemptions,
+    anti-starvation promotions: the real runs' ``/metrics`` deltas, for the simulator."""
+    mlq = getattr(sched, "mlq", None)
+    if mlq is None:
+        return None
+    return {
+        "program_sources": dict(sched.assigner.counts),
+        "preemptions_proactive": sched.nexus_metrics.preemptions_proactive,
+        "preemptions_withheld": mlq.preemptions_withheld,
+        "starvation_promotions": mlq.promotions_total,
+        "demotions": mlq.demotions_total,
+    }
 
 
 def _merge(base: dict | None, extra: str | None) -> dict | None:
@@ -312,62 +340,158 @@ def make_runner_class() -> type:
     return TenantRunner
 
 
-def run_real(name: str, args: argparse.Namespace, out: Path, rep: int) -> None:
-    from vllm_nexus.bench import runner as bench_runner
-    from vllm_nexus.bench.prompts import PromptFactory, load_local_tokenizer, pool_from_tokenizer
-    from vllm_nexus.bench.runner import ClientOptions
-    from vllm_nexus.serving.launcher import VllmServer
-
+def _server_args(name: str, args: argparse.Namespace) -> list[str]:
+    """``vllm serve`` arguments of a scheduler name (stock: no scheduler class)."""
     cfg = _merge(scheduler_config(name, args.tokens_scale), args.config)
-    server_args = ["--max-num-seqs", str(args.max_num_seqs), "--served-model-name", "tiny",
-                   "--middleware", "vllm_nexus.api.ProgramIdMiddleware"]  # fmt: skip
+    out = ["--max-num-seqs", str(args.max_num_seqs), "--served-model-name", "tiny",
+           "--middleware", "vllm_nexus.api.ProgramIdMiddleware"]  # fmt: skip
     if cfg is not None:
-        server_args += ["--scheduler-cls", "vllm_nexus.Scheduler"]
-        server_args += ["--additional-config", json.dumps(cfg)]
-    pool, _ = pool_from_tokenizer(load_local_tokenizer(args.model))
-    runner_cls = make_runner_class()
+        out += ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", json.dumps(cfg)]
+    return out
 
-    def one_run(server: Any, strategy: str, seed: int, programs: list[ProgramSpec]) -> Any:
+
+class _Client:
+    """Runs one twin workload against a server (a fresh tenant pair and fresh program ids per
+    run) and appends its row with the server's ``/metrics`` deltas."""
+
+    def __init__(self, args: argparse.Namespace, out: Path, extra: dict | None = None) -> None:
+        from vllm_nexus.bench.prompts import load_local_tokenizer, pool_from_tokenizer
+
+        self.args, self.out = args, out
+        self.extra = {**(extra or {}), **({"config": args.config} if args.config else {})}
+        self.pool, _ = pool_from_tokenizer(load_local_tokenizer(args.model))
+        self.runner_cls = make_runner_class()
+
+    def run(self, server: Any, strategy: str, seed: int, programs: list[ProgramSpec]) -> Any:
+        from vllm_nexus.bench.prompts import PromptFactory
+        from vllm_nexus.bench.runner import ClientOptions
+
         salt = uuid.uuid4().hex[:12]  # fresh program ids and a fresh tenant pair per run
         opts = ClientOptions(
             base_url=server.base_url,
             model="tiny",
-            think_scale=args.think_scale,
+            think_scale=self.args.think_scale,
             progress=False,
             program_id_suffix=f"@{salt}",
         )
-        runner = runner_cls(programs, PromptFactory(seed, salt, pool), opts)
+        runner = self.runner_cls(programs, PromptFactory(seed, salt, self.pool), opts)
         runner.strategy = strategy
-        runner.single_tenant = args.single_tenant
+        runner.single_tenant = self.args.single_tenant
         runner.tenant_suffix = f"@{salt}"
         return asyncio.run(runner.run())
 
-    with VllmServer(args.model, args=server_args, startup_timeout_s=600) as server:
-        if args.warmup_programs > 0:  # a fresh server's first run is slower (warm-up, dropped)
-            warm = tenant_programs(args, 10_000 + rep)[: args.warmup_programs]
-            one_run(server, "honest", 10_000 + rep, warm)
-        strategies = args.stock_strategies if cfg is None else args.strategies
+    def warm_up(self, server: Any, rep: int) -> None:
+        """A discarded honest run: a fresh server's first run is slower."""
+        if self.args.warmup_programs > 0:
+            warm = tenant_programs(self.args, 10_000 + rep)[: self.args.warmup_programs]
+            self.run(server, "honest", 10_000 + rep, warm)
+
+    def measured(self, server: Any, name: str, strategy: str, seed: int, rep: int,
+                 **fields: Any) -> dict:  # fmt: skip
+        from vllm_nexus.bench import runner as bench_runner
+
+        args = self.args
+        t0 = time.time()
+        before = bench_runner.scrape_metrics(server.base_url)
+        records, duration = self.run(server, strategy, seed, tenant_programs(args, seed))
+        delta = bench_runner.metrics_delta(before, bench_runner.scrape_metrics(server.base_url))
+        row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
+               "rep": rep, "rate": args.rate, "workload": args.workload,
+               "calls_scale": args.calls_scale, "warmup": args.warmup_programs,
+               "single_tenant": args.single_tenant, **self.extra, **fields,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)),
+               "duration_s": round(duration, 1), "tenants": summary(records),
+               "server": bench_runner.server_breakdown(delta),
+               "loadavg": _loadavg()}  # fmt: skip
+        _append(self.out, row)
+        server.check()
+        return row
+
+
+def _loadavg() -> float | None:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_real(name: str, args: argparse.Namespace, out: Path, rep: int, session: str) -> None:
+    """A fresh server for one scheduler and repetition: warm-up, then its strategies."""
+    from vllm_nexus.serving.launcher import VllmServer
+
+    client = _Client(args, out, {"session": session})
+    with VllmServer(args.model, args=_server_args(name, args), startup_timeout_s=600) as server:
+        client.warm_up(server, rep)
+        strategies = args.stock_strategies if policy_of(name) is None else args.strategies
         for strategy in strategies[::-1] if rep % 2 else strategies:  # order effects cancel
             for seed in args.seeds:
-                t0 = time.time()
-                before = bench_runner.scrape_metrics(server.base_url)
-                records, duration = one_run(server, strategy, seed, tenant_programs(args, seed))
-                delta = bench_runner.metrics_delta(
-                    before, bench_runner.scrape_metrics(server.base_url)
-                )
-                row = {"backend": "real", "scheduler": name, "strategy": strategy, "seed": seed,
-                       "rep": rep, "rate": args.rate, "workload": args.workload,
-                       "calls_scale": args.calls_scale, "warmup": args.warmup_programs,
-                       "single_tenant": args.single_tenant,
-                       "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)),
-                       "duration_s": round(duration, 1), "tenants": summary(records),
-                       "server": bench_runner.server_breakdown(delta)}  # fmt: skip
-                _append(out, row)
-                server.check()
+                client.measured(server, name, strategy, seed, rep)
+
+
+def parse_cells(text: str) -> list[tuple[str, str]]:
+    """``stock:honest,mlfq:noid`` -> ``[("stock", "honest"), ("mlfq", "noid")]`` (validated)."""
+    cells = []
+    for item in (x.strip() for x in text.split(",")):
+        if not item:
+            continue
+        name, sep, strategy = item.partition(":")
+        if not sep or not known_scheduler(name) or strategy not in STRATEGIES:
+            raise ValueError(
+                f"bad cell {item!r}: SCHEDULER:STRATEGY with a scheduler of "
+                f"{','.join(SCHEDULERS)} (+suffix) and a strategy of {','.join(STRATEGIES)}"
+            )
+        if (name, strategy) in cells:
+            raise ValueError(f"cell {item!r} given twice")
+        cells.append((name, strategy))
+    if not cells:
+        raise ValueError("no cells")
+    return cells
+
+
+def rotation(items: list, rep: int) -> list:
+    """Order of repetition ``rep``: the list rotated by ``rep`` places (every item takes
+    every position once in ``len(items)`` repetitions)."""
+    k = rep % len(items)
+    return items[k:] + items[:k]
+
+
+def run_interleaved(cells: list[tuple[str, str]], args: argparse.Namespace, out: Path,
+                    session: str) -> None:  # fmt: skip
+    """One server per scheduler, all up at once (idle servers use no CPU), a discarded
+    warm-up run per server, then every repetition runs every cell once, one run at a time,
+    in the cell order rotated by the repetition: each cell sees the same windows of the
+    machine, and each run is compared with its own repetition's stock run."""
+    from vllm_nexus.serving.launcher import VllmServer
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_sweep import start_servers  # every server starts at once
+
+    client = _Client(args, out, {"session": session, "mode": "interleaved"})
+    names = list(dict.fromkeys(name for name, _ in cells))
+    servers = {
+        n: VllmServer(args.model, args=_server_args(n, args), startup_timeout_s=900) for n in names
+    }
+    try:
+        errors = start_servers(servers.values())
+        if errors:
+            raise SystemExit(f"a server did not start: {errors[0]}")
+        for n in names:
+            client.warm_up(servers[n], args.first_rep)
+            print(f"warmed up {n} ({servers[n].base_url})", flush=True)
+        for rep in range(args.first_rep, args.first_rep + args.reps):
+            for pos, (name, strategy) in enumerate(rotation(cells, rep)):
+                for seed in args.seeds:
+                    client.measured(servers[name], name, strategy, seed, rep, position=pos)
+    finally:
+        for srv in servers.values():
+            srv.stop()
 
 
 def _rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+    """A results file's rows, each tagged with the file (``_file``: rows from before
+    ``session`` pair with the stock runs of their own file)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+    return [{**r, "_file": str(path)} for r in rows]
 
 
 def _append(out: Path, row: dict) -> None:
@@ -385,37 +509,112 @@ def _append(out: Path, row: dict) -> None:
 
 
 # -- report -------------------------------------------------------------------------------------
+def pair_key(row: dict) -> tuple:
+    """The runs a row is compared with: the same command (``session``; rows from before
+    sessions: the same results file), the same repetition and the same seed."""
+    return (row.get("session") or row.get("_file", ""), row.get("rep", 0), row.get("seed", 0))
+
+
+def stock_ratio(row: dict, rows: list[dict]) -> tuple[float, bool] | None:
+    """The honest tenant's gain over stock for one run: stock's honest-tenant latency in the
+    same command, repetition and seed (:func:`pair_key`) / this run's. Stock's run of the same
+    strategy if it ran one, else its ``honest`` run (stock ignores ids and tenants, so only
+    ``abort``, whose throwaway calls add load, changes stock's run); the flag is False when
+    the load differs (an ``abort`` run against stock's ``honest``). None: no stock run to
+    pair with (or a stock row)."""
+    if row["scheduler"] == "stock":
+        return None
+    key = pair_key(row)
+    stock = {r["strategy"]: r for r in rows if r["scheduler"] == "stock" and pair_key(r) == key}
+    base = stock.get(row["strategy"]) or stock.get("honest")
+    if base is None:
+        return None
+    ratio = base["tenants"]["honest"]["mean_ms"] / row["tenants"]["honest"]["mean_ms"]
+    return ratio, base["strategy"] == row["strategy"] or row["strategy"] not in LOAD_STRATEGIES
+
+
+def geo_mean(xs: list[float]) -> float:
+    return math.exp(statistics.mean(math.log(x) for x in xs))
+
+
+def _cell_order(key: tuple[str, str]) -> tuple:
+    return (_order(key[0]), STRATEGIES.index(key[1]))
+
+
 def report(rows: list[dict]) -> str:
     """Markdown table: per scheduler and strategy, mean latency per tenant (mean over runs),
-    the gaming tenant's gain, and the honest tenant's gain over stock in the same mix."""
+    the gaming tenant's gain (per run and of the means), and the honest tenant's gain over
+    stock: per run against the stock run of the *same* command and repetition
+    (:func:`stock_ratio`), and their geometric mean. Runs without a stock run to pair with
+    are counted but have no ratio (``-``)."""
     cells: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
-        cells[(r["scheduler"], r["strategy"])].append(r["tenants"])
-
-    def mean(key: tuple[str, str], tenant: str) -> float:
-        return statistics.mean(t[tenant]["mean_ms"] for t in cells[key])
+        cells[(r["scheduler"], r["strategy"])].append(r)
 
     lines = [
         "| scheduler | strategy | runs | honest (ms/token) | gaming (ms/token) "
-        "| gaming gain (honest/gaming) | per run | honest vs stock |",
-        "|---|---|---|---|---|---|---|---|",
+        "| gaming gain (honest/gaming) | per run | honest vs stock (geo-mean) | per run |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in sorted(cells, key=lambda k: (_order(k[0]), STRATEGIES.index(k[1]))):
-        sched, strat = key
-        h, g = mean(key, "honest"), mean(key, "gaming")
+    starred = False
+    for key in sorted(cells, key=_cell_order):
+        runs = sorted(cells[key], key=pair_key)
+        h = statistics.mean(r["tenants"]["honest"]["mean_ms"] for r in runs)
+        g = statistics.mean(r["tenants"]["gaming"]["mean_ms"] for r in runs)
         per_run = ", ".join(
-            f"{t['honest']['mean_ms'] / t['gaming']['mean_ms']:.2f}" for t in cells[key]
+            f"{r['tenants']['honest']['mean_ms'] / r['tenants']['gaming']['mean_ms']:.2f}"
+            for r in runs
         )
-        vs = ""
-        base = next((k for k in (("stock", strat), ("stock", "honest")) if k in cells), None)
-        if sched != "stock" and base is not None:
-            vs = f"{mean(base, 'honest') / h:.2f}x" + ("" if base[1] == strat else "*")
+        vs = vs_runs = ""
+        if key[0] != "stock":
+            paired = [stock_ratio(r, rows) for r in runs]
+            got = [p for p in paired if p is not None]
+            vs_runs = ", ".join(
+                "-" if p is None else f"{p[0]:.2f}" + ("" if p[1] else "*") for p in paired
+            )
+            starred |= "*" in vs_runs
+            vs = f"{geo_mean([p[0] for p in got]):.2f}x" if got else "-"
         lines.append(
-            f"| {sched} | {strat} | {len(cells[key])} | {h:.1f} | {g:.1f} | **{h / g:.2f}x** "
-            f"| {per_run} | {vs} |"
+            f"| {key[0]} | {key[1]} | {len(runs)} | {h:.1f} | {g:.1f} | **{h / g:.2f}x** "
+            f"| {per_run} | {vs} | {vs_runs} |"
         )
-    if any(line.endswith("* |") for line in lines):
-        lines.append("\n\\* vs stock's `honest` row (stock ignores program ids and tenants).")
+    if starred:
+        lines.append("\n\\* vs stock's `honest` run: stock did not run this strategy's load.")
+    return "\n".join(lines)
+
+
+def repetitions(rows: list[dict]) -> str:
+    """Markdown table, one line per command, repetition and seed with a stock ``honest`` run:
+    that run's honest-tenant latency, and every other run's honest-tenant latency and its
+    ratio to it (the interleaved mode's view: every cell of a repetition ran in the same
+    window of the machine). Empty if no repetition has a stock run."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[pair_key(r)].append(r)
+    keys = sorted(k for k, rs in groups.items() if any(
+        r["scheduler"] == "stock" and r["strategy"] == "honest" for r in rs))  # fmt: skip
+    cells = sorted(
+        {(r["scheduler"], r["strategy"]) for k in keys for r in groups[k]}, key=_cell_order
+    )
+    if not keys:
+        return ""
+    head = " | ".join(f"{s}/{t}" for s, t in cells)
+    lines = [
+        f"| command | rep | seed | {head} |",
+        "|---|---|---|" + "---|" * len(cells),
+    ]
+    for key in keys:
+        by_cell = {(r["scheduler"], r["strategy"]): r for r in groups[key]}
+        out = []
+        for cell in cells:
+            r = by_cell.get(cell)
+            if r is None:
+                out.append("")
+                continue
+            ms = f"{r['tenants']['honest']['mean_ms']:.1f}"
+            p = stock_ratio(r, rows)
+            out.append(ms if p is None else f"{ms} ({p[0]:.2f}x)")
+        lines.append(f"| {Path(key[0]).name} | {key[1]} | {key[2]} | " + " | ".join(out) + " |")
     return "\n".join(lines)
 
 
@@ -468,7 +667,7 @@ def compare(before: list[dict], after: list[dict]) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("mode", choices=["sim", "real", "report"])
-    p.add_argument("results", nargs="?", help="report: the JSONL file(s) to summarise")
+    p.add_argument("results", nargs="*", help="report: the JSONL file(s) to summarise")
     p.add_argument("--model", help="real: model directory (default: build the tiny model)")
     p.add_argument(
         "--schedulers", default="stock,plas,atlas,mlfq",
@@ -480,6 +679,14 @@ def main() -> int:
         help="both halves of the load are sent as one tenant (tenant fair share has nothing "
         "to balance: the single-tenant comparison)",
     )  # fmt: skip
+    p.add_argument(
+        "--cells",
+        help="real, interleaved: SCHEDULER:STRATEGY,... (e.g. stock:honest,mlfq:honest,"
+        "mlfq:noid). One server per scheduler, all up at once, one warm-up run each; then "
+        "--reps repetitions, each running every cell once in a rotated order, so every cell "
+        "sees the same windows of the machine (include stock:honest: each run is compared "
+        "with its own repetition's stock run). Replaces --schedulers/--strategies",
+    )
     p.add_argument("--strategies", default=",".join(STRATEGIES[1:]) + ",honest")
     p.add_argument(
         "--stock-strategies",
@@ -536,11 +743,27 @@ def main() -> int:
     ]
     if bad:
         p.error(f"unknown scheduler/strategy {bad[0]!r}")
+    cells = None
+    if args.cells:
+        if args.mode != "real":
+            p.error("--cells is for real runs")
+        try:
+            cells = parse_cells(args.cells)
+        except ValueError as e:
+            p.error(str(e))
     if args.mode == "report":
         if not args.results:
             p.error("report needs a results file")
-        rows = _rows(Path(args.results))
-        print(compare(_rows(Path(args.before)), rows) if args.before else report(rows))
+        rows = [r for f in args.results for r in _rows(Path(f))]
+        if args.before:
+            print(compare(_rows(Path(args.before)), rows))
+        else:
+            print(report(rows))
+            reps = repetitions(rows)
+            if reps:
+                print("\nPer repetition: honest tenant (ms/token) and its gain over the same "
+                      "repetition's stock run\n")  # fmt: skip
+                print(reps)
         return 0
     out = Path(args.out or f"tenant-bench-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
     rows: list[dict] = []
@@ -575,11 +798,18 @@ def main() -> int:
             from vllm_nexus.serving.tiny_model import build_tiny_model
 
             args.model = str(build_tiny_model(Path("/tmp/vllm-nexus-tenant-bench/tiny")))
-        for rep in range(args.first_rep, args.first_rep + args.reps):  # rotated order
-            for name in scheds[rep % len(scheds) :] + scheds[: rep % len(scheds)]:
-                run_real(name, args, out, rep)
-        rows = _rows(out)
+        session = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+        if cells:
+            run_interleaved(cells, args, out, session)
+        else:
+            for rep in range(args.first_rep, args.first_rep + args.reps):
+                for name in rotation(scheds, rep):
+                    run_real(name, args, out, rep, session)
+        rows = [r for r in _rows(out) if r.get("session") == session]
     print(report(rows))
+    reps = repetitions(rows)
+    if reps:
+        print("\n" + reps)
     print(f"rows appended to {out}", file=sys.stderr)
     return 0
 

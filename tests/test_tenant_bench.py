@@ -70,7 +70,78 @@ def test_report_ratios(tb):
         return {"scheduler": sched, "strategy": strat, "tenants": t}
 
     text = tb.report([row("stock", "fresh", 100, 100), row("plas", "fresh", 50, 80)])
-    assert "| plas | fresh | 1 | 50.0 | 80.0 | **0.62x** | 0.62 | 2.00x |" in text
+    assert "| plas | fresh | 1 | 50.0 | 80.0 | **0.62x** | 0.62 | 2.00x | 2.00 |" in text
+
+
+def _run(sched, strat, honest_ms, *, rep=0, session="s1", seed=0, gaming_ms=None):
+    t = {"honest": {"mean_ms": honest_ms}, "gaming": {"mean_ms": gaming_ms or honest_ms}}
+    return {"scheduler": sched, "strategy": strat, "rep": rep, "seed": seed, "session": session,
+            "tenants": t}  # fmt: skip
+
+
+def test_each_run_pairs_with_its_own_repetitions_stock_run(tb):
+    """Stock moves ~2x between windows: a run is compared with the stock run of its own
+    command and repetition, not with the mean over all stock runs (which gave 1.00x here)."""
+    rows = [
+        _run("stock", "honest", 10.0, rep=0),
+        _run("stock", "honest", 40.0, rep=1),
+        _run("mlfq", "noid", 5.0, rep=0),  # 2x faster than its own window's stock
+        _run("mlfq", "noid", 20.0, rep=1),  # 2x faster too
+        _run("mlfq", "noid", 20.0, rep=0, session="s2"),  # no stock in its command
+    ]
+    assert tb.stock_ratio(rows[2], rows) == (2.0, True)
+    assert tb.stock_ratio(rows[3], rows) == (2.0, True)
+    assert tb.stock_ratio(rows[4], rows) is None
+    assert tb.stock_ratio(rows[0], rows) is None
+    text = tb.report(rows)
+    assert (
+        "| mlfq | noid | 3 | 15.0 | 15.0 | **1.00x** | 1.00, 1.00, 1.00 | 2.00x | 2.00, 2.00, - |"
+        in text
+    )
+    reps = tb.repetitions(rows)
+    assert "| s1 | 0 | 0 | 10.0 | 5.0 (2.00x) |" in reps
+    assert "| s1 | 1 | 0 | 40.0 | 20.0 (2.00x) |" in reps
+    assert "s2" not in reps  # no stock run: nothing to pair with
+    # simulator rows: one repetition, several seeds (each seed its own workload)
+    sim = [_run("stock", "honest", 60.0, seed=0), _run("mlfq", "noid", 30.0, seed=0),
+           _run("stock", "honest", 90.0, seed=1), _run("mlfq", "noid", 60.0, seed=1)]  # fmt: skip
+    reps = tb.repetitions(sim)
+    assert "| s1 | 0 | 0 | 60.0 | 30.0 (2.00x) |" in reps
+    assert "| s1 | 0 | 1 | 90.0 | 60.0 (1.50x) |" in reps
+
+
+def test_pairing_prefers_stock_under_the_same_load_and_old_rows_pair_within_their_file(tb):
+    rows = [
+        _run("stock", "honest", 30.0, session=None),
+        _run("stock", "abort", 60.0, session=None),
+        _run("plas", "abort", 20.0, session=None),
+        _run("plas", "fresh", 15.0, session=None),
+    ]
+    a = [{**r, "_file": "a.jsonl"} for r in rows]
+    b = [{**_run("stock", "honest", 10.0, session=None), "_file": "b.jsonl"}]
+    assert tb.stock_ratio(a[2], a + b) == (3.0, True)  # stock's abort run: same load
+    assert tb.stock_ratio(a[3], a + b) == (2.0, True)  # stock ignores ids: its honest run
+    only_honest = [a[0], a[2]]
+    assert tb.stock_ratio(a[2], only_honest) == (1.5, False)  # flagged: different load
+    assert "1.50*" in tb.report(only_honest)
+
+
+def test_geo_mean(tb):
+    assert tb.geo_mean([2.0, 0.5]) == pytest.approx(1.0)
+    assert tb.geo_mean([4.0]) == pytest.approx(4.0)
+
+
+def test_cells_and_rotation(tb):
+    cells = tb.parse_cells("stock:honest, mlfq:honest,mlfq:noid,plas+nofair:fresh")
+    assert cells == [("stock", "honest"), ("mlfq", "honest"), ("mlfq", "noid"),
+                     ("plas+nofair", "fresh")]  # fmt: skip
+    for bad in ("mlfq", "mlfq:cheat", "lifo:honest", "stock:honest,stock:honest", ""):
+        with pytest.raises(ValueError):
+            tb.parse_cells(bad)
+    orders = [tb.rotation(cells, rep) for rep in range(4)]
+    assert orders[0] == cells and orders[1][0] == ("mlfq", "honest")
+    for pos in range(4):  # every cell takes every position once in len(cells) repetitions
+        assert {o[pos] for o in orders} == set(cells)
 
 
 def test_simulated_gaming_does_not_pay(tb):
