@@ -124,9 +124,9 @@ def test_recompute_after_preemption_is_counted_exactly():
 
 
 def test_remove_running_finds_the_request_by_its_key_even_after_a_demotion():
-    """``running`` is kept in (tier, level, admission) order; removal bisects at the call's
-    key (or at a level above it, for a call already demoted) and checks identity, falling
-    back to a scan: the list left is the one ``list.remove`` leaves."""
+    """``running`` is kept in (tier, level, admission) order; removal bisects at the key the
+    request was placed with (a demoted call's level has already moved) and checks identity,
+    falling back to a scan: the list left is the one ``list.remove`` leaves."""
     clock = FakeClock()
     s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
     for i in range(6):
@@ -143,12 +143,17 @@ def test_remove_running_finds_the_request_by_its_key_even_after_a_demotion():
         assert s.running == expected
         s._insert_running([request])
     unknown = s.requests["r0"]
-    s.mlq.calls["r0"].admitted = -1  # its key no longer matches its place: the scan finds it
+    unknown._nexus_running_key = (1, 0, 0)  # not the key it was placed with: the scan finds it
     expected = [r for r in s.running if r is not unknown]
     s._remove_running(unknown)
     assert s.running == expected
     with pytest.raises(ValueError):
         s._remove_running(unknown)
+    placed_by_vllm = s.requests["r2"]  # no carried key (placed by vLLM, not by us)
+    del placed_by_vllm._nexus_running_key
+    expected = [r for r in s.running if r is not placed_by_vllm]
+    s._remove_running(placed_by_vllm)
+    assert s.running == expected
 
 
 def test_two_calls_demoted_in_one_step_keep_running_sorted():
@@ -164,7 +169,9 @@ def test_two_calls_demoted_in_one_step_keep_running_sorted():
     # running: a (0, 0, 3), b (0, 0, 4), c (0, 1, 1), d (0, 1, 2)
     for rid, level, admitted in (("r0", 0, 3), ("r1", 0, 4), ("r2", 1, 1), ("r3", 1, 2)):
         calls[rid].level, calls[rid].admitted = level, admitted
-    s.running.sort(key=key)
+    placed = list(s.running)
+    s.running.clear()
+    s._insert_running(placed)  # each request carries the key it is placed with
     assert [r.request_id for r in s.running] == ["r0", "r1", "r2", "r3"]
     calls["r1"].level, calls["r2"].level = 1, 2  # demoted together, b first
     s._move_demoted([calls["r1"], calls["r2"]])
@@ -490,6 +497,8 @@ def test_running_stays_in_queue_order_without_sorting():
         step(s, clock)
         keys = [s._running_key(r) for r in s.running]
         assert keys == sorted(keys)
+        # the key each request was placed with (what removal bisects on) is the current one
+        assert [r._nexus_running_key for r in s.running] == keys
     assert s.mlq.demotions_total > 0
 
 

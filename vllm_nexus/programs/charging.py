@@ -35,6 +35,9 @@ class StepCharging:
     _dropped_kv: dict[str, int]
     _recomputing: set[str]
     _last_charge: float
+    _time_unit: bool
+    _tokens_unit: bool
+    _prefill_extra: float
     clock: Any
     _insert_running: Any
     _remove_running: Any
@@ -49,53 +52,61 @@ class StepCharging:
         decodes from the next step on and is charged lazily (each tenant per step by its count
         of decoding calls), or, without lazy charging, the whole batch is walked once when the
         step is charged (decode tokens cost their count)."""
-        calls = self.mlq.calls
-        for rid in out.preempted_req_ids:
-            call = calls.get(rid)
-            if call is not None and call.running:
-                self.mlq.set_waiting(call, now, preempted=True)
-                self.nexus_metrics.preemptions_kv += 1
+        mlq = self.mlq
+        calls = mlq.calls
+        if out.preempted_req_ids:
+            for rid in out.preempted_req_ids:
+                call = calls.get(rid)
+                if call is not None and call.running:
+                    mlq.set_waiting(call, now, preempted=True)
+                    self.nexus_metrics.preemptions_kv += 1
         scheduled = out.num_scheduled_tokens
         if not scheduled:
             return
         requests = self.requests
-        admitted = [r.req_id for r in out.scheduled_new_reqs]
-        admitted.extend(out.scheduled_cached_reqs.resumed_req_ids)
-        for rid in admitted:
-            call = calls.get(rid)
-            if call is not None and not call.running:
-                self.mlq.set_running(call, now)
+        new_reqs, resumed = out.scheduled_new_reqs, out.scheduled_cached_reqs.resumed_req_ids
+        admitted: list[str] = []
+        if new_reqs or resumed:
+            admitted = [r.req_id for r in new_reqs]
+            admitted.extend(resumed)
+            for rid in admitted:
+                call = calls.get(rid)
+                if call is not None and not call.running:
+                    mlq.set_running(call, now)
         if self._dropped_kv:
             dropped, recomputing = self._dropped_kv, self._recomputing
-            recomputing.update(rid for rid in admitted if rid in dropped)
+            if admitted:
+                recomputing.update(rid for rid in admitted if rid in dropped)
             if recomputing:
                 self._count_recomputed(scheduled)
         extra: dict[str, float] = {}
         costs, decode, tally, lazy_total = scheduled, self._decode, None, 0
-        if self.nexus_cfg.scheduler.service_unit == "tokens":
-            weight = self.nexus_cfg.scheduler.prefill_token_weight - 1.0
+        if self._tokens_unit:
+            weight = self._prefill_extra
             prefilling = self._prefilling
-            prefilling.update(dict.fromkeys(admitted))  # an ordered set: no hash-seed order
+            if admitted:
+                prefilling.update(dict.fromkeys(admitted))  # an ordered set: no hash-seed order
             started = []
             if decode is not None:
                 costs = {}  # the prompt chunks; decode tokens are charged lazily
-            for rid in list(prefilling):
-                n = scheduled.get(rid)
-                req = requests.get(rid)
-                if req is None or req.status != RequestStatus.RUNNING:
-                    del prefilling[rid]
-                    continue
-                if n is None:
-                    continue
-                if decode is not None:
-                    costs[rid] = n
-                # prompt tokens in this chunk: up to num_tokens - 1 - (computed before it)
-                prefill = min(n, req.num_tokens - 1 - req.num_computed_tokens + n)
-                if prefill > 0:
-                    extra[rid] = weight * prefill
-                if req.num_computed_tokens >= req.num_tokens - 1:
-                    del prefilling[rid]
-                    started.append(rid)
+            if prefilling:
+                for rid in list(prefilling):
+                    n = scheduled.get(rid)
+                    req = requests.get(rid)
+                    if req is None or req.status != RequestStatus.RUNNING:
+                        del prefilling[rid]
+                        continue
+                    if n is None:
+                        continue
+                    if decode is not None:
+                        costs[rid] = n
+                    # prompt tokens in this chunk: up to num_tokens - 1 - (computed before it)
+                    prefill = min(n, req.num_tokens - 1 - req.num_computed_tokens + n)
+                    if prefill > 0:
+                        extra[rid] = weight * prefill
+                    if req.num_computed_tokens >= req.num_tokens - 1:
+                        del prefilling[rid]
+                        started.append(rid)
             if decode is not None:
                 if len(costs) > 1:  # batch order, as the loop charges (not set order)
                     costs = {rid: costs[rid] for rid in scheduled if rid in costs}
@@ -105,9 +116,11 @@ class StepCharging:
                     call = calls.get(rid)
                     if call is not None:
                         decode.start(call, requests[rid].num_computed_tokens)
-        self._steps[id(out)] = (now, costs, extra, tally, lazy_total, scheduled)
-        while len(self._steps) > 16:  # outputs that never came back (engine reset)
-            self._steps.popitem(last=False)
+        steps = self._steps
+        steps[id(out)] = (now, costs, extra, tally, lazy_total, scheduled)
+        if len(steps) > 16:  # outputs that never came back (engine reset)
+            while len(steps) > 16:
+                steps.popitem(last=False)
 
     def _count_recomputed(self, scheduled: dict[str, int]) -> None:
         """Tokens below a preempted request's old frontier are recomputed (what the prefix
@@ -133,22 +146,23 @@ class StepCharging:
     def _charge(self, out: SchedulerOutput, now: float) -> None:
         """Charge executed service: tokens, or the step's executor time to each call in it
         (decoding calls lazily, :mod:`vllm_nexus.programs.decode_charge`)."""
-        if self._decode is not None:
-            self._decode.next_step()  # at most one more token behind each call's frontier
+        decode = self._decode
+        if decode is not None:
+            decode.next_step()  # at most one more token behind each call's frontier
         step = self._steps.pop(id(out), None)
         if step is None:
             return
         scheduled_at, costs, extra, tally, lazy_total, _ = step
-        if self.nexus_cfg.scheduler.service_unit == "time":
+        if self._time_unit:
             dt = max(0.0, now - max(scheduled_at, self._last_charge))
             costs, extra = dict.fromkeys(costs, dt), {}
         self._last_charge = now
         m = self.nexus_metrics
         m.service_total += sum(costs.values()) + sum(extra.values()) + lazy_total
-        demoted = self.mlq.charge_all(costs, extra, now)
-        if self._decode is not None:  # last prompt chunks of calls now decoding: file them
+        demoted = self.mlq.charge_all(costs, extra, now) if costs else None
+        if decode is not None and costs:  # last prompt chunks of calls now decoding: file them
             for rid in costs:
-                self._decode.file(rid)
+                decode.file(rid)
         if tally:  # decoding calls' tokens, per tenant (their calls are charged lazily)
             tenants = self.mlq.tenants
             for tenant, n in tally.values():

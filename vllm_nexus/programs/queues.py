@@ -553,9 +553,10 @@ class MultiLevelQueue(PreemptionRules):
     def promote_due(self, now: float) -> list[Call]:
         """Promote every waiting call whose starvation deadline has passed (Alg. 1, the
         anti-starvation step). O((due + promoted) log n): no scan of the waiting calls."""
-        if not self._anti_starvation_on():
-            return []
-        heap, promoted, recheck = self._deadlines, [], []
+        heap = self._deadlines
+        if not heap or heap[0][0] > now or not self._anti_starvation_on():
+            return []  # nothing due (most steps): O(1)
+        promoted, recheck = [], []
         while heap and heap[0][0] <= now:
             _, _, token, call = heapq.heappop(heap)
             if token != call.deadline_token or self.calls.get(call.call_id) is not call:

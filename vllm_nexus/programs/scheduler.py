@@ -66,6 +66,9 @@ _COMPLETED = (
     RequestStatus.FINISHED_REPETITION,
 )
 _UNKNOWN_KEY = (1 << 30, 0.0, 0)
+_RUNNING_KEY = "_nexus_running_key"
+"""Attribute on a vLLM request in ``running``: the (tier, level, admission) key it was
+inserted with (:meth:`Scheduler._insert_running`)."""
 
 
 def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
@@ -92,7 +95,7 @@ def _batch_order(scheduled: dict[str, int]) -> Callable[[Any], int]:
 
     def order(call: Any) -> int:
         if not pos:
-            pos.update((rid, i) for i, rid in enumerate(scheduled))
+            pos.update(zip(scheduled, itertools.count()))
         return pos.get(call.call_id, len(scheduled))
 
     return order
@@ -160,6 +163,14 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._levels_version = self.mlq.version
         self._decode: DecodeCharges | None = None
         """Decoding calls charged lazily (tokens unit, one token per decode step)."""
+        self._plan_steps = self.nexus_cfg.partition.split not in ("off", "auto")
+        """A step plan is attached to each step (:func:`attach_plan`; off and auto plan none)."""
+        self._preempt_limit = cfg.max_preemptions_per_step if cfg.preemption else 0
+        """Proactive preemptions allowed per step (0: none). The config is frozen: per-step
+        code reads these plain attributes instead of walking the config each step."""
+        self._time_unit = cfg.service_unit == "time"
+        self._tokens_unit = cfg.service_unit == "tokens"
+        self._prefill_extra = cfg.prefill_token_weight - 1.0
         super().__init__(vllm_config, *args, **kwargs)
         if (
             cfg.service_unit == "tokens"
@@ -220,30 +231,48 @@ class Scheduler(StepCharging, _VllmScheduler):
         call = self.mlq.calls.get(request.request_id)
         return _UNKNOWN_KEY if call is None else (call.tier, call.level, call.admitted)
 
+    def _placed_key(self, request: Request) -> tuple:
+        """The key ``request`` was placed in ``running`` with (:data:`_RUNNING_KEY`); its
+        current :meth:`_running_key` if something else put it there (vLLM before our
+        ``__init__`` finished, a test)."""
+        try:
+            return request._nexus_running_key  # type: ignore[attr-defined]
+        except AttributeError:
+            return self._running_key(request)
+
     def _insert_running(self, requests: list[Request], admitted: bool = False) -> None:
-        """Put ``requests`` (not in ``running``) at their place: O(k log n), no full sort."""
-        calls = self.mlq.calls
+        """Put ``requests`` (not in ``running``) at their place: O(k log n), no full sort.
+
+        Each request carries the key it was inserted with (:data:`_RUNNING_KEY`), so the
+        bisection reads one attribute per probe instead of looking the call up. A running
+        call's key only changes by a demotion, and every demotion moves the call (out with
+        its old key, in with its new one) before ``running`` is searched again, so the
+        carried keys are the current ones whenever a bisection runs."""
+        calls, running = self.mlq.calls, self.running
         for request in requests:
             call = calls.get(request.request_id)
-            if admitted and call is not None:
-                call.admitted = next(self._admissions)
-            bisect.insort(self.running, request, key=self._running_key)
+            if call is None:
+                key = _UNKNOWN_KEY
+            else:
+                if admitted:
+                    call.admitted = next(self._admissions)
+                key = (call.tier, call.level, call.admitted)
+            request._nexus_running_key = key  # type: ignore[attr-defined]
+            bisect.insort(running, request, key=self._placed_key)
 
     def _remove_running(self, request: Request) -> None:
         """Take ``request`` out of ``running`` (ValueError if it is not there). ``running``
-        is kept sorted by :meth:`_running_key`, so its place is found by bisection at its
-        key, or at its key one level up or more (a demoted call's level already moved):
-        O(levels · log n) instead of ``list.remove``'s scan comparing every request. Falls
-        back to the scan when neither holds (the identity check makes any miss safe)."""
+        is kept sorted by the keys its requests were inserted with, so its place is found by
+        bisection at its own (O(log n) instead of ``list.remove``'s scan comparing every
+        request). Falls back to the scan for a request not placed by :meth:`_insert_running`
+        (the identity check makes any miss safe)."""
         running = self.running
-        call = self.mlq.calls.get(request.request_id)
-        if call is not None:
-            key, tier, admitted = self._running_key, call.tier, call.admitted
-            for level in range(call.level, -1, -1):
-                i = bisect.bisect_left(running, (tier, level, admitted), key=key)
-                if i < len(running) and running[i] is request:
-                    del running[i]
-                    return
+        key = getattr(request, _RUNNING_KEY, None)
+        if key is not None:
+            i = bisect.bisect_left(running, key, key=self._placed_key)
+            if i < len(running) and running[i] is request:
+                del running[i]
+                return
         running.remove(request)
 
     # -- vLLM hooks ---------------------------------------------------------------------
@@ -314,8 +343,8 @@ class Scheduler(StepCharging, _VllmScheduler):
             del self.running[num_running:]
             self._insert_running(admitted, admitted=True)
         self._record_step(out, now)
-        # step-plan hook (Nexus)
-        attach_plan(self, out)
+        if self._plan_steps:  # step-plan hook (Nexus)
+            attach_plan(self, out)
         return out
 
     def update_from_output(self, scheduler_output: SchedulerOutput, model_runner_output: Any):
@@ -387,8 +416,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         """Anti-starvation and proactive preemption (Alg. 1, lines 8-20). O(batch + log n):
         starving calls come from a heap of deadlines, the best waiting calls from the top of
         the waiting heap, victims from the tail of ``running`` (kept in queue order)."""
-        requests = self.requests
-        mlq = self.mlq
+        mlq, waiting, running = self.mlq, self.waiting, self.running
         moved = mlq.promote_due(now)
         if mlq.version != self._levels_version:
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
@@ -396,19 +424,21 @@ class Scheduler(StepCharging, _VllmScheduler):
             moved += mlq.relevel(mlq.calls.values(), now)  # the waiting ones (running skipped)
             if self._decode is not None:  # quanta moved: decoding calls' crossings too
                 self._move_demoted(self._decode.refile(self._frontier, now))
-        for call in moved:
-            request = requests.get(call.call_id)
-            if request is not None:
-                self.waiting.update(request)
-                self.kv_holding_waiting.update(request)
-        mlq.observe_load(len(self.waiting), len(self.running), now)
-        cfg = self.nexus_cfg.scheduler
-        limit = cfg.max_preemptions_per_step
-        if not self.waiting or not self.running or not cfg.preemption or limit <= 0:
+        if moved:
+            requests = self.requests
+            for call in moved:
+                request = requests.get(call.call_id)
+                if request is not None:
+                    waiting.update(request)
+                    self.kv_holding_waiting.update(request)
+        num_waiting = len(waiting)
+        mlq.observe_load(num_waiting, len(running), now)
+        limit = self._preempt_limit
+        if not num_waiting or not running or limit <= 0:
             return
-        calls = self.mlq.calls
-        head = calls.get(self.waiting.peek_request().request_id)
-        worst = calls.get(self.running[-1].request_id)
+        calls = mlq.calls
+        head = calls.get(waiting.peek_request().request_id)
+        worst = calls.get(running[-1].request_id)
         if head is None or worst is None or (worst.tier, worst.level) <= (head.tier, head.level):
             return  # no running call is strictly worse than the best waiting one
         free_slots = self.max_num_active_reqs - len(self.running)

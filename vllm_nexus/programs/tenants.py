@@ -196,12 +196,19 @@ class TenantLedger:
         """Add executed service to ``tenant`` (and to the active sum if it is active)."""
         if service <= 0:
             return
-        tenant.decayed = self.decayed_service(tenant, now) + service
+        # decayed_service / _active_now inlined (called every step): the same arithmetic
+        decayed, dt = tenant.decayed, now - tenant.stamp
+        if dt > 0:
+            decayed *= math.exp(-self.rate * dt)
+        tenant.decayed = decayed + service
         tenant.stamp = now
         tenant.service_total += service
         self._totals[0] += service
         if tenant.active_calls > 0:
-            self._active_decayed = self._active_now(now) + service
+            active, dt = self._active_decayed, now - self._active_stamp
+            if dt > 0:
+                active *= math.exp(-self.rate * dt)
+            self._active_decayed = active + service
             self._active_stamp = now
 
     def call_ended(self, tenant: Tenant, now: float, aborted: bool, wait_s: float = 0.0) -> None:
