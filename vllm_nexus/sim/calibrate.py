@@ -120,8 +120,9 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
 
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
             self._clock.enter()
-            t0, c0 = time.time(), self._clock()
+            t0, c0, cpu0 = time.time(), self._clock(), time.thread_time()
             out = super().schedule(*args, **kwargs)
+            cpu = time.thread_time() - cpu0
             self._clock.leave()
             reqs = self.requests
             step = batch_composition(
@@ -129,15 +130,24 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
                 for rid, n in out.num_scheduled_tokens.items()
             )
             if step[0] or step[4]:
-                self._log.write(json.dumps({"step": list(step), "t": t0, "c": c0}) + "\n")
+                # diagnostics beside the composition: requests new to the worker this step,
+                # requests in the engine, engine-core thread CPU seconds inside schedule()
+                # and the wall time it returned
+                extra = {"new": len(out.scheduled_new_reqs), "n": len(self.requests),
+                         "ts": time.time()}  # fmt: skip
+                self._log.write(
+                    json.dumps({"step": list(step), "t": t0, "c": c0, "sc": cpu, **extra}) + "\n"
+                )
             return out
 
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
             self._clock.enter()
+            cpu0 = time.thread_time()
             outs = super().update_from_output(scheduler_output, model_runner_output)
+            cpu = time.thread_time() - cpu0
             self._clock.leave()
             now = time.time()
-            self._log.write(json.dumps({"end": now, "c": self._clock()}) + "\n")
+            self._log.write(json.dumps({"end": now, "c": self._clock(), "uc": cpu}) + "\n")
             for eco in outs.values():
                 for o in eco.outputs:
                     if o.finish_reason is not None:
@@ -232,7 +242,54 @@ def drive_load(
     _burst(base, model, [(prompt(3000), 48) for _ in range(4 if quick else 8)])
     mixed = [(prompt(rng.randrange(100, 1500)), rng.randrange(8, 64)) for _ in range(24)]
     _burst(base, model, mixed)
+    concurrent_prefills(base, model, rng, prompt, quick)
     return singles
+
+
+FAN_OUT = (2, 4, 6)
+"""Concurrent prefills per burst in the multi-chunk phase of the designed load."""
+FAN_PASSES = 3
+"""Passes over the multi-chunk phase (fresh prompts each), so its steps weigh in the fit."""
+
+
+def concurrent_prefills(
+    base: str, model: str, rng: random.Random, prompt: Any, quick: bool = False
+) -> None:
+    """Steps that carry several prefill chunks at once (since 2026-12-02): bursts of
+    2-6 concurrent 100-800-token prefills, after a shared cached prefix (a fan-out: every
+    call continues one earlier prompt) and from scratch, alone and beside running decodes.
+    Without them the fit saw almost only one prefill chunk per step, and under-predicted
+    steps with several (measured on the map-reduce family: 1.28-1.50x)."""
+    fan = FAN_OUT[:2] if quick else FAN_OUT
+
+    def fresh(k: int, lo: int, hi: int, out_hi: int) -> list[tuple[list[int], int]]:
+        return [(prompt(rng.randrange(lo, hi)), rng.randrange(4, out_hi)) for _ in range(k)]
+
+    errors: list[BaseException] = []
+
+    def decode_burst() -> None:
+        try:
+            _burst(base, model, [(prompt(64), 160) for _ in range(4)])
+        except BaseException as e:  # re-raised below
+            errors.append(e)
+
+    for _ in range(1 if quick else FAN_PASSES):
+        for ctx in (512,) if quick else (512, 1024):
+            prefix = prompt(ctx)
+            _complete(base, model, prefix, 1)  # now cached
+            for k in fan:
+                _burst(base, model, [(prefix + p, n) for p, n in fresh(k, 100, 600, 32)])
+        for k in fan:
+            _burst(base, model, fresh(k, 300, 800, 32))
+        # the same beside decodes: fan-outs of new prompts arrive while a decode burst runs
+        decodes = threading.Thread(target=decode_burst)
+        decodes.start()
+        time.sleep(0.3)
+        for k in fan:
+            _burst(base, model, fresh(k, 100, 600, 16))
+        decodes.join()
+        if errors:
+            raise RuntimeError(f"calibration request failed: {errors[0]}")
 
 
 # -- command -----------------------------------------------------------------------------------
