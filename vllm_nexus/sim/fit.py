@@ -84,6 +84,30 @@ def contention(path: Path, window: tuple[float, float] | None = None) -> float:
     return wall / own if own > 0 else math.nan
 
 
+def phase_times(path: Path) -> dict[str, float]:
+    """Phase markers of a calibration log (``{"phase": name, "t": unix time}`` lines that
+    ``simulate calibrate`` writes where a phase of its load starts): name -> time."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if '"phase"' in line:
+            d = json.loads(line)
+            out[d["phase"]] = d["t"]
+    return out
+
+
+def engine_stretch(steps: list[tuple[list[float], float]], predict: Any) -> float:
+    """How much slower than the fitted model the engine ran: measured (wall) seconds of
+    these steps over ``predict(*composition)`` of the same steps, at least 1. Over the steps
+    of a burst that saturates the frontend, this is the engine's slowdown beside a busy
+    frontend: the CPU it waits for and what the engine clock cannot remove (the engine
+    core's loop outside the scheduler calls, caches shared with the frontend)."""
+    measured = sum(t for _, t in steps)
+    predicted = sum(predict(*c) for c, _ in steps)
+    if predicted <= 0:
+        raise ValueError("no engine steps to measure the stretch on")
+    return max(1.0, measured / predicted)
+
+
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
 _MAX_ROUNDS = 50
 OUTLIER_RATIO = 2.0
