@@ -260,8 +260,9 @@ def concurrent_prefills(
     """Steps that carry several prefill chunks at once (since 2026-12-02): bursts of
     2-6 concurrent 100-800-token prefills, after a shared cached prefix (a fan-out: every
     call continues one earlier prompt) and from scratch, alone and beside running decodes.
-    Without them the fit saw almost only one prefill chunk per step, and under-predicted
-    steps with several (measured on the map-reduce family: 1.28-1.50x)."""
+    Without them the fit saw almost only one prefill chunk per step (agent fan-outs such as
+    map-reduce make many; fitted with them, the real map-reduce runs' multi-chunk steps come
+    within 0.98-1.16x of the model, docs/simulator.md)."""
     fan = FAN_OUT[:2] if quick else FAN_OUT
 
     def fresh(k: int, lo: int, hi: int, out_hi: int) -> list[tuple[list[int], int]]:
