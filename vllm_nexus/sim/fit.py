@@ -84,6 +84,30 @@ def contention(path: Path, window: tuple[float, float] | None = None) -> float:
     return wall / own if own > 0 else math.nan
 
 
+def phase_times(path: Path) -> dict[str, float]:
+    """Phase markers of a calibration log (``{"phase": name, "t": unix time}`` lines that
+    ``simulate calibrate`` writes where a phase of its load starts): name -> time."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if '"phase"' in line:
+            d = json.loads(line)
+            out[d["phase"]] = d["t"]
+    return out
+
+
+def engine_stretch(steps: list[tuple[list[float], float]], predict: Any) -> float:
+    """How much slower than the fitted model the engine ran: measured (wall) seconds of
+    these steps over ``predict(*composition)`` of the same steps, at least 1. Over the steps
+    of a burst that saturates the frontend, this is the engine's slowdown beside a busy
+    frontend: the CPU it waits for and what the engine clock cannot remove (the engine
+    core's loop outside the scheduler calls, caches shared with the frontend)."""
+    measured = sum(t for _, t in steps)
+    predicted = sum(predict(*c) for c, _ in steps)
+    if predicted <= 0:
+        raise ValueError("no engine steps to measure the stretch on")
+    return max(1.0, measured / predicted)
+
+
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
 _MAX_ROUNDS = 50
 OUTLIER_RATIO = 2.0
@@ -215,3 +239,33 @@ def fit_request_overhead(
         return max(0.0, ys[0]), 0.0
     slope, fixed = np.polyfit(xs, ys, 1)
     return max(0.0, float(fixed)), max(0.0, float(slope))
+
+
+STEP_CLASSES = ("decode 1-2", "decode 3-8", "decode 9+", "1 prefill chunk", "2+ prefill chunks")
+"""Step classes of :func:`step_classes` (prefill classes may carry decodes too)."""
+
+
+def step_class(composition: list[float]) -> str:
+    """The :data:`STEP_CLASSES` entry of a step of this composition."""
+    n_pre, n_dec = int(composition[0]), int(composition[4])
+    if n_pre >= 2:
+        return STEP_CLASSES[4]
+    if n_pre == 1:
+        return STEP_CLASSES[3]
+    return STEP_CLASSES[0] if n_dec <= 2 else STEP_CLASSES[1] if n_dec <= 8 else STEP_CLASSES[2]
+
+
+def step_classes(
+    steps: list[tuple[list[float], float]], predict: Any
+) -> dict[str, tuple[int, float, float]]:
+    """Per :data:`STEP_CLASSES` entry with steps: (steps, measured seconds, predicted seconds)
+    of recorded (composition, period) steps, ``predict(*composition)`` giving the model's
+    time (e.g. :meth:`~vllm_nexus.perf.latency.StepLatencyModel.step_time`). Where a profile
+    misses a family's steps: the measured over predicted ratio of each class."""
+    out: dict[str, list[float]] = {}
+    for comp, t in steps:
+        row = out.setdefault(step_class(comp), [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += t
+        row[2] += predict(*comp)
+    return {c: (int(out[c][0]), out[c][1], out[c][2]) for c in STEP_CLASSES if c in out}
