@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from vllm_nexus.bench.report import make_result
+from vllm_nexus.sim import fidelity
 from vllm_nexus.sim.fidelity import sweep_table
 
 
@@ -35,3 +36,16 @@ def test_sweep_table_averages_repetitions_and_reports_errors(tmp_path):
     assert "| +30% |" in table
     assert [round(e, 2) for e in errors] == [0.1, 0.0, 0.0, 0.3]
     assert "3/4 within 20%" in table
+
+
+def test_logged_reps_yields_only_repetitions_with_a_step_log(tmp_path):
+    for rep in ("rep0", "rep1"):
+        d = tmp_path / "real" / "vllm_nexus-plas" / rep
+        d.mkdir(parents=True)
+        (d / "result.json").write_text(json.dumps({"runs": [{"rate": 1.0, "rep": rep}]}))
+    (tmp_path / "steps").mkdir()
+    log = tmp_path / "steps" / "vllm_nexus-plas-rep1.jsonl"
+    log.write_text("")
+    got = list(fidelity._logged_reps(tmp_path, "vllm_nexus:plas"))
+    assert got == [("rep1", log, {"runs": [{"rate": 1.0, "rep": "rep1"}]})]
+    assert list(fidelity._logged_reps(tmp_path, "stock-fcfs")) == []

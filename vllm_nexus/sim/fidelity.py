@@ -32,6 +32,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -298,6 +299,16 @@ def _real_results(out: Path, schedulers: list[str]) -> dict[str, dict]:
     return real
 
 
+def _logged_reps(out: Path, sched: str) -> Iterator[tuple[str, Path, dict]]:
+    """``(repetition name, step log, real result)`` of each real repetition of ``sched`` that
+    left a step log."""
+    name = sched.replace(":", "-")
+    for rep_dir in sorted((out / "real" / name).glob("rep*")):
+        log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
+        if log.exists():
+            yield rep_dir.name, log, json.loads((rep_dir / "result.json").read_text())
+
+
 def _machine(out: Path, sched: str, hardware: str, real: dict) -> dict[float, tuple[float, float]]:
     """Per rate: (slowdown, contention) of a scheduler's real runs, means over repetitions.
     Slowdown: the wall time of the engine steps of the run over what the hardware profile
@@ -309,13 +320,9 @@ def _machine(out: Path, sched: str, hardware: str, real: dict) -> dict[float, tu
     from vllm_nexus.sim.calibrate import contention, read_log
 
     lat = StepLatencyModel(get_hardware(hardware), get_model("tiny"))
-    name = sched.replace(":", "-")
     found: dict[float, list[tuple[float, float]]] = {}
-    for rep_dir in sorted((out / "real" / name).glob("rep*")):
-        log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
-        if not log.exists():
-            continue
-        for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+    for _, log, result in _logged_reps(out, sched):
+        for run in result["runs"]:
             window = tuple(run["wall_clock"]) if "wall_clock" in run else None
             steps, _ = read_log(log, "wall", window)
             if not steps:
@@ -416,21 +423,17 @@ def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list
         "|---|---|---|---|---|---|",
     ]
     for sched in real:
-        name = sched.replace(":", "-")
         sim_calls: dict[float, float] = {}
         for run in json.loads(sim[sched].read_text())["runs"]:
             calls = [c for p in run["programs"] for c in p["calls"] if c.get("end_s") is not None]
             sim_calls[float(run["rate"])] = sum(c["end_s"] - c["send_s"] for c in calls) / max(
                 1, len(calls)
             )
-        for rep_dir in sorted((out / "real" / name).glob("rep*")):
-            log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
-            if not log.exists():
-                continue
-            split = call_time_split(log, json.loads((rep_dir / "result.json").read_text()))
+        for rep, log, result in _logged_reps(out, sched):
+            split = call_time_split(log, result)
             for rate, (client, engine, _) in sorted(split.items()):
                 lines.append(
-                    f"| {sched} ({rep_dir.name}) | {rate:g} | {client * 1e3:.0f} | "
+                    f"| {sched} ({rep}) | {rate:g} | {client * 1e3:.0f} | "
                     f"{engine * 1e3:.0f} | {(client - engine) * 1e3:.0f} | "
                     f"{sim_calls.get(rate, float('nan')) * 1e3:.0f} |"
                 )
@@ -452,12 +455,8 @@ def _class_lines(out: Path, real: dict[str, dict], hardware: str) -> list[str]:
         "|---|---|" + "---|" * (len(STEP_CLASSES) + 1),
     ]
     for sched in real:
-        name = sched.replace(":", "-")
-        for rep_dir in sorted((out / "real" / name).glob("rep*")):
-            log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
-            if not log.exists():
-                continue
-            for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+        for rep, log, result in _logged_reps(out, sched):
+            for run in result["runs"]:
                 window = tuple(run["wall_clock"]) if "wall_clock" in run else None
                 try:
                     steps, _ = read_log(log, "engine", window)
@@ -470,7 +469,7 @@ def _class_lines(out: Path, real: dict[str, dict], hardware: str) -> list[str]:
                 ]
                 tot = sum(v[1] for v in by.values()) / max(1e-12, sum(v[2] for v in by.values()))
                 lines.append(
-                    f"| {sched} ({rep_dir.name}) | {float(run['rate']):g} | "
+                    f"| {sched} ({rep}) | {float(run['rate']):g} | "
                     + " | ".join(cells)
                     + f" | {tot:.2f} ({len(steps)}) |"
                 )
