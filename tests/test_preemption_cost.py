@@ -176,3 +176,17 @@ def test_an_id_less_newcomer_spares_a_short_call_of_a_long_program(mode, preempt
     s.add_request(make_request("anon", max_tokens=2))
     out, _ = step(s, clock)
     assert ("a2" in out.preempted_req_ids) is preempted
+
+
+def test_under_mlfq_an_id_less_call_keeps_its_preemption_rights():
+    """Under ``mlfq`` every call enters level 0 whatever its program id, so withholding an
+    unproven call's preemption protects nothing; it only stopped the calls queued behind it
+    (the simulator's mlfq/noid gaming gain, docs/benchmarks.md)."""
+    nexus = {"scheduler": {**SMALL["scheduler"], "policy": "mlfq"}}
+    assert NexusConfig.from_dict(nexus).scheduler.unproven_preemption is False  # the default
+    s, clock = demoted_long_call(nexus)
+    s.add_request(make_request("anon", max_tokens=2))  # no id, continues nothing: unproven
+    assert s.mlq.calls["anon"].may_preempt
+    out, _ = step(s, clock)
+    assert "long" in out.preempted_req_ids
+    assert set(run_until_idle(s, clock)) == {"long", "anon"}

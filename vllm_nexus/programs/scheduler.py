@@ -171,6 +171,10 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._time_unit = cfg.service_unit == "time"
         self._tokens_unit = cfg.service_unit == "tokens"
         self._prefill_extra = cfg.prefill_token_weight - 1.0
+        self._withhold_unproven = cfg.unproven_preemption is not True and cfg.policy != "mlfq"
+        """Calls of unproven programs may not preempt (``unproven_preemption``). Not under
+        ``mlfq``: every call enters level 0 whatever its program, so a missing id buys no
+        priority to withhold, and a withheld head would only stop the calls behind it."""
         super().__init__(vllm_config, *args, **kwargs)
         if (
             cfg.service_unit == "tokens"
@@ -307,7 +311,7 @@ class Scheduler(StepCharging, _VllmScheduler):
                 tier=request.priority if self.priority_tiers else 0,
                 program_class=self._program_class(pid, extra, request),
             )
-            if self.nexus_cfg.scheduler.unproven_preemption is not True:
+            if self._withhold_unproven:
                 call.may_preempt = not self.assigner.last_unproven(pid)
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
