@@ -41,6 +41,13 @@ from dataclasses import dataclass
 DEFAULT_TENANT = "default"
 
 
+def decay(value: float, rate: float, dt: float) -> float:
+    """``value`` decayed exponentially at ``rate`` (per second) over ``dt`` seconds (no decay
+    for ``dt <= 0``). The one place the ledger's decay arithmetic lives: :meth:`TenantLedger.
+    charge` runs it every step, so it stays a plain module-level function."""
+    return value * math.exp(-rate * dt) if dt > 0 else value
+
+
 @dataclass
 class Tenant:
     """Accounting state of one tenant."""
@@ -117,13 +124,13 @@ class TenantLedger:
 
     def decayed_service(self, tenant: Tenant, now: float) -> float:
         """``D_t`` at ``now``."""
-        return tenant.decayed * self._factor(now - tenant.stamp)
+        return decay(tenant.decayed, self.rate, now - tenant.stamp)
 
     def excess(self, tenant: Tenant, now: float) -> float:
         """Decayed service above the tenant's fair share among active tenants (>= 0)."""
         if not self.fair_share or self._active_count <= 1 or tenant.active_calls <= 0:
             return 0.0
-        total = self._active_decayed * self._factor(now - self._active_stamp)
+        total = self._active_now(now)
         share = tenant.weight / self._active_weight if self._active_weight > 0 else 1.0
         return max(0.0, self.decayed_service(tenant, now) - share * total)
 
@@ -196,19 +203,15 @@ class TenantLedger:
         """Add executed service to ``tenant`` (and to the active sum if it is active)."""
         if service <= 0:
             return
-        # decayed_service / _active_now inlined (called every step): the same arithmetic
-        decayed, dt = tenant.decayed, now - tenant.stamp
-        if dt > 0:
-            decayed *= math.exp(-self.rate * dt)
-        tenant.decayed = decayed + service
+        rate = self.rate  # runs every step: one call of `decay` per sum, nothing more
+        tenant.decayed = decay(tenant.decayed, rate, now - tenant.stamp) + service
         tenant.stamp = now
         tenant.service_total += service
         self._totals[0] += service
         if tenant.active_calls > 0:
-            active, dt = self._active_decayed, now - self._active_stamp
-            if dt > 0:
-                active *= math.exp(-self.rate * dt)
-            self._active_decayed = active + service
+            self._active_decayed = (
+                decay(self._active_decayed, rate, now - self._active_stamp) + service
+            )
             self._active_stamp = now
 
     def call_ended(self, tenant: Tenant, now: float, aborted: bool, wait_s: float = 0.0) -> None:
@@ -245,11 +248,8 @@ class TenantLedger:
         return evicted
 
     # -- internals --------------------------------------------------------------------------
-    def _factor(self, dt: float) -> float:
-        return math.exp(-self.rate * dt) if dt > 0 else 1.0
-
     def _active_now(self, now: float) -> float:
-        return self._active_decayed * self._factor(now - self._active_stamp)
+        return decay(self._active_decayed, self.rate, now - self._active_stamp)
 
     def _activate(self, t: Tenant, now: float) -> None:
         self._active_decayed = self._active_now(now) + self.decayed_service(t, now)
