@@ -4,6 +4,7 @@
 #   BEFORE=/work/wt/overhead6-base /work/wt/exclusive timeout 700 bash docs/results/sched-overhead-2026-12-02f/excl.sh
 # (BEFORE made with: git worktree add --detach /work/wt/overhead6-base 81211e2)
 BEFORE=${BEFORE:?a copy of main at 81211e2}
+[ -n "$NOT_AFTER" ] && [ "$(date -u +%H%M)" -gt "$NOT_AFTER" ] && { echo "lock came after $NOT_AFTER UTC: not run"; exit 3; }
 run() {  # tree running waiting steps
   local pp=$BEFORE; [ "$1" = after ] && pp=$PWD
   echo "== round $ROUND tree $1 size $2/$3 load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
