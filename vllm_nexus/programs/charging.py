@@ -54,12 +54,11 @@ class StepCharging:
         step is charged (decode tokens cost their count)."""
         mlq = self.mlq
         calls = mlq.calls
-        if out.preempted_req_ids:
-            for rid in out.preempted_req_ids:
-                call = calls.get(rid)
-                if call is not None and call.running:
-                    mlq.set_waiting(call, now, preempted=True)
-                    self.nexus_metrics.preemptions_kv += 1
+        for rid in out.preempted_req_ids:
+            call = calls.get(rid)
+            if call is not None and call.running:
+                mlq.set_waiting(call, now, preempted=True)
+                self.nexus_metrics.preemptions_kv += 1
         scheduled = out.num_scheduled_tokens
         if not scheduled:
             return
@@ -118,9 +117,8 @@ class StepCharging:
                         decode.start(call, requests[rid].num_computed_tokens)
         steps = self._steps
         steps[id(out)] = (now, costs, extra, tally, lazy_total, scheduled)
-        if len(steps) > 16:  # outputs that never came back (engine reset)
-            while len(steps) > 16:
-                steps.popitem(last=False)
+        while len(steps) > 16:  # outputs that never came back (engine reset)
+            steps.popitem(last=False)
 
     def _count_recomputed(self, scheduled: dict[str, int]) -> None:
         """Tokens below a preempted request's old frontier are recomputed (what the prefix

@@ -48,14 +48,25 @@ class ProgramRequestQueue(RequestQueue):
             del self._groups[group]
 
     # -- vLLM's RequestQueue interface ---------------------------------------------------
+    # vLLM's ``schedule()`` calls these on every admission attempt: each is one tight body
+    # (the group counts kept inline, no helper calls on the hot path).
     def add_request(self, request: Request) -> None:
         tokens = getattr(request, "num_tokens", 0)
-        entry = (self._key(request), next(self._tie), request, tokens)
-        old = self._live.get(request.request_id)
+        key = self._key(request)
+        entry = (key, next(self._tie), request, tokens)
+        live, groups = self._live, self._groups
+        rid = request.request_id
+        old = live.get(rid)
         if old is not None:
             self._count(old, -1)
-        self._live[request.request_id] = entry
-        self._count(entry, 1)
+        live[rid] = entry
+        group = key[:2]
+        row = groups.get(group)
+        if row is None:
+            groups[group] = [1, tokens]
+        else:
+            row[0] += 1
+            row[1] += tokens
         heapq.heappush(self._heap, entry)
         self._ordered = None
 
@@ -77,6 +88,11 @@ class ProgramRequestQueue(RequestQueue):
         return entry[2]
 
     def peek_request(self) -> Request:
+        heap = self._heap
+        if heap:  # the head is live unless it was removed since (then: drop stale entries)
+            request = heap[0][2]
+            if self._live.get(request.request_id) is heap[0]:
+                return request
         return self._top()[2]
 
     def prepend_request(self, request: Request) -> None:

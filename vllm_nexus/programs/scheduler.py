@@ -223,8 +223,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         call = self.mlq.calls.get(request.request_id)
         if call is None:
             return _UNKNOWN_KEY
-        if self._spf_aging is None:
-            return call.order_key()
+        if self._spf_aging is None:  # Call.order_key(), inline: once per queue insertion
+            return (call.tier, call.level, call.enter, call.seq)
         remaining = request.num_tokens - request.num_computed_tokens
         return (call.tier, call.level, remaining + self._spf_aging * call.arrival, call.seq)
 
