@@ -45,7 +45,8 @@ SCHEDULERS: dict[str, str | None] = {
     "plas-noids-off": "plas",  # plas-noids, unproven programs never preempting
     "plas-nopreempt": "plas",  # plas without proactive preemption (only free slots/KV)
     "gittins": "gittins",  # learned program sizes (opt-in)
-    "stages": "plas",  # plas + parallel stages (opt-in; SCHEDULER_OPTIONS)
+    "stages": "plas",  # plas + parallel stages spelled out (= the default since 2026-12-02)
+    "plas-nostages": "plas",  # plas with parallel stages off (Autellix per-call ranking)
 }
 
 
@@ -68,6 +69,7 @@ SCHEDULER_OPTIONS: dict[str, dict] = {
     "plas-noids-off": {"unproven_preemption": False},
     "plas-nopreempt": {"preemption": False},
     "stages": {"parallel_stages": "spread", "stage_order": True},  # docs/benchmarks.md
+    "plas-nostages": {"parallel_stages": "off", "stage_order": False},
 }
 """Scheduler options (``vllm_nexus.scheduler``) a variant sets beyond its policy."""
 

@@ -375,7 +375,7 @@ def _fan_out_and_in(q, service=(5, 8, 40, 3)):
 
 @pytest.mark.parametrize("policy", ["plas", "atlas"])
 def test_parallel_stages_off_ranks_each_call_by_the_service_at_its_arrival(policy):
-    q = mlq(policy=policy, first_quantum=1e9)
+    q = mlq(policy=policy, first_quantum=1e9, parallel_stages="off", stage_order=False)
     m1, m2, m3, reduce, after = _fan_out_and_in(q)
     assert (m1.start_priority, m2.start_priority, m3.start_priority) == (5, 5, 13)
     # the reduce waits behind its own maps' service (plas: the sum, atlas: the longest)
@@ -448,3 +448,34 @@ def test_spread_ranks_siblings_as_if_those_in_flight_ran_first():
     assert m1.start_priority == 5
     assert m2.start_priority == m3.start_priority == 5 + typical  # one sibling in flight
     assert reduce.start_priority == 5 and after.start_priority == 57
+
+
+def test_parallel_stages_default_is_spread_with_stage_order():
+    # the default (docs/benchmarks.md, "Parallel stages on the real engine, interleaved")
+    cfg = SchedulerConfig()
+    assert (cfg.parallel_stages, cfg.stage_order) == ("spread", True)
+    q = mlq(first_quantum=1e9)
+    m1, m2, m3, reduce, after = _fan_out_and_in(q)
+    assert m2.start_priority == 5 + q.levels.typical and reduce.start_priority == 5
+    assert reduce.enter == m1.enter  # stage_order: the join keeps the stage's FCFS position
+
+
+@pytest.mark.parametrize("mode", ["join", "spread"])
+def test_a_stage_with_an_aborted_call_has_no_join(mode):
+    q = mlq(first_quantum=1e9, parallel_stages=mode, stage_order=True)
+    a, b = q.add("a", "A", 0), q.add("b", "A", 0)
+    q.charge(a, 60.0, now=0.5)
+    q.charge(b, 40.0, now=0.5)
+    q.finish("a", 1, aborted=True)
+    q.finish("b", 1)
+    # the resend after an abort starts a new stage at the program's full service
+    again = q.add("c", "A", 2)
+    assert again.start_priority == 100.0 and again.enter == 2
+    # a later, clean fan-out closes with a join again
+    q.finish("c", 3)
+    d, e = q.add("d", "A", 4), q.add("e", "A", 4)
+    for c in (d, e):
+        q.charge(c, 5.0, now=4.5)
+        q.finish(c.call_id, 5)
+    join = q.add("f", "A", 6)
+    assert join.start_priority == 100.0 and join.enter == 4

@@ -144,7 +144,7 @@ class SchedulerConfig:
     only when that call's *own* service (not its program's) ranks it below them, i.e. a
     call that is long itself. true: like any call. Programs with an id, and id-less calls
     that continue an identified program, are unaffected."""
-    parallel_stages: StageMode = "off"
+    parallel_stages: StageMode = "spread"
     """Programs whose calls run in parallel (programs/queues.py, "Stages"): gang: a call that
     arrives while its program has calls in flight joins their stage, entering at the
     program's service when the stage began (siblings share one level); join: also the call
@@ -152,8 +152,10 @@ class SchedulerConfig:
     so the reduce is not ranked behind its own maps' service; spread: join, and a sibling is
     ranked as if the siblings in flight before it had run first (+ one median call service
     each). off: each call enters at the program's service at its arrival (PLAS/ATLAS as in
-    Autellix). Sequential programs are unaffected by every mode."""
-    stage_order: bool = False
+    Autellix). Sequential programs are unaffected by every mode. Default spread, with
+    stage_order: on the real engine (3 interleaved repetitions) it beat off on map-reduce and
+    mixed and tied on lats (docs/benchmarks.md, "Parallel stages on the real engine")."""
+    stage_order: bool = True
     """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
     call inside their level, so a fan-out is served together rather than interleaved with
     the calls that arrived between its siblings."""

@@ -55,7 +55,7 @@ from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
 from vllm_nexus.programs.preemption import PreemptionRules
 from vllm_nexus.programs.sizes import ProgramSizes
-from vllm_nexus.programs.stages import STAGE_POLICIES, stage_entry
+from vllm_nexus.programs.stages import STAGE_POLICIES, stage_call_aborted, stage_entry
 from vllm_nexus.programs.table import SERVICE_RULES, Program, ProgramTable
 from vllm_nexus.programs.tenants import DEFAULT_TENANT, Tenant, TenantLedger
 
@@ -440,6 +440,8 @@ class MultiLevelQueue(PreemptionRules):
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         if aborted:
             self.programs.call_aborted(*charge)
+            if self._stages_apply:
+                stage_call_aborted(call.program)
         else:
             self.programs.call_finished(*charge, output_tokens=output_tokens)
             self.levels.observe(call.service)

@@ -20,7 +20,10 @@ The calls a program has in flight together form a *stage* (``parallel_stages``):
   its first calls keep their place.
 
 ``stage_order``: a stage's calls (and its join) share the FCFS position of its first call.
-A program with one call in flight at a time is never affected. O(1) per arriving call.
+A program with one call in flight at a time is never affected. A stage in which a call was
+aborted has no join: the call after it (typically the client's retry) starts a new stage at
+the program's full service, so aborting calls cannot buy back a start priority. O(1) per
+arriving call.
 Pure Python, no vLLM import.
 """
 
@@ -44,9 +47,15 @@ def stage_entry(
         prog.stage_width = max(prog.stage_width, prog.active_calls)
         if mode == "spread":
             return prog.stage_start + (prog.active_calls - 1) * typical, enter
-    elif mode != "gang" and prog.stage_width >= 2:  # it closes a fan-out: part of it
-        prog.stage_width = 1  # the call after the join starts a new stage
+    elif mode != "gang" and prog.stage_width >= 2 and not prog.stage_aborted:
+        prog.stage_width = 1  # it closes a fan-out: part of it; the call after starts anew
     else:  # a new stage
         prog.stage_start, prog.stage_enter, prog.stage_width = prog.service, enter, 1
+        prog.stage_aborted = False
         return prog.service, enter
     return prog.stage_start, prog.stage_enter if order else enter
+
+
+def stage_call_aborted(prog: Program) -> None:
+    """A call of ``prog`` was aborted: its current stage gets no join call."""
+    prog.stage_aborted = True

@@ -83,6 +83,9 @@ class Program:
     """FCFS position (arrival time) of the current stage's first call."""
     stage_width: int = 0
     """Most calls of the current stage in flight at once (>= 2: a fan-out)."""
+    stage_aborted: bool = False
+    """A call of the current stage was aborted: the next call does not join the stage (a
+    resent call after an abort continues at the program's service)."""
     tenant: str | None = None
     """Tenant of the program's first call (gittins learns sizes per tenant)."""
 
