@@ -561,3 +561,20 @@ def test_waiting_calls_are_relevelled_when_the_levels_tune_themselves():
     step(s, clock)
     assert s.mlq.calls["a"].level > 0 == s.mlq.calls["b"].level
     assert [r.request_id for r in s.waiting] == ["b", "a"]
+
+
+def test_waiting_key_is_the_calls_own_order_key():
+    # _request_key builds Call.order_key()'s tuple inline (hot path): they must not drift
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=2, clock=clock)
+    for i in range(6):
+        s.add_request(make_request(f"r{i}", program_id=f"P{i % 3}", prompt_len=40, max_tokens=30))
+    checked = 0
+    for _ in range(12):
+        step(s, clock)
+        for rid, request in s.requests.items():
+            call = s.mlq.calls.get(rid)
+            if call is not None:
+                assert s._request_key(request) == call.order_key()
+                checked += 1
+    assert checked > 0 and {c.level for c in s.mlq.calls.values()} != {0}
