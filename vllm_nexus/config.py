@@ -31,6 +31,7 @@ GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
+RecomputeAhead = Literal["better", "level"]
 
 
 class ConfigError(ValueError):
@@ -127,6 +128,12 @@ class SchedulerConfig:
     else its last partial block plus the blocks that the better waiting calls, admitted
     before it returns, take beyond the free KV blocks: programs/preemption.py). 0: any
     strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
+    recompute_ahead: RecomputeAhead = "better"
+    """Which waiting calls the recompute estimate behind ``preemption_cost_factor`` assumes
+    are admitted before a victim returns (their KV demand beyond the free blocks evicts the
+    victim's cached blocks): better: those of a strictly better (tier, level); level: also
+    those of the victim's own level (a call demoted at its quantum, the usual victim, rejoins
+    the back of its level, behind them). See docs/configuration.md for the default."""
     kv_watermark: float = 0.05
     """Fraction of KV blocks kept free when admitting waiting calls (sets vLLM's
     ``--watermark`` when that is left at 0): running calls can grow without being preempted

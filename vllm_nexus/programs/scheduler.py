@@ -171,6 +171,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._time_unit = cfg.service_unit == "time"
         self._tokens_unit = cfg.service_unit == "tokens"
         self._prefill_extra = cfg.prefill_token_weight - 1.0
+        self._ahead_own_level = cfg.recompute_ahead == "level"
+        """The recompute estimate counts the victim's own level as queued ahead of it."""
         self._withhold_unproven = cfg.unproven_preemption is not True and cfg.policy != "mlfq"
         """Calls of unproven programs may not preempt (``unproven_preemption``). Not under
         ``mlfq``: every call enters level 0 whatever its program, so a missing id buys no
@@ -483,12 +485,13 @@ class Scheduler(StepCharging, _VllmScheduler):
         candidate: per-level counts kept by the waiting queue, no walk of the queue."""
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         requests, block, queue = self.requests, self.block_size, self.waiting
+        own = 1 if self._ahead_own_level else 0  # (tier, level + 1): its own level too
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
-            n, tokens = queue.ahead((call.tier, call.level))
+            n, tokens = queue.ahead((call.tier, call.level + own))
             return recompute_tokens(req.num_computed_tokens, block, n, tokens, free)
 
         return estimate
