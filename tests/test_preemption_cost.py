@@ -109,6 +109,31 @@ def test_a_victim_that_would_return_behind_a_queue_is_not_preempted():
     assert "long" in out.preempted_req_ids
 
 
+@pytest.mark.parametrize("mode", ["better", "level"])
+def test_level_mode_counts_the_victims_own_level_as_queued_ahead_of_it(mode):
+    """``recompute_ahead``: a victim rejoins the back of its level, so under ``level`` the
+    calls waiting there take KV before it returns too; under ``better`` only those of a
+    strictly better level count."""
+    s, clock = demoted_long_call({"scheduler": {**SMALL["scheduler"], "recompute_ahead": mode}})
+    long = s.mlq.calls["long"]
+    computed = s.requests["long"].num_computed_tokens
+    free = s.kv_cache_manager.block_pool.get_num_free_blocks()
+    for i in range(free * s.block_size // 2000 + 2):
+        rid = f"same{i}"
+        s.add_request(make_request(rid, program_id=f"N{i}", prompt_len=2000))
+        s.mlq.calls[rid].level = long.level  # queued at the victim's own level
+        s.waiting.update(s.requests[rid])
+    assert s.waiting.ahead((0, long.level)) == (0, 0)
+    expected = computed if mode == "level" else computed % s.block_size
+    assert s._recompute_estimator()(long) == expected
+
+
+def test_recompute_ahead_defaults_to_level_and_rejects_other_values():
+    assert NexusConfig().scheduler.recompute_ahead == "level"
+    with pytest.raises(ConfigError, match="recompute_ahead"):
+        NexusConfig.from_dict({"scheduler": {"recompute_ahead": "all"}})
+
+
 # -- unproven programs: "long-calls" ------------------------------------------------------
 def test_long_calls_rule_ranks_the_victim_by_its_own_call_for_unproven_heads():
     q = mlq(preemption_cost_factor=0, unproven_preemption="long-calls")

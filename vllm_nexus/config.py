@@ -128,7 +128,7 @@ class SchedulerConfig:
     else its last partial block plus the blocks that the better waiting calls, admitted
     before it returns, take beyond the free KV blocks: programs/preemption.py). 0: any
     strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
-    recompute_ahead: RecomputeAhead = "better"
+    recompute_ahead: RecomputeAhead = "level"
     """Which waiting calls the recompute estimate behind ``preemption_cost_factor`` assumes
     are admitted before a victim returns (their KV demand beyond the free blocks evicts the
     victim's cached blocks): better: those of a strictly better (tier, level); level: also

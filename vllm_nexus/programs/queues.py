@@ -166,6 +166,8 @@ class MultiLevelQueue(PreemptionRules):
         """Anti-starvation ratio threshold in force (beta, or beta x the typical ratio)."""
         self._load = 0.0
         self._load_at = 0.0
+        self._relative_on = cfg.starvation_relative and self._anti_starvation_on()
+        """:meth:`observe_load` has work to do (the config is frozen: decided once)."""
         self._threshold_at = -math.inf
         # counters for metrics
         self.promotions_total = 0
@@ -432,10 +434,15 @@ class MultiLevelQueue(PreemptionRules):
         call = self.calls.pop(call_id, None)
         if call is None:
             return None
-        self.set_waiting(call, now)
-        self.set_running(call, now)  # close the open interval whichever it was
-        call.running = False
-        self._unwatch(call)
+        dt = max(0.0, now - call.since)  # close the open interval, whichever it was
+        if call.running:
+            call.run_s += dt
+            call.total_run_s += dt
+        else:
+            call.wait_s += dt
+            call.total_wait_s += dt
+        call.running, call.since = False, now
+        self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
         pid = call.program.program_id
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         if aborted:
@@ -494,9 +501,9 @@ class MultiLevelQueue(PreemptionRules):
         The threshold in force moves only past a ``THRESHOLD_HYSTERESIS`` factor and at most
         once per ``LOAD_TAU_S``: a rise needs nothing more (a deadline that pops early is
         re-filed at its later deadline), a fall re-files every watched call once."""
-        cfg = self.cfg
-        if not cfg.starvation_relative or not self._anti_starvation_on():
+        if not self._relative_on:
             return
+        cfg = self.cfg
         ratio = waiting / running if running else 0.0
         dt = max(0.0, now - self._load_at)
         self._load_at = now

@@ -479,10 +479,12 @@ class Scheduler(StepCharging, _VllmScheduler):
     def _recompute_estimator(self) -> Callable[[Call], float]:
         """Tokens a running call would compute again if it gave up its batch slot now
         (:func:`~vllm_nexus.programs.preemption.recompute_tokens`): its last partial block
-        while the KV cache's free and evictable blocks cover what the waiting calls of a
-        better (tier, level) will take before it is re-admitted, up to all its computed
-        tokens when they do not (its blocks are reused before it resumes). O(levels) per
-        candidate: per-level counts kept by the waiting queue, no walk of the queue."""
+        while the KV cache's free and evictable blocks cover what the waiting calls admitted
+        before it (those of a better (tier, level), and with ``recompute_ahead: level`` those
+        of its own level too, which it rejoins at the back of) will take before it is
+        re-admitted, up to all its computed tokens when they do not (its blocks are reused
+        before it resumes). O(levels) per candidate: per-level counts kept by the waiting
+        queue, no walk of the queue."""
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         requests, block, queue = self.requests, self.block_size, self.waiting
         own = 1 if self._ahead_own_level else 0  # (tier, level + 1): its own level too
