@@ -125,8 +125,8 @@ class SchedulerConfig:
     priority gap (between the two calls' level lower bounds, service units) is at least this
     factor x (1 + the victim's earlier preemptions) x the service of the tokens it would
     compute again (prefill-weighted; all its tokens when its KV is needed by the newcomer;
-    else its last partial block plus the blocks that the better waiting calls, admitted
-    before it returns, take beyond the free KV blocks: programs/preemption.py). 0: any
+    else its last partial block plus the blocks that the waiting calls admitted before it
+    returns (``recompute_ahead``) take beyond the free KV blocks: programs/preemption.py). 0: any
     strictly worse level is displaced (Autellix Alg. 1). tokens service unit only."""
     recompute_ahead: RecomputeAhead = "level"
     """Which waiting calls the recompute estimate behind ``preemption_cost_factor`` assumes

@@ -25,8 +25,9 @@ def recompute_tokens(
     front, so its blocks survive as long as the calls admitted before it need no more than
     the ``free_blocks`` ahead of them (free and evictable cached blocks: vLLM's
     ``get_num_free_blocks``). Before it comes back, every waiting call of a better (tier,
-    level) is admitted first: ``ahead_calls`` calls holding ``ahead_tokens`` tokens
-    (:meth:`ProgramRequestQueue.ahead`), about ``ahead_tokens / block_size + ahead_calls / 2``
+    level) is admitted first, and (``recompute_ahead: level``, the default) those of its own
+    level, which a victim just demoted into it rejoins at the back of: ``ahead_calls`` calls
+    holding ``ahead_tokens`` tokens (:meth:`ProgramRequestQueue.ahead`), about ``ahead_tokens / block_size + ahead_calls / 2``
     blocks. Each block they need beyond ``free_blocks`` evicts one of the victim's, from
     its tail (its prefix stays cached longest). So the estimate is its last partial block
     (never cached) plus ``block_size`` tokens per evicted full block, at most all of its
