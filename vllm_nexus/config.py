@@ -30,6 +30,7 @@ ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
+StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 
 
@@ -159,6 +160,14 @@ class SchedulerConfig:
     """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
     call inside their level, so a fan-out is served together rather than interleaved with
     the calls that arrived between its siblings."""
+    stage_rerank: StageRerank = "off"
+    """EXPERIMENT (policy3): re-rank a stage's queued, not yet run calls as the stage changes.
+    width: all at stage start + (calls in flight - 1) x median call service, re-levelled when
+    a sibling arrives; remaining: also when a sibling completes (the stage rises as it
+    drains)."""
+    stage_order_join: bool = True
+    """EXPERIMENT (policy3): with stage_order, the join call also takes the stage's FCFS
+    position (false: its own arrival)."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is

@@ -36,7 +36,13 @@ STAGE_POLICIES = ("atlas", "plas", "gittins")
 
 
 def stage_entry(
-    prog: Program, idle: bool, enter: float, mode: str, order: bool, typical: float
+    prog: Program,
+    idle: bool,
+    enter: float,
+    mode: str,
+    order: bool,
+    typical: float,
+    order_join: bool = True,
 ) -> tuple[float, float]:
     """Start priority and FCFS position of a new call of ``prog`` (``prog.active_calls``
     already counts it; ``idle``: no call of it was in flight before; ``typical``: the median
@@ -49,6 +55,8 @@ def stage_entry(
             return prog.stage_start + (prog.active_calls - 1) * typical, enter
     elif mode != "gang" and prog.stage_width >= 2 and not prog.stage_aborted:
         prog.stage_width = 1  # it closes a fan-out: part of it; the call after starts anew
+        if not order_join:
+            return prog.stage_start, enter
     else:  # a new stage
         prog.stage_start, prog.stage_enter, prog.stage_width = prog.service, enter, 1
         prog.stage_aborted = False

@@ -88,6 +88,10 @@ class Program:
     resent call after an abort continues at the program's service)."""
     tenant: str | None = None
     """Tenant of the program's first call (gittins learns sizes per tenant)."""
+    stage_calls: dict | None = None
+    """Queued calls of the current stage that have not run (``stage_rerank``): call id -> call."""
+    stage_level: int = -1
+    """Level of the current stage's rank when its calls were last re-levelled."""
 
 
 class ProgramTable:
