@@ -30,7 +30,7 @@ ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
-StageRerank = Literal["off", "width", "remaining"]
+StageRerank = Literal["off", "width", "remaining", "rise"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 
 

@@ -303,7 +303,8 @@ class MultiLevelQueue(PreemptionRules):
                 if prog.stage_calls is None:
                     prog.stage_calls = {}
                 prog.stage_calls[call_id] = call
-                self._rerank_stage(prog, now)
+                if self._rerank != "rise":
+                    self._rerank_stage(prog, now)
         return call
 
     def _rerank_stage(self, prog: Program, now: float) -> None:
@@ -316,13 +317,16 @@ class MultiLevelQueue(PreemptionRules):
         n = prog.stage_width if self._rerank == "width" else prog.active_calls
         rank = prog.stage_start + max(0, n - 1) * self.levels.typical
         level = self.levels.level_of(rank)
-        if level == prog.stage_level:
+        rise = self._rerank == "rise"
+        if level == prog.stage_level and not rise:
             return
         prog.stage_level = level
         calls = self.calls
         for cid, c in list(stage.items()):
             if c.running or c.service > 0 or c.promotions or calls.get(cid) is not c:
                 del stage[cid]
+                continue
+            if rise and rank >= c.start_priority:
                 continue
             c.start_priority = rank
             new = self.entry_level(c, now)
@@ -491,7 +495,7 @@ class MultiLevelQueue(PreemptionRules):
             stage = call.program.stage_calls
             if stage is not None:
                 stage.pop(call_id, None)
-                if self._rerank == "remaining" and call.program.active_calls > 0:
+                if self._rerank in ("remaining", "rise") and call.program.active_calls > 0:
                     self._rerank_stage(call.program, now)
             self.levels.observe(call.service)
             if self.sizes is not None:
