@@ -30,7 +30,7 @@ ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
-StageRerank = Literal["off", "width", "remaining", "rise"]
+StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 
 
@@ -161,13 +161,15 @@ class SchedulerConfig:
     call inside their level, so a fan-out is served together rather than interleaved with
     the calls that arrived between its siblings."""
     stage_rerank: StageRerank = "off"
-    """EXPERIMENT (policy3): re-rank a stage's queued, not yet run calls as the stage changes.
-    width: all at stage start + (calls in flight - 1) x median call service, re-levelled when
-    a sibling arrives; remaining: also when a sibling completes (the stage rises as it
-    drains)."""
-    stage_order_join: bool = True
-    """EXPERIMENT (policy3): with stage_order, the join call also takes the stage's FCFS
-    position (false: its own arrival)."""
+    """With ``parallel_stages``: a stage's queued calls that have not run yet are re-levelled
+    as the stage grows, so a fan-out is ranked by the work it has committed to (a stage of k
+    parallel calls is a bigger program: the fan-out width is a size signal available at the
+    stage's start). width: every queued call of the stage takes the level of stage start +
+    (widest the stage has been - 1) x the median call service, i.e. where ``spread`` puts its
+    last sibling; remaining: the same with the calls in flight now, so the stage also rises
+    as it drains (SRPT-like). Work only when the stage's level changes (O(queued calls of
+    the stage), at a call's arrival or end, never per step). off: ``spread`` alone ranks
+    each sibling at its arrival."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is

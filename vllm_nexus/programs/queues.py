@@ -287,9 +287,7 @@ class MultiLevelQueue(PreemptionRules):
         if self._stages_apply:
             cfg = self.cfg
             mode, order = cfg.parallel_stages, cfg.stage_order
-            start, enter = stage_entry(
-                prog, idle, enter, mode, order, self.levels.typical, cfg.stage_order_join
-            )
+            start, enter = stage_entry(prog, idle, enter, mode, order, self.levels.typical)
         call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier
@@ -297,14 +295,16 @@ class MultiLevelQueue(PreemptionRules):
         self.calls[call_id] = call
         self._watch(call, now)
         if self._rerank != "off":
-            if idle:
-                prog.stage_calls, prog.stage_level = {call_id: call}, call.level
+            if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
+                prog.stage_first, prog.stage_calls = call, None
+                prog.stage_level = self.levels.level_of(start)
             else:
-                if prog.stage_calls is None:
-                    prog.stage_calls = {}
-                prog.stage_calls[call_id] = call
-                if self._rerank != "rise":
-                    self._rerank_stage(prog, now)
+                stage = prog.stage_calls
+                if stage is None:
+                    first = prog.stage_first
+                    stage = prog.stage_calls = {first.call_id: first} if first else {}
+                stage[call_id] = call
+                self._rerank_stage(prog, now)
         return call
 
     def _rerank_stage(self, prog: Program, now: float) -> None:
@@ -317,16 +317,13 @@ class MultiLevelQueue(PreemptionRules):
         n = prog.stage_width if self._rerank == "width" else prog.active_calls
         rank = prog.stage_start + max(0, n - 1) * self.levels.typical
         level = self.levels.level_of(rank)
-        rise = self._rerank == "rise"
-        if level == prog.stage_level and not rise:
+        if level == prog.stage_level:
             return
         prog.stage_level = level
         calls = self.calls
         for cid, c in list(stage.items()):
             if c.running or c.service > 0 or c.promotions or calls.get(cid) is not c:
                 del stage[cid]
-                continue
-            if rise and rank >= c.start_priority:
                 continue
             c.start_priority = rank
             new = self.entry_level(c, now)
@@ -486,17 +483,19 @@ class MultiLevelQueue(PreemptionRules):
         self._unwatch(call)
         pid = call.program.program_id
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
+        stage = call.program.stage_calls
+        if stage is not None:
+            stage.pop(call_id, None)
+        if call.program.stage_first is call:
+            call.program.stage_first = None
         if aborted:
             self.programs.call_aborted(*charge)
             if self._stages_apply:
                 stage_call_aborted(call.program)
         else:
             self.programs.call_finished(*charge, output_tokens=output_tokens)
-            stage = call.program.stage_calls
-            if stage is not None:
-                stage.pop(call_id, None)
-                if self._rerank in ("remaining", "rise") and call.program.active_calls > 0:
-                    self._rerank_stage(call.program, now)
+            if stage and self._rerank == "remaining":
+                self._rerank_stage(call.program, now)  # fewer calls in flight: it may rise
             self.levels.observe(call.service)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
