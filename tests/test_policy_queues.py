@@ -497,7 +497,7 @@ def test_stage_rerank_levels_a_queued_fan_out_by_its_width(rerank):
     assert q.level_for_service(5 + 3 * typical) == 2
     assert [m.level for m in maps] == [2, 2, 2, 2]
     assert maps[0].start_priority == 5 + 2 * typical  # moved when the stage reached level 2
-    assert set(q.take_moved()) == set(maps[:2])  # the later ones entered at level 2
+    assert {c.call_id for c in q.take_moved()} == {"m0", "m1"}  # later ones entered there
     assert q.take_moved() == []
 
 
@@ -510,8 +510,9 @@ def test_stage_rerank_remaining_lifts_the_rest_of_a_stage_as_it_drains():
         q.charge(m, 10, now=2)
         q.finish(m.call_id, 3)
     # one call left in flight: it ranks at the stage's start again (level 0), reported moved
+    # (m2 moved up once as well, while it still waited behind m1)
     assert maps[3].start_priority == 5 and maps[3].level == 0
-    assert q.take_moved() == [maps[3]]
+    assert {c.call_id for c in q.take_moved()} == {"m2", "m3"}
 
 
 def test_stage_rerank_width_keeps_the_stage_rank_while_it_drains():
@@ -531,7 +532,8 @@ def test_stage_rerank_never_moves_a_call_that_ran_nor_sequential_programs():
     q.set_running(first, 1)  # admitted at once: it keeps the level it entered with
     rest = [q.add(f"m{i}", "P", 1 + 0.01 * i) for i in range(1, 4)]
     assert first.level == 0 and first.start_priority == 5
-    assert {m.level for m in rest} == {2} and first not in q.take_moved()
+    assert {m.level for m in rest} == {2}
+    assert "m0" not in {c.call_id for c in q.take_moved()}
     # a program with one call in flight at a time is never re-ranked
     for i, s in enumerate((5, 12, 30)):
         c = q.add(f"s{i}", "S", 5 + i)

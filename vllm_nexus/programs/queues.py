@@ -154,7 +154,7 @@ class MultiLevelQueue(PreemptionRules):
         )
         self.calls: dict[str, Call] = {}
         self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
-        self._rerank = cfg.stage_rerank if self._stages_apply else "off"
+        self._stage_rerank = cfg.stage_rerank if self._stages_apply else "off"
         self._moved: list[Call] = []
         """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
         them at its next step (:meth:`take_moved`)."""
@@ -294,7 +294,7 @@ class MultiLevelQueue(PreemptionRules):
         call.level = self.entry_level(call, now)
         self.calls[call_id] = call
         self._watch(call, now)
-        if self._rerank != "off":
+        if self._stage_rerank != "off":
             if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
                 prog.stage_first, prog.stage_calls = call, None
                 prog.stage_level = self.levels.level_of(start)
@@ -314,7 +314,7 @@ class MultiLevelQueue(PreemptionRules):
         stage = prog.stage_calls
         if not stage:
             return
-        n = prog.stage_width if self._rerank == "width" else prog.active_calls
+        n = prog.stage_width if self._stage_rerank == "width" else prog.active_calls
         rank = prog.stage_start + max(0, n - 1) * self.levels.typical
         level = self.levels.level_of(rank)
         if level == prog.stage_level:
@@ -494,7 +494,7 @@ class MultiLevelQueue(PreemptionRules):
                 stage_call_aborted(call.program)
         else:
             self.programs.call_finished(*charge, output_tokens=output_tokens)
-            if stage and self._rerank == "remaining":
+            if stage and self._stage_rerank == "remaining":
                 self._rerank_stage(call.program, now)  # fewer calls in flight: it may rise
             self.levels.observe(call.service)
             if self.sizes is not None:
