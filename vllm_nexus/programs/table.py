@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 ServiceRule = Callable[[float, float, float], float]
 
