@@ -16,6 +16,7 @@ def mlq(**kw) -> MultiLevelQueue:
         num_queues=4,
         starvation_beta=2,
         starvation_min_wait_s=0,
+        stage_rerank="off",  # the stage modes alone; re-ranking has its own tests below
     )
     base.update(kw)
     return MultiLevelQueue(SchedulerConfig(**base))
@@ -553,3 +554,13 @@ def test_stage_rerank_is_validated_and_off_changes_nothing():
     maps = _stage_of_four(q)
     assert [m.start_priority for m in maps] == [5, 15, 25, 35]  # spread, unchanged
     assert q.take_moved() == []
+
+
+def test_stage_rerank_default_is_width_with_anti_starvation_beta_32():
+    # the default since 2026-12-03 (docs/benchmarks.md, "2026-12-03")
+    cfg = SchedulerConfig()
+    assert (cfg.stage_rerank, cfg.starvation_beta) == ("width", 32.0)
+    q = MultiLevelQueue(cfg)
+    assert q._stage_rerank == "width"
+    q = MultiLevelQueue(SchedulerConfig(parallel_stages="off"))
+    assert q._stage_rerank == "off"  # re-ranking needs stages
