@@ -16,6 +16,7 @@ def mlq(**kw) -> MultiLevelQueue:
         num_queues=4,
         starvation_beta=2,
         starvation_min_wait_s=0,
+        stage_rerank="off",  # the stage modes alone; re-ranking has its own tests below
     )
     base.update(kw)
     return MultiLevelQueue(SchedulerConfig(**base))
@@ -479,3 +480,87 @@ def test_a_stage_with_an_aborted_call_has_no_join(mode):
         q.finish(c.call_id, 5)
     join = q.add("f", "A", 6)
     assert join.start_priority == 100.0 and join.enter == 4
+
+
+def _stage_of_four(q):
+    """Program P: a plan (service 5), then four parallel maps queued (none ran)."""
+    complete(q, "plan", "P", 5, now=0)
+    return [q.add(f"m{i}", "P", 1 + 0.01 * i) for i in range(4)]
+
+
+@pytest.mark.parametrize("rerank", ["width", "remaining"])
+def test_stage_rerank_levels_a_queued_fan_out_by_its_width(rerank):
+    q = mlq(first_quantum=1e9, num_queues=6, stage_rerank=rerank)
+    typical = q.levels.typical  # 10: levels [0,10) [10,20) [20,40) [40,80) ...
+    maps = _stage_of_four(q)
+    # every queued sibling takes the level of the stage's rank: its start + (calls in flight
+    # - 1) x typical (spread alone: 5, 15, 25, 35 -> levels 0, 1, 2, 2)
+    assert q.level_for_service(5 + 3 * typical) == 2
+    assert [m.level for m in maps] == [2, 2, 2, 2]
+    assert maps[0].start_priority == 5 + 2 * typical  # moved when the stage reached level 2
+    assert {c.call_id for c in q.take_moved()} == {"m0", "m1"}  # later ones entered there
+    assert q.take_moved() == []
+
+
+def test_stage_rerank_remaining_lifts_the_rest_of_a_stage_as_it_drains():
+    q = mlq(first_quantum=1e9, num_queues=6, stage_rerank="remaining")
+    maps = _stage_of_four(q)
+    q.take_moved()
+    for m in maps[:3]:
+        q.set_running(m, 2)
+        q.charge(m, 10, now=2)
+        q.finish(m.call_id, 3)
+    # one call left in flight: it ranks at the stage's start again (level 0), reported moved
+    # (m2 moved up once as well, while it still waited behind m1)
+    assert maps[3].start_priority == 5 and maps[3].level == 0
+    assert {c.call_id for c in q.take_moved()} == {"m2", "m3"}
+
+
+def test_stage_rerank_width_keeps_the_stage_rank_while_it_drains():
+    q = mlq(first_quantum=1e9, num_queues=6, stage_rerank="width")
+    maps = _stage_of_four(q)
+    q.take_moved()
+    for m in maps[:3]:
+        q.set_running(m, 2)
+        q.finish(m.call_id, 3)
+    assert maps[3].level == 2 and q.take_moved() == []
+
+
+def test_stage_rerank_never_moves_a_call_that_ran_nor_sequential_programs():
+    q = mlq(first_quantum=1e9, num_queues=6, stage_rerank="remaining")
+    complete(q, "plan", "P", 5, now=0)
+    first = q.add("m0", "P", 1)
+    q.set_running(first, 1)  # admitted at once: it keeps the level it entered with
+    rest = [q.add(f"m{i}", "P", 1 + 0.01 * i) for i in range(1, 4)]
+    assert first.level == 0 and first.start_priority == 5
+    assert {m.level for m in rest} == {2}
+    assert "m0" not in {c.call_id for c in q.take_moved()}
+    # a program with one call in flight at a time is never re-ranked
+    for i, s in enumerate((5, 12, 30)):
+        c = q.add(f"s{i}", "S", 5 + i)
+        assert c.start_priority == sum((5, 12, 30)[:i])
+        q.set_running(c, 5 + i)
+        q.charge(c, s)
+        q.finish(c.call_id, 5.5 + i)
+    assert q.take_moved() == []
+
+
+def test_stage_rerank_is_validated_and_off_changes_nothing():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    with pytest.raises(ConfigError, match="stage_rerank"):
+        NexusConfig.from_dict({"scheduler": {"stage_rerank": "sometimes"}})
+    q = mlq(first_quantum=1e9, num_queues=6, stage_rerank="off")
+    maps = _stage_of_four(q)
+    assert [m.start_priority for m in maps] == [5, 15, 25, 35]  # spread, unchanged
+    assert q.take_moved() == []
+
+
+def test_stage_rerank_default_is_width_with_anti_starvation_beta_32():
+    # the default since 2026-12-03 (docs/benchmarks.md, "2026-12-03")
+    cfg = SchedulerConfig()
+    assert (cfg.stage_rerank, cfg.starvation_beta) == ("width", 32.0)
+    q = MultiLevelQueue(cfg)
+    assert q._stage_rerank == "width"
+    q = MultiLevelQueue(SchedulerConfig(parallel_stages="off"))
+    assert q._stage_rerank == "off"  # re-ranking needs stages

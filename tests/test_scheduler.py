@@ -578,3 +578,25 @@ def test_waiting_key_is_the_calls_own_order_key():
                 assert s._request_key(request) == call.order_key()
                 checked += 1
     assert checked > 0 and {c.level for c in s.mlq.calls.values()} != {0}
+
+
+@pytest.mark.parametrize("rerank,first", [("off", "m0"), ("width", "q1")])
+def test_a_fan_out_is_relevelled_in_the_waiting_queue_as_it_grows(rerank, first):
+    """``stage_rerank``: when more siblings of a stage arrive, its queued calls that have not
+    run move to the stage's level (by its width) and the waiting queue is re-keyed at the next
+    step, so another program's call that arrived between them goes first."""
+    clock = FakeClock()
+    cfg = {"scheduler": {**SMALL["scheduler"], "preemption": False, "stage_rerank": rerank}}
+    s = make_scheduler(nexus=cfg, max_num_seqs=1, clock=clock)
+    s.add_request(make_request("blocker", program_id="X", max_tokens=50))
+    step(s, clock)
+    s.add_request(make_request("m0", program_id="P", max_tokens=2))
+    s.add_request(make_request("q1", program_id="Q", max_tokens=2))
+    for i in (1, 2, 3):
+        s.add_request(make_request(f"m{i}", program_id="P", max_tokens=2))
+    step(s, clock)
+    assert [r.request_id for r in s.waiting][0] == first
+    levels = {rid: s.mlq.calls[rid].level for rid in ("m0", "m1", "m2", "m3")}
+    if rerank == "width":
+        assert len(set(levels.values())) == 1 and levels["m0"] > s.mlq.calls["q1"].level
+    assert s.mlq.take_moved() == []  # drained by the step

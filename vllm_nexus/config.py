@@ -30,6 +30,7 @@ ProgramInference = Literal["lineage", "off"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
+StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 RecomputeAhead = Literal["better", "level"]
 
@@ -64,9 +65,11 @@ class SchedulerConfig:
     step (the paper's unit; set boundaries/quanta in seconds then)."""
     prefill_token_weight: float = 0.25
     """tokens unit only: service of one prefill token relative to one decode token."""
-    starvation_beta: float = 8.0
+    starvation_beta: float = 32.0
     """Promote a call to queue 1 when (W_prog + W_call) / (T_prog + T_call) >= beta.
-    0 disables anti-starvation."""
+    0 disables anti-starvation. 32 (was 8) since 2026-12-03, with ``stage_rerank``: at 8 the
+    siblings a re-ranked fan-out defers (young programs, little run time) were promoted to
+    the top one by one under overload and lost the gain (docs/benchmarks.md, "2026-12-03")."""
     starvation_min_wait_s: float = 1.0
     """A call must have waited at least this long before the starvation ratio is checked
     (avoids promoting calls with no history on their first step)."""
@@ -166,6 +169,17 @@ class SchedulerConfig:
     """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
     call inside their level, so a fan-out is served together rather than interleaved with
     the calls that arrived between its siblings."""
+    stage_rerank: StageRerank = "width"
+    """With ``parallel_stages``: a stage's queued calls that have not run yet are re-levelled
+    as the stage grows, so a fan-out is ranked by the work it has committed to (a stage of k
+    parallel calls is a bigger program: the fan-out width is a size signal available at the
+    stage's start). width: every queued call of the stage takes the level of stage start +
+    (widest the stage has been - 1) x the median call service, i.e. where ``spread`` puts its
+    last sibling; remaining: the same with the calls in flight now, so the stage also rises
+    as it drains (SRPT-like). Work only when the stage's level changes (O(queued calls of
+    the stage), at a call's arrival or end, never per step). off: ``spread`` alone ranks
+    each sibling at its arrival. Default width since 2026-12-03 (docs/benchmarks.md,
+    "2026-12-03": held-out simulator seeds and the real engine, mixed and map-reduce)."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is

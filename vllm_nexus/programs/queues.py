@@ -154,6 +154,10 @@ class MultiLevelQueue(PreemptionRules):
         )
         self.calls: dict[str, Call] = {}
         self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
+        self._stage_rerank = cfg.stage_rerank if self._stages_apply else "off"
+        self._moved: list[Call] = []
+        """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
+        them at its next step (:meth:`take_moved`)."""
         self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
         self._seq = itertools.count()
         self._latest_enter = -math.inf
@@ -292,7 +296,48 @@ class MultiLevelQueue(PreemptionRules):
         call.level = self.entry_level(call, now)
         self.calls[call_id] = call
         self._watch(call, now)
+        if self._stage_rerank != "off":
+            if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
+                prog.stage_first, prog.stage_calls = call, None
+                prog.stage_level = self.levels.level_of(start)
+            else:
+                stage = prog.stage_calls
+                if stage is None:
+                    first = prog.stage_first
+                    stage = prog.stage_calls = {first.call_id: first} if first else {}
+                stage[call_id] = call
+                self._rerank_stage(prog, now)
         return call
+
+    def _rerank_stage(self, prog: Program, now: float) -> None:
+        """Stage re-ranking (``stage_rerank``): the stage's queued calls that have not run
+        take the stage's rank, when its level changed. O(queued calls of the stage), at
+        most once per level change of the stage."""
+        stage = prog.stage_calls
+        if not stage:
+            return
+        n = prog.stage_width if self._stage_rerank == "width" else prog.active_calls
+        rank = prog.stage_start + max(0, n - 1) * self.levels.typical
+        level = self.levels.level_of(rank)
+        if level == prog.stage_level:
+            return
+        prog.stage_level = level
+        calls = self.calls
+        for cid, c in list(stage.items()):
+            if c.running or c.service > 0 or c.promotions or calls.get(cid) is not c:
+                del stage[cid]
+                continue
+            c.start_priority = rank
+            new = self.entry_level(c, now)
+            if new != c.level:
+                c.level, c.level_service = new, 0.0
+                self._watch(c, now)
+                self._moved.append(c)
+
+    def take_moved(self) -> list[Call]:
+        """Queued calls whose level changed since the last call (re-key them)."""
+        moved, self._moved = self._moved, []
+        return moved
 
     def tenant_lift(self, tenant: Tenant, now: float) -> int:
         """Levels a call of ``tenant`` is shifted down by (0 under ``fcfs``)."""
@@ -445,12 +490,19 @@ class MultiLevelQueue(PreemptionRules):
         self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
         pid = call.program.program_id
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
+        stage = call.program.stage_calls
+        if stage is not None:
+            stage.pop(call_id, None)
+        if call.program.stage_first is call:
+            call.program.stage_first = None
         if aborted:
             self.programs.call_aborted(*charge)
             if self._stages_apply:
                 stage_call_aborted(call.program)
         else:
             self.programs.call_finished(*charge, output_tokens=output_tokens)
+            if stage and self._stage_rerank == "remaining":
+                self._rerank_stage(call.program, now)  # fewer calls in flight: it may rise
             self.levels.observe(call.service)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)

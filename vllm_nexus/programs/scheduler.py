@@ -424,6 +424,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         the waiting heap, victims from the tail of ``running`` (kept in queue order)."""
         mlq, waiting, running = self.mlq, self.waiting, self.running
         moved = mlq.promote_due(now)
+        if mlq._moved:
+            moved += mlq.take_moved()
         if mlq.version != self._levels_version:
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
             self._levels_version = mlq.version

@@ -19,6 +19,14 @@ The calls a program has in flight together form a *stage* (``parallel_stages``):
   work the program has committed to), so a wide fan-out sinks below narrow programs while
   its first calls keep their place.
 
+``stage_rerank`` (applied in :mod:`vllm_nexus.programs.queues`): the stage's calls still
+queued and not yet run are re-levelled as the stage grows (``width``: all at the stage
+start + (widest in flight - 1) x the median call service, where ``spread`` puts the last
+sibling; ``remaining``: with the calls in flight now, so the stage also rises as it
+drains). The fan-out width is the size signal a stage shows at its start: a program that
+fans out k calls has committed to k calls' work, and its first siblings served early do
+not finish it sooner. Work is done only when the stage's level changes.
+
 ``stage_order``: a stage's calls (and its join) share the FCFS position of its first call.
 A program with one call in flight at a time is never affected. A stage in which a call was
 aborted has no join: the call after it (typically the client's retry) starts a new stage at

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 ServiceRule = Callable[[float, float, float], float]
 
@@ -88,6 +89,13 @@ class Program:
     resent call after an abort continues at the program's service)."""
     tenant: str | None = None
     """Tenant of the program's first call (gittins learns sizes per tenant)."""
+    stage_first: Any = None
+    """First call of the current stage while it is tracked (``stage_rerank``)."""
+    stage_calls: dict | None = None
+    """Calls of the current stage that may be re-levelled (``stage_rerank``): id -> call;
+    created when a second call joins the stage."""
+    stage_level: int = -1
+    """Level of the current stage's rank when its calls were last re-levelled."""
 
 
 class ProgramTable:
