@@ -1,3 +1,4 @@
+# ruff: noqa  (one-off analysis script of the 2026-12-03 fidelity re-check, kept as run)
 """per-call real vs sim: TTFT, duration; and program token latency tail."""
 import json, sys, statistics as st
 def load(p):

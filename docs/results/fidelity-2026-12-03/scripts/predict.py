@@ -1,3 +1,4 @@
+# ruff: noqa  (one-off analysis script of the 2026-12-03 fidelity re-check, kept as run)
 """Simulate real fidelity runs with a hardware profile (optionally probe-rescaled) and
 tabulate mean/P95 program token latency, real vs sim.
 usage: predict.py LABEL HW_JSON RUNDIR[,RUNDIR...] [--python F --matmul G | --index-from CALIB_LOG]

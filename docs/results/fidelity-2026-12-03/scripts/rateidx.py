@@ -1,3 +1,4 @@
+# ruff: noqa  (one-off analysis script of the 2026-12-03 fidelity re-check, kept as run)
 """per (run dir, scheduler, rate): in-situ sched-CPU index and fwd index vs a calibration log;
 plus sampler median in the window if samples exist. usage: rateidx.py CALIB_LOG RUNDIR... [--samples S --calib-window-from LOG]"""
 import json, sys, statistics as st

@@ -1,3 +1,4 @@
+# ruff: noqa  (one-off analysis script of the 2026-12-03 fidelity re-check, kept as run)
 """Per real run: calls whose stream stopped > 0.3 s (max gap between tokens), and the share of
 the mean program token latency those gaps account for (gap - 0.1 s, summed per program)."""
 import json, sys, glob

@@ -1,3 +1,4 @@
+# ruff: noqa  (one-off analysis script of the 2026-12-03 fidelity re-check, kept as run)
 import sys, time
 rows=[]
 for l in open(sys.argv[1]):
