@@ -34,9 +34,19 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     phase_times,
     read_log,
 )
+from vllm_nexus.sim.probe import Sampler, read_samples, window_speed
 
 LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
+"""Where calibrate and fidelity start their servers, unless ``$VLLM_NEXUS_PORT_RANGE`` says."""
+
+
+def server_port() -> int:
+    """A free port for a calibration/fidelity server: in ``$VLLM_NEXUS_PORT_RANGE`` (LO-HI)
+    when set, else in :data:`PORTS`."""
+    from vllm_nexus.serving.launcher import PORT_RANGE_ENV, free_port
+
+    return free_port() if os.environ.get(PORT_RANGE_ENV) else free_port(*PORTS)
 
 
 def _child_pids() -> list[int]:
@@ -303,6 +313,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="a shorter load (for tests)")
     p.add_argument("--log", help="keep the step log here (default: a temp file)")
     p.add_argument("--from-log", help="fit from an existing step log instead of starting a server")
+    p.add_argument(
+        "--samples",
+        help="machine-speed samples of the run (`simulate probe --every`; default: the log's "
+        "name + .machine.jsonl, written during the load): the profile's `machine` entry",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--clock",
@@ -327,7 +342,8 @@ def run(args: argparse.Namespace) -> int:
         log = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
         log.write_text("")
         try:
-            singles, frontend = _measure(args, log)
+            with Sampler(_samples_path(log)):
+                singles, frontend = _measure(args, log)
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
@@ -381,15 +397,44 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else profile_path("cpu-here")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}, indent=1) + "\n"
-    )
+    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}
+    machine = machine_speed(log, Path(args.samples) if args.samples else _samples_path(log))
+    if machine is not None:
+        doc["machine"] = machine
+    out.write_text(json.dumps(doc, indent=1) + "\n")
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
                           "frontend_busy_speed", "frontend_engine_stretch")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")
     return 0
+
+
+def _samples_path(log: Path) -> Path:
+    return log.with_name(log.name + ".machine.jsonl")
+
+
+def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
+    """The machine's speed during the designed load (the steps the model is fitted on): the
+    median of the probe samples (:mod:`vllm_nexus.sim.probe`) taken between its first
+    logged step and the streaming phase; None without samples in that window."""
+    if not samples.exists():
+        return None
+    first = None
+    for line in log.read_text().splitlines():
+        if '"step"' in line:
+            first = json.loads(line)["t"]
+            break
+    end = phase_times(log).get(FRONTEND_PHASE)
+    if first is None:
+        return None
+    rows = read_samples(samples)
+    t1 = end if end is not None else max((r["t"] for r in rows), default=first)
+    speed = window_speed(rows, first, t1)
+    if speed is None:
+        return None
+    n = sum(1 for r in rows if first <= r["t"] <= t1)
+    return {"python_ms": speed, "samples": n, "window": [first, t1], "file": str(samples)}
 
 
 def _process_cpu(pid: int) -> float:
@@ -518,13 +563,13 @@ def _measure(
 ) -> tuple[list[tuple[int, float]], tuple[float, float]]:
     import tempfile
 
-    from vllm_nexus.serving.launcher import VllmServer, free_port
+    from vllm_nexus.serving.launcher import VllmServer
     from vllm_nexus.serving.tiny_model import build_tiny_model
 
     model_dir = args.model_dir or build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
     server = VllmServer(
         str(model_dir),
-        port=free_port(*PORTS),
+        port=server_port(),
         use_cli=False,
         args=[
             "--scheduler-cls",

@@ -30,13 +30,15 @@ from vllm_nexus.bench import cli_common as common
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 2)[2]
-    sub = p.add_subparsers(dest="sim_command", metavar="{calibrate,fidelity}")
-    from vllm_nexus.sim import calibrate, fidelity
+    sub = p.add_subparsers(dest="sim_command", metavar="{calibrate,fidelity,probe}")
+    from vllm_nexus.sim import calibrate, fidelity, probe
 
     c = sub.add_parser("calibrate", help="fit the cpu-here preset from the real tiny-model engine")
     calibrate.add_arguments(c)
     f = sub.add_parser("fidelity", help="the real tiny-model server vs the simulator on a trace")
     fidelity.add_arguments(f)
+    pr = sub.add_parser("probe", help="time fixed CPU work: the machine's speed now (seconds)")
+    probe.add_arguments(pr)
     common.add_workload_arguments(p).add_argument(
         "--duration",
         type=float,
@@ -173,6 +175,10 @@ def run(args: argparse.Namespace) -> int:
         from vllm_nexus.sim import fidelity
 
         return fidelity.run(args)
+    if getattr(args, "sim_command", None) == "probe":
+        from vllm_nexus.sim import probe
+
+        return probe.run(args)
     try:
         hw, model, schedulers, additional = _engine_inputs(args)
         runs_programs = load_runs(args, common.rates(args))

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from vllm_nexus.bench import settings
-from vllm_nexus.sim.calibrate import LOG_ENV
+from vllm_nexus.sim.calibrate import LOG_ENV, server_port
+from vllm_nexus.sim.probe import Sampler
 
 ENGINE_ARGS = "--max-num-seqs 8"
 RECORDING = {
@@ -252,7 +253,7 @@ def _policy_config(sched: str) -> list[str]:
 
 def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep: int) -> None:
     """One fresh server for ``sched``; the trace replayed at every rate (skipped if done)."""
-    from vllm_nexus.serving.launcher import VllmServer, free_port
+    from vllm_nexus.serving.launcher import VllmServer
     from vllm_nexus.serving.tiny_model import build_tiny_model
 
     name = sched.replace(":", "-")
@@ -264,9 +265,11 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
     server_args = [*shlex.split(args.engine_args), *_policy_config(sched)]
-    with VllmServer(str(model), port=free_port(18300, 18399), use_cli=False, args=server_args,
-                    env={LOG_ENV: str(log)}, log_path=out / f"server-{name}-rep{rep}.log",
-                    startup_timeout_s=900) as server:  # fmt: skip
+    server = VllmServer(str(model), port=server_port(), use_cli=False, args=server_args,
+                        env={LOG_ENV: str(log)}, log_path=out / f"server-{name}-rep{rep}.log",
+                        startup_timeout_s=900)  # fmt: skip
+    # the machine's speed during the runs (probe samples): the probe-rescaled prediction
+    with Sampler(out / "machine" / f"{name}-rep{rep}.jsonl"), server:
         _cli(
             "bench", "--base-url", server.base_url, "--trace", str(trace),
             "--programs", str(args.programs), "--sweep-rates", args.sweep_rates,
@@ -356,6 +359,62 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
     slowed = hw.with_updates(**changes, source=f"{hw.source}; slowed x{factor:.3f}")
     dest.write_text(json.dumps({"hardware": slowed.to_dict()}, indent=1) + "\n")
     return str(dest)
+
+
+def probe_factors(out: Path, sched: str, hardware: str) -> dict[float, float]:
+    """Per rate: the machine's speed during ``sched``'s real runs over its speed during the
+    calibration (median probe samples, :mod:`vllm_nexus.sim.probe`; mean over repetitions).
+    Empty when the profile or the runs have no samples."""
+    from vllm_nexus.sim.probe import read_samples, window_speed
+
+    try:
+        machine = json.loads(Path(hardware).read_text()).get("machine") or {}
+    except (OSError, ValueError):
+        return {}
+    ref = machine.get("python_ms")
+    if not ref:
+        return {}
+    name = sched.replace(":", "-")
+    found: dict[float, list[float]] = {}
+    for rep_dir in sorted((out / "real" / name).glob("rep*")):
+        path = out / "machine" / f"{name}-{rep_dir.name}.jsonl"
+        if not path.exists():
+            continue
+        rows = read_samples(path)
+        for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+            if "wall_clock" not in run:
+                continue
+            speed = window_speed(rows, *run["wall_clock"])
+            if speed is not None:
+                found.setdefault(float(run["rate"]), []).append(speed / ref)
+    return {r: sum(v) / len(v) for r, v in found.items()}
+
+
+def _simulate_probe_rescaled(
+    args: argparse.Namespace, out: Path, trace: Path, hardware: str, sched: str,
+    factors: dict[float, float],
+) -> Path:  # fmt: skip
+    """Each rate simulated with the profile rescaled by the machine's speed measured beside
+    that rate's real run (:func:`probe_factors`); the runs merged into one result file."""
+    from vllm_nexus.bench import report
+    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.sim.probe import rescale
+
+    name = sched.replace(":", "-")
+    parts = []
+    for rate, f in sorted(factors.items()):
+        prof = out / f"hardware-{name}-{rate:g}-probe.json"
+        # the probe times interpreter work; the forward pass's arithmetic varied far less
+        # (matmul probe 1.2x where the Python loop varied 1.7x): FLOP rate and bandwidth kept
+        hw = rescale(get_hardware(hardware), f, 1.0)
+        prof.write_text(json.dumps({"hardware": hw.to_dict()}, indent=1) + "\n")
+        dest = out / "sim-probe-rescaled" / f"rate{rate:g}"
+        parts.append(
+            report.load_result(_simulate(args, trace, str(prof), sched, dest, f"{rate:g}"))
+        )
+    path = out / "sim-probe-rescaled" / name / "result.json"
+    report.save_result(report.merge_results(parts, sched), path)
+    return path
 
 
 def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str, dest: Path,
@@ -499,6 +558,26 @@ def _report(
         "#### Real engine steps (engine clock) over the profile's prediction, by step class "
         "(steps in brackets)\n\n" + "\n".join(_class_lines(out, real, hardware))
     )
+    factors = {s: probe_factors(out, s, hardware) for s in real}
+    if all(factors.values()):
+        rescaled = {
+            s: _simulate_probe_rescaled(args, out, trace, hardware, s, factors[s]) for s in real
+        }
+        sections.append(
+            "#### Probe-rescaled prediction\n\n"
+            "The machine's speed beside each real run (median of `simulate probe` samples "
+            "during it) over its speed during the calibration's designed load: "
+            + "; ".join(
+                f"{s} at {r:g}/s: x{f:.2f}"
+                for s, by in factors.items()
+                for r, f in sorted(by.items())
+            )
+            + ". Each rate simulated with the profile's interpreter-work constants multiplied "
+            "by that factor, FLOP rate and bandwidth kept (`probe.rescale`)."
+        )
+        for metric, scale, unit in METRICS:
+            table, _ = sweep_table(real, rescaled, metric, TARGET, scale, unit)
+            sections.append(f"#### Probe-rescaled prediction: `{metric}`\n\n{table}")
     if args.hardware == "fit":  # the profile is already the stock run's own steps
         return "\n\n".join(sections)
     machine = {s: _machine(out, s, hardware, real) for s in real}
