@@ -49,3 +49,22 @@ def test_logged_reps_yields_only_repetitions_with_a_step_log(tmp_path):
     got = list(fidelity._logged_reps(tmp_path, "vllm_nexus:plas"))
     assert got == [("rep1", log, {"runs": [{"rate": 1.0, "rep": "rep1"}]})]
     assert list(fidelity._logged_reps(tmp_path, "stock-fcfs")) == []
+
+
+def test_metric_tables_one_labelled_section_per_metric(tmp_path):
+    def run(rate: float, tok: float, e2e: float) -> dict:
+        r = _run(rate, e2e, 2 * e2e)
+        r["summary"]["program_token_latency_s"] = {"mean": tok, "p95": 2 * tok}
+        return r
+
+    real = make_result("stock", {}, [run(1, 0.020, 2.0)])
+    sim = make_result("stock-fcfs", {}, [run(1, 0.030, 2.0)], simulated=True)
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(sim))
+    sections = fidelity._metric_tables({"stock-fcfs": real}, {"stock-fcfs": path}, "Label")
+    assert [s.splitlines()[0] for s in sections] == [
+        "#### Label: `program_token_latency_s`",
+        "#### Label: `program_e2e_s`",
+    ]
+    assert "| 20.00 [20.00-20.00] | 30.00 | +50% |" in sections[0]  # shown in ms/tok
+    assert "| +0% |" in sections[1]

@@ -475,6 +475,14 @@ def call_time_split(log: Path, result: dict) -> dict[float, tuple[float, float, 
     return out
 
 
+def _metric_tables(real: dict[str, dict], predicted: dict[str, Path], label: str) -> list[str]:
+    """One report section per metric in ``METRICS``: the real runs against ``predicted``."""
+    return [
+        f"#### {label}: `{metric}`\n\n{sweep_table(real, predicted, metric, TARGET, scale, unit)[0]}"
+        for metric, scale, unit in METRICS
+    ]
+
+
 def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list[str]:
     lines = [
         "| scheduler | rate | real call time (ms) | real in engine (ms) | real outside (ms) "
@@ -575,9 +583,7 @@ def _report(
             + ". Each rate simulated with the profile's interpreter-work constants multiplied "
             "by that factor, FLOP rate and bandwidth kept (`probe.rescale`)."
         )
-        for metric, scale, unit in METRICS:
-            table, _ = sweep_table(real, rescaled, metric, TARGET, scale, unit)
-            sections.append(f"#### Probe-rescaled prediction: `{metric}`\n\n{table}")
+        sections += _metric_tables(real, rescaled, "Probe-rescaled prediction")
     if args.hardware == "fit":  # the profile is already the stock run's own steps
         return "\n\n".join(sections)
     machine = {s: _machine(out, s, hardware, real) for s in real}
@@ -597,7 +603,5 @@ def _report(
         + ". The tables below simulate each rate with every time constant slowed by its *s*: "
         "they use the predicted runs' own step times."
     )
-    for metric, scale, unit in METRICS:
-        table, _ = sweep_table(real, slowed, metric, TARGET, scale, unit)
-        sections.append(f"#### Load-adjusted (diagnostic): `{metric}`\n\n{table}")
+    sections += _metric_tables(real, slowed, "Load-adjusted (diagnostic)")
     return "\n\n".join(sections)
