@@ -9,6 +9,9 @@
 cd /work/wt/realcheck || exit 1
 export VLLM_NEXUS_PORT_RANGE=8100-8299
 tag=$1; shift
+# the session's rule: no new exclusive command after 04:50 UTC (a queued one that gets the lock
+# later does nothing)
+if [ "$(date -u +%H%M)" -ge "${IL_NOT_AFTER:-0450}" ]; then echo "not started: $(date -u +%H:%M) is past ${IL_NOT_AFTER:-0450} UTC"; exit 0; fi
 t0=$(date +%s)
 for spec in "$@"; do
   set -- $spec
