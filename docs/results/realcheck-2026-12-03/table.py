@@ -1,6 +1,7 @@
 """Markdown rows of docs/benchmarks.md "2026-12-03: the merged defaults on the real engine"
 from interleaved_replay.py's rows.json: python table.py DIR...  (one row per non-stock
-scheduler per DIR; ratios = stock / scheduler in the same repetition, > 1: faster)."""
+scheduler per DIR; ratios = stock / scheduler in the same repetition, > 1: faster;
+the last two columns: replay duration ratio stock / scheduler and failed programs, both)."""
 
 import json
 import math
@@ -31,6 +32,8 @@ def main(dirs):
             me = [by[s, k] for k in reps]
             rat = [a["mean"] / b["mean"] for a, b in zip(st, me, strict=True)]
             e2e = [a["e2e_mean_s"] / b["e2e_mean_s"] for a, b in zip(st, me, strict=True)]
+            dur = [a["duration_s"] / b["duration_s"] for a, b in zip(st, me, strict=True)]
+            failed = sum((r.get("failed_programs") or 0) for r in st + me)
             rec = ", ".join(f"{100 * r['recompute_share']:.1f}%" for r in me)
             pre = ", ".join(
                 f"{r['nexus_preemptions'].get('proactive', 0):.0f}/{r['nexus_preemptions'].get('kv_cache', 0):.0f}"
@@ -40,7 +43,8 @@ def main(dirs):
                 f"| {Path(d).name} | {s} | {len(reps)} | "
                 f"{ms(st)} | {ms(me)} | "
                 f"{', '.join(f'{x:.2f}' for x in rat)} | **{geo(rat):.2f}x** | "
-                f"{', '.join(f'{x:.2f}' for x in e2e)} ({geo(e2e):.2f}x) | {rec} | {spre} | {pre} |"
+                f"{', '.join(f'{x:.2f}' for x in e2e)} ({geo(e2e):.2f}x) | {rec} | {spre} | {pre} | "
+                f"{', '.join(f'{x:.2f}' for x in dur)} | {failed} |"
             )
 
 
