@@ -564,3 +564,65 @@ def test_stage_rerank_default_is_width_with_anti_starvation_beta_32():
     assert q._stage_rerank == "width"
     q = MultiLevelQueue(SchedulerConfig(parallel_stages="off"))
     assert q._stage_rerank == "off"  # re-ranking needs stages
+
+
+def test_program_order_levels_serve_the_lowest_levels_by_program_arrival():
+    # levels [0,10) [10,20) [20,40) [40,inf); the last one is program-ordered
+    q = mlq(first_quantum=1e9, starvation_beta=0, program_order_levels=1, parallel_stages="off")
+    complete(q, "old0", "OLD", 50, now=0.0)  # OLD arrived at 0 and reached the last level
+    complete(q, "new0", "NEW", 50, now=5.0)  # NEW arrived at 5, also in the last level
+    small = q.add("s", "SMALL", 6.0)  # a young program: level 0, its own arrival
+    new1 = q.add("new1", "NEW", 7.0)
+    old1 = q.add("old1", "OLD", 8.0)
+    assert (new1.level, old1.level, small.level) == (3, 3, 0)
+    assert (new1.enter, old1.enter, small.enter) == (5.0, 0.0, 6.0)
+    # the older program goes first in the last level although its call arrived later
+    assert sorted([new1, old1, small], key=lambda c: c.order_key()) == [small, old1, new1]
+    # without the option the last level is FCFS by call
+    q = mlq(first_quantum=1e9, starvation_beta=0, parallel_stages="off")
+    complete(q, "old0", "OLD", 50, now=0.0)
+    complete(q, "new0", "NEW", 50, now=5.0)
+    new1, old1 = q.add("new1", "NEW", 7.0), q.add("old1", "OLD", 8.0)
+    assert new1.order_key() < old1.order_key()
+
+
+def test_program_order_levels_apply_to_demoted_and_restore_on_promotion():
+    q = mlq(program_order_levels=2, starvation_beta=0, parallel_stages="off")
+    complete(q, "first", "P", 1, now=0.0)  # P arrived at 0 (level 0 still)
+    other = q.add("o", "Q", 1.0)
+    c = q.add("c", "P", 2.0)
+    assert c.level == 0 and c.enter == 2.0
+    q.set_running(c, 2.0)
+    q.charge(c, 10, now=3.0)  # demoted to level 1: FCFS, the back of the level
+    assert c.level == 1 and c.enter == 2.0
+    q.charge(c, 20, now=4.0)  # demoted to level 2: program-ordered, P's arrival
+    assert c.level == 2 and c.enter == 0.0
+    q.set_waiting(c, 4.0, preempted=True)
+    assert q._promote(c, 9.0) and c.level == 0
+    assert c.enter >= other.enter  # promoted: the back of level 0 again, not P's arrival
+
+
+def test_program_order_levels_restore_a_call_re_levelled_upwards():
+    # a stage re-ranked down into a program-ordered level and back keeps its own position
+    q = mlq(first_quantum=1e9, num_queues=4, starvation_beta=0, program_order_levels=1,
+            stage_rerank="remaining")  # fmt: skip
+    complete(q, "plan", "P", 5, now=0.0)  # P arrived at 0
+    maps = [q.add(f"m{i}", "P", 1.0 + i) for i in range(6)]
+    last = maps[-1]  # 6 in flight: rank 5 + 5 x typical (10) = 55 -> the last level
+    assert last.level == 3 and last.enter == 0.0
+    for m in maps[:4]:  # four finish: the stage drains, its queued calls rise
+        q.set_running(m, 7.0)
+        q.finish(m.call_id, 7.0)
+    assert last.level < 3 and last.enter == 6.0  # its own position again
+
+
+def test_program_order_levels_is_validated_and_off_by_default():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    assert SchedulerConfig().program_order_levels == 0
+    with pytest.raises(ConfigError, match="program_order_levels"):
+        NexusConfig.from_dict({"scheduler": {"program_order_levels": -1}})
+    with pytest.raises(ConfigError, match="program_order_levels"):
+        NexusConfig.from_dict({"scheduler": {"program_order_levels": 8, "num_queues": 7}})
+    q = MultiLevelQueue(SchedulerConfig(policy="mlfq", program_order_levels=3))
+    assert q._program_order_from == q.num_levels  # call-level policies: never

@@ -44,7 +44,7 @@ STAGE_POLICIES = ("atlas", "plas", "gittins")
 
 
 def stage_entry(
-    prog: Program, idle: bool, enter: float, mode: str, order: bool, typical: float
+    prog: Program, idle: bool, enter: float, mode: str, order: bool | str, typical: float
 ) -> tuple[float, float]:
     """Start priority and FCFS position of a new call of ``prog`` (``prog.active_calls``
     already counts it; ``idle``: no call of it was in flight before; ``typical``: the median
@@ -54,7 +54,8 @@ def stage_entry(
     if not idle:  # a sibling of the calls in flight: the same stage
         prog.stage_width = max(prog.stage_width, prog.active_calls)
         if mode == "spread":
-            return prog.stage_start + (prog.active_calls - 1) * typical, enter
+            at = prog.stage_enter if order == "all" else enter
+            return prog.stage_start + (prog.active_calls - 1) * typical, at
     elif mode != "gang" and prog.stage_width >= 2 and not prog.stage_aborted:
         prog.stage_width = 1  # it closes a fan-out: part of it; the call after starts anew
     else:  # a new stage
