@@ -33,7 +33,6 @@ StageMode = Literal["off", "gang", "join", "spread"]
 StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 RecomputeAhead = Literal["better", "level"]
-StageOrder = Literal[False, True, "all"]
 
 
 class ConfigError(ValueError):
@@ -166,14 +165,13 @@ class SchedulerConfig:
     Autellix). Sequential programs are unaffected by every mode. Default spread, with
     stage_order: on the real engine (3 interleaved repetitions) it beat off on map-reduce and
     mixed and tied on lats (docs/benchmarks.md, "Parallel stages on the real engine")."""
-    stage_order: StageOrder = True
+    stage_order: bool = True
     """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
     call inside their level, so a fan-out is served together rather than interleaved with
-    the calls that arrived between its siblings. true: under ``spread`` only the join (the
-    call that closes the fan-out) takes that position, each sibling keeps its own arrival
-    (under gang/join: the siblings and the join); "all": under ``spread`` the siblings too
-    (with ``stage_rerank`` they share one level, so the whole stage is served together);
-    false: every call keeps its own arrival."""
+    the calls that arrived between its siblings. Under ``spread`` (the default) only the
+    join (the call that closes the fan-out) takes that position; the siblings keep their
+    own arrival (giving them the stage's position too changed nothing measurable:
+    docs/benchmarks.md, "2026-12-03 (later)")."""
     stage_rerank: StageRerank = "width"
     """With ``parallel_stages``: a stage's queued calls that have not run yet are re-levelled
     as the stage grows, so a fan-out is ranked by the work it has committed to (a stage of k
@@ -185,11 +183,6 @@ class SchedulerConfig:
     the stage), at a call's arrival or end, never per step). off: ``spread`` alone ranks
     each sibling at its arrival. Default width since 2026-12-03 (docs/benchmarks.md,
     "2026-12-03": held-out simulator seeds and the real engine, mixed and map-reduce)."""
-    program_order_levels: int = 0
-    """Inside the lowest this-many levels, calls are served in the order their *programs*
-    arrived (the program's first call), not in the order the calls entered the level: the
-    oldest large programs run to completion while newer ones wait, instead of every large
-    program sharing the slots round by round. 0 (default): FCFS by call in every level."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
@@ -198,11 +191,6 @@ class SchedulerConfig:
     pooled: one distribution of all recent programs, each one sample."""
 
     def __post_init__(self) -> None:
-        if self.program_order_levels > self.num_queues:
-            raise ConfigError(
-                f"vllm_nexus.scheduler.program_order_levels={self.program_order_levels} is "
-                f"invalid: must be <= num_queues ({self.num_queues})"
-            )
         if self.min_first_boundary > self.max_first_boundary:
             raise ConfigError(
                 f"vllm_nexus.scheduler.min_first_boundary={self.min_first_boundary} is invalid: "
@@ -380,7 +368,6 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "size_end_idle_s": (lambda v: v > 0, "> 0"),
     "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
     "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
-    "program_order_levels": (lambda v: v >= 0, ">= 0"),
     "kv_watermark": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "host_gib": (lambda v: 0 <= v <= 65536, "in [0, 65536] (GiB; 0 disables)"),
 }

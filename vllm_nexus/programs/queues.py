@@ -112,9 +112,6 @@ class Call:
     batch slots and KV in queue order but displaces no running call."""
     withheld: bool = False
     """A preemption this call would have made was withheld (counted once per call)."""
-    call_enter: float = 0.0
-    """The call's own FCFS position at arrival (``enter`` outside the program-ordered
-    levels, ``program_order_levels``)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -158,10 +155,6 @@ class MultiLevelQueue(PreemptionRules):
         self.calls: dict[str, Call] = {}
         self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
         self._stage_rerank = cfg.stage_rerank if self._stages_apply else "off"
-        self._program_order_from = self.num_levels
-        """Levels from this index down are served in program-arrival order."""
-        if cfg.program_order_levels and self.policy in ("atlas", "plas", "gittins"):
-            self._program_order_from = max(0, self.num_levels - cfg.program_order_levels)
         self._moved: list[Call] = []
         """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
         them at its next step (:meth:`take_moved`)."""
@@ -257,19 +250,9 @@ class MultiLevelQueue(PreemptionRules):
                 level = self.entry_level(call, now)
             if level != call.level:
                 call.level, call.level_service = level, 0.0
-                self._place_queued(call)
                 self._watch(call, now)
                 moved.append(call)
         return moved
-
-    def _place_queued(self, call: Call) -> None:
-        """FCFS position of a queued call that has not run, re-levelled: its program's
-        arrival in the program-ordered levels (``program_order_levels``), else its own."""
-        if self._program_order_from < self.num_levels:
-            if call.level >= self._program_order_from:
-                call.enter = call.program.first_enter
-            elif call.enter == call.program.first_enter:
-                call.enter = call.call_enter
 
     # -- lifecycle ------------------------------------------------------------------------
     def add(
@@ -294,14 +277,13 @@ class MultiLevelQueue(PreemptionRules):
         if known is not None and idle and self.sizes is not None:
             self.sizes.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
-        enter = now if arrival_time is None else arrival_time
         if known is None:
             prog.program_class = program_class
             prog.tenant = tenant_id
-            prog.first_enter = enter
             if self.sizes is not None:
                 self.sizes.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
+        enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
         start, enter = prog.service, enter
         if self._stages_apply:
@@ -311,10 +293,7 @@ class MultiLevelQueue(PreemptionRules):
         call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier
-        call.call_enter = enter
         call.level = self.entry_level(call, now)
-        if call.level >= self._program_order_from:
-            call.enter = prog.first_enter
         self.calls[call_id] = call
         self._watch(call, now)
         if self._stage_rerank != "off":
@@ -352,7 +331,6 @@ class MultiLevelQueue(PreemptionRules):
             new = self.entry_level(c, now)
             if new != c.level:
                 c.level, c.level_service = new, 0.0
-                self._place_queued(c)
                 self._watch(c, now)
                 self._moved.append(c)
 
@@ -489,12 +467,8 @@ class MultiLevelQueue(PreemptionRules):
         return True
 
     def _enter_level(self, call: Call, now: float) -> None:
-        """The call joins the back of its (new) level: behind every call arrived so far (in
-        a program-ordered level: at its program's arrival, ``program_order_levels``)."""
-        if call.level >= self._program_order_from:
-            call.enter = call.program.first_enter
-        else:
-            call.enter = max(call.enter, self._latest_enter)
+        """The call joins the back of its (new) level: behind every call arrived so far."""
+        call.enter = max(call.enter, self._latest_enter)
         call.seq = next(self._seq)
 
     def finish(

@@ -27,7 +27,8 @@ drains). The fan-out width is the size signal a stage shows at its start: a prog
 fans out k calls has committed to k calls' work, and its first siblings served early do
 not finish it sooner. Work is done only when the stage's level changes.
 
-``stage_order``: a stage's calls (and its join) share the FCFS position of its first call.
+``stage_order``: a stage's calls (and its join) share the FCFS position of its first call;
+under ``spread`` only the join does (each sibling keeps its own arrival).
 A program with one call in flight at a time is never affected. A stage in which a call was
 aborted has no join: the call after it (typically the client's retry) starts a new stage at
 the program's full service, so aborting calls cannot buy back a start priority. O(1) per
@@ -44,7 +45,7 @@ STAGE_POLICIES = ("atlas", "plas", "gittins")
 
 
 def stage_entry(
-    prog: Program, idle: bool, enter: float, mode: str, order: bool | str, typical: float
+    prog: Program, idle: bool, enter: float, mode: str, order: bool, typical: float
 ) -> tuple[float, float]:
     """Start priority and FCFS position of a new call of ``prog`` (``prog.active_calls``
     already counts it; ``idle``: no call of it was in flight before; ``typical``: the median
@@ -54,8 +55,7 @@ def stage_entry(
     if not idle:  # a sibling of the calls in flight: the same stage
         prog.stage_width = max(prog.stage_width, prog.active_calls)
         if mode == "spread":
-            at = prog.stage_enter if order == "all" else enter
-            return prog.stage_start + (prog.active_calls - 1) * typical, at
+            return prog.stage_start + (prog.active_calls - 1) * typical, enter
     elif mode != "gang" and prog.stage_width >= 2 and not prog.stage_aborted:
         prog.stage_width = 1  # it closes a fan-out: part of it; the call after starts anew
     else:  # a new stage

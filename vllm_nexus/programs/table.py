@@ -96,8 +96,6 @@ class Program:
     created when a second call joins the stage."""
     stage_level: int = -1
     """Level of the current stage's rank when its calls were last re-levelled."""
-    first_enter: float = 0.0
-    """FCFS position (arrival time) of the program's first call (``program_order_levels``)."""
 
 
 class ProgramTable:
