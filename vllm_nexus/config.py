@@ -168,7 +168,10 @@ class SchedulerConfig:
     stage_order: bool = True
     """With ``parallel_stages``: a stage's calls keep the FCFS position of the stage's first
     call inside their level, so a fan-out is served together rather than interleaved with
-    the calls that arrived between its siblings."""
+    the calls that arrived between its siblings. Under ``spread`` (the default) only the
+    join (the call that closes the fan-out) takes that position; the siblings keep their
+    own arrival (giving them the stage's position too changed nothing measurable:
+    docs/benchmarks.md, "2026-12-03 (later)")."""
     stage_rerank: StageRerank = "width"
     """With ``parallel_stages``: a stage's queued calls that have not run yet are re-levelled
     as the stage grows, so a fan-out is ranked by the work it has committed to (a stage of k

@@ -27,7 +27,8 @@ drains). The fan-out width is the size signal a stage shows at its start: a prog
 fans out k calls has committed to k calls' work, and its first siblings served early do
 not finish it sooner. Work is done only when the stage's level changes.
 
-``stage_order``: a stage's calls (and its join) share the FCFS position of its first call.
+``stage_order``: a stage's calls (and its join) share the FCFS position of its first call;
+under ``spread`` only the join does (each sibling keeps its own arrival).
 A program with one call in flight at a time is never affected. A stage in which a call was
 aborted has no join: the call after it (typically the client's retry) starts a new stage at
 the program's full service, so aborting calls cannot buy back a start priority. O(1) per
