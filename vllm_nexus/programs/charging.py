@@ -210,9 +210,7 @@ class StepCharging:
         ``num_output_placeholders`` (0 otherwise), one per in-flight decode step."""
         return request.num_computed_tokens - request.num_output_placeholders
 
-    def _stop_decoding(
-        self, request: Request, preempted: bool, now: float | None = None
-    ) -> None:
+    def _stop_decoding(self, request: Request, preempted: bool, now: float | None = None) -> None:
         """A decoding call is preempted or ends: settle its decode tokens. A preempted one is
         charged every token scheduled for it so far (under async scheduling one step may be
         in flight: a per-step charge would still count it); an ending one up to its frontier
