@@ -500,13 +500,19 @@ class Scheduler(StepCharging, _VllmScheduler):
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         requests, block, queue = self.requests, self.block_size, self.waiting
         own = 1 if self._ahead_own_level else 0  # (tier, level + 1): its own level too
+        # (tier, level) -> queue.ahead of it: the candidates of one pick share a few levels,
+        # and the queue does not change during the pick (an estimator is made per pick)
+        aheads: dict[tuple[int, int], tuple[int, int]] = {}
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
-            n, tokens = queue.ahead((call.tier, call.level + own))
-            return recompute_tokens(req.num_computed_tokens, block, n, tokens, free)
+            group = (call.tier, call.level + own)
+            ahead = aheads.get(group)
+            if ahead is None:
+                ahead = aheads[group] = queue.ahead(group)
+            return recompute_tokens(req.num_computed_tokens, block, ahead[0], ahead[1], free)
 
         return estimate
 
