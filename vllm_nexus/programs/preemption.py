@@ -134,12 +134,13 @@ class PreemptionRules:
 
         ``waiting`` and ``running`` are sorted best-first (``running`` may be just its worst
         tail); ``waiting`` may be an iterator, read only as far as needed (usually up to the
-        first waiting call that finds no victim). The first ``free_slots`` waiting calls need no victim; each further waiting
-        call displaces the worst remaining running call that :meth:`worth_preempting` allows
-        (``recompute_tokens(call)``: tokens it would compute again if preempted now; default
-        none; ``call_service(call)``: the service of its current call, read only for heads
-        of unproven programs). At most ``max_preemptions_per_step`` victims. A waiting call that may not
-        preempt ends the search: the slots freed for calls behind it would go to it first.
+        first waiting call that finds no victim). The first ``free_slots`` waiting calls need
+        no victim; each further waiting call displaces the worst remaining running call that
+        :meth:`worth_preempting` allows (``recompute_tokens(call)``: tokens it would compute
+        again if preempted now; default none; ``call_service(call)``: the service of its
+        current call, read only for heads of unproven programs). At most
+        ``max_preemptions_per_step`` victims. A waiting call that may not preempt ends the
+        search: the slots freed for calls behind it would go to it first.
         O(len(waiting) x len(running)), both bounded by the preemption limit.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
