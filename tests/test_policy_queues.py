@@ -142,6 +142,33 @@ def test_pick_victims_displaces_only_strictly_worse_levels():
     assert q.pick_victims(waiting, running, free_slots=0) == []
 
 
+def test_pick_victims_reads_waiting_lazily():
+    """``waiting`` may be an iterator (the adapter walks the waiting heap lazily): the same
+    victims as from the list, and it stops at the first waiting call that finds none."""
+    q = mlq(max_preemptions_per_step=4)
+    running = []
+    for i, lvl in enumerate([0, 2, 3]):
+        c = q.add(f"r{i}", f"R{i}", 0)
+        c.level = lvl
+        running.append(c)
+    running.sort(key=lambda c: (c.level, c.seq))
+    waiting = [q.add(f"w{i}", f"W{i}", 1) for i in range(6)]  # all level 0
+    read = []
+
+    def lazily():
+        for w in waiting:
+            read.append(w.call_id)
+            yield w
+
+    for free in (0, 1, 2):
+        read.clear()
+        got = q.pick_victims(lazily(), running, free_slots=free)
+        assert got == q.pick_victims(waiting, running, free_slots=free)
+        assert [v.call_id for v in got] == ["r2", "r1"]
+        # free slots skipped, one waiting call per victim, then the one that found none
+        assert read == [w.call_id for w in waiting[: free + 3]]
+
+
 def test_preemption_disabled():
     q = mlq(preemption=False)
     r = q.add("r", "R", 0)

@@ -33,6 +33,23 @@ def test_iteration_indexing_and_smallest_follow_the_key_order():
     assert [q.pop_request() for _ in range(3)] == expected[:3]
 
 
+def test_best_is_smallest_read_lazily():
+    """``best(n)`` yields what ``smallest(n)`` returns, in order, and walks the heap only as
+    far as it is read (the preemption pick usually reads the head alone)."""
+    rng = random.Random(1)
+    keys = {f"r{i}": (rng.randrange(3), rng.random()) for i in range(200)}
+    q, reqs = queue_with(keys)
+    for rid in rng.sample(sorted(keys), 80):  # stale heap entries on the way
+        q.remove_request(reqs[rid])
+    for n in (0, 1, 4, 119, 120, 121, 500):
+        assert list(q.best(n)) == q.smallest(n)
+    expected = q.smallest(5)
+    it = q.best(5)
+    assert next(it) is expected[0] and next(it) is expected[1]  # stop early: no error
+    assert list(it) == expected[2:]
+    assert list(ProgramRequestQueue(lambda r: (0,)).best(3)) == []
+
+
 def test_update_rekeys_one_request_and_contains_checks_identity():
     keys = {"a": (1,), "b": (2,), "c": (3,)}
     q, reqs = queue_with(keys)

@@ -156,6 +156,27 @@ def test_remove_running_finds_the_request_by_its_key_even_after_a_demotion():
     assert s.running == expected
 
 
+def test_insert_and_remove_running_beside_a_request_without_a_carried_key():
+    """The bisections read the carried keys in C; a request in ``running`` that carries none
+    (placed by vLLM before our ``__init__`` finished, a test) makes them fall back to its
+    current key, with the same result."""
+    clock = FakeClock()
+    s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
+    for i in range(5):
+        s.add_request(make_request(f"r{i}", program_id=f"P{i}", max_tokens=50))
+    step(s, clock)
+    key = s._running_key
+    bare = s.requests["r2"]
+    del bare._nexus_running_key
+    moved = s.requests["r4"]
+    s._remove_running(moved)  # bisects past `bare`: the fallback, found by its key
+    assert moved not in s.running and len(s.running) == 4
+    s.mlq.calls["r4"].level += 1
+    s._insert_running([moved])
+    assert s.running[-1] is moved
+    assert [key(r) for r in s.running] == sorted(key(r) for r in s.running)
+
+
 def test_two_calls_demoted_in_one_step_keep_running_sorted():
     """Regression (a hash-seed-dependent failure of the lazy-vs-loop lockstep test): when two
     running calls are demoted in one charge, both keys change before either moves; moving

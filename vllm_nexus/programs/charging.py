@@ -210,17 +210,17 @@ class StepCharging:
         ``num_output_placeholders`` (0 otherwise), one per in-flight decode step."""
         return request.num_computed_tokens - request.num_output_placeholders
 
-    def _stop_decoding(self, request: Request, preempted: bool) -> None:
+    def _stop_decoding(self, request: Request, preempted: bool, now: float | None = None) -> None:
         """A decoding call is preempted or ends: settle its decode tokens. A preempted one is
         charged every token scheduled for it so far (under async scheduling one step may be
         in flight: a per-step charge would still count it); an ending one up to its frontier
-        (a step in flight for it is never charged)."""
+        (a step in flight for it is never charged). ``now``: the caller's clock reading."""
         rid = request.request_id
         frontier = request.num_computed_tokens if preempted else self._request_frontier(request)
-        call, demoted = self._decode.stop(rid, frontier, self.clock())
+        call, demoted = self._decode.stop(rid, frontier, self.clock() if now is None else now)
         if demoted:
             self.nexus_metrics.demotions += 1
-        if call is None or preempted:
+        if call is None or preempted or not self._steps:
             return
         # Steps scheduled but not yet charged (async scheduling) counted it for its tenant;
         # a per-step charge would skip a call that has ended: so do they.

@@ -10,7 +10,8 @@ again. Pure Python, no vLLM import.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 
@@ -123,7 +124,7 @@ class PreemptionRules:
 
     def pick_victims(
         self,
-        waiting: list[Call],
+        waiting: Iterable[Call],
         running: list[Call],
         free_slots: int,
         recompute_tokens: Callable[[Call], float] | None = None,
@@ -132,12 +133,14 @@ class PreemptionRules:
         """Running calls to preempt so better waiting calls can run.
 
         ``waiting`` and ``running`` are sorted best-first (``running`` may be just its worst
-        tail). The first ``free_slots`` waiting calls need no victim; each further waiting
-        call displaces the worst remaining running call that :meth:`worth_preempting` allows
-        (``recompute_tokens(call)``: tokens it would compute again if preempted now; default
-        none; ``call_service(call)``: the service of its current call, read only for heads
-        of unproven programs). At most ``max_preemptions_per_step`` victims. A waiting call that may not
-        preempt ends the search: the slots freed for calls behind it would go to it first.
+        tail); ``waiting`` may be an iterator, read only as far as needed (usually up to the
+        first waiting call that finds no victim). The first ``free_slots`` waiting calls need
+        no victim; each further waiting call displaces the worst remaining running call that
+        :meth:`worth_preempting` allows (``recompute_tokens(call)``: tokens it would compute
+        again if preempted now; default none; ``call_service(call)``: the service of its
+        current call, read only for heads of unproven programs). At most
+        ``max_preemptions_per_step`` victims. A waiting call that may not preempt ends the
+        search: the slots freed for calls behind it would go to it first.
         O(len(waiting) x len(running)), both bounded by the preemption limit.
         """
         if not self.cfg.preemption or self.policy == "fcfs":
@@ -145,7 +148,7 @@ class PreemptionRules:
         victims: list[Call] = []
         limit = self.cfg.max_preemptions_per_step
         candidates = list(reversed(running))  # worst first
-        for w in waiting[max(0, free_slots) :]:
+        for w in itertools.islice(waiting, max(0, free_slots), None):
             if len(victims) >= limit or not candidates:
                 break
             for i, v in enumerate(candidates):

@@ -507,8 +507,10 @@ class MultiLevelQueue(PreemptionRules):
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
-        for sibling in list(self._waiting_of_program.get(pid, {}).values()):
-            self._watch(sibling, now)
+        siblings = self._waiting_of_program.get(pid)
+        if siblings:
+            for sibling in list(siblings.values()):
+                self._watch(sibling, now)
         if call.tenant is not None:
             self.tenants.call_ended(call.tenant, now, aborted, call.total_wait_s)
         return call

@@ -140,18 +140,30 @@ class ProgramRequestQueue(RequestQueue):
     def smallest(self, n: int) -> list[Request]:
         """The best ``n`` requests, best first: a walk of the heap's top, O(n log n)
         (stale entries on the way are skipped), independent of the queue's length."""
-        heap, live, out = self._heap, self._live, []
+        return list(self.best(n))
+
+    def best(self, n: int) -> Iterator[Request]:
+        """:meth:`smallest`, lazily: yields the best ``n`` requests, best first, walking
+        only as far into the heap as the caller reads (a caller that stops after the head
+        pays for the head). The queue must not change while the iterator is in use."""
+        heap, live = self._heap, self._live
         if n <= 0 or not heap:
-            return out
+            return
+        size, found = len(heap), 0
         frontier = [(heap[0], 0)]
-        while frontier and len(out) < n:
-            entry, i = heapq.heappop(frontier)
+        pop, push = heapq.heappop, heapq.heappush
+        while frontier:
+            entry, i = pop(frontier)
             if live.get(entry[2].request_id) is entry:
-                out.append(entry[2])
-            for child in (2 * i + 1, 2 * i + 2):
-                if child < len(heap):
-                    heapq.heappush(frontier, (heap[child], child))
-        return out
+                yield entry[2]
+                found += 1
+                if found >= n:
+                    return
+            child = 2 * i + 1
+            if child < size:
+                push(frontier, (heap[child], child))
+                if child + 1 < size:
+                    push(frontier, (heap[child + 1], child + 1))
 
     def ahead(self, group: tuple) -> tuple[int, int]:
         """Requests, and tokens they hold, waiting in a strictly better (tier, level) than

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import os
 import time
 from collections import OrderedDict
@@ -69,6 +70,8 @@ _UNKNOWN_KEY = (1 << 30, 0.0, 0)
 _RUNNING_KEY = "_nexus_running_key"
 """Attribute on a vLLM request in ``running``: the (tier, level, admission) key it was
 inserted with (:meth:`Scheduler._insert_running`)."""
+_carried_key = operator.attrgetter(_RUNNING_KEY)
+"""The carried key, read in C (AttributeError for a request that carries none)."""
 
 
 def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
@@ -264,7 +267,10 @@ class Scheduler(StepCharging, _VllmScheduler):
                     call.admitted = next(self._admissions)
                 key = (call.tier, call.level, call.admitted)
             request._nexus_running_key = key  # type: ignore[attr-defined]
-            bisect.insort(running, request, key=self._placed_key)
+            try:  # every request in `running` carries its key: read in C, no call per probe
+                bisect.insort(running, request, key=_carried_key)
+            except AttributeError:  # one placed by something else (nothing inserted yet)
+                bisect.insort(running, request, key=self._placed_key)
 
     def _remove_running(self, request: Request) -> None:
         """Take ``request`` out of ``running`` (ValueError if it is not there). ``running``
@@ -275,7 +281,10 @@ class Scheduler(StepCharging, _VllmScheduler):
         running = self.running
         key = getattr(request, _RUNNING_KEY, None)
         if key is not None:
-            i = bisect.bisect_left(running, key, key=self._placed_key)
+            try:
+                i = bisect.bisect_left(running, key, key=_carried_key)
+            except AttributeError:
+                i = bisect.bisect_left(running, key, key=self._placed_key)
             if i < len(running) and running[i] is request:
                 del running[i]
                 return
@@ -374,7 +383,7 @@ class Scheduler(StepCharging, _VllmScheduler):
             completed = request.status in _COMPLETED
             now = self.clock()
             if self._decode is not None:
-                self._stop_decoding(request, preempted=False)
+                self._stop_decoding(request, preempted=False, now=now)
             call = self.mlq.finish(
                 request.request_id,
                 now,
@@ -449,15 +458,16 @@ class Scheduler(StepCharging, _VllmScheduler):
         worst = calls.get(running[-1].request_id)
         if head is None or worst is None or (worst.tier, worst.level) <= (head.tier, head.level):
             return  # no running call is strictly worse than the best waiting one
-        free_slots = self.max_num_active_reqs - len(self.running)
+        free_slots = self.max_num_active_reqs - len(running)
         victims: list[Call] = []
-        if len(self.waiting) > max(free_slots, 0):
-            best_waiting = [
+        if num_waiting > max(free_slots, 0):
+            # read lazily: the pick usually stops at the first waiting call past the free slots
+            best_waiting = (
                 c
-                for r in self.waiting.smallest(max(free_slots, 0) + limit)
-                if (c := calls.get(r.request_id))
-            ]
-            running_tail = [c for r in self.running[-limit:] if (c := calls.get(r.request_id))]
+                for r in waiting.best(max(free_slots, 0) + limit)
+                if (c := calls.get(r.request_id)) is not None
+            )
+            running_tail = [c for r in running[-limit:] if (c := calls.get(r.request_id))]
             victims = self.mlq.pick_victims(
                 best_waiting,
                 running_tail,
@@ -490,13 +500,19 @@ class Scheduler(StepCharging, _VllmScheduler):
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
         requests, block, queue = self.requests, self.block_size, self.waiting
         own = 1 if self._ahead_own_level else 0  # (tier, level + 1): its own level too
+        # (tier, level) -> queue.ahead of it: the candidates of one pick share a few levels,
+        # and the queue does not change during the pick (an estimator is made per pick)
+        aheads: dict[tuple[int, int], tuple[int, int]] = {}
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
-            n, tokens = queue.ahead((call.tier, call.level + own))
-            return recompute_tokens(req.num_computed_tokens, block, n, tokens, free)
+            group = (call.tier, call.level + own)
+            ahead = aheads.get(group)
+            if ahead is None:
+                ahead = aheads[group] = queue.ahead(group)
+            return recompute_tokens(req.num_computed_tokens, block, ahead[0], ahead[1], free)
 
         return estimate
 
