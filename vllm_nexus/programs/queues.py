@@ -345,20 +345,29 @@ class MultiLevelQueue(PreemptionRules):
             return 0
         return self.tenants.lift(tenant, now, self.level_for_service)
 
-    def set_running(self, call: Call, now: float) -> None:
-        if not call.running:
-            dt = max(0.0, now - call.since)
+    @staticmethod
+    def _close_interval(call: Call, now: float) -> None:
+        """Add the time since the call's last transition to its run or wait totals (whichever
+        state it is in) and start the next interval at ``now``."""
+        dt = max(0.0, now - call.since)
+        if call.running:
+            call.run_s += dt
+            call.total_run_s += dt
+        else:
             call.wait_s += dt
             call.total_wait_s += dt
-            call.running, call.since = True, now
+        call.since = now
+
+    def set_running(self, call: Call, now: float) -> None:
+        if not call.running:
+            self._close_interval(call, now)
+            call.running = True
             self._unwatch(call)
 
     def set_waiting(self, call: Call, now: float, preempted: bool = False) -> None:
         if call.running:
-            dt = max(0.0, now - call.since)
-            call.run_s += dt
-            call.total_run_s += dt
-            call.running, call.since = False, now
+            self._close_interval(call, now)
+            call.running = False
             if preempted:
                 call.preemptions += 1
             self._watch(call, now)
@@ -479,14 +488,8 @@ class MultiLevelQueue(PreemptionRules):
         call = self.calls.pop(call_id, None)
         if call is None:
             return None
-        dt = max(0.0, now - call.since)  # close the open interval, whichever it was
-        if call.running:
-            call.run_s += dt
-            call.total_run_s += dt
-        else:
-            call.wait_s += dt
-            call.total_wait_s += dt
-        call.running, call.since = False, now
+        self._close_interval(call, now)
+        call.running = False
         self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
         pid = call.program.program_id
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)

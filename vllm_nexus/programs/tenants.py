@@ -43,8 +43,7 @@ DEFAULT_TENANT = "default"
 
 def decay(value: float, rate: float, dt: float) -> float:
     """``value`` decayed exponentially at ``rate`` (per second) over ``dt`` seconds (no decay
-    for ``dt <= 0``). :meth:`TenantLedger.charge`, which runs every step, repeats this
-    arithmetic inline (no call per step); keep the two identical."""
+    for ``dt <= 0``). The one place the ledger's decay arithmetic lives."""
     return value * math.exp(-rate * dt) if dt > 0 else value
 
 
@@ -203,17 +202,15 @@ class TenantLedger:
         """Add executed service to ``tenant`` (and to the active sum if it is active)."""
         if service <= 0:
             return
-        rate = self.rate  # runs every step: `decay`'s arithmetic inline, no calls
-        dt = now - tenant.stamp
-        value = tenant.decayed
-        tenant.decayed = (value * math.exp(-rate * dt) if dt > 0 else value) + service
+        rate = self.rate
+        tenant.decayed = decay(tenant.decayed, rate, now - tenant.stamp) + service
         tenant.stamp = now
         tenant.service_total += service
         self._totals[0] += service
         if tenant.active_calls > 0:
-            dt = now - self._active_stamp
-            value = self._active_decayed
-            self._active_decayed = (value * math.exp(-rate * dt) if dt > 0 else value) + service
+            self._active_decayed = (
+                decay(self._active_decayed, rate, now - self._active_stamp) + service
+            )
             self._active_stamp = now
 
     def call_ended(self, tenant: Tenant, now: float, aborted: bool, wait_s: float = 0.0) -> None:
