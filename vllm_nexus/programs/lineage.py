@@ -193,6 +193,15 @@ def _first_distinct(seg: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
     return mask
 
 
+def _by_segment_then_hash(seg: np.ndarray, h: np.ndarray, segments: int) -> np.ndarray:
+    """``np.lexsort((h, seg))`` (the permutation sorting by segment, then hash, ties in input
+    order), as two stable sorts: by hash, then by segment with the segment numbers in the
+    smallest integer type, which numpy sorts by radix (~3-4x faster than ``lexsort``)."""
+    order = np.argsort(h, kind="stable")
+    small = np.uint8 if segments <= 1 << 8 else np.uint16 if segments <= 1 << 16 else np.intp
+    return order[np.argsort(seg[order].astype(small), kind="stable")]
+
+
 def sketches_of(outputs: Sequence[Sequence[int] | np.ndarray]) -> list[tuple[int, np.ndarray]]:
     """:func:`sketch_of` of each non-empty output (the same values): the outputs of at least
     ``K`` tokens are hashed together, their windows sorted by (output, hash) in one sort."""
@@ -213,7 +222,7 @@ def sketches_of(outputs: Sequence[Sequence[int] | np.ndarray]) -> list[tuple[int
     pos = (np.arange(len(a), dtype=np.intp) - np.repeat(_starts(lens), lens))[:n]
     valid = np.flatnonzero(pos <= end - K)
     seg, h, tail = seg[valid], g[valid], pos[valid] >= end[valid] - TAIL
-    order = np.lexsort((h, seg))
+    order = _by_segment_then_hash(seg, h, len(long))
     seg, h, tail = seg[order], h[order], tail[order]
     half = SKETCH // 2
     keep = _first_distinct(seg, h, half)
