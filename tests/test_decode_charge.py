@@ -255,12 +255,13 @@ def test_refile_rebuilds_the_heap_and_pops_as_before():
             d.start(call, mark=marks[call.call_id])
         for call in calls[:20]:  # filed again: stale entries in the heap
             d.file(call.call_id)
+        ran = {call.call_id: rng.randrange(0, 90) for call in calls}  # tokens decoded so far
         for _ in range(10):
             d.next_step()
         q.levels.quanta[0] = 45.0  # re-tuned: some calls are past it already
-        sides.append((q, d, marks))
-    (q1, new, marks), (q2, old, _) = sides
-    frontier = lambda call: marks[call.call_id] + 10  # noqa: E731
+        sides.append((q, d, marks, ran))
+    (q1, new, marks, ran), (q2, old, _, _) = sides
+    frontier = lambda call: marks[call.call_id] + ran[call.call_id]  # noqa: E731
     demoted_new = [c.call_id for c in new.refile(frontier, 1.0)]
     demoted_old = [c.call_id for c in _old_refile(old, frontier, 1.0)]
     assert demoted_new == demoted_old and demoted_new  # some were past the new quantum
@@ -269,7 +270,7 @@ def test_refile_rebuilds_the_heap_and_pops_as_before():
     for step in range(11, 120):  # the same calls come due, step by step
         new.next_step()
         old.next_step()
-        f = lambda call, s=step: marks[call.call_id] + s  # noqa: E731
+        f = lambda call, s=step: marks[call.call_id] + ran[call.call_id] + s  # noqa: E731
         assert [c.call_id for c in new.due(f, float(step))] == [
             c.call_id for c in old.due(f, float(step))
         ], step

@@ -72,9 +72,8 @@ def test_prepend_reinserts_with_its_key():
 
 def test_update_many_pops_as_one_update_per_request():
     """Re-keying many requests at once (a re-levelling) leaves the queue popping in the same
-    order, with the same per-level counts, as one :meth:`update` per request: on the
-    heapify path (many re-keyed) and the push path (a few), beside stale entries and
-    requests that are not queued."""
+    order, with the same per-level counts, as one :meth:`update` per request (many re-keyed
+    and a few), beside stale entries and requests that are not queued."""
     for moved_share in (0.6, 0.05):
         rng = random.Random(7)
         keys = {f"r{i}": (0, rng.randrange(4), rng.random()) for i in range(400)}
