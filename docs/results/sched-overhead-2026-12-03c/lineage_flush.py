@@ -1,3 +1,4 @@
+# ruff: noqa  (a throw-away measurement script, kept as run)
 import random, time, numpy as np, array
 from vllm_nexus.programs import lineage as L
 rng = random.Random(0)
