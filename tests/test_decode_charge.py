@@ -226,3 +226,54 @@ def test_has_due_tells_whether_due_has_work():
     assert d.has_due()
     assert d.due(lambda call: 10, 1.0) == [c]
     assert not d.has_due()  # filed again at its next level's crossing
+
+
+def _old_refile(d: DecodeCharges, frontier_of, now: float) -> list:
+    """``refile`` as it was: each call pushed onto the existing heap (stale entries kept)."""
+    demoted = []
+    for call_id, entry in list(d._marks.items()):
+        frontier = frontier_of(entry[0])
+        if frontier is not None and d._settle_entry(entry, frontier, now):
+            demoted.append(entry[0])
+        d._file(call_id)
+    return demoted
+
+
+def test_refile_rebuilds_the_heap_and_pops_as_before():
+    """``refile`` files every decoding call into a new heap (heapified once): the same live
+    entries as pushing each onto the old heap, none stale, so the same calls come due on the
+    same steps in the same order; and the same demotions."""
+    sides = []
+    for _ in range(2):
+        rng = random.Random(3)
+        q = mlq(first_quantum=100, first_boundary=100)
+        d = DecodeCharges(q)
+        calls = [running_call(q, f"c{i}", pid=f"P{i}") for i in range(60)]
+        marks = {}
+        for call in calls:
+            marks[call.call_id] = rng.randrange(0, 50)
+            d.start(call, mark=marks[call.call_id])
+        for call in calls[:20]:  # filed again: stale entries in the heap
+            d.file(call.call_id)
+        ran = {call.call_id: rng.randrange(0, 90) for call in calls}  # tokens decoded so far
+        for _ in range(10):
+            d.next_step()
+        q.levels.quanta[0] = 45.0  # re-tuned: some calls are past it already
+        sides.append((q, d, marks, ran))
+    (q1, new, marks, ran), (q2, old, _, _) = sides
+    frontier = lambda call: marks[call.call_id] + ran[call.call_id]  # noqa: E731
+    demoted_new = [c.call_id for c in new.refile(frontier, 1.0)]
+    demoted_old = [c.call_id for c in _old_refile(old, frontier, 1.0)]
+    assert demoted_new == demoted_old and demoted_new  # some were past the new quantum
+    live_old = [e for e in old._heap if old._marks[e[3]][2] == e[2]]
+    assert sorted(new._heap) == sorted(live_old) and len(new._heap) == len(new)
+    for step in range(11, 120):  # the same calls come due, step by step
+        new.next_step()
+        old.next_step()
+        f = lambda call, s=step: marks[call.call_id] + ran[call.call_id] + s  # noqa: E731
+        assert [c.call_id for c in new.due(f, float(step))] == [
+            c.call_id for c in old.due(f, float(step))
+        ], step
+    assert [(c.level, c.service) for c in q1.calls.values()] == [
+        (c.level, c.service) for c in q2.calls.values()
+    ]

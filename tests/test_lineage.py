@@ -275,3 +275,16 @@ def test_deferred_recording_equals_eager_recording(batch):
     assert not lazy.defer(None, 0, [1], "A", 0.0, prompt_ids=[])
     assert not lazy.defer(None, 3, [1], "A", 0.0)  # neither key nor prompt
     assert not lazy.defer(7, 3, [], "A", 0.0) and not lazy._pending
+
+
+def test_segment_then_hash_order_is_lexsorts():
+    """The sort of the batched sketches is ``np.lexsort((h, seg))`` exactly (ties in input
+    order), with few and with many segments (the radix key's width changes)."""
+    from vllm_nexus.programs.lineage import _by_segment_then_hash
+
+    rng = np.random.default_rng(5)
+    for segments, n in ((1, 50), (32, 5000), (300, 4000), (70000, 90000)):
+        seg = np.sort(rng.integers(0, segments, n)).astype(np.intp)
+        h = rng.integers(0, 40, n).astype(np.uint64)  # many ties
+        h[::3] = rng.integers(0, 2**63, len(h[::3]), dtype=np.int64).astype(np.uint64) * 2
+        assert (_by_segment_then_hash(seg, h, segments) == np.lexsort((h, seg))).all()

@@ -68,3 +68,31 @@ def test_prepend_reinserts_with_its_key():
     q.prepend_request(b)
     q.prepend_requests([reqs["a"]])
     assert list(q) == [reqs["a"], reqs["b"]]
+
+
+def test_update_many_pops_as_one_update_per_request():
+    """Re-keying many requests at once (a re-levelling) leaves the queue popping in the same
+    order, with the same per-level counts, as one :meth:`update` per request (many re-keyed
+    and a few), beside stale entries and requests that are not queued."""
+    for moved_share in (0.6, 0.05):
+        rng = random.Random(7)
+        keys = {f"r{i}": (0, rng.randrange(4), rng.random()) for i in range(400)}
+        one, reqs = queue_with(keys)
+        many = ProgramRequestQueue(one._key)  # the same key function (reads `keys`)
+        for r in reqs.values():
+            many.add_request(r)
+        for rid in rng.sample(sorted(keys), 50):  # stale heap entries on the way
+            one.remove_request(reqs[rid])
+            many.remove_request(reqs[rid])
+        moved = rng.sample(sorted(keys), int(moved_share * len(keys)))
+        for rid in moved:
+            keys[rid] = (0, rng.randrange(4), rng.random())
+        batch = [reqs[rid] for rid in moved] + [make_request("not-queued")]
+        for r in batch:
+            one.update(r)
+        many.update_many(batch)
+        assert len(many) == len(one) == 350
+        assert many._groups == one._groups
+        assert many.ahead((0, 2)) == one.ahead((0, 2))
+        assert list(many) == list(one)
+        assert [many.pop_request() for _ in range(350)] == [one.pop_request() for _ in range(350)]

@@ -153,11 +153,17 @@ class DecodeCharges:
         """The levels (quanta) changed: settle and file every decoding call again
         (O(decoding calls), once per level change). Returns the demoted ones."""
         demoted = []
+        # every entry of the heap goes stale (each call is filed again): start a new heap
+        # and heapify it once instead of pushing onto the stale one (entries never tie:
+        # the same live entries pop in the same order)
+        stale, self._heap = self._heap, []
         for call_id, entry in list(self._marks.items()):
             frontier = frontier_of(entry[0])
             if frontier is not None and self._settle_entry(entry, frontier, now):
                 demoted.append(entry[0])
-            self._file(call_id)
+            self._file(call_id, push=False)
+        del stale
+        heapq.heapify(self._heap)
         return demoted
 
     def file(self, call_id: str) -> None:
@@ -166,8 +172,9 @@ class DecodeCharges:
         if call_id in self._marks:
             self._file(call_id)
 
-    def _file(self, call_id: str) -> None:
-        """(Re)file the call at the earliest step it can cross its level's quantum."""
+    def _file(self, call_id: str, push: bool = True) -> None:
+        """(Re)file the call at the earliest step it can cross its level's quantum
+        (``push=False``: appended, the caller heapifies)."""
         entry = self._marks[call_id]
         entry[2] += 1
         call, mlq = entry[0], self.mlq
@@ -175,6 +182,9 @@ class DecodeCharges:
             return  # never demoted
         left = mlq.quanta[call.level] - call.level_service
         at = self.step + max(1, math.ceil(left))
+        if not push:
+            self._heap.append((at, next(self._seq), entry[2], call_id))
+            return
         heapq.heappush(self._heap, (at, next(self._seq), entry[2], call_id))
         if len(self._heap) > 2 * len(self._marks) + 64:
             self._heap = [e for e in self._heap if (m := self._marks.get(e[3])) and m[2] == e[2]]

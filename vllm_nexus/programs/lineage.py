@@ -38,6 +38,7 @@ most ``batch`` queued calls' token lists. Pure Python + numpy, no vLLM import.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import itertools
 from collections import OrderedDict
@@ -164,11 +165,28 @@ def _starts(lens: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _concat(seqs: Sequence[Sequence[int] | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(lengths, concatenated uint64 tokens) of ``seqs``: one pass in C."""
+def _concat(
+    seqs: Sequence[Sequence[int] | np.ndarray | array.array],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lengths, concatenated uint64 tokens) of ``seqs``: one pass in C (one memory copy
+    when all are ``array('q')``, as :meth:`LineageIndex.defer` queues them)."""
     lens = np.fromiter(map(len, seqs), dtype=np.intp, count=len(seqs))
+    if seqs and all(type(s) is array.array and s.typecode == "q" for s in seqs):
+        # token ids are >= 0 (array('q') would have refused anything beyond int64): the
+        # int64 bits are the uint64 values ``np.fromiter(..., dtype=uint64)`` gives
+        joined = np.frombuffer(b"".join(seqs), dtype=np.int64)
+        return lens, joined.view(_U) if joined.size else np.empty(0, dtype=_U)
     total = int(lens.sum())
     return lens, np.fromiter(itertools.chain.from_iterable(seqs), dtype=_U, count=total)
+
+
+def _copy_tokens(ids: Sequence[int] | np.ndarray) -> array.array | list[int]:
+    """A copy of token ids as ``array('q')`` (a list if any does not fit in int64: then
+    :func:`_concat` takes its general path and raises as before)."""
+    try:
+        return array.array("q", ids)
+    except (OverflowError, TypeError):
+        return list(ids)
 
 
 def prompt_keys(prompts: Sequence[Sequence[int] | np.ndarray]) -> list[int]:
@@ -193,6 +211,15 @@ def _first_distinct(seg: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
     return mask
 
 
+def _by_segment_then_hash(seg: np.ndarray, h: np.ndarray, segments: int) -> np.ndarray:
+    """``np.lexsort((h, seg))`` (the permutation sorting by segment, then hash, ties in input
+    order), as two stable sorts: by hash, then by segment with the segment numbers in the
+    smallest integer type, which numpy sorts by radix (~3-4x faster than ``lexsort``)."""
+    order = np.argsort(h, kind="stable")
+    small = np.uint8 if segments <= 1 << 8 else np.uint16 if segments <= 1 << 16 else np.intp
+    return order[np.argsort(seg[order].astype(small), kind="stable")]
+
+
 def sketches_of(outputs: Sequence[Sequence[int] | np.ndarray]) -> list[tuple[int, np.ndarray]]:
     """:func:`sketch_of` of each non-empty output (the same values): the outputs of at least
     ``K`` tokens are hashed together, their windows sorted by (output, hash) in one sort."""
@@ -213,7 +240,7 @@ def sketches_of(outputs: Sequence[Sequence[int] | np.ndarray]) -> list[tuple[int
     pos = (np.arange(len(a), dtype=np.intp) - np.repeat(_starts(lens), lens))[:n]
     valid = np.flatnonzero(pos <= end - K)
     seg, h, tail = seg[valid], g[valid], pos[valid] >= end[valid] - TAIL
-    order = np.lexsort((h, seg))
+    order = _by_segment_then_hash(seg, h, len(long))
     seg, h, tail = seg[order], h[order], tail[order]
     half = SKETCH // 2
     keep = _first_distinct(seg, h, half)
@@ -375,8 +402,8 @@ class LineageIndex:
         Without ``prompt_key``, ``prompt_ids`` (not modified afterwards) is hashed then."""
         if prompt_key is None and prompt_ids is None or prompt_len < 1 or len(output_ids) == 0:
             return False
-        self._pending.append(
-            (prompt_key, prompt_ids, prompt_len, list(output_ids), program_id, now, tenant)
+        self._pending.append(  # a compact copy (one memory copy each at the flush)
+            (prompt_key, prompt_ids, prompt_len, _copy_tokens(output_ids), program_id, now, tenant)
         )
         if len(self._pending) >= self.batch:
             self.flush()

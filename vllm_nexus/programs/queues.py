@@ -231,7 +231,8 @@ class MultiLevelQueue(PreemptionRules):
         calls at most, never per step; ``waiting`` may hold running calls, skipped). Calls
         that ran or were promoted keep their level (quantum accounting). Returns the calls
         whose level changed."""
-        moved = []
+        moved: list[Call] = []
+        entries: list[tuple[float, int, int, Call]] = []  # their deadlines, pushed at once
         lifts: dict[int, int] = {id(None): 0}
         """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
@@ -250,8 +251,12 @@ class MultiLevelQueue(PreemptionRules):
                 level = self.entry_level(call, now)
             if level != call.level:
                 call.level, call.level_service = level, 0.0
-                self._watch(call, now)
+                entry = self._deadline_entry(call)
+                if entry is not None:
+                    entries.append(entry)
                 moved.append(call)
+        if entries:
+            self._push_deadlines(entries)
         return moved
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -584,12 +589,32 @@ class MultiLevelQueue(PreemptionRules):
 
     def _watch(self, call: Call, now: float) -> None:
         """(Re)schedule the starvation check of a waiting call below level 1."""
+        entry = self._deadline_entry(call)
+        if entry is not None:
+            heapq.heappush(self._deadlines, entry)
+            self._compact_deadlines()
+
+    def _deadline_entry(self, call: Call) -> tuple[float, int, int, Call] | None:
+        """:meth:`_watch` up to the heap push: the call's new deadline entry (None when it
+        is not watched)."""
         self._unwatch(call)
         if call.running or call.level == 0 or not self._anti_starvation_on():
-            return
-        deadline = self.starvation_deadline(call)
-        heapq.heappush(self._deadlines, (deadline, next(self._seq), call.deadline_token, call))
+            return None
+        entry = (self.starvation_deadline(call), next(self._seq), call.deadline_token, call)
         self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = call
+        return entry
+
+    def _push_deadlines(self, entries: list[tuple[float, int, int, Call]]) -> None:
+        """Push many deadline entries (a re-levelling re-files hundreds), then compact once.
+        One push each: entries of random deadlines cost O(1) comparisons on average,
+        cheaper than re-heapifying; the same entries pop in the same order."""
+        heap, push = self._deadlines, heapq.heappush
+        for entry in entries:
+            push(heap, entry)
+        self._compact_deadlines()
+
+    def _compact_deadlines(self) -> None:
+        """Drop stale entries once they are over half the heap (O(1) amortised)."""
         if len(self._deadlines) > 2 * len(self.calls) + 64:
             self._deadlines = [e for e in self._deadlines if e[2] == e[3].deadline_token]
             heapq.heapify(self._deadlines)

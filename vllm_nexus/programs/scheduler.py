@@ -443,11 +443,10 @@ class Scheduler(StepCharging, _VllmScheduler):
                 self._move_demoted(self._decode.refile(self._frontier, now))
         if moved:
             requests = self.requests
-            for call in moved:
-                request = requests.get(call.call_id)
-                if request is not None:
-                    waiting.update(request)
-                    self.kv_holding_waiting.update(request)
+            moved_requests = [r for call in moved if (r := requests.get(call.call_id)) is not None]
+            waiting.update_many(moved_requests)
+            if self.kv_holding_waiting:
+                self.kv_holding_waiting.update_many(moved_requests)
         num_waiting = len(waiting)
         mlq.observe_load(num_waiting, len(running), now)
         limit = self._preempt_limit
