@@ -21,6 +21,16 @@ taken is slot-bound.
         --reps 2 --schedulers stock,plas,atlas,gittins --out /tmp/il
     python examples/interleaved_replay.py --engine-args kv-bound ...   # a named setting
 
+Throughput at latency: ``--rates 4,10,20,40`` replays the trace at every rate for every
+scheduler in each repetition (rates ascending; at each rate the schedulers in the rotated
+order). Each repetition's SLO is ``--slo-factor`` (3) x its own first scheduler's mean at the
+lowest rate; the summary adds the mean per rate, the throughput at latency per repetition and
+scheduler (``metrics.throughput_at_latency``; ``>=`` when a scheduler meets the SLO at every
+rate, ``<`` when it misses it at the lowest), its ratio to the first scheduler and their
+geometric mean. ``--reps N`` runs the repetitions below N that ``--out`` has no complete copy
+of, so ``--reps 1``, then ``--reps 2``, ... on one ``--out`` run one repetition per command
+(each command starts the servers anew) and the summary merges them.
+
 Schedulers are ``examples/bench_sweep.py``'s names (``stock``, ``default``, ``plas``, ...), plus
 ``--extra NAME=JSON`` for a ``vllm_nexus.scheduler`` section of your own. Run it under the
 machine's benchmark lock; nothing else should run beside it.
@@ -86,6 +96,161 @@ def summarize(rows: list[dict], baseline: str) -> dict[str, dict]:
             "recompute_share": [r.get("recompute_share") for r in mine],
             "preemptions": [r.get("preemptions") for r in mine],
         }
+    return out
+
+
+def class_means_ms(result: dict) -> dict[str, float]:
+    """Mean program token latency (ms/token) per program class (``kind``) of one run."""
+    kinds: dict[str, list[float]] = {}
+    for prog in result["programs"]:
+        e2e = max(c["end_s"] for c in prog["calls"]) - prog["arrival_s"]
+        tokens = sum(c["output_tokens"] for c in prog["calls"])
+        kinds.setdefault(prog.get("kind", "?"), []).append(1000.0 * e2e / max(1, tokens))
+    return {k: statistics.mean(v) for k, v in sorted(kinds.items())}
+
+
+def _geo(xs: list[float]) -> float | None:
+    return math.exp(statistics.mean(math.log(x) for x in xs)) if xs else None
+
+
+# a throughput at latency is exact ("="), a lower bound (">=": the SLO was met at every rate)
+# or an upper bound ("<": missed at the lowest rate); a ratio of two, or a mean of ratios,
+# also "<=" or "?" (bounds in opposite directions: unknown)
+_UP, _DOWN = {">="}, {"<", "<="}
+
+
+def _combine(bounds: list[str]) -> str:
+    """The bound of a ratio or mean of figures carrying ``bounds`` (each one as a factor of
+    the result's numerator)."""
+    up = any(b in _UP for b in bounds)
+    down = any(b in _DOWN for b in bounds)
+    if "?" in bounds or (up and down):
+        return "?"
+    return ">=" if up else "<=" if down else "="
+
+
+def _flip(bound: str) -> str:
+    return {">=": "<=", "<": ">=", "<=": ">="}.get(bound, bound)
+
+
+def fmt_bound(value: float | None, bound: str, fmt: str = ".2f") -> str:
+    if value is None:
+        return "—"
+    return {"=": "", "?": "?"}.get(bound, bound) + format(value, fmt)
+
+
+def tal_summary(rows: list[dict], schedulers: list[str], slo_factor: float = 3.0) -> dict:
+    """Throughput at latency per repetition and scheduler from replay rows (``sched``,
+    ``rep``, ``rate``, ``mean`` ms/token): each repetition's SLO is ``slo_factor`` x the first
+    scheduler's mean at its lowest rate; the ratio to the first scheduler in the same
+    repetition (> 1: more programs/s at the SLO) and the geometric mean of the ratios, each
+    with its bound (see ``_combine``)."""
+    from vllm_nexus.bench.metrics import throughput_at_latency
+
+    base = schedulers[0]
+    out: dict = {"slo_factor": slo_factor, "reps": {}, "geo": {}}
+    for rep in sorted({r["rep"] for r in rows}):
+        curves = {s: sorted((r["rate"], r["mean"]) for r in rows
+                            if r["rep"] == rep and r["sched"] == s) for s in schedulers}  # fmt: skip
+        if not all(curves.values()):
+            continue
+        slo = slo_factor * curves[base][0][1]
+        tal = {}
+        for s in schedulers:
+            t = throughput_at_latency(curves[s], slo)
+            if t["interp_rate"] is None:  # over the SLO at the lowest rate
+                tal[s] = {"value": curves[s][0][0], "bound": "<"}
+            else:
+                tal[s] = {"value": t["interp_rate"], "bound": ">=" if t["censored"] else "="}
+        b = tal[base]
+        ratio = {s: {"value": tal[s]["value"] / b["value"],
+                     "bound": _combine([tal[s]["bound"], _flip(b["bound"])])}
+                 for s in schedulers}  # fmt: skip
+        out["reps"][rep] = {"slo_ms": slo, "ms_per_token": {s: dict(curves[s]) for s in schedulers},
+                            "tal": tal, "ratio": ratio}  # fmt: skip
+    for s in schedulers:
+        rs = [r["ratio"][s] for r in out["reps"].values()]
+        out["geo"][s] = {"value": _geo([r["value"] for r in rs]),
+                         "bound": _combine([r["bound"] for r in rs]) if rs else "="}  # fmt: skip
+    return out
+
+
+def tal_lines(rows: list[dict], schedulers: list[str], slo_factor: float = 3.0) -> list[str]:
+    """The throughput-at-latency part of the summary (markdown)."""
+    t = tal_summary(rows, schedulers, slo_factor)
+    if not t["reps"]:
+        return []
+    rates = sorted({r["rate"] for r in rows})
+    base = schedulers[0]
+    head = " / ".join(f"{x:g}" for x in rates)
+    out = [f"throughput at latency (programs/s; SLO = {slo_factor:g} x {base}'s mean at "
+           f"{rates[0]:g}/s in the same repetition; >=: met at every rate, <: missed at the "
+           "lowest); ratio = scheduler / " + base, "",
+           f"| rep | SLO ms/token | scheduler | ms/token at {head} | TaL | TaL ratio |",
+           "|---|---|---|---|---|---|"]  # fmt: skip
+    for rep, r in t["reps"].items():
+        for s in schedulers:
+            lat = " / ".join(_num(r["ms_per_token"][s].get(x), ".1f") for x in rates)
+            out.append(f"| {rep} | {r['slo_ms']:.1f} | {s} | {lat} | "
+                       f"{fmt_bound(r['tal'][s]['value'], r['tal'][s]['bound'])} | "
+                       f"{fmt_bound(r['ratio'][s]['value'], r['ratio'][s]['bound'])} |")  # fmt: skip
+    out.append("")
+    for s in schedulers[1:]:
+        g = t["geo"][s]
+        per = ", ".join(fmt_bound(r["ratio"][s]["value"], r["ratio"][s]["bound"])
+                        for r in t["reps"].values())  # fmt: skip
+        out.append(f"{s}: TaL ratio per repetition {per} | geo-mean "
+                   f"{fmt_bound(g['value'], g['bound'])}x")  # fmt: skip
+    return out
+
+
+def class_lines(rows: list[dict], schedulers: list[str]) -> list[str]:
+    """Per rate and program class: the first scheduler's mean ms/token per repetition and each
+    scheduler's geometric-mean ratio to it (rows with ``class_means``)."""
+    if not any(r.get("class_means") for r in rows):
+        return []
+    base = schedulers[0]
+    out = [f"per program class: {base} ms/token per repetition; geo-mean ratio {base} / "
+           "scheduler (>1: faster)", "",
+           "| rate | class | " + f"{base} ms/token | "
+           + " | ".join(f"{s} ratio" for s in schedulers[1:]) + " |",
+           "|---|---|---|" + "---|" * (len(schedulers) - 1)]  # fmt: skip
+    for rate in sorted({r.get("rate") for r in rows}, key=lambda x: (x is None, x)):
+        at = [r for r in rows if r.get("rate") == rate]
+        by = {(r["sched"], r["rep"]): r.get("class_means") or {} for r in at}
+        reps = sorted({r["rep"] for r in at})
+        for kind in sorted({k for c in by.values() for k in c}):
+            b = [by.get((base, rep), {}).get(kind) for rep in reps]
+            cells = []
+            for s in schedulers[1:]:
+                xs = [bv / by[(s, rep)][kind] for rep, bv in zip(reps, b, strict=True)
+                      if bv and by.get((s, rep), {}).get(kind)]  # fmt: skip
+                cells.append(_num(_geo(xs)))
+            out.append(
+                f"| {_num(rate, 'g')} | {kind} | "
+                f"{' / '.join(_num(x, '.1f') for x in b)} | {' | '.join(cells)} |"
+            )
+    return out
+
+
+def merge_rows(rows: list[dict], schedulers: list[str], rates: list | None = None) -> list[dict]:
+    """The measured rows (no warm-ups) of ``rows.jsonl`` lines from one or more commands: per
+    repetition, the rows of the last command (``cmd``) that ran every scheduler at every rate
+    of ``rates`` (default: every rate in the rows), so a repetition cut short and run again
+    counts once, from one window."""
+    rows = [r for r in rows if r.get("rep") is not None]
+    if rates is None:
+        rates = sorted({r.get("rate") for r in rows}, key=lambda x: (x is None, x))
+    need = {(s, x) for s in schedulers for x in rates}
+    groups: dict[int, dict] = {}
+    for r in rows:
+        groups.setdefault(r["rep"], {}).setdefault(r.get("cmd"), []).append(r)
+    out = []
+    for rep in sorted(groups):
+        full = [g for g in groups[rep].values()
+                if need <= {(r["sched"], r.get("rate")) for r in g}]  # fmt: skip
+        if full:
+            out.extend(r for r in full[-1] if (r["sched"], r.get("rate")) in need)
     return out
 
 
@@ -176,25 +341,30 @@ def _num(x: float | None, fmt: str = ".2f") -> str:
 
 
 def markdown_table(rows: list[dict], baseline: str) -> str:
-    """One line per repetition and scheduler: mean ms/token, ratio to ``baseline`` in the
-    same repetition, mean program end-to-end latency, preemptions (vllm_nexus's proactive /
-    KV-pressure ones in brackets),
+    """One line per repetition (and rate, when the rows carry one) and scheduler: mean
+    ms/token, ratio to ``baseline`` in the same repetition and at the same rate, mean program
+    end-to-end latency, preemptions (vllm_nexus's proactive / KV-pressure ones in brackets),
     recompute share, peak KV usage and running requests, the share of samples with calls
     queued and of those the KV-bound share, replay duration."""
-    base = {r["rep"]: r["mean"] for r in rows if r["sched"] == baseline}
+    with_rate = any(r.get("rate") is not None for r in rows)
+    base = {(r["rep"], r.get("rate")): r["mean"] for r in rows if r["sched"] == baseline}
     lines = [
-        "| rep | scheduler | ms/token | ratio | e2e mean s | preemptions (proactive / KV) | "
+        "| rep | " + ("rate | " if with_rate else "") + "scheduler | ms/token | ratio | "
+        "e2e mean s | preemptions (proactive / KV) | "
         "recomputed | KV peak | running peak | queued samples | of those KV-bound | duration s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if with_rate else ""),
     ]
-    for r in sorted(rows, key=lambda r: (r["rep"], r["sched"] != baseline)):
+    order = sorted(rows, key=lambda r: (r["rep"], r.get("rate") or 0, r["sched"] != baseline))
+    for r in order:
         nx = r.get("nexus_preemptions") or {}
         pre = _num(r.get("preemptions"), ".0f")
         if nx:
             pre += f" ({nx.get('proactive', 0):.0f} / {nx.get('kv_cache', 0):.0f})"
-        ratio = base[r["rep"]] / r["mean"] if r["rep"] in base else None
+        key = (r["rep"], r.get("rate"))
+        ratio = base[key] / r["mean"] if key in base else None
+        rate = f"{r.get('rate'):g} | " if with_rate else ""
         lines.append(
-            f"| {r['rep']} | {r['sched']} | {r['mean']:.1f} | {_num(ratio)} | "
+            f"| {r['rep']} | {rate}{r['sched']} | {r['mean']:.1f} | {_num(ratio)} | "
             f"{_num(r.get('e2e_mean_s'))} | {pre} | "
             f"{_pct(r.get('recompute_share'))} | {_pct(r.get('kv_peak'))} | "
             f"{_num(r.get('running_peak'), '.0f')} | {_pct(r.get('queued_share'))} | "
@@ -222,16 +392,38 @@ def summary_lines(rows: list[dict], schedulers: list[str]) -> list[str]:
     return out
 
 
-def write_report(out: Path, rows: list[dict], schedulers: list[str]) -> str:
-    """``rows.json`` and ``summary.md`` (summary lines and the per-repetition table) in
-    ``out``; returns the summary text."""
+def write_report(
+    out: Path, rows: list[dict], schedulers: list[str], slo_factor: float = 3.0
+) -> str:
+    """``rows.json`` and ``summary.md`` in ``out`` (the summary lines, per rate when the rows
+    carry several, the throughput at latency, the per-class ratios and the per-replay
+    table); returns the summary text."""
     (out / "rows.json").write_text(json.dumps(rows, indent=1))
-    text = "\n".join(summary_lines(rows, schedulers)) + "\n"
+    rates = sorted({r.get("rate") for r in rows}, key=lambda x: (x is None, x))
+    if len(rates) <= 1:
+        text = "\n".join(summary_lines(rows, schedulers)) + "\n"
+    else:
+        text = ""
+        for rate in rates:
+            at = [r for r in rows if r.get("rate") == rate]
+            text += f"at {rate:g} programs/s: " + "\n".join(summary_lines(at, schedulers)) + "\n"
+        text += "\n" + "\n".join(tal_lines(rows, schedulers, slo_factor)) + "\n"
     full = complete_reps(rows, schedulers)
+    classes = class_lines(full, schedulers)
+    if classes:
+        text += "\n" + "\n".join(classes) + "\n"
     if full:
         text += "\n" + markdown_table(full, schedulers[0])
     (out / "summary.md").write_text(text)
     return text
+
+
+def read_rows(out: Path) -> list[dict]:
+    """Every line of ``out/rows.jsonl`` (none if it does not exist)."""
+    path = out / "rows.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _get(url: str, timeout_s: float = 5.0) -> str | None:
@@ -284,10 +476,28 @@ def _server_cpu_s(port: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--trace", help="JSONL trace (vllm-nexus bench --dump-trace); required")
-    p.add_argument("--rate", type=float, help="programs/s (re-times the trace); required")
+    p.add_argument("--rate", type=float, help="programs/s (re-times the trace); or --rates")
+    p.add_argument(
+        "--rates",
+        help="comma-separated programs/s: a rate sweep, every rate for "
+        "every scheduler in each repetition, and the throughput at latency",
+    )
+    p.add_argument(
+        "--slo-factor",
+        type=float,
+        default=3.0,
+        help="SLO = factor x the first "
+        "scheduler's mean at the lowest rate, per repetition (default 3)",
+    )
     p.add_argument("--programs", type=int, help="required")
     p.add_argument("--schedulers", default="stock,default")
-    p.add_argument("--reps", type=int, default=2)
+    p.add_argument(
+        "--reps",
+        type=int,
+        default=2,
+        help="run the repetitions below this number "
+        "that --out has no complete copy of (--reps K+1: repetition K alone)",
+    )
     p.add_argument("--think-scale", type=float, default=0.3)
     p.add_argument(
         "--engine-args",
@@ -304,17 +514,22 @@ def main(argv: list[str] | None = None) -> int:
         help="only rebuild summary.md from --out's rows.jsonl (e.g. of an interrupted command)",
     )
     a = p.parse_args(argv)
+    if a.rate is not None and a.rates:
+        p.error("give --rate or --rates, not both")
+    rates = ([float(x) for x in a.rates.split(",")] if a.rates
+             else None if a.rate is None else [a.rate])  # fmt: skip
+    schedulers = a.schedulers.split(",")
     if a.report:
-        path = Path(a.out) / "rows.jsonl"
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        rows = [r for r in rows if r.get("rep") is not None]  # not the warm-ups
-        print(write_report(Path(a.out), rows, a.schedulers.split(",")))
+        rows = merge_rows(read_rows(Path(a.out)), schedulers, rates)  # not the warm-ups
+        print(write_report(Path(a.out), rows, schedulers, a.slo_factor))
         return 0
     from vllm_nexus.bench.report import recompute_share
     from vllm_nexus.bench.settings import ENGINE_SETTINGS
     from vllm_nexus.serving.launcher import VllmServer
 
     missing = [f"--{k}" for k in ("trace", "rate", "programs") if getattr(a, k) is None]
+    if rates:
+        missing = [m for m in missing if m != "--rate"]
     if missing:
         p.error(f"the following arguments are required: {', '.join(missing)}")
     a.engine_args = ENGINE_SETTINGS.get(a.engine_args, a.engine_args)
@@ -324,7 +539,6 @@ def main(argv: list[str] | None = None) -> int:
     for item in a.extra:
         name, _, cfg = item.partition("=")
         extra[name] = json.loads(cfg)
-    schedulers = a.schedulers.split(",")
     unknown = [s for s in schedulers if s not in bench_sweep.SCHEDULERS and s not in extra]
     if unknown:
         p.error(f"unknown scheduler(s) {unknown}: use bench_sweep's names or --extra NAME=JSON")
@@ -336,6 +550,16 @@ def main(argv: list[str] | None = None) -> int:
         model = str(build_tiny_model(bench_sweep.REPO / ".cache" / "tiny-model"))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    rates = sorted(rates)
+    done = {r["rep"] for r in merge_rows(read_rows(out), schedulers, rates)}
+    todo = [k for k in range(a.reps) if k not in done]
+    cmd = f"{time.time():.0f}"  # this command's rows, apart from earlier commands' (merge_rows)
+    print(f"repetitions to run: {todo} (complete in {out}: {sorted(done)}); rates {rates}",
+          flush=True)  # fmt: skip
+    if not todo:
+        print("\n" + write_report(out, merge_rows(read_rows(out), schedulers, rates),
+                                   schedulers, a.slo_factor))  # fmt: skip
+        return 0
 
     def server_args(s: str) -> list[str]:
         if s in extra:
@@ -350,11 +574,11 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     errors = bench_sweep.start_servers(servers.values())
 
-    def replay(s: str, tag: str, programs: int, rep: int | None = None) -> dict:
+    def replay(s: str, tag: str, programs: int, rate: float, rep: int | None = None) -> dict:
         srv = servers[s]
-        dest = out / "raw" / f"{s}-{tag}"
+        dest = out / "raw" / f"{s}-{tag}-c{cmd}"
         argv = ["bench", "--base-url", srv.base_url, "--model", srv.model, "--trace", a.trace,
-                "--programs", str(programs), "--rate", f"{a.rate:g}",
+                "--programs", str(programs), "--rate", f"{rate:g}",
                 "--think-scale", str(a.think_scale), "--run-salt", f"il{time.time():.0f}-{s}-{tag}",
                 "--label", s, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
         cpu0 = _server_cpu_s(srv.port)
@@ -369,7 +593,8 @@ def main(argv: list[str] | None = None) -> int:
         pre1 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
         run = json.loads((dest / "result.json").read_text())["runs"][0]
         server = run.get("server") or {}
-        row = {"sched": s, "tag": tag, "rep": rep, "mean": token_latency_ms(run),
+        row = {"sched": s, "tag": tag, "rep": rep, "rate": rate, "cmd": cmd,
+               "mean": token_latency_ms(run), "class_means": class_means_ms(run),
                "e2e_mean_s": e2e_mean_s(run),
                "duration_s": run["duration_s"], "cpu_s": _server_cpu_s(srv.port) - cpu0,
                "failed_programs": run["summary"].get("programs_failed"),
@@ -386,22 +611,23 @@ def main(argv: list[str] | None = None) -> int:
             f.write(json.dumps(row) + "\n")
         return row
 
-    rows: list[dict] = []
     interrupted = False
     try:
         if errors:
             raise SystemExit(f"a server did not start: {errors[0]}")
         for s in schedulers:
-            replay(s, "warm", min(15, a.programs))
-        for rep in range(a.reps):
-            for s in rotation(schedulers, rep):
-                rows.append(replay(s, f"rep{rep}", a.programs, rep))
+            replay(s, "warm", min(15, a.programs), rates[0])
+        for rep in todo:
+            for rate in rates:
+                for s in rotation(schedulers, rep):
+                    replay(s, f"rep{rep}-r{rate:g}", a.programs, rate, rep)
     except KeyboardInterrupt:  # e.g. `timeout -s INT`: report the finished repetitions
         interrupted = True
     finally:
         for srv in servers.values():
             srv.stop()
-    print("\n" + write_report(out, rows, schedulers))
+    rows = merge_rows(read_rows(out), schedulers, rates)  # this command's and earlier ones'
+    print("\n" + write_report(out, rows, schedulers, a.slo_factor))
     return 130 if interrupted else 0
 
 

@@ -150,3 +150,97 @@ def test_a_replay_needs_trace_rate_and_programs(il, capsys) -> None:
     with pytest.raises(SystemExit):
         il.main(["--out", "/tmp/x", "--rate", "4"])
     assert "--trace, --programs" in capsys.readouterr().err
+
+
+def _at(sched: str, rep: int, rate: float, mean: float, cmd: str = "c1", **kw) -> dict:
+    return _row(sched, rep, mean, rate=rate, cmd=cmd, **kw)
+
+
+def test_throughput_at_latency_per_repetition_with_its_own_slo_and_bounds(il) -> None:
+    rows = [
+        # rep 0: SLO = 3 x 10 = 30; stock crosses between 8 (20) and 16 (40): 8 + 8 * 10/20 = 12;
+        # default crosses between 16 (25) and 32 (35): 16 + 16 * 5/10 = 24 -> ratio 2.0
+        _at("stock", 0, 4, 10.0), _at("stock", 0, 8, 20.0), _at("stock", 0, 16, 40.0),
+        _at("stock", 0, 32, 80.0),
+        _at("default", 0, 4, 5.0), _at("default", 0, 8, 10.0), _at("default", 0, 16, 25.0),
+        _at("default", 0, 32, 35.0),
+        # rep 1: SLO = 3 x 20 = 60; stock crosses 8-16 at 8 + 8 * 20/40 = 12; default never:
+        # >= 32, ratio >= 32/12
+        _at("stock", 1, 4, 20.0), _at("stock", 1, 8, 40.0), _at("stock", 1, 16, 80.0),
+        _at("stock", 1, 32, 90.0),
+        _at("default", 1, 4, 9.0), _at("default", 1, 8, 9.0), _at("default", 1, 16, 9.0),
+        _at("default", 1, 32, 59.0),
+    ]  # fmt: skip
+    t = il.tal_summary(rows, ["stock", "default"])
+    r0, r1 = t["reps"][0], t["reps"][1]
+    assert r0["slo_ms"] == 30.0 and r1["slo_ms"] == 60.0
+    assert r0["tal"]["stock"] == {"value": pytest.approx(12.0), "bound": "="}
+    assert r0["tal"]["default"] == {"value": pytest.approx(24.0), "bound": "="}
+    assert r0["ratio"]["default"] == {"value": pytest.approx(2.0), "bound": "="}
+    assert r1["tal"]["default"] == {"value": 32, "bound": ">="}
+    assert r1["ratio"]["default"] == {"value": pytest.approx(32 / 12), "bound": ">="}
+    g = t["geo"]["default"]
+    assert g["value"] == pytest.approx(math.sqrt(2.0 * 32 / 12)) and g["bound"] == ">="
+    assert t["geo"]["stock"] == {"value": pytest.approx(1.0), "bound": "="}
+    lines = il.tal_lines(rows, ["stock", "default"])
+    assert "| 1 | 60.0 | default | 9.0 / 9.0 / 9.0 / 59.0 | >=32.00 | >=2.67 |" in lines
+    assert lines[-1] == "default: TaL ratio per repetition 2.00, >=2.67 | geo-mean >=2.31x"
+    # a scheduler over the SLO at the lowest rate: TaL < lowest rate; when stock is the one
+    # never crossing, the ratio is an upper bound; both bounds: unknown
+    rows[4]["mean"] = 31.0
+    assert il.tal_summary(rows, ["stock", "default"])["reps"][0]["tal"]["default"] == {
+        "value": 4, "bound": "<"}  # fmt: skip
+    for r in rows:
+        if r["sched"] == "stock" and r["rep"] == 1:
+            r["mean"] = 20.0
+    t = il.tal_summary(rows, ["stock", "default"])
+    assert t["reps"][1]["tal"]["stock"]["bound"] == ">="
+    assert t["reps"][1]["ratio"]["default"]["bound"] == "?"
+    assert t["geo"]["default"]["bound"] == "?"
+
+
+def test_merge_keeps_each_repetition_once_from_the_command_that_finished_it(il) -> None:
+    rows = [
+        {**_row("stock", None, 9.0), "tag": "warm"},
+        _at("stock", 0, 4, 10.0), _at("default", 0, 4, 5.0),
+        _at("stock", 0, 8, 20.0), _at("default", 0, 8, 10.0),
+        # command c2: repetition 1 cut short after one rate; command c3 ran it again
+        _at("stock", 1, 4, 11.0, "c2"), _at("default", 1, 4, 99.0, "c2"),
+        _at("stock", 1, 4, 12.0, "c3"), _at("default", 1, 4, 6.0, "c3"),
+        _at("stock", 1, 8, 22.0, "c3"), _at("default", 1, 8, 11.0, "c3"),
+        # repetition 2 never finished
+        _at("stock", 2, 4, 13.0, "c4"),
+    ]  # fmt: skip
+    merged = il.merge_rows(rows, ["stock", "default"], [4, 8])
+    assert merged == rows[1:5] + rows[7:11]
+    assert il.merge_rows(rows, ["stock", "default"]) == merged  # rates from the rows
+    assert il.merge_rows(rows, ["stock", "default"], [4]) == rows[1:3] + rows[7:9]
+
+
+def test_report_merges_commands_and_reports_rates_and_classes(il, tmp_path) -> None:
+    import json
+
+    rows = []
+    for rep, cmd in ((0, "c1"), (1, "c2")):
+        for rate, s, mean in (
+            (4, "stock", 10.0),
+            (4, "default", 5.0),
+            (16, "stock", 40.0),
+            (16, "default", 20.0),
+        ):
+            rows.append(_at(s, rep, rate, mean, cmd, class_means={"chat": mean, "react": 2 * mean}))
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    argv = ["--report", "--out", str(tmp_path), "--schedulers", "stock,default"]
+    assert il.main(argv) == 0
+    text = (tmp_path / "summary.md").read_text()
+    assert "at 16 programs/s: mean program token latency" in text
+    # SLO 30: stock crosses between 4 and 16 (4 + 12 * 20/30 = 12), default never (>= 16)
+    assert "default: TaL ratio per repetition >=1.33, >=1.33 | geo-mean >=1.33x" in text
+    assert "| 16 | react | 80.0 / 80.0 | 2.00 |" in text
+    assert "| 1 | 16 | default | 20.0 | 2.00 |" in text
+
+
+def test_rate_and_rates_are_exclusive(il, capsys) -> None:
+    with pytest.raises(SystemExit):
+        il.main(["--out", "/tmp/x", "--rate", "4", "--rates", "4,8"])
+    assert "not both" in capsys.readouterr().err
