@@ -30,7 +30,7 @@ ap.add_argument('--out', default=str(ROOT / 'results' / 'pred'))
 ap.add_argument('--schedulers', default='stock-fcfs,vllm_nexus')
 ap.add_argument('--jobs', type=int, default=2)
 a = ap.parse_args()
-FAM = {'ca': ('30', '1000'), 'mr': ('40', '2000')}
+FAM = {'ca': ('30', '1000'), 'mr': ('40', '2000'), 'ag': ('24', '3000')}
 POLICY = dict(p.split('=', 1) for p in a.policy)
 out = Path(a.out) / a.label; out.mkdir(parents=True, exist_ok=True)
 base = get_hardware(a.hw)
