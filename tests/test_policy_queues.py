@@ -591,3 +591,40 @@ def test_stage_rerank_default_is_width_with_anti_starvation_beta_32():
     assert q._stage_rerank == "width"
     q = MultiLevelQueue(SchedulerConfig(parallel_stages="off"))
     assert q._stage_rerank == "off"  # re-ranking needs stages
+
+
+def test_fanout_service_weight_sinks_programs_that_fanned_out_only():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    with pytest.raises(ConfigError, match="fanout_service_weight"):
+        NexusConfig.from_dict({"scheduler": {"fanout_service_weight": 0.5}})
+    q = mlq(first_quantum=1e9, num_queues=8, stage_rerank="width", fanout_service_weight=4)
+    # levels [0,10) [10,20) [20,40) [40,80) [80,160) ...
+    # a sequential program at service 25 (level 2) keeps its level
+    complete(q, "s0", "S", 25, now=0)
+    assert q.add("s1", "S", 1).level == 2
+    # a program with the same service that fanned out once (two calls in flight together)
+    a, b = q.add("t0", "T", 0), q.add("t1", "T", 0)
+    assert q.programs.get("T").fanned_out
+    for c in (a, b):
+        q.set_running(c, 0)
+        q.charge(c, 12.5, now=0)
+        q.finish(c.call_id, 1)
+    # join (the call closing the fan-out) and the next stage: its service (25) counts 4x -> 100
+    join = q.add("t2", "T", 2)
+    assert join.start_priority == 0  # the join keeps the stage's start: level 0 either way
+    q.set_running(join, 2)
+    q.finish("t2", 3)
+    nxt = q.add("t3", "T", 3)
+    assert nxt.start_priority == 25 and nxt.level == q.level_for_service(100) == 4
+    # re-levelling after a level rebuild applies the weight too
+    nxt.level = 0
+    assert q.relevel([nxt], 4) == [nxt] and nxt.level == 4
+    # weight 1 (the default): the fanned-out program ranks by its service alone
+    q1 = mlq(first_quantum=1e9, num_queues=8, stage_rerank="width")
+    assert SchedulerConfig().fanout_service_weight == 1.0
+    complete(q1, "u0", "U", 25, now=0)
+    stage = [q1.add(f"u{i}", "U", 1) for i in (1, 2, 3)]
+    assert q1.programs.get("U").fanned_out
+    assert [c.level for c in stage] == [q1.level_for_service(c.start_priority) for c in stage]
+    assert [c.level for c in stage] == [3, 3, 3]  # 25 + 2 x typical (stage re-rank: width)
