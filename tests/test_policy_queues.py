@@ -605,7 +605,7 @@ def test_fanout_service_weight_sinks_programs_that_fanned_out_only():
     assert q.add("s1", "S", 1).level == 2
     # a program with the same service that fanned out once (two calls in flight together)
     a, b = q.add("t0", "T", 0), q.add("t1", "T", 0)
-    assert q.programs.get("T").fanned_out
+    assert q.programs.get("T").fanouts
     for c in (a, b):
         q.set_running(c, 0)
         q.charge(c, 12.5, now=0)
@@ -625,6 +625,6 @@ def test_fanout_service_weight_sinks_programs_that_fanned_out_only():
     assert SchedulerConfig().fanout_service_weight == 1.0
     complete(q1, "u0", "U", 25, now=0)
     stage = [q1.add(f"u{i}", "U", 1) for i in (1, 2, 3)]
-    assert q1.programs.get("U").fanned_out
+    assert q1.programs.get("U").fanouts
     assert [c.level for c in stage] == [q1.level_for_service(c.start_priority) for c in stage]
     assert [c.level for c in stage] == [3, 3, 3]  # 25 + 2 x typical (stage re-rank: width)
