@@ -591,3 +591,78 @@ def test_stage_rerank_default_is_width_with_anti_starvation_beta_32():
     assert q._stage_rerank == "width"
     q = MultiLevelQueue(SchedulerConfig(parallel_stages="off"))
     assert q._stage_rerank == "off"  # re-ranking needs stages
+
+
+def test_fanout_service_weight_sinks_programs_that_fanned_out_only():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    with pytest.raises(ConfigError, match="fanout_service_weight"):
+        NexusConfig.from_dict({"scheduler": {"fanout_service_weight": 0.5}})
+    q = mlq(first_quantum=1e9, num_queues=8, stage_rerank="width", fanout_service_weight=4)
+    # levels [0,10) [10,20) [20,40) [40,80) [80,160) ...
+    # a sequential program at service 25 (level 2) keeps its level
+    complete(q, "s0", "S", 25, now=0)
+    assert q.add("s1", "S", 1).level == 2
+    # a program with the same service that fanned out once (two calls in flight together)
+    a, b = q.add("t0", "T", 0), q.add("t1", "T", 0)
+    assert q.programs.get("T").fanouts
+    for c in (a, b):
+        q.set_running(c, 0)
+        q.charge(c, 12.5, now=0)
+        q.finish(c.call_id, 1)
+    # join (the call closing the fan-out) and the next stage: its service (25) counts 4x -> 100
+    join = q.add("t2", "T", 2)
+    assert join.start_priority == 0  # the join keeps the stage's start: level 0 either way
+    q.set_running(join, 2)
+    q.finish("t2", 3)
+    nxt = q.add("t3", "T", 3)
+    assert nxt.start_priority == 25 and nxt.level == q.level_for_service(100) == 4
+    # re-levelling after a level rebuild applies the weight too
+    nxt.level = 0
+    assert q.relevel([nxt], 4) == [nxt] and nxt.level == 4
+    # weight 1 (the default): the fanned-out program ranks by its service alone
+    q1 = mlq(first_quantum=1e9, num_queues=8, stage_rerank="width")
+    assert SchedulerConfig().fanout_service_weight == 1.0
+    complete(q1, "u0", "U", 25, now=0)
+    stage = [q1.add(f"u{i}", "U", 1) for i in (1, 2, 3)]
+    assert q1.programs.get("U").fanouts
+    assert [c.level for c in stage] == [q1.level_for_service(c.start_priority) for c in stage]
+    assert [c.level for c in stage] == [3, 3, 3]  # 25 + 2 x typical (stage re-rank: width)
+
+
+def test_fanout_min_stages_and_sequential_service_weight():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    for bad in ({"sequential_service_weight": 0}, {"sequential_service_weight": 1.5}):
+        with pytest.raises(ConfigError, match="sequential_service_weight"):
+            NexusConfig.from_dict({"scheduler": bad})
+    with pytest.raises(ConfigError, match="fanout_min_stages"):
+        NexusConfig.from_dict({"scheduler": {"fanout_min_stages": 0}})
+
+    def fan_out_once(q, pid, now):
+        """One stage of two parallel calls of 12.5 each, then its join (no service)."""
+        a, b = q.add(f"{pid}a", pid, now), q.add(f"{pid}b", pid, now)
+        for c in (a, b):
+            q.set_running(c, now)
+            q.charge(c, 12.5, now=now)
+            q.finish(c.call_id, now)
+        j = q.add(f"{pid}j", pid, now)
+        q.set_running(j, now)
+        q.finish(j.call_id, now)
+
+    # levels [0,10) [10,20) [20,40) [40,80) [80,160) ...
+    q = mlq(first_quantum=1e9, num_queues=8, fanout_service_weight=4, fanout_min_stages=2)
+    fan_out_once(q, "M", 0)  # one fan-out (a map-reduce job): not weighted yet
+    assert q.programs.get("M").fanouts == 1 and q.add("M1", "M", 1).level == 2
+    q.finish("M1", 1)
+    fan_out_once(q, "M", 2)  # a second fan-out (a tree search's next round): weighted 4x
+    assert q.programs.get("M").fanouts == 2
+    assert q.add("M2", "M", 3).level == q.level_for_service(4 * 50) == 5
+
+    # sequential_service_weight: a sequential program at 25 rises a level, a fanned-out one
+    # at 25 keeps its level (their own ladder is untouched)
+    q = mlq(first_quantum=1e9, num_queues=8, sequential_service_weight=0.5)
+    complete(q, "s0", "S", 25, now=0)
+    assert q.add("s1", "S", 1).level == q.level_for_service(12.5) == 1
+    fan_out_once(q, "T", 0)
+    assert q.add("t", "T", 1).level == q.level_for_service(25) == 2

@@ -183,6 +183,21 @@ class SchedulerConfig:
     the stage), at a call's arrival or end, never per step). off: ``spread`` alone ranks
     each sibling at its arrival. Default width since 2026-12-03 (docs/benchmarks.md,
     "2026-12-03": held-out simulator seeds and the real engine, mixed and map-reduce)."""
+    fanout_service_weight: float = 1.0
+    """atlas/plas with ``parallel_stages``: the attained service of a program that has fanned
+    out (had >= 2 calls in flight at once) counts this many times when its calls are levelled,
+    so tree searches and map-reduce jobs sink below sequential programs of the same attained
+    service (a program that fans out is a larger program: experiment of docs/benchmarks.md,
+    "2026-12-03 (evening)"). O(1) per arriving call. 1: off (every program by its service)."""
+    fanout_min_stages: int = 1
+    """``fanout_service_weight`` applies once a program has fanned out in this many stages
+    (1: from its first fan-out; 2: from its second, so a single fan-out such as one map-reduce
+    job keeps its rank and repeated fan-outs, a tree search's rounds, sink)."""
+    sequential_service_weight: float = 1.0
+    """atlas/plas with ``parallel_stages``: the weight of the attained service of a program
+    that has not fanned out (fewer than ``fanout_min_stages`` fan-out stages) in its level;
+    below 1 lifts sequential programs above tree searches of the same attained service
+    while leaving the order among fanned-out programs as it is. 1: off."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
@@ -332,6 +347,9 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "num_queues": (lambda v: 1 <= v <= 64, "an integer in [1, 64]"),
     "first_boundary": (lambda v: v > 0, "> 0"),
     "boundary_growth": (lambda v: v > 1, "> 1"),
+    "fanout_service_weight": (lambda v: v >= 1, ">= 1"),
+    "fanout_min_stages": (lambda v: v >= 1, ">= 1"),
+    "sequential_service_weight": (lambda v: 0 < v <= 1, "in (0, 1]"),
     "first_quantum": (lambda v: v > 0, "> 0"),
     "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),

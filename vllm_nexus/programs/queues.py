@@ -155,6 +155,10 @@ class MultiLevelQueue(PreemptionRules):
         self.calls: dict[str, Call] = {}
         self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
         self._stage_rerank = cfg.stage_rerank if self._stages_apply else "off"
+        self._fanout_weight = cfg.fanout_service_weight if self._stages_apply else 1.0
+        """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
+        self._fanout_min = cfg.fanout_min_stages
+        self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
         self._moved: list[Call] = []
         """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
         them at its next step (:meth:`take_moved`)."""
@@ -218,12 +222,17 @@ class MultiLevelQueue(PreemptionRules):
         if self.sizes is not None:
             level = self._rank_level(call)
         elif self.policy in ("atlas", "plas"):
-            level = self.level_for_service(call.start_priority)
+            level = self.level_for_service(call.start_priority * self._weight(call.program))
         else:
             level = 0
         if call.tenant is not None:
             level += self.tenant_lift(call.tenant, now)
         return min(self.num_levels - 1, level)
+
+    def _weight(self, prog: Program) -> float:
+        """Weight of ``prog``'s service in its level: ``fanout_service_weight`` once it has
+        fanned out in ``fanout_min_stages`` stages, else ``sequential_service_weight``."""
+        return self._fanout_weight if prog.fanouts >= self._fanout_min else self._seq_weight
 
     def relevel(self, waiting: Iterable[Call], now: float) -> list[Call]:
         """Recompute the level of queued calls after the levels or rank tables changed
@@ -245,7 +254,8 @@ class MultiLevelQueue(PreemptionRules):
                 lift = lifts.get(id(call.tenant))
                 if lift is None:
                     lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
-                base = bisect.bisect_right(bounds, call.start_priority) if by_service else 0
+                service = call.start_priority * self._weight(call.program)
+                base = bisect.bisect_right(bounds, service) if by_service else 0
                 level = min(last, base + lift)
             else:
                 level = self.entry_level(call, now)
@@ -304,7 +314,7 @@ class MultiLevelQueue(PreemptionRules):
         if self._stage_rerank != "off":
             if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
                 prog.stage_first, prog.stage_calls = call, None
-                prog.stage_level = self.levels.level_of(start)
+                prog.stage_level = self.levels.level_of(start * self._weight(prog))
             else:
                 stage = prog.stage_calls
                 if stage is None:
@@ -323,7 +333,7 @@ class MultiLevelQueue(PreemptionRules):
             return
         n = prog.stage_width if self._stage_rerank == "width" else prog.active_calls
         rank = prog.stage_start + max(0, n - 1) * self.levels.typical
-        level = self.levels.level_of(rank)
+        level = self.levels.level_of(rank * self._weight(prog))
         if level == prog.stage_level:
             return
         prog.stage_level = level

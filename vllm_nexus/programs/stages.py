@@ -53,6 +53,8 @@ def stage_entry(
     if mode == "off":
         return prog.service, enter
     if not idle:  # a sibling of the calls in flight: the same stage
+        if prog.stage_width < 2:
+            prog.fanouts += 1  # the stage became a fan-out
         prog.stage_width = max(prog.stage_width, prog.active_calls)
         if mode == "spread":
             return prog.stage_start + (prog.active_calls - 1) * typical, enter
