@@ -156,13 +156,12 @@ class DecodeCharges:
         # every entry of the heap goes stale (each call is filed again): start a new heap
         # and heapify it once instead of pushing onto the stale one (entries never tie:
         # the same live entries pop in the same order)
-        stale, self._heap = self._heap, []
+        self._heap = []
         for call_id, entry in list(self._marks.items()):
             frontier = frontier_of(entry[0])
             if frontier is not None and self._settle_entry(entry, frontier, now):
                 demoted.append(entry[0])
             self._file(call_id, push=False)
-        del stale
         heapq.heapify(self._heap)
         return demoted
 

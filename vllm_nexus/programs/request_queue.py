@@ -130,24 +130,13 @@ class ProgramRequestQueue(RequestQueue):
             self.add_request(request)
 
     def update_many(self, requests: Iterable[Request]) -> None:
-        """:meth:`update` each of ``requests``, in order, in one loop (a re-levelling re-keys
-        hundreds: no method call per request). One heap push each: pushing entries of
-        random keys costs O(1) comparisons on average, cheaper than re-heapifying."""
-        live, heap, key, tie, count = self._live, self._heap, self._key, self._tie, self._count
-        push, changed = heapq.heappush, False
+        """:meth:`update` each of ``requests``, in order (a re-levelling re-keys hundreds).
+        One heap push each: pushing entries of random keys costs O(1) comparisons on
+        average, cheaper than re-heapifying."""
+        live = self._live
         for request in requests:
-            rid = request.request_id
-            old = live.get(rid)
-            if old is None:
-                continue
-            entry = (key(request), next(tie), request, getattr(request, "num_tokens", 0))
-            count(old, -1)
-            live[rid] = entry
-            count(entry, 1)
-            push(heap, entry)
-            changed = True
-        if changed:
-            self._ordered = None
+            if request.request_id in live:
+                self.add_request(request)
 
     def __contains__(self, request: object) -> bool:
         rid = getattr(request, "request_id", None)
