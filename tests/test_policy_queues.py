@@ -666,3 +666,55 @@ def test_fanout_min_stages_and_sequential_service_weight():
     assert q.add("s1", "S", 1).level == q.level_for_service(12.5) == 1
     fan_out_once(q, "T", 0)
     assert q.add("t", "T", 1).level == q.level_for_service(25) == 2
+
+
+def test_output_weight_exponent_ranks_programs_by_output_per_call():
+    from vllm_nexus.config import ConfigError, NexusConfig
+    from vllm_nexus.programs.queues import OUTPUT_WARMUP
+
+    for bad in (-1, 5):
+        with pytest.raises(ConfigError, match="output_weight_exponent"):
+            NexusConfig.from_dict({"scheduler": {"output_weight_exponent": bad}})
+    assert SchedulerConfig().output_weight_exponent == 0.0
+
+    def finish(q, cid, pid, service, out, now=0.0):
+        c = q.add(cid, pid, now)
+        q.set_running(c, now)
+        q.charge(c, service)
+        q.finish(cid, now, output_tokens=out)
+
+    # levels [0,10) [10,20) [20,40) [40,80) [80,160) [160,320) ...
+    q = mlq(first_quantum=1e9, num_queues=8, adaptive_levels=False, output_weight_exponent=1)
+    # before OUTPUT_WARMUP completed calls: no weight (the typical output is unknown)
+    finish(q, "f0", "F", 25, out=4)
+    assert q.add("f1", "F", 1).level == q.level_for_service(25) == 2
+    q.finish("f1", 1, output_tokens=16)  # the typical output: geometric mean 8 of 4 and 16
+    for i in range(OUTPUT_WARMUP - 2):
+        finish(q, f"w{i}", f"W{i}", 1, out=8)
+    assert q._out_samples >= OUTPUT_WARMUP
+    assert math.isclose(math.exp(q._log_out), 8.0)
+    # a program writing 2 tokens a call (1/4 of typical) at service 25 rises two levels
+    finish(q, "a0", "A", 25, out=2)
+    assert q.add("a1", "A", 2).level == q.level_for_service(25 / 4) == 0
+    # one writing 32 a call (4x typical) at the same service sinks two levels
+    finish(q, "b0", "B", 25, out=32)
+    assert q.add("b1", "B", 2).level == q.level_for_service(100) == 4
+    # re-levelling applies it too
+    b1 = q.calls["b1"]
+    b1.level = 0
+    assert q.relevel([b1], 3) == [b1] and b1.level == 4
+    # a new program (no completed call) and a typical one are unaffected
+    assert q.add("n0", "N", 2).level == 0
+    finish(q, "c0", "C", 25, out=8)
+    assert q.add("c1", "C", 2).level == 2
+    # the weight is bounded (1/16 .. 16)
+    finish(q, "d0", "D", 25, out=8 * 10_000)
+    assert q.add("d1", "D", 2).level == q.level_for_service(25 * 16) == 6
+    # exponent 0 (the default) and call-level policies: program service alone
+    for q0 in (mlq(first_quantum=1e9, num_queues=8), mlq(first_quantum=1e9, num_queues=8,
+               policy="mlfq", output_weight_exponent=1)):
+        for i in range(OUTPUT_WARMUP):
+            finish(q0, f"w{i}", f"W{i}", 1, out=8)
+        finish(q0, "a0", "A", 25, out=2)
+        expect = 2 if q0.policy == "plas" else 0
+        assert q0.add("a1", "A", 1).level == expect

@@ -198,6 +198,16 @@ class SchedulerConfig:
     that has not fanned out (fewer than ``fanout_min_stages`` fan-out stages) in its level;
     below 1 lifts sequential programs above tree searches of the same attained service
     while leaving the order among fanned-out programs as it is. 1: off."""
+    output_weight_exponent: float = 0.0
+    """atlas/plas: a program's attained service counts ``(o / typical) ** exponent`` times
+    when its calls are levelled, where ``o`` is its mean output tokens per completed call and
+    ``typical`` the (geometric) mean output tokens per call of recently completed calls
+    (clamped to [1/16, 16]; 1 for a program with no completed call and before 16 calls have
+    completed). The objective is the mean program token latency (latency / output tokens), so
+    a program that writes few tokens per call weighs more per second it waits: under load it
+    ranks above programs of the same attained service that write many (the weighted form of
+    least-attained-service, Smith's rule on the observed rate). O(1) per levelled call,
+    nothing per step. 0: off (docs/benchmarks.md, "2026-12-03 (d)")."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
@@ -350,6 +360,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "fanout_service_weight": (lambda v: v >= 1, ">= 1"),
     "fanout_min_stages": (lambda v: v >= 1, ">= 1"),
     "sequential_service_weight": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "output_weight_exponent": (lambda v: 0 <= v <= 4, "in [0, 4]"),
     "first_quantum": (lambda v: v > 0, "> 0"),
     "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),

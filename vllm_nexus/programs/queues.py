@@ -64,6 +64,13 @@ LOAD_TAU_S = 5.0
 THRESHOLD_HYSTERESIS = 1.25
 """Relative anti-starvation: the threshold in force moves only when the load-scaled value
 differs from it by more than this factor (and at most once per ``LOAD_TAU_S``)."""
+OUTPUT_WARMUP = 16
+"""``output_weight_exponent``: completed calls needed before output weights apply."""
+OUTPUT_WINDOW = 256
+"""``output_weight_exponent``: calls behind the typical output per call (its averaging)."""
+OUTPUT_WEIGHT_MAX = 16.0
+"""``output_weight_exponent``: bound of the weight (and of its inverse)."""
+OUTPUT_LOG_MAX = math.log(OUTPUT_WEIGHT_MAX)
 
 
 @dataclass(slots=True)
@@ -159,6 +166,12 @@ class MultiLevelQueue(PreemptionRules):
         """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
         self._fanout_min = cfg.fanout_min_stages
         self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
+        self._out_exp = cfg.output_weight_exponent if self.policy in ("atlas", "plas") else 0.0
+        """``output_weight_exponent`` (0: off)."""
+        self._log_out = 0.0
+        """Mean log output tokens per completed call (a running mean over the first
+        ``OUTPUT_WARMUP`` calls, then an exponential average over ~``OUTPUT_WINDOW``)."""
+        self._out_samples = 0
         self._moved: list[Call] = []
         """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
         them at its next step (:meth:`take_moved`)."""
@@ -231,8 +244,25 @@ class MultiLevelQueue(PreemptionRules):
 
     def _weight(self, prog: Program) -> float:
         """Weight of ``prog``'s service in its level: ``fanout_service_weight`` once it has
-        fanned out in ``fanout_min_stages`` stages, else ``sequential_service_weight``."""
-        return self._fanout_weight if prog.fanouts >= self._fanout_min else self._seq_weight
+        fanned out in ``fanout_min_stages`` stages, else ``sequential_service_weight``; times
+        its output weight (``output_weight_exponent``)."""
+        w = self._fanout_weight if prog.fanouts >= self._fanout_min else self._seq_weight
+        if self._out_exp and prog.completed_calls and self._out_samples >= OUTPUT_WARMUP:
+            w *= self._output_weight(prog)
+        return w
+
+    def _output_weight(self, prog: Program) -> float:
+        """``(mean output tokens per completed call of prog / typical) ** exponent``, clamped
+        to [1/``OUTPUT_WEIGHT_MAX``, ``OUTPUT_WEIGHT_MAX``]."""
+        per_call = max(1.0, prog.output_tokens / prog.completed_calls)
+        x = self._out_exp * (math.log(per_call) - self._log_out)
+        return math.exp(min(OUTPUT_LOG_MAX, max(-OUTPUT_LOG_MAX, x)))
+
+    def _observe_output(self, output_tokens: int) -> None:
+        """A completed call's output tokens (the typical output per call)."""
+        n = self._out_samples = self._out_samples + 1
+        step = 1.0 / min(n, OUTPUT_WINDOW)
+        self._log_out += step * (math.log(max(1, output_tokens)) - self._log_out)
 
     def relevel(self, waiting: Iterable[Call], now: float) -> list[Call]:
         """Recompute the level of queued calls after the levels or rank tables changed
@@ -522,6 +552,8 @@ class MultiLevelQueue(PreemptionRules):
             if stage and self._stage_rerank == "remaining":
                 self._rerank_stage(call.program, now)  # fewer calls in flight: it may rise
             self.levels.observe(call.service)
+            if self._out_exp:
+                self._observe_output(output_tokens)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
