@@ -711,8 +711,10 @@ def test_output_weight_exponent_ranks_programs_by_output_per_call():
     finish(q, "d0", "D", 25, out=8 * 10_000)
     assert q.add("d1", "D", 2).level == q.level_for_service(25 * 16) == 6
     # exponent 0 (the default) and call-level policies: program service alone
-    for q0 in (mlq(first_quantum=1e9, num_queues=8), mlq(first_quantum=1e9, num_queues=8,
-               policy="mlfq", output_weight_exponent=1)):
+    for q0 in (
+        mlq(first_quantum=1e9, num_queues=8),
+        mlq(first_quantum=1e9, num_queues=8, policy="mlfq", output_weight_exponent=1),
+    ):
         for i in range(OUTPUT_WARMUP):
             finish(q0, f"w{i}", f"W{i}", 1, out=8)
         finish(q0, "a0", "A", 25, out=2)
