@@ -198,6 +198,13 @@ class SchedulerConfig:
     that has not fanned out (fewer than ``fanout_min_stages`` fan-out stages) in its level;
     below 1 lifts sequential programs above tree searches of the same attained service
     while leaving the order among fanned-out programs as it is. 1: off."""
+    program_order: bool = False
+    """atlas/plas: inside a level, calls are ordered by their *program's* first arrival
+    rather than their own (FCFS among programs; a call demoted at its quantum still joins the
+    back of its new level). In a burst every program's first call enters level 0 at once;
+    with call-level FCFS a program's next call queues behind every younger program's first
+    call. O(1) per arriving call. false: FCFS among calls (docs/benchmarks.md,
+    "2026-12-03 (d)")."""
     output_weight_exponent: float = 0.0
     """atlas/plas: a program's attained service counts ``(o / typical) ** exponent`` times
     when its calls are levelled, where ``o`` is its mean output tokens per completed call and

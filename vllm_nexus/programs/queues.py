@@ -166,6 +166,8 @@ class MultiLevelQueue(PreemptionRules):
         """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
         self._fanout_min = cfg.fanout_min_stages
         self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
+        self._program_order = cfg.program_order and self.policy in ("atlas", "plas")
+        """``program_order``: a call enters its level at its program's first arrival."""
         self._out_exp = cfg.output_weight_exponent if self.policy in ("atlas", "plas") else 0.0
         """``output_weight_exponent`` (0: off)."""
         self._log_out = 0.0
@@ -335,6 +337,11 @@ class MultiLevelQueue(PreemptionRules):
             cfg = self.cfg
             mode, order = cfg.parallel_stages, cfg.stage_order
             start, enter = stage_entry(prog, idle, enter, mode, order, self.levels.typical)
+        if self._program_order:
+            if known is None:
+                prog.first_enter = enter
+            else:  # FCFS among programs: the program's first arrival, not the call's
+                enter = min(enter, prog.first_enter)
         call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier

@@ -96,6 +96,8 @@ class Program:
     created when a second call joins the stage."""
     stage_level: int = -1
     """Level of the current stage's rank when its calls were last re-levelled."""
+    first_enter: float = 0.0
+    """FCFS position (arrival time) of the program's first call (``program_order``)."""
     fanouts: int = 0
     """Stages in which the program had >= 2 calls in flight at once (``fanout_service_weight``)."""
 
