@@ -720,3 +720,31 @@ def test_output_weight_exponent_ranks_programs_by_output_per_call():
         finish(q0, "a0", "A", 25, out=2)
         expect = 2 if q0.policy == "plas" else 0
         assert q0.add("a1", "A", 1).level == expect
+
+
+def test_program_order_queues_a_programs_calls_at_its_first_arrival():
+    assert SchedulerConfig().program_order is False
+    for on in (False, True):
+        q = mlq(first_quantum=1e9, num_queues=4, adaptive_levels=False, program_order=on)
+        old = q.add("a0", "A", 0.0)  # an older program's first call
+        q.set_running(old, 0.0)
+        q.finish("a0", 0.5)  # no service: its next call stays in level 0
+        young = q.add("b0", "B", 1.0)  # a younger program's first call, waiting
+        nxt = q.add("a1", "A", 2.0)  # the older program's next call
+        assert young.level == nxt.level == 0
+        # on: FCFS among programs (A arrived first); off: among calls (b0 arrived first)
+        assert (nxt.order_key() < young.order_key()) is on
+        # a call demoted at its quantum joins the back of its level either way
+        q2 = mlq(first_quantum=10, num_queues=4, adaptive_levels=False, program_order=on)
+        c = q2.add("c0", "C", 0.0)
+        later = q2.add("d0", "D", 3.0)
+        q2.set_running(c, 0.0)
+        assert q2.charge(c, 10, now=4.0) and c.level == 1
+        q2.charge(later, 10, now=5.0)
+        assert later.level == 1 and c.order_key() < later.order_key()
+    # call-level policies keep call FCFS
+    q = mlq(policy="mlfq", program_order=True)
+    q.add("a0", "A", 0.0)
+    q.finish("a0", 0.5)
+    young, nxt = q.add("b0", "B", 1.0), q.add("a1", "A", 2.0)
+    assert young.order_key() < nxt.order_key()
