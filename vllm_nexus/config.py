@@ -209,12 +209,15 @@ class SchedulerConfig:
     """atlas/plas: a program's attained service counts ``(o / typical) ** exponent`` times
     when its calls are levelled, where ``o`` is its mean output tokens per completed call and
     ``typical`` the (geometric) mean output tokens per call of recently completed calls
-    (clamped to [1/16, 16]; 1 for a program with no completed call and before 16 calls have
+    (clamped to [1/16, ``output_weight_max``]; 1 for a program with no completed call and before 16 calls have
     completed). The objective is the mean program token latency (latency / output tokens), so
     a program that writes few tokens per call weighs more per second it waits: under load it
     ranks above programs of the same attained service that write many (the weighted form of
     least-attained-service, Smith's rule on the observed rate). O(1) per levelled call,
     nothing per step. 0: off (docs/benchmarks.md, "2026-12-03 (d)")."""
+    output_weight_max: float = 16.0
+    """Upper bound of the ``output_weight_exponent`` weight (its lower bound is 1/16): 1 lets
+    programs that write few tokens per call rise without sinking those that write many."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
@@ -368,6 +371,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "fanout_min_stages": (lambda v: v >= 1, ">= 1"),
     "sequential_service_weight": (lambda v: 0 < v <= 1, "in (0, 1]"),
     "output_weight_exponent": (lambda v: 0 <= v <= 4, "in [0, 4]"),
+    "output_weight_max": (lambda v: 1 <= v <= 16, "in [1, 16]"),
     "first_quantum": (lambda v: v > 0, "> 0"),
     "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),

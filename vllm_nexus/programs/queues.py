@@ -69,7 +69,8 @@ OUTPUT_WARMUP = 16
 OUTPUT_WINDOW = 256
 """``output_weight_exponent``: calls behind the typical output per call (its averaging)."""
 OUTPUT_WEIGHT_MAX = 16.0
-"""``output_weight_exponent``: bound of the weight (and of its inverse)."""
+"""``output_weight_exponent``: bound of the inverse of the weight (how far a program that
+writes few tokens per call may rise; ``output_weight_max`` bounds how far one may sink)."""
 OUTPUT_LOG_MAX = math.log(OUTPUT_WEIGHT_MAX)
 
 
@@ -170,6 +171,8 @@ class MultiLevelQueue(PreemptionRules):
         """``program_order``: a call enters its level at its program's first arrival."""
         self._out_exp = cfg.output_weight_exponent if self.policy in ("atlas", "plas") else 0.0
         """``output_weight_exponent`` (0: off)."""
+        self._out_log_max = math.log(cfg.output_weight_max)
+        """Upper bound of the output weight, log (1: programs only rise)."""
         self._log_out = 0.0
         """Mean log output tokens per completed call (a running mean over the first
         ``OUTPUT_WARMUP`` calls, then an exponential average over ~``OUTPUT_WINDOW``)."""
@@ -255,10 +258,10 @@ class MultiLevelQueue(PreemptionRules):
 
     def _output_weight(self, prog: Program) -> float:
         """``(mean output tokens per completed call of prog / typical) ** exponent``, clamped
-        to [1/``OUTPUT_WEIGHT_MAX``, ``OUTPUT_WEIGHT_MAX``]."""
+        to [1/``OUTPUT_WEIGHT_MAX``, ``output_weight_max``]."""
         per_call = max(1.0, prog.output_tokens / prog.completed_calls)
         x = self._out_exp * (math.log(per_call) - self._log_out)
-        return math.exp(min(OUTPUT_LOG_MAX, max(-OUTPUT_LOG_MAX, x)))
+        return math.exp(min(self._out_log_max, max(-OUTPUT_LOG_MAX, x)))
 
     def _observe_output(self, output_tokens: int) -> None:
         """A completed call's output tokens (the typical output per call)."""
