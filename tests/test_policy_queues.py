@@ -748,3 +748,22 @@ def test_program_order_queues_a_programs_calls_at_its_first_arrival():
     q.finish("a0", 0.5)
     young, nxt = q.add("b0", "B", 1.0), q.add("a1", "A", 2.0)
     assert young.order_key() < nxt.order_key()
+
+
+def test_starvation_fast_rise_follows_a_burst_at_once_and_decays_slowly():
+    assert SchedulerConfig().starvation_fast_rise is False
+    slow, fast = mlq(starvation_beta=8.0), mlq(starvation_beta=8.0, starvation_fast_rise=True)
+    for q in (slow, fast):
+        for t in range(21):  # light load
+            q.observe_load(1, 8, float(t))
+        assert q.starvation_threshold == 8.0
+        q.observe_load(80, 8, 20.5)  # a burst: 10 waiting per running call
+    assert slow.starvation_threshold == 8.0  # the 5 s average has hardly moved
+    assert fast.starvation_threshold == pytest.approx(80.0)  # at once, no hysteresis wait
+    fast.observe_load(160, 8, 20.6)  # it keeps rising with the queue
+    assert fast.starvation_threshold == pytest.approx(160.0)
+    fast.observe_load(8, 8, 21.0)  # the queue drains: the threshold falls back slowly
+    assert fast.starvation_threshold == pytest.approx(160.0)
+    for t in range(22, 60):
+        fast.observe_load(8, 8, float(t))
+    assert fast.starvation_threshold == pytest.approx(8.0)

@@ -120,6 +120,13 @@ class SchedulerConfig:
     Little's law is how long calls wait per unit of service at this load: a call is promoted
     when its program waited beta times longer than is typical now. false: the absolute
     Autellix rule, which under heavy load fires for a large share of calls."""
+    starvation_fast_rise: bool = False
+    """With ``starvation_relative``: the queueing ratio behind the threshold follows a rise
+    at once (and still decays with its ~5 s time constant), and a rise of the threshold is
+    applied without waiting out the hysteresis interval. At the start of a burst the slow
+    average otherwise keeps the threshold near beta while the queue is already long, and
+    young programs (little run time) are promoted to the top level one by one. false: the
+    average follows rises and falls alike (docs/benchmarks.md, "2026-12-03 (d)")."""
     gittins_objective: GittinsObjective = "token_latency"
     """gittins: minimise mean program token latency (each program weighted by 1 / its output
     tokens; the Autellix metric) or mean program latency (equal weights)."""

@@ -195,6 +195,8 @@ class MultiLevelQueue(PreemptionRules):
         self._relative_on = cfg.starvation_relative and self._anti_starvation_on()
         """:meth:`observe_load` has work to do (the config is frozen: decided once)."""
         self._threshold_at = -math.inf
+        self._fast_rise = cfg.starvation_fast_rise
+        """``starvation_fast_rise``: the queueing ratio's average follows a rise at once."""
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
@@ -621,10 +623,14 @@ class MultiLevelQueue(PreemptionRules):
         ratio = waiting / running if running else 0.0
         dt = max(0.0, now - self._load_at)
         self._load_at = now
-        self._load += (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - self._load)
+        rise = self._fast_rise and ratio > self._load
+        if rise:  # a burst: the threshold follows the queue at once (it decays slowly)
+            self._load = ratio
+        else:
+            self._load += (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - self._load)
         target = cfg.starvation_beta * max(1.0, self._load)
         cur = self.starvation_threshold
-        if target == cur or now - self._threshold_at < LOAD_TAU_S:
+        if target == cur or (now - self._threshold_at < LOAD_TAU_S and not rise):
             return
         if target != cfg.starvation_beta and (  # back at beta itself: always applied
             cur / THRESHOLD_HYSTERESIS <= target <= cur * THRESHOLD_HYSTERESIS
