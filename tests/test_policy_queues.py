@@ -762,8 +762,8 @@ def test_starvation_fast_rise_follows_a_burst_at_once_and_decays_slowly():
     assert fast.starvation_threshold == pytest.approx(80.0)  # at once, no hysteresis wait
     fast.observe_load(160, 8, 20.6)  # it keeps rising with the queue
     assert fast.starvation_threshold == pytest.approx(160.0)
-    fast.observe_load(8, 8, 21.0)  # the queue drains: the threshold falls back slowly
+    fast.observe_load(1, 8, 21.0)  # the queue drains: the threshold falls back slowly
     assert fast.starvation_threshold == pytest.approx(160.0)
-    for t in range(22, 60):
-        fast.observe_load(8, 8, float(t))
+    for t in range(22, 80):
+        fast.observe_load(1, 8, float(t))
     assert fast.starvation_threshold == pytest.approx(8.0)
