@@ -254,7 +254,7 @@ class MultiLevelQueue(PreemptionRules):
         fanned out in ``fanout_min_stages`` stages, else ``sequential_service_weight``; times
         its output weight (``output_weight_exponent``)."""
         w = self._fanout_weight if prog.fanouts >= self._fanout_min else self._seq_weight
-        if self._out_exp and prog.completed_calls and self._out_samples >= OUTPUT_WARMUP:
+        if self._out_exp and prog.completed_calls and not prog.fanouts and self._out_samples >= OUTPUT_WARMUP:
             w *= self._output_weight(prog)
         return w
 
