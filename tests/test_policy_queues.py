@@ -699,6 +699,18 @@ def test_output_weight_exponent_ranks_programs_by_output_per_call():
     # one writing 32 a call (4x typical) at the same service sinks two levels
     finish(q, "b0", "B", 25, out=32)
     assert q.add("b1", "B", 2).level == q.level_for_service(100) == 4
+    # a program that has fanned out (two calls in flight at once) is not weighted: its
+    # stages keep the ranking of parallel_stages / stage_rerank
+    fa, fb = q.add("g0", "G", 2), q.add("g1", "G", 2)
+    assert q.programs.get("G").fanouts == 1
+    for c in (fa, fb):
+        q.set_running(c, 2)
+        q.charge(c, 12.5)
+        q.finish(c.call_id, 2, output_tokens=2)
+    join = q.add("g2", "G", 2)
+    q.set_running(join, 2)
+    q.finish("g2", 2, output_tokens=2)
+    assert q.add("g3", "G", 2).level == q.level_for_service(25) == 2
     # re-levelling applies it too
     b1 = q.calls["b1"]
     b1.level = 0

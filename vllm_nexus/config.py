@@ -213,11 +213,12 @@ class SchedulerConfig:
     call. O(1) per arriving call. false: FCFS among calls (docs/benchmarks.md,
     "2026-12-03 (d)")."""
     output_weight_exponent: float = 0.0
-    """atlas/plas: a program's attained service counts ``(o / typical) ** exponent`` times
-    when its calls are levelled, where ``o`` is its mean output tokens per completed call and
-    ``typical`` the (geometric) mean output tokens per call of recently completed calls
-    (clamped to [1/16, ``output_weight_max``]; 1 for a program with no completed call and before 16 calls have
-    completed). The objective is the mean program token latency (latency / output tokens), so
+    """atlas/plas: the attained service of a program that has never fanned out (never two
+    calls in flight at once) counts ``(o / typical) ** exponent`` times when its calls are
+    levelled, where ``o`` is its mean output tokens per completed call and ``typical`` the
+    (geometric) mean output tokens per call of recently completed calls (clamped to
+    [1/16, ``output_weight_max``]; 1 for a program with no completed call, for one that has
+    fanned out, whose stages ``stage_rerank`` ranks, and before 16 calls have completed). The objective is the mean program token latency (latency / output tokens), so
     a program that writes few tokens per call weighs more per second it waits: under load it
     ranks above programs of the same attained service that write many (the weighted form of
     least-attained-service, Smith's rule on the observed rate). O(1) per levelled call,

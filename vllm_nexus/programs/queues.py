@@ -252,9 +252,15 @@ class MultiLevelQueue(PreemptionRules):
     def _weight(self, prog: Program) -> float:
         """Weight of ``prog``'s service in its level: ``fanout_service_weight`` once it has
         fanned out in ``fanout_min_stages`` stages, else ``sequential_service_weight``; times
-        its output weight (``output_weight_exponent``)."""
+        its output weight (``output_weight_exponent``) while it has never fanned out (the
+        weight lifting a whole map stage undid ``stage_rerank`` on map-reduce: measured)."""
         w = self._fanout_weight if prog.fanouts >= self._fanout_min else self._seq_weight
-        if self._out_exp and prog.completed_calls and not prog.fanouts and self._out_samples >= OUTPUT_WARMUP:
+        if (
+            self._out_exp
+            and prog.completed_calls
+            and not prog.fanouts
+            and self._out_samples >= OUTPUT_WARMUP
+        ):
             w *= self._output_weight(prog)
         return w
 
