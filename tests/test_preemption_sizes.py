@@ -151,7 +151,9 @@ def test_a_denied_waiting_call_is_counted_once():
     assert q.preemptions_size_declined == 1
 
 
-@pytest.mark.parametrize("gap,expected", [(1, [True, True]), (2, [False, True]), (3, [False, False])])
+@pytest.mark.parametrize(
+    "gap,expected", [(1, [True, True]), (2, [False, True]), (3, [False, False])]
+)
 def test_min_level_gap(gap, expected):
     q = mlq(preemption_cost_factor=0, adaptive_levels=False, preemption_min_level_gap=gap)
     head = q.add("h", "H", 0.0)

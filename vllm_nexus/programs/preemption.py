@@ -107,8 +107,10 @@ class PreemptionRules:
         once per call."""
         if (victim.tier, victim.level) <= (head.tier, head.level):
             return False
-        if self.size_gate is not None and victim.tier == head.tier and not self.size_allows(
-            victim, head
+        if (
+            self.size_gate is not None
+            and victim.tier == head.tier
+            and not self.size_allows(victim, head)
         ):
             return False
         worth = self._worth(victim, head, victim.level, recompute_tokens)

@@ -21,13 +21,15 @@ cells = sorted({k[:4] for k in rows})
 if len(cells) != 16 or any((*c, s) not in rows for c in cells for s in ("default", *CANDS)):
     sys.exit(f"missing rows: {len(cells)} cells")
 best, best_g = None, -1.0
-for name, section in CANDS.items():
+for name in CANDS:
     ratios = {c: rows[(*c, "default")] / rows[(*c, name)] for c in cells}
     g = math.exp(sum(math.log(v) for v in ratios.values()) / len(ratios))
     mixed_min = min(v for c, v in ratios.items() if c[1] == "mixed")
     ok = mixed_min >= 0.98
-    print(f"{name}: geo-mean vs default {g:.4f}, mixed min {mixed_min:.4f}, qualifies {ok}",
-          file=sys.stderr)
+    print(
+        f"{name}: geo-mean vs default {g:.4f}, mixed min {mixed_min:.4f}, qualifies {ok}",
+        file=sys.stderr,
+    )
     for c, v in sorted(ratios.items()):
         print(f"  {'warm' if c[0] else 'cold'} {c[1]} s{c[2]} r{c[3]:g}: {v:.3f}", file=sys.stderr)
     if ok and g > best_g:
