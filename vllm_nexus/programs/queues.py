@@ -199,10 +199,10 @@ class MultiLevelQueue(PreemptionRules):
         self.promotions_total = 0
         self.demotions_total = 0
         self.preemptions_withheld = 0
+        """Waiting calls of unproven programs that were denied a preemption (once per call)."""
         self.preemptions_size_declined = 0
         """Waiting calls denied a preemption by the learned sizes (``preemption_size_check``;
         once per call)."""
-        """Waiting calls of unproven programs that were denied a preemption (once per call)."""
 
     # -- levels -------------------------------------------------------------------------
     @property
