@@ -168,3 +168,50 @@ def test_min_level_gap(gap, expected):
     assert q.worth_preempting(victim, head, 0)
     with pytest.raises(ConfigError, match="preemption_min_level_gap"):
         NexusConfig.from_dict({"scheduler": {"preemption_min_level_gap": 0}})
+
+
+def test_scheduler_spares_an_older_program_on_even_sizes_and_reports_it(tmp_path, monkeypatch):
+    """Around vLLM's real scheduler: with ``preemption_size_check`` and a size table of
+    even-sized programs, a new program's call does not displace a demoted running call of an
+    older program (it would without the check), and the denial is on /metrics."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from sched_harness import FakeClock, make_request, make_scheduler, run_until_idle, step
+
+    from vllm_nexus.programs.metrics import METRICS_DIR_ENV, SnapshotCollector
+
+    base = {
+        "policy": "plas",
+        "first_boundary": 16,
+        "first_quantum": 16,
+        "starvation_beta": 0,
+        "adaptive_levels": False,
+        "preemption_cost_factor": 0,
+        "gittins_min_samples": 5,
+    }
+    for i, check in enumerate((False, True)):
+        monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path / str(i)))
+        clock = FakeClock()
+        nexus = {"scheduler": {**base, "preemption_size_check": check}}
+        s = make_scheduler(nexus=nexus, max_num_seqs=1, clock=clock)
+        if check:  # programs of about 150 service units have ended
+            for k in range(8):
+                c = s.mlq.add(f"d{k}", f"done{k}", 0.0)
+                s.mlq.set_running(c, 0.0)
+                s.mlq.charge(c, 150 + k)
+                s.mlq.finish(f"d{k}", 0.0)
+                s.mlq.programs.end_program(f"done{k}", 0.0)
+            s.mlq.size_gate.refresh(clock())
+        s.add_request(make_request("long", program_id="A", prompt_len=64, max_tokens=200))
+        for _ in range(40):  # far past the first quanta: demoted
+            step(s, clock)
+        assert s.mlq.calls["long"].level >= 2
+        s.add_request(make_request("short", program_id="B", max_tokens=3))
+        out, _ = step(s, clock)
+        assert ("long" in out.preempted_req_ids) is (not check)
+        order = run_until_idle(s, clock)
+        assert order == (["long", "short"] if check else ["short", "long"])
+        reg = CollectorRegistry()
+        reg.register(SnapshotCollector(tmp_path / str(i)))
+        text = generate_latest(reg).decode()
+        declined = 1 if check else 0
+        assert f'vllm_nexus_preemptions_size_declined_total{{engine="0"}} {declined}.0' in text
