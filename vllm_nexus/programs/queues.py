@@ -112,6 +112,9 @@ class Call:
     batch slots and KV in queue order but displaces no running call."""
     withheld: bool = False
     """A preemption this call would have made was withheld (counted once per call)."""
+    size_declined: bool = False
+    """A preemption this call would have made was declined by the learned program sizes
+    (``preemption_size_check``; counted once per call)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -149,6 +152,21 @@ class MultiLevelQueue(PreemptionRules):
                 per_token=cfg.gittins_objective == "token_latency",
                 scope=cfg.gittins_size_scope,
             )
+        self.size_gate: ProgramSizes | None = None
+        """Learned sizes behind ``preemption_size_check``: the ranking model itself under
+        gittins, else a model kept only for the preemption decision (its rebuilds do not
+        re-level the queue)."""
+        if cfg.preemption_size_check and cfg.preemption and self.policy != "fcfs":
+            self.size_gate = self.sizes or ProgramSizes(
+                num_levels=self.num_levels,
+                min_samples=cfg.gittins_min_samples,
+                window=cfg.gittins_window,
+                end_idle_s=cfg.size_end_idle_s,
+                max_end_idle_s=cfg.program_ttl_s,
+                per_token=cfg.gittins_objective == "token_latency",
+                scope=cfg.gittins_size_scope,
+            )
+        self._own_gate = self.size_gate is not None and self.size_gate is not self.sizes
         self.programs = ProgramTable(
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
@@ -182,6 +200,9 @@ class MultiLevelQueue(PreemptionRules):
         self.demotions_total = 0
         self.preemptions_withheld = 0
         """Waiting calls of unproven programs that were denied a preemption (once per call)."""
+        self.preemptions_size_declined = 0
+        """Waiting calls denied a preemption by the learned sizes (``preemption_size_check``;
+        once per call)."""
 
     # -- levels -------------------------------------------------------------------------
     @property
@@ -289,14 +310,19 @@ class MultiLevelQueue(PreemptionRules):
             raise ValueError(f"call {call_id!r} is already tracked")
         known = self.programs.get(program_id)
         idle = known is None or known.active_calls == 0
-        if known is not None and idle and self.sizes is not None:
-            self.sizes.observe_gap(now - known.last_seen)
+        if known is not None and idle:
+            if self.sizes is not None:
+                self.sizes.observe_gap(now - known.last_seen)
+            if self._own_gate:
+                self.size_gate.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
         if known is None:
             prog.program_class = program_class
             prog.tenant = tenant_id
             if self.sizes is not None:
                 self.sizes.track(prog)
+            if self._own_gate:
+                self.size_gate.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
@@ -524,6 +550,8 @@ class MultiLevelQueue(PreemptionRules):
             self.levels.observe(call.service)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
+            if self._own_gate:
+                self.size_gate.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         siblings = self._waiting_of_program.get(pid)
         if siblings:
