@@ -112,6 +112,8 @@ class Call:
     batch slots and KV in queue order but displaces no running call."""
     withheld: bool = False
     """A preemption this call would have made was withheld (counted once per call)."""
+    fresh_key: tuple[float, int] | None = None
+    """Its place in the queue's service index (:meth:`MultiLevelQueue.relevel_all`)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -159,10 +161,32 @@ class MultiLevelQueue(PreemptionRules):
         """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
         self._fanout_min = cfg.fanout_min_stages
         self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
+        self._indexed = (
+            self.sizes is None
+            and self.policy in ("atlas", "plas")
+            and self._fanout_weight == self._seq_weight
+        )
+        """A call's entry level is a function of its start priority alone (one weight for
+        every program), so :meth:`relevel_all` can find the calls a boundary move re-levels
+        in :attr:`_fresh` instead of walking every call."""
+        self._fresh: list[tuple[float, int, Call]] = []
+        """(weighted start priority, unique tie, call) of every tracked call (:attr:`_indexed`
+        only), sorted; a call's entry leaves when it finishes or its start priority changes."""
+        self._fresh_tie = itertools.count()
+        self._returned: list[Call] = []
+        """Calls that went back to waiting without service (levelled while running: a
+        re-levelling skipped them); the next :meth:`relevel_all` looks at them."""
+        self._bounds_seen: list[list[float]] | None = []
+        """Boundaries in force since the last :meth:`relevel_all` (None: too many to track,
+        the next one walks every call)."""
+        self._clean_epoch = 0
+        """``tenants.multi_periods`` when every queued call's level last held no fair-share
+        lift (:meth:`relevel_all`)."""
         self._moved: list[Call] = []
         """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
         them at its next step (:meth:`take_moved`)."""
         self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
+        self._bounds_seen.append(list(self.levels.boundaries))
         self._seq = itertools.count()
         self._latest_enter = -math.inf
         self._deadlines: list[tuple[float, int, int, Call]] = []
@@ -233,6 +257,69 @@ class MultiLevelQueue(PreemptionRules):
         """Weight of ``prog``'s service in its level: ``fanout_service_weight`` once it has
         fanned out in ``fanout_min_stages`` stages, else ``sequential_service_weight``."""
         return self._fanout_weight if prog.fanouts >= self._fanout_min else self._seq_weight
+
+    def relevel_all(self, now: float) -> list[Call]:
+        """:meth:`relevel` of every tracked call, looking only at the calls whose level can
+        have changed (returns the same calls in the same order, with the same effects).
+
+        A queued call that has not run nor been promoted sits at the level of its weighted
+        start priority ``s`` on the boundaries in force when it was levelled, shifted by
+        its tenant's fair-share lift. When one weight applies to every program
+        (:attr:`_indexed`) and no lift can have applied (at most one tenant active now and
+        at every time since the last re-levelling that walked every call, or fair share
+        off), its level changes only if ``s`` lies between an old and the new position of
+        some boundary: those calls are read from the index sorted by ``s`` (O(log n) per
+        boundary plus the calls in between), plus the calls that returned to waiting
+        without service (:attr:`_returned`). Otherwise every call is walked (:meth:`relevel`).
+        Called when :attr:`version` changed (every few dozen completed calls at most)."""
+        bounds = self.levels.boundaries
+        seen, self._bounds_seen = self._bounds_seen, [list(bounds)]
+        returned, self._returned = self._returned, []
+        tenants = self.tenants
+        lift_free = not tenants.fair_share or tenants.active_tenants <= 1
+        if not (
+            self._indexed
+            and seen is not None
+            and lift_free
+            and tenants.multi_periods == self._clean_epoch
+        ):
+            moved = self.relevel(self.calls.values(), now)
+            if lift_free:
+                self._clean_epoch = tenants.multi_periods
+            return moved
+        fresh, calls = self._fresh, self.calls
+        found: dict[int, Call] = {id(c): c for c in returned if calls.get(c.call_id) is c}
+        left, right = bisect.bisect_left, bisect.bisect_left
+        for old in seen:
+            for a, b in zip(old, bounds, strict=True):
+                if a == b:
+                    continue
+                lo, hi = (a, b) if a < b else (b, a)
+                # a call's level counts the boundaries <= s: the count moves for lo <= s < hi
+                for entry in fresh[left(fresh, (lo,)) : right(fresh, (hi,))]:
+                    call = entry[2]
+                    found[id(call)] = call
+        if not found:
+            return []
+        # the full walk's order: the calls' table order, i.e. their order of arrival (a
+        # call that has not run nor been promoted still has the seq it arrived with)
+        return self.relevel(sorted(found.values(), key=_seq_of), now)
+
+    def _index(self, call: Call) -> None:
+        """File (or re-file) ``call`` in the service index at its weighted start priority."""
+        if call.fresh_key is not None:
+            self._unindex(call)
+        s = call.start_priority * self._weight(call.program)
+        tie = next(self._fresh_tie)
+        call.fresh_key = (s, tie)
+        bisect.insort(self._fresh, (s, tie, call))
+
+    def _unindex(self, call: Call) -> None:
+        fresh, key = self._fresh, call.fresh_key
+        call.fresh_key = None
+        i = bisect.bisect_left(fresh, key)  # (s, tie) sorts right before (s, tie, call)
+        if i < len(fresh) and fresh[i][2] is call:
+            del fresh[i]
 
     def relevel(self, waiting: Iterable[Call], now: float) -> list[Call]:
         """Recompute the level of queued calls after the levels or rank tables changed
@@ -310,6 +397,8 @@ class MultiLevelQueue(PreemptionRules):
         call.tier = tier
         call.level = self.entry_level(call, now)
         self.calls[call_id] = call
+        if self._indexed:
+            self._index(call)
         self._watch(call, now)
         if self._stage_rerank != "off":
             if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
@@ -343,6 +432,8 @@ class MultiLevelQueue(PreemptionRules):
                 del stage[cid]
                 continue
             c.start_priority = rank
+            if self._indexed:
+                self._index(c)
             new = self.entry_level(c, now)
             if new != c.level:
                 c.level, c.level_service = new, 0.0
@@ -386,6 +477,10 @@ class MultiLevelQueue(PreemptionRules):
             if preempted:
                 call.preemptions += 1
             self._watch(call, now)
+            if call.fresh_key is not None and not call.service and not call.promotions:
+                self._returned.append(call)  # a re-levelling may have skipped it
+                if len(self._returned) > len(self.calls) + 64:  # nobody re-levels: bounded
+                    self._returned, self._bounds_seen = [], None
 
     def charge(
         self, call: Call, service: float, now: float | None = None, charge_tenant: bool = True
@@ -506,6 +601,8 @@ class MultiLevelQueue(PreemptionRules):
         self._close_interval(call, now)
         call.running = False
         self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
+        if call.fresh_key is not None:
+            self._unindex(call)
         pid = call.program.program_id
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         stage = call.program.stage_calls
@@ -521,7 +618,10 @@ class MultiLevelQueue(PreemptionRules):
             self.programs.call_finished(*charge, output_tokens=output_tokens)
             if stage and self._stage_rerank == "remaining":
                 self._rerank_stage(call.program, now)  # fewer calls in flight: it may rise
-            self.levels.observe(call.service)
+            if self.levels.observe(call.service) and self._indexed:
+                seen = self._bounds_seen
+                if seen is not None:  # bounded: a caller that never re-levels keeps none
+                    self._bounds_seen = None if len(seen) >= 16 else [*seen, self.levels.boundaries]
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
@@ -684,6 +784,10 @@ class MultiLevelQueue(PreemptionRules):
             return []
         starving = [call for call in waiting if self.is_starving(call, now)]
         return [call for call in starving if self._promote(call, now)]
+
+
+def _seq_of(call: Call) -> int:
+    return call.seq
 
 
 def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:
