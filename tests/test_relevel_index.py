@@ -24,7 +24,7 @@ def state(q):
         cid: (c.level, c.level_service, c.seq, c.enter, c.deadline_token, c.start_priority)
         for cid, c in q.calls.items()
     }
-    heap = sorted((e[0], e[1], e[2], e[3].call_id) for e in q._deadlines)
+    heap = sorted(q._deadlines)
     return calls, heap, q.starvation_threshold
 
 
@@ -182,3 +182,30 @@ def test_index_follows_calls_and_start_priorities():
     b.start_priority = 7.0
     q._index(b)  # re-filed: one entry, at its new place
     assert [(e[0], e[2]) for e in q._fresh] == [(7.0, b)]
+
+
+def test_deadline_entries_name_calls_by_id_and_never_revive():
+    """The deadline heap's entries hold (time, tie, token, call id): untracked by the
+    collector. Tokens are unique across calls, so the stale entry of a finished call does
+    not apply to a new call that reuses its id."""
+    import gc
+
+    q = MultiLevelQueue(
+        SchedulerConfig(
+            policy="plas", first_boundary=10, starvation_beta=2, starvation_min_wait_s=0
+        )
+    )
+    old = q.add("x", "P0", 0.0)  # program P0 has no service: level 0, no deadline
+    c = q.add("y", "P1", 0.0)
+    q.set_running(c, 0.0)
+    q.charge(c, 50.0)
+    q.set_waiting(c, 1.0, preempted=True)  # level > 0: watched
+    assert c.level > 0 and [e[3] for e in q._deadlines] == ["y"]
+    token = c.deadline_token
+    q.finish("y", 1.5)
+    again = q.add("y", "P2", 1.5)  # same id, new call, level 0 (fresh program)
+    assert again.deadline_token > token  # a queue-wide counter (a per-call one restarts)
+    gc.collect()
+    assert not any(gc.is_tracked(e) for e in q._deadlines)
+    assert q.promote_due(100.0) == []  # the old entry is stale for the new call
+    assert old.level == 0 and again.level == 0

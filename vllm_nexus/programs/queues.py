@@ -106,7 +106,8 @@ class Call:
     admitted: int = 0
     """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
     deadline_token: int = 0
-    """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
+    """Version of the call's entry in the starvation-deadline heap (stale entries skipped):
+    unique across calls (a queue-wide counter), so an entry names its call by id."""
     may_preempt: bool = True
     """False for a call of an unproven program (``unproven_preemption`` off): it takes free
     batch slots and KV in queue order but displaces no running call."""
@@ -189,8 +190,12 @@ class MultiLevelQueue(PreemptionRules):
         self._bounds_seen.append(list(self.levels.boundaries))
         self._seq = itertools.count()
         self._latest_enter = -math.inf
-        self._deadlines: list[tuple[float, int, int, Call]] = []
-        """Starvation deadlines of waiting calls below level 1: (time, tie, token, call)."""
+        self._deadlines: list[tuple[float, int, int, str]] = []
+        """Starvation deadlines of waiting calls below level 1: (time, tie, token, call id).
+        Entries hold no object the collector tracks (CPython untracks such tuples the first
+        time it sees them): the stale ones waiting for compaction cost no collector time."""
+        self._tokens = itertools.count(1)
+        """Deadline tokens (:attr:`Call.deadline_token`), unique across calls."""
         self._waiting_of_program: dict[str, dict[str, Call]] = {}
         """program id -> its waiting calls below level 1 (their deadlines move when the
         program's W/T change)."""
@@ -328,7 +333,7 @@ class MultiLevelQueue(PreemptionRules):
         that ran or were promoted keep their level (quantum accounting). Returns the calls
         whose level changed."""
         moved: list[Call] = []
-        entries: list[tuple[float, int, int, Call]] = []  # their deadlines, pushed at once
+        entries: list[tuple[float, int, int, str]] = []  # their deadlines, pushed at once
         lifts: dict[int, int] = {id(None): 0}
         """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
@@ -704,17 +709,17 @@ class MultiLevelQueue(PreemptionRules):
             heapq.heappush(self._deadlines, entry)
             self._compact_deadlines()
 
-    def _deadline_entry(self, call: Call) -> tuple[float, int, int, Call] | None:
+    def _deadline_entry(self, call: Call) -> tuple[float, int, int, str] | None:
         """:meth:`_watch` up to the heap push: the call's new deadline entry (None when it
         is not watched)."""
         self._unwatch(call)
         if call.running or call.level == 0 or not self._anti_starvation_on():
             return None
-        entry = (self.starvation_deadline(call), next(self._seq), call.deadline_token, call)
+        entry = (self.starvation_deadline(call), next(self._seq), call.deadline_token, call.call_id)
         self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = call
         return entry
 
-    def _push_deadlines(self, entries: list[tuple[float, int, int, Call]]) -> None:
+    def _push_deadlines(self, entries: list[tuple[float, int, int, str]]) -> None:
         """Push many deadline entries (a re-levelling re-files hundreds), then compact once.
         One push each: entries of random deadlines cost O(1) comparisons on average,
         cheaper than re-heapifying; the same entries pop in the same order."""
@@ -726,11 +731,14 @@ class MultiLevelQueue(PreemptionRules):
     def _compact_deadlines(self) -> None:
         """Drop stale entries once they are over half the heap (O(1) amortised)."""
         if len(self._deadlines) > 2 * len(self.calls) + 64:
-            self._deadlines = [e for e in self._deadlines if e[2] == e[3].deadline_token]
+            calls = self.calls
+            self._deadlines = [
+                e for e in self._deadlines if (c := calls.get(e[3])) and c.deadline_token == e[2]
+            ]
             heapq.heapify(self._deadlines)
 
     def _unwatch(self, call: Call) -> None:
-        call.deadline_token += 1
+        call.deadline_token = next(self._tokens)
         siblings = self._waiting_of_program.get(call.program.program_id)
         if siblings is not None and siblings.pop(call.call_id, None) is not None and not siblings:
             del self._waiting_of_program[call.program.program_id]
@@ -759,8 +767,9 @@ class MultiLevelQueue(PreemptionRules):
             return []  # nothing due (most steps): O(1)
         promoted, recheck = [], []
         while heap and heap[0][0] <= now:
-            _, _, token, call = heapq.heappop(heap)
-            if token != call.deadline_token or self.calls.get(call.call_id) is not call:
+            _, _, token, call_id = heapq.heappop(heap)
+            call = self.calls.get(call_id)
+            if call is None or token != call.deadline_token:
                 continue  # stale: the call ran, moved, finished, or was re-watched
             if not self.is_starving(call, now):
                 # the threshold rose since it was filed, or rounding at the crossing
@@ -774,7 +783,7 @@ class MultiLevelQueue(PreemptionRules):
                 )
                 recheck.append((now + max(self.cfg.starvation_min_wait_s, 1e-3), call))
         for at, call in recheck:
-            heapq.heappush(heap, (at, next(self._seq), call.deadline_token, call))
+            heapq.heappush(heap, (at, next(self._seq), call.deadline_token, call.call_id))
         return promoted
 
     def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:

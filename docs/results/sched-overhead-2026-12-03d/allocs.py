@@ -2,7 +2,7 @@
 """Net tracked-container allocations (what drives CPython's generational GC: gen 0 runs every
 700 of them) per step, stock vs ours, with the collector off; and for ours per hook. Counts,
 not times: no lock needed for the figures to be exact. Run from the tree measured."""
-import argparse, collections, gc, json, sys
+import argparse, collections, gc, json, sys, time
 sys.path.insert(0, "examples")
 import sched_overhead as so
 from vllm_nexus.programs import scheduler, charging, queues, request_queue, lineage
@@ -40,5 +40,20 @@ for d in (st, ou):
         d.top_up(); out = d.sched.schedule(); d.sched.update_from_output(out, so.fake_output(d.sched, out))
     tot[d.name] = (gc.get_count()[0] - c0) / a.steps
     gc.collect()
+gc.enable()
+# then the collector on: collections per generation and collector CPU time (thread time,
+# indicative: shared lock) over the next steps, stock and ours alternating steps (ABBA)
+G = {"stock": collections.Counter(), "ours": collections.Counter()}; cur = ["stock"]; t0 = [0.0]
+def cb(phase, info):
+    if phase == "start": t0[0] = time.thread_time()
+    else:
+        G[cur[0]]["gen%d" % info["generation"]] += 1; G[cur[0]]["ms"] += 1e3 * (time.thread_time() - t0[0])
+gc.callbacks.append(cb)
+for i in range(a.steps):
+    for d in ((st, ou) if i % 2 == 0 else (ou, st)):
+        cur[0] = d.name; d.step(False)
+gc.callbacks.remove(cb)
 print(f"{a.running}/{a.waiting}: net tracked allocations per step (incl. top-up): stock {tot['stock']:.0f}, ours {tot['ours']:.0f}")
 print("ours by hook, per step:", {k: round(v / a.steps, 1) for k, v in C.most_common()})
+for name, g in G.items():
+    print(f"collector over {a.steps} more steps, {name}: gen0 {g['gen0']} gen1 {g['gen1']} gen2 {g['gen2']} collections, {g['ms']:.1f} ms")
