@@ -192,7 +192,11 @@ def test_deadline_entries_name_calls_by_id_and_never_revive():
 
     q = MultiLevelQueue(
         SchedulerConfig(
-            policy="plas", first_boundary=10, starvation_beta=2, starvation_min_wait_s=0
+            policy="plas",
+            first_boundary=10,
+            first_quantum=10,
+            starvation_beta=2,
+            starvation_min_wait_s=0,
         )
     )
     old = q.add("x", "P0", 0.0)  # program P0 has no service: level 0, no deadline
