@@ -439,7 +439,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         if mlq.version != self._levels_version:
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
             self._levels_version = mlq.version
-            moved += mlq.relevel(mlq.calls.values(), now)  # the waiting ones (running skipped)
+            moved += mlq.relevel_all(now)  # the waiting ones whose level moved
             if self._decode is not None:  # quanta moved: decoding calls' crossings too
                 self._move_demoted(self._decode.refile(self._frontier, now))
         if moved:
