@@ -779,3 +779,10 @@ def test_starvation_fast_rise_follows_a_burst_at_once_and_decays_slowly():
     for t in range(22, 80):
         fast.observe_load(1, 8, float(t))
     assert fast.starvation_threshold == pytest.approx(8.0)
+
+
+def test_output_weight_turns_the_relevel_index_off():
+    """The service index of ``relevel_all`` assumes one weight for every program; the output
+    weight differs per program and moves with the typical output, so it walks every call."""
+    assert mlq()._indexed
+    assert not mlq(output_weight_exponent=1)._indexed

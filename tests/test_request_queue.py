@@ -96,3 +96,25 @@ def test_update_many_pops_as_one_update_per_request():
         assert many.ahead((0, 2)) == one.ahead((0, 2))
         assert list(many) == list(one)
         assert [many.pop_request() for _ in range(350)] == [one.pop_request() for _ in range(350)]
+
+
+def test_heap_entries_hold_nothing_the_collector_tracks():
+    """Entries name their request by id (the requests live in a dict): after one collection
+    the heap's tuples, live and stale, are untracked and cost no collector time."""
+    import gc
+
+    rng = random.Random(3)
+    keys = {f"r{i}": (rng.randrange(3), rng.random()) for i in range(50)}
+    q, reqs = queue_with(keys)
+    for rid in list(keys)[:20]:  # re-keyed: stale entries stay in the heap
+        keys[rid] = (0, rng.random())
+        q.update(reqs[rid])
+    gc.collect()
+    assert len(q._heap) == 70
+    assert not any(gc.is_tracked(e) for e in q._heap)
+    order = sorted((k, rid) for rid, k in keys.items())
+    assert list(q) == [reqs[rid] for _, rid in order]
+    assert all(r in q for r in reqs.values())
+    q.remove_request(reqs["r0"])
+    assert reqs["r0"] not in q and "r0" not in q._requests
+    assert q.pop_request() is reqs[order[0][1] if order[0][1] != "r0" else order[1][1]]

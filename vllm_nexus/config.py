@@ -144,6 +144,23 @@ class SchedulerConfig:
     victim's cached blocks): better: those of a strictly better (tier, level); level: also
     those of the victim's own level (a call demoted at its quantum, the usual victim, rejoins
     the back of its level, behind them). See docs/configuration.md for the default."""
+    preemption_min_level_gap: int = 1
+    """Proactive preemption within a priority tier needs the victim this many levels below
+    the waiting call (1: any strictly worse level, Autellix Alg. 1). 2 spares calls of
+    programs one level apart, which on even sizes are about as far from done."""
+    preemption_size_check: bool = False
+    """Proactive preemption also asks the learned program sizes (the Gittins rank of each
+    program's attained service under the empirical distribution of recent programs' sizes,
+    per class when one is known, programs/sizes.py; tracked for every policy when on): a
+    waiting call displaces a running call only when its program's rank times
+    ``preemption_size_margin`` is below the victim program's. On even sizes the rank falls as
+    a program nears the typical size (an older program is closer to done), so newer
+    programs stop preempting older ones (FCFS-like); on heavy tails it grows with the
+    attained service and the level rule stands (LAS-like). Until ``gittins_min_samples``
+    programs have ended the level rule alone decides. O(log grid) per candidate victim."""
+    preemption_size_margin: float = 1.0
+    """With ``preemption_size_check``: the newcomer's rank times this must be below the
+    victim's (> 1 asks for a clearer size gap before a preemption)."""
     kv_watermark: float = 0.05
     """Fraction of KV blocks kept free when admitting waiting calls (sets vLLM's
     ``--watermark`` when that is left at 0): running calls can grow without being preempted
@@ -416,6 +433,8 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "size_end_idle_s": (lambda v: v > 0, "> 0"),
     "program_class_prefix_tokens": (lambda v: v >= 0, ">= 0"),
     "preemption_cost_factor": (lambda v: v >= 0, ">= 0"),
+    "preemption_size_margin": (lambda v: v >= 1, ">= 1"),
+    "preemption_min_level_gap": (lambda v: 1 <= v <= 64, "an integer in [1, 64]"),
     "kv_watermark": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "host_gib": (lambda v: 0 <= v <= 65536, "in [0, 65536] (GiB; 0 disables)"),
 }

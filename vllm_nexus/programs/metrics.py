@@ -77,6 +77,9 @@ class SchedulerMetrics:
     """Ended programs behind the global learned-size table (gittins; 0: ranking by PLAS)."""
     preemptions_withheld: int = 0
     """Waiting calls of unproven programs denied a preemption (``unproven_preemption``)."""
+    preemptions_size_declined: int = 0
+    """Waiting calls denied a preemption by the learned program sizes (once per call,
+    ``preemption_size_check``)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -272,6 +275,12 @@ _SPECS += (
         "Waiting calls of unproven programs (no id, no lineage) denied a proactive preemption",
         _E,
     ),
+    (
+        "counter",
+        "preemptions_size_declined",
+        "Waiting calls denied a proactive preemption by the learned program sizes",
+        _E,
+    ),
 )
 # Self-tuning policy state (levels, anti-starvation, learned sizes): (family, snapshot key).
 _POLICY_GAUGES = (
@@ -290,6 +299,7 @@ _ENGINE_COUNTERS = (
     ("recomputed_tokens", "recomputed_tokens"),
     ("programs_ended", "programs_ended"),
     ("preemptions_withheld", "preemptions_withheld"),
+    ("preemptions_size_declined", "preemptions_size_declined"),
 )
 
 

@@ -3,7 +3,8 @@
 Mixed into :class:`vllm_nexus.programs.queues.MultiLevelQueue`, whose state it reads
 (``cfg``, ``policy``, ``levels``, ``sizes``, ``preemptions_withheld``): a strictly worse
 (tier, level) is required, weighed against what the victim would compute again
-(``preemption_cost_factor``), and calls of unproven programs preempt only long calls, or
+(``preemption_cost_factor``), optionally asked of the learned program sizes
+(``preemption_size_check``), and calls of unproven programs preempt only long calls, or
 never (``unproven_preemption``). :func:`recompute_tokens` estimates what a victim would compute
 again. Pure Python, no vLLM import.
 """
@@ -52,8 +53,12 @@ class Call(Protocol):
     tier: int
     level: int
     preemptions: int
+    program: Any
+    start_priority: float
+    service: float
     may_preempt: bool
     withheld: bool
+    size_declined: bool
 
 
 class PreemptionRules:
@@ -63,7 +68,9 @@ class PreemptionRules:
     policy: str
     levels: Any
     sizes: Any
+    size_gate: Any
     preemptions_withheld: int
+    preemptions_size_declined: int
 
     def level_floor(self, level: int) -> float:
         """Lower bound ``lo_i`` of a level (service units; a rank bound under gittins once
@@ -100,6 +107,12 @@ class PreemptionRules:
         once per call."""
         if (victim.tier, victim.level) <= (head.tier, head.level):
             return False
+        if (
+            self.size_gate is not None
+            and victim.tier == head.tier
+            and not self.size_allows(victim, head)
+        ):
+            return False
         worth = self._worth(victim, head, victim.level, recompute_tokens)
         if not worth or head.may_preempt:
             return worth
@@ -114,10 +127,40 @@ class PreemptionRules:
             self.preemptions_withheld += 1
         return False
 
+    def size_allows(self, victim: Call, head: Call) -> bool:
+        """``preemption_size_check``: whether the learned program sizes rank ``head``'s
+        program ahead of ``victim``'s, by the Gittins rank of each program's attained service
+        (its class's table when it has one, else the global one; :mod:`sizes`): ``rank(head)
+        x preemption_size_margin < rank(victim)``. The rank is the service a program is
+        expected to need per completion from where it is: on even sizes it falls as a program
+        nears the typical size, so a newer program does not displace an older one that is
+        closer to done; on heavy tails it grows with the attained service and a young program
+        goes first. True (the level rule alone) while no table exists. A denied waiting call
+        is counted in :attr:`preemptions_size_declined`, once. O(log grid)."""
+        gate = self.size_gate
+        hp, vp = head.program, victim.program
+        h_table = gate.table_for(hp.program_class, hp.tenant)
+        v_table = gate.table_for(vp.program_class, vp.tenant)
+        if h_table is None or v_table is None:
+            return True
+        h_rank = h_table.rank(head.start_priority + head.service)
+        v_rank = v_table.rank(victim.start_priority + victim.service)
+        if h_rank * self.cfg.preemption_size_margin < v_rank:
+            return True
+        if not head.size_declined:
+            head.size_declined = True
+            self.preemptions_size_declined += 1
+        return False
+
     def _worth(self, victim: Call, head: Call, level: int, recompute_tokens: float) -> bool:
-        """The cost rule of :meth:`worth_preempting` with the victim at ``level``."""
+        """The cost rule of :meth:`worth_preempting` with the victim at ``level`` (within a
+        tier it must also be ``preemption_min_level_gap`` levels below the head)."""
+        if victim.tier > head.tier:
+            return True
+        if level - head.level < self.cfg.preemption_min_level_gap:
+            return False
         factor = self.cfg.preemption_cost_factor
-        if victim.tier > head.tier or factor <= 0 or self.cfg.service_unit != "tokens":
+        if factor <= 0 or self.cfg.service_unit != "tokens":
             return True
         cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
         return factor * cost <= self.level_floor(level) - self.level_floor(head.level)

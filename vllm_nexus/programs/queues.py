@@ -114,12 +114,18 @@ class Call:
     admitted: int = 0
     """Order of the call's last admission to the running batch (set by the vLLM adapter)."""
     deadline_token: int = 0
-    """Version of the call's entry in the starvation-deadline heap (stale entries skipped)."""
+    """Version of the call's entry in the starvation-deadline heap (stale entries skipped):
+    unique across calls (a queue-wide counter), so an entry names its call by id."""
     may_preempt: bool = True
     """False for a call of an unproven program (``unproven_preemption`` off): it takes free
     batch slots and KV in queue order but displaces no running call."""
     withheld: bool = False
     """A preemption this call would have made was withheld (counted once per call)."""
+    size_declined: bool = False
+    """A preemption this call would have made was declined by the learned program sizes
+    (``preemption_size_check``; counted once per call)."""
+    fresh_key: tuple[float, int] | None = None
+    """Its place in the queue's service index (:meth:`MultiLevelQueue.relevel_all`)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -157,6 +163,21 @@ class MultiLevelQueue(PreemptionRules):
                 per_token=cfg.gittins_objective == "token_latency",
                 scope=cfg.gittins_size_scope,
             )
+        self.size_gate: ProgramSizes | None = None
+        """Learned sizes behind ``preemption_size_check``: the ranking model itself under
+        gittins, else a model kept only for the preemption decision (its rebuilds do not
+        re-level the queue)."""
+        if cfg.preemption_size_check and cfg.preemption and self.policy != "fcfs":
+            self.size_gate = self.sizes or ProgramSizes(
+                num_levels=self.num_levels,
+                min_samples=cfg.gittins_min_samples,
+                window=cfg.gittins_window,
+                end_idle_s=cfg.size_end_idle_s,
+                max_end_idle_s=cfg.program_ttl_s,
+                per_token=cfg.gittins_objective == "token_latency",
+                scope=cfg.gittins_size_scope,
+            )
+        self._own_gate = self.size_gate is not None and self.size_gate is not self.sizes
         self.programs = ProgramTable(
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
@@ -177,14 +198,42 @@ class MultiLevelQueue(PreemptionRules):
         """Mean log output tokens per completed call (a running mean over the first
         ``OUTPUT_WARMUP`` calls, then an exponential average over ~``OUTPUT_WINDOW``)."""
         self._out_samples = 0
+        self._indexed = (
+            self.sizes is None
+            and self.policy in ("atlas", "plas")
+            and self._fanout_weight == self._seq_weight
+            and not self._out_exp
+        )
+        """A call's entry level is a function of its start priority alone (one weight for
+        every program; not with ``output_weight_exponent``, whose weight differs per program
+        and moves with the typical output), so :meth:`relevel_all` can find the calls a boundary move re-levels
+        in :attr:`_fresh` instead of walking every call."""
+        self._fresh: list[tuple[float, int, Call]] = []
+        """(weighted start priority, unique tie, call) of every tracked call (:attr:`_indexed`
+        only), sorted; a call's entry leaves when it finishes or its start priority changes."""
+        self._fresh_tie = itertools.count()
+        self._returned: list[Call] = []
+        """Calls that went back to waiting without service (levelled while running: a
+        re-levelling skipped them); the next :meth:`relevel_all` looks at them."""
+        self._bounds_seen: list[list[float]] | None = []
+        """Boundaries in force since the last :meth:`relevel_all` (None: too many to track,
+        the next one walks every call)."""
+        self._clean_epoch = 0
+        """``tenants.multi_periods`` when every queued call's level last held no fair-share
+        lift (:meth:`relevel_all`)."""
         self._moved: list[Call] = []
         """Queued calls re-levelled outside a step (stage re-ranking): the adapter re-keys
         them at its next step (:meth:`take_moved`)."""
         self.tenants = _ledger(tenant_cfg or TenantConfig(), self.cfg)
+        self._bounds_seen.append(list(self.levels.boundaries))
         self._seq = itertools.count()
         self._latest_enter = -math.inf
-        self._deadlines: list[tuple[float, int, int, Call]] = []
-        """Starvation deadlines of waiting calls below level 1: (time, tie, token, call)."""
+        self._deadlines: list[tuple[float, int, int, str]] = []
+        """Starvation deadlines of waiting calls below level 1: (time, tie, token, call id).
+        Entries hold no object the collector tracks (CPython untracks such tuples the first
+        time it sees them): the stale ones waiting for compaction cost no collector time."""
+        self._tokens = itertools.count(1)
+        """Deadline tokens (:attr:`Call.deadline_token`), unique across calls."""
         self._waiting_of_program: dict[str, dict[str, Call]] = {}
         """program id -> its waiting calls below level 1 (their deadlines move when the
         program's W/T change)."""
@@ -202,6 +251,9 @@ class MultiLevelQueue(PreemptionRules):
         self.demotions_total = 0
         self.preemptions_withheld = 0
         """Waiting calls of unproven programs that were denied a preemption (once per call)."""
+        self.preemptions_size_declined = 0
+        """Waiting calls denied a preemption by the learned sizes (``preemption_size_check``;
+        once per call)."""
 
     # -- levels -------------------------------------------------------------------------
     @property
@@ -277,6 +329,69 @@ class MultiLevelQueue(PreemptionRules):
         step = 1.0 / min(n, OUTPUT_WINDOW)
         self._log_out += step * (math.log(max(1, output_tokens)) - self._log_out)
 
+    def relevel_all(self, now: float) -> list[Call]:
+        """:meth:`relevel` of every tracked call, looking only at the calls whose level can
+        have changed (returns the same calls in the same order, with the same effects).
+
+        A queued call that has not run nor been promoted sits at the level of its weighted
+        start priority ``s`` on the boundaries in force when it was levelled, shifted by
+        its tenant's fair-share lift. When one weight applies to every program
+        (:attr:`_indexed`) and no lift can have applied (at most one tenant active now and
+        at every time since the last re-levelling that walked every call, or fair share
+        off), its level changes only if ``s`` lies between an old and the new position of
+        some boundary: those calls are read from the index sorted by ``s`` (O(log n) per
+        boundary plus the calls in between), plus the calls that returned to waiting
+        without service (:attr:`_returned`). Otherwise every call is walked (:meth:`relevel`).
+        Called when :attr:`version` changed (every few dozen completed calls at most)."""
+        bounds = self.levels.boundaries
+        seen, self._bounds_seen = self._bounds_seen, [list(bounds)]
+        returned, self._returned = self._returned, []
+        tenants = self.tenants
+        lift_free = not tenants.fair_share or tenants.active_tenants <= 1
+        if not (
+            self._indexed
+            and seen is not None
+            and lift_free
+            and tenants.multi_periods == self._clean_epoch
+        ):
+            moved = self.relevel(self.calls.values(), now)
+            if lift_free:
+                self._clean_epoch = tenants.multi_periods
+            return moved
+        fresh, calls = self._fresh, self.calls
+        found: dict[int, Call] = {id(c): c for c in returned if calls.get(c.call_id) is c}
+        left, right = bisect.bisect_left, bisect.bisect_left
+        for old in seen:
+            for a, b in zip(old, bounds, strict=True):
+                if a == b:
+                    continue
+                lo, hi = (a, b) if a < b else (b, a)
+                # a call's level counts the boundaries <= s: the count moves for lo <= s < hi
+                for entry in fresh[left(fresh, (lo,)) : right(fresh, (hi,))]:
+                    call = entry[2]
+                    found[id(call)] = call
+        if not found:
+            return []
+        # the full walk's order: the calls' table order, i.e. their order of arrival (a
+        # call that has not run nor been promoted still has the seq it arrived with)
+        return self.relevel(sorted(found.values(), key=_seq_of), now)
+
+    def _index(self, call: Call) -> None:
+        """File (or re-file) ``call`` in the service index at its weighted start priority."""
+        if call.fresh_key is not None:
+            self._unindex(call)
+        s = call.start_priority * self._weight(call.program)
+        tie = next(self._fresh_tie)
+        call.fresh_key = (s, tie)
+        bisect.insort(self._fresh, (s, tie, call))
+
+    def _unindex(self, call: Call) -> None:
+        fresh, key = self._fresh, call.fresh_key
+        call.fresh_key = None
+        i = bisect.bisect_left(fresh, key)  # (s, tie) sorts right before (s, tie, call)
+        if i < len(fresh) and fresh[i][2] is call:
+            del fresh[i]
+
     def relevel(self, waiting: Iterable[Call], now: float) -> list[Call]:
         """Recompute the level of queued calls after the levels or rank tables changed
         (O(len(waiting)): called when :attr:`version` changed, every few dozen completed
@@ -284,7 +399,7 @@ class MultiLevelQueue(PreemptionRules):
         that ran or were promoted keep their level (quantum accounting). Returns the calls
         whose level changed."""
         moved: list[Call] = []
-        entries: list[tuple[float, int, int, Call]] = []  # their deadlines, pushed at once
+        entries: list[tuple[float, int, int, str]] = []  # their deadlines, pushed at once
         lifts: dict[int, int] = {id(None): 0}
         """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
@@ -332,14 +447,19 @@ class MultiLevelQueue(PreemptionRules):
             raise ValueError(f"call {call_id!r} is already tracked")
         known = self.programs.get(program_id)
         idle = known is None or known.active_calls == 0
-        if known is not None and idle and self.sizes is not None:
-            self.sizes.observe_gap(now - known.last_seen)
+        if known is not None and idle:
+            if self.sizes is not None:
+                self.sizes.observe_gap(now - known.last_seen)
+            if self._own_gate:
+                self.size_gate.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
         if known is None:
             prog.program_class = program_class
             prog.tenant = tenant_id
             if self.sizes is not None:
                 self.sizes.track(prog)
+            if self._own_gate:
+                self.size_gate.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
@@ -358,6 +478,8 @@ class MultiLevelQueue(PreemptionRules):
         call.tier = tier
         call.level = self.entry_level(call, now)
         self.calls[call_id] = call
+        if self._indexed:
+            self._index(call)
         self._watch(call, now)
         if self._stage_rerank != "off":
             if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
@@ -391,6 +513,8 @@ class MultiLevelQueue(PreemptionRules):
                 del stage[cid]
                 continue
             c.start_priority = rank
+            if self._indexed:
+                self._index(c)
             new = self.entry_level(c, now)
             if new != c.level:
                 c.level, c.level_service = new, 0.0
@@ -434,6 +558,10 @@ class MultiLevelQueue(PreemptionRules):
             if preempted:
                 call.preemptions += 1
             self._watch(call, now)
+            if call.fresh_key is not None and not call.service and not call.promotions:
+                self._returned.append(call)  # a re-levelling may have skipped it
+                if len(self._returned) > len(self.calls) + 64:  # nobody re-levels: bounded
+                    self._returned, self._bounds_seen = [], None
 
     def charge(
         self, call: Call, service: float, now: float | None = None, charge_tenant: bool = True
@@ -554,6 +682,8 @@ class MultiLevelQueue(PreemptionRules):
         self._close_interval(call, now)
         call.running = False
         self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
+        if call.fresh_key is not None:
+            self._unindex(call)
         pid = call.program.program_id
         charge = (pid, now, call.start_priority, call.service, call.total_wait_s, call.total_run_s)
         stage = call.program.stage_calls
@@ -569,11 +699,16 @@ class MultiLevelQueue(PreemptionRules):
             self.programs.call_finished(*charge, output_tokens=output_tokens)
             if stage and self._stage_rerank == "remaining":
                 self._rerank_stage(call.program, now)  # fewer calls in flight: it may rise
-            self.levels.observe(call.service)
+            if self.levels.observe(call.service) and self._indexed:
+                seen = self._bounds_seen
+                if seen is not None:  # bounded: a caller that never re-levels keeps none
+                    self._bounds_seen = None if len(seen) >= 16 else [*seen, self.levels.boundaries]
             if self._out_exp:
                 self._observe_output(output_tokens)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
+            if self._own_gate:
+                self.size_gate.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         siblings = self._waiting_of_program.get(pid)
         if siblings:
@@ -658,17 +793,17 @@ class MultiLevelQueue(PreemptionRules):
             heapq.heappush(self._deadlines, entry)
             self._compact_deadlines()
 
-    def _deadline_entry(self, call: Call) -> tuple[float, int, int, Call] | None:
+    def _deadline_entry(self, call: Call) -> tuple[float, int, int, str] | None:
         """:meth:`_watch` up to the heap push: the call's new deadline entry (None when it
         is not watched)."""
         self._unwatch(call)
         if call.running or call.level == 0 or not self._anti_starvation_on():
             return None
-        entry = (self.starvation_deadline(call), next(self._seq), call.deadline_token, call)
+        entry = (self.starvation_deadline(call), next(self._seq), call.deadline_token, call.call_id)
         self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = call
         return entry
 
-    def _push_deadlines(self, entries: list[tuple[float, int, int, Call]]) -> None:
+    def _push_deadlines(self, entries: list[tuple[float, int, int, str]]) -> None:
         """Push many deadline entries (a re-levelling re-files hundreds), then compact once.
         One push each: entries of random deadlines cost O(1) comparisons on average,
         cheaper than re-heapifying; the same entries pop in the same order."""
@@ -680,11 +815,14 @@ class MultiLevelQueue(PreemptionRules):
     def _compact_deadlines(self) -> None:
         """Drop stale entries once they are over half the heap (O(1) amortised)."""
         if len(self._deadlines) > 2 * len(self.calls) + 64:
-            self._deadlines = [e for e in self._deadlines if e[2] == e[3].deadline_token]
+            calls = self.calls
+            self._deadlines = [
+                e for e in self._deadlines if (c := calls.get(e[3])) and c.deadline_token == e[2]
+            ]
             heapq.heapify(self._deadlines)
 
     def _unwatch(self, call: Call) -> None:
-        call.deadline_token += 1
+        call.deadline_token = next(self._tokens)
         siblings = self._waiting_of_program.get(call.program.program_id)
         if siblings is not None and siblings.pop(call.call_id, None) is not None and not siblings:
             del self._waiting_of_program[call.program.program_id]
@@ -713,8 +851,9 @@ class MultiLevelQueue(PreemptionRules):
             return []  # nothing due (most steps): O(1)
         promoted, recheck = [], []
         while heap and heap[0][0] <= now:
-            _, _, token, call = heapq.heappop(heap)
-            if token != call.deadline_token or self.calls.get(call.call_id) is not call:
+            _, _, token, call_id = heapq.heappop(heap)
+            call = self.calls.get(call_id)
+            if call is None or token != call.deadline_token:
                 continue  # stale: the call ran, moved, finished, or was re-watched
             if not self.is_starving(call, now):
                 # the threshold rose since it was filed, or rounding at the crossing
@@ -728,7 +867,7 @@ class MultiLevelQueue(PreemptionRules):
                 )
                 recheck.append((now + max(self.cfg.starvation_min_wait_s, 1e-3), call))
         for at, call in recheck:
-            heapq.heappush(heap, (at, next(self._seq), call.deadline_token, call))
+            heapq.heappush(heap, (at, next(self._seq), call.deadline_token, call.call_id))
         return promoted
 
     def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
@@ -738,6 +877,10 @@ class MultiLevelQueue(PreemptionRules):
             return []
         starving = [call for call in waiting if self.is_starving(call, now)]
         return [call for call in starving if self._promote(call, now)]
+
+
+def _seq_of(call: Call) -> int:
+    return call.seq
 
 
 def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:

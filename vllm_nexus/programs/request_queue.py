@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterable, Iterator
 from vllm.v1.core.sched.request_queue import RequestQueue
 from vllm.v1.request import Request
 
-_Entry = tuple[tuple, int, Request, int]
-"""(key, tie-break, request, its tokens when queued); the tie-break is unique, so entries
-never compare past it."""
+_Entry = tuple[tuple, int, str, int]
+"""(key, tie-break, request id, its tokens when queued); the tie-break is unique, so entries
+never compare past it. An entry holds only numbers and a string: CPython's collector
+untracks such a tuple the first time it sees it, so the entries of the heap (live, and
+stale ones waiting for compaction) cost no collector time; the requests are in a dict."""
 
 
 class ProgramRequestQueue(RequestQueue):
@@ -32,6 +34,8 @@ class ProgramRequestQueue(RequestQueue):
         self._key = key
         self._heap: list[_Entry] = []
         self._live: dict[str, _Entry] = {}
+        self._requests: dict[str, Request] = {}
+        """The queued requests by id (the heap entries name them by id)."""
         self._tie = itertools.count()
         self._ordered: list[Request] | None = None
         self._groups: dict[tuple, list[int]] = {}
@@ -53,13 +57,14 @@ class ProgramRequestQueue(RequestQueue):
     def add_request(self, request: Request) -> None:
         tokens = getattr(request, "num_tokens", 0)
         key = self._key(request)
-        entry = (key, next(self._tie), request, tokens)
-        live, groups = self._live, self._groups
         rid = request.request_id
+        entry = (key, next(self._tie), rid, tokens)
+        live, groups = self._live, self._groups
         old = live.get(rid)
         if old is not None:
             self._count(old, -1)
         live[rid] = entry
+        self._requests[rid] = request
         group = key[:2]
         row = groups.get(group)
         if row is None:
@@ -74,7 +79,7 @@ class ProgramRequestQueue(RequestQueue):
         heap, live = self._heap, self._live
         while heap:
             entry = heap[0]
-            if live.get(entry[2].request_id) is entry:
+            if live.get(entry[2]) is entry:
                 return entry
             heapq.heappop(heap)
         raise IndexError("pop from an empty queue")
@@ -82,18 +87,19 @@ class ProgramRequestQueue(RequestQueue):
     def pop_request(self) -> Request:
         entry = self._top()
         heapq.heappop(self._heap)
-        del self._live[entry[2].request_id]
+        rid = entry[2]
+        del self._live[rid]
         self._count(entry, -1)
         self._ordered = None
-        return entry[2]
+        return self._requests.pop(rid)
 
     def peek_request(self) -> Request:
         heap = self._heap
         if heap:  # the head is live unless it was removed since (then: drop stale entries)
-            request = heap[0][2]
-            if self._live.get(request.request_id) is heap[0]:
-                return request
-        return self._top()[2]
+            rid = heap[0][2]
+            if self._live.get(rid) is heap[0]:
+                return self._requests[rid]
+        return self._requests[self._top()[2]]
 
     def prepend_request(self, request: Request) -> None:
         self.add_request(request)
@@ -105,6 +111,7 @@ class ProgramRequestQueue(RequestQueue):
     def remove_request(self, request: Request) -> None:
         entry = self._live.pop(request.request_id, None)
         if entry is not None:
+            del self._requests[entry[2]]
             self._count(entry, -1)
             self._ordered = None
         if len(self._heap) > 2 * len(self._live) + 64:
@@ -140,8 +147,7 @@ class ProgramRequestQueue(RequestQueue):
 
     def __contains__(self, request: object) -> bool:
         rid = getattr(request, "request_id", None)
-        entry = self._live.get(rid) if isinstance(rid, str) else None
-        return entry is not None and entry[2] is request
+        return isinstance(rid, str) and self._requests.get(rid) is request
 
     def __getitem__(self, index: int | slice) -> Request | list[Request]:
         return self._in_order()[index]
@@ -155,7 +161,7 @@ class ProgramRequestQueue(RequestQueue):
         """:meth:`smallest`, lazily: yields the best ``n`` requests, best first, walking
         only as far into the heap as the caller reads (a caller that stops after the head
         pays for the head). The queue must not change while the iterator is in use."""
-        heap, live = self._heap, self._live
+        heap, live, requests = self._heap, self._live, self._requests
         if n <= 0 or not heap:
             return
         size, found = len(heap), 0
@@ -163,8 +169,8 @@ class ProgramRequestQueue(RequestQueue):
         pop, push = heapq.heappop, heapq.heappush
         while frontier:
             entry, i = pop(frontier)
-            if live.get(entry[2].request_id) is entry:
-                yield entry[2]
+            if live.get(entry[2]) is entry:
+                yield requests[entry[2]]
                 found += 1
                 if found >= n:
                     return
@@ -186,11 +192,12 @@ class ProgramRequestQueue(RequestQueue):
 
     def unordered(self) -> list[Request]:
         """All queued requests, in no particular order (O(len))."""
-        return [e[2] for e in self._live.values()]
+        return list(self._requests.values())
 
     def _in_order(self) -> list[Request]:
         if self._ordered is None:
-            self._ordered = [e[2] for e in sorted(self._live.values())]
+            requests = self._requests
+            self._ordered = [requests[e[2]] for e in sorted(self._live.values())]
         return self._ordered
 
     def _compact(self) -> None:

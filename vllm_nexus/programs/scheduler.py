@@ -330,10 +330,11 @@ class Scheduler(StepCharging, _VllmScheduler):
         super().add_request(request)
 
     def _program_class(self, pid: str, extra: Any, request: Request) -> str | None:
-        """Agent type of a new program (gittins learns sizes per class): ``vllm_xargs.
+        """Agent type of a new program (gittins and ``preemption_size_check`` learn sizes per
+        class): ``vllm_xargs.
         program_class``, else a hash of the first prompt tokens (the agent's system prompt /
         template). Only computed for a program's first call; None when not needed."""
-        if self.mlq.sizes is None or pid in self.mlq.programs:
+        if (self.mlq.sizes is None and self.mlq.size_gate is None) or pid in self.mlq.programs:
             return None
         cls = extra.get(PROGRAM_CLASS_KEY) if extra else None
         if isinstance(cls, str) and cls:
@@ -438,7 +439,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         if mlq.version != self._levels_version:
             # levels or learned-size ranks were rebuilt (every few dozen calls, not per step)
             self._levels_version = mlq.version
-            moved += mlq.relevel(mlq.calls.values(), now)  # the waiting ones (running skipped)
+            moved += mlq.relevel_all(now)  # the waiting ones whose level moved
             if self._decode is not None:  # quanta moved: decoding calls' crossings too
                 self._move_demoted(self._decode.refile(self._frontier, now))
         if moved:
@@ -625,9 +626,11 @@ class Scheduler(StepCharging, _VllmScheduler):
         m.lineage_calls = self.assigner.remembered_calls
         m.level_first_boundary = self.mlq.levels.first
         m.starvation_threshold = self.mlq.starvation_threshold
-        table = self.mlq.sizes.global_table if self.mlq.sizes else None
+        sizes = self.mlq.sizes or self.mlq.size_gate
+        table = sizes.global_table if sizes else None
         m.size_samples = table.samples if table else 0
         m.preemptions_withheld = self.mlq.preemptions_withheld
+        m.preemptions_size_declined = self.mlq.preemptions_size_declined
         self._export_tenants(now)
         self._snapshots.write(m, now)
 

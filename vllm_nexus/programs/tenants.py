@@ -102,6 +102,11 @@ class TenantLedger:
         self._active_stamp = 0.0
         self._active_weight = 0.0
         self._active_count = 0
+        self.multi_periods = 0
+        """Times the number of active tenants rose above one: a fair-share lift can only be
+        non-zero while it is above one (:meth:`excess`), so a caller that saw this count
+        unchanged, with at most one tenant active at both ends, knows no lift was applied
+        in between (the queue's re-levelling fast path)."""
         self.evicted_total = 0
         self._totals = [0.0, 0.0, 0.0, 0.0]  # COUNTERS over all tenants ever (monotonic)
         self._labelled: dict[str, tuple[float, ...]] = {}  # tenant -> counters when labelled
@@ -255,6 +260,8 @@ class TenantLedger:
         self._active_stamp = now
         self._active_weight += t.weight
         self._active_count += 1
+        if self._active_count == 2:
+            self.multi_periods += 1
 
     def _deactivate(self, t: Tenant, now: float) -> None:
         self._active_count -= 1
