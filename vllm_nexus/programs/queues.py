@@ -132,6 +132,19 @@ class Call:
         return (self.tier, self.level, self.enter, self.seq)
 
 
+def _learned_sizes(cfg: SchedulerConfig, num_levels: int) -> ProgramSizes:
+    """The learned program-size model (:mod:`sizes`) the config describes."""
+    return ProgramSizes(
+        num_levels=num_levels,
+        min_samples=cfg.gittins_min_samples,
+        window=cfg.gittins_window,
+        end_idle_s=cfg.size_end_idle_s,
+        max_end_idle_s=cfg.program_ttl_s,
+        per_token=cfg.gittins_objective == "token_latency",
+        scope=cfg.gittins_size_scope,
+    )
+
+
 class MultiLevelQueue(PreemptionRules):
     """Priority bookkeeping for calls; the vLLM adapter asks it for order and victims."""
 
@@ -154,29 +167,13 @@ class MultiLevelQueue(PreemptionRules):
         )
         self.sizes: ProgramSizes | None = None
         if self.policy == "gittins":
-            self.sizes = ProgramSizes(
-                num_levels=self.num_levels,
-                min_samples=cfg.gittins_min_samples,
-                window=cfg.gittins_window,
-                end_idle_s=cfg.size_end_idle_s,
-                max_end_idle_s=cfg.program_ttl_s,
-                per_token=cfg.gittins_objective == "token_latency",
-                scope=cfg.gittins_size_scope,
-            )
+            self.sizes = _learned_sizes(cfg, self.num_levels)
         self.size_gate: ProgramSizes | None = None
         """Learned sizes behind ``preemption_size_check``: the ranking model itself under
         gittins, else a model kept only for the preemption decision (its rebuilds do not
         re-level the queue)."""
         if cfg.preemption_size_check and cfg.preemption and self.policy != "fcfs":
-            self.size_gate = self.sizes or ProgramSizes(
-                num_levels=self.num_levels,
-                min_samples=cfg.gittins_min_samples,
-                window=cfg.gittins_window,
-                end_idle_s=cfg.size_end_idle_s,
-                max_end_idle_s=cfg.program_ttl_s,
-                per_token=cfg.gittins_objective == "token_latency",
-                scope=cfg.gittins_size_scope,
-            )
+            self.size_gate = self.sizes or _learned_sizes(cfg, self.num_levels)
         self._own_gate = self.size_gate is not None and self.size_gate is not self.sizes
         self.programs = ProgramTable(
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
