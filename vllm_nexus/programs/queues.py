@@ -50,6 +50,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
@@ -203,8 +204,8 @@ class MultiLevelQueue(PreemptionRules):
         )
         """A call's entry level is a function of its start priority alone (one weight for
         every program; not with ``output_weight_exponent``, whose weight differs per program
-        and moves with the typical output), so :meth:`relevel_all` can find the calls a boundary move re-levels
-        in :attr:`_fresh` instead of walking every call."""
+        and moves with the typical output), so :meth:`relevel_all` can find the calls a
+        boundary move re-levels in :attr:`_fresh` instead of walking every call."""
         self._fresh: list[tuple[float, int, Call]] = []
         """(weighted start priority, unique tie, call) of every tracked call (:attr:`_indexed`
         only), sorted; a call's entry leaves when it finishes or its start priority changes."""
@@ -357,21 +358,22 @@ class MultiLevelQueue(PreemptionRules):
             return moved
         fresh, calls = self._fresh, self.calls
         found: dict[int, Call] = {id(c): c for c in returned if calls.get(c.call_id) is c}
-        left, right = bisect.bisect_left, bisect.bisect_left
         for old in seen:
             for a, b in zip(old, bounds, strict=True):
                 if a == b:
                     continue
                 lo, hi = (a, b) if a < b else (b, a)
                 # a call's level counts the boundaries <= s: the count moves for lo <= s < hi
-                for entry in fresh[left(fresh, (lo,)) : right(fresh, (hi,))]:
+                # ((s,) sorts before every entry (s, tie, call): both ends are bisect_left)
+                first, end = bisect.bisect_left(fresh, (lo,)), bisect.bisect_left(fresh, (hi,))
+                for entry in fresh[first:end]:
                     call = entry[2]
                     found[id(call)] = call
         if not found:
             return []
         # the full walk's order: the calls' table order, i.e. their order of arrival (a
         # call that has not run nor been promoted still has the seq it arrived with)
-        return self.relevel(sorted(found.values(), key=_seq_of), now)
+        return self.relevel(sorted(found.values(), key=attrgetter("seq")), now)
 
     def _index(self, call: Call) -> None:
         """File (or re-file) ``call`` in the service index at its weighted start priority."""
@@ -874,10 +876,6 @@ class MultiLevelQueue(PreemptionRules):
             return []
         starving = [call for call in waiting if self.is_starving(call, now)]
         return [call for call in starving if self._promote(call, now)]
-
-
-def _seq_of(call: Call) -> int:
-    return call.seq
 
 
 def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:

@@ -1,4 +1,5 @@
-"""Throw-away: per class x call position, mean wait to first token and decode time (s), from dump.py output.
+"""Throw-away: per class x call position, mean wait to first token and decode time (s), from
+../policy-2026-12-03b/dump.py output.
 
 python docs/results/burst-2026-12-03d/percall.py DUMP.json [names...]
 """
