@@ -277,3 +277,54 @@ def test_refile_rebuilds_the_heap_and_pops_as_before():
     assert [(c.level, c.service) for c in q1.calls.values()] == [
         (c.level, c.service) for c in q2.calls.values()
     ]
+
+
+def test_start_unfiled_then_filed_crosses_where_start_would_have_filed():
+    """``start(file=False)`` (the scheduler files the call once its last prompt chunk is
+    charged): no heap entry until :meth:`file`, then the same crossing as a filed start."""
+    q, ref = mlq(), mlq()
+    c, r = running_call(q, "a"), running_call(ref, "a")
+    d, e = DecodeCharges(q), DecodeCharges(ref)
+    d.start(c, mark=0, file=False)
+    e.start(r, mark=0)
+    assert d._heap == [] and not d.has_due() and "a" in d and len(d) == 1
+    d.file("a")
+    assert [h[0] for h in d._heap] == [h[0] for h in e._heap] == [10]
+    assert [h[2] for h in d._heap] == [d._marks["a"][2]]  # live
+
+
+def _steps_filed(s):
+    """Decoding call ids with a live heap entry."""
+    marks = s._decode._marks
+    return {h[3] for h in s._decode._heap if h[3] in marks and marks[h[3]][2] == h[2]}
+
+
+def test_a_started_call_is_filed_when_its_step_is_charged():
+    s = make_scheduler(nexus={"scheduler": {"policy": "plas", "starvation_beta": 0}})
+    s.add_request(make_request("a", 20, 40, program_id="P"))
+    out = s.schedule()  # the whole prompt: decoding from the next step on
+    assert "a" in s._decode and _steps_filed(s) == set()  # not filed before the charge
+    s.update_from_output(out, output_for(out, sampling_ids(s, out)))
+    assert _steps_filed(s) == {"a"}
+    out = s.schedule()  # a decode-only step: nothing charged per call
+    _, costs, extra, tally, lazy_total, _ = s._steps[id(out)]
+    assert costs == {} and extra == {} and lazy_total == 1
+    assert [n for _, n in tally.values()] == [1]
+    before = s.nexus_metrics.service_total
+    s.update_from_output(out, output_for(out, sampling_ids(s, out)))
+    assert s.nexus_metrics.service_total == before + 1
+    assert s._steps == {} and _steps_filed(s) == {"a"}
+
+
+def test_a_started_call_of_a_step_never_charged_is_filed_when_the_step_is_dropped():
+    """An output that never came back (engine reset): the oldest recorded steps beyond 16 are
+    dropped, and a call that started decoding in one is filed then (else it would never be
+    demoted while decoding)."""
+    s = make_scheduler(nexus={"scheduler": {"policy": "plas", "starvation_beta": 0}})
+    s.add_request(make_request("a", 20, 40, program_id="P"))
+    s.schedule()
+    assert _steps_filed(s) == set() and len(s._steps) == 1
+    for i in range(16):  # outputs of other steps that never came back either
+        s._steps[-1 - i] = (0.0, {}, {}, None, 0, {})
+    s._drop_uncharged_steps()
+    assert len(s._steps) == 16 and _steps_filed(s) == {"a"}

@@ -621,3 +621,20 @@ def test_a_fan_out_is_relevelled_in_the_waiting_queue_as_it_grows(rerank, first)
     if rerank == "width":
         assert len(set(levels.values())) == 1 and levels["m0"] > s.mlq.calls["q1"].level
     assert s.mlq.take_moved() == []  # drained by the step
+
+
+def test_program_service_histogram_buckets_by_the_first_bound_at_or_above():
+    from vllm_nexus.programs.metrics import SERVICE_BUCKETS, SchedulerMetrics
+
+    m = SchedulerMetrics()
+    values = [0.0, 64, 64.5, 256, 1e6, 262144, 262145, float("inf"), float("nan")]
+    for v in values:
+        m.observe_program_service(v)
+    expected = [0] * len(SERVICE_BUCKETS)
+    for v in values:  # the loop this replaced: the first bound >= v (none for NaN)
+        for i, bound in enumerate(SERVICE_BUCKETS):
+            if v <= bound:
+                expected[i] += 1
+                break
+    assert m.program_service_buckets == expected == [2, 2, 0, 0, 0, 0, 1, 3]
+    assert m.program_service_count == len(values)

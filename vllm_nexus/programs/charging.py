@@ -20,6 +20,9 @@ from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.programs.queues import Call
 
+_NONE: dict[str, float] = {}
+"""The costs and extras of a decode-only step (shared, never modified)."""
+
 
 class StepCharging:
     """Per-step service charging (see the module docstring); state lives on the scheduler."""
@@ -78,8 +81,23 @@ class StepCharging:
                 recomputing.update(rid for rid in admitted if rid in dropped)
             if recomputing:
                 self._count_recomputed(scheduled)
+        decode, steps = self._decode, self._steps
+        if decode is not None and not admitted and not self._prefilling:
+            # A decode-only step (most steps): no prompt chunk, so nothing is charged per
+            # call; each tenant is charged its decoding calls in the step (all of them, the
+            # usual case, else counted over the batch). What the general path below records
+            # for such a step, without building it.
+            tally = (
+                decode.tenant_counts()
+                if len(scheduled) == len(decode)
+                else decode.tenant_counts(scheduled)
+            )
+            steps[id(out)] = (now, _NONE, _NONE, tally, out.total_num_scheduled_tokens, scheduled)
+            if len(steps) > 16:
+                self._drop_uncharged_steps()
+            return
         extra: dict[str, float] = {}
-        costs, decode, tally, lazy_total = scheduled, self._decode, None, 0
+        costs, tally, lazy_total = scheduled, None, 0
         if self._tokens_unit:
             weight = self._prefill_extra
             prefilling = self._prefilling
@@ -113,12 +131,22 @@ class StepCharging:
                 lazy_total = out.total_num_scheduled_tokens - sum(costs.values())
                 for rid in started:  # decoding from the next step on (this chunk is in costs)
                     call = calls.get(rid)
-                    if call is not None:
-                        decode.start(call, requests[rid].num_computed_tokens)
-        steps = self._steps
+                    if call is not None:  # filed once this chunk is charged (_charge)
+                        decode.start(call, requests[rid].num_computed_tokens, file=False)
         steps[id(out)] = (now, costs, extra, tally, lazy_total, scheduled)
-        while len(steps) > 16:  # outputs that never came back (engine reset)
-            steps.popitem(last=False)
+        if len(steps) > 16:
+            self._drop_uncharged_steps()
+
+    def _drop_uncharged_steps(self) -> None:
+        """Forget the oldest recorded steps beyond 16: outputs that never came back (engine
+        reset). Calls that started decoding in such a step are filed at their quantum
+        crossing now (:meth:`_charge` would have, after charging their last prompt chunk)."""
+        steps, decode = self._steps, self._decode
+        while len(steps) > 16:
+            _, (_, costs, *_) = steps.popitem(last=False)
+            if decode is not None:
+                for rid in costs:
+                    decode.file(rid)
 
     def _count_recomputed(self, scheduled: dict[str, int]) -> None:
         """Tokens below a preempted request's old frontier are recomputed (what the prefix
@@ -146,7 +174,7 @@ class StepCharging:
         (decoding calls lazily, :mod:`vllm_nexus.programs.decode_charge`)."""
         decode = self._decode
         if decode is not None:
-            decode.next_step()  # at most one more token behind each call's frontier
+            decode.step += 1  # (next_step) at most one more token behind each call's frontier
         step = self._steps.pop(id(out), None)
         if step is None:
             return
@@ -155,12 +183,17 @@ class StepCharging:
             dt = max(0.0, now - max(scheduled_at, self._last_charge))
             costs, extra = dict.fromkeys(costs, dt), {}
         self._last_charge = now
-        m = self.nexus_metrics
-        m.service_total += sum(costs.values()) + sum(extra.values()) + lazy_total
-        demoted = self.mlq.charge_all(costs, extra, now) if costs else None
-        if decode is not None and costs:  # last prompt chunks of calls now decoding: file them
-            for rid in costs:
-                decode.file(rid)
+        demoted = None
+        if costs:
+            self.nexus_metrics.service_total += (
+                sum(costs.values()) + sum(extra.values()) + lazy_total
+            )
+            demoted = self.mlq.charge_all(costs, extra, now)
+            if decode is not None:  # last prompt chunks of calls now decoding: file them
+                for rid in costs:
+                    decode.file(rid)
+        else:  # a decode-only step: its tokens are all charged lazily
+            self.nexus_metrics.service_total += sum(extra.values()) + lazy_total
         if tally:  # decoding calls' tokens, per tenant (their calls are charged lazily)
             tenants = self.mlq.tenants
             for tenant, n in tally.values():

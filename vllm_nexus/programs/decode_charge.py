@@ -58,8 +58,12 @@ class DecodeCharges:
         return call_id in self._marks
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self, call: Call, mark: int) -> None:
-        """``call`` decodes from now on; its service is charged up to frontier ``mark``."""
+    def start(self, call: Call, mark: int, file: bool = True) -> None:
+        """``call`` decodes from now on; its service is charged up to frontier ``mark``.
+        ``file=False``: not filed at its quantum crossing yet: the caller files it
+        (:meth:`file`) before the next :meth:`due`, once the service still to be charged
+        before it started decoding (its last prompt chunk) is in; filing it now as well
+        would only push an entry that goes stale at once."""
         if call.call_id in self._marks:
             return
         self._marks[call.call_id] = [call, mark, 0]
@@ -68,7 +72,8 @@ class DecodeCharges:
             self._tenants[id(call.tenant)] = [call.tenant, 1]
         else:
             entry[1] += 1
-        self._file(call.call_id)
+        if file:
+            self._file(call.call_id)
 
     def stop(self, call_id: str, frontier: int | None, now: float) -> tuple[Call | None, bool]:
         """``call_id`` stops decoding (preempted, finished): settle it, forget it. Returns

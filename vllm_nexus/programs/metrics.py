@@ -9,6 +9,7 @@ point, :mod:`vllm_nexus.plugin`) reads the snapshots at scrape time. No vLLM imp
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import os
@@ -83,10 +84,9 @@ class SchedulerMetrics:
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
-        for i, bound in enumerate(SERVICE_BUCKETS):
-            if service <= bound:
-                self.program_service_buckets[i] += 1
-                break
+        i = bisect.bisect_left(SERVICE_BUCKETS, service)  # the first bound >= service
+        if i < len(SERVICE_BUCKETS) and service <= SERVICE_BUCKETS[i]:  # (not NaN)
+            self.program_service_buckets[i] += 1
         self.program_service_sum += service
         self.program_service_count += 1
 

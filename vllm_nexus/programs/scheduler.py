@@ -400,9 +400,11 @@ class Scheduler(StepCharging, _VllmScheduler):
                     m.observe_program_service(call.program.service)
                 else:
                     m.calls_aborted += 1
-            self._dropped_kv.pop(request.request_id, None)
-            self._recomputing.discard(request.request_id)
-            self._prefilling.pop(request.request_id, None)
+            if self._dropped_kv:  # (_recomputing is a subset of its keys)
+                self._dropped_kv.pop(request.request_id, None)
+                self._recomputing.discard(request.request_id)
+            if self._prefilling:
+                self._prefilling.pop(request.request_id, None)
         return super()._free_request(request, delay_free_blocks)
 
     def _preempt_request(self, request: Request, *args: Any, **kwargs: Any) -> Any:
