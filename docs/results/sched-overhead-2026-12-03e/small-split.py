@@ -1,4 +1,4 @@
-# ruff: noqa: E402, B007, B023  (a throw-away measurement script, kept as run)
+# ruff: noqa  (a throw-away measurement script, kept as run)
 """Split ours' per-step CPU into vLLM's code and each hook of ours (timer stack), ABBA with
 stock, as examples/sched_overhead.py. --policy fcfs: the bookkeeping floor."""
 import argparse, collections, functools, json, statistics, sys, time, gc
