@@ -160,14 +160,24 @@ class DecodeCharges:
         demoted = []
         # every entry of the heap goes stale (each call is filed again): start a new heap
         # and heapify it once instead of pushing onto the stale one (entries never tie:
-        # the same live entries pop in the same order)
-        self._heap = []
+        # the same live entries pop in the same order). :meth:`_settle_entry` and
+        # :meth:`_file` inline: this loop runs over every decoding call.
+        heap: list[tuple[int, int, int, str]] = []
+        self._heap = heap
+        mlq, step, seq, ceil = self.mlq, self.step, self._seq, math.ceil
+        filed = mlq.policy != "fcfs"
         for call_id, entry in list(self._marks.items()):
-            frontier = frontier_of(entry[0])
-            if frontier is not None and self._settle_entry(entry, frontier, now):
-                demoted.append(entry[0])
-            self._file(call_id, push=False)
-        heapq.heapify(self._heap)
+            call = entry[0]
+            frontier = frontier_of(call)
+            if frontier is not None and frontier > entry[1]:
+                tokens, entry[1] = frontier - entry[1], frontier
+                if mlq.charge(call, float(tokens), now, charge_tenant=False):
+                    demoted.append(call)
+            entry[2] += 1
+            if filed and call.level < mlq.num_levels - 1:  # else never demoted
+                left = mlq.quanta[call.level] - call.level_service
+                heap.append((step + max(1, ceil(left)), next(seq), entry[2], call_id))
+        heapq.heapify(heap)
         return demoted
 
     def file(self, call_id: str) -> None:

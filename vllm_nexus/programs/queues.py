@@ -404,6 +404,13 @@ class MultiLevelQueue(PreemptionRules):
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
         by_service = self.policy in ("atlas", "plas")
         bounds, last = self.levels.boundaries, self.num_levels - 1
+        # one weight for every program (no per-call _weight): the index's condition
+        weight = self._fanout_weight if self._fanout_weight == self._seq_weight else None
+        if self._out_exp:
+            weight = None
+        watched = self._anti_starvation_on()
+        tokens, seq, by_program = self._tokens, self._seq, self._waiting_of_program
+        deadline_of, bisect_right = self.starvation_deadline, bisect.bisect_right
         for call in waiting:
             if call.promotions or call.running or call.service > 0:
                 continue
@@ -411,17 +418,29 @@ class MultiLevelQueue(PreemptionRules):
                 lift = lifts.get(id(call.tenant))
                 if lift is None:
                     lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
-                service = call.start_priority * self._weight(call.program)
-                base = bisect.bisect_right(bounds, service) if by_service else 0
+                w = self._weight(call.program) if weight is None else weight
+                base = bisect_right(bounds, call.start_priority * w) if by_service else 0
                 level = min(last, base + lift)
             else:
                 level = self.entry_level(call, now)
             if level != call.level:
                 call.level, call.level_service = level, 0.0
-                entry = self._deadline_entry(call)
-                if entry is not None:
-                    entries.append(entry)
                 moved.append(call)
+                # _deadline_entry inline (a re-levelling moves hundreds of calls): unwatch
+                # (a new token, out of its program's watched calls), then, below level 0,
+                # watched again with its deadline (the call is waiting: skipped if running)
+                token = call.deadline_token = next(tokens)
+                pid, cid = call.program.program_id, call.call_id
+                siblings = by_program.get(pid)
+                if siblings is not None and siblings.pop(cid, None) is not None and not siblings:
+                    del by_program[pid]
+                    siblings = None
+                if level and watched:
+                    entries.append((deadline_of(call), next(seq), token, cid))
+                    if siblings is None:
+                        by_program[pid] = {cid: call}
+                    else:
+                        siblings[cid] = call
         if entries:
             self._push_deadlines(entries)
         return moved
