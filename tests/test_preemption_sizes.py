@@ -43,14 +43,10 @@ def running(q, cid, pid, attained, level, cls=None):
     return c
 
 
-def test_on_by_default_and_a_size_model_is_kept_only_when_it_is_asked():
+def test_off_by_default_and_no_size_model_is_kept():
     cfg = NexusConfig().scheduler
-    assert cfg.preemption_size_check is True and cfg.preemption_size_margin == 1.0
-    q = mlq()  # the defaults (plas): a model kept for the preemption decision only
-    assert q.size_gate is not None and q.sizes is None
-    assert q.size_gate.global_table is None  # no program has ended: the level rule decides
-    assert mlq(preemption_size_check=False).size_gate is None
-    assert mlq(preemption=False).size_gate is None  # nothing to gate
+    assert cfg.preemption_size_check is False and cfg.preemption_size_margin == 1.0
+    assert mlq().size_gate is None
     # fcfs never preempts: no model either; gittins shares its ranking model
     assert mlq(policy="fcfs", preemption_size_check=True).size_gate is None
     g = mlq(policy="gittins", preemption_size_check=True)

@@ -148,7 +148,7 @@ class SchedulerConfig:
     """Proactive preemption within a priority tier needs the victim this many levels below
     the waiting call (1: any strictly worse level, Autellix Alg. 1). 2 spares calls of
     programs one level apart, which on even sizes are about as far from done."""
-    preemption_size_check: bool = True
+    preemption_size_check: bool = False
     """Proactive preemption also asks the learned program sizes (the Gittins rank of each
     program's attained service under the empirical distribution of recent programs' sizes,
     per class when one is known, programs/sizes.py; tracked for every policy when on): a
@@ -157,9 +157,7 @@ class SchedulerConfig:
     a program nears the typical size (an older program is closer to done), so newer
     programs stop preempting older ones (FCFS-like); on heavy tails it grows with the
     attained service and the level rule stands (LAS-like). Until ``gittins_min_samples``
-    programs have ended the level rule alone decides. O(log grid) per candidate victim.
-    Default on since 2026-12-03 (e): real-engine ``lats`` throughput at latency 1.42x stock
-    (docs/benchmarks.md, "lats with preemption_size_check on the real engine")."""
+    programs have ended the level rule alone decides. O(log grid) per candidate victim."""
     preemption_size_margin: float = 1.0
     """With ``preemption_size_check``: the newcomer's rank times this must be below the
     victim's (> 1 asks for a clearer size gap before a preemption)."""
