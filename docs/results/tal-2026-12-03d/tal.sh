@@ -4,8 +4,9 @@
 #   /tmp/tal/runs/FAMILY-ENGINE-NPROGRAMS (runs the repetitions below REPS not yet complete
 #   there: --reps K+1 = repetition K alone); ENGINE bb = --max-num-seqs 8 --max-model-len 4096
 #   (batch-bound), kv = the kv-bound preset. Scheduler nq10 = the defaults + num_queues 10.
+#   Runs from the git tree that holds this script; TAL_OUT_SUFFIX names a separate run dir.
 # Run under the exclusive lock: /work/wt/exclusive timeout 690 ./tal.sh ...
-cd /work/wt/tal4 || exit 1
+cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)" || exit 1
 export VLLM_NEXUS_PORT_RANGE=8500-8699
 # the session's rule: no new exclusive measurement after 11:30 UTC
 if [ "$(date -u +%H%M)" -ge "${TAL_NOT_AFTER:-1130}" ]; then echo "not started: $(date -u +%H:%M) is past ${TAL_NOT_AFTER:-1130} UTC"; exit 0; fi
@@ -18,5 +19,5 @@ esac
 echo "=== $tag: $fam N=$n rates $rates reps<$reps $scheds ($eng)"; date -u +"start %H:%M:%S"; cat /proc/loadavg; git log --oneline -1
 PYTHONPATH=$PWD timeout -s INT -k 30 ${TAL_LIMIT:-660} /work/main/.venv/bin/python examples/interleaved_replay.py \
   --trace /tmp/tal/traces/$fam.jsonl --programs $n --rates $rates --reps $reps --schedulers $scheds \
-  --extra 'nq10={"num_queues":10}' --engine-args="$eng" --out /tmp/tal/runs/$fam-$engine-$n
+  --extra 'nq10={"num_queues":10}' --engine-args="$eng" --out /tmp/tal/runs/$fam-$engine-$n${TAL_OUT_SUFFIX:-}
 rc=$?; date -u +"end %H:%M:%S rc $rc"; cat /proc/loadavg
