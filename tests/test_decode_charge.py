@@ -104,6 +104,27 @@ def test_tenant_counts_follow_start_and_stop():
     assert c.service == 0 and a.service == 1
 
 
+def test_counts_handed_out_do_not_change_afterwards():
+    """The live counts are handed out without a copy per step: a start or stop after that
+    copies them first, so what a step recorded stays what it was."""
+    q = mlq()
+    a, b = running_call(q, "a", tenant="x"), running_call(q, "b", tenant="y")
+    d = DecodeCharges(q)
+    d.start(a, mark=0)
+    first = d.step_counts({"a": 1})
+    assert d.step_counts({"a": 1}) is first  # nothing changed: the same counts, no copy
+    d.start(b, mark=0)
+    second = d.step_counts({"a": 1, "b": 1})
+    d.stop("a", 0, 0.0)
+    assert [(t.tenant_id, n) for t, n in first.values()] == [("x", 1)]
+    assert sorted((t.tenant_id, n) for t, n in second.values()) == [("x", 1), ("y", 1)]
+    assert [(t.tenant_id, n) for t, n in d.step_counts({"b": 1}).values()] == [("y", 1)]
+    # a step that left a decoding call out is counted over its batch (a new dict)
+    d.start(a, mark=0)
+    assert [(t.tenant_id, n) for t, n in d.step_counts({"b": 1}).values()] == [("y", 1)]
+    assert d.step_counts({"b": 1, "p": 9}, explicit=1) is not d.step_counts({"a": 1, "b": 1})
+
+
 # -- the scheduler: lazy charging against the per-step loop, in lockstep ------------------------
 
 

@@ -87,11 +87,7 @@ class StepCharging:
             # call; each tenant is charged its decoding calls in the step (all of them, the
             # usual case, else counted over the batch). What the general path below records
             # for such a step, without building it.
-            tally = (
-                decode.tenant_counts()
-                if len(scheduled) == len(decode)
-                else decode.tenant_counts(scheduled)
-            )
+            tally = decode.step_counts(scheduled)
             steps[id(out)] = (now, _NONE, _NONE, tally, out.total_num_scheduled_tokens, scheduled)
             if len(steps) > 16:
                 self._drop_uncharged_steps()
@@ -127,7 +123,7 @@ class StepCharging:
             if decode is not None:
                 if len(costs) > 1:  # batch order, as the loop charges (not set order)
                     costs = {rid: costs[rid] for rid in scheduled if rid in costs}
-                tally = self._decode_tally(scheduled, len(costs))
+                tally = decode.step_counts(scheduled, len(costs))
                 lazy_total = out.total_num_scheduled_tokens - sum(costs.values())
                 for rid in started:  # decoding from the next step on (this chunk is in costs)
                     call = calls.get(rid)
@@ -221,16 +217,6 @@ class StepCharging:
         if moved:
             self._insert_running(moved)
 
-    def _decode_tally(self, scheduled: dict[str, int], explicit: int) -> dict[int, list]:
-        """Tokens this step gives each tenant's decoding calls: their counts when every
-        scheduled request past the prompt chunks is a decoding call and all of them are in
-        (the usual case, O(tenants)), else counted over the batch."""
-        decode = self._decode
-        assert decode is not None
-        if len(scheduled) - explicit == len(decode):
-            return decode.tenant_counts()
-        return decode.tenant_counts(scheduled)
-
     def _frontier(self, call: Call) -> int | None:
         """A call's executed-token frontier (:meth:`_request_frontier`), None once gone."""
         request = self.requests.get(call.call_id)
@@ -256,12 +242,14 @@ class StepCharging:
         if call is None or preempted or not self._steps:
             return
         # Steps scheduled but not yet charged (async scheduling) counted it for its tenant;
-        # a per-step charge would skip a call that has ended: so do they.
-        for _, costs, _, tally, _, scheduled in self._steps.values():
-            if tally and rid in scheduled and rid not in costs:
-                entry = tally.get(id(call.tenant))
-                if entry is not None:
-                    entry[1] -= 1
+        # a per-step charge would skip a call that has ended: so do they. A step's counts
+        # may be shared (with other steps, with the live ones): each gets a changed copy.
+        steps, key = self._steps, id(call.tenant)
+        for step_id, step in list(steps.items()):
+            tally, scheduled = step[3], step[5]
+            if tally and key in tally and rid in scheduled and rid not in step[1]:
+                tally = {k: [t, n - 1 if k == key else n] for k, (t, n) in tally.items()}
+                steps[step_id] = (*step[:3], tally, *step[4:])
 
     def call_service(self, request_id: str) -> float | None:
         """Service a call has received so far (its decode tokens settled), None if unknown."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 
@@ -48,7 +48,10 @@ class DecodeCharges:
         self._heap: list[tuple[int, int, int, str]] = []
         """(earliest step it can cross its quantum, tie, token, call id)."""
         self._tenants: dict[int, list] = {}
-        """id(tenant) -> [tenant, decoding calls of it]."""
+        """id(tenant) -> [tenant, decoding calls of it]. Handed out as is by
+        :meth:`tenant_counts` (no copy per step): copied before it next changes."""
+        self._counts_out = False
+        """:attr:`_tenants` was handed out: copy it before changing it (copy on write)."""
         self._seq = itertools.count()
 
     def __len__(self) -> int:
@@ -67,6 +70,8 @@ class DecodeCharges:
         if call.call_id in self._marks:
             return
         self._marks[call.call_id] = [call, mark, 0]
+        if self._counts_out:
+            self._own_counts()
         entry = self._tenants.get(id(call.tenant))
         if entry is None:
             self._tenants[id(call.tenant)] = [call.tenant, 1]
@@ -83,6 +88,8 @@ class DecodeCharges:
             return None, False
         call = entry[0]
         demoted = frontier is not None and self._settle_entry(entry, frontier, now)
+        if self._counts_out:
+            self._own_counts()
         tenant = self._tenants[id(call.tenant)]
         tenant[1] -= 1
         if tenant[1] <= 0:
@@ -106,11 +113,14 @@ class DecodeCharges:
 
     # -- per step --------------------------------------------------------------------------
     def tenant_counts(self, among: Iterable[str] | None = None) -> dict[int, list]:
-        """``id(tenant) -> [tenant, its decoding calls]`` (a copy: what one step charges each
-        tenant when all of them are scheduled); with ``among``, only the decoding calls among
-        those ids (O(len(among)): a step that left some decoding calls out)."""
+        """``id(tenant) -> [tenant, its decoding calls]``: what one step charges each tenant
+        when all of them are scheduled; with ``among``, only the decoding calls among those
+        ids (O(len(among)): a step that left some decoding calls out). The caller must not
+        change it: without ``among`` it is the live counts (O(1), nothing copied; they are
+        copied before they next change)."""
         if among is None:
-            return {k: [t, n] for k, (t, n) in self._tenants.items()}
+            self._counts_out = True
+            return self._tenants
         counts: dict[int, list] = {}
         marks = self._marks
         for call_id in among:
@@ -123,6 +133,20 @@ class DecodeCharges:
                 else:
                     count[1] += 1
         return counts
+
+    def step_counts(self, scheduled: Collection[str], explicit: int = 0) -> dict[int, list]:
+        """:meth:`tenant_counts` for a step that scheduled ``scheduled`` (ids), ``explicit``
+        of them charged per call (prompt chunks): the live counts when the other scheduled
+        ids are as many as the decoding calls (every decoding call is in: the usual case,
+        O(1)), else counted over ``scheduled``."""
+        if len(scheduled) - explicit == len(self._marks):
+            return self.tenant_counts()
+        return self.tenant_counts(scheduled)
+
+    def _own_counts(self) -> None:
+        """Copy the counts handed out by :meth:`tenant_counts` before changing them."""
+        self._tenants = {k: [t, n] for k, (t, n) in self._tenants.items()}
+        self._counts_out = False
 
     def next_step(self) -> None:
         """One more step was charged."""

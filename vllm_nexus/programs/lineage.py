@@ -42,7 +42,7 @@ import array
 import hashlib
 import itertools
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -182,9 +182,11 @@ def _concat(
 
 def _copy_tokens(ids: Sequence[int] | np.ndarray) -> array.array | list[int]:
     """A copy of token ids as ``array('q')`` (a list if any does not fit in int64: then
-    :func:`_concat` takes its general path and raises as before)."""
+    :func:`_concat` takes its general path and raises as before). Another sequence (vLLM's
+    ``ConstantList`` of output ids) is listed first: ``array`` copies a list item by item in
+    C, but grows item by item through the iterator of anything else (twice as slow)."""
     try:
-        return array.array("q", ids)
+        return array.array("q", ids if isinstance(ids, (list, np.ndarray)) else list(ids))
     except (OverflowError, TypeError):
         return list(ids)
 
@@ -308,8 +310,13 @@ class LineageIndex:
         self._serial = 0
         bits = max(16, (64 * max_calls - 1).bit_length())
         self._mask = _U((1 << bits) - 1)
-        self._filter = np.zeros(1 << bits, dtype=np.uint8)
-        """Counting filter over prompt-hash keys: which prefix positions deserve a look-up."""
+        self._slot_mask = (1 << bits) - 1
+        self._counts = bytearray(1 << bits)
+        """Counting filter over prompt-hash keys: which prefix positions deserve a look-up
+        (one count per slot, saturating at 255; a bytearray: one slot is read and written
+        per remembered or forgotten call, cheaply in Python)."""
+        self._filter = np.frombuffer(self._counts, dtype=np.uint8)
+        """The same counts as a numpy array (no copy; the look-up reads many slots at once)."""
         self.batch = batch
         self._pending: list[tuple] = []
         """Completed calls not hashed yet (:meth:`defer`), oldest first."""
@@ -375,14 +382,9 @@ class LineageIndex:
         if prompt_key is None or prompt_len < 1 or len(output_ids) == 0:
             return False
         self.flush()
+        k, sketch = sketch_of(as_tokens(output_ids))
         self._insert(
-            prompt_key,
-            prompt_len,
-            len(output_ids),
-            *sketch_of(as_tokens(output_ids)),
-            program_id,
-            now,
-            tenant,
+            [(prompt_key, prompt_len, len(output_ids), k, sketch, program_id, now, tenant)]
         )
         self._expire(now)
         return True
@@ -422,31 +424,36 @@ class LineageIndex:
             for i, key in zip(unkeyed, hashed, strict=True):
                 keys[i] = key
         sketches = sketches_of([p[3] for p in pending])
-        for key, call, (k, sketch) in zip(keys, pending, sketches, strict=True):
-            _, _, plen, out, pid, now, tenant = call
-            self._insert(key, plen, len(out), k, sketch, pid, now, tenant)
+        self._insert(
+            (key, plen, len(out), k, sketch, pid, now, tenant)
+            for key, (_, _, plen, out, pid, now, tenant), (k, sketch) in zip(
+                keys, pending, sketches, strict=True
+            )
+        )
         self._expire(pending[-1][5])
         return len(pending)
 
-    def _insert(
-        self,
-        prompt_key: int,
-        prompt_len: int,
-        output_len: int,
-        k: int,
-        sketch: np.ndarray,
-        program_id: str,
-        now: float,
-        tenant: str,
-    ) -> None:
-        prompt_key ^= tenant_salt(tenant)
-        entry = _Entry(program_id, prompt_len, output_len, k, sketch, now)
-        self._by_key.setdefault(prompt_key, []).append(entry)
-        self._serial += 1
-        self._order[self._serial] = (prompt_key, entry)
-        slot = prompt_key & int(self._mask)
-        if self._filter[slot] < 255:
-            self._filter[slot] += 1
+    def _insert(self, rows: Iterable[tuple]) -> None:
+        """Remember completed calls, in order: rows of (prompt key, prompt length, output
+        length, k, sketch, program id, time, tenant)."""
+        by_key, order, counts, mask = self._by_key, self._order, self._counts, self._slot_mask
+        salts: dict[str, int] = {}  # tenant -> its salt (a batch is usually one tenant's)
+        for prompt_key, prompt_len, output_len, k, sketch, program_id, now, tenant in rows:
+            salt = salts.get(tenant)
+            if salt is None:
+                salt = salts[tenant] = tenant_salt(tenant)
+            prompt_key ^= salt
+            entry = _Entry(program_id, prompt_len, output_len, k, sketch, now)
+            entries = by_key.get(prompt_key)
+            if entries is None:
+                by_key[prompt_key] = [entry]
+            else:
+                entries.append(entry)
+            self._serial += 1
+            order[self._serial] = (prompt_key, entry)
+            slot = prompt_key & mask
+            if counts[slot] < 255:
+                counts[slot] += 1
 
     def _expire(self, now: float) -> None:
         """Forget calls past the TTL, then the oldest beyond capacity. O(1) amortised."""
@@ -459,6 +466,6 @@ class LineageIndex:
             entries.remove(entry)
             if not entries:
                 del self._by_key[key]
-            slot = key & int(self._mask)
-            if 0 < self._filter[slot] < 255:  # a saturated slot stays set (false positives only)
-                self._filter[slot] -= 1
+            slot = key & self._slot_mask
+            if 0 < self._counts[slot] < 255:  # a saturated slot stays set (false positives only)
+                self._counts[slot] -= 1

@@ -785,7 +785,7 @@ class MultiLevelQueue(PreemptionRules):
         rise = self._fast_rise and ratio > self._load
         if rise:  # a burst: the threshold follows the queue at once (it decays slowly)
             self._load = ratio
-        else:
+        elif ratio != self._load:  # (at the average already, the step below adds 0.0)
             self._load += (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - self._load)
         target = cfg.starvation_beta * max(1.0, self._load)
         cur = self.starvation_threshold

@@ -43,8 +43,15 @@ DEFAULT_TENANT = "default"
 
 def decay(value: float, rate: float, dt: float) -> float:
     """``value`` decayed exponentially at ``rate`` (per second) over ``dt`` seconds (no decay
-    for ``dt <= 0``). The one place the ledger's decay arithmetic lives."""
+    for ``dt <= 0``). The one place the ledger's decay arithmetic lives (with
+    :func:`decay_factor`: ``decay(v, r, dt) == v * decay_factor(r, dt)``, bit for bit)."""
     return value * math.exp(-rate * dt) if dt > 0 else value
+
+
+def decay_factor(rate: float, dt: float) -> float:
+    """The factor :func:`decay` multiplies by (1.0 for ``dt <= 0``, which leaves any value
+    as it is): for several values decayed over the same ``dt``, one exponential."""
+    return math.exp(-rate * dt) if dt > 0 else 1.0
 
 
 @dataclass
@@ -207,15 +214,19 @@ class TenantLedger:
         """Add executed service to ``tenant`` (and to the active sum if it is active)."""
         if service <= 0:
             return
-        rate = self.rate
-        tenant.decayed = decay(tenant.decayed, rate, now - tenant.stamp) + service
+        rate, dt = self.rate, now - tenant.stamp
+        factor = decay_factor(rate, dt)
+        tenant.decayed = tenant.decayed * factor + service
         tenant.stamp = now
         tenant.service_total += service
         self._totals[0] += service
         if tenant.active_calls > 0:
-            self._active_decayed = (
-                decay(self._active_decayed, rate, now - self._active_stamp) + service
-            )
+            # usually stamped together with the tenant (one active tenant charged per
+            # step): the same decay, one exponential
+            active_dt = now - self._active_stamp
+            if active_dt != dt:
+                factor = decay_factor(rate, active_dt)
+            self._active_decayed = self._active_decayed * factor + service
             self._active_stamp = now
 
     def call_ended(self, tenant: Tenant, now: float, aborted: bool, wait_s: float = 0.0) -> None:
