@@ -258,11 +258,11 @@ def test_the_global_table_weighs_every_tenant_equally():
     which the minter's 600 samples weigh as much as the honest tenant's 40."""
     fair = _minted_window("tenant")
     assert fair.table_for("agent", "newcomer") is fair.global_table
-    atoms, masses, _ = kaplan_meier(fair._observations(fair._window, 0.0, by_tenant=True))
+    atoms, masses, _ = kaplan_meier_bins(fair._bins(fair._window, 0.0, by_tenant=True))
     small = sum(m for s, m in zip(atoms, masses, strict=True) if s < 200)
     assert small == pytest.approx(0.5)
     pooled = _minted_window("pooled")
-    atoms, masses, _ = kaplan_meier(pooled._observations(pooled._window, 0.0))
+    atoms, masses, _ = kaplan_meier_bins(pooled._bins(pooled._window, 0.0))
     assert sum(m for s, m in zip(atoms, masses, strict=True) if s < 200) == pytest.approx(600 / 640)
 
 

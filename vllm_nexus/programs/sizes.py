@@ -96,7 +96,9 @@ with 64 classes before). Measured cost: docs/benchmarks.md, "2026-12-03 (f)"."""
 def kaplan_meier(
     observations: Iterable[Observation], tail_factor: float = TAIL_FACTOR
 ) -> tuple[list[float], list[float], list[float]]:
-    """Discrete size distribution from observations (Kaplan-Meier, right-censoring).
+    """Discrete size distribution from observations (Kaplan-Meier, right-censoring). The
+    reference on raw samples; the refresh runs the same estimator on grid bins
+    (:func:`kaplan_meier_bins`, tested against this one).
 
     Returns the atoms (ascending), their probabilities (summing to 1) and the mean weight of
     the ended programs at each atom. Survival left after the last ended size (only censored
@@ -400,27 +402,46 @@ class ProgramSizes:
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
         self.end_idle_s = min(max(4.0 * p95, 1.0), self.max_end_idle_s)
 
-    def _observations(
+    def _bins(
         self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
-    ) -> list:
-        """Size observations of ``programs``; ``by_tenant``: each tenant's samples together
-        weigh 1 (every tenant counts equally, however many program ids it sent)."""
-        idle = self.end_idle_s
-        out = []
-        for p in programs:
-            if p.aborted_calls or p.service <= 0:
-                continue
-            ended = p.ended or (p.active_calls == 0 and now - p.last_seen >= idle)
-            weight = 1.0 / max(1, p.output_tokens) if self.per_token else 1.0
-            out.append((p.service, ended, weight))
+    ) -> SizeBins:
+        """Size observations of ``programs``, binned (see :func:`bin_observations`): a
+        program with an aborted call or no service gives none; one that ended (or idle for
+        ``end_idle_s`` with no call in flight) gives its size, one still active a censored
+        lower bound; its weight is 1 / output tokens for the token-latency objective.
+        ``by_tenant``: each tenant's samples together weigh 1 (every tenant counts equally,
+        however many program ids it sent). One pass: this is the whole cost of a refresh."""
+        programs = list(programs)
+        mass_of: dict[str | None, float] = {}
         if by_tenant:
-            kept = [p for p in programs if not p.aborted_calls and p.service > 0]
-            tenants = [getattr(p, "tenant", None) for p in kept]
-            count: dict[str | None, int] = {}
-            for t in tenants:
-                count[t] = count.get(t, 0) + 1
-            out = [(*o, 1.0 / count[t]) for o, t in zip(out, tenants, strict=True)]
-        return out
+            for p in programs:
+                if not p.aborted_calls and p.service > 0:
+                    t = getattr(p, "tenant", None)
+                    mass_of[t] = mass_of.get(t, 0.0) + 1.0
+            mass_of = {t: 1.0 / n for t, n in mass_of.items()}
+        idle, per_token = self.end_idle_s, self.per_token
+        ceil, log2, steps = math.ceil, math.log2, GRID_STEPS_PER_DOUBLING
+        bins: SizeBins = {}
+        mass = 1.0
+        for p in programs:
+            service = p.service
+            if p.aborted_calls or service <= 0:
+                continue
+            if by_tenant:
+                mass = mass_of[getattr(p, "tenant", None)]
+            weight = 1.0 / max(1, p.output_tokens) if per_token else 1.0
+            k = ceil(steps * log2(max(service, 1e-6)) - 1e-9)  # grid_index, inlined
+            b = bins.get(k)
+            if b is None:
+                b = bins[k] = [0.0, 0.0, 0.0, 0.0, 0]
+            if p.ended or (p.active_calls == 0 and now - p.last_seen >= idle):
+                b[0] += mass
+                b[1] += mass * weight
+                b[4] += 1
+            else:
+                b[2] += mass
+                b[3] += mass * weight
+        return bins
 
     # -- tables -----------------------------------------------------------------------------
     def call_finished(self, now: float, program: SizedProgram | None = None) -> bool:
@@ -444,7 +465,7 @@ class ProgramSizes:
     def _table(
         self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
     ) -> RankTable | None:
-        bins = bin_observations(self._observations(programs, now, by_tenant))
+        bins = self._bins(programs, now, by_tenant)
         ended = int(sum(b[4] for b in bins.values()))
         if ended < self.min_samples:
             return None
