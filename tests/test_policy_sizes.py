@@ -377,7 +377,9 @@ def test_binned_estimator_equals_kaplan_meier_on_snapped_sizes():
 
 
 def _class_window(n_classes: int, budget: float) -> ProgramSizes:
-    sizes = ProgramSizes(min_samples=20, refresh_every=4, end_idle_s=5.0, refresh_budget=budget)
+    sizes = ProgramSizes(
+        min_samples=20, refresh_every=n_classes, end_idle_s=5.0, refresh_budget=budget
+    )
     rng = random.Random(5)
     for c in range(n_classes):
         for _ in range(40):
@@ -391,21 +393,33 @@ def test_a_refresh_spreads_over_calls_within_the_budget_and_swaps_tables_at_once
     spread = _class_window(12, 100)  # 40 samples per class: 3 tables per completed call
     spread.refresh(now=0.0)
     before = (spread.global_table, dict(spread.class_tables), spread.version)
-    done = [spread.call_finished(1.0) for _ in range(4)]  # the 4th call starts a refresh
-    assert done == [False, False, False, False]
+    # a completed call in every class; the 12th starts a refresh (refresh_every=12)
+    done = [spread.call_finished(1.0, spread._classes[f"c{c}"][0]) for c in range(12)]
+    assert not any(done)
     assert len(spread._jobs) == 12  # the global table (480 samples) used the call's budget
     # nothing of the unfinished refresh is in use yet
     assert (spread.global_table, spread.class_tables, spread.version) == before
-    done = [spread.call_finished(1.0) for _ in range(5)]
-    assert done == [False, False, False, True, False]  # 12 class tables, 3 per call
+    done = [spread.call_finished(1.0) for _ in range(4)]
+    assert done == [False, False, False, True]  # 12 class tables, 3 per call
     assert spread.version == before[2] + 1
     assert spread.global_table is not before[0]
-    # the tables are those of a refresh made at once at the refresh's start
+    assert all(spread.class_tables[c] is not t for c, t in before[1].items())
+    # the tables are those of a refresh made at once
     assert spread.global_table.ranks == full.global_table.ranks
     assert sorted(spread.class_tables) == sorted(full.class_tables)
     for c, t in full.class_tables.items():
         assert spread.class_tables[c].ranks == t.ranks
     assert spread.rank_boundaries == full.rank_boundaries
+
+
+def test_only_classes_that_sent_something_are_rebuilt():
+    sizes = _class_window(4, math.inf)
+    sizes.refresh(now=0.0)
+    built = dict(sizes.class_tables)
+    for _ in range(4):  # 4 completed calls, all of class c1: one refresh
+        sizes.call_finished(1.0, sizes._classes["c1"][0])
+    assert sizes.class_tables["c1"] is not built["c1"]
+    assert all(sizes.class_tables[c] is built[c] for c in ("c0", "c2", "c3"))
 
 
 def test_default_budget_refreshes_the_global_and_four_class_tables_in_one_call():

@@ -332,6 +332,9 @@ class ProgramSizes:
         """scope ``tenant``: each tenant's recent programs (LRU, at most ``max_classes``)."""
         self._dirty: set[str] = set()
         """Tenants with a new program or a completed call since their table was built."""
+        self._dirty_classes: set[str] = set()
+        """Classes (keys of ``_classes``) with a new program or a completed call since their
+        table was built: only those are rebuilt (an idle class costs nothing)."""
         self._gaps: deque[float] = deque(maxlen=256)
         self._since = 0
         self.global_table: RankTable | None = None
@@ -346,7 +349,7 @@ class ProgramSizes:
         """Tables of the refresh under way not built yet (kind, key)."""
         self._refresh_at = 0.0
         self._staged_global: RankTable | None = None
-        self._staged_classes: dict[str, RankTable] = {}
+        self._staged_classes: dict[str, RankTable | None] = {}
         self._staged_tenants: dict[str, RankTable | None] = {}
         self.end_idle_s = end_idle_s if end_idle_s is not None else 5.0
 
@@ -355,14 +358,19 @@ class ProgramSizes:
         """A program was seen for the first time (its ``tenant``, if any, set already)."""
         self._window.append(program)
         tenant = self._tenant_key(program)
-        cls = program.program_class
-        if cls is not None and tenant is not None:
-            cls = tenant + "\0" + cls
+        cls = self._class_key(program, tenant)
         if cls is not None and self._max_classes:
             self._append(self._classes, cls, program, self.class_tables)
+            self._dirty_classes.add(cls)
         if tenant is not None and self._max_classes:
             self._append(self._tenants, tenant, program, self.tenant_tables)
             self._dirty.add(tenant)
+
+    @staticmethod
+    def _class_key(program: SizedProgram, tenant: str | None) -> str | None:
+        """Key of the program's class window (scope ``tenant``: per tenant and class)."""
+        cls = program.program_class
+        return tenant + "\0" + cls if cls is not None and tenant is not None else cls
 
     def _tenant_key(self, program: SizedProgram) -> str | None:
         """The program's tenant under scope ``tenant`` (None: pooled, or no tenant known)."""
@@ -383,8 +391,7 @@ class ProgramSizes:
             while len(windows) > self._max_classes:
                 old, _ = windows.popitem(last=False)
                 tables.pop(old, None)
-                if windows is self._tenants:
-                    self._dirty.discard(old)
+                (self._dirty if windows is self._tenants else self._dirty_classes).discard(old)
         else:
             windows.move_to_end(key)
         win.append(program)
@@ -454,6 +461,9 @@ class ProgramSizes:
             tenant = self._tenant_key(program)
             if tenant is not None:
                 self._dirty.add(tenant)
+            cls = self._class_key(program, tenant)
+            if cls is not None and cls in self._classes:
+                self._dirty_classes.add(cls)
         self._since += 1
         if not self._jobs:
             if self._since < self.refresh_every:
@@ -472,9 +482,9 @@ class ProgramSizes:
         return RankTable(bins, ended)
 
     def refresh(self, now: float) -> None:
-        """Rebuild the rank tables from the windows at once: global and per class always,
-        per tenant those of tenants with a new program or a completed call since their last
-        build (an idle tenant's table waits until it sends again)."""
+        """Rebuild the rank tables from the windows at once: the global one always, per
+        class and per tenant those with a new program or a completed call since their last
+        build (an idle class's or tenant's table waits until it sends again)."""
         self._start_refresh(now)
         self._build(math.inf)
 
@@ -488,9 +498,8 @@ class ProgramSizes:
         self._jobs.append(("global", ""))
         self._jobs.extend(("tenant", t) for t in self._dirty)
         self._dirty.clear()
-        self._jobs.extend(
-            ("class", c) for c, win in self._classes.items() if len(win) >= self.min_samples
-        )
+        self._jobs.extend(("class", c) for c in self._dirty_classes)
+        self._dirty_classes.clear()
         self._staged_classes = {}
         self._staged_tenants = {}
 
@@ -512,20 +521,21 @@ class ProgramSizes:
                 spent += len(win) if ok else 0
             else:
                 win = self._classes.get(key)
-                if win is not None:
-                    t = self._table(win, now)
-                    if t is not None:
-                        self._staged_classes[key] = t
-                    spent += len(win)
+                ok = win is not None and len(win) >= self.min_samples
+                self._staged_classes[key] = self._table(win, now) if ok else None
+                spent += len(win) if ok else 0
         if self._jobs:
             return False
         self.global_table = self._staged_global
-        for tenant, t in self._staged_tenants.items():
-            if t is None:
-                self.tenant_tables.pop(tenant, None)
-            elif tenant in self._tenants:  # (not evicted while the refresh ran)
-                self.tenant_tables[tenant] = t
-        self.class_tables = {c: t for c, t in self._staged_classes.items() if c in self._classes}
+        for staged, tables, windows in (
+            (self._staged_tenants, self.tenant_tables, self._tenants),
+            (self._staged_classes, self.class_tables, self._classes),
+        ):
+            for key, t in staged.items():
+                if t is None:
+                    tables.pop(key, None)
+                elif key in windows:  # (not evicted while the refresh ran)
+                    tables[key] = t
         self._staged_global, self._staged_classes, self._staged_tenants = None, {}, {}
         self.rank_boundaries = self._rank_levels()
         self.version += 1
