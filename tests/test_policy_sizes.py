@@ -13,9 +13,11 @@ from vllm_nexus.programs.queues import MultiLevelQueue
 from vllm_nexus.programs.sizes import (
     ProgramSizes,
     RankTable,
+    bin_observations,
     gittins_ranks,
     grid_point,
     kaplan_meier,
+    kaplan_meier_bins,
 )
 
 
@@ -256,11 +258,11 @@ def test_the_global_table_weighs_every_tenant_equally():
     which the minter's 600 samples weigh as much as the honest tenant's 40."""
     fair = _minted_window("tenant")
     assert fair.table_for("agent", "newcomer") is fair.global_table
-    atoms, masses, _ = kaplan_meier(fair._observations(fair._window, 0.0, by_tenant=True))
+    atoms, masses, _ = kaplan_meier_bins(fair._bins(fair._window, 0.0, by_tenant=True))
     small = sum(m for s, m in zip(atoms, masses, strict=True) if s < 200)
     assert small == pytest.approx(0.5)
     pooled = _minted_window("pooled")
-    atoms, masses, _ = kaplan_meier(pooled._observations(pooled._window, 0.0))
+    atoms, masses, _ = kaplan_meier_bins(pooled._bins(pooled._window, 0.0))
     assert sum(m for s, m in zip(atoms, masses, strict=True) if s < 200) == pytest.approx(600 / 640)
 
 
@@ -323,3 +325,107 @@ def test_one_tenant_is_ranked_as_with_a_pooled_window():
     assert fair.table_for(None, "default").ranks == pytest.approx(pooled.global_table.ranks)
     assert fair.global_table.ranks == pytest.approx(pooled.global_table.ranks)
     assert fair.rank_boundaries == pytest.approx(pooled.rank_boundaries)
+
+
+def _brute_rank(atoms, masses, a, weights=None):
+    """The Gittins rank at ``a`` straight from its definition (min over thresholds s > a)."""
+    w = weights or [1.0] * len(atoms)
+    total = sum(masses)
+    p = [m / total for m in masses]
+    mean_w = sum(pi * wi for pi, wi in zip(p, w, strict=True))
+    alive = [(s, pi, wi) for s, pi, wi in zip(atoms, p, w, strict=True) if s > a]
+    if not alive:
+        return math.inf
+    best = math.inf
+    for s in sorted({x[0] for x in alive}):
+        spent = sum(pi * (min(x, s) - a) for x, pi, _ in alive)
+        gain = sum(pi * wi for x, pi, wi in alive if x <= s)
+        best = min(best, spent / gain)
+    return best * mean_w
+
+
+def test_gittins_ranks_match_the_definition_on_random_distributions():
+    rng = random.Random(7)
+    for _ in range(20):
+        atoms = sorted({round(rng.lognormvariate(4, 1.5), 3) for _ in range(rng.randint(1, 30))})
+        masses = [rng.random() + 0.01 for _ in atoms]
+        weights = [rng.random() + 0.01 for _ in atoms] if rng.random() < 0.5 else None
+        grid = [0.0] + sorted(rng.uniform(0, 1.2 * atoms[-1]) for _ in range(15))
+        ranks = gittins_ranks(atoms, masses, grid, weights)
+        for a, r in zip(grid, ranks, strict=True):
+            expected = _brute_rank(atoms, masses, a, weights)
+            assert r == pytest.approx(expected, rel=1e-9) or (
+                math.isinf(r) and math.isinf(expected)
+            )
+
+
+def test_binned_estimator_equals_kaplan_meier_on_snapped_sizes():
+    """The refresh bins samples on the grid; the estimator on the bins is Kaplan-Meier on
+    the samples rounded up to the grid (censoring, masses and weights included)."""
+    rng = random.Random(11)
+    for _ in range(30):
+        obs = [
+            (rng.paretovariate(1.2) * 30, rng.random() < 0.7, rng.random(), rng.choice([1.0, 0.25]))
+            for _ in range(rng.randint(1, 300))
+        ]
+        snapped = [(grid_point(max(o[0], 1e-6)), *o[1:]) for o in obs]
+        expected = kaplan_meier(snapped)
+        got = kaplan_meier_bins(bin_observations(obs))
+        assert got[0] == expected[0]  # atoms: the same grid points exactly
+        assert got[1] == pytest.approx(expected[1], rel=1e-9)
+        assert got[2] == pytest.approx(expected[2], rel=1e-9)
+
+
+def _class_window(n_classes: int, budget: float) -> ProgramSizes:
+    sizes = ProgramSizes(
+        min_samples=20, refresh_every=n_classes, end_idle_s=5.0, refresh_budget=budget
+    )
+    rng = random.Random(5)
+    for c in range(n_classes):
+        for _ in range(40):
+            sizes.track(_program(rng.lognormvariate(3 + c % 4, 0.5), cls=f"c{c}"))
+    return sizes
+
+
+def test_a_refresh_spreads_over_calls_within_the_budget_and_swaps_tables_at_once():
+    full = _class_window(12, math.inf)
+    full.refresh(now=0.0)
+    spread = _class_window(12, 100)  # 40 samples per class: 3 tables per completed call
+    spread.refresh(now=0.0)
+    before = (spread.global_table, dict(spread.class_tables), spread.version)
+    # a completed call in every class; the 12th starts a refresh (refresh_every=12)
+    done = [spread.call_finished(1.0, spread._classes[f"c{c}"][0]) for c in range(12)]
+    assert not any(done)
+    assert len(spread._jobs) == 12  # the global table (480 samples) used the call's budget
+    # nothing of the unfinished refresh is in use yet
+    assert (spread.global_table, spread.class_tables, spread.version) == before
+    done = [spread.call_finished(1.0) for _ in range(4)]
+    assert done == [False, False, False, True]  # 12 class tables, 3 per call
+    assert spread.version == before[2] + 1
+    assert spread.global_table is not before[0]
+    assert all(spread.class_tables[c] is not t for c, t in before[1].items())
+    # the tables are those of a refresh made at once
+    assert spread.global_table.ranks == full.global_table.ranks
+    assert sorted(spread.class_tables) == sorted(full.class_tables)
+    for c, t in full.class_tables.items():
+        assert spread.class_tables[c].ranks == t.ranks
+    assert spread.rank_boundaries == full.rank_boundaries
+
+
+def test_only_classes_that_sent_something_are_rebuilt():
+    sizes = _class_window(4, math.inf)
+    sizes.refresh(now=0.0)
+    built = dict(sizes.class_tables)
+    for _ in range(4):  # 4 completed calls, all of class c1: one refresh
+        sizes.call_finished(1.0, sizes._classes["c1"][0])
+    assert sizes.class_tables["c1"] is not built["c1"]
+    assert all(sizes.class_tables[c] is built[c] for c in ("c0", "c2", "c3"))
+
+
+def test_default_budget_refreshes_the_global_and_four_class_tables_in_one_call():
+    sizes = ProgramSizes(min_samples=20, refresh_every=1, end_idle_s=5.0)
+    rng = random.Random(2)
+    for i in range(1000):
+        sizes.track(_program(rng.lognormvariate(4, 1), cls=f"c{i % 4}"))
+    assert sizes.call_finished(0.0) is True and not sizes._jobs
+    assert len(sizes.class_tables) == 4 and sizes.global_table is not None

@@ -43,10 +43,12 @@ def running(q, cid, pid, attained, level, cls=None):
     return c
 
 
-def test_off_by_default_and_no_size_model_is_kept():
+def test_on_by_default_and_a_size_model_only_where_it_is_asked():
     cfg = NexusConfig().scheduler
-    assert cfg.preemption_size_check is False and cfg.preemption_size_margin == 1.0
-    assert mlq().size_gate is None
+    assert cfg.preemption_size_check is True and cfg.preemption_size_margin == 1.0
+    assert mlq().size_gate is not None  # plas (the default policy) keeps a size model
+    assert mlq(preemption_size_check=False).size_gate is None
+    assert mlq(preemption=False).size_gate is None  # nothing to gate
     # fcfs never preempts: no model either; gittins shares its ranking model
     assert mlq(policy="fcfs", preemption_size_check=True).size_gate is None
     g = mlq(policy="gittins", preemption_size_check=True)

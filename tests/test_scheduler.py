@@ -443,8 +443,8 @@ def test_program_class_from_xargs_or_first_prompt_tokens():
     assert cls["A"] == "x:coder"
     assert cls["B"] == cls["C"] and cls["B"].startswith("h:")
     assert cls["D"] is None
-    # plas learns sizes (per class) only for preemption_size_check (off by default)
-    plas = make_scheduler(nexus={"scheduler": {"policy": "plas"}})
+    # plas learns sizes (per class) only for preemption_size_check (on by default)
+    plas = make_scheduler(nexus={"scheduler": {"policy": "plas", "preemption_size_check": False}})
     plas.add_request(make_request("a", program_id="A", prompt=system))
     assert plas.mlq.programs.get("A").program_class is None  # no size model: no classes
     on = {"policy": "plas", "preemption_size_check": True}

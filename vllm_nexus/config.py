@@ -148,7 +148,7 @@ class SchedulerConfig:
     """Proactive preemption within a priority tier needs the victim this many levels below
     the waiting call (1: any strictly worse level, Autellix Alg. 1). 2 spares calls of
     programs one level apart, which on even sizes are about as far from done."""
-    preemption_size_check: bool = False
+    preemption_size_check: bool = True
     """Proactive preemption also asks the learned program sizes (the Gittins rank of each
     program's attained service under the empirical distribution of recent programs' sizes,
     per class when one is known, programs/sizes.py; tracked for every policy when on): a

@@ -34,9 +34,13 @@ its own a tenant is ranked by what it sends; a tenant with fewer than ``min_samp
 programs uses the tenant-weighted global table, in which a minting tenant weighs as much as
 one honest tenant. ``scope="pooled"``: one window for all tenants, every program one sample.
 
-Rank tables are rebuilt every ``refresh_every`` completed calls (O(window log window + grid x
-support) with numpy, never per step) on a geometric grid of attained-service values; a lookup
-is a bisection on that grid (O(log grid)). Pure Python + numpy, no vLLM import.
+Rank tables are rebuilt every ``refresh_every`` completed calls on a geometric grid of
+attained-service values, never per step: a window's programs are summed into a few dozen grid
+bins (O(window)), the estimator and the index run on the bins (O(bins) and one grid x bins
+numpy pass), and one completed call builds at most ``REFRESH_BUDGET`` samples' worth of
+tables, the rest of a refresh following over the next calls (O(1) amortised per call, a
+bounded cost in any step). A lookup is a bisection on the grid (O(log grid)). Pure Python +
+numpy, no vLLM import.
 """
 
 from __future__ import annotations
@@ -81,12 +85,20 @@ Observation = tuple[float, bool, float] | tuple[float, bool, float, float]
 ``mass`` is how much the sample counts in the distribution (default 1; the tenant-weighted
 global table gives each of a tenant's ``n`` samples ``1 / n``)."""
 SIZE_SCOPES = ("tenant", "pooled")
+REFRESH_BUDGET = 2048
+"""Samples (programs in a window) that one completed call gathers into rank tables at most.
+A refresh of the defaults' tables (the global window of 1000 and up to four class windows of
+256) completes within the call that starts it; dozens of classes or tenants spread over the
+following calls, so no scheduler step pays for all of them (2026-12-03: 84 ms in one step
+with 64 classes before). Measured cost: docs/benchmarks.md, "2026-12-03 (f)"."""
 
 
 def kaplan_meier(
     observations: Iterable[Observation], tail_factor: float = TAIL_FACTOR
 ) -> tuple[list[float], list[float], list[float]]:
-    """Discrete size distribution from observations (Kaplan-Meier, right-censoring).
+    """Discrete size distribution from observations (Kaplan-Meier, right-censoring). The
+    reference on raw samples; the refresh runs the same estimator on grid bins
+    (:func:`kaplan_meier_bins`, tested against this one).
 
     Returns the atoms (ascending), their probabilities (summing to 1) and the mean weight of
     the ended programs at each atom. Survival left after the last ended size (only censored
@@ -154,26 +166,90 @@ def gittins_ranks(
     cum_p = np.cumsum(p)
     cum_pw = np.cumsum(p * w)
     cum_ps = np.cumsum(p * s)
-    out = []
-    for a in grid:
-        k = int(np.searchsorted(s, a, side="right"))  # first atom > a
-        if k >= len(s):
-            out.append(math.inf)
-            continue
-        p0 = cum_p[k - 1] if k else 0.0
-        pw0 = cum_pw[k - 1] if k else 0.0
-        ps0 = cum_ps[k - 1] if k else 0.0
-        done = cum_p[k:] - p0  # P(a < S <= s_j)
-        gain = cum_pw[k:] - pw0  # E[w; a < S <= s_j]
-        den = (cum_ps[k:] - ps0) - a * done + np.clip(1.0 - cum_p[k:], 0.0, None) * (s[k:] - a)
-        out.append(float(np.min(den / gain)) * mean_w)
-    return out
+    a = np.asarray(grid, dtype=float)[:, None]  # one row per grid point
+    k = np.searchsorted(s, a[:, 0], side="right")  # first atom > a
+    before = np.maximum(k - 1, 0)
+    has = (k > 0)[:, None]
+    p0 = np.where(has, cum_p[before][:, None], 0.0)
+    pw0 = np.where(has, cum_pw[before][:, None], 0.0)
+    ps0 = np.where(has, cum_ps[before][:, None], 0.0)
+    done = cum_p - p0  # P(a < S <= s_j)
+    gain = cum_pw - pw0  # E[w; a < S <= s_j]
+    den = (cum_ps - ps0) - a * done + np.clip(1.0 - cum_p, 0.0, None) * (s - a)
+    valid = np.arange(len(s))[None, :] >= k[:, None]  # thresholds s_j > a only
+    ratio = np.full(den.shape, np.inf)
+    np.divide(den, gain, out=ratio, where=valid)
+    best = ratio.min(axis=1) if len(s) else np.full(len(a), np.inf)
+    return [math.inf if kk >= len(s) else float(r) * mean_w for kk, r in zip(k, best, strict=True)]
+
+
+def grid_index(size: float) -> int:
+    """The index ``i`` of :func:`grid_point` (``size`` rounded up to ``2**(i / steps)``)."""
+    return math.ceil(GRID_STEPS_PER_DOUBLING * math.log2(size) - 1e-9)
 
 
 def grid_point(size: float) -> float:
     """The smallest grid point ``2**(i / GRID_STEPS_PER_DOUBLING) >= size`` (integer i)."""
-    k = math.ceil(GRID_STEPS_PER_DOUBLING * math.log2(size) - 1e-9)
-    return 2.0 ** (k / GRID_STEPS_PER_DOUBLING)
+    return 2.0 ** (grid_index(size) / GRID_STEPS_PER_DOUBLING)
+
+
+SizeBins = dict[int, list[float]]
+"""Observations rounded up to the grid and summed per grid index: ``[ended mass, ended
+mass x weight, censored mass, censored mass x weight, ended count]``. A window of a thousand
+programs falls into a few dozen bins, so the estimator runs on the bins, not the samples."""
+
+
+def bin_observations(observations: Iterable[Observation]) -> SizeBins:
+    """Sum ``observations`` per grid index (sizes rounded *up*, see :class:`RankTable`)."""
+    bins: SizeBins = {}
+    ceil, log2, steps = math.ceil, math.log2, GRID_STEPS_PER_DOUBLING
+    for o in observations:
+        k = ceil(steps * log2(max(o[0], 1e-6)) - 1e-9)  # grid_index, inlined: the hot loop
+        mass = o[3] if len(o) > 3 else 1.0  # type: ignore[misc]
+        b = bins.get(k)
+        if b is None:
+            b = bins[k] = [0.0, 0.0, 0.0, 0.0, 0]
+        if o[1]:
+            b[0] += mass
+            b[1] += mass * o[2]
+            b[4] += 1
+        else:
+            b[2] += mass
+            b[3] += mass * o[2]
+    return bins
+
+
+def kaplan_meier_bins(
+    bins: SizeBins, tail_factor: float = TAIL_FACTOR
+) -> tuple[list[float], list[float], list[float]]:
+    """:func:`kaplan_meier` of binned observations (atoms are grid points); the same
+    estimator, O(bins) instead of O(samples log samples)."""
+    ks = sorted(bins)
+    at_risk = float(sum(bins[k][0] + bins[k][2] for k in ks))
+    surv = 1.0
+    atoms: list[float] = []
+    masses: list[float] = []
+    weights: list[float] = []
+    last = 0
+    for k in ks:
+        events, wsum, censored = bins[k][0], bins[k][1], bins[k][2]
+        if events > 0 and at_risk > 1e-12:
+            mass = surv * min(1.0, events / at_risk)
+            atoms.append(2.0 ** (k / GRID_STEPS_PER_DOUBLING))
+            masses.append(mass)
+            weights.append(wsum / events)
+            surv -= mass
+            last = k
+        at_risk -= events + censored
+    if not atoms:
+        return [], [], []
+    if surv > 1e-9:  # only censored programs are larger: one atom above the largest seen
+        atoms.append(max(atoms[-1], 2.0 ** (ks[-1] / GRID_STEPS_PER_DOUBLING)) * tail_factor)
+        masses.append(surv)
+        tail_mass = sum(bins[k][2] for k in ks if k >= last)
+        tail_w = sum(bins[k][3] for k in ks if k >= last)
+        weights.append(tail_w / tail_mass if tail_mass > 0 else weights[-1])
+    return atoms, masses, weights
 
 
 class RankTable:
@@ -184,10 +260,11 @@ class RankTable:
     every sample (a program about to reach a size seen once looks nearly done); on the grid
     the rank of a cell ``[g_k, g_k+1)`` is evaluated at ``g_k``, its largest value."""
 
-    def __init__(self, observations: list[Observation], samples: int) -> None:
+    def __init__(self, observations: list[Observation] | SizeBins, samples: int) -> None:
+        """``observations`` raw, or already binned by :func:`bin_observations`."""
         self.samples = samples
-        snapped = [(grid_point(max(o[0], 1e-6)), *o[1:]) for o in observations]
-        atoms, masses, weights = kaplan_meier(snapped)
+        bins = observations if isinstance(observations, dict) else bin_observations(observations)
+        atoms, masses, weights = kaplan_meier_bins(bins)
         self.max_size = atoms[-1]
         steps = GRID_STEPS_PER_DOUBLING
         k_lo = round(steps * math.log2(atoms[0])) - steps  # from half the smallest size
@@ -195,12 +272,16 @@ class RankTable:
         # the same expression as grid_point, so grid points equal the atoms exactly
         self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi + 1)]
         self.ranks = gittins_ranks(atoms, masses, self.grid, weights)
-        ended = sorted(o[0] for o in snapped if o[1])
-        if len(ended) >= MIN_TAIL_SAMPLES:
-            cutoff = ended[-MIN_TAIL_SAMPLES]
-            self.ranks = [
-                max(r, a) if a >= cutoff else r for a, r in zip(self.grid, self.ranks, strict=True)
-            ]
+        ended = 0
+        for k in sorted(bins, reverse=True):  # the MIN_TAIL_SAMPLES-th largest ended size
+            ended += int(bins[k][4])
+            if ended >= MIN_TAIL_SAMPLES:
+                cutoff = 2.0 ** (k / steps)
+                self.ranks = [
+                    max(r, a) if a >= cutoff else r
+                    for a, r in zip(self.grid, self.ranks, strict=True)
+                ]
+                break
 
     def rank(self, attained: float) -> float:
         """Rank at ``attained`` service (the value at the grid point below it). Beyond the
@@ -225,6 +306,7 @@ class ProgramSizes:
         max_end_idle_s: float = 600.0,
         per_token: bool = True,
         scope: str = "tenant",
+        refresh_budget: int = REFRESH_BUDGET,
     ) -> None:
         if scope not in SIZE_SCOPES:
             raise ValueError(f"scope must be one of {SIZE_SCOPES}, got {scope!r}")
@@ -250,6 +332,9 @@ class ProgramSizes:
         """scope ``tenant``: each tenant's recent programs (LRU, at most ``max_classes``)."""
         self._dirty: set[str] = set()
         """Tenants with a new program or a completed call since their table was built."""
+        self._dirty_classes: set[str] = set()
+        """Classes (keys of ``_classes``) with a new program or a completed call since their
+        table was built: only those are rebuilt (an idle class costs nothing)."""
         self._gaps: deque[float] = deque(maxlen=256)
         self._since = 0
         self.global_table: RankTable | None = None
@@ -258,6 +343,14 @@ class ProgramSizes:
         self.tenant_tables: dict[str, RankTable] = {}
         self.version = 0
         """Incremented when the rank tables are rebuilt."""
+        self.refresh_budget = refresh_budget
+        """Samples one completed call may gather into tables (:meth:`call_finished`)."""
+        self._jobs: deque[tuple[str, str]] = deque()
+        """Tables of the refresh under way not built yet (kind, key)."""
+        self._refresh_at = 0.0
+        self._staged_global: RankTable | None = None
+        self._staged_classes: dict[str, RankTable | None] = {}
+        self._staged_tenants: dict[str, RankTable | None] = {}
         self.end_idle_s = end_idle_s if end_idle_s is not None else 5.0
 
     # -- samples ----------------------------------------------------------------------------
@@ -265,14 +358,19 @@ class ProgramSizes:
         """A program was seen for the first time (its ``tenant``, if any, set already)."""
         self._window.append(program)
         tenant = self._tenant_key(program)
-        cls = program.program_class
-        if cls is not None and tenant is not None:
-            cls = tenant + "\0" + cls
+        cls = self._class_key(program, tenant)
         if cls is not None and self._max_classes:
             self._append(self._classes, cls, program, self.class_tables)
+            self._dirty_classes.add(cls)
         if tenant is not None and self._max_classes:
             self._append(self._tenants, tenant, program, self.tenant_tables)
             self._dirty.add(tenant)
+
+    @staticmethod
+    def _class_key(program: SizedProgram, tenant: str | None) -> str | None:
+        """Key of the program's class window (scope ``tenant``: per tenant and class)."""
+        cls = program.program_class
+        return tenant + "\0" + cls if cls is not None and tenant is not None else cls
 
     def _tenant_key(self, program: SizedProgram) -> str | None:
         """The program's tenant under scope ``tenant`` (None: pooled, or no tenant known)."""
@@ -293,8 +391,7 @@ class ProgramSizes:
             while len(windows) > self._max_classes:
                 old, _ = windows.popitem(last=False)
                 tables.pop(old, None)
-                if windows is self._tenants:
-                    self._dirty.discard(old)
+                (self._dirty if windows is self._tenants else self._dirty_classes).discard(old)
         else:
             windows.move_to_end(key)
         win.append(program)
@@ -312,75 +409,137 @@ class ProgramSizes:
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
         self.end_idle_s = min(max(4.0 * p95, 1.0), self.max_end_idle_s)
 
-    def _observations(
+    def _bins(
         self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
-    ) -> list:
-        """Size observations of ``programs``; ``by_tenant``: each tenant's samples together
-        weigh 1 (every tenant counts equally, however many program ids it sent)."""
-        idle = self.end_idle_s
-        out = []
-        for p in programs:
-            if p.aborted_calls or p.service <= 0:
-                continue
-            ended = p.ended or (p.active_calls == 0 and now - p.last_seen >= idle)
-            weight = 1.0 / max(1, p.output_tokens) if self.per_token else 1.0
-            out.append((p.service, ended, weight))
+    ) -> SizeBins:
+        """Size observations of ``programs``, binned (see :func:`bin_observations`): a
+        program with an aborted call or no service gives none; one that ended (or idle for
+        ``end_idle_s`` with no call in flight) gives its size, one still active a censored
+        lower bound; its weight is 1 / output tokens for the token-latency objective.
+        ``by_tenant``: each tenant's samples together weigh 1 (every tenant counts equally,
+        however many program ids it sent). One pass: this is the whole cost of a refresh."""
+        programs = list(programs)
+        mass_of: dict[str | None, float] = {}
         if by_tenant:
-            kept = [p for p in programs if not p.aborted_calls and p.service > 0]
-            tenants = [getattr(p, "tenant", None) for p in kept]
-            count: dict[str | None, int] = {}
-            for t in tenants:
-                count[t] = count.get(t, 0) + 1
-            out = [(*o, 1.0 / count[t]) for o, t in zip(out, tenants, strict=True)]
-        return out
+            for p in programs:
+                if not p.aborted_calls and p.service > 0:
+                    t = getattr(p, "tenant", None)
+                    mass_of[t] = mass_of.get(t, 0.0) + 1.0
+            mass_of = {t: 1.0 / n for t, n in mass_of.items()}
+        idle, per_token = self.end_idle_s, self.per_token
+        ceil, log2, steps = math.ceil, math.log2, GRID_STEPS_PER_DOUBLING
+        bins: SizeBins = {}
+        mass = 1.0
+        for p in programs:
+            service = p.service
+            if p.aborted_calls or service <= 0:
+                continue
+            if by_tenant:
+                mass = mass_of[getattr(p, "tenant", None)]
+            weight = 1.0 / max(1, p.output_tokens) if per_token else 1.0
+            k = ceil(steps * log2(max(service, 1e-6)) - 1e-9)  # grid_index, inlined
+            b = bins.get(k)
+            if b is None:
+                b = bins[k] = [0.0, 0.0, 0.0, 0.0, 0]
+            if p.ended or (p.active_calls == 0 and now - p.last_seen >= idle):
+                b[0] += mass
+                b[1] += mass * weight
+                b[4] += 1
+            else:
+                b[2] += mass
+                b[3] += mass * weight
+        return bins
 
     # -- tables -----------------------------------------------------------------------------
     def call_finished(self, now: float, program: SizedProgram | None = None) -> bool:
-        """A call (of ``program``) completed; every ``refresh_every`` calls the tables are
-        rebuilt. Returns True when they were."""
+        """A call (of ``program``) completed. Every ``refresh_every`` calls a refresh of the
+        rank tables starts; each completed call does at most ``refresh_budget`` samples of
+        its work (one table at least), so a refresh with many tables finishes over the next
+        calls instead of stalling one scheduler step. Returns True when a refresh finished
+        (the new tables are in use)."""
         if program is not None:
             tenant = self._tenant_key(program)
             if tenant is not None:
                 self._dirty.add(tenant)
+            cls = self._class_key(program, tenant)
+            if cls is not None and cls in self._classes:
+                self._dirty_classes.add(cls)
         self._since += 1
-        if self._since < self.refresh_every:
-            return False
-        self._since = 0
-        self.refresh(now)
-        return True
+        if not self._jobs:
+            if self._since < self.refresh_every:
+                return False
+            self._since = 0
+            self._start_refresh(now)
+        return self._build(self.refresh_budget)
 
     def _table(
         self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
     ) -> RankTable | None:
-        obs = self._observations(programs, now, by_tenant)
-        ended = sum(1 for o in obs if o[1])
+        bins = self._bins(programs, now, by_tenant)
+        ended = int(sum(b[4] for b in bins.values()))
         if ended < self.min_samples:
             return None
-        return RankTable(obs, ended)
+        return RankTable(bins, ended)
 
     def refresh(self, now: float) -> None:
-        """Rebuild the rank tables from the windows: global and per class always, per tenant
-        those of tenants with a new program or a completed call since their last build
-        (an idle tenant's table waits until it sends again: bounded work per refresh)."""
+        """Rebuild the rank tables from the windows at once: the global one always, per
+        class and per tenant those with a new program or a completed call since their last
+        build (an idle class's or tenant's table waits until it sends again)."""
+        self._start_refresh(now)
+        self._build(math.inf)
+
+    def _start_refresh(self, now: float) -> None:
+        """Queue the tables of one refresh; they are built by :meth:`_build` and put in use
+        together when the last one is done (ranks of one refresh are never mixed with the
+        previous one's)."""
         self._update_end_idle()
-        self.global_table = self._table(self._window, now, by_tenant=self.scope == "tenant")
-        for tenant in self._dirty:
-            win = self._tenants.get(tenant)
-            t = self._table(win, now) if win is not None and len(win) >= self.min_samples else None
-            if t is None:
-                self.tenant_tables.pop(tenant, None)
-            else:
-                self.tenant_tables[tenant] = t
+        self._refresh_at = now
+        self._jobs.clear()
+        self._jobs.append(("global", ""))
+        self._jobs.extend(("tenant", t) for t in self._dirty)
         self._dirty.clear()
-        tables = {}
-        for cls, win in self._classes.items():
-            if len(win) >= self.min_samples:
-                t = self._table(win, now)
-                if t is not None:
-                    tables[cls] = t
-        self.class_tables = tables
+        self._jobs.extend(("class", c) for c in self._dirty_classes)
+        self._dirty_classes.clear()
+        self._staged_classes = {}
+        self._staged_tenants = {}
+
+    def _build(self, budget: float) -> bool:
+        """Build queued tables until ``budget`` samples are spent (at least one table);
+        True when the refresh is complete and its tables are in use."""
+        now, spent = self._refresh_at, 0
+        while self._jobs and spent < budget:
+            kind, key = self._jobs.popleft()
+            if kind == "global":
+                self._staged_global = self._table(
+                    self._window, now, by_tenant=self.scope == "tenant"
+                )
+                spent += len(self._window)
+            elif kind == "tenant":
+                win = self._tenants.get(key)
+                ok = win is not None and len(win) >= self.min_samples
+                self._staged_tenants[key] = self._table(win, now) if ok else None
+                spent += len(win) if ok else 0
+            else:
+                win = self._classes.get(key)
+                ok = win is not None and len(win) >= self.min_samples
+                self._staged_classes[key] = self._table(win, now) if ok else None
+                spent += len(win) if ok else 0
+        if self._jobs:
+            return False
+        self.global_table = self._staged_global
+        for staged, tables, windows in (
+            (self._staged_tenants, self.tenant_tables, self._tenants),
+            (self._staged_classes, self.class_tables, self._classes),
+        ):
+            for key, t in staged.items():
+                if t is None:
+                    tables.pop(key, None)
+                elif key in windows:  # (not evicted while the refresh ran)
+                    tables[key] = t
+        self._staged_global, self._staged_classes, self._staged_tenants = None, {}, {}
         self.rank_boundaries = self._rank_levels()
         self.version += 1
+        return True
 
     def _rank_levels(self) -> list[float]:
         table = self.global_table
