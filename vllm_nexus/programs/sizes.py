@@ -199,23 +199,26 @@ mass x weight, censored mass, censored mass x weight, ended count]``. A window o
 programs falls into a few dozen bins, so the estimator runs on the bins, not the samples."""
 
 
+def add_sample(bins: SizeBins, size: float, ended: bool, weight: float, mass: float) -> None:
+    """Add one observation to ``bins`` (its size rounded *up*, see :class:`RankTable`)."""
+    k = grid_index(max(size, 1e-6))
+    b = bins.get(k)
+    if b is None:
+        b = bins[k] = [0.0, 0.0, 0.0, 0.0, 0]
+    if ended:
+        b[0] += mass
+        b[1] += mass * weight
+        b[4] += 1
+    else:
+        b[2] += mass
+        b[3] += mass * weight
+
+
 def bin_observations(observations: Iterable[Observation]) -> SizeBins:
-    """Sum ``observations`` per grid index (sizes rounded *up*, see :class:`RankTable`)."""
+    """Sum ``observations`` per grid index."""
     bins: SizeBins = {}
-    ceil, log2, steps = math.ceil, math.log2, GRID_STEPS_PER_DOUBLING
     for o in observations:
-        k = ceil(steps * log2(max(o[0], 1e-6)) - 1e-9)  # grid_index, inlined: the hot loop
-        mass = o[3] if len(o) > 3 else 1.0  # type: ignore[misc]
-        b = bins.get(k)
-        if b is None:
-            b = bins[k] = [0.0, 0.0, 0.0, 0.0, 0]
-        if o[1]:
-            b[0] += mass
-            b[1] += mass * o[2]
-            b[4] += 1
-        else:
-            b[2] += mass
-            b[3] += mass * o[2]
+        add_sample(bins, o[0], o[1], o[2], o[3] if len(o) > 3 else 1.0)  # type: ignore[misc]
     return bins
 
 
@@ -427,27 +430,20 @@ class ProgramSizes:
                     mass_of[t] = mass_of.get(t, 0.0) + 1.0
             mass_of = {t: 1.0 / n for t, n in mass_of.items()}
         idle, per_token = self.end_idle_s, self.per_token
-        ceil, log2, steps = math.ceil, math.log2, GRID_STEPS_PER_DOUBLING
         bins: SizeBins = {}
         mass = 1.0
         for p in programs:
-            service = p.service
-            if p.aborted_calls or service <= 0:
+            if p.aborted_calls or p.service <= 0:
                 continue
             if by_tenant:
                 mass = mass_of[getattr(p, "tenant", None)]
-            weight = 1.0 / max(1, p.output_tokens) if per_token else 1.0
-            k = ceil(steps * log2(max(service, 1e-6)) - 1e-9)  # grid_index, inlined
-            b = bins.get(k)
-            if b is None:
-                b = bins[k] = [0.0, 0.0, 0.0, 0.0, 0]
-            if p.ended or (p.active_calls == 0 and now - p.last_seen >= idle):
-                b[0] += mass
-                b[1] += mass * weight
-                b[4] += 1
-            else:
-                b[2] += mass
-                b[3] += mass * weight
+            add_sample(
+                bins,
+                p.service,
+                p.ended or (p.active_calls == 0 and now - p.last_seen >= idle),
+                1.0 / max(1, p.output_tokens) if per_token else 1.0,
+                mass,
+            )
         return bins
 
     # -- tables -----------------------------------------------------------------------------
