@@ -41,17 +41,16 @@ from dataclasses import dataclass
 DEFAULT_TENANT = "default"
 
 
-def decay(value: float, rate: float, dt: float) -> float:
-    """``value`` decayed exponentially at ``rate`` (per second) over ``dt`` seconds (no decay
-    for ``dt <= 0``). The one place the ledger's decay arithmetic lives (with
-    :func:`decay_factor`: ``decay(v, r, dt) == v * decay_factor(r, dt)``, bit for bit)."""
-    return value * math.exp(-rate * dt) if dt > 0 else value
-
-
 def decay_factor(rate: float, dt: float) -> float:
-    """The factor :func:`decay` multiplies by (1.0 for ``dt <= 0``, which leaves any value
-    as it is): for several values decayed over the same ``dt``, one exponential."""
+    """What a value decays by at ``rate`` (per second) over ``dt`` seconds (1.0 for
+    ``dt <= 0``): the one place the ledger's decay arithmetic lives; for several values
+    decayed over the same ``dt``, one exponential."""
     return math.exp(-rate * dt) if dt > 0 else 1.0
+
+
+def decay(value: float, rate: float, dt: float) -> float:
+    """``value`` decayed exponentially at ``rate`` over ``dt`` seconds (:func:`decay_factor`)."""
+    return value * decay_factor(rate, dt)
 
 
 @dataclass
