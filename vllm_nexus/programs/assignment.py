@@ -5,8 +5,8 @@ The scheduler calls :meth:`ProgramAssigner.assign` when a call arrives (after
 :func:`vllm_nexus.programs.identity.resolve_program_id`) and :meth:`ProgramAssigner.finished`
 when it leaves; the policy is :mod:`vllm_nexus.programs.lineage`. Calls that named their
 program are remembered only while id-less calls are arriving (one within the lineage TTL;
-``scheduler.program_inference_explicit``): nothing else would look them up. Requests are duck-typed
-(``request_id``, ``prompt_token_ids``, ``output_token_ids``): no vLLM import.
+``scheduler.program_inference_explicit``): nothing else would look them up. Requests are
+duck-typed (``request_id``, ``prompt_token_ids``, ``output_token_ids``): no vLLM import.
 """
 
 from __future__ import annotations
