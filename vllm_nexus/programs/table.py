@@ -20,13 +20,27 @@ Service update rules (§4.2):
 
 Every operation is O(1) amortised: eviction pops from the front of an LRU of idle programs, so
 per-step cost never grows with the number of known programs. Pure Python, no vLLM import.
+
+Memory layout (the collector): the table may hold 100k programs, nearly all idle, and a
+Python object is walked by every full collection of CPython's cyclic collector (vLLM freezes
+its startup heap, not what comes after: docs/benchmarks.md, "the collector at 100k
+programs"). An idle program that nothing outside the table refers to is therefore stored
+*packed*: the tuple of its fields, all atoms (str, numbers, bools, None), which CPython stops
+tracking the first time the collector sees it. A :class:`Program` object exists only while
+someone may hold it: its calls (active programs), a size model's window of recent programs,
+a caller of :meth:`get`. Packing happens after a program becomes idle, a few programs per
+release (O(1)), and only when the reference count shows the table's reference alone, so it is
+unobservable: whoever holds a program holds the one live object, whose fields are the
+program's state; :meth:`get` revives a packed program as an object with the same fields.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 ServiceRule = Callable[[float, float, float], float]
@@ -102,6 +116,35 @@ class Program:
     """Stages in which the program had >= 2 calls in flight at once (``fanout_service_weight``)."""
 
 
+_FIELDS = tuple(f.name for f in fields(Program))
+_fields_of = attrgetter(*_FIELDS)
+"""A program's fields in declaration order (``Program(*packed)`` rebuilds it)."""
+_LAST_SEEN = _FIELDS.index("last_seen")
+PACK_PER_RELEASE = 2
+"""Idle programs examined for packing per released program: more than one, so the queue of
+programs waiting to be packed (those a size model still holds are examined again later)
+shrinks while programs come and go."""
+
+
+def _refs(entries: dict[str, Any], key: str) -> int:
+    """Reference count of ``entries[key]`` seen from here."""
+    return sys.getrefcount(entries[key])
+
+
+_PACKING = hasattr(sys, "getrefcount")
+"""Idle programs are packed (CPython; elsewhere every program stays an object)."""
+_ALONE = _refs({"": Program("")}, "") if _PACKING else 0
+""":func:`_refs` of an object that only its dict refers to."""
+
+
+def _packed(prog: Program) -> tuple | None:
+    """``prog``'s fields as a tuple of atoms, or None while it refers to a call (its stage)."""
+    if prog.stage_first is not None or prog.stage_calls:
+        return None
+    prog.stage_calls = None  # (an emptied stage dict: reset by the program's next call)
+    return _fields_of(prog)
+
+
 class ProgramTable:
     """Bounded map program id -> :class:`Program` with idle-TTL and capacity eviction."""
 
@@ -114,9 +157,13 @@ class ProgramTable:
         self.rule = rule
         self.ttl_s = ttl_s
         self.max_programs = max_programs
-        self._programs: dict[str, Program] = {}
+        self._programs: dict[str, Program | tuple] = {}
+        """Program id -> its :class:`Program`, or its fields packed (idle, referenced by
+        nothing else: see the module docstring)."""
         # Idle programs (no active call), least recently seen first.
         self._idle: OrderedDict[str, None] = OrderedDict()
+        self._to_pack: OrderedDict[str, None] = OrderedDict()
+        """Idle programs still held as objects, to be packed (oldest first)."""
         self.evicted_total = 0
         self.ended_total = 0
         """Programs released because the client marked their end."""
@@ -129,10 +176,23 @@ class ProgramTable:
         return program_id in self._programs
 
     def get(self, program_id: str) -> Program | None:
-        return self._programs.get(program_id)
+        """The program (a packed one is revived: the caller may keep and update it)."""
+        prog = self._programs.get(program_id)
+        if prog is None or type(prog) is Program:
+            return prog
+        revived = self._programs[program_id] = Program(*prog)
+        self._to_pack[program_id] = None  # (packed again once nothing else refers to it)
+        return revived
 
     def programs(self) -> list[Program]:
-        return list(self._programs.values())
+        """Every program (revives the packed ones: for tests and tools, not per step)."""
+        return [self.get(pid) for pid in list(self._programs)]
+
+    @property
+    def packed_programs(self) -> int:
+        """Programs stored packed (idle and referenced by nothing outside the table). O(n):
+        for tests and tools."""
+        return sum(type(p) is tuple for p in self._programs.values())
 
     @property
     def active_programs(self) -> int:
@@ -140,7 +200,7 @@ class ProgramTable:
 
     def call_started(self, program_id: str, now: float) -> Program:
         """Register a new call of ``program_id`` (creating the program on first sight)."""
-        prog = self._programs.get(program_id)
+        prog = self.get(program_id)
         if prog is None:
             prog = Program(program_id=program_id, last_seen=now)
             self._programs[program_id] = prog
@@ -166,7 +226,7 @@ class ProgramTable:
         """A call left: charge its service and times to the program. An aborted call (client
         gone, timeout, cancel) is charged like a completed one (the service it received
         counts, so cancel-and-resend buys nothing) and the program stays until its idle TTL."""
-        prog = self._programs.get(program_id)
+        prog = self.get(program_id)
         if prog is None:
             return None
         prog.service = self.rule(prog.service, start_priority, call_service)
@@ -198,7 +258,7 @@ class ProgramTable:
         """The client says ``program_id`` has no further calls: release its entry now if it
         has no active call, else after its last active call completes (service charged
         first). Returns False for an unknown program."""
-        prog = self._programs.get(program_id)
+        prog = self.get(program_id)
         if prog is None:
             return False
         prog.ending = True
@@ -221,12 +281,15 @@ class ProgramTable:
         while self._idle:
             pid = next(iter(self._idle))
             prog = self._programs[pid]
-            if now - prog.last_seen < self.ttl_s and len(self._programs) <= self.max_programs:
+            last_seen = prog.last_seen if type(prog) is Program else prog[_LAST_SEEN]
+            if now - last_seen < self.ttl_s and len(self._programs) <= self.max_programs:
                 break
             self._idle.popitem(last=False)
             del self._programs[pid]
             evicted.append(pid)
-            self._ended(prog, "idle" if now - prog.last_seen >= self.ttl_s else "capacity")
+            if type(prog) is not Program:
+                prog = Program(*prog)
+            self._ended(prog, "idle" if now - last_seen >= self.ttl_s else "capacity")
         self.evicted_total += len(evicted)
         return evicted
 
@@ -240,4 +303,26 @@ class ProgramTable:
             else:
                 self._idle[prog.program_id] = None
                 self._idle.move_to_end(prog.program_id)
+                if _PACKING:
+                    self._to_pack[prog.program_id] = None
         self.evict(now)
+        if self._to_pack:
+            self._pack_some()
+
+    def _pack_some(self) -> None:
+        """Pack up to ``PACK_PER_RELEASE`` idle programs, oldest released first; one still
+        referenced elsewhere (a size model's window, a caller) is examined again later."""
+        queue, programs = self._to_pack, self._programs
+        for _ in range(min(PACK_PER_RELEASE, len(queue))):
+            pid = queue.popitem(last=False)[0]
+            if pid not in programs:
+                continue  # evicted or ended
+            alone = _refs(programs, pid) == _ALONE
+            prog = programs[pid]
+            if type(prog) is not Program or prog.active_calls:
+                continue  # packed already, or active (queued again when it is released)
+            packed = _packed(prog) if alone else None
+            if packed is None:
+                queue[pid] = None
+            else:
+                programs[pid] = packed

@@ -1,0 +1,120 @@
+"""What per-program state costs CPython's cyclic collector: counted, not timed.
+
+vLLM freezes its startup heap (``freeze_gc_heap``); everything vllm_nexus keeps afterwards is
+walked by every full collection, at up to ``max_programs`` (100k) programs and
+``program_inference_max_calls`` (32k) remembered calls (docs/benchmarks.md, "the collector
+at 100k programs"). Idle programs are stored packed and remembered calls as plain tuples, so
+neither leaves objects the collector tracks; these tests count them.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+from types import SimpleNamespace
+
+from vllm_nexus.config import SchedulerConfig
+from vllm_nexus.programs.assignment import ProgramAssigner
+from vllm_nexus.programs.identity import SOLO_PREFIX
+from vllm_nexus.programs.lineage import LineageIndex
+from vllm_nexus.programs.queues import MultiLevelQueue
+from vllm_nexus.programs.table import Program, ProgramTable, plas_update
+
+
+def tracked() -> int:
+    gc.collect()
+    return len(gc.get_objects())
+
+
+def serve_programs(q: MultiLevelQueue, assigner: ProgramAssigner, first: int, n: int, rng):
+    """``n`` new id-less programs of one call each, through the assigner (lineage) and the
+    queue, as the scheduler runs them: arrive, run, complete, remembered by lineage."""
+    for i in range(first, first + n):
+        rid = f"r{i}"
+        req = SimpleNamespace(
+            request_id=rid,
+            prompt_token_ids=[rng.randrange(3, 4000) for _ in range(48)],
+            output_token_ids=[rng.randrange(3, 4000) for _ in range(8)],
+        )
+        now = i * 1e-3
+        pid = assigner.assign(req, SOLO_PREFIX + rid, now)
+        call = q.add(rid, pid, now)
+        q.set_running(call, now)
+        q.charge(call, rng.expovariate(1 / 50))
+        q.finish(rid, now, output_tokens=8)
+        assigner.finished(req, pid, True, now)
+
+
+def test_idle_programs_and_remembered_calls_leave_no_tracked_objects():
+    """Default scheduler config (plas, the size check's model of recent programs, lineage).
+    After a warm-up that fills every bounded window (the size model's 1000 recent programs,
+    lineage's batch), 6000 more programs of one call each: the objects the collector tracks
+    grow by < 0.01 per program (measured: 3 objects in all). Before this layout: 4 per program
+    (the program, and the remembered call's entry, pair and list). What may remain: the size
+    model's windows hold a fixed number of recent programs (as objects, replaced by newer
+    ones), and the programs released last are packed at the next releases."""
+    cfg = SchedulerConfig()
+    assert cfg.program_inference == "lineage" and cfg.preemption_size_check
+    q, assigner, rng = MultiLevelQueue(cfg), ProgramAssigner(cfg), random.Random(0)
+    serve_programs(q, assigner, 0, 3000, rng)
+    before = tracked()
+    serve_programs(q, assigner, 3000, 6000, rng)
+    grown = tracked() - before
+    assert len(q.programs) == 9000 and assigner.remembered_calls == 9000
+    assert grown < 0.01 * 6000, f"{grown / 6000:.3f} tracked objects per program"
+    assert q.programs.packed_programs >= 9000 - 1500  # all but the size model's windows
+
+
+def test_remembered_calls_are_not_tracked_and_still_match():
+    idx = LineageIndex(max_calls=2000, ttl_s=1e9)
+    rng = random.Random(1)
+    calls = []
+    for i in range(3000):  # past capacity: expiry runs too; every 10th prompt shared
+        prompt = [5, 6, 7] * 8 if i % 10 == 0 else [rng.randrange(3, 4000) for _ in range(24)]
+        out = [rng.randrange(3, 4000) for _ in range(12)]
+        calls.append((prompt, out))
+        idx.defer(idx.prompt(prompt).key, len(prompt), out, f"P{i}", float(i))
+    assert len(idx) == 2000
+    gc.collect()
+    entries = list(idx._order.values())
+    assert not any(gc.is_tracked(e) for e in entries)
+    shared = [v for v in idx._by_key.values() if type(v) is list]
+    assert len(shared) == 1 and len(shared[0]) == 200  # the shared prompt's calls, in order
+    assert [e[0] for e in shared[0]][:2] == ["P1000", "P1010"]
+    prompt, out = calls[2500]  # a continuation of a remembered call joins its program
+    m = idx.match(idx.prompt(prompt + out + [9, 9]), 3000.0)
+    assert m is not None and m.program_id == "P2500"
+
+
+def test_a_program_someone_holds_stays_one_object():
+    """Packing is unobservable: a held program is never replaced (updates reach the holder);
+    released, it is packed; revived by get(), it has the same fields; evicted packed, it is
+    handed to on_end with its final state."""
+    t = ProgramTable(plas_update, ttl_s=100)
+    ended = []
+    t.on_end = lambda p, why: ended.append((p.program_id, p.service, p.completed_calls, why))
+
+    def one_call(pid: str, now: float, service: float) -> None:
+        t.call_started(pid, now)
+        t.call_finished(pid, now, 0.0, service, 0.5, 1.0)
+
+    for i in range(10):
+        one_call(f"p{i}", float(i), 1.0 + i)
+    held = t.get("p3")
+    for _ in range(20):  # later releases pack every idle program nothing else refers to
+        one_call("other", 20.0, 1.0)
+    assert type(t._programs["p3"]) is Program and t._programs["p3"] is held
+    assert type(t._programs["p4"]) is tuple and t.packed_programs == 9  # all but p3, other
+    one_call("p3", 21.0, 2.0)
+    assert held.service == 6.0 and held.completed_calls == 2 and t.get("p3") is held
+    p4 = t.get("p4")  # revived
+    assert (p4.service, p4.wait_s, p4.run_s, p4.last_seen) == (5.0, 0.5, 1.0, 4.0)
+    assert type(t._programs["p4"]) is Program
+    del held, p4
+    for _ in range(20):
+        one_call("other", 22.0, 1.0)
+    assert t.packed_programs == 10
+    gc.collect()
+    assert not any(gc.is_tracked(v) for k, v in t._programs.items() if k != "other")
+    t.evict(104.5)  # p0..p4 idle past the TTL (p3 was seen at 21)
+    assert ended == [(f"p{i}", 1.0 + i, 1, "idle") for i in (0, 1, 2, 4)]
