@@ -15,6 +15,7 @@ again). What comes after lives in the collector's heap:
 2. then the steady stream of examples/sched_overhead.py (--running / --waiting calls of those
    programs) runs --warmup steps.
 
+``--stock``: vLLM's own scheduler on the same calls (the floor: what vLLM itself leaves).
 Printed: tracked objects left in the collector's (unfrozen) heap by type; per program
 (objects after step 1 minus before it, over --programs; counted, not timed); the CPU time of
 --collects full collections (gc.collect()); and over --steps more steps of the stream, the
@@ -36,12 +37,13 @@ ap.add_argument("--warmup", type=int, default=60)
 ap.add_argument("--steps", type=int, default=600)
 ap.add_argument("--collects", type=int, default=5)
 ap.add_argument("--policy", default="plas")
+ap.add_argument("--stock", action="store_true", help="vLLM's own scheduler instead (the floor)")
 a = ap.parse_args()
 args = argparse.Namespace(running=a.running, waiting=a.waiting, programs=a.programs,
     policy=a.policy, prompt_len=64, max_tokens=256, max_num_batched_tokens=8192, nexus={},
     stock_policy="fcfs")
 t_start = time.time()
-s = so.build("vllm_nexus.Scheduler", args, so.model_dir())
+s = so.build(None if a.stock else "vllm_nexus.Scheduler", args, so.model_dir())
 from vllm.utils.gc_utils import freeze_gc_heap
 from vllm.v1.request import Request
 
@@ -69,8 +71,11 @@ while n < a.programs or s.requests:
 gc.collect()
 after = types()
 d = after - before
-print(f"{a.programs} programs through add_request ({time.time() - t_start:.0f} s): "
-      f"{len(s.mlq.programs)} in the table, {s.assigner.remembered_calls} calls remembered by lineage")
+if a.stock:
+    print(f"stock vLLM scheduler: {a.programs} calls through add_request ({time.time() - t_start:.0f} s)")
+else:
+    print(f"{a.programs} programs through add_request ({time.time() - t_start:.0f} s): "
+          f"{len(s.mlq.programs)} in the table, {s.assigner.remembered_calls} calls remembered by lineage")
 print(f"  tracked objects per program: {sum(d.values()) / a.programs:.3f}  "
       + ", ".join(f"{k} {v / a.programs:.3f}" for k, v in d.most_common(6)))
 
