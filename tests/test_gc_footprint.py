@@ -18,7 +18,7 @@ from vllm_nexus.programs.assignment import ProgramAssigner
 from vllm_nexus.programs.identity import SOLO_PREFIX
 from vllm_nexus.programs.lineage import LineageIndex
 from vllm_nexus.programs.queues import MultiLevelQueue
-from vllm_nexus.programs.table import Program, ProgramTable, plas_update
+from vllm_nexus.programs.table import IdQueue, ProgramTable, plas_update
 
 
 def tracked() -> int:
@@ -103,18 +103,31 @@ def test_a_program_someone_holds_stays_one_object():
     held = t.get("p3")
     for _ in range(20):  # later releases pack every idle program nothing else refers to
         one_call("other", 20.0, 1.0)
-    assert type(t._programs["p3"]) is Program and t._programs["p3"] is held
-    assert type(t._programs["p4"]) is tuple and t.packed_programs == 9  # all but p3, other
+    assert t._programs["p3"] is held
+    assert "p4" in t._packed and t.packed_programs == 9  # all but p3, other
     one_call("p3", 21.0, 2.0)
     assert held.service == 6.0 and held.completed_calls == 2 and t.get("p3") is held
     p4 = t.get("p4")  # revived
     assert (p4.service, p4.wait_s, p4.run_s, p4.last_seen) == (5.0, 0.5, 1.0, 4.0)
-    assert type(t._programs["p4"]) is Program
+    assert t._programs["p4"] is p4 and "p4" not in t._packed
     del held, p4
     for _ in range(20):
         one_call("other", 22.0, 1.0)
     assert t.packed_programs == 10
     gc.collect()
-    assert not any(gc.is_tracked(v) for k, v in t._programs.items() if k != "other")
+    assert list(t._programs) == ["other"] and not gc.is_tracked(t._packed)
+    assert not gc.is_tracked(t._idle._number) and not gc.is_tracked(t._idle._id)
     t.evict(104.5)  # p0..p4 idle past the TTL (p3 was seen at 21)
     assert ended == [(f"p{i}", 1.0 + i, 1, "idle") for i in (0, 1, 2, 4)]
+
+
+def test_id_queue_keeps_order_and_is_never_tracked():
+    q = IdQueue()
+    for key in "abcde":
+        q.push(key)
+    q.push("b")  # to the back
+    q.add("c")  # present: keeps its place
+    q.discard("a")
+    assert len(q) == 4 and "a" not in q and "c" in q
+    assert [q.pop_first() for _ in range(3)] == ["c", "d", "e"] and q.first() == "b"
+    assert not gc.is_tracked(q._number) and not gc.is_tracked(q._id)
