@@ -88,8 +88,8 @@ def test_remembered_calls_are_not_tracked_and_still_match():
 
 def test_a_program_someone_holds_stays_one_object():
     """Packing is unobservable: a held program is never replaced (updates reach the holder);
-    released, it is packed; revived by get(), it has the same fields; evicted packed, it is
-    handed to on_end with its final state."""
+    released, it is packed; revived by get(), it has the same fields (and is packed again
+    after its next release); evicted packed, it is handed to on_end with its final state."""
     t = ProgramTable(plas_update, ttl_s=100)
     ended = []
     t.on_end = lambda p, why: ended.append((p.program_id, p.service, p.completed_calls, why))
@@ -113,12 +113,17 @@ def test_a_program_someone_holds_stays_one_object():
     del held, p4
     for _ in range(20):
         one_call("other", 22.0, 1.0)
+    assert t.packed_programs == 9  # p4 revived: an object until its next release
+    one_call("p4", 22.0, 0.0)
+    for _ in range(20):
+        one_call("other", 22.0, 1.0)
     assert t.packed_programs == 10
     gc.collect()
     assert list(t._programs) == ["other"] and not gc.is_tracked(t._packed)
     assert not gc.is_tracked(t._idle._number) and not gc.is_tracked(t._idle._id)
-    t.evict(104.5)  # p0..p4 idle past the TTL (p3 was seen at 21)
-    assert ended == [(f"p{i}", 1.0 + i, 1, "idle") for i in (0, 1, 2, 4)]
+    t.evict(104.5)  # p0..p2 idle past the TTL (p3, p4 were seen at 21, 22), packed
+    assert ended == [(f"p{i}", 1.0 + i, 1, "idle") for i in (0, 1, 2)]
+    assert len(t) == 8 and t.get("p4").completed_calls == 2  # (p5 was seen at 5)
 
 
 def test_id_queue_keeps_order_and_is_never_tracked():

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import marshal
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from operator import attrgetter
@@ -198,17 +199,21 @@ class IdQueue:
         if n is not None:
             del self._id[n]
 
-    def first(self) -> str:
-        """The front id (the queue must not be empty)."""
-        ids, n = self._id, self._head
+    def first(self) -> str | None:
+        """The front id (None when empty)."""
+        ids = self._id
+        if not ids:
+            return None
+        n = self._head
         while n not in ids:  # each number is passed once: O(1) amortised
             n += 1
         self._head = n
         return ids[n]
 
-    def pop_first(self) -> str:
+    def pop_first(self) -> str | None:
         key = self.first()
-        del self._id[self._head], self._number[key]
+        if key is not None:
+            del self._id[self._head], self._number[key]
         return key
 
 
@@ -230,8 +235,11 @@ class ProgramTable:
         """Idle programs referenced by nothing else, packed (see the module docstring)."""
         self._idle = IdQueue()
         """Idle programs (no active call), least recently seen first."""
-        self._to_pack = IdQueue()
-        """Idle programs held as objects, to be packed (oldest first)."""
+        self._to_pack: OrderedDict[str, None] = OrderedDict()
+        """Idle programs held as objects, to be packed (oldest first; a few thousand at most:
+        those the size model holds, and those released last)."""
+        self._seen: tuple[bytes, float] = (b"", 0.0)
+        """(packed bytes, their ``last_seen``) last read by :meth:`_packed_last_seen`."""
         self.evicted_total = 0
         self.ended_total = 0
         """Programs released because the client marked their end."""
@@ -244,7 +252,8 @@ class ProgramTable:
         return program_id in self._programs or program_id in self._packed
 
     def get(self, program_id: str) -> Program | None:
-        """The program (a packed one is revived: the caller may keep and update it)."""
+        """The program (a packed one is revived as an object: the caller may keep and
+        update it; it stays one until its next call is released)."""
         prog = self._programs.get(program_id)
         if prog is not None:
             return prog
@@ -252,9 +261,7 @@ class ProgramTable:
         if packed is None:
             return None
         prog = self._programs[program_id] = _unpacked(packed)
-        if _PACKING:
-            self._to_pack.add(program_id)  # packed again once nothing else refers to it
-        return prog
+        return prog  # (an object until it is released again: packed then, or evicted)
 
     def programs(self) -> list[Program]:
         """Every program (revives the packed ones: for tests and tools, not per step)."""
@@ -271,7 +278,7 @@ class ProgramTable:
 
     def call_started(self, program_id: str, now: float) -> Program:
         """Register a new call of ``program_id`` (creating the program on first sight)."""
-        prog = self.get(program_id)
+        prog = self._programs.get(program_id) or self.get(program_id)
         if prog is None:
             prog = Program(program_id=program_id, last_seen=now)
             self._programs[program_id] = prog
@@ -297,7 +304,7 @@ class ProgramTable:
         """A call left: charge its service and times to the program. An aborted call (client
         gone, timeout, cancel) is charged like a completed one (the service it received
         counts, so cancel-and-resend buys nothing) and the program stays until its idle TTL."""
-        prog = self.get(program_id)
+        prog = self._programs.get(program_id) or self.get(program_id)
         if prog is None:
             return None
         prog.service = self.rule(prog.service, start_priority, call_service)
@@ -349,23 +356,30 @@ class ProgramTable:
     def evict(self, now: float) -> list[str]:
         """Drop idle programs past their TTL, then the oldest idle ones beyond capacity."""
         evicted = []
-        while self._idle:
-            pid = self._idle.first()
-            prog = self._programs.get(pid)
-            fields_ = marshal.loads(self._packed[pid]) if prog is None else None
-            last_seen = prog.last_seen if fields_ is None else fields_[_LAST_SEEN]
-            if now - last_seen < self.ttl_s and len(self) <= self.max_programs:
+        idle, programs, packed = self._idle, self._programs, self._packed
+        while (pid := idle.first()) is not None:
+            prog = programs.get(pid)
+            last_seen = prog.last_seen if prog is not None else self._packed_last_seen(pid)
+            if now - last_seen < self.ttl_s and len(programs) + len(packed) <= self.max_programs:
                 break
-            self._idle.pop_first()
-            if fields_ is None:
-                del self._programs[pid]
+            idle.pop_first()
+            if prog is None:
+                prog = _unpacked(packed.pop(pid))
             else:
-                del self._packed[pid]
-                prog = Program(*fields_)
+                del programs[pid]
             evicted.append(pid)
             self._ended(prog, "idle" if now - last_seen >= self.ttl_s else "capacity")
         self.evicted_total += len(evicted)
         return evicted
+
+    def _packed_last_seen(self, program_id: str) -> float:
+        """``last_seen`` of a packed program (the oldest idle one is read at every
+        :meth:`evict`: remembered for its packed bytes)."""
+        data = self._packed[program_id]
+        seen = self._seen
+        if seen[0] is not data:
+            seen = self._seen = (data, marshal.loads(data)[_LAST_SEEN])
+        return seen[1]
 
     def _release(self, prog: Program, now: float) -> None:
         prog.active_calls = max(0, prog.active_calls - 1)
@@ -377,7 +391,7 @@ class ProgramTable:
             else:
                 self._idle.push(prog.program_id)
                 if _PACKING:
-                    self._to_pack.add(prog.program_id)
+                    self._to_pack[prog.program_id] = None
         self.evict(now)
         if self._to_pack:
             self._pack_some()
@@ -387,7 +401,7 @@ class ProgramTable:
         referenced elsewhere (a size model's window, a caller) is examined again later."""
         queue, programs = self._to_pack, self._programs
         for _ in range(min(PACK_PER_RELEASE, len(queue))):
-            pid = queue.pop_first()
+            pid = queue.popitem(last=False)[0]
             if pid not in programs:
                 continue  # evicted, ended or packed
             alone = _refs(programs, pid) == _ALONE
@@ -398,7 +412,6 @@ class ProgramTable:
             if packed is not None:
                 self._packed[pid] = packed
                 del programs[pid]
-            elif alone:
-                continue  # a value marshal does not take: it stays an object
-            else:
-                queue.push(pid)
+            elif not alone:
+                queue[pid] = None
+            # (alone but not packable: a value marshal does not take; it stays an object)
