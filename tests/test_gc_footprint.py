@@ -131,7 +131,6 @@ def test_id_queue_keeps_order_and_is_never_tracked():
     for key in "abcde":
         q.push(key)
     q.push("b")  # to the back
-    q.add("c")  # present: keeps its place
     q.discard("a")
     assert len(q) == 4 and "a" not in q and "c" in q
     assert [q.pop_first() for _ in range(3)] == ["c", "d", "e"] and q.first() == "b"

@@ -163,7 +163,7 @@ class IdQueue:
     """Ids in order (an id added again moves to the back), O(1) amortised per operation, in
     two dicts of atoms (id -> number, number -> id) that CPython never tracks: the collector
     never walks it (an OrderedDict is always tracked and its traversal visits every key:
-    ~10 ms per full collection at 100k ids, measured)."""
+    ~10 ms per full collection at 100k ids: docs/results/gcpause-2026-12-03g/split_mlq.py)."""
 
     __slots__ = ("_number", "_id", "_head", "_tail")
 
@@ -188,11 +188,6 @@ class IdQueue:
         self._number[key] = n = self._tail
         self._id[n] = key
         self._tail = n + 1
-
-    def add(self, key: str) -> None:
-        """``key`` to the back unless present (then it keeps its place)."""
-        if key not in self._number:
-            self.push(key)
 
     def discard(self, key: str) -> None:
         n = self._number.pop(key, None)
