@@ -42,12 +42,38 @@ def test_idless_conversation_is_one_program_and_system_prompt_does_not_merge():
 
 
 def test_explicit_ids_win_and_idless_calls_join_explicit_programs():
+    """With ``program_inference_explicit: always`` every explicit call is remembered: an
+    id-less call that continues one joins its program; explicit ids always win."""
     clock = FakeClock()
-    s = make_scheduler(clock=clock)
+    s = make_scheduler(nexus={"scheduler": {"program_inference_explicit": "always"}}, clock=clock)
     _, ctx = run_call(s, clock, "x1", SYSTEM + fresh(6, 20), program_id="X")
+    assert s.assigner.remembered_calls == 1
     assert run_call(s, clock, "y1", ctx + fresh(7, 5), program_id="Y")[0] == "Y"
     assert run_call(s, clock, "n1", ctx + fresh(8, 5))[0] == "X"
     assert dict(s.assigner.counts) == {"explicit": 2, "inferred": 1}
+
+
+def test_explicit_calls_are_remembered_only_after_idless_traffic():
+    """Default ``program_inference_explicit: after-idless``: explicit calls are hashed only
+    within ``program_ttl_s`` of an id-less call. The first id-less call continuing an
+    explicit call completed before it gets a program of its own; later ones join."""
+    clock = FakeClock()
+    s = make_scheduler(clock=clock)
+    ttl = s.nexus_cfg.scheduler.program_ttl_s
+    _, ctx = run_call(s, clock, "x1", SYSTEM + fresh(6, 20), program_id="X")
+    assert s.assigner.remembered_calls == 0  # no id-less call seen: nothing hashed
+    assert run_call(s, clock, "n1", ctx + fresh(8, 5))[0] == "call:n1"
+    _, ctx = run_call(s, clock, "x2", ctx + fresh(9, 5), program_id="X")
+    assert s.assigner.remembered_calls == 2  # n1 and x2 (after n1 arrived)
+    assert run_call(s, clock, "n2", ctx + fresh(10, 5))[0] == "X"
+    assert dict(s.assigner.counts) == {"explicit": 2, "solo": 1, "inferred": 1}
+    # a TTL without id-less calls: explicit calls are no longer remembered...
+    clock.advance(ttl)
+    _, ctx = run_call(s, clock, "x3", ctx + fresh(11, 5), program_id="X")
+    assert run_call(s, clock, "n3", ctx + fresh(12, 5))[0] == "call:n3"
+    # ...until the next id-less call (n3) opens the window again
+    _, ctx = run_call(s, clock, "x4", ctx + fresh(13, 5), program_id="X")
+    assert run_call(s, clock, "n4", ctx + fresh(14, 5))[0] == "X"
 
 
 def test_idless_call_never_joins_another_tenants_program(monkeypatch):

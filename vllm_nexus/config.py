@@ -27,6 +27,7 @@ SplitMode = Literal["auto", "off", "sequential", "concurrent"]
 PartitionBackend = Literal["auto", "green_context", "none"]
 RoutingStrategy = Literal["program-affine", "least-used", "round-robin"]
 ProgramInference = Literal["lineage", "off"]
+InferenceExplicit = Literal["after-idless", "always"]
 GittinsObjective = Literal["token_latency", "latency"]
 OffloadConnector = Literal["offloading", "simple-cpu"]
 StageMode = Literal["off", "gang", "join", "spread"]
@@ -88,6 +89,12 @@ class SchedulerConfig:
     """Calls that name no program: lineage: join the program of the earlier call whose prompt
     and output the new prompt continues (docs/programs.md); off: each is a program of its
     own (call-level scheduling for id-less clients)."""
+    program_inference_explicit: InferenceExplicit = "after-idless"
+    """Whether completed calls that named their program are remembered for lineage inference
+    (so a later id-less call that continues one joins its program): after-idless: only while
+    an id-less call has arrived within ``program_ttl_s`` (a server whose clients all send ids
+    hashes nothing; the first id-less call after such a period cannot join an explicit
+    program, docs/programs.md §2); always: every one."""
     program_inference_max_calls: int = 32_768
     """Completed calls remembered for lineage inference (~0.7 KB each); older ones are
     forgotten first, all after ``program_ttl_s``."""

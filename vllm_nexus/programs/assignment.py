@@ -3,8 +3,10 @@ own — counted, and optionally audited (``scheduler.program_inference_log``).
 
 The scheduler calls :meth:`ProgramAssigner.assign` when a call arrives (after
 :func:`vllm_nexus.programs.identity.resolve_program_id`) and :meth:`ProgramAssigner.finished`
-when it leaves; the policy is :mod:`vllm_nexus.programs.lineage`. Requests are duck-typed
-(``request_id``, ``prompt_token_ids``, ``output_token_ids``): no vLLM import.
+when it leaves; the policy is :mod:`vllm_nexus.programs.lineage`. Calls that named their
+program are remembered only while id-less calls are arriving (one within the lineage TTL;
+``scheduler.program_inference_explicit``): nothing else would look them up. Requests are
+duck-typed (``request_id``, ``prompt_token_ids``, ``output_token_ids``): no vLLM import.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class ProgramAssigner:
             if cfg.program_inference == "lineage"
             else None
         )
+        self._explicit_always = cfg.program_inference_explicit == "always"
+        self._idless_at = float("-inf")
+        """When the last id-less call arrived: explicit calls completed within the lineage TTL
+        of it are remembered (``program_inference_explicit: after-idless``), others not."""
         self.counts: Counter[str] = Counter()
         self.last_source = "explicit"
         """How the last call given to :meth:`assign` found its program (one of ``SOURCES``)."""
@@ -59,6 +65,7 @@ class ProgramAssigner:
             self.counts["solo"] += 1
             self.last_source = "solo"
             return resolved
+        self._idless_at = now
         prompt = self.index.prompt(request.prompt_token_ids)
         self._keys[rid] = (prompt.key, len(prompt.tokens))
         match = self.index.match(prompt, now, tenant)
@@ -75,7 +82,9 @@ class ProgramAssigner:
     ) -> None:
         """A call of ``tenant`` left; a completed one is remembered for the calls (of the
         same tenant) that continue it. Queued (:meth:`LineageIndex.defer`): hashed in a
-        batch, before the next id-less call looks for its program."""
+        batch, before the next id-less call looks for its program. A call that named its
+        program is remembered only if id-less calls may come to continue it: one arrived
+        within the lineage TTL (``program_inference_explicit: after-idless``), or always."""
         key = self._keys.pop(request.request_id, None)
         if self.index is None or not completed:
             return
@@ -83,6 +92,8 @@ class ProgramAssigner:
         if key is not None:
             self.index.defer(key[0], key[1], output, program_id, now, tenant)
             return
+        if not self._explicit_always and now - self._idless_at >= self.index.ttl_s:
+            return  # no id-less traffic lately: nothing would look this call up
         prompt = request.prompt_token_ids  # an explicit call: its prompt is hashed in the batch
         if prompt is not None:
             self.index.defer(None, len(prompt), output, program_id, now, tenant, prompt)
