@@ -3,8 +3,9 @@
 vLLM freezes its startup heap (``freeze_gc_heap``); everything vllm_nexus keeps afterwards is
 walked by every full collection, at up to ``max_programs`` (100k) programs and
 ``program_inference_max_calls`` (32k) remembered calls (docs/benchmarks.md, "the collector
-at 100k programs"). Idle programs are stored packed and remembered calls as plain tuples, so
-neither leaves objects the collector tracks; these tests count them.
+at 100k programs"). Cold programs (idle for ``program_pack_after_s``) are stored packed and
+remembered calls as plain tuples, so neither leaves objects the collector tracks; these tests
+count them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def tracked() -> int:
 
 def serve_programs(q: MultiLevelQueue, assigner: ProgramAssigner, first: int, n: int, rng):
     """``n`` new id-less programs of one call each, through the assigner (lineage) and the
-    queue, as the scheduler runs them: arrive, run, complete, remembered by lineage."""
+    queue, as the scheduler runs them: arrive, run, complete, remembered by lineage; 20 a
+    second (program ``i`` at ``i / 20`` s)."""
     for i in range(first, first + n):
         rid = f"r{i}"
         req = SimpleNamespace(
@@ -36,7 +38,7 @@ def serve_programs(q: MultiLevelQueue, assigner: ProgramAssigner, first: int, n:
             prompt_token_ids=[rng.randrange(3, 4000) for _ in range(48)],
             output_token_ids=[rng.randrange(3, 4000) for _ in range(8)],
         )
-        now = i * 1e-3
+        now = i * 0.05
         pid = assigner.assign(req, SOLO_PREFIX + rid, now)
         call = q.add(rid, pid, now)
         q.set_running(call, now)
@@ -52,7 +54,8 @@ def test_idle_programs_and_remembered_calls_leave_no_tracked_objects():
     grow by < 0.01 per program (measured: 3 objects in all). Before this layout: 4 per program
     (the program, and the remembered call's entry, pair and list). What may remain: the size
     model's windows hold a fixed number of recent programs (as objects, replaced by newer
-    ones), and the programs released last are packed at the next releases."""
+    ones), and the programs of the last ``program_pack_after_s`` (60 s: 1200 here) are warm,
+    packed once cold: a fixed number too."""
     cfg = SchedulerConfig()
     assert cfg.program_inference == "lineage" and cfg.preemption_size_check
     q, assigner, rng = MultiLevelQueue(cfg), ProgramAssigner(cfg), random.Random(0)
@@ -62,7 +65,8 @@ def test_idle_programs_and_remembered_calls_leave_no_tracked_objects():
     grown = tracked() - before
     assert len(q.programs) == 9000 and assigner.remembered_calls == 9000
     assert grown < 0.01 * 6000, f"{grown / 6000:.3f} tracked objects per program"
-    assert q.programs.packed_programs >= 9000 - 1500  # all but the size model's windows
+    warm = 60 * 20 + 1  # released within the last minute
+    assert q.programs.packed_programs >= 9000 - warm - 100  # all but those (and a few held)
 
 
 def test_remembered_calls_are_not_tracked_and_still_match():
@@ -90,7 +94,7 @@ def test_a_program_someone_holds_stays_one_object():
     """Packing is unobservable: a held program is never replaced (updates reach the holder);
     released, it is packed; revived by get(), it has the same fields (and is packed again
     after its next release); evicted packed, it is handed to on_end with its final state."""
-    t = ProgramTable(plas_update, ttl_s=100)
+    t = ProgramTable(plas_update, ttl_s=100, pack_after_s=0.0)  # packed as soon as idle
     ended = []
     t.on_end = lambda p, why: ended.append((p.program_id, p.service, p.completed_calls, why))
 
@@ -135,3 +139,56 @@ def test_id_queue_keeps_order_and_is_never_tracked():
     assert len(q) == 4 and "a" not in q and "c" in q
     assert [q.pop_first() for _ in range(3)] == ["c", "d", "e"] and q.first() == "b"
     assert not gc.is_tracked(q._number) and not gc.is_tracked(q._id)
+
+
+def test_programs_are_packed_only_once_cold_a_few_per_release():
+    """``pack_after_s``: a program whose next call comes within it is never packed (no
+    pack/revive per call); a cold one is packed at a later release, at most
+    ``PACK_PER_RELEASE`` per release, oldest first; a held one is examined again
+    ``pack_after_s`` later; pack_cold(now) packs every due one at once."""
+    t = ProgramTable(plas_update, ttl_s=1000, pack_after_s=60)
+
+    def one_call(pid: str, now: float) -> None:
+        t.call_started(pid, now)
+        t.call_finished(pid, now, 0.0, 1.0, 0.0, 0.0)
+
+    for i in range(10):
+        one_call(f"p{i}", float(i))
+    one_call("p5", 30.0)  # called again before it went cold
+    one_call("x", 59.0)
+    assert t.packed_programs == 0  # nothing idle for a minute yet
+    one_call("x", 65.5)  # p0..p4 are cold (p5 ran at 30): 4 examined per release
+    assert sorted(t._packed) == ["p0", "p1", "p2", "p3"]
+    held = t.get("p6")
+    one_call("x", 70.0)  # p4, then p6 (held: again at 130), p7, p8
+    assert sorted(t._packed) == ["p0", "p1", "p2", "p3", "p4", "p7", "p8"]
+    assert t._programs["p6"] is held and "p5" in t._programs
+    del held
+    assert t.pack_cold(89.0) == 1 and "p9" in t._packed  # due at 69: packed at once
+    assert t.pack_cold(90.0) == 1 and "p5" in t._packed  # due at 90 (its last call at 30)
+    assert "p6" in t._programs and t.pack_cold(130.0) == 2  # p6, and x (last call at 70)
+    assert not t._programs and t.packed_programs == len(t) == 11
+    revived = t.get("p0")  # revived by its next call: an object until cold again
+    assert revived.completed_calls == 1 and revived.last_seen == 0.0
+    del revived
+    one_call("p0", 200.0)
+    assert t.pack_cold(259.0) == 0 and "p0" in t._programs
+    assert t.pack_cold(260.0) == 1 and t.get("p0").completed_calls == 2
+    assert not t._to_pack and not t._entry  # every entry consumed (stale ones skipped)
+
+
+def test_eviction_is_one_comparison_until_the_oldest_idle_program_is_due():
+    """The eviction check is skipped while nothing can be past the TTL (a lower bound on
+    the oldest idle program's expiry), and still evicts at the right time and capacity."""
+    t = ProgramTable(plas_update, ttl_s=10, max_programs=3)
+    for i, pid in enumerate("abc"):
+        t.call_started(pid, float(i))
+        t.call_finished(pid, float(i), 0.0, 1.0, 0.0, 0.0)
+    assert t._evict_at == 10.0  # a, idle since 0
+    t.call_started("a", 5.0)  # the oldest idle program leaves the idle queue
+    assert t._evict_at == 10.0 and t.evict(10.5) == [] and t._evict_at == 11.0  # b
+    t.call_started("d", 10.6)  # past capacity: the least recently seen idle program goes
+    assert "b" not in t and len(t) == 3
+    t.call_finished("a", 10.7, 0.0, 1.0, 0.0, 0.0)
+    t.call_started("e", 12.5)  # c (idle since 2) is past the TTL at 12.5; a (10.7) is not
+    assert "c" not in t and "a" in t and t._evict_at == 20.7

@@ -24,15 +24,17 @@ per-step cost never grows with the number of known programs. Pure Python, no vLL
 Memory layout (the collector): the table may hold 100k programs, nearly all idle, and vLLM
 freezes its startup heap, not what comes after (docs/benchmarks.md, "the collector at 100k
 programs"): every Python object the table keeps per program, and every entry of a container
-the collector walks, costs time in each full collection of CPython's cyclic collector. So an
-idle program that nothing outside the table refers to is stored *packed*: its fields, all
-atoms (str, numbers, bools, None), marshalled to bytes, in a dict of str -> bytes, which
-CPython never tracks (no object of it holds a reference the collector must follow); the idle
-order is kept the same way (:class:`IdQueue`). A :class:`Program` object exists only while
-someone may hold it: its calls (active programs), a size model's window of recent programs,
-a caller of :meth:`ProgramTable.get`. Packing happens after a program becomes idle, a few
-programs per release (O(1)), and only when the reference count shows the table's reference
-alone, so it is unobservable: whoever holds a program holds the one live object;
+the collector walks, costs time in each full collection of CPython's cyclic collector. So a
+*cold* program — idle for ``pack_after_s`` (a minute by default) and referred to by nothing
+outside the table — is stored *packed*: its fields, all atoms (str, numbers, bools, None),
+marshalled to bytes, in a dict of str -> bytes, which CPython never tracks (no object of it
+holds a reference the collector must follow); the idle order is kept the same way
+(:class:`IdQueue`). A :class:`Program` object exists while the program is warm (active, or
+idle for less than ``pack_after_s``: a program between tool calls is not packed and revived
+per call) or while someone may hold it: its calls, a size model's window of recent
+programs, a caller of :meth:`ProgramTable.get`. Cold programs are packed a few per release
+(O(1), oldest first) and only when the reference count shows the table's reference alone, so
+packing is unobservable: whoever holds a program holds the one live object;
 :meth:`ProgramTable.get` revives a packed program as an object with the same fields.
 """
 
@@ -40,9 +42,10 @@ from __future__ import annotations
 
 import marshal
 import sys
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from itertools import count
 from operator import attrgetter
 from typing import Any
 
@@ -124,10 +127,12 @@ _fields_of = attrgetter(*_FIELDS)
 """A program's fields in declaration order (``Program(*fields)`` rebuilds it)."""
 _LAST_SEEN = _FIELDS.index("last_seen")
 _STAGE_CALLS = _FIELDS.index("stage_calls")
-PACK_PER_RELEASE = 2
-"""Idle programs examined for packing per released program: more than one, so the queue of
-programs waiting to be packed (those a size model still holds are examined again later)
-shrinks while programs come and go."""
+PACK_PER_RELEASE = 4
+"""Cold programs examined for packing per released program, at most: more than one, so a
+backlog (a burst of programs that went cold together, those a size model held when they were
+first examined) shrinks while programs come and go; in steady state about one program goes
+cold per release."""
+_NEVER = float("inf")
 
 
 def _refs(entries: dict[str, Any], key: str) -> int:
@@ -220,19 +225,34 @@ class ProgramTable:
         rule: ServiceRule = atlas_update,
         ttl_s: float = 600.0,
         max_programs: int = 100_000,
+        pack_after_s: float = 60.0,
     ) -> None:
         self.rule = rule
         self.ttl_s = ttl_s
         self.max_programs = max_programs
+        self.pack_after_s = pack_after_s
+        """An idle program is packed once idle this long (and referred to by nothing else)."""
         self._programs: dict[str, Program] = {}
-        """Programs held as objects: active ones, and idle ones not packed (yet)."""
+        """Programs held as objects: active and warm ones, and cold ones someone holds."""
         self._packed: dict[str, bytes] = {}
-        """Idle programs referenced by nothing else, packed (see the module docstring)."""
+        """Cold programs referenced by nothing else, packed (see the module docstring)."""
         self._idle = IdQueue()
         """Idle programs (no active call), least recently seen first."""
-        self._to_pack: OrderedDict[str, None] = OrderedDict()
-        """Idle programs held as objects, to be packed (oldest first; a few thousand at most:
-        those the size model holds, and those released last)."""
+        self._evict_at = _NEVER
+        """No idle program is past the TTL before this time (a lower bound: the oldest idle
+        program's ``last_seen`` + TTL when :meth:`evict` last looked), so :meth:`evict` is
+        one comparison while nothing is due."""
+        self._to_pack: deque[tuple[str, float, int]] = deque()
+        """(program id, when to examine it for packing, entry number), in time order: one
+        entry per release (``pack_after_s`` later), and one per program found held (examined
+        again ``pack_after_s`` later). A few thousand entries: the releases of the last
+        ``pack_after_s``."""
+        self._entry: dict[str, int] = {}
+        """Program id -> number of its one current :attr:`_to_pack` entry (the others are
+        stale: the program was released or examined again since)."""
+        self._entries = count()
+        self._pack_at = _NEVER
+        """When the front of :attr:`_to_pack` is due (``_NEVER`` while it is empty)."""
         self._seen: tuple[bytes, float] = (b"", 0.0)
         """(packed bytes, their ``last_seen``) last read by :meth:`_packed_last_seen`."""
         self.evicted_total = 0
@@ -248,7 +268,7 @@ class ProgramTable:
 
     def get(self, program_id: str) -> Program | None:
         """The program (a packed one is revived as an object: the caller may keep and
-        update it; it stays one until its next call is released)."""
+        update it; it stays one until it goes cold again after its next call)."""
         prog = self._programs.get(program_id)
         if prog is not None:
             return prog
@@ -256,7 +276,7 @@ class ProgramTable:
         if packed is None:
             return None
         prog = self._programs[program_id] = _unpacked(packed)
-        return prog  # (an object until it is released again: packed then, or evicted)
+        return prog
 
     def programs(self) -> list[Program]:
         """Every program (revives the packed ones: for tests and tools, not per step)."""
@@ -264,7 +284,7 @@ class ProgramTable:
 
     @property
     def packed_programs(self) -> int:
-        """Programs stored packed (idle and referenced by nothing outside the table)."""
+        """Programs stored packed (cold and referenced by nothing outside the table)."""
         return len(self._packed)
 
     @property
@@ -282,7 +302,8 @@ class ProgramTable:
             prog.ending = False  # a call after the end marker: the program goes on
         prog.active_calls += 1
         prog.last_seen = now
-        self.evict(now)
+        if now >= self._evict_at or len(self._programs) + len(self._packed) > self.max_programs:
+            self.evict(now)
         return prog
 
     def call_finished(
@@ -352,10 +373,12 @@ class ProgramTable:
         """Drop idle programs past their TTL, then the oldest idle ones beyond capacity."""
         evicted = []
         idle, programs, packed = self._idle, self._programs, self._packed
+        self._evict_at = _NEVER
         while (pid := idle.first()) is not None:
             prog = programs.get(pid)
             last_seen = prog.last_seen if prog is not None else self._packed_last_seen(pid)
             if now - last_seen < self.ttl_s and len(programs) + len(packed) <= self.max_programs:
+                self._evict_at = last_seen + self.ttl_s
                 break
             idle.pop_first()
             if prog is None:
@@ -369,7 +392,7 @@ class ProgramTable:
 
     def _packed_last_seen(self, program_id: str) -> float:
         """``last_seen`` of a packed program (the oldest idle one is read at every
-        :meth:`evict`: remembered for its packed bytes)."""
+        :meth:`evict` that looks: remembered for its packed bytes)."""
         data = self._packed[program_id]
         seen = self._seen
         if seen[0] is not data:
@@ -385,28 +408,49 @@ class ProgramTable:
                 self._ended(prog, "final")
             else:
                 self._idle.push(prog.program_id)
+                if now + self.ttl_s < self._evict_at:  # the idle queue was empty
+                    self._evict_at = now + self.ttl_s
                 if _PACKING:
-                    self._to_pack[prog.program_id] = None
-        self.evict(now)
-        if self._to_pack:
-            self._pack_some()
+                    due = now + self.pack_after_s
+                    if not self._to_pack:
+                        self._pack_at = due
+                    self._entry[prog.program_id] = n = next(self._entries)
+                    self._to_pack.append((prog.program_id, due, n))
+        if now >= self._evict_at or len(self._programs) + len(self._packed) > self.max_programs:
+            self.evict(now)
+        if now >= self._pack_at:
+            self.pack_cold(now, PACK_PER_RELEASE)
 
-    def _pack_some(self) -> None:
-        """Pack up to ``PACK_PER_RELEASE`` idle programs, oldest released first; one still
-        referenced elsewhere (a size model's window, a caller) is examined again later."""
-        queue, programs = self._to_pack, self._programs
-        for _ in range(min(PACK_PER_RELEASE, len(queue))):
-            pid = queue.popitem(last=False)[0]
-            if pid not in programs:
-                continue  # evicted, ended or packed
-            alone = _refs(programs, pid) == _ALONE
-            prog = programs[pid]
-            if prog.active_calls:
-                continue  # active again (queued again when it is released)
-            packed = _packed(prog) if alone else None
-            if packed is not None:
-                self._packed[pid] = packed
+    def pack_cold(self, now: float, limit: int | None = None) -> int:
+        """Pack the programs idle for ``pack_after_s`` that nothing outside the table refers
+        to, oldest first, examining at most ``limit`` (None: every due one); a program held
+        elsewhere (a size model's window, a caller) is examined again ``pack_after_s`` later.
+        Runs a few at a time from each release; callable at any time (a tool, a measurement
+        that wants the steady state at once). Returns the number packed."""
+        queue, programs, packed = self._to_pack, self._programs, self._packed
+        entry, after = self._entry, self.pack_after_s
+        examined = done = 0
+        left = len(queue)  # an entry queued again below is not examined again in this call
+        while left and queue[0][1] <= now and (limit is None or examined < limit):
+            left -= 1
+            pid, _, n = queue.popleft()
+            if entry.get(pid) != n:
+                continue  # stale: released or examined again since (a later entry is queued)
+            del entry[pid]
+            prog = programs.get(pid)
+            if prog is None or prog.active_calls:
+                continue  # packed, evicted or ended; or running (queued at its release)
+            examined += 1
+            del prog  # (the reference count below must see the table's reference alone)
+            if _refs(programs, pid) != _ALONE:  # held: examined again later
+                entry[pid] = n = next(self._entries)
+                queue.append((pid, now + after, n))
+                continue
+            data = _packed(programs[pid])
+            if data is not None:
+                packed[pid] = data
                 del programs[pid]
-            elif not alone:
-                queue[pid] = None
-            # (alone but not packable: a value marshal does not take; it stays an object)
+                done += 1
+            # (None: a value marshal does not take, or a stage call; it stays an object)
+        self._pack_at = queue[0][1] if queue else _NEVER
+        return done
