@@ -13,9 +13,10 @@ from vllm_nexus.programs import table as T
 ap = argparse.ArgumentParser(); ap.add_argument("--running", type=int, default=64)
 ap.add_argument("--waiting", type=int, default=256); ap.add_argument("--steps", type=int, default=2000)
 ap.add_argument("--no-wrap", action="store_true", help="count gc only, no timers")
+ap.add_argument("--nexus", type=__import__("json").loads, default={})
 a = ap.parse_args()
 args = argparse.Namespace(running=a.running, waiting=a.waiting, programs=100000, policy="plas",
-    prompt_len=64, max_tokens=256, max_num_batched_tokens=8192, nexus={}, stock_policy="fcfs")
+    prompt_len=64, max_tokens=256, max_num_batched_tokens=8192, nexus=a.nexus, stock_policy="fcfs")
 model = so.model_dir()
 st = so.Driver("stock", so.build(None, args, model), so.Stream(args, 0), a.waiting)
 ou = so.Driver("ours", so.build("vllm_nexus.Scheduler", args, model), so.Stream(args, 0), a.waiting)
