@@ -238,8 +238,8 @@ def test_batched_hashes_equal_the_per_call_ones():
 
 def _state(idx: LineageIndex):
     return [
-        (key, e.program_id, e.prompt_len, e.output_len, e.k, e.sketch.tolist(), e.time)
-        for key, e in idx._order.values()
+        (key, pid, prompt_len, output_len, k, sketch.tolist(), t)
+        for key, (pid, prompt_len, output_len, k, sketch, t) in idx._order.values()
     ], idx._filter.tobytes()
 
 

@@ -83,6 +83,10 @@ class SchedulerConfig:
     """Forget a program idle (no active call) for this long."""
     max_programs: int = 100_000
     """Program-table capacity; the least recently seen idle program is evicted beyond it."""
+    program_pack_after_s: float = 60.0
+    """An idle program is stored packed (bytes, outside the cyclic collector's heap) once it
+    has been idle this long and nothing outside the table refers to it; revived on its next
+    call. 0: as soon as it is idle (every call of a program then revives and packs it)."""
     max_program_id_length: int = 256
     """Longest accepted program id (characters)."""
     program_inference: ProgramInference = "lineage"
@@ -411,6 +415,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "max_preemptions_per_step": (lambda v: v >= 0, ">= 0"),
     "program_ttl_s": (lambda v: v > 0, "> 0"),
     "max_programs": (lambda v: v >= 1, ">= 1"),
+    "program_pack_after_s": (lambda v: v >= 0, ">= 0"),
     "max_program_id_length": (lambda v: 1 <= v <= 4096, "in [1, 4096]"),
     "kv_decode_priority_threshold": (lambda v: 0 <= v <= 1, "in [0, 1]"),
     "decode_slack": (lambda v: v >= 1, ">= 1"),

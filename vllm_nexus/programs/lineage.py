@@ -259,14 +259,13 @@ def sketches_of(outputs: Sequence[Sequence[int] | np.ndarray]) -> list[tuple[int
     return result
 
 
-@dataclass(eq=False, slots=True)
-class _Entry:
-    program_id: str
-    prompt_len: int
-    output_len: int
-    k: int
-    sketch: np.ndarray
-    time: float
+_Entry = tuple[str, int, int, int, np.ndarray, float]
+"""A remembered call: (program id, prompt length, output length, k, sketch, time). A plain
+tuple of atoms and an array, not a class: CPython's collector stops tracking such a tuple (and
+the pair in :attr:`LineageIndex._order` holding it) the first time it sees it, so the
+``max_calls`` remembered calls are not walked by every full collection (an instance, even of a
+``__slots__`` class, stays tracked: with its pair and its key's list, three objects a call)."""
+_PROGRAM, _PROMPT_LEN, _OUTPUT_LEN, _K, _SKETCH, _TIME = range(6)
 
 
 @dataclass(frozen=True)
@@ -305,7 +304,9 @@ class LineageIndex:
             raise ValueError("max_calls and batch must be >= 1")
         self.max_calls = max_calls
         self.ttl_s = ttl_s
-        self._by_key: dict[int, list[_Entry]] = {}
+        self._by_key: dict[int, _Entry | list[_Entry]] = {}
+        """Prompt key -> its remembered call, or a list of them (oldest first) when several
+        share the key (a list is a tracked object: only for shared keys)."""
         self._order: OrderedDict[int, tuple[int, _Entry]] = OrderedDict()
         self._serial = 0
         bits = max(16, (64 * max_calls - 1).bit_length())
@@ -343,18 +344,18 @@ class LineageIndex:
         positions = np.nonzero(self._filter[slots])[0]
         examined = 0
         for i in positions[::-1]:  # longest earlier prompt first
-            entries = self._by_key.get(int(h[i]))
-            if not entries:
+            found = self._by_key.get(int(h[i]))
+            if found is None:
                 continue
             length = int(i) + 1
             best: Match | None = None
-            for e in entries:
-                if e.prompt_len != length or now - e.time >= self.ttl_s:
+            for e in found if type(found) is list else (found,):
+                if e[_PROMPT_LEN] != length or now - e[_TIME] >= self.ttl_s:
                     continue
                 examined += 1
                 hits = self._hits(prompt.tokens, e)
-                if hits >= min(MIN_HITS, len(e.sketch)) and (best is None or hits > best.hits):
-                    best = Match(e.program_id, length, hits)
+                if hits >= min(MIN_HITS, len(e[_SKETCH])) and (best is None or hits > best.hits):
+                    best = Match(e[_PROGRAM], length, hits)
             if best is not None:
                 return best
             if examined >= MAX_CANDIDATES:
@@ -363,9 +364,9 @@ class LineageIndex:
 
     @staticmethod
     def _hits(tokens: np.ndarray, e: _Entry) -> int:
-        start = e.prompt_len
-        region = tokens[start : start + 2 * e.output_len + SLACK]
-        return int(np.isin(e.sketch, window_hashes(region, e.k)).sum())
+        _, start, output_len, k, sketch, _ = e
+        region = tokens[start : start + 2 * output_len + SLACK]
+        return int(np.isin(sketch, window_hashes(region, k)).sum())
 
     # -- a completed call -----------------------------------------------------------------
     def record(
@@ -443,12 +444,14 @@ class LineageIndex:
             if salt is None:
                 salt = salts[tenant] = tenant_salt(tenant)
             prompt_key ^= salt
-            entry = _Entry(program_id, prompt_len, output_len, k, sketch, now)
-            entries = by_key.get(prompt_key)
-            if entries is None:
-                by_key[prompt_key] = [entry]
+            entry = (program_id, prompt_len, output_len, k, sketch, now)
+            found = by_key.get(prompt_key)
+            if found is None:
+                by_key[prompt_key] = entry
+            elif type(found) is list:
+                found.append(entry)
             else:
-                entries.append(entry)
+                by_key[prompt_key] = [found, entry]
             self._serial += 1
             order[self._serial] = (prompt_key, entry)
             slot = prompt_key & mask
@@ -459,12 +462,18 @@ class LineageIndex:
         """Forget calls past the TTL, then the oldest beyond capacity. O(1) amortised."""
         while self._order:
             serial, (key, entry) = next(iter(self._order.items()))
-            if now - entry.time < self.ttl_s and len(self._order) <= self.max_calls:
+            if now - entry[_TIME] < self.ttl_s and len(self._order) <= self.max_calls:
                 break
             del self._order[serial]
-            entries = self._by_key[key]
-            entries.remove(entry)
-            if not entries:
+            found = self._by_key[key]
+            if type(found) is list:
+                # the oldest call of its key leaves first; found by identity (== would compare
+                # the sketch arrays)
+                i = next(i for i, e in enumerate(found) if e is entry)
+                del found[i]
+                if len(found) == 1:
+                    self._by_key[key] = found[0]
+            else:
                 del self._by_key[key]
             slot = key & self._slot_mask
             if 0 < self._counts[slot] < 255:  # a saturated slot stays set (false positives only)

@@ -177,7 +177,10 @@ class MultiLevelQueue(PreemptionRules):
             self.size_gate = self.sizes or _learned_sizes(cfg, self.num_levels)
         self._own_gate = self.size_gate is not None and self.size_gate is not self.sizes
         self.programs = ProgramTable(
-            SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
+            SERVICE_RULES[self.policy],
+            cfg.program_ttl_s,
+            cfg.max_programs,
+            cfg.program_pack_after_s,
         )
         self.calls: dict[str, Call] = {}
         self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
