@@ -175,7 +175,19 @@ class MultiLevelQueue(PreemptionRules):
         re-level the queue)."""
         if cfg.preemption_size_check and cfg.preemption and self.policy != "fcfs":
             self.size_gate = self.sizes or _learned_sizes(cfg, self.num_levels)
-        self._own_gate = self.size_gate is not None and self.size_gate is not self.sizes
+        self._level_rank = cfg.level_order == "rank" and self.policy != "fcfs"
+        """``level_order: rank``: inside a level, calls are placed by :meth:`level_position`."""
+        self._order_window = cfg.level_order_window_s
+        self.order_sizes: ProgramSizes | None = None
+        """Learned sizes behind ``level_order: rank`` (the ranking model or the preemption
+        gate's when there is one: one model learns once)."""
+        if self._level_rank:
+            self.order_sizes = self.sizes or self.size_gate or _learned_sizes(cfg, self.num_levels)
+        self._fed: list[ProgramSizes] = []
+        """Size models other than :attr:`sizes` that arrivals and completions feed."""
+        for model in (self.size_gate, self.order_sizes):
+            if model is not None and model is not self.sizes and model not in self._fed:
+                self._fed.append(model)
         self.programs = ProgramTable(
             SERVICE_RULES[self.policy], cfg.program_ttl_s, cfg.max_programs
         )
@@ -298,6 +310,34 @@ class MultiLevelQueue(PreemptionRules):
         if call.tenant is not None:
             level += self.tenant_lift(call.tenant, now)
         return min(self.num_levels - 1, level)
+
+    def level_position(self, call: Call) -> float:
+        """Place of a waiting call inside its level (lower first). ``level_order: fcfs``:
+        the time it entered the level (:attr:`Call.enter`). ``rank``: that time plus
+        ``level_order_window_s x r / (r + r0)``, ``r`` its program's weighted Gittins rank at
+        its attained service under its class's learned sizes (the global table's without
+        one), ``r0`` the global table's rank of a new program; so among calls that entered a
+        level within the window, those of typically small programs (small expected service
+        per output token) go first, and no call is passed by one that entered more than the
+        window after it. ``enter`` alone while no size table exists. O(log grid)."""
+        model = self.order_sizes
+        glob = model.global_table if model is not None else None
+        if glob is None:
+            return call.enter
+        prog = call.program
+        table = model.table_for(prog.program_class, prog.tenant) or glob
+        r = table.weighted_rank(call.start_priority + call.service)
+        r0 = glob.weighted_rank(0.0)
+        if not r + r0 > 0:
+            return call.enter
+        return call.enter + self._order_window * r / (r + r0)
+
+    def order_key(self, call: Call) -> tuple[int, int, float, int]:
+        """Queue order of a waiting call: tier, level, :meth:`level_position`, then its
+        sequence number (:meth:`Call.order_key` under ``level_order: fcfs``)."""
+        if not self._level_rank:
+            return call.order_key()
+        return (call.tier, call.level, self.level_position(call), call.seq)
 
     def _weight(self, prog: Program) -> float:
         """Weight of ``prog``'s service in its level: ``fanout_service_weight`` once it has
@@ -468,16 +508,16 @@ class MultiLevelQueue(PreemptionRules):
         if known is not None and idle:
             if self.sizes is not None:
                 self.sizes.observe_gap(now - known.last_seen)
-            if self._own_gate:
-                self.size_gate.observe_gap(now - known.last_seen)
+            for model in self._fed:
+                model.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
         if known is None:
             prog.program_class = program_class
             prog.tenant = tenant_id
             if self.sizes is not None:
                 self.sizes.track(prog)
-            if self._own_gate:
-                self.size_gate.track(prog)
+            for model in self._fed:
+                model.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
@@ -725,8 +765,8 @@ class MultiLevelQueue(PreemptionRules):
                 self._observe_output(output_tokens)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
-            if self._own_gate:
-                self.size_gate.call_finished(now, call.program)
+            for model in self._fed:
+                model.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         siblings = self._waiting_of_program.get(pid)
         if siblings:

@@ -275,6 +275,10 @@ class RankTable:
         # the same expression as grid_point, so grid points equal the atoms exactly
         self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi + 1)]
         self.ranks = gittins_ranks(atoms, masses, self.grid, weights)
+        total = sum(masses)
+        self.mean_weight = sum(m * w for m, w in zip(masses, weights, strict=True)) / total
+        """Mean holding cost of the distribution (the scale :func:`gittins_ranks` multiplies
+        the ranks by to keep them in service units)."""
         ended = 0
         for k in sorted(bins, reverse=True):  # the MIN_TAIL_SAMPLES-th largest ended size
             ended += int(bins[k][4])
@@ -291,6 +295,13 @@ class RankTable:
         largest size seen the rank is the attained service (LAS in the unknown tail)."""
         r = self.ranks[bisect.bisect_right(self.grid, attained) - 1]
         return attained if math.isinf(r) else r
+
+    def weighted_rank(self, attained: float) -> float:
+        """:meth:`rank` divided by the mean holding cost: the expected service per unit of
+        weight completed (the index itself, not rescaled to service units), so ranks of
+        different classes' tables compare (a class whose programs write few output tokens
+        weighs more per unit of service under the token-latency objective)."""
+        return self.rank(attained) / self.mean_weight
 
 
 class ProgramSizes:
