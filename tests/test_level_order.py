@@ -124,3 +124,23 @@ def test_weighted_rank_is_the_rank_per_unit_of_holding_cost():
     assert t.mean_weight == pytest.approx(0.25)
     for a in (0.0, 5.0, 20.0):
         assert t.weighted_rank(a) == pytest.approx(t.rank(a) / 0.25)
+
+
+def test_class_order_keeps_fcfs_inside_a_class_and_orders_classes():
+    sizes = {"tail": (10, 5, 6), "tail2": (1000, 5, 6), "big": (5000, 500, 6)}
+    for mode in ("rank", "class"):
+        q = learned(sizes, level_order=mode, gittins_objective="latency")
+        # program "old" of class tail attained 500 (one call done), its next call arrives
+        c = q.add("o0", "old", 1.0, program_class="tail", arrival_time=1.0)
+        q.set_running(c, 1.0)
+        q.charge(c, 500)
+        q.finish("o0", 1.5, output_tokens=5)
+        old = q.add("o1", "old", 2.0, program_class="tail", arrival_time=2.0)
+        new = q.add("n0", "new", 2.1, program_class="tail", arrival_time=2.1)
+        big = q.add("b0", "big", 1.9, program_class="big", arrival_time=1.9)
+        assert old.level == new.level == big.level == 0
+        if mode == "rank":  # by attained service: the new program's rank is lower
+            assert q.order_key(new) < q.order_key(old)
+        else:  # one class, one rank: arrival order
+            assert q.order_key(old) < q.order_key(new)
+        assert q.order_key(new) < q.order_key(big)  # classes ordered in both

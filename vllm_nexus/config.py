@@ -34,7 +34,7 @@ StageMode = Literal["off", "gang", "join", "spread"]
 StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 RecomputeAhead = Literal["better", "level"]
-LevelOrder = Literal["fcfs", "rank"]
+LevelOrder = Literal["fcfs", "rank", "class"]
 
 
 class ConfigError(ValueError):
@@ -260,11 +260,14 @@ class SchedulerConfig:
     ended programs, else the global one), ``delay = window x r / (r + r0)`` with ``r`` the
     program's weighted rank (expected service per unit of holding cost at its attained
     service; per output token under ``gittins_objective: token_latency``) and ``r0`` the
-    global table's rank of a new program. In a burst every program's first call enters the
-    top level at once; this serves the first calls of typically small programs first. A
-    call is never passed by one that entered its level more than the window later, so no
-    call starves inside a level. FCFS while no size table exists. O(log grid) per queued
-    call, nothing per step. fcfs: the default (docs/benchmarks.md, "2026-12-03 (h)")."""
+    global table's rank of a new program. class: the same with ``r`` the rank of a *new*
+    program of the call's class (the class's typical size, whatever the program attained),
+    so calls of one class keep FCFS among themselves and only classes are ordered. In a
+    burst every program's first call enters the top level at once; this serves the first
+    calls of typically small programs first. A call is never passed by one that entered its
+    level more than the window later, so no call starves inside a level. FCFS while no size
+    table exists. O(log grid) per queued call, nothing per step. fcfs: the default
+    (docs/benchmarks.md, "2026-12-03 (h)")."""
     level_order_window_s: float = 10.0
     """With ``level_order: rank``: the largest delay (seconds) a call's rank adds to its place
     inside a level (the bound on how much later a call that passes it may have entered)."""

@@ -175,11 +175,14 @@ class MultiLevelQueue(PreemptionRules):
         re-level the queue)."""
         if cfg.preemption_size_check and cfg.preemption and self.policy != "fcfs":
             self.size_gate = self.sizes or _learned_sizes(cfg, self.num_levels)
-        self._level_rank = cfg.level_order == "rank" and self.policy != "fcfs"
-        """``level_order: rank``: inside a level, calls are placed by :meth:`level_position`."""
+        self._level_rank = cfg.level_order != "fcfs" and self.policy != "fcfs"
+        """``level_order`` rank/class: inside a level, calls are placed by
+        :meth:`level_position`."""
         self._order_window = cfg.level_order_window_s
+        self._class_order = cfg.level_order == "class"
+        """``level_order: class``: the rank of a new program of the call's class."""
         self.order_sizes: ProgramSizes | None = None
-        """Learned sizes behind ``level_order: rank`` (the ranking model or the preemption
+        """Learned sizes behind ``level_order`` (the ranking model or the preemption
         gate's when there is one: one model learns once)."""
         if self._level_rank:
             self.order_sizes = self.sizes or self.size_gate or _learned_sizes(cfg, self.num_levels)
@@ -316,17 +319,19 @@ class MultiLevelQueue(PreemptionRules):
         the time it entered the level (:attr:`Call.enter`). ``rank``: that time plus
         ``level_order_window_s x r / (r + r0)``, ``r`` its program's weighted Gittins rank at
         its attained service under its class's learned sizes (the global table's without
-        one), ``r0`` the global table's rank of a new program; so among calls that entered a
-        level within the window, those of typically small programs (small expected service
-        per output token) go first, and no call is passed by one that entered more than the
-        window after it. ``enter`` alone while no size table exists. O(log grid)."""
+        one), ``r0`` the global table's rank of a new program; ``class``: ``r`` the rank of a
+        new program of its class (calls of one class keep their FCFS order). So among calls
+        that entered a level within the window, those of typically small programs (small
+        expected service per output token) go first, and no call is passed by one that
+        entered more than the window after it. ``enter`` alone while no size table exists.
+        O(log grid)."""
         model = self.order_sizes
         glob = model.global_table if model is not None else None
         if glob is None:
             return call.enter
         prog = call.program
         table = model.table_for(prog.program_class, prog.tenant) or glob
-        r = table.weighted_rank(call.start_priority + call.service)
+        r = table.weighted_rank(0.0 if self._class_order else call.start_priority + call.service)
         r0 = glob.weighted_rank(0.0)
         if not r + r0 > 0:
             return call.enter
