@@ -144,3 +144,19 @@ def test_class_order_keeps_fcfs_inside_a_class_and_orders_classes():
         else:  # one class, one rank: arrival order
             assert q.order_key(old) < q.order_key(new)
         assert q.order_key(new) < q.order_key(big)  # classes ordered in both
+
+
+def test_min_queue_keeps_fcfs_under_light_load():
+    sizes = {"small": (20, 5, 6), "big": (2000, 500, 6)}
+    q = learned(sizes, level_order="class", level_order_min_queue=2.0)
+    r = q.add("r", "pr", 1.0, program_class="big", arrival_time=1.0)
+    q.set_running(r, 1.0)  # 1 running; waiting: 2 below, per running call 2 -> ordered
+    big, small = burst(q, "big", "small")
+    assert q.order_key(small) < q.order_key(big)
+    q.finish("b", 2.2)  # 1 waiting per running call: FCFS again
+    assert q.level_position(big) == big.enter
+    q.set_running(big, 2.3)
+    q.set_waiting(big, 2.4)  # running count follows set_running / set_waiting / finish
+    assert q._running_calls == 1 and q.level_position(small) == small.enter
+    q.finish("r", 2.5)
+    assert q._running_calls == 0

@@ -271,6 +271,10 @@ class SchedulerConfig:
     level_order_window_s: float = 10.0
     """With ``level_order: rank``: the largest delay (seconds) a call's rank adds to its place
     inside a level (the bound on how much later a call that passes it may have entered)."""
+    level_order_min_queue: float = 0.0
+    """With ``level_order`` rank/class: the order applies only to calls queued while at least
+    this many calls wait per running call (a queue to order; under light load a call keeps
+    its FCFS place, and so does the head that proactive preemption reads). 0: always."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
@@ -426,6 +430,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "output_weight_exponent": (lambda v: 0 <= v <= 4, "in [0, 4]"),
     "output_weight_max": (lambda v: 1 <= v <= 16, "in [1, 16]"),
     "level_order_window_s": (lambda v: v > 0, "> 0"),
+    "level_order_min_queue": (lambda v: v >= 0, ">= 0"),
     "first_quantum": (lambda v: v > 0, "> 0"),
     "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),

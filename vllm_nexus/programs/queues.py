@@ -180,6 +180,10 @@ class MultiLevelQueue(PreemptionRules):
         :meth:`level_position`."""
         self._order_window = cfg.level_order_window_s
         self._class_order = cfg.level_order == "class"
+        self._order_min_queue = cfg.level_order_min_queue
+        """``level_order_min_queue``: waiting calls per running call below which FCFS holds."""
+        self._running_calls = 0
+        """Tracked calls that are running (the rest wait): O(1) bookkeeping."""
         """``level_order: class``: the rank of a new program of the call's class."""
         self.order_sizes: ProgramSizes | None = None
         """Learned sizes behind ``level_order`` (the ranking model or the preemption
@@ -323,12 +327,17 @@ class MultiLevelQueue(PreemptionRules):
         new program of its class (calls of one class keep their FCFS order). So among calls
         that entered a level within the window, those of typically small programs (small
         expected service per output token) go first, and no call is passed by one that
-        entered more than the window after it. ``enter`` alone while no size table exists.
-        O(log grid)."""
+        entered more than the window after it. ``enter`` alone while no size table exists,
+        and while fewer than ``level_order_min_queue`` calls wait per running call. O(log
+        grid)."""
         model = self.order_sizes
         glob = model.global_table if model is not None else None
         if glob is None:
             return call.enter
+        if self._order_min_queue:
+            running = self._running_calls
+            if len(self.calls) - running < self._order_min_queue * max(1, running):
+                return call.enter
         prog = call.program
         table = model.table_for(prog.program_class, prog.tenant) or glob
         r = table.weighted_rank(0.0 if self._class_order else call.start_priority + call.service)
@@ -612,12 +621,14 @@ class MultiLevelQueue(PreemptionRules):
         if not call.running:
             self._close_interval(call, now)
             call.running = True
+            self._running_calls += 1
             self._unwatch(call)
 
     def set_waiting(self, call: Call, now: float, preempted: bool = False) -> None:
         if call.running:
             self._close_interval(call, now)
             call.running = False
+            self._running_calls -= 1
             if preempted:
                 call.preemptions += 1
             self._watch(call, now)
@@ -743,6 +754,8 @@ class MultiLevelQueue(PreemptionRules):
         if call is None:
             return None
         self._close_interval(call, now)
+        if call.running:
+            self._running_calls -= 1
         call.running = False
         self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
         if call.fresh_key is not None:
