@@ -160,3 +160,15 @@ def test_min_queue_keeps_fcfs_under_light_load():
     assert q._running_calls == 1 and q.level_position(small) == small.enter
     q.finish("r", 2.5)
     assert q._running_calls == 0
+
+
+def test_class_best_never_delays_the_best_class_nor_a_lone_class():
+    q = learned({"small": (20, 5, 6), "big": (2000, 500, 6)}, level_order="class-best")
+    big, small = burst(q, "big", "small")
+    assert q.level_position(small) == small.enter  # the best class: no delay
+    assert small.enter < q.level_position(big) < big.enter + 10.0
+    assert q.order_key(small) < q.order_key(big)
+    # one class only: every call keeps its FCFS place
+    lone = learned({"only": (300, 50, 6)}, level_order="class-best")
+    a, b = burst(lone, "only", "only")
+    assert lone.level_position(a) == a.enter and lone.level_position(b) == b.enter

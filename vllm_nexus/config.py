@@ -34,7 +34,7 @@ StageMode = Literal["off", "gang", "join", "spread"]
 StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 RecomputeAhead = Literal["better", "level"]
-LevelOrder = Literal["fcfs", "rank", "class"]
+LevelOrder = Literal["fcfs", "rank", "class", "class-best"]
 
 
 class ConfigError(ValueError):
@@ -262,7 +262,10 @@ class SchedulerConfig:
     service; per output token under ``gittins_objective: token_latency``) and ``r0`` the
     global table's rank of a new program. class: the same with ``r`` the rank of a *new*
     program of the call's class (the class's typical size, whatever the program attained),
-    so calls of one class keep FCFS among themselves and only classes are ordered. In a
+    so calls of one class keep FCFS among themselves and only classes are ordered.
+    class-best: ``window x (1 - r_best / r)`` with ``r`` the class's rank of a new program
+    and ``r_best`` the smallest such rank over the class tables (set at each refresh), so
+    the typically smallest class, and a workload of one class, is never delayed. In a
     burst every program's first call enters the top level at once; this serves the first
     calls of typically small programs first. A call is never passed by one that entered its
     level more than the window later, so no call starves inside a level. FCFS while no size

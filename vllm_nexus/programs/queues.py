@@ -179,7 +179,8 @@ class MultiLevelQueue(PreemptionRules):
         """``level_order`` rank/class: inside a level, calls are placed by
         :meth:`level_position`."""
         self._order_window = cfg.level_order_window_s
-        self._class_order = cfg.level_order == "class"
+        self._class_order = cfg.level_order in ("class", "class-best")
+        self._best_order = cfg.level_order == "class-best"
         self._order_min_queue = cfg.level_order_min_queue
         """``level_order_min_queue``: waiting calls per running call below which FCFS holds."""
         self._running_calls = 0
@@ -324,7 +325,10 @@ class MultiLevelQueue(PreemptionRules):
         ``level_order_window_s x r / (r + r0)``, ``r`` its program's weighted Gittins rank at
         its attained service under its class's learned sizes (the global table's without
         one), ``r0`` the global table's rank of a new program; ``class``: ``r`` the rank of a
-        new program of its class (calls of one class keep their FCFS order). So among calls
+        new program of its class (calls of one class keep their FCFS order); ``class-best``:
+        ``window x (1 - r_best / r)`` instead, ``r_best`` the smallest rank of a new program
+        over the class tables (the best class, and a lone class, is never delayed; nothing
+        without a class table). So among calls
         that entered a level within the window, those of typically small programs (small
         expected service per output token) go first, and no call is passed by one that
         entered more than the window after it. ``enter`` alone while no size table exists,
@@ -341,6 +345,11 @@ class MultiLevelQueue(PreemptionRules):
         prog = call.program
         table = model.table_for(prog.program_class, prog.tenant) or glob
         r = table.weighted_rank(0.0 if self._class_order else call.start_priority + call.service)
+        if self._best_order:
+            best = model.best_new_rank
+            if best is None or not r > 0:
+                return call.enter
+            return call.enter + self._order_window * max(0.0, 1.0 - best / r)
         r0 = glob.weighted_rank(0.0)
         if not r + r0 > 0:
             return call.enter

@@ -357,6 +357,9 @@ class ProgramSizes:
         self.tenant_tables: dict[str, RankTable] = {}
         self.version = 0
         """Incremented when the rank tables are rebuilt."""
+        self.best_new_rank: float | None = None
+        """The smallest weighted rank of a new program over the class tables (the typically
+        smallest class; None without one), set with each refresh: O(classes) per refresh."""
         self.refresh_budget = refresh_budget
         """Samples one completed call may gather into tables (:meth:`call_finished`)."""
         self._jobs: deque[tuple[str, str]] = deque()
@@ -545,6 +548,8 @@ class ProgramSizes:
                     tables[key] = t
         self._staged_global, self._staged_classes, self._staged_tenants = None, {}, {}
         self.rank_boundaries = self._rank_levels()
+        ranks = (t.weighted_rank(0.0) for t in self.class_tables.values())
+        self.best_new_rank = min(ranks, default=None)
         self.version += 1
         return True
 
