@@ -506,6 +506,11 @@ def main(argv: list[str] | None = None) -> int:
         "vllm_nexus/bench/settings.py)",
     )
     p.add_argument("--extra", action="append", default=[], metavar="NAME=JSON")
+    p.add_argument(
+        "--send-program-class",
+        action="store_true",
+        help="the client names each program's kind (vllm_xargs.program_class), for every server",
+    )
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", required=True)
     p.add_argument(
@@ -580,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["bench", "--base-url", srv.base_url, "--model", srv.model, "--trace", a.trace,
                 "--programs", str(programs), "--rate", f"{rate:g}",
                 "--think-scale", str(a.think_scale), "--run-salt", f"il{time.time():.0f}-{s}-{tag}",
-                "--label", s, "--out", str(dest), "--no-plots", "--no-progress"]  # fmt: skip
+                "--label", s, "--out", str(dest), "--no-plots", "--no-progress",
+                *(["--send-program-class"] if a.send_program_class else [])]  # fmt: skip
         cpu0 = _server_cpu_s(srv.port)
         pre0 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
         sampler = _Sampler(srv.base_url)

@@ -51,7 +51,7 @@ def chain_program(pid: str, arrival: float = 0.0) -> ProgramSpec:
     )
 
 
-async def _run(programs, fake, transport="xargs", port=None, retries=3, suffix=""):
+async def _run(programs, fake, transport="xargs", port=None, retries=3, suffix="", cls=False):
     app = web.Application()
     app.router.add_post("/v1/completions", fake.completions)
     runner = web.AppRunner(app)
@@ -67,6 +67,7 @@ async def _run(programs, fake, transport="xargs", port=None, retries=3, suffix="
             progress=False,
             max_retries=retries,
             program_id_suffix=suffix,
+            send_program_class=cls,
         )
         factory = PromptFactory(1, "salt", list(range(50, 150)))
         return await Runner(programs, factory, opts).run()
@@ -101,6 +102,16 @@ def test_program_ids_get_the_run_namespace_on_the_wire_only():
             for b, h in fake.requests
         }
         assert sent == {"a@run1"} and [r.program_id for r in records] == ["a"]
+
+
+def test_program_class_is_sent_only_when_asked():
+    fake = FakeServer()
+    asyncio.run(_run([chain_program("a")], fake, suffix="@run1", cls=True))
+    assert {b["vllm_xargs"]["program_class"] for b, _ in fake.requests} == {"chat"}
+    assert {b["vllm_xargs"]["program_id"] for b, _ in fake.requests} == {"a@run1"}
+    fake = FakeServer()
+    asyncio.run(_run([chain_program("a")], fake))
+    assert all("program_class" not in b["vllm_xargs"] for b, _ in fake.requests)
 
 
 def test_no_program_ids_sends_only_an_opaque_request_id():

@@ -34,6 +34,7 @@ StageMode = Literal["off", "gang", "join", "spread"]
 StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 RecomputeAhead = Literal["better", "level"]
+LevelOrder = Literal["fcfs", "rank", "class", "class-best"]
 
 
 class ConfigError(ValueError):
@@ -254,6 +255,33 @@ class SchedulerConfig:
     output_weight_max: float = 16.0
     """Upper bound of the ``output_weight_exponent`` weight (its lower bound is 1/16): 1 lets
     programs that write few tokens per call rise without sinking those that write many."""
+    level_order: LevelOrder = "fcfs"
+    """Order of the waiting calls inside one queue level. fcfs: by the time they entered it.
+    rank: by that time plus a delay of up to ``level_order_window_s`` that grows with the
+    call's program's Gittins index under the learned size distribution of its class
+    (``vllm_xargs.program_class``, or the first-prompt-block hash of
+    ``program_class_prefix_tokens``; the class's table when it has ``gittins_min_samples``
+    ended programs, else the global one), ``delay = window x r / (r + r0)`` with ``r`` the
+    program's weighted rank (expected service per unit of holding cost at its attained
+    service; per output token under ``gittins_objective: token_latency``) and ``r0`` the
+    global table's rank of a new program. class: the same with ``r`` the rank of a *new*
+    program of the call's class (the class's typical size, whatever the program attained),
+    so calls of one class keep FCFS among themselves and only classes are ordered.
+    class-best: ``window x (1 - r_best / r)`` with ``r`` the class's rank of a new program
+    and ``r_best`` the smallest such rank over the class tables (set at each refresh), so
+    the typically smallest class, and a workload of one class, is never delayed. In a
+    burst every program's first call enters the top level at once; this serves the first
+    calls of typically small programs first. A call is never passed by one that entered its
+    level more than the window later, so no call starves inside a level. FCFS while no size
+    table exists. O(log grid) per queued call, nothing per step. fcfs: the default
+    (docs/benchmarks.md, "2026-12-03 (h)")."""
+    level_order_window_s: float = 10.0
+    """With ``level_order: rank``: the largest delay (seconds) a call's rank adds to its place
+    inside a level (the bound on how much later a call that passes it may have entered)."""
+    level_order_min_queue: float = 0.0
+    """With ``level_order`` rank/class: the order applies only to calls queued while at least
+    this many calls wait per running call (a queue to order; under light load a call keeps
+    its FCFS place, and so does the head that proactive preemption reads). 0: always."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is
@@ -408,6 +436,8 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "sequential_service_weight": (lambda v: 0 < v <= 1, "in (0, 1]"),
     "output_weight_exponent": (lambda v: 0 <= v <= 4, "in [0, 4]"),
     "output_weight_max": (lambda v: 1 <= v <= 16, "in [1, 16]"),
+    "level_order_window_s": (lambda v: v > 0, "> 0"),
+    "level_order_min_queue": (lambda v: v >= 0, ">= 0"),
     "first_quantum": (lambda v: v > 0, "> 0"),
     "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),

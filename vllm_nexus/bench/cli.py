@@ -61,6 +61,12 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         "call carries an opaque request id instead (see docs/programs.md)",
     )
     g.add_argument(
+        "--send-program-class",
+        action="store_true",
+        help="also send each program's kind as vllm_xargs.program_class (the agent type; "
+        "the scheduler learns program sizes per class)",
+    )
+    g.add_argument(
         "--keep-program-ids",
         action="store_true",
         help="send the trace's program ids as they are; by default each run appends "
@@ -190,6 +196,7 @@ def _target(args: argparse.Namespace) -> _Target:
         temperature=args.temperature,
         timeout_s=args.timeout,
         progress=not args.no_progress,
+        send_program_class=args.send_program_class,
     )
     env = report.environment()
     try:
@@ -213,6 +220,7 @@ def _run_config(
         "run_salt": salt,
         "id_transport": "none" if args.no_program_ids else args.id_transport,
         "keep_program_ids": args.keep_program_ids,
+        "send_program_class": args.send_program_class,
         "prompt_format": args.prompt_format,
         "token_pool": target.pool_source,
         "think_scale": args.think_scale,

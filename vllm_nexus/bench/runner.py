@@ -40,6 +40,10 @@ class ClientOptions:
     a server's program table (attained service, kept for ``program_ttl_s``) never carries
     over from one run to the next. Without it, a program of run 2 would arrive with the
     service its namesake attained in run 1 — knowledge of its size no real program gives."""
+    send_program_class: bool = False
+    """Also send each program's kind as ``vllm_xargs.program_class`` (the agent type a client
+    can name; the scheduler learns program sizes per class). Off: the server sees no class
+    (the bench prompts share no system prompt it could infer one from)."""
 
     def __post_init__(self) -> None:
         if self.id_transport not in ("xargs", "session-header", "none"):
@@ -139,7 +143,7 @@ class Runner:
             if think > 0:
                 await asyncio.sleep(think)
             st.prompt = self._prompt(prog, c, states)
-            await self._send(prog.program_id, c, st)
+            await self._send(prog.program_id, c, st, prog.kind)
         except asyncio.CancelledError:
             rec.error = rec.error or "cancelled"
             raise
@@ -161,7 +165,9 @@ class Runner:
         parent = states[c.context_from]
         return parent.prompt + parent.output + new
 
-    def _payload(self, program_id: str, c: CallSpec, prompt: Any) -> tuple[dict, dict]:
+    def _payload(
+        self, program_id: str, c: CallSpec, prompt: Any, kind: str | None = None
+    ) -> tuple[dict, dict]:
         body: dict[str, Any] = {
             "model": self.opts.model,
             "prompt": prompt,
@@ -181,11 +187,15 @@ class Runner:
             headers["X-Session-ID"] = program_id
         else:  # no id; an opaque request id lets a server-side log be checked against truth
             body["request_id"] = call_request_id(program_id, c.id)
+        if self.opts.send_program_class and kind:
+            body.setdefault("vllm_xargs", {})["program_class"] = kind
         return body, headers
 
-    async def _send(self, program_id: str, c: CallSpec, st: _CallState) -> None:
+    async def _send(
+        self, program_id: str, c: CallSpec, st: _CallState, kind: str | None = None
+    ) -> None:
         rec = st.rec
-        body, headers = self._payload(program_id, c, st.prompt)
+        body, headers = self._payload(program_id, c, st.prompt, kind)
         url = f"{self.base}/v1/completions"
         for attempt in range(self.opts.max_retries + 1):
             rec.send_s = self._now()

@@ -175,7 +175,27 @@ class MultiLevelQueue(PreemptionRules):
         re-level the queue)."""
         if cfg.preemption_size_check and cfg.preemption and self.policy != "fcfs":
             self.size_gate = self.sizes or _learned_sizes(cfg, self.num_levels)
-        self._own_gate = self.size_gate is not None and self.size_gate is not self.sizes
+        self._level_rank = cfg.level_order != "fcfs" and self.policy != "fcfs"
+        """``level_order`` rank/class: inside a level, calls are placed by
+        :meth:`level_position`."""
+        self._order_window = cfg.level_order_window_s
+        self._class_order = cfg.level_order in ("class", "class-best")
+        self._best_order = cfg.level_order == "class-best"
+        self._order_min_queue = cfg.level_order_min_queue
+        """``level_order_min_queue``: waiting calls per running call below which FCFS holds."""
+        self._running_calls = 0
+        """Tracked calls that are running (the rest wait): O(1) bookkeeping."""
+        """``level_order: class``: the rank of a new program of the call's class."""
+        self.order_sizes: ProgramSizes | None = None
+        """Learned sizes behind ``level_order`` (the ranking model or the preemption
+        gate's when there is one: one model learns once)."""
+        if self._level_rank:
+            self.order_sizes = self.sizes or self.size_gate or _learned_sizes(cfg, self.num_levels)
+        self._fed: list[ProgramSizes] = []
+        """Size models other than :attr:`sizes` that arrivals and completions feed."""
+        for model in (self.size_gate, self.order_sizes):
+            if model is not None and model is not self.sizes and model not in self._fed:
+                self._fed.append(model)
         self.programs = ProgramTable(
             SERVICE_RULES[self.policy],
             cfg.program_ttl_s,
@@ -301,6 +321,49 @@ class MultiLevelQueue(PreemptionRules):
         if call.tenant is not None:
             level += self.tenant_lift(call.tenant, now)
         return min(self.num_levels - 1, level)
+
+    def level_position(self, call: Call) -> float:
+        """Place of a waiting call inside its level (lower first). ``level_order: fcfs``:
+        the time it entered the level (:attr:`Call.enter`). ``rank``: that time plus
+        ``level_order_window_s x r / (r + r0)``, ``r`` its program's weighted Gittins rank at
+        its attained service under its class's learned sizes (the global table's without
+        one), ``r0`` the global table's rank of a new program; ``class``: ``r`` the rank of a
+        new program of its class (calls of one class keep their FCFS order); ``class-best``:
+        ``window x (1 - r_best / r)`` instead, ``r_best`` the smallest rank of a new program
+        over the class tables (the best class, and a lone class, is never delayed; nothing
+        without a class table). So among calls
+        that entered a level within the window, those of typically small programs (small
+        expected service per output token) go first, and no call is passed by one that
+        entered more than the window after it. ``enter`` alone while no size table exists,
+        and while fewer than ``level_order_min_queue`` calls wait per running call. O(log
+        grid)."""
+        model = self.order_sizes
+        glob = model.global_table if model is not None else None
+        if glob is None:
+            return call.enter
+        if self._order_min_queue:
+            running = self._running_calls
+            if len(self.calls) - running < self._order_min_queue * max(1, running):
+                return call.enter
+        prog = call.program
+        table = model.table_for(prog.program_class, prog.tenant) or glob
+        r = table.weighted_rank(0.0 if self._class_order else call.start_priority + call.service)
+        if self._best_order:
+            best = model.best_new_rank
+            if best is None or not r > 0:
+                return call.enter
+            return call.enter + self._order_window * max(0.0, 1.0 - best / r)
+        r0 = glob.weighted_rank(0.0)
+        if not r + r0 > 0:
+            return call.enter
+        return call.enter + self._order_window * r / (r + r0)
+
+    def order_key(self, call: Call) -> tuple[int, int, float, int]:
+        """Queue order of a waiting call: tier, level, :meth:`level_position`, then its
+        sequence number (:meth:`Call.order_key` under ``level_order: fcfs``)."""
+        if not self._level_rank:
+            return call.order_key()
+        return (call.tier, call.level, self.level_position(call), call.seq)
 
     def _weight(self, prog: Program) -> float:
         """Weight of ``prog``'s service in its level: ``fanout_service_weight`` once it has
@@ -471,16 +534,16 @@ class MultiLevelQueue(PreemptionRules):
         if known is not None and idle:
             if self.sizes is not None:
                 self.sizes.observe_gap(now - known.last_seen)
-            if self._own_gate:
-                self.size_gate.observe_gap(now - known.last_seen)
+            for model in self._fed:
+                model.observe_gap(now - known.last_seen)
         prog = self.programs.call_started(program_id, now)
         if known is None:
             prog.program_class = program_class
             prog.tenant = tenant_id
             if self.sizes is not None:
                 self.sizes.track(prog)
-            if self._own_gate:
-                self.size_gate.track(prog)
+            for model in self._fed:
+                model.track(prog)
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
@@ -570,12 +633,14 @@ class MultiLevelQueue(PreemptionRules):
         if not call.running:
             self._close_interval(call, now)
             call.running = True
+            self._running_calls += 1
             self._unwatch(call)
 
     def set_waiting(self, call: Call, now: float, preempted: bool = False) -> None:
         if call.running:
             self._close_interval(call, now)
             call.running = False
+            self._running_calls -= 1
             if preempted:
                 call.preemptions += 1
             self._watch(call, now)
@@ -701,6 +766,8 @@ class MultiLevelQueue(PreemptionRules):
         if call is None:
             return None
         self._close_interval(call, now)
+        if call.running:
+            self._running_calls -= 1
         call.running = False
         self._unwatch(call)  # (no starvation deadline filed for a call that has ended)
         if call.fresh_key is not None:
@@ -728,8 +795,8 @@ class MultiLevelQueue(PreemptionRules):
                 self._observe_output(output_tokens)
             if self.sizes is not None:
                 self.sizes.call_finished(now, call.program)
-            if self._own_gate:
-                self.size_gate.call_finished(now, call.program)
+            for model in self._fed:
+                model.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         siblings = self._waiting_of_program.get(pid)
         if siblings:

@@ -147,6 +147,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         self._spf_aging = self.nexus_cfg.partition.spf_aging_per_s if split_on else None
         """Inside a level: FCFS, or shortest-remaining-prompt-first with aging when the
         prefill/decode split is on (Nexus §4.4): score = remaining - aging * age."""
+        self._level_rank = self.mlq.order_sizes is not None
+        """``level_order: rank`` (under the split's SPF order that one decides instead)."""
         engine = str(getattr(vllm_config.parallel_config, "data_parallel_index", 0) or 0)
         self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
         self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
@@ -229,6 +231,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         if call is None:
             return _UNKNOWN_KEY
         if self._spf_aging is None:  # Call.order_key(), inline: once per queue insertion
+            if self._level_rank:
+                return (call.tier, call.level, self.mlq.level_position(call), call.seq)
             return (call.tier, call.level, call.enter, call.seq)
         remaining = request.num_tokens - request.num_computed_tokens
         return (call.tier, call.level, remaining + self._spf_aging * call.arrival, call.seq)
@@ -334,7 +338,10 @@ class Scheduler(StepCharging, _VllmScheduler):
         class): ``vllm_xargs.
         program_class``, else a hash of the first prompt tokens (the agent's system prompt /
         template). Only computed for a program's first call; None when not needed."""
-        if (self.mlq.sizes is None and self.mlq.size_gate is None) or pid in self.mlq.programs:
+        mlq = self.mlq
+        if (mlq.sizes is None and mlq.size_gate is None and mlq.order_sizes is None) or (
+            pid in mlq.programs
+        ):
             return None
         cls = extra.get(PROGRAM_CLASS_KEY) if extra else None
         if isinstance(cls, str) and cls:

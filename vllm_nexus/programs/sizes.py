@@ -275,6 +275,10 @@ class RankTable:
         # the same expression as grid_point, so grid points equal the atoms exactly
         self.grid = [0.0] + [2.0 ** (k / steps) for k in range(k_lo, k_hi + 1)]
         self.ranks = gittins_ranks(atoms, masses, self.grid, weights)
+        total = sum(masses)
+        self.mean_weight = sum(m * w for m, w in zip(masses, weights, strict=True)) / total
+        """Mean holding cost of the distribution (the scale :func:`gittins_ranks` multiplies
+        the ranks by to keep them in service units)."""
         ended = 0
         for k in sorted(bins, reverse=True):  # the MIN_TAIL_SAMPLES-th largest ended size
             ended += int(bins[k][4])
@@ -291,6 +295,13 @@ class RankTable:
         largest size seen the rank is the attained service (LAS in the unknown tail)."""
         r = self.ranks[bisect.bisect_right(self.grid, attained) - 1]
         return attained if math.isinf(r) else r
+
+    def weighted_rank(self, attained: float) -> float:
+        """:meth:`rank` divided by the mean holding cost: the expected service per unit of
+        weight completed (the index itself, not rescaled to service units), so ranks of
+        different classes' tables compare (a class whose programs write few output tokens
+        weighs more per unit of service under the token-latency objective)."""
+        return self.rank(attained) / self.mean_weight
 
 
 class ProgramSizes:
@@ -346,6 +357,9 @@ class ProgramSizes:
         self.tenant_tables: dict[str, RankTable] = {}
         self.version = 0
         """Incremented when the rank tables are rebuilt."""
+        self.best_new_rank: float | None = None
+        """The smallest weighted rank of a new program over the class tables (the typically
+        smallest class; None without one), set with each refresh: O(classes) per refresh."""
         self.refresh_budget = refresh_budget
         """Samples one completed call may gather into tables (:meth:`call_finished`)."""
         self._jobs: deque[tuple[str, str]] = deque()
@@ -534,6 +548,8 @@ class ProgramSizes:
                     tables[key] = t
         self._staged_global, self._staged_classes, self._staged_tenants = None, {}, {}
         self.rank_boundaries = self._rank_levels()
+        ranks = (t.weighted_rank(0.0) for t in self.class_tables.values())
+        self.best_new_rank = min(ranks, default=None)
         self.version += 1
         return True
 
