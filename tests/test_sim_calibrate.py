@@ -202,3 +202,15 @@ def test_phase_markers_and_engine_stretch(tmp_path) -> None:
     assert engine_stretch(burst, lambda *c: 1.0) == 1.0  # never below 1
     with pytest.raises(ValueError):
         engine_stretch([], lambda *c: 0.010)
+
+
+def test_engine_step_delay_is_the_wait_per_step_beside_a_busy_frontend() -> None:
+    from vllm_nexus.sim.fit import engine_step_delay
+
+    # a short and a long step, each 2 ms over the model: 2 ms a step, not a common ratio
+    steps = [([0, 0, 0, 0, 1, 64.0], 0.006), ([1, 2000, 2e6, 2000, 0, 0.0], 0.042)]
+    predict = lambda *c: 0.040 if c[0] else 0.004  # noqa: E731
+    assert engine_step_delay(steps, predict) == pytest.approx(0.002)
+    assert engine_step_delay(steps, lambda *c: 1.0) == 0.0  # never below 0
+    with pytest.raises(ValueError):
+        engine_step_delay([], predict)

@@ -171,6 +171,28 @@ def test_frontend_beside_a_busy_engine_runs_slower_and_slows_the_engine() -> Non
     stretched = run(frontend_engine_stretch=2.0)
     engine_a = plain["a"].finish_s - plain["a"].arrival_s
     assert engine_a < stretched["a"].finish_s - stretched["a"].arrival_s <= 2 * engine_a + 1e-9
+    # a wait per step while the frontend has work: at most 400 decode steps + the prefill
+    delayed = run(frontend_step_delay_s=0.01)
+    delayed_a = delayed["a"].finish_s - delayed["a"].arrival_s
+    assert engine_a + 0.01 < delayed_a <= engine_a + 0.01 * 401 + 1e-9
+
+
+def test_frontend_step_delay_only_while_the_frontend_has_work() -> None:
+    progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 50),)) for i in range(4)]
+
+    def run(**kw):
+        hw = HARDWARE["a100"].with_updates(**kw)
+        return Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)).run(progs)
+
+    # no frontend work (no streaming cost, nothing outside the engine): no delay
+    assert run(frontend_step_delay_s=0.01).busy_s == pytest.approx(run().busy_s)
+    # 4 tokens of 1 ms each per step of ~10 ms: the frontend has work during part of every
+    # step, which waits that part's share of 10 ms
+    plain = run(frontend_token_s=1e-3)
+    delayed = run(frontend_token_s=1e-3, frontend_step_delay_s=0.01)
+    assert plain.steps == delayed.steps
+    extra = delayed.busy_s - plain.busy_s
+    assert 0.1 * 0.01 * plain.steps < extra < 0.01 * plain.steps
 
 
 def test_without_program_ids_the_scheduler_infers_programs_from_lineage() -> None:

