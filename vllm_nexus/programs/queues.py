@@ -128,6 +128,9 @@ class Call:
     fresh_key: tuple[float, int] | None = None
     """Its place in the queue's service index (:meth:`MultiLevelQueue.relevel_all`)."""
     unweighted: bool = False
+    weight_levels: int = 0
+    """Levels the fan-out weight moved the call down when it was last levelled (kept only
+    under ``fanout_weight_preempts: false``; preemption compares ``level - weight_levels``)."""
     """It closes one of its program's first ``fanout_unweighted_joins`` fan-outs: levelled
     without ``fanout_service_weight``."""
 
@@ -189,6 +192,11 @@ class MultiLevelQueue(PreemptionRules):
         """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
         self._fanout_min = cfg.fanout_min_stages
         self._free_joins = cfg.fanout_unweighted_joins if self._fanout_weight != 1.0 else 0
+        self._plain_preempt = not cfg.fanout_weight_preempts and (
+            self._fanout_weight != 1.0 or self._seq_weight != 1.0
+        )
+        """``fanout_weight_preempts: false`` with a weight in force: record each levelled
+        call's :attr:`Call.weight_levels`."""
         """``fanout_unweighted_joins`` (0 also when no fan-out weight applies)."""
         self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
         self._program_order = cfg.program_order and self.policy in ("atlas", "plas")
@@ -298,6 +306,8 @@ class MultiLevelQueue(PreemptionRules):
             level = self._rank_level(call)
         elif self.policy in ("atlas", "plas"):
             level = self.level_for_service(call.start_priority * self._call_weight(call))
+            if self._plain_preempt:
+                call.weight_levels = level - self.level_for_service(call.start_priority)
         else:
             level = 0
         if call.tenant is not None:
@@ -412,6 +422,7 @@ class MultiLevelQueue(PreemptionRules):
         lifts: dict[int, int] = {id(None): 0}
         """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
+        plain_preempt = self._plain_preempt
         by_service = self.policy in ("atlas", "plas")
         bounds, last = self.levels.boundaries, self.num_levels - 1
         # one weight for every program (no per-call _weight): the index's condition
@@ -430,6 +441,8 @@ class MultiLevelQueue(PreemptionRules):
                     lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
                 w = self._call_weight(call) if weight is None else weight
                 base = bisect_right(bounds, call.start_priority * w) if by_service else 0
+                if plain_preempt and by_service:
+                    call.weight_levels = base - bisect_right(bounds, call.start_priority)
                 level = min(last, base + lift)
             else:
                 level = self.entry_level(call, now)
