@@ -788,56 +788,6 @@ def test_output_weight_turns_the_relevel_index_off():
     assert not mlq(output_weight_exponent=1)._indexed
 
 
-def test_fanout_unweighted_joins_exempts_the_first_joins_only():
-    from vllm_nexus.config import ConfigError, NexusConfig
-
-    with pytest.raises(ConfigError, match="fanout_unweighted_joins"):
-        NexusConfig.from_dict({"scheduler": {"fanout_unweighted_joins": -1}})
-    assert SchedulerConfig().fanout_unweighted_joins == 0
-
-    def round_(q, pid, now, width=2):
-        """A stage of ``width`` parallel calls of 12.5 each; returns its join (queued)."""
-        stage = [q.add(f"{pid}{now}s{i}", pid, now) for i in range(width)]
-        for c in stage:
-            q.set_running(c, now)
-            q.charge(c, 12.5, now=now)
-            q.finish(c.call_id, now)
-        return q.add(f"{pid}{now}j", pid, now)
-
-    # levels [0,10) [10,20) [20,40) [40,80) [80,160) [160,320) ...
-    for joins, first_join_level in ((0, 4), (1, 2)):
-        q = mlq(
-            first_quantum=1e9,
-            num_queues=10,
-            adaptive_levels=False,
-            fanout_service_weight=4,
-            fanout_unweighted_joins=joins,
-        )
-        complete(q, "r", "T", 25, now=0)  # a root call: the first stage starts at 25
-        join = round_(q, "T", 1)
-        assert q.programs.get("T").fanouts == 1 and join.start_priority == 25
-        # weighted: 25 x 4 = 100 (level 4); exempt: 25 (level 2)
-        assert join.level == first_join_level == q.level_for_service(25 * (4 if not joins else 1))
-        assert join.unweighted == bool(joins)
-        join.level = 0  # a level rebuild re-levels it by the same rule
-        assert q.relevel([join], 2) == [join] and join.level == first_join_level
-        q.set_running(join, 2)
-        q.finish(join.call_id, 2)
-        # the next round (its siblings) is weighted either way: 50 x 4 = 200 (level 5)
-        nxt = q.add("T3a", "T", 3)
-        assert nxt.level == q.level_for_service(200) == 5
-        q.finish(nxt.call_id, 3)
-        # the second fan-out's join is weighted: only the first `joins` fan-outs are exempt
-        join2 = round_(q, "T", 4)
-        assert q.programs.get("T").fanouts == 2
-        assert not join2.unweighted and join2.level == q.level_for_service(4 * 50) == 5
-    # without a fan-out weight the option changes nothing
-    q = mlq(first_quantum=1e9, num_queues=10, fanout_unweighted_joins=3)
-    complete(q, "r", "U", 25, now=0)
-    join = round_(q, "U", 1)
-    assert not join.unweighted and join.level == q.level_for_service(25) == 2
-
-
 def test_fanout_weight_preempts_false_keeps_preemption_on_unweighted_levels():
     from vllm_nexus.config import ConfigError, NexusConfig
 
@@ -883,3 +833,7 @@ def test_fanout_weight_preempts_false_keeps_preemption_on_unweighted_levels():
     assert q.worth_preempting(victim, head0, recompute_tokens=0) == (
         victim.level - victim.weight_levels > 0
     )
+    # without a weight the option records nothing (and preemption is the level rule alone)
+    q = mlq(first_quantum=1e9, num_queues=10, fanout_weight_preempts=False)
+    fan = [q.add(f"f{i}", "F", 0) for i in range(3)]
+    assert q.programs.get("F").fanouts and all(c.weight_levels == 0 for c in fan)

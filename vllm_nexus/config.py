@@ -224,14 +224,6 @@ class SchedulerConfig:
     """``fanout_service_weight`` applies once a program has fanned out in this many stages
     (1: from its first fan-out; 2: from its second, so a single fan-out such as one map-reduce
     job keeps its rank and repeated fan-outs, a tree search's rounds, sink)."""
-    fanout_unweighted_joins: int = 0
-    """With ``fanout_service_weight``: the call that closes one of a program's first this many
-    fan-outs (the join: a map-reduce job's reduce, a tree search's selection after its first
-    round) keeps the unweighted rank (``sequential_service_weight``), while the fan-out's
-    siblings and every later call are weighted. With ``fanout_min_stages`` 1, a tree search
-    is weighted from its first round (new searches no longer run ahead of started ones)
-    while a single fan-out's reduce keeps its rank. O(1) per arriving call. 0: off (every
-    call of a fanned-out program weighted)."""
     fanout_weight_preempts: bool = True
     """With ``fanout_service_weight``: whether the weight also counts in preemption decisions.
     false: a running call is displaced only if it is worse than the waiting call both with
@@ -417,7 +409,6 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "boundary_growth": (lambda v: v > 1, "> 1"),
     "fanout_service_weight": (lambda v: v >= 1, ">= 1"),
     "fanout_min_stages": (lambda v: v >= 1, ">= 1"),
-    "fanout_unweighted_joins": (lambda v: v >= 0, ">= 0"),
     "sequential_service_weight": (lambda v: 0 < v <= 1, "in (0, 1]"),
     "output_weight_exponent": (lambda v: 0 <= v <= 4, "in [0, 4]"),
     "output_weight_max": (lambda v: 1 <= v <= 16, "in [1, 16]"),

@@ -127,12 +127,9 @@ class Call:
     (``preemption_size_check``; counted once per call)."""
     fresh_key: tuple[float, int] | None = None
     """Its place in the queue's service index (:meth:`MultiLevelQueue.relevel_all`)."""
-    unweighted: bool = False
     weight_levels: int = 0
     """Levels the fan-out weight moved the call down when it was last levelled (kept only
     under ``fanout_weight_preempts: false``; preemption compares ``level - weight_levels``)."""
-    """It closes one of its program's first ``fanout_unweighted_joins`` fan-outs: levelled
-    without ``fanout_service_weight``."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -191,14 +188,12 @@ class MultiLevelQueue(PreemptionRules):
         self._fanout_weight = cfg.fanout_service_weight if self._stages_apply else 1.0
         """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
         self._fanout_min = cfg.fanout_min_stages
-        self._free_joins = cfg.fanout_unweighted_joins if self._fanout_weight != 1.0 else 0
+        self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
         self._plain_preempt = not cfg.fanout_weight_preempts and (
             self._fanout_weight != 1.0 or self._seq_weight != 1.0
         )
         """``fanout_weight_preempts: false`` with a weight in force: record each levelled
         call's :attr:`Call.weight_levels`."""
-        """``fanout_unweighted_joins`` (0 also when no fan-out weight applies)."""
-        self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
         self._program_order = cfg.program_order and self.policy in ("atlas", "plas")
         """``program_order``: a call enters its level at its program's first arrival."""
         self._out_exp = cfg.output_weight_exponent if self.policy in ("atlas", "plas") else 0.0
@@ -305,7 +300,7 @@ class MultiLevelQueue(PreemptionRules):
         if self.sizes is not None:
             level = self._rank_level(call)
         elif self.policy in ("atlas", "plas"):
-            level = self.level_for_service(call.start_priority * self._call_weight(call))
+            level = self.level_for_service(call.start_priority * self._weight(call.program))
             if self._plain_preempt:
                 call.weight_levels = level - self.level_for_service(call.start_priority)
         else:
@@ -328,11 +323,6 @@ class MultiLevelQueue(PreemptionRules):
         ):
             w *= self._output_weight(prog)
         return w
-
-    def _call_weight(self, call: Call) -> float:
-        """:meth:`_weight` of the call's program, but ``sequential_service_weight`` for a
-        join that ``fanout_unweighted_joins`` exempts."""
-        return self._seq_weight if call.unweighted else self._weight(call.program)
 
     def _output_weight(self, prog: Program) -> float:
         """``(mean output tokens per completed call of prog / typical) ** exponent``, clamped
@@ -399,7 +389,7 @@ class MultiLevelQueue(PreemptionRules):
         """File (or re-file) ``call`` in the service index at its weighted start priority."""
         if call.fresh_key is not None:
             self._unindex(call)
-        s = call.start_priority * self._call_weight(call)
+        s = call.start_priority * self._weight(call.program)
         tie = next(self._fresh_tie)
         call.fresh_key = (s, tie)
         bisect.insort(self._fresh, (s, tie, call))
@@ -439,7 +429,7 @@ class MultiLevelQueue(PreemptionRules):
                 lift = lifts.get(id(call.tenant))
                 if lift is None:
                     lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
-                w = self._call_weight(call) if weight is None else weight
+                w = self._weight(call.program) if weight is None else weight
                 base = bisect_right(bounds, call.start_priority * w) if by_service else 0
                 if plain_preempt and by_service:
                     call.weight_levels = base - bisect_right(bounds, call.start_priority)
@@ -505,18 +495,9 @@ class MultiLevelQueue(PreemptionRules):
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
         start, enter = prog.service, enter
-        unweighted = False
         if self._stages_apply:
             cfg = self.cfg
             mode, order = cfg.parallel_stages, cfg.stage_order
-            # the call closing the program's k-th fan-out (stage_entry's join rule), k <= n
-            unweighted = (
-                idle
-                and prog.stage_width >= 2
-                and 0 < prog.fanouts <= self._free_joins
-                and mode != "gang"
-                and not prog.stage_aborted
-            )
             start, enter = stage_entry(prog, idle, enter, mode, order, self.levels.typical)
         if self._program_order:
             if known is None:
@@ -526,7 +507,6 @@ class MultiLevelQueue(PreemptionRules):
         call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier
-        call.unweighted = unweighted
         call.level = self.entry_level(call, now)
         self.calls[call_id] = call
         if self._indexed:
@@ -535,7 +515,7 @@ class MultiLevelQueue(PreemptionRules):
         if self._stage_rerank != "off":
             if idle:  # a new stage (or a join): nothing to re-rank yet, no allocation
                 prog.stage_first, prog.stage_calls = call, None
-                prog.stage_level = self.levels.level_of(start * self._call_weight(call))
+                prog.stage_level = self.levels.level_of(start * self._weight(prog))
             else:
                 stage = prog.stage_calls
                 if stage is None:
