@@ -786,3 +786,54 @@ def test_output_weight_turns_the_relevel_index_off():
     weight differs per program and moves with the typical output, so it walks every call."""
     assert mlq()._indexed
     assert not mlq(output_weight_exponent=1)._indexed
+
+
+def test_fanout_weight_preempts_false_keeps_preemption_on_unweighted_levels():
+    from vllm_nexus.config import ConfigError, NexusConfig
+
+    with pytest.raises(ConfigError, match="fanout_weight_preempts"):
+        NexusConfig.from_dict({"scheduler": {"fanout_weight_preempts": 1}})
+    assert SchedulerConfig().fanout_weight_preempts is True
+
+    # levels [0,10) [10,20) [20,40) [40,80) [80,160) [160,320) ...
+    def setup(preempts):
+        q = mlq(
+            first_quantum=1e9,
+            num_queues=10,
+            adaptive_levels=False,
+            fanout_service_weight=8,
+            fanout_weight_preempts=preempts,
+            preemption_min_level_gap=1,
+            preemption_cost_factor=0,
+            stage_rerank="width",
+        )
+        complete(q, "r", "T", 25, now=0)  # a tree search: root (25), then a fan-out
+        a = q.add("a", "T", 1)
+        q.add("b", "T", 1)
+        assert q.programs.get("T").fanouts == 1
+        q.set_running(a, 1)
+        complete(q, "s0", "S", 150, now=1)  # a sequential program at 150 (level 4)
+        head = q.add("s1", "S", 2)
+        return q, a, head
+
+    q, victim, head = setup(True)
+    # the fan-out's first call: stage start 25 + 1 x typical, weighted 8x -> a low level
+    assert victim.level == 5 and head.level == 4 and victim.weight_levels == 0
+    assert q.worth_preempting(victim, head, recompute_tokens=0)
+    q, victim, head = setup(False)
+    # same queue order (the weight still sinks the search) ...
+    assert victim.level == 5 and head.level == 4
+    # ... but without the weight the running call ranks above the head: not displaced
+    assert victim.level - victim.weight_levels < 4 and head.weight_levels == 0
+    assert not q.worth_preempting(victim, head, recompute_tokens=0)
+    # a head that is worse without the weight too still displaces it
+    complete(q, "x0", "X", 0.5, now=2)
+    head0 = q.add("x1", "X", 3)
+    assert head0.level == 0
+    assert q.worth_preempting(victim, head0, recompute_tokens=0) == (
+        victim.level - victim.weight_levels > 0
+    )
+    # without a weight the option records nothing (and preemption is the level rule alone)
+    q = mlq(first_quantum=1e9, num_queues=10, fanout_weight_preempts=False)
+    fan = [q.add(f"f{i}", "F", 0) for i in range(3)]
+    assert q.programs.get("F").fanouts and all(c.weight_levels == 0 for c in fan)

@@ -229,6 +229,14 @@ class SchedulerConfig:
     """``fanout_service_weight`` applies once a program has fanned out in this many stages
     (1: from its first fan-out; 2: from its second, so a single fan-out such as one map-reduce
     job keeps its rank and repeated fan-outs, a tree search's rounds, sink)."""
+    fanout_weight_preempts: bool = True
+    """With ``fanout_service_weight``: whether the weight also counts in preemption decisions.
+    false: a running call is displaced only if it is worse than the waiting call both with
+    and without the weight, and the level gap and recompute-cost rule use the levels without
+    it: the weight orders the queue (who is admitted next) but a sunk fan-out's running
+    calls are not preempted more often for it (in the KV-bound setting the weight alone
+    raised recomputed tokens from 2% to 9-12%: docs/benchmarks.md, "2026-12-03 (h)"). O(1)
+    per levelled call. true: preemption compares the weighted levels."""
     sequential_service_weight: float = 1.0
     """atlas/plas with ``parallel_stages``: the weight of the attained service of a program
     that has not fanned out (fewer than ``fanout_min_stages`` fan-out stages) in its level;

@@ -107,19 +107,23 @@ class PreemptionRules:
         once per call."""
         if (victim.tier, victim.level) <= (head.tier, head.level):
             return False
+        v_level = victim.level - victim.weight_levels  # 0 unless fanout_weight_preempts off
+        h_level = head.level - head.weight_levels
+        if victim.tier == head.tier and v_level <= h_level:
+            return False
         if (
             self.size_gate is not None
             and victim.tier == head.tier
             and not self.size_allows(victim, head)
         ):
             return False
-        worth = self._worth(victim, head, victim.level, recompute_tokens)
+        worth = self._worth(victim, head, v_level, recompute_tokens, h_level)
         if not worth or head.may_preempt:
             return worth
         if self.cfg.unproven_preemption == "long-calls" and victim_call_service is not None:
-            level = min(victim.level, self.levels.level_of(victim_call_service))
-            if (victim.tier, level) > (head.tier, head.level) and self._worth(
-                victim, head, level, recompute_tokens
+            level = min(v_level, self.levels.level_of(victim_call_service))
+            if (victim.tier, level) > (head.tier, h_level) and self._worth(
+                victim, head, level, recompute_tokens, h_level
             ):
                 return True
         if not head.withheld:
@@ -152,18 +156,21 @@ class PreemptionRules:
             self.preemptions_size_declined += 1
         return False
 
-    def _worth(self, victim: Call, head: Call, level: int, recompute_tokens: float) -> bool:
-        """The cost rule of :meth:`worth_preempting` with the victim at ``level`` (within a
-        tier it must also be ``preemption_min_level_gap`` levels below the head)."""
+    def _worth(
+        self, victim: Call, head: Call, level: int, recompute_tokens: float, head_level: int
+    ) -> bool:
+        """The cost rule of :meth:`worth_preempting` with the victim at ``level`` and the head
+        at ``head_level`` (within a tier the victim must also be ``preemption_min_level_gap``
+        levels below the head)."""
         if victim.tier > head.tier:
             return True
-        if level - head.level < self.cfg.preemption_min_level_gap:
+        if level - head_level < self.cfg.preemption_min_level_gap:
             return False
         factor = self.cfg.preemption_cost_factor
         if factor <= 0 or self.cfg.service_unit != "tokens":
             return True
         cost = recompute_tokens * self.cfg.prefill_token_weight * (1 + victim.preemptions)
-        return factor * cost <= self.level_floor(level) - self.level_floor(head.level)
+        return factor * cost <= self.level_floor(level) - self.level_floor(head_level)
 
     def pick_victims(
         self,

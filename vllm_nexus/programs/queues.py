@@ -127,6 +127,9 @@ class Call:
     (``preemption_size_check``; counted once per call)."""
     fresh_key: tuple[float, int] | None = None
     """Its place in the queue's service index (:meth:`MultiLevelQueue.relevel_all`)."""
+    weight_levels: int = 0
+    """Levels the fan-out weight moved the call down when it was last levelled (kept only
+    under ``fanout_weight_preempts: false``; preemption compares ``level - weight_levels``)."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -209,6 +212,11 @@ class MultiLevelQueue(PreemptionRules):
         """Weight of a fanned-out program's service in its level (``fanout_service_weight``)."""
         self._fanout_min = cfg.fanout_min_stages
         self._seq_weight = cfg.sequential_service_weight if self._stages_apply else 1.0
+        self._plain_preempt = not cfg.fanout_weight_preempts and (
+            self._fanout_weight != 1.0 or self._seq_weight != 1.0
+        )
+        """``fanout_weight_preempts: false`` with a weight in force: record each levelled
+        call's :attr:`Call.weight_levels`."""
         self._program_order = cfg.program_order and self.policy in ("atlas", "plas")
         """``program_order``: a call enters its level at its program's first arrival."""
         self._out_exp = cfg.output_weight_exponent if self.policy in ("atlas", "plas") else 0.0
@@ -316,6 +324,8 @@ class MultiLevelQueue(PreemptionRules):
             level = self._rank_level(call)
         elif self.policy in ("atlas", "plas"):
             level = self.level_for_service(call.start_priority * self._weight(call.program))
+            if self._plain_preempt:
+                call.weight_levels = level - self.level_for_service(call.start_priority)
         else:
             level = 0
         if call.tenant is not None:
@@ -468,6 +478,7 @@ class MultiLevelQueue(PreemptionRules):
         lifts: dict[int, int] = {id(None): 0}
         """Each tenant's lift (by ``id``), once: it depends on the tenant and ``now`` only."""
         plain = self.sizes is None  # the level of the program's service (entry_level's rule)
+        plain_preempt = self._plain_preempt
         by_service = self.policy in ("atlas", "plas")
         bounds, last = self.levels.boundaries, self.num_levels - 1
         # one weight for every program (no per-call _weight): the index's condition
@@ -486,6 +497,8 @@ class MultiLevelQueue(PreemptionRules):
                     lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
                 w = self._weight(call.program) if weight is None else weight
                 base = bisect_right(bounds, call.start_priority * w) if by_service else 0
+                if plain_preempt and by_service:
+                    call.weight_levels = base - bisect_right(bounds, call.start_priority)
                 level = min(last, base + lift)
             else:
                 level = self.entry_level(call, now)
