@@ -188,7 +188,6 @@ class MultiLevelQueue(PreemptionRules):
         """``level_order_min_queue``: waiting calls per running call below which FCFS holds."""
         self._running_calls = 0
         """Tracked calls that are running (the rest wait): O(1) bookkeeping."""
-        """``level_order: class``: the rank of a new program of the call's class."""
         self.order_sizes: ProgramSizes | None = None
         """Learned sizes behind ``level_order`` (the ranking model or the preemption
         gate's when there is one: one model learns once)."""
