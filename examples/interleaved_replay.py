@@ -332,6 +332,18 @@ def complete_reps(rows: list[dict], schedulers: list[str]) -> list[dict]:
     return [r for r in rows if r["rep"] in full]
 
 
+def class_senders(option: str, schedulers: list[str]) -> set[str]:
+    """The schedulers whose replays name program classes (``--send-program-class [NAMES]``)."""
+    if not option:
+        return set()
+    if option == "*":
+        return set(schedulers)
+    names = {n.strip() for n in option.split(",") if n.strip()}
+    if unknown := sorted(names - set(schedulers)):
+        raise ValueError(f"--send-program-class names {unknown}, not in --schedulers")
+    return names
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
@@ -508,8 +520,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extra", action="append", default=[], metavar="NAME=JSON")
     p.add_argument(
         "--send-program-class",
-        action="store_true",
-        help="the client names each program's kind (vllm_xargs.program_class), for every server",
+        nargs="?",
+        const="*",
+        default="",
+        metavar="NAMES",
+        help="the client names each program's kind (vllm_xargs.program_class): alone for every "
+        "server, or for the comma-separated schedulers NAMES only",
     )
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", required=True)
@@ -547,6 +563,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in schedulers if s not in bench_sweep.SCHEDULERS and s not in extra]
     if unknown:
         p.error(f"unknown scheduler(s) {unknown}: use bench_sweep's names or --extra NAME=JSON")
+    try:
+        with_class = class_senders(a.send_program_class, schedulers)
+    except ValueError as e:
+        p.error(str(e))
     if a.model:
         model = a.model
     else:
@@ -586,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--programs", str(programs), "--rate", f"{rate:g}",
                 "--think-scale", str(a.think_scale), "--run-salt", f"il{time.time():.0f}-{s}-{tag}",
                 "--label", s, "--out", str(dest), "--no-plots", "--no-progress",
-                *(["--send-program-class"] if a.send_program_class else [])]  # fmt: skip
+                *(["--send-program-class"] if s in with_class else [])]  # fmt: skip
         cpu0 = _server_cpu_s(srv.port)
         pre0 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
         sampler = _Sampler(srv.base_url)

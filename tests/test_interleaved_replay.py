@@ -244,3 +244,12 @@ def test_rate_and_rates_are_exclusive(il, capsys) -> None:
     with pytest.raises(SystemExit):
         il.main(["--out", "/tmp/x", "--rate", "4", "--rates", "4,8"])
     assert "not both" in capsys.readouterr().err
+
+
+def test_program_classes_are_sent_to_all_or_the_named_schedulers(il) -> None:
+    s = ["stock", "default", "dcls", "cb"]
+    assert il.class_senders("", s) == set()
+    assert il.class_senders("*", s) == set(s)
+    assert il.class_senders("dcls, cb", s) == {"dcls", "cb"}
+    with pytest.raises(ValueError, match="'plas'"):
+        il.class_senders("cb,plas", s)
