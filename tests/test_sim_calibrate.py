@@ -214,3 +214,49 @@ def test_engine_step_delay_is_the_wait_per_step_beside_a_busy_frontend() -> None
     assert engine_step_delay(steps, lambda *c: 1.0) == 0.0  # never below 0
     with pytest.raises(ValueError):
         engine_step_delay([], predict)
+
+
+def test_call_latencies_are_the_time_outside_beyond_the_frontend_fifo() -> None:
+    from vllm_nexus.sim.fit import call_latencies
+
+    # the FIFO charges 3 ms + 1 us per prompt token in, 1 ms out; measured 20 ms in, 6 ms out
+    legs = [(0.018, 0.005, 100), (0.022, 0.007, 300)]
+    send, ret = call_latencies(legs, 0.003, 1e-6, 0.001)
+    assert ret == pytest.approx(0.005)
+    assert send == pytest.approx(0.020 - 0.003 - 200e-6)
+    # the modelled and the measured time outside add up
+    assert send + ret + 0.003 + 200e-6 + 0.001 == pytest.approx(0.020 + 0.006)
+    # a FIFO that charges more than was measured: no negative latency
+    assert call_latencies(legs, 0.050, 0.0, 0.010) == (0.0, 0.0)
+    # the bare client's FIFO charge covers some egress: the send latency makes up the total
+    send, ret = call_latencies([(0.004, 0.010, 0)], 0.006, 0.0, 0.0)
+    assert (send, ret) == (pytest.approx(0.0), pytest.approx(0.010))
+    with pytest.raises(ValueError):
+        call_latencies([], 0.0, 0.0, 0.0)
+
+
+def test_call_legs_match_the_clients_calls_to_the_engines_requests(tmp_path) -> None:
+    from vllm_nexus.bench.metrics import CallRecord, ProgramRecord
+    from vllm_nexus.bench.runner import call_request_id
+    from vllm_nexus.bench.trace import CallSpec, ProgramSpec
+    from vllm_nexus.sim.calibrate import call_legs
+
+    t0 = 1000.0
+    progs = [ProgramSpec(f"s-{i}", 0.25 * i, (CallSpec("c0", 128, 2),)) for i in range(3)]
+    lines, records = [], []
+    for i, p in enumerate(progs):
+        eid = f"cmpl-{call_request_id(p.program_id, 'c0')}-0-ab12cd{i}"
+        add = t0 + p.arrival_s + 0.010 + 0.001 * i
+        lines += [{"add": eid, "t": add}, {"fin": eid, "t": add + 0.050}]
+        rec = CallRecord("c0", [], 128, 2, send_s=p.arrival_s + 0.002)
+        rec.end_s, rec.prompt_tokens = p.arrival_s + 0.010 + 0.001 * i + 0.050 + 0.004, 128
+        records.append(ProgramRecord(p.program_id, "single", p.arrival_s, [rec]))
+    log = tmp_path / "steps.jsonl"
+    log.write_text("".join(json.dumps(d) + "\n" for d in lines))
+    legs = call_legs(log, progs, records[::-1], t0)  # records in any order
+    assert [leg[0] for leg in legs] == [pytest.approx(0.010 + 0.001 * i) for i in range(3)]
+    assert [leg[1] for leg in legs] == [pytest.approx(0.004)] * 3
+    assert [leg[2] for leg in legs] == [128] * 3
+    log.write_text(json.dumps(lines[0]) + "\n")  # a call the engine never logged
+    with pytest.raises(RuntimeError):
+        call_legs(log, progs, records, t0)

@@ -227,6 +227,42 @@ def test_time_outside_the_engine_grows_with_the_prompt_and_queues_in_the_fronten
     assert outside[("burst-b", "c0")] == pytest.approx(0.04, abs=2e-3)
 
 
+def test_send_and_return_latencies_delay_calls_but_occupy_neither_frontend_nor_engine() -> None:
+    # p: a call, then after 1 s of think time a call continuing it; q: two calls sent at once
+    progs = [
+        ProgramSpec("p", 0.0, (CallSpec("c0", 100, 4), CallSpec(
+            "c1", 100, 4, after=("c0",), think_s=1.0, context_from="c0"))),
+        ProgramSpec("q", 10.0, (CallSpec("c0", 100, 4),)),
+        ProgramSpec("r", 10.0, (CallSpec("c0", 100, 4),)),
+    ]  # fmt: skip
+    base = HARDWARE["a100"].with_updates(request_overhead_s=0.01)
+
+    def run(**kw):
+        spec = EngineSpec(base.with_updates(**kw), MODELS["llama-3.1-8b"], max_num_seqs=16)
+        res = Simulator(spec).run(progs)
+        return res, {(c.program_id, c.call_id): c for c in res.calls}
+
+    plain_res, plain = run()
+    res, lat = run(call_send_latency_s=0.02, call_return_latency_s=0.03)
+    p0, p1 = lat[("p", "c0")], lat[("p", "c1")]
+    # a call reaches the scheduler the send latency + the FIFO's work after it was sent
+    assert p0.send_s == 0.0
+    assert p0.arrival_s == pytest.approx(0.02 + 0.01, abs=1e-3)
+    # the engine's time is unchanged; the client sees the end the return latency later
+    assert p0.finish_s - p0.arrival_s == pytest.approx(
+        plain[("p", "c0")].finish_s - plain[("p", "c0")].arrival_s + 0.03, abs=1e-3
+    )
+    assert p0.first_token_s > p0.arrival_s + 0.03
+    # the dependant is sent think time after the client saw its parent end
+    assert p1.send_s == pytest.approx(p0.finish_s + 1.0)
+    # two calls at once: the latency does not queue (the FIFO work does, once each)
+    gap = lat[("r", "c0")].arrival_s - lat[("q", "c0")].arrival_s
+    plain_gap = plain[("r", "c0")].arrival_s - plain[("q", "c0")].arrival_s
+    assert gap == pytest.approx(plain_gap, abs=1e-3)
+    # the engine does the same work
+    assert res.steps == plain_res.steps and res.busy_s == pytest.approx(plain_res.busy_s)
+
+
 def test_host_kv_tier_keeps_a_programs_context_across_its_tool_call() -> None:
     # p's second call continues its first after a 5 s tool call; meanwhile 30 other calls
     # pass through a KV cache of 140 blocks and evict p's context from the GPU prefix cache

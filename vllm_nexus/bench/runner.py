@@ -85,6 +85,8 @@ class Runner:
         self.base = normalize_base_url(opts.base_url)
         self.records: list[ProgramRecord] = []
         self._t0 = 0.0
+        self.t0_unix = 0.0
+        """Unix time of the records' time 0 (lines them up with server-side logs)."""
         self._bar: Any = None
         self._failed_calls = 0
 
@@ -103,6 +105,7 @@ class Runner:
             async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
                 self._session = session
                 self._t0 = time.monotonic()
+                self.t0_unix = time.time()
                 await asyncio.gather(*(self._program(p) for p in self.programs))
                 duration = self._now()
         finally:

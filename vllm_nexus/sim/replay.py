@@ -41,6 +41,8 @@ class Replay:
         hw = sim.spec.hardware
         self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
         self.front_tok = hw.frontend_token_s
+        # pure latencies outside the engine and the frontend (client, hops between processes)
+        self.send_latency, self.return_latency = hw.call_send_latency_s, hw.call_return_latency_s
         # One frontend (API server and client) serves, in order, every call on its way in and,
         # when it streams, every token on its way out; it is free again at front_t. While the
         # engine is busy it gets front_speed CPU-seconds per second, and the engine's steps
@@ -86,7 +88,8 @@ class Replay:
         self.children: dict[tuple[str, str], list[str]] = {}
         self.context_sources: dict[tuple[str, str], int] = {}  # -> calls still to continue it
         self.remaining_work: dict[str, float] = {}
-        self.events: list[tuple[float, int, str, str]] = []  # calls to send: (time, seq, ..)
+        # calls on their way to the frontend: (entry time, seq, program, call, send time)
+        self.events: list[tuple[float, int, str, str, float]] = []
         # calls through the frontend: (arrival at the scheduler, seq, program, call, send time)
         self.arrivals: list[tuple[float, int, str, str, float]] = []
         self.full_prompt: dict[str, dict[str, int]] = {}
@@ -112,18 +115,18 @@ class Replay:
         heapq.heapify(self.events)
 
     def _push(self, t_send: float, pid: str, cid: str) -> None:
-        """Queue a call to be sent at ``t_send``."""
-        heapq.heappush(self.events, (t_send, self.seq, pid, cid))
+        """Queue a call sent at ``t_send``: it enters the frontend after the send latency."""
+        heapq.heappush(self.events, (t_send + self.send_latency, self.seq, pid, cid, t_send))
         self.seq += 1
 
-    def _through_frontend(self, t_send: float, pid: str, cid: str) -> None:
+    def _through_frontend(self, t_enter: float, pid: str, cid: str, t_send: float) -> None:
         """A sent call reaches the scheduler once the frontend has served it: the time outside
         the engine (HTTP, JSON of the prompt, IPC; it grows with the prompt), after the work
-        queued before it."""
+        queued before it. It enters the frontend at ``t_enter`` (sent at ``t_send``)."""
         work = self.overhead + self.overhead_per_token * self.full_prompt[pid][cid]
         if self.sched.get_num_unfinished_requests():
             work /= self.front_speed
-        self.front_t = max(self.front_t, t_send) + work
+        self.front_t = max(self.front_t, t_enter) + work
         heapq.heappush(self.arrivals, (self.front_t, self.seq, pid, cid, t_send))
         self.seq += 1
 
@@ -135,8 +138,8 @@ class Replay:
     def send_due(self) -> None:
         """Send every call whose time has come; add every call the frontend has passed on."""
         while self.events and self.events[0][0] <= self.clock.t:
-            t_send, _, pid, cid = heapq.heappop(self.events)
-            self._through_frontend(t_send, pid, cid)
+            t_enter, _, pid, cid, t_send = heapq.heappop(self.events)
+            self._through_frontend(t_enter, pid, cid, t_send)
         while self.arrivals and self.arrivals[0][0] <= self.clock.t:
             _, _, pid, cid, t_send = heapq.heappop(self.arrivals)
             self._send(pid, cid, t_send)
@@ -269,7 +272,8 @@ class Replay:
         return req_ids, sampled, batch_composition(chunks)
 
     def _deliver(self, o: Any) -> None:
-        """Tokens of one request leave the engine (through the frontend FIFO if modelled)."""
+        """Tokens of one request leave the engine (through the frontend FIFO if modelled) and
+        reach the client after the return latency."""
         rec = self.records[o.request_id]
         now = self.clock.t
         if self.front_tok and o.new_token_ids:
@@ -277,6 +281,7 @@ class Replay:
             work = self.front_tok * len(o.new_token_ids) / self.front_speed
             self.front_t = max(self.front_t, now) + work
             now = self.front_t
+        now += self.return_latency
         if rec.first_token_s is None and o.new_token_ids:
             rec.first_token_s = now
         if o.finish_reason is not None:
