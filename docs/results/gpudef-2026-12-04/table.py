@@ -18,7 +18,7 @@ for k in sorted(rows):
     st, o = d["stock"]["mean"], d["oracle"]["mean"]
     og = math.log(st / o)
 
-    def cell(n):
+    def cell(n, d=d, st=st, og=og):
         m = d[n]["mean"]
         return f"{st / m:.2f}x ({math.log(st / m) / og:.2f})", math.log(st / m) / og
 
