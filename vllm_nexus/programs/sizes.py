@@ -75,7 +75,9 @@ placed on one atom at this multiple of the largest observed size."""
 
 
 class SizedProgram(Protocol):
-    """What the size model reads of a program (see :class:`vllm_nexus.programs.table.Program`)."""
+    """What the size model reads of a program (see :class:`vllm_nexus.programs.table.Program`):
+    when it is tracked, and again whenever it is reported changed (:meth:`ProgramSizes.observe`,
+    :meth:`ProgramSizes.call_finished`); ``tenant`` and ``program_class`` are read once."""
 
     service: float
     active_calls: int
@@ -314,6 +316,10 @@ class RankTable:
 
 _NO_SAMPLE = -(2**62)
 """Grid index of a program that gives no sample (an aborted call, or no service yet)."""
+_ENDED = -math.inf
+"""``since`` of an ended program (idle forever)."""
+_RUNNING = math.inf
+"""``since`` of a program with a call in flight (never idle long enough)."""
 
 
 class SamplePool:
@@ -332,6 +338,7 @@ class SamplePool:
         "tokens",
         "tenant",
         "_objs",
+        "_binned",
         "_refs",
         "_free",
         "_slot_of",
@@ -347,6 +354,8 @@ class SamplePool:
         self.tokens = np.zeros(capacity, dtype=np.int64)
         self.tenant = np.zeros(capacity, dtype=np.int64)
         self._objs: list[SizedProgram | None] = []
+        self._binned: list[float] = []
+        """The service whose grid index ``k`` holds (NaN: none)."""
         self._refs: list[int] = []
         """Window entries holding the slot (a program tracked twice is two samples)."""
         self._free: list[int] = []
@@ -372,12 +381,14 @@ class SamplePool:
         if self._free:
             slot = self._free.pop()
             self._objs[slot] = program
+            self._binned[slot] = math.nan
             self._refs[slot] = 1
         else:
             slot = len(self._objs)
             if slot == len(self.k):
                 self._grow(2 * slot)
             self._objs.append(program)
+            self._binned.append(math.nan)
             self._refs.append(1)
         self._slot_of[id(program)] = slot
         tenant = getattr(program, "tenant", None)
@@ -422,9 +433,11 @@ class SamplePool:
         service = p.service
         if p.aborted_calls or service <= 0:
             self.k[slot] = _NO_SAMPLE
-        else:
+            self._binned[slot] = math.nan
+        elif service != self._binned[slot]:  # (a call start leaves the service as it was)
             self.k[slot] = grid_index(max(service, 1e-6))
-        self.since[slot] = -math.inf if p.ended else (math.inf if p.active_calls else p.last_seen)
+            self._binned[slot] = service
+        self.since[slot] = _ENDED if p.ended else (_RUNNING if p.active_calls else p.last_seen)
         self.tokens[slot] = p.output_tokens
 
     def program(self, slot: int) -> SizedProgram:
