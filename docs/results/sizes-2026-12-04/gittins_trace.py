@@ -46,9 +46,11 @@ class TracedSimulator(_Sim):
             model = mlq and (mlq.sizes or mlq.size_gate)
             if model is not None and model.version != seen["version"]:
                 seen["version"] = model.version
-                tables = [model.global_table, *model.class_tables.values()]
-                tables += list(model.tenant_tables.values())
-                HASH.update(repr((model.version, [t and t.ranks for t in tables])).encode())
+                # by key: the dicts' order follows set iteration (string hashes, per process)
+                tables = [("", model.global_table and model.global_table.ranks)]
+                tables += sorted((k, t.ranks) for k, t in model.class_tables.items())
+                tables += sorted((k, t.ranks) for k, t in model.tenant_tables.items())
+                HASH.update(repr((model.version, tables)).encode())
                 HASH.update(repr(model.rank_boundaries).encode())
             return out
 
