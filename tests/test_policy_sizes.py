@@ -4,6 +4,7 @@ policy behaving like FCFS on even sizes and like PLAS on heavy tails."""
 import bisect
 import math
 import random
+from collections import OrderedDict, deque
 from types import SimpleNamespace
 
 import pytest
@@ -429,3 +430,185 @@ def test_default_budget_refreshes_the_global_and_four_class_tables_in_one_call()
         sizes.track(_program(rng.lognormvariate(4, 1), cls=f"c{i % 4}"))
     assert sizes.call_finished(0.0) is True and not sizes._jobs
     assert len(sizes.class_tables) == 4 and sizes.global_table is not None
+
+
+def _reference_bins(programs, now, end_idle_s, per_token, by_tenant=False):
+    """One straightforward pass over the program objects (the binning before the samples
+    were kept in arrays): what ``ProgramSizes._bins`` must equal exactly."""
+    programs = list(programs)
+    valid = [p for p in programs if not p.aborted_calls and p.service > 0]
+    count: dict = {}
+    for p in valid:
+        count[getattr(p, "tenant", None)] = count.get(getattr(p, "tenant", None), 0.0) + 1.0
+    observations = []
+    for p in valid:
+        ended = p.ended or (p.active_calls == 0 and now - p.last_seen >= end_idle_s)
+        weight = 1.0 / max(1, p.output_tokens) if per_token else 1.0
+        mass = 1.0 / count[getattr(p, "tenant", None)] if by_tenant else 1.0
+        observations.append((p.service, ended, weight, mass))
+    return bin_observations(observations)
+
+
+class _RefWindows:
+    """The windows as the size model keeps them (global, per class, per tenant; LRU over
+    classes and tenants), on plain deques of the program objects."""
+
+    def __init__(self, window, class_window, max_classes):
+        self.window = deque(maxlen=window)
+        self.classes: OrderedDict = OrderedDict()
+        self.tenants: OrderedDict = OrderedDict()
+        self.caps = (class_window, window, max_classes)
+
+    def track(self, p, scope):
+        self.window.append(p)
+        tenant = getattr(p, "tenant", None) if scope == "tenant" else None
+        cls = p.program_class
+        key = tenant + "\0" + cls if cls is not None and tenant is not None else cls
+        for windows, k, cap in (
+            (self.classes, key, self.caps[0]),
+            (self.tenants, tenant, self.caps[1]),
+        ):
+            if k is None:
+                continue
+            if k not in windows:
+                windows[k] = deque(maxlen=cap)
+                while len(windows) > self.caps[2]:
+                    windows.popitem(last=False)
+            else:
+                windows.move_to_end(k)
+            windows[k].append(p)
+
+
+def _assert_same_bins(sizes, ref, now):
+    pairs = [(sizes._window, ref.window)]
+    assert list(sizes._classes) == list(ref.classes)
+    assert list(sizes._tenants) == list(ref.tenants)
+    pairs += [(sizes._classes[k], ref.classes[k]) for k in ref.classes]
+    pairs += [(sizes._tenants[k], ref.tenants[k]) for k in ref.tenants]
+    for win, expected in pairs:
+        assert len(win) == len(expected)
+        assert all(a is b for a, b in zip(win, expected, strict=True))
+        assert [win[i] for i in (0, -1)] == [expected[0], expected[-1]]
+        for by_tenant in (False, True):
+            got = sizes._bins(win, now, by_tenant)
+            want = _reference_bins(expected, now, sizes.end_idle_s, sizes.per_token, by_tenant)
+            assert got == want  # exactly: the same sums in the same order
+    held = {id(p) for _, w in pairs for p in w}
+    assert len(sizes._pool) == len(held)  # a program no window holds has no slot
+
+
+@pytest.mark.parametrize("scope", ["tenant", "pooled"])
+def test_array_bins_equal_one_pass_over_the_programs(scope):
+    """Random programs (classes, tenants, aborted, no service, ended, running lower bounds,
+    idle ones around the end gap), small windows so that programs leave the global window
+    and whole class and tenant windows are dropped (LRU), fields changed after tracking and
+    reported by ``observe`` / ``call_finished``: every window's bins equal a pass over its
+    program objects."""
+    rng = random.Random(17 if scope == "tenant" else 18)
+    sizes = ProgramSizes(
+        min_samples=5,
+        refresh_every=7,
+        end_idle_s=3.0,
+        window=60,
+        class_window=15,
+        max_classes=4,
+        scope=scope,
+        per_token=scope == "tenant",
+    )
+    ref = _RefWindows(60, 15, 4)
+    tracked, now = [], 0.0
+    for step in range(1500):
+        now += rng.expovariate(2.0)
+        if rng.random() < 0.4 or not tracked:
+            p = SimpleNamespace(
+                service=rng.choice(
+                    [0.0, rng.paretovariate(1.2) * 20, float(rng.randint(1, 9) * 64)]
+                ),
+                ended=rng.random() < 0.3,
+                aborted_calls=int(rng.random() < 0.05),
+                active_calls=rng.choice([0, 0, 1, 2]),
+                last_seen=now - rng.uniform(0, 6),
+                program_class=rng.choice([None, "a", "b", "c", "d", "e", "f"]),
+                output_tokens=rng.randint(0, 300),
+                tenant=rng.choice([None, "t0", "t1", "t2", "t3", "t4", "t5"]),
+            )
+            sizes.track(p)
+            ref.track(p, scope)
+            tracked.append(p)
+        else:  # a program changes: a call starts, completes, is aborted, or it ends
+            p = rng.choice(tracked[-200:])
+            what = rng.random()
+            if what < 0.3:
+                p.active_calls += 1
+                p.last_seen = now
+                sizes.observe(p)
+            elif what < 0.75:
+                p.active_calls = max(0, p.active_calls - 1)
+                p.service += rng.expovariate(1 / 50)
+                p.output_tokens += rng.randint(1, 50)
+                p.last_seen = now
+                sizes.call_finished(now, p)
+            elif what < 0.8:
+                p.aborted_calls += 1
+                sizes.observe(p)
+            else:
+                p.ended = True
+                sizes.observe(p)
+        if step % 50 == 0:
+            sizes.end_idle_s = rng.choice([0.5, 3.0, 1e9])
+            _assert_same_bins(sizes, ref, now + rng.choice([0.0, 2.0, 5.0]))
+    _assert_same_bins(sizes, ref, now)
+
+
+def test_the_queue_reports_every_change_the_bins_read():
+    """Through the queue (gittins, tenants, classes; TTL and capacity eviction, client end
+    markers, aborted calls, packing of cold programs): after any sequence of events, every
+    window's bins equal a pass over the live program objects, and no program a window holds
+    was packed (the table still returns the very object)."""
+    cfg = SchedulerConfig(
+        policy="gittins",
+        gittins_min_samples=5,
+        gittins_window=40,
+        size_end_idle_s=2.0,
+        program_ttl_s=6.0,
+        max_programs=30,
+        program_pack_after_s=1.0,
+        starvation_beta=0,
+    )
+    q = MultiLevelQueue(cfg)
+    rng = random.Random(23)
+    running: dict[str, object] = {}
+    now, n = 0.0, 0
+    for step in range(3000):
+        now += rng.expovariate(8.0)
+        if rng.random() < 0.5 or not running:
+            n += 1
+            pid = f"p{rng.randrange(80)}"
+            call = q.add(
+                f"c{n}",
+                pid,
+                now,
+                tenant_id=rng.choice(["t0", "t1", "t2"]),
+                program_class=rng.choice([None, "x", "y"]),
+            )
+            running[call.call_id] = call
+        else:
+            call = running.pop(rng.choice(list(running)))
+            q.charge(call, rng.expovariate(1 / 40), now)
+            if rng.random() < 0.05:
+                q.finish(call.call_id, now, aborted=True)
+            else:
+                q.finish(call.call_id, now, output_tokens=rng.randint(1, 200))
+            if rng.random() < 0.2:
+                q.programs.end_program(call.program.program_id, now)
+        if step % 100 == 99:
+            sizes = q.sizes
+            wins = [sizes._window, *sizes._classes.values(), *sizes._tenants.values()]
+            for win in wins:
+                for p in win:
+                    assert p.ended or q.programs.get(p.program_id) is p
+                for by_tenant in (False, True):
+                    got = sizes._bins(win, now, by_tenant)
+                    want = _reference_bins(win, now, sizes.end_idle_s, sizes.per_token, by_tenant)
+                    assert got == want
+    assert q.sizes.global_table is not None and q.programs.evicted_total > 0

@@ -204,6 +204,10 @@ class MultiLevelQueue(PreemptionRules):
             cfg.max_programs,
             cfg.program_pack_after_s,
         )
+        self._size_models = ([self.sizes] if self.sizes is not None else []) + self._fed
+        """Every size model: each is told when a program it may hold changes (O(1))."""
+        if self._size_models:
+            self.programs.on_end = self._program_ended
         self.calls: dict[str, Call] = {}
         self._stages_apply = cfg.parallel_stages != "off" and self.policy in STAGE_POLICIES
         self._stage_rerank = cfg.stage_rerank if self._stages_apply else "off"
@@ -552,10 +556,11 @@ class MultiLevelQueue(PreemptionRules):
         if known is None:
             prog.program_class = program_class
             prog.tenant = tenant_id
-            if self.sizes is not None:
-                self.sizes.track(prog)
-            for model in self._fed:
+            for model in self._size_models:
                 model.track(prog)
+        else:
+            for model in self._size_models:
+                model.observe(prog)  # a call in flight: no longer idle
         tenant = self.tenants.call_started(tenant_id, now)
         enter = now if arrival_time is None else arrival_time
         self._latest_enter = max(self._latest_enter, enter)
@@ -769,6 +774,12 @@ class MultiLevelQueue(PreemptionRules):
         call.enter = max(call.enter, self._latest_enter)
         call.seq = next(self._seq)
 
+    def _program_ended(self, program: Program, reason: str) -> None:
+        """The program table released ``program`` (marked final, idle past the TTL or
+        pushed out by capacity): its service is a size now."""
+        for model in self._size_models:
+            model.observe(program)
+
     def finish(
         self, call_id: str, now: float, aborted: bool = False, output_tokens: int = 0
     ) -> Call | None:
@@ -793,6 +804,8 @@ class MultiLevelQueue(PreemptionRules):
             call.program.stage_first = None
         if aborted:
             self.programs.call_aborted(*charge)
+            for model in self._size_models:
+                model.observe(call.program)  # no size sample from it any more
             if self._stages_apply:
                 stage_call_aborted(call.program)
         else:
@@ -805,9 +818,7 @@ class MultiLevelQueue(PreemptionRules):
                     self._bounds_seen = None if len(seen) >= 16 else [*seen, self.levels.boundaries]
             if self._out_exp:
                 self._observe_output(output_tokens)
-            if self.sizes is not None:
-                self.sizes.call_finished(now, call.program)
-            for model in self._fed:
+            for model in self._size_models:
                 model.call_finished(now, call.program)
         # W_program / T_program changed: the deadlines of its waiting calls moved.
         siblings = self._waiting_of_program.get(pid)

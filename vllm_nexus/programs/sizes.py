@@ -36,11 +36,19 @@ one honest tenant. ``scope="pooled"``: one window for all tenants, every program
 
 Rank tables are rebuilt every ``refresh_every`` completed calls on a geometric grid of
 attained-service values, never per step: a window's programs are summed into a few dozen grid
-bins (O(window)), the estimator and the index run on the bins (O(bins) and one grid x bins
-numpy pass), and one completed call builds at most ``REFRESH_BUDGET`` samples' worth of
-tables, the rest of a refresh following over the next calls (O(1) amortised per call, a
-bounded cost in any step). A lookup is a bisection on the grid (O(log grid)). Pure Python +
-numpy, no vLLM import.
+bins (O(window) in a handful of numpy operations), the estimator and the index run on the bins
+(O(bins) and one grid x bins numpy pass), and one completed call builds at most
+``REFRESH_BUDGET`` samples' worth of tables, the rest of a refresh following over the next
+calls (O(1) amortised per call, a bounded cost in any step). A lookup is a bisection on the
+grid (O(log grid)). Pure Python + numpy, no vLLM import.
+
+Samples are kept as numpy arrays, one slot per tracked program (:class:`SamplePool`): its
+grid bin, when it went idle (or that it ended, or runs), its output tokens and its tenant,
+written in O(1) when the program is tracked and whenever it changes; the windows are rings of
+slots (:class:`SampleWindow`). The owner of the programs reports each change of a tracked
+program (:meth:`ProgramSizes.observe`: a call started, completed or aborted, the program
+ended; :class:`vllm_nexus.programs.queues.MultiLevelQueue` does), so the binning never walks
+the program objects.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -67,7 +75,9 @@ placed on one atom at this multiple of the largest observed size."""
 
 
 class SizedProgram(Protocol):
-    """What the size model reads of a program (see :class:`vllm_nexus.programs.table.Program`)."""
+    """What the size model reads of a program (see :class:`vllm_nexus.programs.table.Program`):
+    when it is tracked, and again whenever it is reported changed (:meth:`ProgramSizes.observe`,
+    :meth:`ProgramSizes.call_finished`); ``tenant`` and ``program_class`` are read once."""
 
     service: float
     active_calls: int
@@ -90,7 +100,10 @@ REFRESH_BUDGET = 2048
 A refresh of the defaults' tables (the global window of 1000 and up to four class windows of
 256) completes within the call that starts it; dozens of classes or tenants spread over the
 following calls, so no scheduler step pays for all of them (2026-12-03: 84 ms in one step
-with 64 classes before). Measured cost: docs/benchmarks.md, "2026-12-03 (f)"."""
+with 64 classes before). Measured cost: docs/benchmarks.md, "2026-12-03 (f)"; since the samples
+are numpy arrays ("2026-12-04") binning costs ~40 ns per sample and a table's index a fixed
+~0.2 ms: a call's table work now follows the number of tables it builds (up to eight class
+tables of 256 samples, ~3 ms measured with 16 classes) more than their samples."""
 
 
 def kaplan_meier(
@@ -304,6 +317,206 @@ class RankTable:
         return self.rank(attained) / self.mean_weight
 
 
+_NO_SAMPLE = -(2**62)
+"""Grid index of a program that gives no sample (an aborted call, or no service yet)."""
+_ENDED = -math.inf
+"""``since`` of an ended program (idle forever)."""
+_RUNNING = math.inf
+"""``since`` of a program with a call in flight (never idle long enough)."""
+
+
+class SamplePool:
+    """What the binning reads of each tracked program, one slot per program in numpy arrays:
+    ``k`` its size's grid index (:func:`grid_index`, or ``_NO_SAMPLE``), ``since`` when it
+    went idle (``-inf``: ended, ``+inf``: a call in flight; it counts as ended once idle for
+    the end gap), ``tokens`` its output tokens (the token-latency weight) and ``tenant`` a code
+    of its tenant (codes are reused once no slot holds the tenant). A slot lives while a window
+    holds the program (reference counted over the windows) and keeps the program object alive,
+    so the program is not packed by the program table meanwhile and its ``id`` names it.
+    Every operation is O(1) (amortised: the arrays double when full)."""
+
+    __slots__ = (
+        "k",
+        "since",
+        "tokens",
+        "tenant",
+        "_objs",
+        "_binned",
+        "_refs",
+        "_free",
+        "_slot_of",
+        "_codes",
+        "_code_tenant",
+        "_code_live",
+        "_free_codes",
+    )
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.k = np.full(capacity, _NO_SAMPLE, dtype=np.int64)
+        self.since = np.zeros(capacity)
+        self.tokens = np.zeros(capacity, dtype=np.int64)
+        self.tenant = np.zeros(capacity, dtype=np.int64)
+        self._objs: list[SizedProgram | None] = []
+        self._binned: list[float] = []
+        """The service whose grid index ``k`` holds (NaN: none)."""
+        self._refs: list[int] = []
+        """Window entries holding the slot (a program tracked twice is two samples)."""
+        self._free: list[int] = []
+        self._slot_of: dict[int, int] = {}
+        """``id(program)`` -> slot (the slot keeps the program alive: ids are not reused)."""
+        self._codes: dict[str | None, int] = {}
+        self._code_tenant: list[str | None] = []
+        self._code_live: list[int] = []
+        """Slots per tenant code."""
+        self._free_codes: list[int] = []
+
+    def __len__(self) -> int:
+        """Live slots."""
+        return len(self._slot_of)
+
+    def acquire(self, program: SizedProgram) -> int:
+        """A window takes ``program``: its slot (a new one written from the program's fields,
+        or its existing one with one more holder)."""
+        slot = self._slot_of.get(id(program))
+        if slot is not None:
+            self._refs[slot] += 1
+            return slot
+        if self._free:
+            slot = self._free.pop()
+            self._objs[slot] = program
+            self._binned[slot] = math.nan
+            self._refs[slot] = 1
+        else:
+            slot = len(self._objs)
+            if slot == len(self.k):
+                self._grow(2 * slot)
+            self._objs.append(program)
+            self._binned.append(math.nan)
+            self._refs.append(1)
+        self._slot_of[id(program)] = slot
+        tenant = getattr(program, "tenant", None)
+        code = self._codes.get(tenant)
+        if code is None:
+            if self._free_codes:
+                code = self._free_codes.pop()
+                self._code_tenant[code] = tenant
+            else:
+                code = len(self._code_tenant)
+                self._code_tenant.append(tenant)
+                self._code_live.append(0)
+            self._codes[tenant] = code
+        self._code_live[code] += 1
+        self.tenant[slot] = code
+        self.write(slot, program)
+        return slot
+
+    def release(self, slot: int) -> None:
+        """A window let go of ``slot`` (freed with its last holder)."""
+        self._refs[slot] -= 1
+        if self._refs[slot]:
+            return
+        del self._slot_of[id(self._objs[slot])]
+        self._objs[slot] = None
+        code = int(self.tenant[slot])
+        self._code_live[code] -= 1
+        if not self._code_live[code]:
+            del self._codes[self._code_tenant[code]]
+            self._code_tenant[code] = None
+            self._free_codes.append(code)
+        self.k[slot] = _NO_SAMPLE
+        self._free.append(slot)
+
+    def observe(self, program: SizedProgram) -> None:
+        """Re-read ``program``'s fields into its slot (nothing if no window holds it)."""
+        slot = self._slot_of.get(id(program))
+        if slot is not None:
+            self.write(slot, program)
+
+    def write(self, slot: int, p: SizedProgram) -> None:
+        service = p.service
+        if p.aborted_calls or service <= 0:
+            self.k[slot] = _NO_SAMPLE
+            self._binned[slot] = math.nan
+        elif service != self._binned[slot]:  # (a call start leaves the service as it was)
+            self.k[slot] = grid_index(max(service, 1e-6))
+            self._binned[slot] = service
+        self.since[slot] = _ENDED if p.ended else (_RUNNING if p.active_calls else p.last_seen)
+        self.tokens[slot] = p.output_tokens
+
+    def program(self, slot: int) -> SizedProgram:
+        program = self._objs[slot]
+        assert program is not None, "a window holds a released slot"
+        return program
+
+    def _grow(self, capacity: int) -> None:
+        for name, fill in (("k", _NO_SAMPLE), ("since", 0.0), ("tokens", 0), ("tenant", 0)):
+            old = getattr(self, name)
+            new = np.full(capacity, fill, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+
+class SampleWindow:
+    """The last ``maxlen`` programs of a window, oldest first, as a ring of
+    :class:`SamplePool` slots (allocated as it fills). Iterating or indexing it gives the
+    programs (for tools and tests); the binning reads :meth:`slots`."""
+
+    __slots__ = ("maxlen", "_pool", "_ring", "_n", "_next")
+
+    def __init__(self, pool: SamplePool, maxlen: int) -> None:
+        self.maxlen = max(1, maxlen)
+        self._pool = pool
+        self._ring = np.empty(min(self.maxlen, 16), dtype=np.int64)
+        self._n = 0
+        self._next = 0
+        """Once full: the position of the oldest slot, the next to be replaced."""
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, program: SizedProgram) -> None:
+        slot = self._pool.acquire(program)
+        n, ring = self._n, self._ring
+        if n < self.maxlen:
+            if n == len(ring):
+                ring = np.empty(min(2 * n, self.maxlen), dtype=np.int64)
+                ring[:n] = self._ring
+                self._ring = ring
+            ring[n] = slot
+            self._n = n + 1
+            return
+        pos = self._next
+        old = int(ring[pos])
+        ring[pos] = slot
+        self._next = pos + 1 if pos + 1 < n else 0
+        self._pool.release(old)
+
+    def slots(self) -> np.ndarray:
+        """The window's slots, oldest first."""
+        ring, n, pos = self._ring, self._n, self._next
+        if n < self.maxlen or pos == 0:
+            return ring[:n]
+        return np.concatenate((ring[pos:], ring[:pos]))
+
+    def clear(self) -> None:
+        """Let go of every program (the window is dropped)."""
+        for slot in self._ring[: self._n].tolist():
+            self._pool.release(slot)
+        self._n = self._next = 0
+
+    def __iter__(self) -> Iterator[SizedProgram]:
+        pool = self._pool
+        return iter([pool.program(s) for s in self.slots().tolist()])
+
+    def __getitem__(self, i: int) -> SizedProgram:
+        n = self._n
+        if not -n <= i < n:
+            raise IndexError("window index out of range")
+        i %= n
+        pos = i if n < self.maxlen else (self._next + i) % n
+        return self._pool.program(int(self._ring[pos]))
+
+
 class ProgramSizes:
     """Windows of recent programs (global, per class, per tenant) and their Gittins rank
     tables."""
@@ -338,11 +551,13 @@ class ProgramSizes:
         """Objective: mean program token latency (weight 1 / output tokens) or mean latency."""
         self.fixed_end_idle_s = end_idle_s
         self.max_end_idle_s = max_end_idle_s
-        self._window: deque[SizedProgram] = deque(maxlen=max(1, window))
+        self._pool = SamplePool()
+        """The samples of every program a window holds (the windows are rings of its slots)."""
+        self._window = SampleWindow(self._pool, max(1, window))
         self._class_window = max(1, class_window)
         self._max_classes = max(0, max_classes)
-        self._classes: OrderedDict[str, deque[SizedProgram]] = OrderedDict()
-        self._tenants: OrderedDict[str, deque[SizedProgram]] = OrderedDict()
+        self._classes: OrderedDict[str, SampleWindow] = OrderedDict()
+        self._tenants: OrderedDict[str, SampleWindow] = OrderedDict()
         """scope ``tenant``: each tenant's recent programs (LRU, at most ``max_classes``)."""
         self._dirty: set[str] = set()
         """Tenants with a new program or a completed call since their table was built."""
@@ -372,7 +587,8 @@ class ProgramSizes:
 
     # -- samples ----------------------------------------------------------------------------
     def track(self, program: SizedProgram) -> None:
-        """A program was seen for the first time (its ``tenant``, if any, set already)."""
+        """A program was seen for the first time (its ``tenant``, if any, set already). Its
+        fields are read now; the caller reports later changes (:meth:`observe`)."""
         self._window.append(program)
         tenant = self._tenant_key(program)
         cls = self._class_key(program, tenant)
@@ -393,9 +609,15 @@ class ProgramSizes:
         """The program's tenant under scope ``tenant`` (None: pooled, or no tenant known)."""
         return getattr(program, "tenant", None) if self.scope == "tenant" else None
 
+    def observe(self, program: SizedProgram) -> None:
+        """A program's fields the sizes are learned from changed (a call started or was
+        aborted, the program ended; :meth:`call_finished` reads them itself): O(1), nothing
+        for a program no window holds. The tables see a program as of its last report."""
+        self._pool.observe(program)
+
     def _append(
         self,
-        windows: OrderedDict[str, deque[SizedProgram]],
+        windows: OrderedDict[str, SampleWindow],
         key: str,
         program: SizedProgram,
         tables: dict[str, RankTable],
@@ -404,9 +626,10 @@ class ProgramSizes:
         if win is None:
             # a tenant keeps as many programs as the global window (one tenant: the same table)
             cap = self._window.maxlen if windows is self._tenants else self._class_window
-            win = windows[key] = deque(maxlen=cap)
+            win = windows[key] = SampleWindow(self._pool, cap)
             while len(windows) > self._max_classes:
-                old, _ = windows.popitem(last=False)
+                old, old_win = windows.popitem(last=False)
+                old_win.clear()
                 tables.pop(old, None)
                 (self._dirty if windows is self._tenants else self._dirty_classes).discard(old)
         else:
@@ -426,39 +649,50 @@ class ProgramSizes:
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
         self.end_idle_s = min(max(4.0 * p95, 1.0), self.max_end_idle_s)
 
-    def _bins(
-        self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
-    ) -> SizeBins:
-        """Size observations of ``programs``, binned (see :func:`bin_observations`): a
-        program with an aborted call or no service gives none; one that ended (or idle for
-        ``end_idle_s`` with no call in flight) gives its size, one still active a censored
-        lower bound; its weight is 1 / output tokens for the token-latency objective.
+    def _bins(self, window: SampleWindow, now: float, by_tenant: bool = False) -> SizeBins:
+        """Size observations of ``window``'s programs, binned (as :func:`bin_observations`
+        would): a program with an aborted call or no service gives none; one that ended (or
+        idle for ``end_idle_s`` with no call in flight) gives its size, one still active a
+        censored lower bound; its weight is 1 / output tokens for the token-latency objective.
         ``by_tenant``: each tenant's samples together weigh 1 (every tenant counts equally,
-        however many program ids it sent). One pass: this is the whole cost of a refresh."""
-        programs = list(programs)
-        mass_of: dict[str | None, float] = {}
+        however many program ids it sent). A few numpy operations over the window's slots
+        (sums in window order, so the bins equal those of one pass over the programs): this
+        is the whole cost of a refresh."""
+        pool = self._pool
+        slots = window.slots()
+        k = pool.k[slots]
+        keep = k != _NO_SAMPLE
+        if not keep.all():
+            slots, k = slots[keep], k[keep]
+        if not len(k):
+            return {}
+        ended = now - pool.since[slots] >= self.end_idle_s
+        if self.per_token:
+            weight = 1.0 / np.maximum(pool.tokens[slots], 1)
+        else:
+            weight = np.ones(len(k))
+        lo = int(k.min())
+        idx = k - lo
+        nb = int(idx.max()) + 1
         if by_tenant:
-            for p in programs:
-                if not p.aborted_calls and p.service > 0:
-                    t = getattr(p, "tenant", None)
-                    mass_of[t] = mass_of.get(t, 0.0) + 1.0
-            mass_of = {t: 1.0 / n for t, n in mass_of.items()}
-        idle, per_token = self.end_idle_s, self.per_token
-        bins: SizeBins = {}
-        mass = 1.0
-        for p in programs:
-            if p.aborted_calls or p.service <= 0:
-                continue
-            if by_tenant:
-                mass = mass_of[getattr(p, "tenant", None)]
-            add_sample(
-                bins,
-                p.service,
-                p.ended or (p.active_calls == 0 and now - p.last_seen >= idle),
-                1.0 / max(1, p.output_tokens) if per_token else 1.0,
-                mass,
-            )
-        return bins
+            tenant = pool.tenant[slots]
+            mass = 1.0 / np.bincount(tenant)[tenant]
+            mass_w = mass * weight
+        else:
+            mass, mass_w = None, weight  # mass 1 each (1.0 * w == w)
+        cens = ~ended
+        ie, ic = idx[ended], idx[cens]
+        ended_n = np.bincount(ie, minlength=nb)
+        sums = (
+            ended_n.astype(float) if mass is None else np.bincount(ie, mass[ended], nb),
+            np.bincount(ie, mass_w[ended], nb),
+            np.bincount(ic, None if mass is None else mass[cens], nb).astype(float),
+            np.bincount(ic, mass_w[cens], nb),
+        )
+        em, ew, cm, cw = (a.tolist() for a in sums)
+        en = ended_n.tolist()
+        present = np.flatnonzero(np.bincount(idx, minlength=nb)).tolist()
+        return {lo + i: [em[i], ew[i], cm[i], cw[i], en[i]] for i in present}
 
     # -- tables -----------------------------------------------------------------------------
     def call_finished(self, now: float, program: SizedProgram | None = None) -> bool:
@@ -468,6 +702,7 @@ class ProgramSizes:
         calls instead of stalling one scheduler step. Returns True when a refresh finished
         (the new tables are in use)."""
         if program is not None:
+            self._pool.observe(program)
             tenant = self._tenant_key(program)
             if tenant is not None:
                 self._dirty.add(tenant)
@@ -482,10 +717,8 @@ class ProgramSizes:
             self._start_refresh(now)
         return self._build(self.refresh_budget)
 
-    def _table(
-        self, programs: Iterable[SizedProgram], now: float, by_tenant: bool = False
-    ) -> RankTable | None:
-        bins = self._bins(programs, now, by_tenant)
+    def _table(self, window: SampleWindow, now: float, by_tenant: bool = False) -> RankTable | None:
+        bins = self._bins(window, now, by_tenant)
         ended = int(sum(b[4] for b in bins.values()))
         if ended < self.min_samples:
             return None
