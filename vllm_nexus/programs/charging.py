@@ -57,16 +57,30 @@ class StepCharging:
         step is charged (decode tokens cost their count)."""
         mlq = self.mlq
         calls = mlq.calls
-        for rid in out.preempted_req_ids:
-            call = calls.get(rid)
-            if call is not None and call.running:
-                mlq.set_waiting(call, now, preempted=True)
-                self.nexus_metrics.preemptions_kv += 1
+        if out.preempted_req_ids:
+            for rid in out.preempted_req_ids:
+                call = calls.get(rid)
+                if call is not None and call.running:
+                    mlq.set_waiting(call, now, preempted=True)
+                    self.nexus_metrics.preemptions_kv += 1
         scheduled = out.num_scheduled_tokens
         if not scheduled:
             return
-        requests = self.requests
         new_reqs, resumed = out.scheduled_new_reqs, out.scheduled_cached_reqs.resumed_req_ids
+        decode, steps = self._decode, self._steps
+        if decode is not None and not new_reqs and not resumed and not self._prefilling:
+            # A decode-only step (most steps): no prompt chunk, so nothing is charged per
+            # call; each tenant is charged its decoding calls in the step (all of them, the
+            # usual case, else counted over the batch). What the general path below records
+            # for such a step, without building it.
+            if self._dropped_kv and self._recomputing:
+                self._count_recomputed(scheduled)
+            tally = decode.step_counts(scheduled)
+            steps[id(out)] = (now, _NONE, _NONE, tally, out.total_num_scheduled_tokens, scheduled)
+            if len(steps) > 16:
+                self._drop_uncharged_steps()
+            return
+        requests = self.requests
         admitted: list[str] = []
         if new_reqs or resumed:
             admitted = [r.req_id for r in new_reqs]
@@ -81,17 +95,6 @@ class StepCharging:
                 recomputing.update(rid for rid in admitted if rid in dropped)
             if recomputing:
                 self._count_recomputed(scheduled)
-        decode, steps = self._decode, self._steps
-        if decode is not None and not admitted and not self._prefilling:
-            # A decode-only step (most steps): no prompt chunk, so nothing is charged per
-            # call; each tenant is charged its decoding calls in the step (all of them, the
-            # usual case, else counted over the batch). What the general path below records
-            # for such a step, without building it.
-            tally = decode.step_counts(scheduled)
-            steps[id(out)] = (now, _NONE, _NONE, tally, out.total_num_scheduled_tokens, scheduled)
-            if len(steps) > 16:
-                self._drop_uncharged_steps()
-            return
         extra: dict[str, float] = {}
         costs, tally, lazy_total = scheduled, None, 0
         if self._tokens_unit:
@@ -189,7 +192,9 @@ class StepCharging:
                 for rid in costs:
                     decode.file(rid)
         else:  # a decode-only step: its tokens are all charged lazily
-            self.nexus_metrics.service_total += sum(extra.values()) + lazy_total
+            self.nexus_metrics.service_total += (
+                sum(extra.values()) + lazy_total if extra else lazy_total
+            )
         if tally:  # decoding calls' tokens, per tenant (their calls are charged lazily)
             tenants = self.mlq.tenants
             for tenant, n in tally.values():

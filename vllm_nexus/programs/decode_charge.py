@@ -218,7 +218,7 @@ class DecodeCharges:
         call, mlq = entry[0], self.mlq
         if mlq.policy == "fcfs" or call.level >= mlq.num_levels - 1:
             return  # never demoted
-        left = mlq.quanta[call.level] - call.level_service
+        left = mlq.levels.quanta[call.level] - call.level_service
         at = self.step + max(1, math.ceil(left))
         if not push:
             self._heap.append((at, next(self._seq), entry[2], call_id))

@@ -871,18 +871,22 @@ class MultiLevelQueue(PreemptionRules):
         re-filed at its later deadline), a fall re-files every watched call once."""
         if not self._relative_on:
             return
-        cfg = self.cfg
         ratio = waiting / running if running else 0.0
-        dt = max(0.0, now - self._load_at)
-        self._load_at = now
-        rise = self._fast_rise and ratio > self._load
+        load = self._load
+        rise = self._fast_rise and ratio > load
         if rise:  # a burst: the threshold follows the queue at once (it decays slowly)
-            self._load = ratio
-        elif ratio != self._load:  # (at the average already, the step below adds 0.0)
-            self._load += (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - self._load)
-        target = cfg.starvation_beta * max(1.0, self._load)
+            self._load = load = ratio
+        elif ratio != load:  # (at the average already, the step below adds 0.0)
+            dt = now - self._load_at
+            if dt > 0.0:  # (else exp(-0.0) = 1.0: the step adds 0.0)
+                self._load = load = load + (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - load)
+        self._load_at = now
+        if not rise and now - self._threshold_at < LOAD_TAU_S:
+            return  # the threshold moved less than LOAD_TAU_S ago (most steps)
+        cfg = self.cfg
+        target = cfg.starvation_beta * max(1.0, load)
         cur = self.starvation_threshold
-        if target == cur or (now - self._threshold_at < LOAD_TAU_S and not rise):
+        if target == cur:
             return
         if target != cfg.starvation_beta and (  # back at beta itself: always applied
             cur / THRESHOLD_HYSTERESIS <= target <= cur * THRESHOLD_HYSTERESIS
