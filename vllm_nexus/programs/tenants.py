@@ -43,8 +43,9 @@ DEFAULT_TENANT = "default"
 
 def decay_factor(rate: float, dt: float) -> float:
     """What a value decays by at ``rate`` (per second) over ``dt`` seconds (1.0 for
-    ``dt <= 0``): the one place the ledger's decay arithmetic lives; for several values
-    decayed over the same ``dt``, one exponential."""
+    ``dt <= 0``); for several values decayed over the same ``dt``, one exponential. The
+    per-step :meth:`TenantLedger.charge` repeats this expression inline (a call fewer per
+    step); change both together."""
     return math.exp(-rate * dt) if dt > 0 else 1.0
 
 
