@@ -191,3 +191,37 @@ def test_prometheus_parsing_and_breakdown():
 def test_bad_client_options():
     with pytest.raises(ValueError):
         ClientOptions("http://x", "m", id_transport="carrier-pigeon")
+
+
+def test_loop_watch_records_a_stall_of_the_clients_own_loop() -> None:
+    import asyncio
+    import time
+
+    from vllm_nexus.bench.runner import LoopWatch
+
+    async def main() -> LoopWatch:
+        t0 = time.monotonic()
+        w = LoopWatch(lambda: time.monotonic() - t0, period_s=0.01, threshold_s=0.05)
+        task = asyncio.ensure_future(w.watch())
+        await asyncio.sleep(0.03)
+        time.sleep(0.3)  # the client blocks its own loop
+        await asyncio.sleep(0.03)
+        task.cancel()
+        return w
+
+    w = asyncio.run(main())
+    s = w.summary()
+    assert s["stalls"] >= 1 and s["max_stall_s"] >= 0.2
+    assert s["worst"][0][1] == s["max_stall_s"]
+
+
+def test_summary_names_client_stalls_only_when_there_were_some() -> None:
+    from vllm_nexus.bench import report
+
+    run = {"rate": 1.0, "summary": {"programs_ok": 1, "programs_failed": 0}}
+    quiet = {"label": "x", "runs": [dict(run, client_loop={"stalls": 0, "threshold_s": 0.05})]}
+    assert "stalls" not in report.markdown_summary(quiet)
+    loop = {"stalls": 2, "stall_s": 0.5, "max_stall_s": 0.4, "threshold_s": 0.05, "worst": []}
+    md = report.markdown_summary({"label": "x", "runs": [dict(run, client_loop=loop)]})
+    assert "Client event-loop stalls over 50 ms: 2 in 1 of 1 runs, 0.50 s" in md
+    assert "largest 400 ms" in md

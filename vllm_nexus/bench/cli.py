@@ -271,7 +271,7 @@ def _one_run(
     opts = dataclasses.replace(target.opts, program_id_suffix=run_id_suffix(run_salt, args))
     before = runner.scrape_metrics(target.base)
     started = time.time()
-    records, duration = runner.run_programs(progs, factory, opts)
+    records, duration, client_loop = runner.run_programs(progs, factory, opts)
     ended = time.time()
     delta = runner.metrics_delta(before, runner.scrape_metrics(target.base))
     entry = report.run_entry(
@@ -282,6 +282,7 @@ def _one_run(
         server=runner.server_breakdown(delta),
     )
     entry["wall_clock"] = [started, ended]  # Unix seconds: lines the run up with server logs
+    entry["client_loop"] = client_loop  # the client's own stalls (not the server's)
     return entry
 
 

@@ -42,6 +42,8 @@ class CallRecord:
     max_gap_s: float | None = None
     retries: int = 0
     error: str | None = None
+    max_gap_end_s: float | None = None
+    """When the largest gap between two output chunks ended (run time)."""
 
     @property
     def ok(self) -> bool:

@@ -234,6 +234,18 @@ def markdown_summary(result: dict) -> str:
     if slo and len(groups) > 1:  # a single rate has no latency-vs-rate curve
         t = tput_at_latency(result, slo)
         lines += ["", _tal_sentence(result["label"], t)]
+    stalled = [
+        r["client_loop"] for r in result["runs"] if (r.get("client_loop") or {}).get("stalls")
+    ]
+    if stalled:  # the client itself was late: its latencies include its own stalls
+        lines += [
+            "",
+            f"Client event-loop stalls over {stalled[0]['threshold_s'] * 1e3:g} ms: "
+            f"{sum(c['stalls'] for c in stalled)} in {len(stalled)} of {len(result['runs'])} "
+            f"runs, {sum(c['stall_s'] for c in stalled):.2f} s in all, the largest "
+            f"{max(c['max_stall_s'] for c in stalled) * 1e3:.0f} ms (`client_loop` in "
+            "result.json): the client, not the server, delayed those streams.",
+        ]
     return "\n".join(lines) + "\n"
 
 

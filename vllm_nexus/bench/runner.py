@@ -75,6 +75,39 @@ class _CallState:
         self.output: Any = None
 
 
+class LoopWatch:
+    """Stalls of the client's own event loop: a task that wakes every ``period_s`` and records
+    each wake-up later than ``threshold_s`` (run time it fell due, seconds late). A client
+    stall delays every stream it reads at once, so a benchmark's latency gaps can be told from
+    the server's: a client stall is listed here, a server one is not."""
+
+    def __init__(self, now: Any, period_s: float = 0.01, threshold_s: float = 0.05) -> None:
+        self._now, self.period_s, self.threshold_s = now, period_s, threshold_s
+        self.stalls: list[tuple[float, float]] = []
+
+    async def watch(self) -> None:
+        """Run until cancelled."""
+        period, threshold = self.period_s, self.threshold_s
+        while True:
+            due = self._now() + period
+            await asyncio.sleep(period)
+            late = self._now() - due
+            if late > threshold:
+                self.stalls.append((due, late))
+
+    def summary(self) -> dict[str, Any]:
+        """Count, total and largest stall, and the ten largest (run time, seconds late)."""
+        lags = [late for _, late in self.stalls]
+        worst = sorted(self.stalls, key=lambda s: -s[1])[:10]
+        return {
+            "threshold_s": self.threshold_s,
+            "stalls": len(lags),
+            "stall_s": round(sum(lags), 4),
+            "max_stall_s": round(max(lags), 4) if lags else 0.0,
+            "worst": [[round(at, 4), round(late, 4)] for at, late in worst],
+        }
+
+
 class Runner:
     """One run of a list of programs against one server."""
 
@@ -89,6 +122,8 @@ class Runner:
         """Unix time of the records' time 0 (lines them up with server-side logs)."""
         self._bar: Any = None
         self._failed_calls = 0
+        self.loop_watch = LoopWatch(self._now)
+        """The client's own event-loop stalls during the run (:class:`LoopWatch`)."""
 
     def _now(self) -> float:
         return time.monotonic() - self._t0
@@ -106,8 +141,12 @@ class Runner:
                 self._session = session
                 self._t0 = time.monotonic()
                 self.t0_unix = time.time()
-                await asyncio.gather(*(self._program(p) for p in self.programs))
-                duration = self._now()
+                watch = asyncio.ensure_future(self.loop_watch.watch())
+                try:
+                    await asyncio.gather(*(self._program(p) for p in self.programs))
+                    duration = self._now()
+                finally:
+                    watch.cancel()
         finally:
             if self._bar is not None:
                 self._bar.close()
@@ -244,7 +283,8 @@ class Runner:
                     rec.first_token_s = now
                 elif last is not None:
                     gap = now - last
-                    rec.max_gap_s = gap if rec.max_gap_s is None else max(rec.max_gap_s, gap)
+                    if rec.max_gap_s is None or gap > rec.max_gap_s:
+                        rec.max_gap_s, rec.max_gap_end_s = gap, now
                 last = now
                 if ids:
                     out_ids.extend(ch["token_ids"])
@@ -266,9 +306,12 @@ class Runner:
 
 def run_programs(
     programs: list[ProgramSpec], factory: PromptFactory, opts: ClientOptions
-) -> tuple[list[ProgramRecord], float]:
-    """Synchronous wrapper around :class:`Runner`."""
-    return asyncio.run(Runner(programs, factory, opts).run())
+) -> tuple[list[ProgramRecord], float, dict[str, Any]]:
+    """Synchronous wrapper around :class:`Runner`: records, duration (s) and the client's
+    event-loop stalls (:meth:`LoopWatch.summary`)."""
+    r = Runner(programs, factory, opts)
+    records, duration = asyncio.run(r.run())
+    return records, duration, r.loop_watch.summary()
 
 
 # ---------------------------------------------------------------- server-side counters

@@ -560,6 +560,19 @@ def measure_frontend(
     return token_s, min(speed, 1.0), legs
 
 
+def step_log_request_times(log: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """The step log's request times: engine request id -> time added, and -> time finished."""
+    adds: dict[str, float] = {}
+    fins: dict[str, float] = {}
+    for line in log.read_text().splitlines():
+        d = json.loads(line)
+        if "add" in d:
+            adds[d["add"]] = d["t"]
+        elif "fin" in d:
+            fins[d["fin"]] = d["t"]
+    return adds, fins
+
+
 def call_legs(
     log: Path, progs: list[Any], records: list[Any], t0_unix: float
 ) -> list[tuple[float, float, int]]:
@@ -570,14 +583,7 @@ def call_legs(
     programs: a call's intended send time is its program's arrival."""
     from vllm_nexus.bench.runner import call_request_id
 
-    adds: dict[str, float] = {}
-    fins: dict[str, float] = {}
-    for line in log.read_text().splitlines():
-        d = json.loads(line)
-        if "add" in d:
-            adds[d["add"]] = d["t"]
-        elif "fin" in d:
-            fins[d["fin"]] = d["t"]
+    adds, fins = step_log_request_times(log)
 
     def engine_id(rid: str) -> str:
         # vLLM's engine request id: cmpl-<the client's request id>-<index>-<random suffix>

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from vllm_nexus.bench import settings
-from vllm_nexus.sim.calibrate import LOG_ENV, server_port
+from vllm_nexus.sim.calibrate import LOG_ENV, server_port, step_log_request_times
 from vllm_nexus.sim.probe import Sampler
 
 ENGINE_ARGS = "--max-num-seqs 8"
@@ -458,14 +458,7 @@ def call_time_split(log: Path, result: dict) -> dict[float, tuple[float, float, 
     finish, calls); the difference is the time a call spends outside the engine (HTTP,
     tokenisation, queues in the API server, streaming). Engine requests are those added
     within the run's wall-clock window."""
-    adds: dict[str, float] = {}
-    fins: dict[str, float] = {}
-    for line in log.read_text().splitlines():
-        d = json.loads(line)
-        if "add" in d:
-            adds[d["add"]] = d["t"]
-        elif "fin" in d:
-            fins[d["fin"]] = d["t"]
+    adds, fins = step_log_request_times(log)
     out = {}
     for run in result["runs"]:
         if "wall_clock" not in run:
