@@ -193,26 +193,36 @@ def test_bad_client_options():
         ClientOptions("http://x", "m", id_transport="carrier-pigeon")
 
 
-def test_loop_watch_records_a_stall_of_the_clients_own_loop() -> None:
+def test_loop_watch_tells_a_blocked_loop_from_a_busy_one() -> None:
     import asyncio
+    import math
     import time
 
-    from vllm_nexus.bench.runner import LoopWatch
+    from vllm_nexus.bench.runner import LoopWatch, _thread_schedstat
 
     async def main() -> LoopWatch:
         t0 = time.monotonic()
         w = LoopWatch(lambda: time.monotonic() - t0, period_s=0.01, threshold_s=0.05)
         task = asyncio.ensure_future(w.watch())
         await asyncio.sleep(0.03)
-        time.sleep(0.3)  # the client blocks its own loop
+        time.sleep(0.3)  # the loop blocked, off the CPU
+        await asyncio.sleep(0.03)
+        c0 = time.thread_time()
+        while time.thread_time() - c0 < 0.2:  # the loop busy: 0.2 s of its own CPU time
+            pass
         await asyncio.sleep(0.03)
         task.cancel()
         return w
 
     w = asyncio.run(main())
     s = w.summary()
-    assert s["stalls"] >= 1 and s["max_stall_s"] >= 0.2
-    assert s["worst"][0][1] == s["max_stall_s"]
+    blocked = [x for x in w.stalls if x[1] >= 0.25]
+    busy = [x for x in w.stalls if not math.isnan(x[2]) and x[2] >= 0.19]
+    assert s["stalls"] >= 2 and s["max_stall_s"] >= 0.25 and s["worst"][0][1] == s["max_stall_s"]
+    assert blocked
+    if _thread_schedstat() is not None:  # Linux: where each stall's time went
+        assert busy and busy[0][0] > blocked[0][0]
+        assert blocked[0][2] < 0.1  # sleeping is not on a CPU
 
 
 def test_summary_names_client_stalls_only_when_there_were_some() -> None:
@@ -221,7 +231,8 @@ def test_summary_names_client_stalls_only_when_there_were_some() -> None:
     run = {"rate": 1.0, "summary": {"programs_ok": 1, "programs_failed": 0}}
     quiet = {"label": "x", "runs": [dict(run, client_loop={"stalls": 0, "threshold_s": 0.05})]}
     assert "stalls" not in report.markdown_summary(quiet)
-    loop = {"stalls": 2, "stall_s": 0.5, "max_stall_s": 0.4, "threshold_s": 0.05, "worst": []}
+    loop = {"stalls": 2, "stall_s": 0.5, "max_stall_s": 0.4, "threshold_s": 0.05, "worst": [],
+            "on_cpu_s": 0.0, "run_queue_s": 0.5}  # fmt: skip
     md = report.markdown_summary({"label": "x", "runs": [dict(run, client_loop=loop)]})
     assert "Client event-loop stalls over 50 ms: 2 in 1 of 1 runs, 0.50 s" in md
-    assert "largest 400 ms" in md
+    assert "largest 400 ms; of the stalled time 0.00 s on a CPU, 0.50 s waiting for one" in md

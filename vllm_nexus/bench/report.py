@@ -243,8 +243,10 @@ def markdown_summary(result: dict) -> str:
             f"Client event-loop stalls over {stalled[0]['threshold_s'] * 1e3:g} ms: "
             f"{sum(c['stalls'] for c in stalled)} in {len(stalled)} of {len(result['runs'])} "
             f"runs, {sum(c['stall_s'] for c in stalled):.2f} s in all, the largest "
-            f"{max(c['max_stall_s'] for c in stalled) * 1e3:.0f} ms (`client_loop` in "
-            "result.json): the client, not the server, delayed those streams.",
+            f"{max(c['max_stall_s'] for c in stalled) * 1e3:.0f} ms; of the stalled time "
+            f"{sum(c.get('on_cpu_s', math.nan) for c in stalled):.2f} s on a CPU, "
+            f"{sum(c.get('run_queue_s', math.nan) for c in stalled):.2f} s waiting for one "
+            "(`client_loop` in result.json): the client, not the server, delayed those streams.",
         ]
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -75,36 +76,60 @@ class _CallState:
         self.output: Any = None
 
 
+def _thread_schedstat() -> tuple[float, float] | None:
+    """This thread's (seconds on a CPU, seconds waiting on a run queue) from Linux's
+    ``/proc/thread-self/schedstat``; None where it is not available."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            on_cpu, waiting = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return int(on_cpu) * 1e-9, int(waiting) * 1e-9
+
+
 class LoopWatch:
     """Stalls of the client's own event loop: a task that wakes every ``period_s`` and records
-    each wake-up later than ``threshold_s`` (run time it fell due, seconds late). A client
-    stall delays every stream it reads at once, so a benchmark's latency gaps can be told from
-    the server's: a client stall is listed here, a server one is not."""
+    each wake-up later than ``threshold_s``: (run time it fell due, seconds late, of those
+    seconds on a CPU, and waiting for a CPU on a run queue; the last two from Linux's
+    schedstat, NaN elsewhere). On a CPU: the loop ran code that blocked it; on a run queue:
+    the machine gave the client no CPU; neither: the thread slept or waited (a page fault,
+    a lock, a stolen virtual CPU). A client stall delays every stream it reads at once, so a
+    benchmark's latency gaps can be told from the server's."""
 
     def __init__(self, now: Any, period_s: float = 0.01, threshold_s: float = 0.05) -> None:
         self._now, self.period_s, self.threshold_s = now, period_s, threshold_s
-        self.stalls: list[tuple[float, float]] = []
+        self.stalls: list[tuple[float, float, float, float]] = []
 
     async def watch(self) -> None:
         """Run until cancelled."""
-        period, threshold = self.period_s, self.threshold_s
+        period, threshold, nan = self.period_s, self.threshold_s, math.nan
+        before = _thread_schedstat()
         while True:
             due = self._now() + period
             await asyncio.sleep(period)
             late = self._now() - due
+            after = _thread_schedstat() if before is not None else None
             if late > threshold:
-                self.stalls.append((due, late))
+                if before is not None and after is not None:
+                    cpu, queued = after[0] - before[0], after[1] - before[1]
+                else:
+                    cpu = queued = nan
+                self.stalls.append((due, late, cpu, queued))
+            before = after
 
     def summary(self) -> dict[str, Any]:
-        """Count, total and largest stall, and the ten largest (run time, seconds late)."""
-        lags = [late for _, late in self.stalls]
+        """Count, total and largest stall, the stalled time on a CPU and on a run queue, and
+        the ten largest stalls (run time, seconds late, on a CPU, on a run queue)."""
+        lags = [s[1] for s in self.stalls]
         worst = sorted(self.stalls, key=lambda s: -s[1])[:10]
         return {
             "threshold_s": self.threshold_s,
             "stalls": len(lags),
             "stall_s": round(sum(lags), 4),
             "max_stall_s": round(max(lags), 4) if lags else 0.0,
-            "worst": [[round(at, 4), round(late, 4)] for at, late in worst],
+            "on_cpu_s": round(sum(s[2] for s in self.stalls), 4),
+            "run_queue_s": round(sum(s[3] for s in self.stalls), 4),
+            "worst": [[round(x, 4) for x in s] for s in worst],
         }
 
 
