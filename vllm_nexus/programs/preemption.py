@@ -171,13 +171,7 @@ class PreemptionRules:
         if factor <= 0 or cfg.service_unit != "tokens":
             return True
         cost = recompute_tokens * cfg.prefill_token_weight * (1 + victim.preemptions)
-        # level_floor(level) - level_floor(head_level), inline (once per candidate victim)
-        bounds = (self.sizes.rank_boundaries if self.sizes else None) or self.levels.boundaries
-        n = len(bounds)
-        gap = bounds[min(level, n) - 1] if level > 0 else 0.0
-        if head_level > 0:
-            gap -= bounds[min(head_level, n) - 1]
-        return factor * cost <= gap
+        return factor * cost <= self.level_floor(level) - self.level_floor(head_level)
 
     def pick_victims(
         self,

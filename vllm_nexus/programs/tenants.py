@@ -43,9 +43,8 @@ DEFAULT_TENANT = "default"
 
 def decay_factor(rate: float, dt: float) -> float:
     """What a value decays by at ``rate`` (per second) over ``dt`` seconds (1.0 for
-    ``dt <= 0``); for several values decayed over the same ``dt``, one exponential. The
-    per-step :meth:`TenantLedger.charge` repeats this expression inline (a call fewer per
-    step); change both together."""
+    ``dt <= 0``): the one place the ledger's decay arithmetic lives; for several values
+    decayed over the same ``dt``, one exponential."""
     return math.exp(-rate * dt) if dt > 0 else 1.0
 
 
@@ -214,9 +213,8 @@ class TenantLedger:
         """Add executed service to ``tenant`` (and to the active sum if it is active)."""
         if service <= 0:
             return
-        # decay_factor inline (this runs every step): the same arithmetic, bit for bit
         rate, dt = self.rate, now - tenant.stamp
-        factor = math.exp(-rate * dt) if dt > 0 else 1.0
+        factor = decay_factor(rate, dt)
         tenant.decayed = tenant.decayed * factor + service
         tenant.stamp = now
         tenant.service_total += service
@@ -226,7 +224,7 @@ class TenantLedger:
             # step): the same decay, one exponential
             active_dt = now - self._active_stamp
             if active_dt != dt:
-                factor = math.exp(-rate * active_dt) if active_dt > 0 else 1.0
+                factor = decay_factor(rate, active_dt)
             self._active_decayed = self._active_decayed * factor + service
             self._active_stamp = now
 
