@@ -56,6 +56,22 @@ def _alive(pid: int) -> bool:
         return False
 
 
+_AUTOGROUP = (
+    Path("/proc/self/autogroup").exists()
+    and Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+)
+
+
+def test_set_autogroup_nice_validates_and_reports(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="autogroup nice"):
+        launcher.set_autogroup_nice(os.getpid(), 20)
+    with pytest.raises(ValueError, match="autogroup_nice"):
+        VllmServer("/m", autogroup_nice=-21)
+    # A process that does not exist: a reason, not an exception.
+    assert launcher.set_autogroup_nice(2**22 + 12345, 5).startswith("not set")
+    assert VllmServer("/m", autogroup_nice=None).priority == "not started"
+
+
 def test_free_port_in_range_and_errors(monkeypatch) -> None:
     port = free_port(18150, 18160)
     assert 18150 <= port <= 18160
@@ -117,6 +133,7 @@ def test_start_waits_for_health_and_stop_kills_the_group(tmp_path: Path) -> None
     pid_file = tmp_path / "child.pid"
     port = free_port(18100, 18199)
     server = FakeServer(FAKE_SERVER, str(port), str(pid_file), port=port)
+    own = Path("/proc/self/autogroup").read_text() if _AUTOGROUP else ""
     with server:
         assert server.healthy()
         server.check()
@@ -124,6 +141,12 @@ def test_start_waits_for_health_and_stop_kills_the_group(tmp_path: Path) -> None
         child = int(pid_file.read_text())
         assert _alive(leader) and _alive(child)
         assert "fake engine starting" in server.log_text()
+        if _AUTOGROUP:  # the server's session, its engine-like child included, runs at nice 10
+            assert server.priority == "autogroup nice 10"
+            for pid in (leader, child):
+                assert Path(f"/proc/{pid}/autogroup").read_text().split()[-2:] == ["nice", "10"]
+            assert "server session priority: autogroup nice 10" in server.log_text()
+            assert Path("/proc/self/autogroup").read_text() == own  # the caller's is unchanged
     assert server.proc is None and not server.healthy(timeout_s=1)
     deadline = time.monotonic() + 10
     while _alive(child) and time.monotonic() < deadline:

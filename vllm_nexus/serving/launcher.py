@@ -27,6 +27,8 @@ from typing import IO
 
 PORT_RANGE_ENV = "VLLM_NEXUS_PORT_RANGE"  # e.g. "18100-18199": free_port() stays inside it
 TAIL_LINES = 60
+SERVER_AUTOGROUP_NICE = 10
+"""Default nice value of a launched server's Linux autogroup (see :func:`set_autogroup_nice`)."""
 _SIGILL_MARKERS = ("Illegal instruction", "SIGILL")
 
 
@@ -125,8 +127,36 @@ def diagnose(log_text: str, returncode: int | None = None) -> str | None:
     return None
 
 
+def set_autogroup_nice(pid: int, nice: int) -> str:
+    """Set the nice value of the Linux autogroup of ``pid`` (its session; see ``sched(7)``).
+
+    With autogroup on (``/proc/sys/kernel/sched_autogroup_enabled``, the default of most
+    distributions) the kernel first shares CPU time between sessions, so a plain ``nice`` on
+    a process acts only inside its own session; a server started in its own session
+    (``start_new_session``) competes with its benchmark client as a whole. Raising the
+    server session's nice value is allowed without privileges. Return what was done, e.g.
+    ``"autogroup nice 10"``, or why nothing was (no autogroup support, permission).
+    """
+    if not -20 <= int(nice) <= 19:
+        raise ValueError(f"autogroup nice must be in [-20, 19], got {nice!r}")
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            if f.read().strip() != "1":
+                return "not set: autogroup is off in this kernel"
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(int(nice)))
+    except OSError as e:
+        return f"not set: {e.strerror or e}"
+    return f"autogroup nice {int(nice)}"
+
+
 class VllmServer:
-    """A vLLM OpenAI-compatible server in a subprocess; use as a context manager."""
+    """A vLLM OpenAI-compatible server in a subprocess; use as a context manager.
+
+    ``autogroup_nice``: the nice value of the server's session (see
+    :func:`set_autogroup_nice`); ``None`` leaves it as the kernel sets it. What was applied is
+    in ``priority`` and the first line of the log.
+    """
 
     def __init__(
         self,
@@ -140,7 +170,10 @@ class VllmServer:
         use_cli: bool = True,
         enforce_eager: bool = True,
         kv_gib: int = 1,
+        autogroup_nice: int | None = SERVER_AUTOGROUP_NICE,
     ) -> None:
+        if autogroup_nice is not None and not -20 <= int(autogroup_nice) <= 19:
+            raise ValueError(f"autogroup_nice must be in [-20, 19] or None, got {autogroup_nice!r}")
         self.model_path = str(model)
         self.args = [str(a) for a in args]
         self.model = _flag_value(self.args, "--served-model-name") or self.model_path
@@ -159,6 +192,9 @@ class VllmServer:
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self.autogroup_nice = autogroup_nice
+        self.priority = "not started"
+        """What :meth:`start` did to the server's CPU priority."""
 
     @property
     def openai_base_url(self) -> str:
@@ -225,6 +261,16 @@ class VllmServer:
             env=self.env,
             start_new_session=True,  # own process group: stop() reaches the engine core too
         )
+        # Its children (the engine core) inherit the session, hence the autogroup.
+        self.priority = (
+            "unchanged"
+            if self.autogroup_nice is None
+            else set_autogroup_nice(self.proc.pid, self.autogroup_nice)
+        )
+        self._log.write(
+            f"# vllm_nexus launcher: server session priority: {self.priority}\n".encode()
+        )
+        self._log.flush()
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout_s
         while True:
