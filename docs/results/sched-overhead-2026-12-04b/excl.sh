@@ -1,7 +1,8 @@
 #!/bin/bash
 # 2026-12-04b: issue 16's benchmark (examples/sched_overhead.py, --programs 100000, --nexus '{}'),
 # main ($BEFORE) and this branch ($AFTER) alternating, the order flipped each round; first the
-# decision digests of $AFTER (must equal main's); then (DIAG=1) diagnostic runs of main's tree.
+# decision digests of $AFTER (must equal main's); then (DIAG=1) diagnostic runs of main's tree;
+# then (ALONE="main new") each side alone in its own process, per tree.
 # From the worktree root:
 #   BEFORE=/tmp/ovh16/base AFTER=/tmp/ovh16/new /work/wt/exclusive timeout 600 bash docs/results/sched-overhead-2026-12-04b/excl.sh
 BEFORE=${BEFORE:?a copy of main}
@@ -9,6 +10,7 @@ AFTER=${AFTER:?a copy of this branch}
 R64=${R64:-8}
 R512=${R512:-3}
 DIAG=${DIAG:-1}
+ALONE=${ALONE:-main}
 NOT_AFTER=${NOT_AFTER:-0610}
 HERE=/work/wt/ovh16/docs/results/sched-overhead-2026-12-04b
 [ "$(date -u +%H%M)" -gt "$NOT_AFTER" ] && { echo "lock came after $NOT_AFTER UTC: not run"; exit 3; }
@@ -40,11 +42,16 @@ if [ "$DIAG" = 1 ]; then  # main's tree only, 64/256
   ROUND=d3; run main 64 256 400 --programs 1000
   ROUND=d4; run main 64 256 400 --policy fcfs
   ROUND=d5; run main 64 256 400 --programs 1000
+fi
+if [ -n "$ALONE" ]; then
   for k in 1 2 3; do  # each side alone in its own process (main's tree), order flipped each time
     sides="stock ours"; [ $((k % 2)) = 0 ] && sides="ours stock"
-    for side in $sides; do
-      echo "== round a$k alone $side load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
-      TREE=$BEFORE PYTHONPATH=$BEFORE timeout 120 /work/main/.venv/bin/python $HERE/alone.py --side $side 2>&1 | grep "^alone"
+    for tree in $ALONE; do  # main and/or new
+      tp=$AFTER; [ "$tree" = main ] && tp=$BEFORE
+      for side in $sides; do
+        echo "== round a$k alone $side tree $tree load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
+        TREE=$tp PYTHONPATH=$tp timeout 120 /work/main/.venv/bin/python $HERE/alone.py --side $side 2>&1 | grep "^alone" | sed "s/^alone/alone tree $tree/"
+      done
     done
   done
 fi
