@@ -23,12 +23,12 @@ for size in ("64/256", "512/4096"):
         s = [r["sum"] for r in rows if r["size"] == size and r["tree"] == tree and r["round"].isdigit() and "sum" in r]
         if s:
             print(f"{size} {tree}: n={len(s)} ratio of sums {' / '.join(f'{x:.3f}' for x in s)}; mean {statistics.mean(s):.4f}, worst {max(s):.3f}")
-alone = {"stock": [], "ours": []}
+alone = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"alone (?:tree \S+ )?side (\S+) \S+: ([\d.]+) ms CPU per step", line)
+    m = re.match(r"alone (?:tree (\S+) )?side (\S+) \S+: ([\d.]+) ms CPU per step", line)
     if m:
-        alone[m[1]].append(float(m[2]))
-if alone["stock"]:
-    print(f"alone (each side in its own process, main's tree): stock {' / '.join(map(str, alone['stock']))} ms/step (mean {statistics.mean(alone['stock']):.4f}); "
-          f"ours {' / '.join(map(str, alone['ours']))} (mean {statistics.mean(alone['ours']):.4f}); ratio of means {statistics.mean(alone['ours']) / statistics.mean(alone['stock']):.4f}; "
-          f"per pair {' / '.join(f'{o / s:.3f}' for s, o in zip(alone['stock'], alone['ours']))}")
+        alone.setdefault(m[1] or "main", {"stock": [], "ours": []})[m[2]].append(float(m[3]))
+for tree, a in alone.items():
+    print(f"alone, tree {tree} (each side in its own process): stock {' / '.join(map(str, a['stock']))} ms/step (mean {statistics.mean(a['stock']):.4f}); "
+          f"ours {' / '.join(map(str, a['ours']))} (mean {statistics.mean(a['ours']):.4f}); ratio of means {statistics.mean(a['ours']) / statistics.mean(a['stock']):.4f}; "
+          f"per pair {' / '.join(f'{o / s:.3f}' for s, o in zip(a['stock'], a['ours']))}")
