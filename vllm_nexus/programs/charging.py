@@ -24,6 +24,22 @@ _NONE: dict[str, float] = {}
 """The costs and extras of a decode-only step (shared, never modified)."""
 
 
+def _in_batch_order(costs: dict[str, int], scheduled: dict[str, int]) -> dict[str, int]:
+    """``costs`` (ids all in ``scheduled``) in the batch's order. The prompt chunks are
+    mostly the batch's last entries (vLLM schedules this step's admissions after the running
+    calls), so the batch is read from its end, only until every id is found: O(chunks) in
+    the usual case instead of a walk of the whole batch."""
+    found: list[str] = []
+    left = len(costs)
+    for rid in reversed(scheduled):
+        if rid in costs:
+            found.append(rid)
+            left -= 1
+            if not left:
+                break
+    return {rid: costs[rid] for rid in reversed(found)}
+
+
 class StepCharging:
     """Per-step service charging (see the module docstring); state lives on the scheduler."""
 
@@ -125,7 +141,7 @@ class StepCharging:
                         started.append(rid)
             if decode is not None:
                 if len(costs) > 1:  # batch order, as the loop charges (not set order)
-                    costs = {rid: costs[rid] for rid in scheduled if rid in costs}
+                    costs = _in_batch_order(costs, scheduled)
                 tally = decode.step_counts(scheduled, len(costs))
                 lazy_total = out.total_num_scheduled_tokens - sum(costs.values())
                 for rid in started:  # decoding from the next step on (this chunk is in costs)

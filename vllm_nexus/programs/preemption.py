@@ -111,15 +111,18 @@ class PreemptionRules:
         h_level = head.level - head.weight_levels
         if victim.tier == head.tier and v_level <= h_level:
             return False
+        if not self._worth(victim, head, v_level, recompute_tokens, h_level):
+            return False
+        # the size gate after the O(1) cost rule: it is asked (and counts a denial) only for
+        # a preemption the level and cost rules would make
         if (
             self.size_gate is not None
             and victim.tier == head.tier
             and not self.size_allows(victim, head)
         ):
             return False
-        worth = self._worth(victim, head, v_level, recompute_tokens, h_level)
-        if not worth or head.may_preempt:
-            return worth
+        if head.may_preempt:
+            return True
         if self.cfg.unproven_preemption == "long-calls" and victim_call_service is not None:
             level = min(v_level, self.levels.level_of(victim_call_service))
             if (victim.tier, level) > (head.tier, h_level) and self._worth(

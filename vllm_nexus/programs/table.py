@@ -76,7 +76,7 @@ SERVICE_RULES: dict[str, ServiceRule] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Program:
     program_id: str
     service: float = 0.0

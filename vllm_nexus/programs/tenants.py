@@ -53,7 +53,7 @@ def decay(value: float, rate: float, dt: float) -> float:
     return value * decay_factor(rate, dt)
 
 
-@dataclass
+@dataclass(slots=True)
 class Tenant:
     """Accounting state of one tenant."""
 
