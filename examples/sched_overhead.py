@@ -15,6 +15,12 @@ alternately in one process (ABBA order, so neither always goes first; the box is
 noisy). Printed: CPU per step of each, the ratio of the summed times, and the median and
 quartiles of the per-step ratios (the median is the robust figure on a noisy machine).
 ``--control`` runs a second stock scheduler in place of ours: the noise floor.
+``--isolated N`` instead runs each side alone in its own process, N rounds, the order flipped
+each round, and prints each round's ratio: in one process vLLM's code runs on two scheduler
+types and CPython's per-call-site caches keep switching between them, which slows both sides
+alike and dilutes the in-process ratio by about 1.5 points at 64 / 256
+(docs/results/sched-overhead-2026-12-04b/). Production runs one scheduler per process, so
+the isolated ratio is the production figure; the in-process one is steadier on a noisy box.
 ``--stock-policy priority`` runs the stock side with vLLM's own ``priority`` policy (every
 request gets its program's priority, ``program number % 8``; ours ignores priorities unless
 it runs with that policy too), and ``--control --control-policy priority`` compares stock
@@ -30,6 +36,8 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -214,6 +222,52 @@ def prefill_programs(sched: Any, n: int, seed: int) -> None:
         table.call_finished(pid, now, 0.0, rng.expovariate(1 / 300.0), 1.0, 1.0)
 
 
+def run_alone(args: argparse.Namespace) -> None:
+    """``--side``: one scheduler alone in this process; print its CPU per step as JSON."""
+    ours = args.side == "ours"
+    cls, policy = ("vllm_nexus.Scheduler", "fcfs") if ours else (None, args.stock_policy)
+    d = Driver(
+        args.side,
+        build(cls, args, model_dir(), policy),
+        Stream(args, args.seed),
+        args.waiting,
+    )
+    if ours:
+        prefill_programs(d.sched, args.programs, args.seed)
+    for _ in range(args.warmup):
+        d.step(timed=False)
+    for _ in range(args.steps):
+        d.step(timed=True)
+    print(json.dumps({"side": args.side, "ms_per_step": 1e3 * d.cpu / d.steps,
+                      "tokens_per_step": d.tokens / d.steps, "preempted": d.preempted}))  # fmt: skip
+
+
+def run_isolated(args: argparse.Namespace, argv: list[str]) -> None:
+    """``--isolated N``: N rounds of stock and ours, each alone in a fresh process."""
+    base = [sys.executable, __file__, *argv]
+    ratios = []
+    print(
+        f"running={args.running} waiting={args.waiting} programs={args.programs} "
+        f"policy={args.policy} steps={args.steps} per process, each side alone, "
+        f"{args.isolated} rounds (order flipped each round)"
+    )
+    for i in range(args.isolated):
+        sides = ("stock", "ours") if i % 2 == 0 else ("ours", "stock")
+        got = {}
+        for side in sides:
+            out = subprocess.run([*base, "--side", side], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"--side {side} failed:\n{out.stderr[-2000:]}")
+            got[side] = json.loads(out.stdout.strip().splitlines()[-1])["ms_per_step"]
+        ratios.append(got["ours"] / got["stock"])
+        print(f"  round {i + 1}: stock {got['stock']:.3f} ours {got['ours']:.3f} ms CPU per "
+              f"step, ratio {ratios[-1]:.3f}")  # fmt: skip
+    print(
+        f"  ratio      mean {statistics.mean(ratios):.3f}, worst {max(ratios):.3f}, best "
+        f"{min(ratios):.3f} over {len(ratios)} rounds"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--running", type=int, default=512, help="max_num_seqs (steady running)")
@@ -246,11 +300,35 @@ def main() -> None:
     ap.add_argument(
         "--nexus", type=json.loads, default={}, help="vllm_nexus config JSON (additional_config)"
     )
+    ap.add_argument(
+        "--isolated",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N rounds with each side alone in its own process (the production figure)",
+    )
+    ap.add_argument("--side", choices=("stock", "ours"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.isolated < 0:
+        ap.error("--isolated must be >= 0")
+    if args.isolated and args.control:
+        ap.error("--isolated compares stock with ours; --control is the in-process noise floor")
 
     import logging
 
     logging.getLogger("vllm").setLevel(logging.WARNING)
+    if args.side:
+        run_alone(args)
+        return
+    if args.isolated:
+        argv = list(sys.argv[1:])
+        i = argv.index("--isolated") if "--isolated" in argv else -1
+        if i >= 0:
+            del argv[i : i + 2]
+        else:
+            argv = [a for a in argv if not a.startswith("--isolated=")]
+        run_isolated(args, argv)
+        return
     model = model_dir()
     ours_cls = None if args.control else "vllm_nexus.Scheduler"
     second_policy = (args.control_policy or args.stock_policy) if args.control else "fcfs"
