@@ -68,3 +68,45 @@ def test_metric_tables_one_labelled_section_per_metric(tmp_path):
     ]
     assert "| 20.00 [20.00-20.00] | 30.00 | +50% |" in sections[0]  # shown in ms/tok
     assert "| +0% |" in sections[1]
+
+
+def test_client_loop_lines_one_row_per_run_and_a_count_of_stalled_runs(tmp_path):
+    quiet = {"stalls": 0, "stall_s": 0.0, "max_stall_s": 0.0, "run_queue_s": 0.0}
+    late = {"stalls": 3, "stall_s": 1.234, "max_stall_s": 0.9, "run_queue_s": 1.2}
+    for name, runs in (
+        ("stock-fcfs/rep0", [{"rate": 1.0, "client_loop": quiet}, {"rate": 3.0, "client_loop": late}]),
+        ("vllm_nexus-plas/rep0", [{"rate": 1.0}]),  # a run made before the client watched its loop
+    ):  # fmt: skip
+        d = tmp_path / "real" / name
+        d.mkdir(parents=True)
+        (d / "result.json").write_text(json.dumps({"runs": runs}))
+    (tmp_path / "real" / "stock-fcfs" / "rep1").mkdir()  # an unfinished repetition: no row
+    lines = fidelity.client_loop_lines(tmp_path, ["stock-fcfs", "vllm_nexus:plas"])
+    assert lines[2:5] == [
+        "| stock-fcfs | rep0 | 1 | 0 | 0.00 | 0.00 | 0.00 |",
+        "| stock-fcfs | rep0 | 3 | 3 | 1.23 | 0.90 | 1.20 |",
+        "| vllm_nexus:plas | rep0 | 1 | not recorded | - | - | - |",
+    ]
+    assert lines[-1] == "1 of 3 runs had client stalls."
+
+
+def test_probe_factors_from_samples_taken_around_each_run(tmp_path):
+    def rows(phase: str, burst: float, ms: float) -> list[dict]:
+        return [{"t": burst + i, "python_ms": ms, "phase": phase, "burst": burst} for i in range(3)]
+
+    hw = tmp_path / "calibration.json"
+    hw.write_text(json.dumps({"machine": {"python_ms": 2.0}}))
+    d = tmp_path / "real" / "stock-fcfs" / "rep0"
+    d.mkdir(parents=True)
+    runs = [
+        {"rate": 1.0, "wall_clock": [100.0, 130.0]},
+        {"rate": 3.0, "wall_clock": [131.0, 160.0]},
+    ]
+    (d / "result.json").write_text(json.dumps({"runs": runs}))
+    (tmp_path / "machine").mkdir()
+    samples = rows("before", 50.0, 2.0) + rows("after", 170.0, 4.0)
+    (tmp_path / "machine" / "stock-fcfs-rep0.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in samples)
+    )
+    # no sample falls inside either run: both rates take the median around the server, 3.0
+    assert fidelity.probe_factors(tmp_path, "stock-fcfs", str(hw)) == {1.0: 1.5, 3.0: 1.5}

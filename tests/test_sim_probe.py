@@ -107,18 +107,61 @@ def test_calibration_machine_speed_is_the_designed_load_window(tmp_path):
     assert m["python_ms"] == 3.0 and m["samples"] == 3 and m["window"] == [10.0, 20.0]
 
 
-def test_sampler_writes_samples_until_stopped(tmp_path):
+def test_calibration_machine_speed_from_samples_around_the_load(tmp_path):
+    from vllm_nexus.sim.calibrate import FRONTEND_PHASE, machine_speed
+
+    log = tmp_path / "steps.jsonl"
+    log.write_text(
+        json.dumps({"step": [0, 0, 0, 0, 1, 64.0], "t": 10.0}) + "\n"
+        + json.dumps({"end": 10.01}) + "\n"
+        + json.dumps({"phase": FRONTEND_PHASE, "t": 20.0}) + "\n"
+    )  # fmt: skip
+    samples = tmp_path / "m.jsonl"
+    # an older calibration's bracket (appended to the same file), then this one's
+    rows = [("before", 1.0, 1.0, 99.0), ("after", 2.0, 2.0, 99.0),
+            ("before", 8.0, 8.0, 2.0), ("before", 8.0, 8.1, 3.0),
+            ("after", 30.0, 30.0, 5.0), ("after", 30.0, 30.1, 6.0)]  # fmt: skip
+    samples.write_text(
+        "".join(
+            json.dumps({"t": t, "python_ms": v, "phase": p, "burst": b}) + "\n"
+            for p, b, t, v in rows
+        )
+    )
+    m = machine_speed(log, samples)
+    assert m is not None
+    assert m["python_ms"] == 4.0 and m["samples"] == 4 and m["sampled"] == "around"
+
+
+def test_bracket_samples_before_and_after_the_block_in_this_process(tmp_path):
     import time
 
     path = tmp_path / "s.jsonl"
-    with probe.Sampler(path, every_s=0.05):
-        deadline = time.time() + 20
-        while time.time() < deadline and (
-            not path.exists() or len(path.read_text().splitlines()) < 2
-        ):
-            time.sleep(0.05)
-    n = len(path.read_text().splitlines())
-    assert n >= 2
-    time.sleep(0.2)
-    assert len(path.read_text().splitlines()) == n  # stopped with the block
-    assert all(r["python_ms"] > 0 for r in probe.read_samples(path))
+    with probe.Bracket(path, n=3, every_s=0.01):
+        t_in = time.time()
+        assert [r["phase"] for r in probe.read_samples(path)] == ["before"] * 3
+        t_out = time.time()
+    got = probe.read_samples(path)
+    assert [r["phase"] for r in got] == ["before"] * 3 + ["after"] * 3
+    assert all(r["python_ms"] > 0 for r in got)
+    assert len({r["burst"] for r in got}) == 2
+    assert all(r["t"] <= t_in for r in got[:3]) and all(r["t"] >= t_out for r in got[3:])
+    assert probe.run_speed(got, t_in, t_out) == probe.bracket_speed(got, t_in, t_out)
+    assert probe.bracket_speed(got, t_in, t_out) is not None
+    # a run not enclosed by the bursts has no bracket
+    assert probe.bracket_speed(got, t_in - 100, t_out) is None
+
+
+def test_bracket_skips_the_after_samples_of_a_failed_run(tmp_path):
+    path = tmp_path / "s.jsonl"
+    with pytest.raises(RuntimeError), probe.Bracket(path, n=2, every_s=0.0):
+        raise RuntimeError("server failed")
+    assert [r["phase"] for r in probe.read_samples(path)] == ["before"] * 2
+
+
+def test_run_speed_reads_samples_taken_beside_a_run_as_before():
+    rows = [
+        {"t": 1.0, "python_ms": 3.0},
+        {"t": 2.0, "python_ms": 5.0},
+        {"t": 9.0, "python_ms": 9.0},
+    ]
+    assert probe.run_speed(rows, 0.0, 5.0) == 4.0

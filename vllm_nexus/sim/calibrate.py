@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -36,7 +37,7 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     phase_times,
     read_log,
 )
-from vllm_nexus.sim.probe import Sampler, read_samples, window_speed
+from vllm_nexus.sim.probe import Bracket, bracket_rows, read_samples, window_speed
 
 LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
@@ -317,8 +318,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from-log", help="fit from an existing step log instead of starting a server")
     p.add_argument(
         "--samples",
-        help="machine-speed samples of the run (`simulate probe --every`; default: the log's "
-        "name + .machine.jsonl, written during the load): the profile's `machine` entry",
+        help="machine-speed samples of the run (default: the log's name + .machine.jsonl, "
+        "taken right before and after the load; or `simulate probe --every` samples taken "
+        "beside it): the profile's `machine` entry",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -345,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
         log = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
         log.write_text("")
         try:
-            with Sampler(_samples_path(log)):
+            with Bracket(_samples_path(log)):
                 singles, frontend, legs = _measure(args, log)
         except RuntimeError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
@@ -434,9 +436,11 @@ def _samples_path(log: Path) -> Path:
 
 
 def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
-    """The machine's speed during the designed load (the steps the model is fitted on): the
-    median of the probe samples (:mod:`vllm_nexus.sim.probe`) taken between its first
-    logged step and the streaming phase; None without samples in that window."""
+    """The machine's speed around the designed load (the steps the model is fitted on): the
+    median of the probe samples (:mod:`vllm_nexus.sim.probe`) taken right before and right
+    after it (:class:`~vllm_nexus.sim.probe.Bracket`, since 2026-12-04b), or, for samples
+    taken beside the load, of those between its first logged step and the streaming phase;
+    None without such samples."""
     if not samples.exists():
         return None
     first = None
@@ -449,11 +453,18 @@ def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
         return None
     rows = read_samples(samples)
     t1 = end if end is not None else max((r["t"] for r in rows), default=first)
-    speed = window_speed(rows, first, t1)
+    if any("phase" in r for r in rows):
+        used = bracket_rows(rows, first, t1)
+        speed = statistics.median(r["python_ms"] for r in used) if used else None
+        n, how = len(used), "around"
+    else:
+        speed = window_speed(rows, first, t1)
+        n = sum(1 for r in rows if first <= r["t"] <= t1)
+        how = "beside"
     if speed is None:
         return None
-    n = sum(1 for r in rows if first <= r["t"] <= t1)
-    return {"python_ms": speed, "samples": n, "window": [first, t1], "file": str(samples)}
+    return {"python_ms": speed, "samples": n, "window": [first, t1], "sampled": how,
+            "file": str(samples)}  # fmt: skip
 
 
 def _process_cpu(pid: int) -> float:

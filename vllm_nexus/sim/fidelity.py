@@ -38,7 +38,7 @@ from typing import Any
 
 from vllm_nexus.bench import settings
 from vllm_nexus.sim.calibrate import LOG_ENV, server_port, step_log_request_times
-from vllm_nexus.sim.probe import Sampler
+from vllm_nexus.sim.probe import Bracket
 
 ENGINE_ARGS = "--max-num-seqs 8"
 RECORDING = {
@@ -213,11 +213,13 @@ def run(args: argparse.Namespace) -> int:
         for rep in range(args.reps):
             for sched in schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]:
                 _real_run(args, out, trace, sched, rep)
+    loops = "\n".join(client_loop_lines(out, schedulers)) + "\n"
+    (out / "client-loop.md").write_text(loops)
     if args.real_only:
         return 0
     hardware = _hardware(args, out)
     real = _real_results(out, schedulers)
-    text = _report(args, out, trace, hardware, real)
+    text = _report(args, out, trace, hardware, real, loops)
     (out / "fidelity.md").write_text(text)
     print(text)
     return 0
@@ -268,8 +270,10 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
     server = VllmServer(str(model), port=server_port(), use_cli=False, args=server_args,
                         env={LOG_ENV: str(log)}, log_path=out / f"server-{name}-rep{rep}.log",
                         startup_timeout_s=900)  # fmt: skip
-    # the machine's speed during the runs (probe samples): the probe-rescaled prediction
-    with Sampler(out / "machine" / f"{name}-rep{rep}.jsonl"), server:
+    # the machine's speed right before and after the run (probe samples taken here, not in a
+    # process beside the run: that competes with the bench client for the CPUs): the
+    # probe-rescaled prediction
+    with Bracket(out / "machine" / f"{name}-rep{rep}.jsonl"), server:
         _cli(
             "bench", "--base-url", server.base_url, "--trace", str(trace),
             "--programs", str(args.programs), "--sweep-rates", args.sweep_rates,
@@ -278,6 +282,38 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
             "--run-salt", f"fidelity-{name}-{rep}", "--out", str(dest),
             "--no-progress", "--no-plots",
         )  # fmt: skip
+
+
+def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
+    """Markdown table of the ``bench`` client's own event-loop stalls (``client_loop`` in
+    result.json) in each real run: a run with stalls measured its client's delays too, in its
+    tail first (docs/results/stalls-2026-12-04)."""
+    lines = [
+        "| scheduler | rep | rate | client stalls | stalled (s) | largest (s) | waiting for "
+        "a CPU (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    runs = stalled = 0
+    for sched in schedulers:
+        for rep_dir in sorted((out / "real" / sched.replace(":", "-")).glob("rep*")):
+            path = rep_dir / "result.json"
+            if not path.exists():
+                continue
+            for run in json.loads(path.read_text())["runs"]:
+                runs += 1
+                loop = run.get("client_loop")
+                if loop:
+                    stalled += loop["stalls"] > 0
+                    wait = loop.get("run_queue_s")
+                    cells = [str(loop["stalls"]), f"{loop['stall_s']:.2f}",
+                             f"{loop['max_stall_s']:.2f}", "-" if wait is None else f"{wait:.2f}"]  # fmt: skip
+                else:
+                    cells = ["not recorded", "-", "-", "-"]
+                lines.append(
+                    f"| {sched} | {rep_dir.name} | {float(run['rate']):g} | {' | '.join(cells)} |"
+                )
+    lines += ["", f"{stalled} of {runs} runs had client stalls."]
+    return lines
 
 
 def _hardware(args: argparse.Namespace, out: Path) -> str:
@@ -366,10 +402,11 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
 
 
 def probe_factors(out: Path, sched: str, hardware: str) -> dict[float, float]:
-    """Per rate: the machine's speed during ``sched``'s real runs over its speed during the
-    calibration (median probe samples, :mod:`vllm_nexus.sim.probe`; mean over repetitions).
-    Empty when the profile or the runs have no samples."""
-    from vllm_nexus.sim.probe import read_samples, window_speed
+    """Per rate: the machine's speed around (or, in runs made before 2026-12-04b, during)
+    ``sched``'s real runs over its speed around the calibration (median probe samples,
+    :func:`vllm_nexus.sim.probe.run_speed`; mean over repetitions). Empty when the profile or
+    the runs have no samples."""
+    from vllm_nexus.sim.probe import read_samples, run_speed
 
     try:
         machine = json.loads(Path(hardware).read_text()).get("machine") or {}
@@ -388,7 +425,7 @@ def probe_factors(out: Path, sched: str, hardware: str) -> dict[float, float]:
         for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
             if "wall_clock" not in run:
                 continue
-            speed = window_speed(rows, *run["wall_clock"])
+            speed = run_speed(rows, *run["wall_clock"])
             if speed is not None:
                 found.setdefault(float(run["rate"]), []).append(speed / ref)
     return {r: sum(v) / len(v) for r, v in found.items()}
@@ -546,11 +583,13 @@ def _report(
     trace: Path,
     hardware: str,
     real: dict[str, dict],
+    loops: str = "",
 ) -> str:
     alone = {s: _simulate(args, trace, hardware, s, out / "sim-alone") for s in real}
     sections = [
         f"Trace `{trace}`; engine `{args.engine_args}`; hardware `{hardware}`; rates "
         f"{args.sweep_rates}; think scale {args.think_scale}.",
+        "#### The bench client's own event-loop stalls (> 50 ms) in the real runs\n\n" + loops,
     ]
     for metric, scale, unit in METRICS:
         table, _ = sweep_table(real, alone, metric, TARGET, scale, unit)
@@ -570,8 +609,9 @@ def _report(
         }
         sections.append(
             "#### Probe-rescaled prediction\n\n"
-            "The machine's speed beside each real run (median of `simulate probe` samples "
-            "during it) over its speed during the calibration's designed load: "
+            "The machine's speed around each real run (median of `simulate probe` samples "
+            "taken right before and after it) over its speed around the calibration's "
+            "designed load: "
             + "; ".join(
                 f"{s} at {r:g}/s: x{f:.2f}"
                 for s, by in factors.items()

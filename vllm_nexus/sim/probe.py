@@ -1,5 +1,5 @@
 """``vllm-nexus simulate probe``: a few seconds of fixed CPU work, timed, to record the
-machine's speed beside a calibration or a real run.
+machine's speed around a calibration or a real run.
 
 On a shared virtual machine the same code does not always run at the same speed: the host
 moves virtual CPUs, other guests share its cores and caches, and none of it shows in the
@@ -158,29 +158,76 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
-class Sampler:
-    """``with Sampler(path):`` runs :func:`sample` in a child process (``vllm-nexus simulate
-    probe --every``) for the duration of the block: the machine's speed during a calibration
-    or a real run, in ``path``."""
+BRACKET_SAMPLES = 20
+BRACKET_EVERY_S = 0.05
+"""Samples per side of :class:`Bracket` and their spacing (~1 s of sampling per side)."""
 
-    def __init__(self, path: Path, every_s: float = 0.5):
-        self.path, self.every_s = Path(path), every_s
-        self.proc: Any = None
 
-    def __enter__(self) -> Sampler:
-        import subprocess
-        import sys
+def take_samples(out: Path, phase: str, n: int = BRACKET_SAMPLES,
+                 every_s: float = BRACKET_EVERY_S) -> list[dict[str, Any]]:  # fmt: skip
+    """``n`` samples of :func:`python_work` ``(SAMPLE_WORK)`` in this process, ``every_s``
+    apart, appended to ``out`` as ``{"t", "python_ms", "phase", "burst"}`` lines (``phase``:
+    ``before`` or ``after`` a run; ``burst``: the time the first of them was taken)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    python_work(SAMPLE_WORK)  # warm up
+    burst = time.time()
+    rows = []
+    for i in range(n):
+        if i:
+            time.sleep(every_s)
+        t = time.time()
+        ms = 1e3 * _cpu_of(python_work, SAMPLE_WORK)
+        rows.append({"t": t, "python_ms": ms, "phase": phase, "burst": burst})
+    with out.open("a") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    return rows
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "vllm_nexus.cli", "simulate", "probe",
-               "--every", str(self.every_s), "--out", str(self.path)]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+
+class Bracket:
+    """``with Bracket(path):`` samples the machine's speed (:func:`take_samples`) right
+    before the block and right after it, in this process: around a calibration or a real run,
+    not beside it. A sampling process beside a benchmark competes with its client for the
+    CPUs (on this 2-core machine it made the ``bench`` client's event-loop stalls 3-5x longer,
+    docs/results/stalls-2026-12-04); between runs it measures the machine without
+    touching the run. Read with :func:`bracket_speed` / :func:`run_speed`."""
+
+    def __init__(self, path: Path, n: int = BRACKET_SAMPLES, every_s: float = BRACKET_EVERY_S):
+        self.path, self.n, self.every_s = Path(path), n, every_s
+
+    def __enter__(self) -> Bracket:
+        take_samples(self.path, "before", self.n, self.every_s)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        if exc[0] is None:  # a failed run is not measured around
+            take_samples(self.path, "after", self.n, self.every_s)
+
+
+def bracket_rows(samples: list[dict[str, Any]], t0: float, t1: float) -> list[dict[str, Any]]:
+    """The bracket samples around ``[t0, t1]``: the last ``before`` burst that started by
+    ``t0`` and the first ``after`` burst that started from ``t1`` on (empty if either side is
+    missing)."""
+    before = {r["burst"] for r in samples if r.get("phase") == "before" and r["burst"] <= t0}
+    after = {r["burst"] for r in samples if r.get("phase") == "after" and r["burst"] >= t1}
+    if not before or not after:
+        return []
+    b0, b1 = max(before), min(after)
+    return [r for r in samples if r.get("burst") in (b0, b1)]
+
+
+def bracket_speed(samples: list[dict[str, Any]], t0: float, t1: float) -> float | None:
+    """Median ``python_ms`` of :func:`bracket_rows` (None if there are none)."""
+    rows = bracket_rows(samples, t0, t1)
+    return statistics.median(r["python_ms"] for r in rows) if rows else None
+
+
+def run_speed(samples: list[dict[str, Any]], t0: float, t1: float) -> float | None:
+    """The machine's speed for a run over ``[t0, t1]``: :func:`bracket_speed` when the samples
+    were taken around runs (:class:`Bracket`), else :func:`window_speed` (samples taken
+    beside the run, as before 2026-12-04b)."""
+    if any("phase" in r for r in samples):
+        return bracket_speed(samples, t0, t1)
+    return window_speed(samples, t0, t1)
 
 
 def machine_factor(now: dict[str, Any], then: dict[str, Any], key: str = "python_ms") -> float:
