@@ -25,6 +25,10 @@ Examples::
     python examples/policy_sim.py --settings cpu --workloads mixed --seeds 2 \\
         --schedulers plas,gittins --config '{"scheduler": {"starvation_beta": 0}}'
 
+``default`` is ``vllm_nexus`` with no config: on the GPU settings it runs the ``gpu`` profile
+(``scheduler.profile: auto`` resolved for the simulated device; docs/configuration.md), on the
+CPU settings the ``cpu`` one. Rows before 2026-12-04 (b) ran the ``cpu`` defaults everywhere.
+
 Pure simulation: no engine, no lock needed; deterministic (same arguments, same figures).
 """
 

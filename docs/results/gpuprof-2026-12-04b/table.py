@@ -31,8 +31,12 @@ print(head)
 print("|" + "---|" * (head.count("|") - 1))
 ok1 = {v: [] for v in variants}
 ok2 = {v: [] for v in variants}
+incomplete = []
 for k in sorted(rows):
     d = rows[k]
+    if not base.union(variants) <= set(d):
+        incomplete.append(k)
+        continue
     st, o = d["stock"]["mean"], d["oracle"]["mean"]
     og = math.log(st / o)
 
@@ -51,6 +55,8 @@ for k in sorted(rows):
     rec = [f"{100 * d[n]['recompute_share']:.1f}%" for n in ["default", *variants]]
     print(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]:g} | {1e3 * st:.1f} | " + " | ".join(cells + rec) + " |")
 print()
+if incomplete:
+    print(f"INCOMPLETE runs (not judged): {incomplete}")
 for v in variants:
     n = len(ok1[v]) + len(ok2[v])
     print(f"{v}: (1) share >= 0.75 on batch-bound mixed/agentic/map-reduce: "
