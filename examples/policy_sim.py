@@ -12,7 +12,11 @@ Settings (``--settings``):
   CPU benchmark (``--calls-scale 0.25 --tokens-scale 0.25 --think-scale 0.3``);
 - ``cpu-kv``: the same with KV capacity binding: 64 sequences, 40 KV blocks (5,120 tokens);
 - ``a100`` / ``h100``: Llama-3.1-8B, full-size programs (the paper's statistics),
-  ``--max-num-seqs 32`` (the batch limit, not the decode slowdown, sets the knee).
+  ``--max-num-seqs 32`` (the batch limit, not the decode slowdown, sets the knee);
+- ``a100-kv`` / ``h100-kv``: the same hardware and model in the named ``gpu-kv-bound`` engine
+  setting (``vllm_nexus/bench/settings.py``: 64 sequences, 8 GiB of KV = 65,536 tokens, so
+  KV binds before batch slots; docs/simulator.md "KV-bound"), 60 `mixed` / `coding-agent`
+  programs, `coding-agent` at half the batch-bound rates.
 
 Examples::
 
@@ -20,6 +24,10 @@ Examples::
         --schedulers stock,plas,gittins,oracle
     python examples/policy_sim.py --settings cpu --workloads mixed --seeds 2 \\
         --schedulers plas,gittins --config '{"scheduler": {"starvation_beta": 0}}'
+
+``default`` is ``vllm_nexus`` with no config: on the GPU settings it runs the ``gpu`` profile
+(``scheduler.profile: auto`` resolved for the simulated device; docs/configuration.md), on the
+CPU settings the ``cpu`` one. Rows before 2026-12-04 (b) ran the ``cpu`` defaults everywhere.
 
 Pure simulation: no engine, no lock needed; deterministic (same arguments, same figures).
 """
@@ -57,6 +65,8 @@ class Setting:
     max_context_tokens: int
     programs: dict[str, int]
     rates: dict[str, tuple[float, ...]]
+    kv_cache_bytes: float | None = None
+    """KV bytes per device instead of the hardware preset's memory split."""
 
 
 # Tuning families (Autellix's) and evaluation families (coding-agent, map-reduce, agentic:
@@ -110,28 +120,37 @@ SETTINGS: dict[str, Setting] = {
             "agentic": (1, 2),
         },  # fmt: skip
     ),
-    # KV-bound on a GPU (docs/simulator.md "KV-bound"): 64 sequences, 4,096 blocks (65k tokens)
-    "a100-kv": Setting(
-        "a100",
-        "llama-3.1-8b",
-        64,
-        4096,
-        1.0,
-        1.0,
-        1.0,
-        4096,
-        {**_GPU_PROGRAMS, "coding-agent": 60, "mixed": 60},
-        {
-            "mixed": (0.5, 1.0),
-            "coding-agent": (0.4, 0.8),
-            "map-reduce": (1, 2),
-            "agentic": (0.5, 1),
-            "chat": (2, 4),
-            "react": (1.5, 2),
-            "lats": (0.2, 0.4),
-        },  # fmt: skip
-    ),
 }
+
+
+def _gpu_kv_bound(hardware: str, rate_scale: float) -> Setting:
+    """A GPU preset in the named ``gpu-kv-bound`` engine setting (docs/simulator.md
+    "KV-bound"): its batch limit and KV bytes come from the setting itself."""
+    from vllm_nexus.bench.settings import engine_arg_values
+
+    v = engine_arg_values("gpu-kv-bound")
+    rates = {"mixed": (0.5, 1.0), "coding-agent": (0.4, 0.8), "map-reduce": (1, 2),
+             "agentic": (0.5, 1), "chat": (2, 4), "react": (1.5, 2), "lats": (0.2, 0.4)}  # fmt: skip
+    return Setting(
+        hardware,
+        "llama-3.1-8b",
+        int(v["--max-num-seqs"]),
+        None,
+        1.0,
+        1.0,
+        1.0,
+        int(v["--max-model-len"]),
+        {**_GPU_PROGRAMS, "coding-agent": 60, "mixed": 60},
+        {w: tuple(r * rate_scale for r in rs) for w, rs in rates.items()},
+        float(v["--kv-cache-memory-bytes"]),
+    )
+
+
+# KV-bound on a GPU: 64 sequences, 8 GiB of KV (65,536 tokens of Llama-3.1-8B; the A100
+# setting simulated 4,096 blocks of 16 tokens before, the same capacity); H100 at twice the
+# A100 rates, as the batch-bound presets.
+SETTINGS["a100-kv"] = _gpu_kv_bound("a100", 1.0)
+SETTINGS["h100-kv"] = _gpu_kv_bound("h100", 2.0)
 
 
 def programs_for(
@@ -167,8 +186,11 @@ def run_one(
     from vllm_nexus.sim.engine import EngineSpec, Simulator
 
     additional = {"vllm_nexus": section} if section and sched.startswith("vllm_nexus") else None
+    hardware = get_hardware(setting.hardware)
+    if setting.kv_cache_bytes is not None:
+        hardware = hardware.with_updates(kv_cache_bytes=setting.kv_cache_bytes)
     spec = EngineSpec(
-        hardware=get_hardware(setting.hardware),
+        hardware=hardware,
         model=get_model(setting.model),
         scheduler=sched,
         additional_config=additional,

@@ -643,3 +643,34 @@ def test_program_service_histogram_buckets_by_the_first_bound_at_or_above():
                 break
     assert m.program_service_buckets == expected == [2, 2, 0, 0, 0, 0, 1, 3]
     assert m.program_service_count == len(values)
+
+
+@pytest.mark.parametrize(
+    ("cuda", "rocm", "want"), [(True, False, "cuda"), (False, True, "rocm"), (False, False, "cpu")]
+)
+def test_vllm_platform_reads_vllms_current_platform(monkeypatch, cuda, rocm, want):
+    from vllm.platforms import current_platform
+
+    from vllm_nexus.programs import scheduler as mod
+
+    monkeypatch.setattr(current_platform, "is_cuda", lambda: cuda)
+    monkeypatch.setattr(current_platform, "is_rocm", lambda: rocm)
+    assert mod.vllm_platform() == (want if want != "cpu" else current_platform.device_type)
+
+
+def test_profile_auto_takes_the_gpu_defaults_on_a_gpu_platform(monkeypatch, caplog):
+    from vllm_nexus.config import GPU_PROFILE
+    from vllm_nexus.programs import scheduler as mod
+
+    cpu = make_scheduler(nexus=SMALL)  # this machine: vLLM's CPU platform
+    assert cpu.nexus_cfg.scheduler.profile == "cpu" and cpu.mlq.num_levels == 7
+    monkeypatch.setattr(mod, "vllm_platform", lambda: "cuda")
+    gpu = make_scheduler(nexus=SMALL)
+    assert gpu.nexus_cfg.scheduler.profile == "gpu"
+    assert gpu.mlq.num_levels == GPU_PROFILE["num_queues"]
+    for k, v in GPU_PROFILE.items():
+        assert getattr(gpu.nexus_cfg.scheduler, k) == v
+    assert gpu.nexus_profile.describe().startswith("profile=gpu (auto: vLLM platform cuda)")
+    pinned = make_scheduler(nexus={"scheduler": {**SMALL["scheduler"], "profile": "cpu"}})
+    assert pinned.mlq.num_levels == 7
+    assert pinned.nexus_profile.reason == "set explicitly"

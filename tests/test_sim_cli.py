@@ -20,6 +20,7 @@ from vllm_nexus.cli import main
         (["--workload", "mixed", "--rate", "0", "--duration", "5"], "--duration needs a rate > 0"),
         (["--workload", "mixed", "--think-scale", "-1"], "--think-scale must be >= 0"),
         (["--workload", "mixed", "--tp", "0"], "--tp must be >= 1"),
+        (["--workload", "mixed", "--kv-cache-memory-bytes", "0"], "must be > 0"),
         (["--rate", "1"], "give --workload or --trace"),
     ],
 )
@@ -69,6 +70,49 @@ def test_kv_bound_setting_keeps_its_tokens_on_gpu_blocks(tmp_path) -> None:
     assert main([*argv, "--block-size", "64", "--out", str(tmp_path / "b64")]) == 0
     config = json.loads((tmp_path / "b64" / "stock-fcfs" / "result.json").read_text())["config"]
     assert config["block_size"] == 64 and config["kv_blocks"] == 80
+
+
+def _stock_run(tmp_path, name: str, *engine: str) -> tuple[dict, dict]:
+    import json
+
+    out = tmp_path / name
+    argv = ["simulate", "--workload", "coding-agent", "--programs", "40", "--rate", "40",
+            "--calls-scale", "0.5", "--think-scale", "0.05", "--hardware", "h100", *engine,
+            "--scheduler", "stock-fcfs", "--out", str(out), "--no-plots", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads((out / "stock-fcfs" / "result.json").read_text())
+    return result["config"], result["runs"][0]["simulation"]
+
+
+def test_gpu_kv_bound_setting_binds_on_kv_not_on_slots(tmp_path) -> None:
+    """``gpu-kv-bound``: 8 GiB of KV for Llama-3.1-8B (131,072 bytes per token) = 65,536
+    tokens = 4,096 blocks of 16; stock vLLM preempts for KV there, while the same 64 slots
+    with the preset's own memory split (80 GB x 0.9 - weights - reserve) never run out."""
+    from vllm_nexus.perf.models import get_model
+
+    assert get_model("llama-3.1-8b").kv_bytes_per_token == 131_072
+    config, sim = _stock_run(tmp_path, "kv", "--setting", "gpu-kv-bound")
+    assert config["kv_blocks"] == 4096 and config["block_size"] == 16
+    assert config["max_num_seqs"] == 64 and config["max_model_len"] == 4096
+    assert config["hardware"]["kv_cache_bytes"] == 8 * 1024**3
+    assert sim["preemptions"] > 0 and sim["recomputed_tokens"] > 0
+    config, sim = _stock_run(tmp_path, "full", "--max-num-seqs", "64", "--max-model-len", "4096")
+    assert config["kv_blocks"] > 6 * 4096  # ~410k tokens
+    assert sim["preemptions"] == 0
+    # an explicit block count still wins over the setting's bytes
+    config, _ = _stock_run(tmp_path, "b", "--setting", "gpu-kv-bound", "--num-gpu-blocks", "8192")
+    assert config["kv_blocks"] == 8192
+
+
+def test_engine_arg_values_reads_a_setting() -> None:
+    from vllm_nexus.bench.settings import engine_arg_values, sim_engine_flags
+
+    v = engine_arg_values("gpu-kv-bound")
+    assert v == {"--max-num-seqs": "64", "--kv-cache-memory-bytes": str(8 * 1024**3),
+                 "--max-model-len": "4096"}  # fmt: skip
+    assert "--kv-cache-memory-bytes" in sim_engine_flags("--kv-cache-memory-bytes=5")
+    with pytest.raises(ValueError, match="unknown engine setting"):
+        engine_arg_values("gpu-bound")
 
 
 def test_setting_blocks_scale_to_the_block_size() -> None:

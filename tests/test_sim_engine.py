@@ -283,3 +283,28 @@ def test_host_kv_tier_keeps_a_programs_context_across_its_tool_call() -> None:
     assert kept.computed_tokens <= plain.computed_tokens - 900
     with pytest.raises(ValueError, match="needs prefix caching"):
         _spec("stock-fcfs", host_kv_tokens=10, enable_prefix_caching=False)
+
+
+@pytest.mark.parametrize(
+    ("hardware", "section", "profile", "levels"),
+    [
+        ("a100", None, "gpu", 10),
+        ("h100", {"scheduler": {"num_queues": 7}}, "gpu", 7),
+        ("a100", {"scheduler": {"profile": "cpu"}}, "cpu", 7),
+        ("cpu-here", None, "cpu", 7),
+    ],
+)
+def test_simulator_resolves_profile_auto_for_the_simulated_device(
+    hardware, section, profile, levels
+) -> None:
+    """The scheduler runs on this machine's vLLM (CPU); the simulator resolves
+    ``scheduler.profile: auto`` as the engine would on the simulated device."""
+    from vllm_nexus.perf.hardware import get_hardware
+
+    hw = get_hardware(hardware)
+    assert hw.platform == ("cpu" if hardware == "cpu-here" else "cuda")
+    model = MODELS["tiny" if hardware == "cpu-here" else "llama-3.1-8b"]
+    extra = {"vllm_nexus": section} if section else None
+    sim = Simulator(EngineSpec(hw, model, scheduler="vllm_nexus", additional_config=extra))
+    cfg = sim.scheduler.nexus_cfg.scheduler
+    assert cfg.profile == profile and sim.scheduler.mlq.num_levels == levels

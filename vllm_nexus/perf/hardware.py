@@ -85,6 +85,9 @@ class HardwarePreset:
     """vLLM 0.32's API-server defaults for this device class (engine/arg_utils.py)."""
     default_block_size: int = 16
     source: str = ""
+    platform: str = "cuda"
+    """The vLLM platform this device runs (``cuda``, ``cpu``): the simulator resolves
+    ``scheduler.profile: auto`` with it, as the engine would on that device."""
     host_kv_bw: float = 25 * GB
     """Device <-> host bandwidth for KV offloading, bytes/s (PCIe Gen4 x16 ~25 GB/s
     achieved; an assumption, used only by the simulator's host KV tier)."""
@@ -137,6 +140,8 @@ class HardwarePreset:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown hardware field {unknown[0]!r} (valid: {sorted(names)})")
+        if "platform" not in data and str(data.get("name", "")).startswith("cpu"):
+            data = {**data, "platform": "cpu"}  # CPU profiles written before the field
         return cls(**data)
 
 
@@ -195,6 +200,7 @@ HARDWARE: dict[str, HardwarePreset] = {
         default_max_num_seqs=128,
         default_max_num_batched_tokens=2048,
         default_block_size=128,
+        platform="cpu",
         source="uncalibrated defaults (run `vllm-nexus simulate calibrate`)",
     ),
 }

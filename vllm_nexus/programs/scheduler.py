@@ -36,7 +36,7 @@ from vllm.v1.core.sched.request_queue import SchedulingPolicy
 from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
 from vllm.v1.request import Request, RequestStatus
 
-from vllm_nexus.config import NexusConfig
+from vllm_nexus.config import NexusConfig, profile_choice, vllm_nexus_section
 from vllm_nexus.programs.assignment import ProgramAssigner
 from vllm_nexus.programs.charging import StepCharging
 from vllm_nexus.programs.decode_charge import DecodeCharges
@@ -91,6 +91,18 @@ def _check_kv_offload(nexus_cfg: NexusConfig, vllm_config: Any) -> bool:
     )
 
 
+def vllm_platform() -> str:
+    """vLLM's platform as ``scheduler.profile: auto`` reads it: ``cuda``, ``rocm``, else the
+    platform's device type (``cpu``, ``xpu``, ``tpu``, ...)."""
+    from vllm.platforms import current_platform
+
+    if current_platform.is_cuda():
+        return "cuda"
+    if current_platform.is_rocm():
+        return "rocm"
+    return str(getattr(current_platform, "device_type", "") or "unknown")
+
+
 def _batch_order(scheduled: dict[str, int]) -> Callable[[Any], int]:
     """A call's position in a step's batch (built on first use: only when several calls are
     due in one step)."""
@@ -127,7 +139,12 @@ class Scheduler(StepCharging, _VllmScheduler):
         # Validate our config before vLLM allocates anything: a bad option stops startup.
         # All our state exists before vLLM's __init__ runs (it may call overridden methods).
         self._nexus_ready = False
-        self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config)
+        platform = vllm_platform()
+        self.nexus_cfg = NexusConfig.from_additional_config(vllm_config.additional_config, platform)
+        self.nexus_profile = profile_choice(
+            vllm_nexus_section(vllm_config.additional_config), platform
+        )
+        """How ``scheduler.profile`` resolved (logged at startup)."""
         self._set_kv_watermark(vllm_config)
         self.kv_offload = _check_kv_offload(self.nexus_cfg, vllm_config)
         """The engine swaps KV to a host tier (``vllm_nexus.kv_offload``, CUDA only)."""
@@ -198,9 +215,10 @@ class Scheduler(StepCharging, _VllmScheduler):
             self.waiting = ProgramRequestQueue(self._request_key)
             self.kv_holding_waiting = ProgramRequestQueue(self._request_key)
         logger.info(
-            "vllm_nexus scheduler %s: policy=%s priority_tiers=%s levels=%d "
+            "vllm_nexus scheduler %s: %s; policy=%s priority_tiers=%s levels=%d "
             "first_boundary=%g quantum=%g unit=%s beta=%g preemption=%s",
             type(self).__name__,
+            self.nexus_profile.describe(),
             cfg.policy,
             self.priority_tiers,
             self.mlq.num_levels,

@@ -62,14 +62,22 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     e.add_argument(
         "--setting",
         help="a named engine setting (batch-bound: --max-num-seqs 8; kv-bound: "
-        "--max-num-seqs 64 --num-gpu-blocks 40 --max-model-len 4096); the options below "
-        "override it",
+        "--max-num-seqs 64 --num-gpu-blocks 40 --max-model-len 4096; gpu-kv-bound: "
+        "--max-num-seqs 64 --kv-cache-memory-bytes 8589934592 --max-model-len 4096); the "
+        "options below override it",
     )
     e.add_argument("--max-num-seqs", type=int)
     e.add_argument("--max-num-batched-tokens", type=int)
     e.add_argument("--max-model-len", type=int, help="default: the model's")
     e.add_argument("--block-size", type=int)
     e.add_argument("--num-gpu-blocks", type=int, help="override the KV capacity (blocks)")
+    e.add_argument(
+        "--kv-cache-memory-bytes",
+        type=int,
+        help="KV cache bytes per device, as vLLM's option (instead of the hardware preset's "
+        "memory split); the capacity in tokens follows the model's KV bytes per token; "
+        "--num-gpu-blocks wins",
+    )
     e.add_argument("--no-prefix-caching", action="store_true")
     e.add_argument(
         "--no-streaming",
@@ -142,6 +150,10 @@ def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict 
         raise ValueError("--tp must be >= 1")
     if args.setting:
         _apply_setting(args, hw.default_block_size)
+    if args.kv_cache_memory_bytes is not None:
+        if args.kv_cache_memory_bytes <= 0:
+            raise ValueError("--kv-cache-memory-bytes must be > 0")
+        hw = hw.with_updates(kv_cache_bytes=float(args.kv_cache_memory_bytes))
     if args.host_kv_tokens < 0 or (args.host_kv_swap and not args.host_kv_tokens):
         raise ValueError("--host-kv-swap needs --host-kv-tokens > 0")
     return hw, model, schedulers, additional

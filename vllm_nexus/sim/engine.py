@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
+from vllm_nexus.config import resolve_profile
 from vllm_nexus.perf.latency import StepLatencyModel
 from vllm_nexus.perf.models import ModelShape
 from vllm_nexus.sim.records import (  # noqa: F401  (re-exported: the simulator's public names)
@@ -71,9 +72,16 @@ def build_configs(spec: EngineSpec) -> tuple[Any, Any, StepLatencyModel]:
     max_tok = spec.max_num_batched_tokens or hw.default_max_num_batched_tokens
     kind, policy = parse_scheduler(spec.scheduler)
     additional = dict(spec.additional_config or {})
-    if kind == "vllm_nexus" and policy is not None:
+    if kind == "vllm_nexus":
+        # The scheduler runs on this machine's (CPU) vLLM: resolve ``scheduler.profile: auto``
+        # for the simulated device instead, as the engine would on it.
         section = dict(additional.get("vllm_nexus", {}))
-        section["scheduler"] = {**section.get("scheduler", {}), "policy": policy}
+        sched = dict(section.get("scheduler", {}))
+        if policy is not None:
+            sched["policy"] = policy
+        if sched.get("profile", "auto") == "auto":
+            sched["profile"] = resolve_profile("auto", hw.platform)[0]
+        section["scheduler"] = sched
         additional["vllm_nexus"] = section
     vllm_policy = "priority" if kind in ("stock-priority", "srpt-oracle") else "fcfs"
 
