@@ -89,15 +89,21 @@ def test_window_speed_and_samples(tmp_path):
     assert probe.window_speed(rows, 20.0, 30.0) is None
 
 
-def test_calibration_machine_speed_is_the_designed_load_window(tmp_path):
-    from vllm_nexus.sim.calibrate import FRONTEND_PHASE, machine_speed
-
+def _calibration_log(tmp_path, frontend_phase: str):
+    """A calibration step log whose designed-load window is [10, 20] s."""
     log = tmp_path / "steps.jsonl"
     log.write_text(
         json.dumps({"step": [0, 0, 0, 0, 1, 64.0], "t": 10.0}) + "\n"
         + json.dumps({"end": 10.01}) + "\n"
-        + json.dumps({"phase": FRONTEND_PHASE, "t": 20.0}) + "\n"
+        + json.dumps({"phase": frontend_phase, "t": 20.0}) + "\n"
     )  # fmt: skip
+    return log
+
+
+def test_calibration_machine_speed_is_the_designed_load_window(tmp_path):
+    from vllm_nexus.sim.calibrate import FRONTEND_PHASE, machine_speed
+
+    log = _calibration_log(tmp_path, FRONTEND_PHASE)
     samples = tmp_path / "m.jsonl"
     assert machine_speed(log, samples) is None  # no samples
     rows = [(5.0, 99.0), (11.0, 2.0), (15.0, 4.0), (19.0, 3.0), (25.0, 99.0)]
@@ -110,12 +116,7 @@ def test_calibration_machine_speed_is_the_designed_load_window(tmp_path):
 def test_calibration_machine_speed_from_samples_around_the_load(tmp_path):
     from vllm_nexus.sim.calibrate import FRONTEND_PHASE, machine_speed
 
-    log = tmp_path / "steps.jsonl"
-    log.write_text(
-        json.dumps({"step": [0, 0, 0, 0, 1, 64.0], "t": 10.0}) + "\n"
-        + json.dumps({"end": 10.01}) + "\n"
-        + json.dumps({"phase": FRONTEND_PHASE, "t": 20.0}) + "\n"
-    )  # fmt: skip
+    log = _calibration_log(tmp_path, FRONTEND_PHASE)
     samples = tmp_path / "m.jsonl"
     # an older calibration's bracket (appended to the same file), then this one's
     rows = [("before", 1.0, 1.0, 99.0), ("after", 2.0, 2.0, 99.0),
