@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,9 @@ def make_request(
         extra_args["program_id"] = program_id
     params = SamplingParams(max_tokens=max_tokens, ignore_eos=True, extra_args=extra_args or None)
     tokens = (
-        prompt if prompt is not None else [(hash(rid) + i) % 500 + 3 for i in range(prompt_len)]
+        prompt
+        if prompt is not None
+        else [(zlib.crc32(rid.encode()) + i) % 500 + 3 for i in range(prompt_len)]
     )
     return Request(
         request_id=rid,
