@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import threading
 import time
@@ -37,7 +36,7 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     phase_times,
     read_log,
 )
-from vllm_nexus.sim.probe import Bracket, bracket_rows, read_samples, window_speed
+from vllm_nexus.sim.probe import Bracket, bracket_rows, read_samples, run_speed
 
 LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
@@ -453,14 +452,11 @@ def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
         return None
     rows = read_samples(samples)
     t1 = end if end is not None else max((r["t"] for r in rows), default=first)
+    speed = run_speed(rows, first, t1)
     if any("phase" in r for r in rows):
-        used = bracket_rows(rows, first, t1)
-        speed = statistics.median(r["python_ms"] for r in used) if used else None
-        n, how = len(used), "around"
+        n, how = len(bracket_rows(rows, first, t1)), "around"
     else:
-        speed = window_speed(rows, first, t1)
-        n = sum(1 for r in rows if first <= r["t"] <= t1)
-        how = "beside"
+        n, how = sum(1 for r in rows if first <= r["t"] <= t1), "beside"
     if speed is None:
         return None
     return {"python_ms": speed, "samples": n, "window": [first, t1], "sampled": how,
