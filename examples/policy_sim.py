@@ -363,9 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     rows = {}
                     for name, (sched, section, sigma) in scheds.items():
-                        r = run_one(
-                            st, sched, programs, seed, section, warm, args.classes, sigma
-                        )
+                        r = run_one(st, sched, programs, seed, section, warm, args.classes, sigma)
                         rows[name] = r
                         if logs:
                             logs.write(

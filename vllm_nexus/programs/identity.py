@@ -54,9 +54,7 @@ def validate_size_hint(value: Any, field: str = f"vllm_xargs.{PROGRAM_SIZE_HINT_
     gateways stringify ``vllm_xargs``), finite, in ``[1, MAX_SIZE_HINT]`` (the call itself
     counts, so less than 1 is no estimate of anything). Booleans are refused."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidSizeHint(
-            f"{field} must be a number of calls, got {type(value).__name__}"
-        )
+        raise InvalidSizeHint(f"{field} must be a number of calls, got {type(value).__name__}")
     try:
         hint = float(value)
     except (ValueError, OverflowError):
