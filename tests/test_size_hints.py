@@ -20,7 +20,7 @@ from vllm_nexus.programs.identity import (
     size_hint_of,
     validate_size_hint,
 )
-from vllm_nexus.programs.metrics import SchedulerMetrics, engine_families
+from vllm_nexus.programs.metrics import SchedulerMetrics
 from vllm_nexus.programs.queues import MultiLevelQueue
 from vllm_nexus.serving.middleware import check_request
 
@@ -307,16 +307,23 @@ def test_config_key():
         NexusConfig.from_additional_config({"vllm_nexus": {"scheduler": {"size_hints": "maybe"}}})
 
 
-def test_metrics_families():
-    from vllm_nexus.prom import Families
+def test_metrics_on_the_prometheus_endpoint(tmp_path):
+    from dataclasses import asdict
+
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from vllm_nexus.programs.metrics import SnapshotCollector, SnapshotWriter
 
     m = SchedulerMetrics(programs_hinted=3, hinted_calls=11, size_hint_overruns=1,
                          invalid_size_hints=2)  # fmt: skip
-    fams = engine_families([(None, m.__dict__)])
-    assert isinstance(fams, Families)
-    text = "\n".join(str(x) for x in fams)
-    for name in ("programs_hinted", "hinted_calls", "size_hint_overruns", "invalid_size_hints"):
-        assert f"vllm_nexus_{name}" in text
+    assert SnapshotWriter(str(tmp_path), "0").write(m, 0.0)
+    reg = CollectorRegistry()
+    reg.register(SnapshotCollector(tmp_path))
+    text = generate_latest(reg).decode()
+    for name, value in (("programs_hinted", 3), ("hinted_calls", 11),
+                        ("size_hint_overruns", 1), ("invalid_size_hints", 2)):  # fmt: skip
+        assert f'vllm_nexus_{name}_total{{engine="0"}} {value}.0' in text
+    assert asdict(m)["programs_hinted"] == 3
 
 
 # -- client and simulator side ---------------------------------------------------------------
