@@ -24,6 +24,8 @@ Examples::
         --schedulers stock,plas,gittins,oracle
     python examples/policy_sim.py --settings cpu --workloads mixed --seeds 2 \\
         --schedulers plas,gittins --config '{"scheduler": {"starvation_beta": 0}}'
+    python examples/policy_sim.py --settings a100 --workloads coding-agent --seeds 0 \
+        --schedulers stock,default,oracle --size-hint-sigma 0.5,1   # clients send size hints
 
 ``default`` is ``vllm_nexus`` with no config: on the GPU settings it runs the ``gpu`` profile
 (``scheduler.profile: auto`` resolved for the simulated device; docs/configuration.md), on the
@@ -176,6 +178,7 @@ def run_one(
     section: dict | None,
     warmup: list | None = None,
     known_classes: bool = False,
+    size_hint_sigma: float | None = None,
 ) -> dict[str, Any]:
     """Simulate one run (after replaying ``warmup`` programs on the same engine, when given:
     the scheduler then starts with what it learned from them); returns its figures."""
@@ -196,6 +199,7 @@ def run_one(
         additional_config=additional,
         max_num_seqs=setting.max_num_seqs,
         num_gpu_blocks=setting.num_gpu_blocks,
+        size_hint_sigma=size_hint_sigma,
     )
     sim = Simulator(spec, seed=seed)
     scheduler = sim.scheduler
@@ -250,6 +254,8 @@ def run_one(
         "preemptions": res.preemptions,
         "proactive": m.preemptions_proactive if m else 0,
         "promotions": mlq.promotions_total if mlq else 0,
+        "hinted_calls": mlq.hinted_calls if mlq else 0,
+        "hint_overruns": mlq.hint_overruns if mlq else 0,
         "calls": len(res.calls),
         "unfinished": res.unfinished,
         "cpu_s": cpu,
@@ -311,16 +317,31 @@ def main(argv: list[str] | None = None) -> int:
         default=1.0,
         help="coefficient of variation of program inter-arrival gaps (1: Poisson; 3: bursty)",
     )
+    p.add_argument(
+        "--size-hint-sigma",
+        default="",
+        metavar="S[,S...]",
+        help="also run every vllm_nexus scheduler with clients that send "
+        "vllm_xargs.program_size_hint (each program's number of calls x exp(S x N(0,1)), one "
+        "draw per program and seed), one row per sigma named NAME+hS; default: no hints",
+    )
     p.add_argument("--json", help="append one JSON line per run to this file")
     args = p.parse_args(argv)
     base = json.loads(args.config) if args.config else None
-    scheds: dict[str, tuple[str, dict | None]] = {}
+    scheds: dict[str, tuple[str, dict | None, float | None]] = {}
     for s in [x for x in args.schedulers.split(",") if x]:
-        scheds[s] = (SCHEDULERS[s], base)
+        scheds[s] = (SCHEDULERS[s], base, None)
     for v in args.variant:
         name, _, rest = v.partition("=")
         key, _, cfg = rest.partition(":")
-        scheds[name] = (SCHEDULERS[key], json.loads(cfg) if cfg else base)
+        scheds[name] = (SCHEDULERS[key], json.loads(cfg) if cfg else base, None)
+    sigmas = [float(x) for x in args.size_hint_sigma.split(",") if x.strip()]
+    if any(not 0 <= s < math.inf for s in sigmas):
+        p.error("--size-hint-sigma: sigmas must be finite and >= 0")
+    for name, (sched, section, _) in list(scheds.items()):
+        if sched.startswith("vllm_nexus"):
+            for s in sigmas:
+                scheds[f"{name}+h{s:g}"] = (sched, section, s)
     rate_over = json.loads(args.rates) if args.rates else {}
     prog_over = json.loads(args.programs) if args.programs else {}
     logs = open(args.json, "a") if args.json else None  # noqa: SIM115
@@ -341,8 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                         else None
                     )
                     rows = {}
-                    for name, (sched, section) in scheds.items():
-                        r = run_one(st, sched, programs, seed, section, warm, args.classes)
+                    for name, (sched, section, sigma) in scheds.items():
+                        r = run_one(st, sched, programs, seed, section, warm, args.classes, sigma)
                         rows[name] = r
                         if logs:
                             logs.write(
@@ -355,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "arrival_cv": args.arrival_cv,
                                         "scheduler": name,
                                         "config": section,
+                                        "size_hint_sigma": sigma,
                                         **r,
                                     }
                                 )  # fmt: skip

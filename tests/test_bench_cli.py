@@ -148,3 +148,25 @@ def test_recompute_share_adds_recompute_to_vllms_first_time_tokens():
                                    "preemptions": 0.0}) == 0.0  # fmt: skip
     assert report.recompute_share(None) is None
     assert report.recompute_share({"preemptions": 0.0}) is None  # no step counts
+
+
+def test_size_hint_sigma_reaches_the_bench_client_and_the_simulator(capsys):
+    from vllm_nexus.bench import cli_common
+    from vllm_nexus.perf.hardware import HARDWARE
+    from vllm_nexus.perf.models import MODELS
+    from vllm_nexus.sim.cli import _engine_spec
+
+    parser = cli.build_parser()
+    argv = ["--workload", "coding-agent", "--programs", "3", "--size-hint-sigma", "0.5"]
+    sim_args = parser.parse_args(["simulate", *argv])
+    spec = _engine_spec(sim_args, HARDWARE["a100"], MODELS["llama-3.1-8b"], "vllm_nexus", None)
+    assert spec.size_hint_sigma == 0.5
+    plain = parser.parse_args(["simulate", "--workload", "coding-agent"])
+    assert _engine_spec(plain, HARDWARE["a100"], MODELS["llama-3.1-8b"], "vllm_nexus", None)
+    assert plain.size_hint_sigma is None
+    bad = parser.parse_args(["bench", "--workload", "chat", "--size-hint-sigma", "-1"])
+    with pytest.raises(ValueError, match="--size-hint-sigma"):
+        cli_common.check_scales(bad)
+    assert cli.main(["bench", "--base-url", "http://x", "--workload", "chat",
+                     "--size-hint-sigma", "nan"]) == 2  # fmt: skip
+    assert "--size-hint-sigma" in capsys.readouterr().err

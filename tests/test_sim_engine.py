@@ -308,3 +308,26 @@ def test_simulator_resolves_profile_auto_for_the_simulated_device(
     sim = Simulator(EngineSpec(hw, model, scheduler="vllm_nexus", additional_config=extra))
     cfg = sim.scheduler.nexus_cfg.scheduler
     assert cfg.profile == profile and sim.scheduler.mlq.num_levels == levels
+
+
+def test_simulated_clients_send_size_hints_when_asked() -> None:
+    programs = generate("coding-agent", 6, seed=2, rate=2.0, options=SMALL)
+    plain = Simulator(_spec("vllm_nexus"), seed=2)
+    plain.run(programs)
+    assert plain.scheduler.mlq.hinted_calls == 0
+    sim = Simulator(_spec("vllm_nexus", size_hint_sigma=0.0), seed=2)
+    seen = []
+    add = sim.scheduler.add_request
+
+    def spy(request):
+        seen.append(request.sampling_params.extra_args["program_size_hint"])
+        add(request)
+
+    sim.scheduler.add_request = spy
+    res = sim.run(programs)
+    assert res.unfinished == 0
+    calls = {p.program_id: len(p.calls) for p in programs}
+    assert sorted(set(seen)) == sorted({float(n) for n in calls.values()})  # sigma 0: exact
+    assert sim.scheduler.mlq.hinted_programs == len(programs)
+    assert sim.scheduler.mlq.hinted_calls == sum(calls.values())
+    assert sim.scheduler.mlq.hint_overruns == 0

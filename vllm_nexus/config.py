@@ -365,6 +365,19 @@ class SchedulerConfig:
     """With ``level_order`` rank/class: the order applies only to calls queued while at least
     this many calls wait per running call (a queue to order; under light load a call keeps
     its FCFS place, and so does the head that proactive preemption reads). 0: always."""
+    size_hints: bool = True
+    """atlas/plas: honour ``vllm_xargs.program_size_hint``, a client's expected total number
+    of LLM calls of the program (docs/programs.md §9). A hinted call enters the level of its
+    program's hinted remaining work, ``(hint - calls started) x the program's service per
+    completed call`` (the median call service before its first completes), on the same
+    self-tuning levels as every other call; programs without a hint keep PLAS/ATLAS exactly.
+    The latest hint wins; a program that starts more calls than its standing hint loses hint
+    ranking for the rest of its life (it falls back to its attained-service level), so an
+    understated hint buys at most what minting a new program id buys, which the tenant fair
+    share bounds across tenants. Inside a call, quanta demote a hinted call as any other.
+    Ignored by gittins/mlfq/fcfs. O(1) per arriving call, nothing per step. true by default:
+    nothing changes for clients that send no hint (docs/benchmarks.md "2026-12-04 (c)");
+    false: hints are ignored (still validated and counted)."""
     gittins_size_scope: SizeScope = "tenant"
     """gittins: whose programs a program's size distribution is learned from. tenant: its own
     tenant's (per tenant, and per tenant and class); a tenant with too few ended programs is

@@ -197,6 +197,8 @@ def _target(args: argparse.Namespace) -> _Target:
         timeout_s=args.timeout,
         progress=not args.no_progress,
         send_program_class=args.send_program_class,
+        size_hint_sigma=args.size_hint_sigma,
+        size_hint_seed=args.seed,
     )
     env = report.environment()
     try:
@@ -221,6 +223,7 @@ def _run_config(
         "id_transport": "none" if args.no_program_ids else args.id_transport,
         "keep_program_ids": args.keep_program_ids,
         "send_program_class": args.send_program_class,
+        "size_hint_sigma": args.size_hint_sigma,
         "prompt_format": args.prompt_format,
         "token_pool": target.pool_source,
         "think_scale": args.think_scale,

@@ -79,6 +79,15 @@ def add_workload_arguments(p: argparse.ArgumentParser) -> argparse._ArgumentGrou
         help="a chat/agent history restarts beyond this many tokens "
         f"(default: {DEFAULT_MAX_CONTEXT} x --tokens-scale, at least {MIN_MAX_CONTEXT})",
     )
+    w.add_argument(
+        "--size-hint-sigma",
+        type=float,
+        default=None,
+        metavar="S",
+        help="send vllm_xargs.program_size_hint on every call: each program's number of "
+        "calls x exp(S x N(0,1)), one draw per program and --seed (a client that estimates "
+        "its program's size within a factor e^S); default: no hint",
+    )
     return w
 
 
@@ -127,6 +136,9 @@ def check_scales(args: argparse.Namespace) -> None:
         raise ValueError("--programs must be >= 1")
     if not args.arrival_cv > 0:
         raise ValueError("--arrival-cv must be > 0")
+    sigma = getattr(args, "size_hint_sigma", None)
+    if sigma is not None and not 0 <= sigma < float("inf"):
+        raise ValueError("--size-hint-sigma must be a finite number >= 0")
 
 
 def max_context(args: argparse.Namespace) -> int:

@@ -46,7 +46,17 @@ class ClientOptions:
     can name; the scheduler learns program sizes per class). Off: the server sees no class
     (the bench prompts share no system prompt it could infer one from)."""
 
+    size_hint_sigma: float | None = None
+    """Also send ``vllm_xargs.program_size_hint`` on every call: the program's number of calls
+    with log-normal error of this sigma (:meth:`ProgramSpec.size_hint`, seeded by
+    ``size_hint_seed``); None (default): no hint."""
+    size_hint_seed: int = 0
+
     def __post_init__(self) -> None:
+        if self.size_hint_sigma is not None and not (
+            0 <= self.size_hint_sigma and math.isfinite(self.size_hint_sigma)
+        ):
+            raise ValueError("size_hint_sigma must be a finite number >= 0")
         if self.id_transport not in ("xargs", "session-header", "none"):
             raise ValueError("id_transport must be 'xargs', 'session-header' or 'none'")
         if self.prompt_format not in ("ids", "text"):
@@ -210,7 +220,7 @@ class Runner:
             if think > 0:
                 await asyncio.sleep(think)
             st.prompt = self._prompt(prog, c, states)
-            await self._send(prog.program_id, c, st, prog.kind)
+            await self._send(prog.program_id, c, st, prog.kind, self._hint(prog))
         except asyncio.CancelledError:
             rec.error = rec.error or "cancelled"
             raise
@@ -232,8 +242,18 @@ class Runner:
         parent = states[c.context_from]
         return parent.prompt + parent.output + new
 
+    def _hint(self, prog: ProgramSpec) -> float | None:
+        """The program's size hint (``size_hint_sigma``), or None."""
+        sigma = self.opts.size_hint_sigma
+        return None if sigma is None else prog.size_hint(sigma, self.opts.size_hint_seed)
+
     def _payload(
-        self, program_id: str, c: CallSpec, prompt: Any, kind: str | None = None
+        self,
+        program_id: str,
+        c: CallSpec,
+        prompt: Any,
+        kind: str | None = None,
+        hint: float | None = None,
     ) -> tuple[dict, dict]:
         body: dict[str, Any] = {
             "model": self.opts.model,
@@ -256,13 +276,20 @@ class Runner:
             body["request_id"] = call_request_id(program_id, c.id)
         if self.opts.send_program_class and kind:
             body.setdefault("vllm_xargs", {})["program_class"] = kind
+        if hint is not None:
+            body.setdefault("vllm_xargs", {})["program_size_hint"] = round(hint, 3)
         return body, headers
 
     async def _send(
-        self, program_id: str, c: CallSpec, st: _CallState, kind: str | None = None
+        self,
+        program_id: str,
+        c: CallSpec,
+        st: _CallState,
+        kind: str | None = None,
+        hint: float | None = None,
     ) -> None:
         rec = st.rec
-        body, headers = self._payload(program_id, c, st.prompt, kind)
+        body, headers = self._payload(program_id, c, st.prompt, kind, hint)
         url = f"{self.base}/v1/completions"
         for attempt in range(self.opts.max_retries + 1):
             rec.send_s = self._now()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,18 @@ class ProgramSpec:
 
     def total_output_tokens(self) -> int:
         return sum(c.output_tokens for c in self.calls)
+
+    def size_hint(self, sigma: float, seed: int = 0) -> float:
+        """What a client that estimates this program's size sends as
+        ``vllm_xargs.program_size_hint`` (its expected total number of calls): the true
+        number of calls times ``exp(sigma x N(0, 1))``, one draw per program (seeded by
+        ``seed`` and the program id, the same in every process), clamped to the accepted
+        range [1, 1e6]. ``sigma`` 0: exact; 0.5: within a factor 1.65 two times in three; 1:
+        within a factor e two times in three. For evaluations (``--size-hint-sigma``)."""
+        from vllm_nexus.programs.identity import MAX_SIZE_HINT
+
+        z = random.Random(f"size-hint/{seed}/{self.program_id}").gauss(0.0, 1.0)
+        return min(MAX_SIZE_HINT, max(1.0, len(self.calls) * math.exp(sigma * z)))
 
     def full_prompt_tokens(self) -> dict[str, int]:
         """Expected prompt length of every call: new tokens plus the full context chain."""

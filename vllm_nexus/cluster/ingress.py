@@ -2,8 +2,8 @@
 program-id check, overload and replica-failure answers, and ``/metrics``, ``/health``.
 
 - A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``, the
-  agent-harness session headers) is rejected with HTTP 400 before routing, as on a single
-  server with the middleware; a program named only by harness headers is written into the
+  agent-harness session headers) or program size hint (``vllm_xargs.program_size_hint``) is
+  rejected with HTTP 400 before routing, as on a single server with the middleware; a program named only by harness headers is written into the
   body's ``vllm_xargs`` (the engines never see those headers), before routing.
 - Overload: at most ``replicas * max_inflight_per_replica + max_queued_requests`` calls are
   inside the endpoint at once (:mod:`vllm_nexus.cluster.admission`); a call beyond that is
@@ -33,7 +33,12 @@ from vllm_nexus.cluster.engine_metrics import read_published_off_loop
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
 from vllm_nexus.cluster.policy import STRATEGIES
 from vllm_nexus.cluster.registry import ROUTERS, peek_replica, replica_of, set_strategy
-from vllm_nexus.programs.identity import InvalidProgramId, SessionTree, http_identity
+from vllm_nexus.programs.identity import (
+    InvalidProgramId,
+    InvalidSizeHint,
+    SessionTree,
+    http_identity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +123,8 @@ class NexusIngress(OpenAiIngress):
             ident = http_identity(body, headers, self._max_id_len, self._sessions)
         except InvalidProgramId as e:
             self._stats.count("invalid_program_ids_total")
-            return _error(400, f"invalid program id: {e}", "BadRequestError")
+            what = "program size hint" if isinstance(e, InvalidSizeHint) else "program id"
+            return _error(400, f"invalid {what}: {e}", "BadRequestError")
         if ident.inject:  # harness headers do not reach the engine replicas: carry them
             body.vllm_xargs = {**(getattr(body, "vllm_xargs", None) or {}), **ident.inject}
         ticket = self._admission.enter()

@@ -19,6 +19,7 @@ Pure Python, no vLLM import.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,12 +29,56 @@ PROGRAM_ID_KEY = "program_id"
 THREAD_ID_KEY = "thread_id"
 PROGRAM_CLASS_KEY = "program_class"
 """``vllm_xargs.program_class``: the program's agent type (learned program sizes, gittins)."""
+PROGRAM_SIZE_HINT_KEY = "program_size_hint"
+"""``vllm_xargs.program_size_hint``: the client's expected total number of LLM calls of the
+program, this call and those before it included (:func:`validate_size_hint`)."""
+MAX_SIZE_HINT = 1_000_000.0
+"""Largest accepted ``program_size_hint`` (calls): far beyond any agent's step budget, small
+enough that ``hint x service per call`` stays an ordinary float."""
 SOLO_PREFIX = "call:"
 """Program id of a call that names no program (its own, single-call program)."""
 
 
 class InvalidProgramId(ValueError):
     """A program id that breaks the documented rules."""
+
+
+class InvalidSizeHint(InvalidProgramId):
+    """A ``program_size_hint`` that is not a finite number of calls in [1, MAX_SIZE_HINT]."""
+
+
+def validate_size_hint(value: Any, field: str = f"vllm_xargs.{PROGRAM_SIZE_HINT_KEY}") -> float:
+    """Return ``value`` as a float if it is a valid program size hint, else raise
+    :class:`InvalidSizeHint`. A hint is the program's expected total number of LLM calls
+    (this one and the earlier ones included): a JSON number, or a string holding one (some
+    gateways stringify ``vllm_xargs``), finite, in ``[1, MAX_SIZE_HINT]`` (the call itself
+    counts, so less than 1 is no estimate of anything). Booleans are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidSizeHint(f"{field} must be a number of calls, got {type(value).__name__}")
+    try:
+        hint = float(value)
+    except (ValueError, OverflowError):
+        raise InvalidSizeHint(f"{field} must be a number of calls, got {value!r}") from None
+    if not math.isfinite(hint):
+        raise InvalidSizeHint(f"{field} must be finite, got {value!r}")
+    if not 1.0 <= hint <= MAX_SIZE_HINT:
+        raise InvalidSizeHint(
+            f"{field} is the program's expected total number of calls and must lie in "
+            f"[1, {MAX_SIZE_HINT:.0f}], got {value!r}"
+        )
+    return hint
+
+
+def size_hint_of(extra_args: Mapping[str, Any] | None) -> tuple[float | None, str | None]:
+    """A call's ``vllm_xargs.program_size_hint`` (None without one) and why a malformed one
+    was ignored. Never raises (the HTTP edges answer a malformed hint with 400 before it gets
+    here; a call that arrives another way is scheduled as if it carried none)."""
+    if not extra_args or PROGRAM_SIZE_HINT_KEY not in extra_args:
+        return None, None
+    try:
+        return validate_size_hint(extra_args[PROGRAM_SIZE_HINT_KEY]), None
+    except InvalidSizeHint as e:
+        return None, str(e)
 
 
 def validate_program_id(value: Any, max_len: int = 256, field: str = PROGRAM_ID_KEY) -> str:
@@ -206,7 +251,8 @@ def http_identity(
     tree: SessionTree | None = None,
 ) -> HttpIdentity:
     """The program identity of an HTTP request. Every identity field is validated: raises
-    :class:`InvalidProgramId` for any malformed one (the HTTP edges answer 400).
+    :class:`InvalidProgramId` for any malformed one (the HTTP edges answer 400), its subclass
+    :class:`InvalidSizeHint` for a malformed ``vllm_xargs.program_size_hint``.
 
     Precedence: ``vllm_xargs.program_id``; vLLM's session id (``session_id`` body field, then
     the ``X-Session-ID`` header — with ``X-Parent-Session-ID`` (OpenCode's subagents) the
@@ -220,6 +266,8 @@ def http_identity(
     end = False
     if PROGRAM_END_KEY in xargs:
         end = parse_flag(xargs[PROGRAM_END_KEY], f"vllm_xargs.{PROGRAM_END_KEY}")
+    if PROGRAM_SIZE_HINT_KEY in xargs:
+        validate_size_hint(xargs[PROGRAM_SIZE_HINT_KEY])
     header_end = False
     if SESSION_FINAL_HEADER in h:
         header_end = parse_flag(h[SESSION_FINAL_HEADER], f"{SESSION_FINAL_HEADER} header")

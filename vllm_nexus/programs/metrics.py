@@ -81,6 +81,14 @@ class SchedulerMetrics:
     preemptions_size_declined: int = 0
     """Waiting calls denied a preemption by the learned program sizes (once per call,
     ``preemption_size_check``)."""
+    programs_hinted: int = 0
+    """Programs that stated ``vllm_xargs.program_size_hint`` (``size_hints``)."""
+    hinted_calls: int = 0
+    """Calls levelled by their program's size hint."""
+    size_hint_overruns: int = 0
+    """Hinted programs that started more calls than their hint (levelled by service since)."""
+    invalid_size_hints: int = 0
+    """Calls whose ``program_size_hint`` was malformed and ignored (no middleware in front)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -282,6 +290,22 @@ _SPECS += (
         _E,
     ),
 )
+_SPECS += (
+    ("counter", "programs_hinted", "Programs that sent vllm_xargs.program_size_hint", _E),
+    ("counter", "hinted_calls", "Calls levelled by their program's size hint", _E),
+    (
+        "counter",
+        "size_hint_overruns",
+        "Hinted programs that started more calls than their hint (ranked by service since)",
+        _E,
+    ),
+    (
+        "counter",
+        "invalid_size_hints",
+        "Calls whose program_size_hint was malformed and ignored",
+        _E,
+    ),
+)
 # Self-tuning policy state (levels, anti-starvation, learned sizes): (family, snapshot key).
 _POLICY_GAUGES = (
     ("level_first_boundary", "level_first_boundary"),
@@ -300,6 +324,10 @@ _ENGINE_COUNTERS = (
     ("programs_ended", "programs_ended"),
     ("preemptions_withheld", "preemptions_withheld"),
     ("preemptions_size_declined", "preemptions_size_declined"),
+    ("programs_hinted", "programs_hinted"),
+    ("hinted_calls", "hinted_calls"),
+    ("size_hint_overruns", "size_hint_overruns"),
+    ("invalid_size_hints", "invalid_size_hints"),
 )
 
 

@@ -59,6 +59,7 @@ class Call(Protocol):
     may_preempt: bool
     withheld: bool
     size_declined: bool
+    hint_rank: float | None
 
 
 class PreemptionRules:
@@ -142,8 +143,12 @@ class PreemptionRules:
         expected to need per completion from where it is: on even sizes it falls as a program
         nears the typical size, so a newer program does not displace an older one that is
         closer to done; on heavy tails it grows with the attained service and a young program
-        goes first. True (the level rule alone) while no table exists. A denied waiting call
-        is counted in :attr:`preemptions_size_declined`, once. O(log grid)."""
+        goes first. True (the level rule alone) while no table exists, and when either call
+        is levelled by its program's size hint (``size_hints``: the client's estimate is the
+        size information; the learned distribution is not asked to overrule it). A denied
+        waiting call is counted in :attr:`preemptions_size_declined`, once. O(log grid)."""
+        if head.hint_rank is not None or victim.hint_rank is not None:
+            return True
         gate = self.size_gate
         hp, vp = head.program, victim.program
         h_table = gate.table_for(hp.program_class, hp.tenant)

@@ -38,6 +38,17 @@ in parallel are ranked by stage (fan-out / fan-in), not call by call.
 Across tenants (:mod:`vllm_nexus.programs.tenants`): a new call of a tenant above its fair
 share enters that many levels lower, and anti-starvation promotes it only up to that level.
 
+Size hints (``size_hints``, atlas/plas; docs/programs.md §9): a call of a program whose
+client states its expected total number of calls (``vllm_xargs.program_size_hint``) enters
+the level of the program's hinted remaining work, ``(hint - calls started) x its service per
+completed call``, instead of its attained service: shortest-remaining-work on a client's
+estimate (the SRPT baseline of Autellix §6 with the oracle replaced by the client), mapped
+onto the same levels so hinted and unhinted programs share one queue. The latest hint wins;
+a program that starts more calls than its standing hint is levelled by its attained service
+for the rest of its life (the hint was an underestimate, and understating it buys nothing
+beyond the call that overran). Quanta, anti-starvation, tenant lifts and preemption treat a
+hinted call like any other. O(1) per arriving call.
+
 Times (W, T) come from an injectable clock (``now`` arguments); service comes from
 :meth:`MultiLevelQueue.charge` in whatever unit the caller uses. Pure Python, no vLLM import.
 """
@@ -130,6 +141,10 @@ class Call:
     weight_levels: int = 0
     """Levels the fan-out weight moved the call down when it was last levelled (kept only
     under ``fanout_weight_preempts: false``; preemption compares ``level - weight_levels``)."""
+    hint_rank: float | None = None
+    """``size_hints``: its program's hinted remaining work when it arrived (service units;
+    the calls the hint expects after this one x the program's service per completed call),
+    the value it is levelled by instead of its start priority; None: not hinted."""
 
     def order_key(self) -> tuple[int, int, float, int]:
         """Queue order: tier, level, then FCFS inside the level (lower first)."""
@@ -286,6 +301,15 @@ class MultiLevelQueue(PreemptionRules):
         self.preemptions_size_declined = 0
         """Waiting calls denied a preemption by the learned sizes (``preemption_size_check``;
         once per call)."""
+        self._hints = cfg.size_hints and self.policy in ("atlas", "plas")
+        """``size_hints``: calls with ``program_size_hint`` are levelled by hinted remaining
+        work (:meth:`_hint_rank`)."""
+        self.hinted_programs = 0
+        """Programs that stated a size hint (counted at their first accepted hint)."""
+        self.hinted_calls = 0
+        """Calls levelled by their program's size hint."""
+        self.hint_overruns = 0
+        """Hinted programs that started more calls than their standing hint (hint dropped)."""
 
     # -- levels -------------------------------------------------------------------------
     @property
@@ -321,11 +345,18 @@ class MultiLevelQueue(PreemptionRules):
         return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
 
     def entry_level(self, call: Call, now: float) -> int:
-        """Level of a new (or re-levelled) call: its program's (rank or service), shifted
-        down by its tenant's fair-share lift."""
+        """Level of a new (or re-levelled) call: its program's (rank, hinted remaining work or
+        service), shifted down by its tenant's fair-share lift."""
         if self.sizes is not None:
             level = self._rank_level(call)
         elif self.policy in ("atlas", "plas"):
+            if call.hint_rank is not None:  # (no service weight: the hint is the size)
+                level = self.level_for_service(call.hint_rank)
+                if self._plain_preempt:
+                    call.weight_levels = 0
+                if call.tenant is not None:
+                    level += self.tenant_lift(call.tenant, now)
+                return min(self.num_levels - 1, level)
             level = self.level_for_service(call.start_priority * self._weight(call.program))
             if self._plain_preempt:
                 call.weight_levels = level - self.level_for_service(call.start_priority)
@@ -455,10 +486,13 @@ class MultiLevelQueue(PreemptionRules):
         return self.relevel(sorted(found.values(), key=attrgetter("seq")), now)
 
     def _index(self, call: Call) -> None:
-        """File (or re-file) ``call`` in the service index at its weighted start priority."""
+        """File (or re-file) ``call`` in the service index at its weighted start priority (its
+        hinted remaining work when it has one: the value its level is a function of)."""
         if call.fresh_key is not None:
             self._unindex(call)
         s = call.start_priority * self._weight(call.program)
+        if call.hint_rank is not None:
+            s = call.hint_rank
         tie = next(self._fresh_tie)
         call.fresh_key = (s, tie)
         bisect.insort(self._fresh, (s, tie, call))
@@ -498,10 +532,15 @@ class MultiLevelQueue(PreemptionRules):
                 lift = lifts.get(id(call.tenant))
                 if lift is None:
                     lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
-                w = self._weight(call.program) if weight is None else weight
-                base = bisect_right(bounds, call.start_priority * w) if by_service else 0
-                if plain_preempt and by_service:
-                    call.weight_levels = base - bisect_right(bounds, call.start_priority)
+                if call.hint_rank is not None:  # hinted: entry_level's rule, unweighted
+                    base = bisect_right(bounds, call.hint_rank)
+                    if plain_preempt:
+                        call.weight_levels = 0
+                else:
+                    w = self._weight(call.program) if weight is None else weight
+                    base = bisect_right(bounds, call.start_priority * w) if by_service else 0
+                    if plain_preempt and by_service:
+                        call.weight_levels = base - bisect_right(bounds, call.start_priority)
                 level = min(last, base + lift)
             else:
                 level = self.entry_level(call, now)
@@ -537,12 +576,15 @@ class MultiLevelQueue(PreemptionRules):
         arrival_time: float | None = None,
         tier: int = 0,
         program_class: str | None = None,
+        size_hint: float | None = None,
     ) -> Call:
         """A new call arrives (waiting). Its level: its program's, shifted down by its
         tenant's fair-share lift (:meth:`TenantLedger.lift`). ``arrival_time`` (default
         ``now``) places it in FCFS order on the caller's time base; ``tier`` is its strict
         priority tier; ``program_class`` (agent type) is recorded on the program's first call
-        and selects its size distribution (gittins)."""
+        and selects its size distribution (gittins); ``size_hint`` (a validated
+        ``program_size_hint``, expected total calls of the program) revises the program's
+        hint (``size_hints``: :meth:`_hint_rank`)."""
         if call_id in self.calls:
             raise ValueError(f"call {call_id!r} is already tracked")
         known = self.programs.get(program_id)
@@ -577,6 +619,8 @@ class MultiLevelQueue(PreemptionRules):
         call = Call(call_id, prog, 0, start, next(self._seq), arrival=now, since=now, enter=enter)
         call.tenant = tenant
         call.tier = tier
+        if self._hints and (size_hint is not None or prog.size_hint is not None):
+            call.hint_rank = self._hint_rank(prog, size_hint)
         call.level = self.entry_level(call, now)
         self.calls[call_id] = call
         if self._indexed:
@@ -594,6 +638,32 @@ class MultiLevelQueue(PreemptionRules):
                 stage[call_id] = call
                 self._rerank_stage(prog, now)
         return call
+
+    def _hint_rank(self, prog: Program, hint: float | None) -> float | None:
+        """Hinted remaining work of ``prog`` as one of its calls arrives (that call already
+        counted among its active calls), after applying the call's hint ``hint`` (None: the
+        standing hint, if any, holds): the calls the hint expects after this one x the
+        program's attained service per completed call (the median call service, the levels'
+        scale, before one has completed). None, the program levelled by its attained
+        service, once it has started more calls than its standing hint, checked before a
+        revision applies: an understated hint cannot be renewed call by call. O(1)."""
+        if prog.hint_overrun:
+            return None
+        started = prog.completed_calls + prog.active_calls
+        standing = prog.size_hint
+        if standing is None or started <= standing:
+            if hint is not None:
+                if standing is None:
+                    self.hinted_programs += 1
+                prog.size_hint = standing = hint
+            if started <= standing:
+                self.hinted_calls += 1
+                done = prog.completed_calls
+                per_call = prog.service / done if done else self.levels.typical
+                return (standing - started) * per_call
+        prog.hint_overrun, prog.size_hint = True, None
+        self.hint_overruns += 1
+        return None
 
     def _rerank_stage(self, prog: Program, now: float) -> None:
         """Stage re-ranking (``stage_rerank``): the stage's queued calls that have not run

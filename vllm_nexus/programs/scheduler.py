@@ -45,6 +45,7 @@ from vllm_nexus.programs.identity import (
     THREAD_ID_KEY,
     program_end_of,
     resolve_program_id,
+    size_hint_of,
 )
 from vllm_nexus.programs.metrics import (
     EXPORT_INTERVAL_S,
@@ -335,6 +336,16 @@ class Scheduler(StepCharging, _VllmScheduler):
                     )
             tenant = self._tenant_of(extra)
             pid = self.assigner.assign(request, pid, self.clock(), tenant)  # id/lineage/solo
+            hint, hint_problem = size_hint_of(extra)
+            if hint_problem:  # (the HTTP edges answer these with 400)
+                self.nexus_metrics.invalid_size_hints += 1
+                if self._warned_ids < 5:
+                    self._warned_ids += 1
+                    logger.warning(
+                        "vllm_nexus: request %s: ignoring malformed size hint (%s)",
+                        request.request_id,
+                        hint_problem,
+                    )
             call = self.mlq.add(
                 request.request_id,
                 pid,
@@ -343,6 +354,7 @@ class Scheduler(StepCharging, _VllmScheduler):
                 arrival_time=request.arrival_time,
                 tier=request.priority if self.priority_tiers else 0,
                 program_class=self._program_class(pid, extra, request),
+                size_hint=hint,
             )
             if self._withhold_unproven:
                 call.may_preempt = not self.assigner.last_unproven(pid)
@@ -658,6 +670,9 @@ class Scheduler(StepCharging, _VllmScheduler):
         m.size_samples = table.samples if table else 0
         m.preemptions_withheld = self.mlq.preemptions_withheld
         m.preemptions_size_declined = self.mlq.preemptions_size_declined
+        m.programs_hinted = self.mlq.hinted_programs
+        m.hinted_calls = self.mlq.hinted_calls
+        m.size_hint_overruns = self.mlq.hint_overruns
         self._export_tenants(now)
         self._snapshots.write(m, now)
 

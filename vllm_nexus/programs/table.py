@@ -120,6 +120,11 @@ class Program:
     """FCFS position (arrival time) of the program's first call (``program_order``)."""
     fanouts: int = 0
     """Stages in which the program had >= 2 calls in flight at once (``fanout_service_weight``)."""
+    size_hint: float | None = None
+    """Standing ``vllm_xargs.program_size_hint`` (expected total calls; ``size_hints``)."""
+    hint_overrun: bool = False
+    """The program started more calls than its standing hint: hints are ignored for the rest
+    of its life (``size_hints``, docs/programs.md §9)."""
 
 
 _FIELDS = tuple(f.name for f in fields(Program))

@@ -3,7 +3,7 @@ carry the agent-harness session headers to it.
 
 Enable with ``vllm serve ... --middleware vllm_nexus.api.ProgramIdMiddleware``. It inspects
 POST requests to the OpenAI generation endpoints, checks every identity field
-(``vllm_xargs.program_id``/``thread_id``/``program_end``, ``session_id``, ``X-Session-ID`` and
+(``vllm_xargs.program_id``/``thread_id``/``program_end``/``program_size_hint``, ``session_id``, ``X-Session-ID`` and
 the harness headers of :data:`vllm_nexus.programs.identity.HARNESS_HEADERS`) with
 :func:`vllm_nexus.programs.identity.http_identity`, and answers a bad one with an OpenAI-style
 error body. vLLM reads no harness header, so when one of them names the program (or
@@ -28,7 +28,12 @@ import json
 from typing import Any
 
 from vllm_nexus.config import NexusConfig, SchedulerConfig
-from vllm_nexus.programs.identity import InvalidProgramId, SessionTree, http_identity
+from vllm_nexus.programs.identity import (
+    InvalidProgramId,
+    InvalidSizeHint,
+    SessionTree,
+    http_identity,
+)
 from vllm_nexus.programs.tenant_identity import InvalidTenantId
 from vllm_nexus.serving.tenancy import TenantEdge, with_content_length
 
@@ -102,6 +107,9 @@ class ProgramIdMiddleware:
             ident = http_identity(
                 body if isinstance(body, dict) else None, headers, max_len, self.sessions
             )
+        except InvalidSizeHint as e:
+            await _send_error(send, str(e), "program size hint", "program_size_hint")
+            return
         except InvalidProgramId as e:
             await _send_error(send, str(e))
             return

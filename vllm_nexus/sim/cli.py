@@ -297,6 +297,7 @@ def _engine_spec(
         host_kv_tokens=args.host_kv_tokens,
         host_kv_swap=args.host_kv_swap,
         program_ids=not getattr(args, "no_program_ids", False),
+        size_hint_sigma=getattr(args, "size_hint_sigma", None),
     )
 
 

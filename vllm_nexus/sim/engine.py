@@ -206,14 +206,19 @@ class Simulator:
         program_id: str,
         priority: int,
         parent_hashes: list[Any],
+        size_hint: float | None = None,
     ) -> Any:
-        """A vLLM ``Request`` (``ignore_eos``, exact output length, the program id in
-        ``extra_args``); its block hashes start from the context source's."""
+        """A vLLM ``Request`` (``ignore_eos``, exact output length, the program id and the
+        client's ``size_hint``, if any, in ``extra_args``); its block hashes start from the
+        context source's."""
+        extra: dict[str, Any] = {"program_id": program_id} if self.spec.program_ids else {}
+        if size_hint is not None:
+            extra["program_size_hint"] = size_hint
         sp = self._SamplingParams(
             max_tokens=max_tokens,
             ignore_eos=True,
             temperature=0.0,
-            extra_args={"program_id": program_id} if self.spec.program_ids else None,
+            extra_args=extra or None,
         )
         req = self._Request(
             request_id=request_id,

@@ -40,6 +40,10 @@ class EngineSpec:
     that keeps every finished call's KV; 0 (default) disables it."""
     host_kv_swap: bool = False
     """With ``host_kv_tokens``: also keep a preempted request's KV (swap, not recompute)."""
+    size_hint_sigma: float | None = None
+    """Every call carries ``vllm_xargs.program_size_hint``: its program's number of calls with
+    log-normal error of this sigma (:meth:`ProgramSpec.size_hint`, seeded by the run's seed);
+    None (default): no hint. Simulates a client that estimates its program's size."""
 
     def __post_init__(self) -> None:
         parse_scheduler(self.scheduler)

@@ -171,8 +171,11 @@ class Replay:
 
         prompt, hashes = self._prompt(pid, cid)
         rid = f"{pid}/{cid}"
+        prog = self.progs[pid]
+        sigma = self.sim.spec.size_hint_sigma
+        hint = None if sigma is None else prog.size_hint(sigma, self.sim.seed)
         req = self.sim.make_request(
-            rid, prompt, self.progs[pid].call(cid).output_tokens, pid, self._priority(pid), hashes
+            rid, prompt, prog.call(cid).output_tokens, pid, self._priority(pid), hashes, hint
         )
         if (pid, cid) in self.context_sources:
             self.sources[rid] = req
