@@ -18,7 +18,7 @@ NOT_AFTER=${NOT_AFTER:-1300}
 [ "$(date -u +%H%M)" -ge "$NOT_AFTER" ] && { echo "lock came at/after $NOT_AFTER UTC: not run"; exit 3; }
 echo "== start $(date -u +%H:%M:%S) mode $MODE"
 if [ "${DIGESTS:-1}" = 1 ]; then
-  got=$(bash /work/main/docs/results/sched-overhead-2026-12-03d/trace.sh $AFTER | awk '{print $NF}' | tr '\n' ' ')
+  got=$(bash /work/main/docs/results/sched-overhead-2026-12-03d/trace.sh $AFTER | awk '{print $3}' | tr '\n' ' ')
   echo "== digests after: $got $(date -u +%H:%M:%S)"
   [ "$got" = "764f433c34762f84 931f46020354c8c3 " ] || { echo "digests differ from main's: not measured"; exit 4; }
 fi
