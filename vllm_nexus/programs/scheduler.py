@@ -326,26 +326,13 @@ class Scheduler(StepCharging, _VllmScheduler):
             )
             if problem:
                 self.nexus_metrics.invalid_program_ids += 1
-                if self._warned_ids < 5:
-                    self._warned_ids += 1
-                    logger.warning(
-                        "vllm_nexus: request %s: ignoring malformed program id (%s); using %s",
-                        request.request_id,
-                        problem,
-                        pid,
-                    )
+                self._warn_malformed(request, "program id", f"{problem}; using {pid}")
             tenant = self._tenant_of(extra)
             pid = self.assigner.assign(request, pid, self.clock(), tenant)  # id/lineage/solo
             hint, hint_problem = size_hint_of(extra)
             if hint_problem:  # (the HTTP edges answer these with 400)
                 self.nexus_metrics.invalid_size_hints += 1
-                if self._warned_ids < 5:
-                    self._warned_ids += 1
-                    logger.warning(
-                        "vllm_nexus: request %s: ignoring malformed size hint (%s)",
-                        request.request_id,
-                        hint_problem,
-                    )
+                self._warn_malformed(request, "size hint", hint_problem)
             call = self.mlq.add(
                 request.request_id,
                 pid,
@@ -362,6 +349,18 @@ class Scheduler(StepCharging, _VllmScheduler):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
             self._end_program_if_marked(extra, pid)
         super().add_request(request)
+
+    def _warn_malformed(self, request: Request, what: str, detail: str) -> None:
+        """Log a malformed ``vllm_xargs`` field of ``request`` (the first 5 per engine: a
+        misbehaving client must not flood the log; the metrics count every one)."""
+        if self._warned_ids < 5:
+            self._warned_ids += 1
+            logger.warning(
+                "vllm_nexus: request %s: ignoring malformed %s (%s)",
+                request.request_id,
+                what,
+                detail,
+            )
 
     def _program_class(self, pid: str, extra: Any, request: Request) -> str | None:
         """Agent type of a new program (gittins and ``preemption_size_check`` learn sizes per
