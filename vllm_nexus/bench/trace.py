@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.programs.identity import MAX_SIZE_HINT
+
 
 class TraceError(ValueError):
     """A malformed trace. The message starts with ``source:line:``."""
@@ -89,8 +91,6 @@ class ProgramSpec:
         ``seed`` and the program id, the same in every process), clamped to the accepted
         range [1, 1e6]. ``sigma`` 0: exact; 0.5: within a factor 1.65 two times in three; 1:
         within a factor e two times in three. For evaluations (``--size-hint-sigma``)."""
-        from vllm_nexus.programs.identity import MAX_SIZE_HINT
-
         z = random.Random(f"size-hint/{seed}/{self.program_id}").gauss(0.0, 1.0)
         return min(MAX_SIZE_HINT, max(1.0, len(self.calls) * math.exp(sigma * z)))
 

@@ -3,8 +3,9 @@ program-id check, overload and replica-failure answers, and ``/metrics``, ``/hea
 
 - A malformed program id (``vllm_xargs.program_id``, ``session_id``, ``X-Session-ID``, the
   agent-harness session headers) or program size hint (``vllm_xargs.program_size_hint``) is
-  rejected with HTTP 400 before routing, as on a single server with the middleware; a program named only by harness headers is written into the
-  body's ``vllm_xargs`` (the engines never see those headers), before routing.
+  rejected with HTTP 400 before routing, as on a single server with the middleware; a program
+  named only by harness headers is written into the body's ``vllm_xargs`` (the engines never
+  see those headers), before routing.
 - Overload: at most ``replicas * max_inflight_per_replica + max_queued_requests`` calls are
   inside the endpoint at once (:mod:`vllm_nexus.cluster.admission`); a call beyond that is
   answered HTTP 429 with ``Retry-After`` at once.

@@ -349,14 +349,13 @@ class MultiLevelQueue(PreemptionRules):
         service), shifted down by its tenant's fair-share lift."""
         if self.sizes is not None:
             level = self._rank_level(call)
+        elif (
+            call.hint_rank is not None
+        ):  # (atlas/plas only; no service weight: the hint is the size)
+            level = self.level_for_service(call.hint_rank)
+            if self._plain_preempt:
+                call.weight_levels = 0
         elif self.policy in ("atlas", "plas"):
-            if call.hint_rank is not None:  # (no service weight: the hint is the size)
-                level = self.level_for_service(call.hint_rank)
-                if self._plain_preempt:
-                    call.weight_levels = 0
-                if call.tenant is not None:
-                    level += self.tenant_lift(call.tenant, now)
-                return min(self.num_levels - 1, level)
             level = self.level_for_service(call.start_priority * self._weight(call.program))
             if self._plain_preempt:
                 call.weight_levels = level - self.level_for_service(call.start_priority)
@@ -490,9 +489,9 @@ class MultiLevelQueue(PreemptionRules):
         hinted remaining work when it has one: the value its level is a function of)."""
         if call.fresh_key is not None:
             self._unindex(call)
-        s = call.start_priority * self._weight(call.program)
-        if call.hint_rank is not None:
-            s = call.hint_rank
+        s = call.hint_rank
+        if s is None:
+            s = call.start_priority * self._weight(call.program)
         tie = next(self._fresh_tie)
         call.fresh_key = (s, tie)
         bisect.insort(self._fresh, (s, tie, call))
