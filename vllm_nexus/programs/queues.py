@@ -349,9 +349,8 @@ class MultiLevelQueue(PreemptionRules):
         service), shifted down by its tenant's fair-share lift."""
         if self.sizes is not None:
             level = self._rank_level(call)
-        elif (
-            call.hint_rank is not None
-        ):  # (atlas/plas only; no service weight: the hint is the size)
+        elif call.hint_rank is not None:
+            # (set under atlas/plas only; no service weight: the hint is the size)
             level = self.level_for_service(call.hint_rank)
             if self._plain_preempt:
                 call.weight_levels = 0
