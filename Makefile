@@ -28,7 +28,7 @@ LINT_PATHS := $(wildcard vllm_nexus tests examples)
 # COMPILED_MODULES (tests/test_compiled.py checks). Rebuilt when one of them changes; a build
 # that cannot compile (no Cython, no C compiler) installs pure Python and says so.
 # VLLM_NEXUS_BUILD_COMPILED=0 make install: no compiled build.
-COMPILED_SRC := $(patsubst %,vllm_nexus/programs/%.py,charging decode_charge levels preemption queues request_queue table tenants)
+COMPILED_SRC := $(patsubst %,vllm_nexus/programs/%.py,charging decode_charge levels preemption queues request_queue sizes table tenants)
 COMPILED_MANIFEST := vllm_nexus/programs/_compiled_manifest.json
 
 .PHONY: install compile test lint format demo bench conformance conformance-quick clean distclean check-flavour

@@ -36,13 +36,14 @@ COMPILED_MODULES = (
     "preemption",
     "queues",
     "request_queue",
+    "sizes",
     "table",
     "tenants",
 )
 """Modules of :mod:`vllm_nexus.programs` the optional build compiles: the code every
 scheduler step runs (step record and service charge, decode crossings, levels, the
-proactive pick, the multi-level queue, vLLM's waiting-queue view, the program table, the
-tenant ledger)."""
+proactive pick, the multi-level queue, vLLM's waiting-queue view, the learned program sizes
+the pick consults, the program table, the tenant ledger)."""
 
 ENV = "VLLM_NEXUS_COMPILED"
 """``0`` (or ``false``/``off``/``no``): import every module as Python even when compiled."""

@@ -1,0 +1,7 @@
+import sys
+from setuptools import setup
+from Cython.Build import cythonize
+mods = sys.argv[1].split(","); del sys.argv[1]
+setup(ext_modules=cythonize([f"vllm_nexus/programs/{m}.py" for m in mods], build_dir="/tmp/ovh18/cbuild",
+      compiler_directives={"language_level": 3, "annotation_typing": False, "binding": True}, quiet=True),
+      script_args=["build_ext", "--inplace", "-j", "2"])
