@@ -23,30 +23,15 @@ STAMP := $(VENV)/.vllm-nexus-installed-$(FLAVOUR)
 # Exit 0 if the venv already satisfies a requirement (skips pip's slow resolution on re-runs).
 HAVE = $(BIN)/python -c 'import sys; from importlib.metadata import version; from packaging.requirements import Requirement; r = Requirement(sys.argv[1]); sys.exit(not r.specifier.contains(version(r.name), prereleases=True))' 2>/dev/null
 LINT_PATHS := $(wildcard vllm_nexus tests examples)
-# The optional compiled build of the per-step policy modules (setup.py; docs/install.md,
-# "Compiled scheduler modules"). COMPILED_SRC must list vllm_nexus/programs/_compiled.py's
-# COMPILED_MODULES (tests/test_compiled.py checks). Rebuilt when one of them changes; a build
-# that cannot compile (no Cython, no C compiler) installs pure Python and says so.
-# VLLM_NEXUS_BUILD_COMPILED=0 make install: no compiled build.
-COMPILED_SRC := $(patsubst %,vllm_nexus/programs/%.py,charging decode_charge levels preemption queues request_queue sizes table tenants)
-COMPILED_MANIFEST := vllm_nexus/programs/_compiled_manifest.json
 
-.PHONY: install compile test lint format demo bench conformance conformance-quick clean distclean check-flavour
+.PHONY: install test lint format demo bench conformance conformance-quick clean distclean check-flavour
 
-install: $(STAMP) $(COMPILED_MANIFEST)
-
-$(COMPILED_MANIFEST): $(COMPILED_SRC) setup.py vllm_nexus/programs/_compiled.py | $(STAMP)
-	$(BIN)/python -c 'import sys; from vllm_nexus.programs import _compiled as c; sys.exit(not c.up_to_date())' \
-	  || $(PIP) install --progress-bar off --no-deps -e .
-	@touch $@
-	@$(BIN)/python -c 'from vllm_nexus.programs import _compiled as c; print(c.report())'
-
-compile: $(COMPILED_MANIFEST)
+install: $(STAMP)
 
 check-flavour:
 	@case "$(FLAVOUR)" in cpu|gpu) ;; *) echo "FLAVOUR must be cpu or gpu, got '$(FLAVOUR)'" >&2; exit 2;; esac
 
-$(STAMP): pyproject.toml setup.py Makefile vllm_nexus/serving/install_cpu.py | check-flavour
+$(STAMP): pyproject.toml Makefile vllm_nexus/serving/install_cpu.py | check-flavour
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11" >&2; exit 1; }
 	@echo ">>> vllm-nexus install: flavour=$(FLAVOUR) venv=$(VENV)"
@@ -105,7 +90,6 @@ conformance-quick: install
 # Build and cache artifacts; keeps the venv (other shells may be using it).
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
-	rm -f vllm_nexus/programs/*.so $(COMPILED_MANIFEST)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Everything, including the venv.
