@@ -1,3 +1,4 @@
+# ruff: noqa  (a throw-away build script, kept as run; the header line added afterwards)
 import sys
 from setuptools import setup
 from Cython.Build import cythonize
