@@ -1,0 +1,53 @@
+"""Throw-away diagnosis (tuning seeds 0-1 only): policy_sim.py with alternative rules for
+levelling a hinted call. Not product code. EXP env var:
+
+- ``base``: the shipped rule, ``(hint - calls started) x service per completed call``;
+- ``sib``: calls in flight count as remaining work: ``(hint - calls completed - 1) x ...``
+  (the same for sequential programs, where started = completed + 1; a fan-out's later
+  siblings no longer rank above its first);
+- ``seqonly``: a program that has fanned out is levelled as if unhinted (stage ranking);
+- ``lift``: a hint may only lift a call: min(hinted level, the unhinted level).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, "examples")
+import policy_sim
+
+from vllm_nexus.programs import queues
+
+EXP = os.environ.get("EXP", "base")
+MLQ = queues.MultiLevelQueue
+orig_rank = MLQ._hint_rank
+orig_entry = MLQ.entry_level
+
+
+def hint_rank(self, prog, hint):
+    r = orig_rank(self, prog, hint)
+    if r is None:
+        return None
+    if EXP == "sib":
+        done = prog.completed_calls
+        per_call = prog.service / done if done else self.levels.typical
+        return (prog.size_hint - done - 1) * per_call
+    if EXP == "seqonly" and prog.fanouts:
+        self.hinted_calls -= 1
+        return None
+    return r
+
+
+def entry_level(self, call, now):
+    lvl = orig_entry(self, call, now)
+    if EXP == "lift" and call.hint_rank is not None:
+        h, call.hint_rank = call.hint_rank, None
+        try:
+            lvl = min(lvl, orig_entry(self, call, now))
+        finally:
+            call.hint_rank = h
+    return lvl
+
+
+MLQ._hint_rank = hint_rank
+MLQ.entry_level = entry_level
+sys.exit(policy_sim.main())
