@@ -8,5 +8,6 @@ D=$(cd "$(dirname "$0")" && pwd); T=$(cd "$D/../../.." && pwd)
   cd $T && echo "tests start $(date -u +%FT%TZ)" > $D/d1-tests.txt && \
   PYTHONPATH=$T timeout 600 /work/main/.venv/bin/pytest -q -p no:cacheprovider \
     tests/test_interleaved_replay.py tests/test_bench_runner.py tests/test_cluster_unit.py >> $D/d1-tests.txt 2>&1; \
-  echo "tests end $(date -u +%FT%TZ) rc $?" >> $D/d1-tests.txt ) &
+  echo "tests end $(date -u +%FT%TZ) rc $?" >> $D/d1-tests.txt; \
+  bash $T/docs/results/sizehint-real-2026-12-04d/traces.sh > $T/docs/results/sizehint-real-2026-12-04d/traces.txt 2>&1 ) &
 wait

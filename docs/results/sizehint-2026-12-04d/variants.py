@@ -50,4 +50,5 @@ def entry_level(self, call, now):
 
 MLQ._hint_rank = hint_rank
 MLQ.entry_level = entry_level
-sys.exit(policy_sim.main())
+if __name__ == "__main__":
+    sys.exit(policy_sim.main())
