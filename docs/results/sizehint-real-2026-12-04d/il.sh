@@ -11,9 +11,11 @@ export VLLM_NEXUS_PORT_RANGE=8300-8399
 if [ "$(date -u +%H%M)" -ge "${NOT_AFTER:-1540}" ]; then echo "not started: $(date -u +%H:%M) is past ${NOT_AFTER:-1540} UTC"; exit 0; fi
 tag=$1 w=$2 seed=$3 n=$4 rate=$5
 echo "=== $tag: $w seed $seed N=$n rate $rate reps 3 stock,default,hinted (sigma 0.5) batch-bound"
-date -u +"start %H:%M:%S"; cat /proc/loadavg; git log --oneline -1
+# the code under test: a frozen copy of one commit (git archive), not the moving worktree
+tree=${TREE:-/tmp/shr/tree}
+date -u +"start %H:%M:%S"; cat /proc/loadavg; echo "tree $tree at commit $(cat $tree/COMMIT)"
 md5sum /tmp/shr/traces/$w$seed.jsonl
-PYTHONPATH=$PWD timeout -s INT -k 20 ${IL_LIMIT:-560} /work/main/.venv/bin/python examples/interleaved_replay.py \
+PYTHONPATH=$tree timeout -s INT -k 20 ${IL_LIMIT:-560} /work/main/.venv/bin/python $tree/examples/interleaved_replay.py \
   --trace /tmp/shr/traces/$w$seed.jsonl --programs $n --rate $rate --reps 3 \
   --schedulers stock,default,hinted --extra 'hinted={}' --send-size-hint hinted \
   --size-hint-sigma 0.5 --size-hint-seed $seed \
