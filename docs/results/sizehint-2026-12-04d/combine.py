@@ -28,7 +28,8 @@ for f in base_files:
 tags = []
 for spec in var_specs:
     tag, _, path = spec.partition("=")
-    tags.append(tag)
+    if tag not in tags:
+        tags.append(tag)
     load(path, tag)
 cols = ["default", "default+h0.5", "default+h1"]
 for t in tags:
