@@ -83,15 +83,22 @@ def summarize(rows: list[dict], baseline: str) -> dict[str, dict]:
     """Per scheduler: means per repetition, ratios to ``baseline`` in the same repetition
     (>1: faster than the baseline), their geometric mean and the pooled ratio."""
     base = {r["rep"]: r["mean"] for r in rows if r["sched"] == baseline}
+    base_e2e = {r["rep"]: r.get("e2e_mean_s") for r in rows if r["sched"] == baseline}
     out: dict[str, dict] = {}
     for sched in dict.fromkeys(r["sched"] for r in rows):
         mine = sorted((r for r in rows if r["sched"] == sched), key=lambda r: r["rep"])
         ratios = [base[r["rep"]] / r["mean"] for r in mine if r["rep"] in base]
+        e2e = [base_e2e[r["rep"]] / r["e2e_mean_s"] for r in mine
+               if base_e2e.get(r["rep"]) and r.get("e2e_mean_s")]  # fmt: skip
         out[sched] = {
             "means": [r["mean"] for r in mine],
             "ratios": ratios,
             "geo": math.exp(statistics.mean(math.log(x) for x in ratios)) if ratios else None,
             "pooled": statistics.mean(base.values()) / statistics.mean(r["mean"] for r in mine),
+            "e2e_means": [r.get("e2e_mean_s") for r in mine],
+            "e2e_ratios": e2e,
+            "e2e_geo": _geo(e2e),
+            "failed_programs": [r.get("failed_programs") for r in mine],
             "cpu_s": [r["cpu_s"] for r in mine],
             "recompute_share": [r.get("recompute_share") for r in mine],
             "preemptions": [r.get("preemptions") for r in mine],
@@ -297,6 +304,26 @@ def nexus_preemptions(text: str) -> dict[str, float]:
     return out
 
 
+HINT_COUNTERS = {
+    "vllm_nexus_programs_hinted_total": "programs_hinted",
+    "vllm_nexus_hinted_calls_total": "hinted_calls",
+    "vllm_nexus_size_hint_overruns_total": "size_hint_overruns",
+    "vllm_nexus_invalid_size_hints_total": "invalid_size_hints",
+}
+"""vllm_nexus's size-hint counters (docs/programs.md §9) and their short names."""
+
+
+def hint_counters(text: str) -> dict[str, float]:
+    """vllm_nexus's size-hint counters of a metrics page, summed over engines (none: not a
+    vllm_nexus server, or one that never saw a hint and exports no such sample yet)."""
+    out: dict[str, float] = {}
+    for name, _, value in prom_samples(text):
+        key = HINT_COUNTERS.get(name)
+        if key:
+            out[key] = out.get(key, 0.0) + value
+    return out
+
+
 def binding(samples: list[dict[str, float]], max_num_seqs: int | None) -> dict:
     """What bound the engine over a replay's ``/metrics`` samples: peak KV usage, peak
     running requests, and the share of samples with requests waiting that were KV-bound
@@ -332,16 +359,48 @@ def complete_reps(rows: list[dict], schedulers: list[str]) -> list[dict]:
     return [r for r in rows if r["rep"] in full]
 
 
-def class_senders(option: str, schedulers: list[str]) -> set[str]:
-    """The schedulers whose replays name program classes (``--send-program-class [NAMES]``)."""
+def class_senders(
+    option: str, schedulers: list[str], flag: str = "--send-program-class"
+) -> set[str]:
+    """The schedulers whose replays name program classes (``--send-program-class [NAMES]``),
+    or send size hints (``--send-size-hint [NAMES]``, ``flag``)."""
     if not option:
         return set()
     if option == "*":
         return set(schedulers)
     names = {n.strip() for n in option.split(",") if n.strip()}
     if unknown := sorted(names - set(schedulers)):
-        raise ValueError(f"--send-program-class names {unknown}, not in --schedulers")
+        raise ValueError(f"{flag} names {unknown}, not in --schedulers")
     return names
+
+
+def bench_argv(
+    base_url: str,
+    model: str,
+    trace: str,
+    programs: int,
+    rate: float,
+    think_scale: float,
+    salt: str,
+    label: str,
+    dest: str,
+    send_class: bool = False,
+    hint_sigma: float | None = None,
+    hint_seed: int = 0,
+) -> list[str]:
+    """``vllm-nexus bench`` arguments of one replay: a fresh program-id namespace per replay
+    (``salt``); with ``hint_sigma``, every call carries ``vllm_xargs.program_size_hint`` (each
+    program's number of calls x ``exp(sigma x N(0,1))``, drawn per program id and
+    ``hint_seed``: the same hints in every repetition)."""
+    argv = ["bench", "--base-url", base_url, "--model", model, "--trace", trace,
+            "--programs", str(programs), "--rate", f"{rate:g}",
+            "--think-scale", str(think_scale), "--run-salt", salt,
+            "--label", label, "--out", dest, "--no-plots", "--no-progress"]  # fmt: skip
+    if send_class:
+        argv.append("--send-program-class")
+    if hint_sigma is not None:
+        argv += ["--size-hint-sigma", f"{hint_sigma:g}", "--seed", str(hint_seed)]
+    return argv
 
 
 def _pct(x: float | None) -> str:
@@ -401,6 +460,14 @@ def summary_lines(rows: list[dict], schedulers: list[str]) -> list[str]:
             f" | preemptions {' '.join(_num(x, '.0f') for x in v['preemptions'])} | "
             f"recomputed {share}"
         )
+        if v["e2e_ratios"]:
+            out.append(
+                f"{s}: program end-to-end mean s "
+                f"{' '.join(_num(x) for x in v['e2e_means'])} | ratios "
+                f"{' '.join(f'{x:.2f}' for x in v['e2e_ratios'])} | geo-mean "
+                f"{v['e2e_geo']:.2f}x | failed programs "
+                f"{' '.join(_num(x, '.0f') for x in v['failed_programs'])}"
+            )
     return out
 
 
@@ -527,6 +594,29 @@ def main(argv: list[str] | None = None) -> int:
         help="the client names each program's kind (vllm_xargs.program_class): alone for every "
         "server, or for the comma-separated schedulers NAMES only",
     )
+    p.add_argument(
+        "--size-hint-sigma",
+        type=float,
+        metavar="S",
+        help="with --send-size-hint: clients send vllm_xargs.program_size_hint on every call, "
+        "each program's number of calls x exp(S x N(0,1)) (vllm-nexus bench --size-hint-sigma)",
+    )
+    p.add_argument(
+        "--send-size-hint",
+        nargs="?",
+        const="*",
+        default="",
+        metavar="NAMES",
+        help="the replays of every server, or of the comma-separated schedulers NAMES only, "
+        "send size hints (needs --size-hint-sigma); e.g. --extra hinted={} "
+        "--send-size-hint hinted: the defaults, a server of their own, with hints",
+    )
+    p.add_argument(
+        "--size-hint-seed",
+        type=int,
+        default=0,
+        help="seed of the hints' errors (bench --seed of the hinted replays; default 0)",
+    )
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", required=True)
     p.add_argument(
@@ -565,8 +655,15 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown scheduler(s) {unknown}: use bench_sweep's names or --extra NAME=JSON")
     try:
         with_class = class_senders(a.send_program_class, schedulers)
+        with_hint = class_senders(a.send_size_hint, schedulers, "--send-size-hint")
     except ValueError as e:
         p.error(str(e))
+    if with_hint and a.size_hint_sigma is None:
+        p.error("--send-size-hint needs --size-hint-sigma")
+    if a.size_hint_sigma is not None and not 0 <= a.size_hint_sigma < math.inf:
+        p.error("--size-hint-sigma must be a finite number >= 0")
+    if a.size_hint_sigma is not None and not with_hint:
+        p.error("--size-hint-sigma without --send-size-hint: no replay would send hints")
     if a.model:
         model = a.model
     else:
@@ -602,13 +699,13 @@ def main(argv: list[str] | None = None) -> int:
     def replay(s: str, tag: str, programs: int, rate: float, rep: int | None = None) -> dict:
         srv = servers[s]
         dest = out / "raw" / f"{s}-{tag}-c{cmd}"
-        argv = ["bench", "--base-url", srv.base_url, "--model", srv.model, "--trace", a.trace,
-                "--programs", str(programs), "--rate", f"{rate:g}",
-                "--think-scale", str(a.think_scale), "--run-salt", f"il{time.time():.0f}-{s}-{tag}",
-                "--label", s, "--out", str(dest), "--no-plots", "--no-progress",
-                *(["--send-program-class"] if s in with_class else [])]  # fmt: skip
+        argv = bench_argv(srv.base_url, srv.model, a.trace, programs, rate, a.think_scale,
+                          f"il{time.time():.0f}-{s}-{tag}", s, str(dest), s in with_class,
+                          a.size_hint_sigma if s in with_hint else None,
+                          a.size_hint_seed)  # fmt: skip
         cpu0 = _server_cpu_s(srv.port)
-        pre0 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
+        page0 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
+        pre0, hints0 = nexus_preemptions(page0), hint_counters(page0)
         sampler = _Sampler(srv.base_url)
         sampler.start()
         try:
@@ -616,7 +713,8 @@ def main(argv: list[str] | None = None) -> int:
                            stdout=subprocess.DEVNULL)  # fmt: skip
         finally:
             samples = sampler.stop()
-        pre1 = nexus_preemptions(_get(srv.base_url.removesuffix("/v1") + "/metrics") or "")
+        page1 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
+        pre1, hints1 = nexus_preemptions(page1), hint_counters(page1)
         run = json.loads((dest / "result.json").read_text())["runs"][0]
         server = run.get("server") or {}
         row = {"sched": s, "tag": tag, "rep": rep, "rate": rate, "cmd": cmd,
@@ -627,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
                "engine_steps": server.get("engine_steps"),
                "preemptions": server.get("preemptions", 0.0),
                "nexus_preemptions": {k: v - pre0.get(k, 0.0) for k, v in pre1.items()},
+               "size_hints": {k: v - hints0.get(k, 0.0) for k, v in hints1.items()},
+               "hints_sent": s in with_hint,
                "recomputed_tokens": server.get("vllm_nexus_recomputed_tokens_total"),
                "recompute_share": recompute_share(server),
                "mean_queue_s": server.get("mean_queue_s"),

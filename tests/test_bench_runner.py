@@ -51,7 +51,9 @@ def chain_program(pid: str, arrival: float = 0.0) -> ProgramSpec:
     )
 
 
-async def _run(programs, fake, transport="xargs", port=None, retries=3, suffix="", cls=False):
+async def _run(
+    programs, fake, transport="xargs", port=None, retries=3, suffix="", cls=False, sigma=None
+):
     app = web.Application()
     app.router.add_post("/v1/completions", fake.completions)
     runner = web.AppRunner(app)
@@ -68,6 +70,8 @@ async def _run(programs, fake, transport="xargs", port=None, retries=3, suffix="
             max_retries=retries,
             program_id_suffix=suffix,
             send_program_class=cls,
+            size_hint_sigma=sigma,
+            size_hint_seed=31,
         )
         factory = PromptFactory(1, "salt", list(range(50, 150)))
         return await Runner(programs, factory, opts).run()
@@ -112,6 +116,24 @@ def test_program_class_is_sent_only_when_asked():
     fake = FakeServer()
     asyncio.run(_run([chain_program("a")], fake))
     assert all("program_class" not in b["vllm_xargs"] for b, _ in fake.requests)
+
+
+def test_size_hint_is_sent_on_every_call_only_when_asked():
+    progs = [chain_program("a"), chain_program("b")]
+    for transport in ("xargs", "session-header"):
+        fake = FakeServer()
+        asyncio.run(_run(progs, fake, transport, suffix="@run1", sigma=0.5))
+        assert len(fake.requests) == 6
+        sent: dict[str, set] = {}
+        for b, h in fake.requests:
+            pid = (b["vllm_xargs"].get("program_id") or h["X-Session-ID"]).removesuffix("@run1")
+            sent.setdefault(pid, set()).add(b["vllm_xargs"]["program_size_hint"])
+        # one draw per program id (not per call, not per run namespace), seeded by --seed
+        assert sent == {p.program_id: {round(p.size_hint(0.5, 31), 3)} for p in progs}
+        assert sent["a"] != sent["b"]
+    fake = FakeServer()
+    asyncio.run(_run(progs, fake))
+    assert all("program_size_hint" not in b["vllm_xargs"] for b, _ in fake.requests)
 
 
 def test_no_program_ids_sends_only_an_opaque_request_id():

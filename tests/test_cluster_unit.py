@@ -404,3 +404,64 @@ def test_local_head_uses_its_own_ray_auth_token(monkeypatch):
 
     assert os.environ["RAY_AUTH_TOKEN"] == env["RAY_AUTH_TOKEN"]  # the driver's too
     assert refreshed == [True]
+
+
+def test_ingress_app_answers_a_bad_size_hint_with_400_before_routing():
+    """The ingress's FastAPI app (the routes and request parsing Ray Serve runs, Ray Serve
+    LLM's own app factory) driven over HTTP in-process, without Ray: Serve finds the ingress
+    instance of a replica with a FastAPI dependency, overridden here with a local one."""
+    pytest.importorskip("ray.serve.llm")
+    import inspect
+
+    from fastapi.responses import JSONResponse
+    from fastapi.testclient import TestClient
+    from ray.llm._internal.serve.core.ingress.ingress import init as serve_llm_app
+
+    from vllm_nexus.cluster.ingress import NexusIngress, make_ingress_class
+
+    app = serve_llm_app()
+    make_ingress_class(app)
+    ingress = NexusIngress({}, {})
+    routed: list = []
+
+    async def route(body, call_method, raw_request, ticket):
+        routed.append((call_method, dict(body.vllm_xargs or {})))
+        ticket.release()
+        return JSONResponse({"routed": call_method})
+
+    ingress._route = route
+    deps = {
+        inspect.signature(r.endpoint).parameters["self"].default.dependency
+        for r in app.routes
+        if getattr(r.endpoint, "_serve_cls", None) is not None
+    }
+    assert len(deps) == 1  # every class route asks Serve for the replica's ingress object
+    app.dependency_overrides[deps.pop()] = lambda: ingress
+    client = TestClient(app)
+    comp = {"model": "m", "prompt": "hi", "max_tokens": 2}
+    chat = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    bad = [("NaN", "finite"), (0.5, "[1, 1000000]"), ("lots", "number of calls"),
+           (2e6, "[1, 1000000]"), ("-inf", "finite")]  # fmt: skip
+    for path, body in (("/v1/completions", comp), ("/v1/chat/completions", chat)):
+        for hint, why in bad:
+            xargs = {"program_id": "agent-1", "program_size_hint": hint}
+            r = client.post(path, json={**body, "vllm_xargs": xargs})
+            assert r.status_code == 400, (path, hint, r.text)
+            err = r.json()["error"]
+            assert err["type"] == "BadRequestError" and err["code"] == 400
+            assert err["message"].startswith("invalid program size hint: ")
+            assert "vllm_xargs.program_size_hint" in err["message"] and why in err["message"]
+    assert routed == []  # nothing reached the engines
+    assert ingress._stats.invalid_program_ids_total == 2 * len(bad)
+    r = client.post("/v1/completions", json={**comp, "vllm_xargs": {"program_size_hint": "30"}})
+    assert r.status_code == 200 and r.json() == {"routed": "completions"}
+    assert routed == [("completions", {"program_size_hint": "30"})]  # passed on unchanged
+    r = client.post(
+        "/v1/chat/completions",
+        json={**chat, "vllm_xargs": {"program_id": "agent-1", "program_size_hint": 30}},
+    )
+    assert r.status_code == 200 and routed[-1] == (
+        "chat",
+        {"program_id": "agent-1", "program_size_hint": 30},
+    )
+    assert ingress._admission.inside == 0

@@ -253,3 +253,61 @@ def test_program_classes_are_sent_to_all_or_the_named_schedulers(il) -> None:
     assert il.class_senders("dcls, cb", s) == {"dcls", "cb"}
     with pytest.raises(ValueError, match="'plas'"):
         il.class_senders("cb,plas", s)
+
+
+def test_size_hints_are_sent_by_the_named_schedulers_replays_only(il) -> None:
+    s = ["stock", "default", "hinted"]
+    assert il.class_senders("hinted", s, "--send-size-hint") == {"hinted"}
+    with pytest.raises(ValueError, match="--send-size-hint names \\['plas'\\]"):
+        il.class_senders("plas", s, "--send-size-hint")
+    common = ("http://h:1/v1", "m", "t.jsonl", 40, 2.0, 0.3, "il1-x-rep0", "x", "/o")
+    plain = il.bench_argv(*common)
+    assert "--size-hint-sigma" not in plain and "--seed" not in plain
+    assert plain[plain.index("--run-salt") + 1] == "il1-x-rep0"  # a fresh id namespace
+    hinted = il.bench_argv(*common, hint_sigma=0.5, hint_seed=31)
+    assert hinted[: len(plain)] == plain
+    assert hinted[len(plain) :] == ["--size-hint-sigma", "0.5", "--seed", "31"]
+    assert il.bench_argv(*common, send_class=True)[-1] == "--send-program-class"
+
+
+def test_replay_options_reject_hints_nobody_sends_or_without_a_sigma(il, capsys) -> None:
+    base = ["--trace", "t", "--rate", "1", "--programs", "2", "--out", "/tmp/x",
+            "--schedulers", "stock,default"]  # fmt: skip
+    for extra, msg in (
+        (["--send-size-hint", "default"], "needs --size-hint-sigma"),
+        (["--size-hint-sigma", "0.5"], "no replay would send hints"),
+        (["--size-hint-sigma", "-1", "--send-size-hint"], "finite number >= 0"),
+        (["--size-hint-sigma", "0.5", "--send-size-hint", "plas"], "not in --schedulers"),
+    ):
+        with pytest.raises(SystemExit):
+            il.main(base + extra)
+        assert msg in capsys.readouterr().err
+
+
+def test_hint_counters_from_a_metrics_page_and_e2e_ratios_in_the_summary(il) -> None:
+    page = (
+        'vllm_nexus_hinted_calls_total{engine="0"} 40.0\n'
+        'vllm_nexus_hinted_calls_total{engine="1"} 2.0\n'
+        'vllm_nexus_programs_hinted_total{engine="0"} 7.0\n'
+        'vllm_nexus_size_hint_overruns_total{engine="0"} 3.0\n'
+        'vllm_nexus_preemptions_total{engine="0",reason="proactive"} 4.0\n'
+    )
+    assert il.hint_counters(page) == {
+        "hinted_calls": 42.0, "programs_hinted": 7.0, "size_hint_overruns": 3.0,
+    }  # fmt: skip
+    assert il.hint_counters("") == {}
+    rows = [
+        _row("stock", 0, 20.0, e2e_mean_s=4.0, failed_programs=0),
+        _row("hinted", 0, 10.0, e2e_mean_s=5.0, failed_programs=0),
+        _row("stock", 1, 20.0, e2e_mean_s=6.0, failed_programs=0),
+        _row("hinted", 1, 10.0, e2e_mean_s=3.0, failed_programs=1),
+    ]
+    v = il.summarize(rows, "stock")["hinted"]
+    assert v["e2e_ratios"] == [0.8, 2.0]
+    assert v["e2e_geo"] == pytest.approx(math.sqrt(1.6))
+    assert v["failed_programs"] == [0, 1]
+    lines = il.summary_lines(rows, ["stock", "hinted"])
+    assert (
+        "hinted: program end-to-end mean s 5.00 3.00 | ratios 0.80 2.00 | geo-mean 1.26x"
+        " | failed programs 0 1" in lines
+    )

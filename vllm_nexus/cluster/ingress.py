@@ -264,6 +264,7 @@ ENDPOINTS = {
 }
 
 
-def make_ingress_class() -> type:
-    """The FastAPI-wrapped Serve ingress class (routes above)."""
-    return make_fastapi_ingress(NexusIngress, endpoint_map=ENDPOINTS)
+def make_ingress_class(app: Any = None) -> type:
+    """The FastAPI-wrapped Serve ingress class (routes above) on ``app`` (default: Ray Serve
+    LLM's own FastAPI app; tests pass theirs to send requests to it without Ray)."""
+    return make_fastapi_ingress(NexusIngress, endpoint_map=ENDPOINTS, app=app)
