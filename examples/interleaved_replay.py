@@ -93,7 +93,7 @@ def summarize(rows: list[dict], baseline: str) -> dict[str, dict]:
         out[sched] = {
             "means": [r["mean"] for r in mine],
             "ratios": ratios,
-            "geo": math.exp(statistics.mean(math.log(x) for x in ratios)) if ratios else None,
+            "geo": _geo(ratios),
             "pooled": statistics.mean(base.values()) / statistics.mean(r["mean"] for r in mine),
             "e2e_means": [r.get("e2e_mean_s") for r in mine],
             "e2e_ratios": e2e,
