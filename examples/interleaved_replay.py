@@ -8,8 +8,11 @@ warm-up replay per server, then replays the trace ``--reps`` times against each 
 rotated order (rep k starts at scheduler k), strictly one replay at a time. Reported per
 scheduler: mean program token latency per repetition, the ratio to the first scheduler in the
 same repetition, their geometric mean, the pooled ratio (mean of means), and the server's CPU
-seconds per replay (all its processes). Per replay, from the server's ``/metrics``: vLLM's
-preemptions (and vllm_nexus's, by reason), tokens recomputed after preemption as a share of
+seconds per replay (all its processes) and per engine step. Per replay, from the server's
+``/metrics``: vLLM's preemptions (and vllm_nexus's, by reason), vllm_nexus's policy counters
+(anti-starvation promotions, demotions, preemptions declined; ``policy`` in each row) and its
+self-tuning state at the end (first level boundary, starvation threshold, size samples;
+``policy_state``), tokens recomputed after preemption as a share of
 all tokens computed (``vllm_nexus_recomputed_tokens_total``; stock vLLM exports no such
 counter, so its share is unknown once it preempts), and what bound the engine: ``/metrics``
 is sampled once a second during the replay for the KV-cache usage and the running and
@@ -324,6 +327,35 @@ def hint_counters(text: str) -> dict[str, float]:
     return out
 
 
+POLICY_COUNTERS = {
+    "vllm_nexus_starvation_promotions_total": "starvation_promotions",
+    "vllm_nexus_demotions_total": "demotions",
+    "vllm_nexus_preemptions_size_declined_total": "preemptions_size_declined",
+    "vllm_nexus_preemptions_withheld_total": "preemptions_withheld",
+}
+"""vllm_nexus's policy counters a replay records as deltas (what the order did)."""
+POLICY_GAUGES = {
+    "vllm_nexus_level_first_boundary": "level_first_boundary",
+    "vllm_nexus_starvation_threshold": "starvation_threshold",
+    "vllm_nexus_size_samples": "size_samples",
+}
+"""vllm_nexus's self-tuning state a replay records at its end (the last engine's value)."""
+
+
+def policy_state(text: str) -> tuple[dict[str, float], dict[str, float]]:
+    """``(counters, gauges)``: :data:`POLICY_COUNTERS` summed over engines and
+    :data:`POLICY_GAUGES` of a metrics page (both empty for a stock server)."""
+    counters: dict[str, float] = {}
+    gauges: dict[str, float] = {}
+    for name, _, value in prom_samples(text):
+        if name in POLICY_COUNTERS:
+            key = POLICY_COUNTERS[name]
+            counters[key] = counters.get(key, 0.0) + value
+        elif name in POLICY_GAUGES:
+            gauges[POLICY_GAUGES[name]] = value
+    return counters, gauges
+
+
 def binding(samples: list[dict[str, float]], max_num_seqs: int | None) -> dict:
     """What bound the engine over a replay's ``/metrics`` samples: peak KV usage, peak
     running requests, and the share of samples with requests waiting that were KV-bound
@@ -415,15 +447,17 @@ def markdown_table(rows: list[dict], baseline: str) -> str:
     """One line per repetition (and rate, when the rows carry one) and scheduler: mean
     ms/token, ratio to ``baseline`` in the same repetition and at the same rate, mean program
     end-to-end latency, preemptions (vllm_nexus's proactive / KV-pressure ones in brackets),
-    recompute share, peak KV usage and running requests, the share of samples with calls
-    queued and of those the KV-bound share, replay duration."""
+    vllm_nexus's anti-starvation promotions, recompute share, peak KV usage and running
+    requests, the share of samples with calls queued and of those the KV-bound share, replay
+    duration, and the server's CPU time (all its processes) per engine step."""
     with_rate = any(r.get("rate") is not None for r in rows)
     base = {(r["rep"], r.get("rate")): r["mean"] for r in rows if r["sched"] == baseline}
     lines = [
         "| rep | " + ("rate | " if with_rate else "") + "scheduler | ms/token | ratio | "
-        "e2e mean s | preemptions (proactive / KV) | "
-        "recomputed | KV peak | running peak | queued samples | of those KV-bound | duration s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if with_rate else ""),
+        "e2e mean s | preemptions (proactive / KV) | starvation promotions | "
+        "recomputed | KV peak | running peak | queued samples | of those KV-bound | duration s | "
+        "server CPU ms/step |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if with_rate else ""),
     ]
     order = sorted(rows, key=lambda r: (r["rep"], r.get("rate") or 0, r["sched"] != baseline))
     for r in order:
@@ -434,12 +468,16 @@ def markdown_table(rows: list[dict], baseline: str) -> str:
         key = (r["rep"], r.get("rate"))
         ratio = base[key] / r["mean"] if key in base else None
         rate = f"{r.get('rate'):g} | " if with_rate else ""
+        promoted = (r.get("policy") or {}).get("starvation_promotions")
+        steps, cpu = r.get("engine_steps"), r.get("cpu_s")
+        per_step = 1000 * cpu / steps if steps and cpu is not None else None
         lines.append(
             f"| {r['rep']} | {rate}{r['sched']} | {r['mean']:.1f} | {_num(ratio)} | "
-            f"{_num(r.get('e2e_mean_s'))} | {pre} | "
+            f"{_num(r.get('e2e_mean_s'))} | {pre} | {_num(promoted, '.0f')} | "
             f"{_pct(r.get('recompute_share'))} | {_pct(r.get('kv_peak'))} | "
             f"{_num(r.get('running_peak'), '.0f')} | {_pct(r.get('queued_share'))} | "
-            f"{_pct(r.get('kv_bound_share'))} | {_num(r.get('duration_s'), '.0f')} |"
+            f"{_pct(r.get('kv_bound_share'))} | {_num(r.get('duration_s'), '.0f')} | "
+            f"{_num(per_step)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -706,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu0 = _server_cpu_s(srv.port)
         page0 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
         pre0, hints0 = nexus_preemptions(page0), hint_counters(page0)
+        pol0 = policy_state(page0)[0]
         sampler = _Sampler(srv.base_url)
         sampler.start()
         try:
@@ -715,6 +754,7 @@ def main(argv: list[str] | None = None) -> int:
             samples = sampler.stop()
         page1 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
         pre1, hints1 = nexus_preemptions(page1), hint_counters(page1)
+        pol1, gauges1 = policy_state(page1)
         run = json.loads((dest / "result.json").read_text())["runs"][0]
         server = run.get("server") or {}
         row = {"sched": s, "tag": tag, "rep": rep, "rate": rate, "cmd": cmd,
@@ -726,6 +766,8 @@ def main(argv: list[str] | None = None) -> int:
                "preemptions": server.get("preemptions", 0.0),
                "nexus_preemptions": {k: v - pre0.get(k, 0.0) for k, v in pre1.items()},
                "size_hints": {k: v - hints0.get(k, 0.0) for k, v in hints1.items()},
+               "policy": {k: v - pol0.get(k, 0.0) for k, v in pol1.items()},
+               "policy_state": gauges1,
                "hints_sent": s in with_hint,
                "recomputed_tokens": server.get("vllm_nexus_recomputed_tokens_total"),
                "recompute_share": recompute_share(server),

@@ -122,15 +122,41 @@ def test_markdown_table_lists_each_repetition_baseline_first(il) -> None:
     rows = [
         _row("plas", 0, 10.0, preemptions=14.0, recompute_share=0.008, kv_peak=0.975,
              running_peak=13.0, queued_share=0.75, kv_bound_share=1.0, duration_s=52.4,
-             nexus_preemptions={"proactive": 13.0, "kv_cache": 1.0}, e2e_mean_s=1.25),
+             nexus_preemptions={"proactive": 13.0, "kv_cache": 1.0}, e2e_mean_s=1.25,
+             policy={"starvation_promotions": 7.0}, engine_steps=400.0, cpu_s=5.0),
         _row("stock", 0, 20.0, preemptions=3.0, recompute_share=None, kv_peak=1.0,
              running_peak=15.0, queued_share=0.5, kv_bound_share=None, duration_s=55.0),
     ]  # fmt: skip
     lines = il.markdown_table(rows, "stock").splitlines()
-    assert lines[2] == "| 0 | stock | 20.0 | 1.00 | — | 3 | — | 100.0% | 15 | 50.0% | — | 55 |"
-    assert lines[3] == (
-        "| 0 | plas | 10.0 | 2.00 | 1.25 | 14 (13 / 1) | 0.8% | 97.5% | 13 | 75.0% | 100.0% | 52 |"
+    assert len(lines[0].split("|")) == len(lines[1].split("|")) == len(lines[2].split("|"))
+    assert lines[2] == (
+        "| 0 | stock | 20.0 | 1.00 | — | 3 | — | — | 100.0% | 15 | 50.0% | — | 55 | — |"
     )
+    assert lines[3] == (
+        "| 0 | plas | 10.0 | 2.00 | 1.25 | 14 (13 / 1) | 7 | 0.8% | 97.5% | 13 | 75.0% | "
+        "100.0% | 52 | 12.50 |"
+    )
+
+
+def test_policy_counters_and_state_from_a_metrics_page(il) -> None:
+    page = (
+        'vllm_nexus_starvation_promotions_total{engine="0"} 30.0\n'
+        'vllm_nexus_starvation_promotions_total{engine="1"} 5.0\n'
+        'vllm_nexus_demotions_total{engine="0"} 2.0\n'
+        'vllm_nexus_preemptions_size_declined_total{engine="0"} 9.0\n'
+        'vllm_nexus_level_first_boundary{engine="0"} 44.5\n'
+        'vllm_nexus_starvation_threshold{engine="0"} 32.0\n'
+        'vllm_nexus_size_samples{engine="0"} 120.0\n'
+        'vllm_nexus_preemptions_total{engine="0",reason="proactive"} 4.0\n'
+        'vllm:num_requests_waiting{engine="0"} 3.0\n'
+    )
+    counters, gauges = il.policy_state(page)
+    assert counters == {
+        "starvation_promotions": 35.0, "demotions": 2.0, "preemptions_size_declined": 9.0,
+    }  # fmt: skip
+    assert gauges == {"level_first_boundary": 44.5, "starvation_threshold": 32.0,
+                      "size_samples": 120.0}  # fmt: skip
+    assert il.policy_state("") == ({}, {})  # stock vLLM: nothing of ours
 
 
 def test_report_rebuilds_the_summary_from_rows_jsonl(il, tmp_path) -> None:
