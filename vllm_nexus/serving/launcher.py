@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,9 +42,23 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+_handed_out: set[int] = set()
+"""Ports :func:`free_port` returned in this process and not yet released: two servers built
+one after the other (before either binds) must not get the same port, since vLLM binds with
+``SO_REUSEPORT`` and a second server on a port would share it silently."""
+_handed_out_lock = threading.Lock()
+
+
+def release_port(port: int) -> None:
+    """Give a port from :func:`free_port` back (a stopped :class:`VllmServer` does)."""
+    with _handed_out_lock:
+        _handed_out.discard(port)
+
+
 def free_port(lo: int | None = None, hi: int | None = None) -> int:
     """A free TCP port on 127.0.0.1: inside ``[lo, hi]`` when given (or the range in
-    ``$VLLM_NEXUS_PORT_RANGE``), else one the OS picks."""
+    ``$VLLM_NEXUS_PORT_RANGE``), else one the OS picks. Never one this process was already
+    given and has not released (:func:`release_port`)."""
     if lo is None and hi is None and os.environ.get(PORT_RANGE_ENV):
         try:
             lo, hi = (int(x) for x in os.environ[PORT_RANGE_ENV].split("-", 1))
@@ -51,17 +66,24 @@ def free_port(lo: int | None = None, hi: int | None = None) -> int:
             raise ValueError(
                 f"{PORT_RANGE_ENV}={os.environ[PORT_RANGE_ENV]!r}: expected LO-HI, e.g. 18100-18199"
             ) from None
-    if lo is None and hi is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
-    if lo is None or hi is None or not 0 < lo <= hi < 65536:
-        raise ValueError(f"bad port range {lo}-{hi}")
-    ports = list(range(lo, hi + 1))
-    random.shuffle(ports)  # concurrent callers rarely pick the same port
-    for port in ports:
-        if _port_is_free(port):
-            return port
+    with _handed_out_lock:
+        if lo is None and hi is None:
+            for _ in range(64):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind(("127.0.0.1", 0))
+                    port = int(s.getsockname()[1])
+                if port not in _handed_out:
+                    _handed_out.add(port)
+                    return port
+            raise RuntimeError("the OS offered only ports this process already holds")
+        if lo is None or hi is None or not 0 < lo <= hi < 65536:
+            raise ValueError(f"bad port range {lo}-{hi}")
+        ports = [p for p in range(lo, hi + 1) if p not in _handed_out]
+        random.shuffle(ports)  # concurrent callers rarely pick the same port
+        for port in ports:
+            if _port_is_free(port):
+                _handed_out.add(port)
+                return port
     raise RuntimeError(f"no free port in {lo}-{hi}")
 
 
@@ -177,6 +199,7 @@ class VllmServer:
         self.model_path = str(model)
         self.args = [str(a) for a in args]
         self.model = _flag_value(self.args, "--served-model-name") or self.model_path
+        self._own_port = not port
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout_s = startup_timeout_s
@@ -250,6 +273,16 @@ class VllmServer:
             return self
         if self.use_cli and not (Path(sys.executable).parent / "vllm").exists():
             raise RuntimeError(f"no `vllm` script next to {sys.executable}: run `make install`")
+        if not _port_is_free(self.port):
+            # vLLM binds with SO_REUSEPORT: a second server would share the port silently
+            # (requests and health checks reaching either), so refuse before starting one.
+            raise RuntimeError(
+                f"port {self.port} is already in use on 127.0.0.1 (another server?); vLLM "
+                "would share it silently (SO_REUSEPORT): stop that server or use another port"
+            )
+        if self._own_port:  # held again if this server is restarted after stop()
+            with _handed_out_lock:
+                _handed_out.add(self.port)
         self._log = open(self.log_path, "ab")  # closed in stop()
         self._log.write(f"$ {' '.join(self.command())}\n".encode())
         self._log.flush()
@@ -279,7 +312,7 @@ class VllmServer:
                 self.stop()
                 raise err
             if self.healthy(timeout_s=2) and self.proc.poll() is None:
-                return self  # (the poll guards against another server on the same port)
+                return self
             if time.monotonic() > deadline:
                 err = self._failure(f"not healthy after {self.startup_timeout_s:.0f} s")
                 self.stop()
@@ -329,6 +362,8 @@ class VllmServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._own_port:
+            release_port(self.port)
 
     def __enter__(self) -> VllmServer:
         return self.start()
