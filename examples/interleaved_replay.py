@@ -356,6 +356,24 @@ def policy_state(text: str) -> tuple[dict[str, float], dict[str, float]]:
     return counters, gauges
 
 
+def identity_problems(warm_rows: dict[str, dict], server_args: dict[str, list[str]]) -> list[str]:
+    """After the warm-ups: a server started with ``--scheduler-cls vllm_nexus.Scheduler``
+    must export ``vllm_nexus_*`` metrics and one without must not; otherwise the replays
+    reach another server than named (as when two servers once shared a port, which vLLM's
+    ``SO_REUSEPORT`` allows; docs/benchmarks.md "2026-12-04 (e)")."""
+    out = []
+    for s, row in warm_rows.items():
+        ours = "vllm_nexus.Scheduler" in server_args[s]
+        exported = bool(row.get("nexus_preemptions"))
+        if ours and not exported:
+            out.append(f"server {s!r} runs vllm_nexus but its /metrics has no vllm_nexus_* "
+                       "metric after the warm-up: the replays reached another server")  # fmt: skip
+        elif exported and not ours:
+            out.append(f"server {s!r} runs vLLM's scheduler but its /metrics has vllm_nexus_* "
+                       "metrics: the replays reached another server")  # fmt: skip
+    return out
+
+
 def binding(samples: list[dict[str, float]], max_num_seqs: int | None) -> dict:
     """What bound the engine over a replay's ``/metrics`` samples: peak KV usage, peak
     running requests, and the share of samples with requests waiting that were KV-bound
@@ -783,8 +801,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if errors:
             raise SystemExit(f"a server did not start: {errors[0]}")
-        for s in schedulers:
-            replay(s, "warm", min(15, a.programs), rates[0])
+        warm = {s: replay(s, "warm", min(15, a.programs), rates[0]) for s in schedulers}
+        wrong = identity_problems(warm, {s: servers[s].args for s in schedulers})
+        if wrong:
+            raise SystemExit("; ".join(wrong))
         for rep in todo:
             for rate in rates:
                 for s in rotation(schedulers, rep):

@@ -337,3 +337,19 @@ def test_hint_counters_from_a_metrics_page_and_e2e_ratios_in_the_summary(il) -> 
         "hinted: program end-to-end mean s 5.00 3.00 | ratios 0.80 2.00 | geo-mean 1.26x"
         " | failed programs 0 1" in lines
     )
+
+
+def test_identity_problems_catch_a_server_answering_for_another(il) -> None:
+    ours = ["--max-num-seqs", "8", "--scheduler-cls", "vllm_nexus.Scheduler"]
+    args = {"stock": ["--max-num-seqs", "8"], "default": ours}
+    good = {"stock": {"nexus_preemptions": {}},
+            "default": {"nexus_preemptions": {"proactive": 0.0, "kv_cache": 0.0}}}  # fmt: skip
+    assert il.identity_problems(good, args) == []
+    # 2026-12-04 (e), G0: both servers on one port, the stock one answered for both
+    swapped = {"stock": {"nexus_preemptions": {}}, "default": {"nexus_preemptions": {}}}
+    (msg,) = il.identity_problems(swapped, args)
+    assert "'default' runs vllm_nexus" in msg
+    (msg,) = il.identity_problems(
+        {"stock": {"nexus_preemptions": {"proactive": 0.0}}, "default": good["default"]}, args
+    )
+    assert "'stock' runs vLLM's scheduler" in msg
