@@ -311,3 +311,25 @@ def test_hint_counters_from_a_metrics_page_and_e2e_ratios_in_the_summary(il) -> 
         "hinted: program end-to-end mean s 5.00 3.00 | ratios 0.80 2.00 | geo-mean 1.26x"
         " | failed programs 0 1" in lines
     )
+
+
+def test_record_steps_swaps_each_scheduler_class_for_its_recording_twin(il) -> None:
+    engine = ["--max-num-seqs", "8"]
+    stock = il.recording_args(engine)
+    assert stock == [*engine, "--scheduler-cls", "vllm_nexus.sim.calibrate.RecordingScheduler"]
+    nexus = [*engine, "--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", "{}"]
+    assert il.recording_args(nexus) == [
+        *engine,
+        "--scheduler-cls",
+        "vllm_nexus.sim.calibrate.RecordingNexusScheduler",
+        "--additional-config",
+        "{}",
+    ]
+    assert nexus[-3] == "vllm_nexus.Scheduler"  # the caller's list is left as it was
+    with pytest.raises(ValueError, match="no recording twin of scheduler class 'my.Sched'"):
+        il.recording_args(["--scheduler-cls", "my.Sched"])
+    # the twins exist where the option says (resolved lazily by vllm_nexus.sim.calibrate)
+    from vllm_nexus.sim import calibrate
+
+    for cls in il.RECORDING_CLASSES.values():
+        assert hasattr(calibrate, cls.rsplit(".", 1)[1])
