@@ -41,9 +41,18 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+_HANDED_OUT: set[int] = set()
+"""Ports :func:`free_port` returned in this process. A port is only bound when its server
+starts, and vLLM's API server listens with ``SO_REUSEPORT``: a second server given the same
+port starts without an error and the kernel then splits the connections between the two (so
+one benchmark's "stock" replays reached another scheduler's server). A port handed out once is
+therefore never handed out again by this process, even while it is still unbound."""
+
+
 def free_port(lo: int | None = None, hi: int | None = None) -> int:
     """A free TCP port on 127.0.0.1: inside ``[lo, hi]`` when given (or the range in
-    ``$VLLM_NEXUS_PORT_RANGE``), else one the OS picks."""
+    ``$VLLM_NEXUS_PORT_RANGE``), else one the OS picks; never one this process was given
+    before (see :data:`_HANDED_OUT`)."""
     if lo is None and hi is None and os.environ.get(PORT_RANGE_ENV):
         try:
             lo, hi = (int(x) for x in os.environ[PORT_RANGE_ENV].split("-", 1))
@@ -52,15 +61,21 @@ def free_port(lo: int | None = None, hi: int | None = None) -> int:
                 f"{PORT_RANGE_ENV}={os.environ[PORT_RANGE_ENV]!r}: expected LO-HI, e.g. 18100-18199"
             ) from None
     if lo is None and hi is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+        for _ in range(1000):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
+        raise RuntimeError("the OS kept offering ports this process already handed out")
     if lo is None or hi is None or not 0 < lo <= hi < 65536:
         raise ValueError(f"bad port range {lo}-{hi}")
     ports = list(range(lo, hi + 1))
     random.shuffle(ports)  # concurrent callers rarely pick the same port
     for port in ports:
-        if _port_is_free(port):
+        if port not in _HANDED_OUT and _port_is_free(port):
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError(f"no free port in {lo}-{hi}")
 
