@@ -42,17 +42,23 @@ def _port_is_free(port: int) -> bool:
 
 
 _HANDED_OUT: set[int] = set()
-"""Ports :func:`free_port` returned in this process. A port is only bound when its server
-starts, and vLLM's API server listens with ``SO_REUSEPORT``: a second server given the same
-port starts without an error and the kernel then splits the connections between the two (so
-one benchmark's "stock" replays reached another scheduler's server). A port handed out once is
-therefore never handed out again by this process, even while it is still unbound."""
+"""Ports :func:`free_port` returned in this process and not given back (:func:`release_port`).
+A port is only bound when its server starts, and vLLM's API server listens with
+``SO_REUSEPORT``: a second server given the same port starts without an error and one of the
+two receives every connection (so in one benchmark the "stock" replays all reached another
+scheduler's server, docs/results/coding-agent-2026-12-04e). A port handed out is therefore not
+handed out again by this process, even while it is still unbound, until it is released."""
+
+
+def release_port(port: int) -> None:
+    """Give back a port :func:`free_port` handed out (its server has stopped)."""
+    _HANDED_OUT.discard(port)
 
 
 def free_port(lo: int | None = None, hi: int | None = None) -> int:
     """A free TCP port on 127.0.0.1: inside ``[lo, hi]`` when given (or the range in
-    ``$VLLM_NEXUS_PORT_RANGE``), else one the OS picks; never one this process was given
-    before (see :data:`_HANDED_OUT`)."""
+    ``$VLLM_NEXUS_PORT_RANGE``), else one the OS picks; never one this process holds
+    already (see :data:`_HANDED_OUT`)."""
     if lo is None and hi is None and os.environ.get(PORT_RANGE_ENV):
         try:
             lo, hi = (int(x) for x in os.environ[PORT_RANGE_ENV].split("-", 1))
@@ -192,6 +198,7 @@ class VllmServer:
         self.model_path = str(model)
         self.args = [str(a) for a in args]
         self.model = _flag_value(self.args, "--served-model-name") or self.model_path
+        self._own_port = not port
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout_s = startup_timeout_s
@@ -341,6 +348,8 @@ class VllmServer:
             except subprocess.TimeoutExpired:
                 pass
             atexit.unregister(self.stop)
+        if self._own_port:
+            release_port(self.port)  # the server is gone: the port may be handed out again
         if self._log is not None:
             self._log.close()
             self._log = None
