@@ -21,7 +21,7 @@ for f in a.files:
         r = json.loads(line)
         runs[(r["setting"], r["workload"], r["seed"], r["rate"])][r["scheduler"]] = r["mean"]
 cells = defaultdict(lambda: defaultdict(list))
-for (st, w, seed, rate), rows in runs.items():
+for (st, w, _seed, _rate), rows in runs.items():
     if "stock" not in rows or "default" not in rows:
         continue
     for s in ["default", *cands]:
