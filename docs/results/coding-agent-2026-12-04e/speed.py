@@ -27,7 +27,7 @@ for arg in sys.argv[1:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         name, slow = cells[0], float(cells[8])
         key = name.replace("(as stock) ", "")
-        r = rows.get(key) or rows.get(name)
+        r = rows.get(name) or rows.get(key)
         sched = name.split()[0]
         if r is None:
             continue
