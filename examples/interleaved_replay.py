@@ -37,6 +37,12 @@ of, so ``--reps 1``, then ``--reps 2``, ... on one ``--out`` run one repetition 
 Schedulers are ``examples/bench_sweep.py``'s names (``stock``, ``default``, ``plas``, ...), plus
 ``--extra NAME=JSON`` for a ``vllm_nexus.scheduler`` section of your own. Run it under the
 machine's benchmark lock; nothing else should run beside it.
+
+``--record-steps``: every server runs its scheduler's recording twin (the same scheduling plus
+one JSON line per engine step, ``vllm_nexus.sim.calibrate``) into ``OUT/steps-NAME-cCMD.jsonl``,
+and every row keeps its replay's wall-clock window (``wall``), so the engine steps of each
+replay can be read back (``vllm_nexus.sim.fit.read_log(..., window=row["wall"])``): step
+periods, composition, the scheduler's CPU time per step.
 """
 
 from __future__ import annotations
@@ -356,6 +362,11 @@ def policy_state(text: str) -> tuple[dict[str, float], dict[str, float]]:
     return counters, gauges
 
 
+NEXUS_CLASSES = ("vllm_nexus.Scheduler", "vllm_nexus.sim.calibrate.RecordingNexusScheduler")
+"""Scheduler classes whose servers export ``vllm_nexus_*`` metrics (the recording twin of
+``--record-steps`` included)."""
+
+
 def identity_problems(warm_rows: dict[str, dict], server_args: dict[str, list[str]]) -> list[str]:
     """After the warm-ups: a server started with ``--scheduler-cls vllm_nexus.Scheduler``
     must export ``vllm_nexus_*`` metrics and one without must not; otherwise the replays
@@ -363,7 +374,9 @@ def identity_problems(warm_rows: dict[str, dict], server_args: dict[str, list[st
     ``SO_REUSEPORT`` allows; docs/benchmarks.md "2026-12-04 (e)")."""
     out = []
     for s, row in warm_rows.items():
-        ours = "vllm_nexus.Scheduler" in server_args[s]
+        args = server_args[s]
+        cls = args[args.index("--scheduler-cls") + 1] if "--scheduler-cls" in args else None
+        ours = cls in NEXUS_CLASSES
         exported = bool(row.get("nexus_preemptions"))
         if ours and not exported:
             out.append(f"server {s!r} runs vllm_nexus but its /metrics has no vllm_nexus_* "
@@ -422,6 +435,29 @@ def class_senders(
     if unknown := sorted(names - set(schedulers)):
         raise ValueError(f"{flag} names {unknown}, not in --schedulers")
     return names
+
+
+RECORDING_CLASSES = {
+    None: "vllm_nexus.sim.calibrate.RecordingScheduler",
+    "vllm_nexus.Scheduler": "vllm_nexus.sim.calibrate.RecordingNexusScheduler",
+}
+"""``--record-steps``: the recording twin of each scheduler class (the same scheduling plus
+one JSON line per step: composition, wall and engine-clock time, the scheduler's CPU time;
+``vllm_nexus.sim.calibrate``)."""
+
+
+def recording_args(args: list[str]) -> list[str]:
+    """Server arguments with the scheduler class replaced by its recording twin (vLLM's own
+    scheduler when no ``--scheduler-cls`` is given). A class without a twin is an error: its
+    steps could not be recorded the same way as the others'."""
+    args = list(args)
+    if "--scheduler-cls" not in args:
+        return [*args, "--scheduler-cls", RECORDING_CLASSES[None]]
+    i = args.index("--scheduler-cls") + 1
+    if args[i] not in RECORDING_CLASSES:
+        raise ValueError(f"--record-steps: no recording twin of scheduler class {args[i]!r}")
+    args[i] = RECORDING_CLASSES[args[i]]
+    return args
 
 
 def bench_argv(
@@ -673,6 +709,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="seed of the hints' errors (bench --seed of the hinted replays; default 0)",
     )
+    p.add_argument(
+        "--record-steps",
+        action="store_true",
+        help="every server runs its scheduler's recording twin "
+        "(vllm_nexus.sim.calibrate.Recording*Scheduler: one JSON line per engine step to "
+        "OUT/steps-NAME-cCMD.jsonl) and each row records its replay's wall-clock window, so "
+        "step times can be compared per replay; the same recording cost on every server",
+    )
     p.add_argument("--model", help="model directory (default: build the tiny model)")
     p.add_argument("--out", required=True)
     p.add_argument(
@@ -745,8 +789,21 @@ def main(argv: list[str] | None = None) -> int:
             return ["--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", cfg]
         return bench_sweep.scheduler_args(s)
 
+    def server_env(s: str) -> dict[str, str]:
+        if not a.record_steps:
+            return {}
+        from vllm_nexus.sim.calibrate import LOG_ENV
+
+        return {LOG_ENV: str(out / f"steps-{s}-c{cmd}.jsonl")}
+
+    try:
+        argvs = {s: [*shlex.split(a.engine_args), *server_args(s)] for s in schedulers}
+        if a.record_steps:
+            argvs = {s: recording_args(v) for s, v in argvs.items()}
+    except ValueError as e:
+        p.error(str(e))
     servers = {
-        s: VllmServer(model, args=[*shlex.split(a.engine_args), *server_args(s)],
+        s: VllmServer(model, args=argvs[s], env=server_env(s),
                       log_path=out / f"server-{s}.log", startup_timeout_s=900)
         for s in schedulers
     }  # fmt: skip
@@ -765,11 +822,13 @@ def main(argv: list[str] | None = None) -> int:
         pol0 = policy_state(page0)[0]
         sampler = _Sampler(srv.base_url)
         sampler.start()
+        t_start = time.time()
         try:
             subprocess.run([sys.executable, "-m", "vllm_nexus.cli", *argv], check=True,
                            stdout=subprocess.DEVNULL)  # fmt: skip
         finally:
             samples = sampler.stop()
+        t_end = time.time()
         page1 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
         pre1, hints1 = nexus_preemptions(page1), hint_counters(page1)
         pol1, gauges1 = policy_state(page1)
@@ -791,7 +850,8 @@ def main(argv: list[str] | None = None) -> int:
                "recompute_share": recompute_share(server),
                "mean_queue_s": server.get("mean_queue_s"),
                **binding(samples, seqs),
-               "loadavg": Path("/proc/loadavg").read_text().split()[0]}  # fmt: skip
+               "loadavg": Path("/proc/loadavg").read_text().split()[0],
+               "wall": [t_start, t_end]}  # fmt: skip
         print(json.dumps(row), flush=True)
         with open(out / "rows.jsonl", "a") as f:  # kept if the command is interrupted
             f.write(json.dumps(row) + "\n")

@@ -119,6 +119,30 @@ def test_start_refuses_a_port_in_use_and_releases_its_own_on_stop(tmp_path, monk
     assert own.port not in launcher._handed_out
 
 
+def test_free_port_never_hands_out_a_held_port_twice(monkeypatch) -> None:
+    # Servers are built (port picked) before any starts; vLLM listens with SO_REUSEPORT, so
+    # two servers on one port would both start and one would get every connection.
+    monkeypatch.setattr(launcher, "_handed_out", set())
+    first = free_port(18180, 18181)
+    second = free_port(18180, 18181)  # the first one is still unbound
+    assert {first, second} == {18180, 18181}
+    with pytest.raises(RuntimeError, match="no free port in 18180-18181"):
+        free_port(18180, 18181)
+    launcher.release_port(first)
+    assert free_port(18180, 18181) == first
+    monkeypatch.setenv(launcher.PORT_RANGE_ENV, "18182-18183")
+    servers = [VllmServer("/m"), VllmServer("/m")]
+    assert {s.port for s in servers} == {18182, 18183}
+    servers[0].stop()  # never started: stopping gives its port back
+    assert free_port() == servers[0].port
+    explicit = VllmServer("/m", port=18183)  # the port servers[1] holds, chosen by the caller
+    explicit.stop()
+    assert 18183 in launcher._handed_out  # not the launcher's to give back: servers[1] holds it
+    monkeypatch.delenv(launcher.PORT_RANGE_ENV)
+    picked = [free_port() for _ in range(5)]  # ports the OS picks: also never twice
+    assert len(set(picked)) == 5 and set(picked) <= launcher._handed_out
+
+
 def test_cpu_env() -> None:
     env = cpu_env(2)
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "2"

@@ -353,3 +353,28 @@ def test_identity_problems_catch_a_server_answering_for_another(il) -> None:
         {"stock": {"nexus_preemptions": {"proactive": 0.0}}, "default": good["default"]}, args
     )
     assert "'stock' runs vLLM's scheduler" in msg
+    recording = {s: il.recording_args(a) for s, a in args.items()}  # --record-steps
+    assert il.identity_problems(good, recording) == []
+    assert len(il.identity_problems(swapped, recording)) == 1
+
+
+def test_record_steps_swaps_each_scheduler_class_for_its_recording_twin(il) -> None:
+    engine = ["--max-num-seqs", "8"]
+    stock = il.recording_args(engine)
+    assert stock == [*engine, "--scheduler-cls", "vllm_nexus.sim.calibrate.RecordingScheduler"]
+    nexus = [*engine, "--scheduler-cls", "vllm_nexus.Scheduler", "--additional-config", "{}"]
+    assert il.recording_args(nexus) == [
+        *engine,
+        "--scheduler-cls",
+        "vllm_nexus.sim.calibrate.RecordingNexusScheduler",
+        "--additional-config",
+        "{}",
+    ]
+    assert nexus[-3] == "vllm_nexus.Scheduler"  # the caller's list is left as it was
+    with pytest.raises(ValueError, match="no recording twin of scheduler class 'my.Sched'"):
+        il.recording_args(["--scheduler-cls", "my.Sched"])
+    # the twins exist where the option says (resolved lazily by vllm_nexus.sim.calibrate)
+    from vllm_nexus.sim import calibrate
+
+    for cls in il.RECORDING_CLASSES.values():
+        assert hasattr(calibrate, cls.rsplit(".", 1)[1])

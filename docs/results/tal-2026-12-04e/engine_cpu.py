@@ -5,7 +5,12 @@ Submits N requests at once (prompts 64-512 random token ids, 32 output tokens, i
 program ids: 6 calls per program for ours), max_num_seqs 8, and prints wall time, process CPU
 time, engine steps, and the CPU time inside the scheduler's schedule()/update_from_output()
 (timed by wrapping the two bound methods on the instance; diagnostic only)."""
-import json, os, random, sys, time
+import json
+import os
+import random
+import sys
+import time
+
 os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
 from vllm import LLM, SamplingParams  # noqa: E402
@@ -23,10 +28,23 @@ core = llm.llm_engine.engine_core.engine_core
 s = core.scheduler
 acc = {"schedule": 0.0, "update": 0.0, "steps": 0}
 orig_s, orig_u = s.schedule, s.update_from_output
+
+
 def sch(*a, **k):
-    t = time.process_time(); r = orig_s(*a, **k); acc["schedule"] += time.process_time() - t; acc["steps"] += 1; return r
+    t = time.process_time()
+    r = orig_s(*a, **k)
+    acc["schedule"] += time.process_time() - t
+    acc["steps"] += 1
+    return r
+
+
 def upd(*a, **k):
-    t = time.process_time(); r = orig_u(*a, **k); acc["update"] += time.process_time() - t; return r
+    t = time.process_time()
+    r = orig_u(*a, **k)
+    acc["update"] += time.process_time() - t
+    return r
+
+
 s.schedule, s.update_from_output = sch, upd
 rng = random.Random(7)
 def batch(k, tag):
