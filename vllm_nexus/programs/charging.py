@@ -13,7 +13,7 @@ the batch). The policy itself stays in the pure modules.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, TypeVar
 
 from vllm.v1.core.sched.output import SchedulerOutput
 from vllm.v1.request import Request, RequestStatus
@@ -40,6 +40,19 @@ def _in_batch_order(costs: dict[str, int], scheduled: dict[str, int]) -> dict[st
     return {rid: costs[rid] for rid in reversed(found)}
 
 
+_T = TypeVar("_T")
+
+
+def _python_class(cls: _T) -> _T:
+    """Keeps the decorated class an ordinary Python class when this module is compiled
+    (mypyc compiles a class with a decorator it does not know as a non-native class; its
+    methods are still compiled). :class:`StepCharging` is a mixin of vLLM's ``Scheduler``: an
+    interpreted class cannot inherit from a native one, and vLLM's ``__init__`` sets
+    attributes of its own on the instance."""
+    return cls
+
+
+@_python_class
 class StepCharging:
     """Per-step service charging (see the module docstring); state lives on the scheduler."""
 

@@ -62,6 +62,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import cast
 
 from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
@@ -339,10 +340,14 @@ class MultiLevelQueue(PreemptionRules):
         levels of the size tables (PLAS, the level of the attained service, without one)."""
         attained = call.start_priority + call.service
         prog = call.program
-        table = self.sizes.table_for(prog.program_class, prog.tenant) if self.sizes else None
-        if table is None or not self.sizes.rank_boundaries:
+        sizes = self.sizes
+        table = sizes.table_for(prog.program_class, prog.tenant) if sizes else None
+        if table is None:
             return self.levels.level_of(attained)
-        return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
+        bounds = cast(ProgramSizes, sizes).rank_boundaries  # (a table: sizes is set)
+        if not bounds:
+            return self.levels.level_of(attained)
+        return bisect.bisect_right(bounds, table.rank(attained))
 
     def entry_level(self, call: Call, now: float) -> int:
         """Level of a new (or re-levelled) call: its program's (rank, hinted remaining work or
@@ -388,6 +393,7 @@ class MultiLevelQueue(PreemptionRules):
             if len(self.calls) - running < self._order_min_queue * max(1, running):
                 return call.enter
         prog = call.program
+        model = cast(ProgramSizes, model)  # (a global table: the model is set)
         table = model.table_for(prog.program_class, prog.tenant) or glob
         r = table.weighted_rank(0.0 if self._class_order else call.start_priority + call.service)
         if self._best_order:
@@ -496,7 +502,7 @@ class MultiLevelQueue(PreemptionRules):
         bisect.insort(self._fresh, (s, tie, call))
 
     def _unindex(self, call: Call) -> None:
-        fresh, key = self._fresh, call.fresh_key
+        fresh, key = self._fresh, cast("tuple[float, int]", call.fresh_key)  # (indexed: set)
         call.fresh_key = None
         i = bisect.bisect_left(fresh, key)  # (s, tie) sorts right before (s, tie, call)
         if i < len(fresh) and fresh[i][2] is call:
@@ -529,7 +535,8 @@ class MultiLevelQueue(PreemptionRules):
             if plain:
                 lift = lifts.get(id(call.tenant))
                 if lift is None:
-                    lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
+                    # (a call without a tenant is in lifts already: id(None))
+                    lift = lifts[id(call.tenant)] = self.tenant_lift(cast(Tenant, call.tenant), now)
                 if call.hint_rank is not None:  # hinted: entry_level's rule, unweighted
                     base = bisect_right(bounds, call.hint_rank)
                     if plain_preempt:
@@ -654,11 +661,12 @@ class MultiLevelQueue(PreemptionRules):
                 if standing is None:
                     self.hinted_programs += 1
                 prog.size_hint = standing = hint
-            if started <= standing:
+            bound = cast(float, standing)  # (the caller passes a hint or the program has one)
+            if started <= bound:
                 self.hinted_calls += 1
                 done = prog.completed_calls
                 per_call = prog.service / done if done else self.levels.typical
-                return (standing - started) * per_call
+                return (bound - started) * per_call
         prog.hint_overrun, prog.size_hint = True, None
         self.hint_overruns += 1
         return None
@@ -677,7 +685,8 @@ class MultiLevelQueue(PreemptionRules):
             return
         prog.stage_level = level
         calls = self.calls
-        for cid, c in list(stage.items()):
+        for cid, entry in list(stage.items()):
+            c = cast(Call, entry)  # (the `is not` test below narrows to calls.get's Optional)
             if c.running or c.service > 0 or c.promotions or calls.get(cid) is not c:
                 del stage[cid]
                 continue

@@ -57,7 +57,7 @@ import bisect
 import math
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -760,13 +760,17 @@ class ProgramSizes:
             elif kind == "tenant":
                 win = self._tenants.get(key)
                 ok = win is not None and len(win) >= self.min_samples
-                self._staged_tenants[key] = self._table(win, now) if ok else None
-                spent += len(win) if ok else 0
+                self._staged_tenants[key] = (
+                    self._table(cast(SampleWindow, win), now) if ok else None
+                )
+                spent += len(cast(SampleWindow, win)) if ok else 0
             else:
                 win = self._classes.get(key)
                 ok = win is not None and len(win) >= self.min_samples
-                self._staged_classes[key] = self._table(win, now) if ok else None
-                spent += len(win) if ok else 0
+                self._staged_classes[key] = (
+                    self._table(cast(SampleWindow, win), now) if ok else None
+                )
+                spent += len(cast(SampleWindow, win)) if ok else 0
         if self._jobs:
             return False
         self.global_table = self._staged_global
