@@ -62,7 +62,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import cast
+from typing import Any, cast
 
 from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
@@ -185,10 +185,12 @@ class MultiLevelQueue(PreemptionRules):
             scale_fraction=cfg.level_scale_fraction,
             quantum_ratio=cfg.first_quantum / cfg.first_boundary,
         )
-        self.sizes: ProgramSizes | None = None
+        # (a ProgramSizes or None; typed as PreemptionRules declares it, Any: a stand-in
+        # model can be set, e.g. by tests, also when this module is compiled)
+        self.sizes: Any = None
         if self.policy == "gittins":
             self.sizes = _learned_sizes(cfg, self.num_levels)
-        self.size_gate: ProgramSizes | None = None
+        self.size_gate: Any = None  # (a ProgramSizes or None; Any: as ``sizes``)
         """Learned sizes behind ``preemption_size_check``: the ranking model itself under
         gittins, else a model kept only for the preemption decision (its rebuilds do not
         re-level the queue)."""

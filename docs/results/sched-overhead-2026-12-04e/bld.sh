@@ -1,6 +1,6 @@
 #!/bin/bash
 # bld.sh SRC DEST MODS [OVER]: copy tree SRC to DEST (OVER: a tree whose queues, sizes, preemption, request_queue,
-# table and charging .py replace SRC's: this branch's type fixes and charging's StepCharging kept a Python class)
+# table and charging .py replace SRC's: this branch's type fixes, charging's StepCharging kept a Python class with `self: Any`)
 # and compile vllm_nexus/programs/{MODS}.py there with mypyc
 # (mypy 2.4.1 from /tmp/ovh19/mp, `python -m mypyc --follow-imports=skip`, its default -O3: modules
 # outside MODS, vLLM included, are typed Any); prints which files the nine per-step modules import from

@@ -1,4 +1,6 @@
 #!/bin/bash
+# 2026-12-04e (eighteenth pass; the seventeenth pass's excl.sh with AFTER taken from the gate file
+# /tmp/ovh19/GO when AFTER=gate: written by gate.py after the instruction/L2 counts, absent = not timed).
 # 2026-12-04d (seventeenth pass; a copy of 2026-12-04c's excl.sh): issue 16's benchmark
 # (examples/sched_overhead.py, --programs 100000, --nexus '{}'), main ($BEFORE) and this branch
 # ($AFTER, its per-step modules compiled) alternating, the order flipped each round; first (unless
@@ -12,14 +14,18 @@
 #   BEFORE=/tmp/ovh19/base AFTER=/tmp/ovh19/new MODE=isolated /work/wt/exclusive timeout 480 bash docs/results/sched-overhead-2026-12-04e/excl.sh
 BEFORE=${BEFORE:?a copy of main}
 AFTER=${AFTER:?a copy of this branch}
+if [ "$AFTER" = gate ]; then
+  [ -s /tmp/ovh19/GO ] || { echo "== $(date -u +%H:%M:%S) no /tmp/ovh19/GO: no candidate passed the gate (gate.py); not timed"; exit 5; }
+  AFTER=$(cat /tmp/ovh19/GO)
+fi
 MODE=${MODE:-inproc}
 R64=${R64:-6}
 R512=${R512:-2}
 ISO=${ISO:-3}
 NISO=${NISO:-2}
-NOT_AFTER=${NOT_AFTER:-1540}
+NOT_AFTER=${NOT_AFTER:-1835}
 [ "$(date -u +%H%M)" -ge "$NOT_AFTER" ] && { echo "lock came at/after $NOT_AFTER UTC: not run"; exit 3; }
-echo "== start $(date -u +%H:%M:%S) mode $MODE"
+echo "== start $(date -u +%H:%M:%S) mode $MODE after $AFTER"
 for t in $BEFORE $AFTER; do  # which per-step modules each tree imports (AFTER: compiled)
   echo "== $t: $(cd $t && PYTHONPATH=$t /work/main/.venv/bin/python -c 'import importlib as i; print(*[i.import_module("vllm_nexus.programs." + m).__file__.rsplit("/", 1)[1] for m in ("charging", "decode_charge", "levels", "preemption", "queues", "request_queue", "sizes", "table", "tenants")])')"
 done
