@@ -23,20 +23,10 @@ STAMP := $(VENV)/.vllm-nexus-installed-$(FLAVOUR)
 # Exit 0 if the venv already satisfies a requirement (skips pip's slow resolution on re-runs).
 HAVE = $(BIN)/python -c 'import sys; from importlib.metadata import version; from packaging.requirements import Requirement; r = Requirement(sys.argv[1]); sys.exit(not r.specifier.contains(version(r.name), prereleases=True))' 2>/dev/null
 LINT_PATHS := $(wildcard vllm_nexus tests examples)
-# The optional compiled build of the scheduler's per-step modules (mypyc; docs/install.md,
-# "Compiled scheduler modules"): rebuilt when a source, the mypy pin (pyproject's `compile`
-# extra) or VLLM_NEXUS_BUILD_COMPILED changed since the last build (the check takes ~0.1 s). A
-# build that cannot compile (no mypy from the index, no C compiler) leaves pure Python and
-# says so; it never fails `make install`. VLLM_NEXUS_BUILD_COMPILED=0 make install: no build.
 
-.PHONY: install compile test lint format demo bench conformance conformance-quick clean distclean check-flavour
+.PHONY: install test lint format demo bench conformance conformance-quick clean distclean check-flavour
 
-install: $(STAMP) compile
-
-compile: | $(STAMP)
-	@$(BIN)/python -c 'import sys; from vllm_nexus.programs import _build as b; sys.exit(not b.up_to_date())' \
-	  || $(BIN)/python -m vllm_nexus.programs._build
-	@$(BIN)/python -c 'from vllm_nexus.programs import _compiled as c; print(c.report())'
+install: $(STAMP)
 
 check-flavour:
 	@case "$(FLAVOUR)" in cpu|gpu) ;; *) echo "FLAVOUR must be cpu or gpu, got '$(FLAVOUR)'" >&2; exit 2;; esac
@@ -99,8 +89,7 @@ conformance-quick: install
 
 # Build and cache artifacts; keeps the venv (other shells may be using it).
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
-	rm -f vllm_nexus/programs/*.so vllm_nexus/programs/_compiled_manifest.json
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Everything, including the venv.

@@ -6,7 +6,3 @@ discretized multi-level queue with program-level anti-starvation, Autellix §4.2
 vLLM adapters: ``request_queue`` (vLLM's waiting-queue interface), ``scheduler``
 (``--scheduler-cls``), ``metrics`` (counters, snapshot, Prometheus collector).
 """
-
-from vllm_nexus.programs import _compiled
-
-_compiled.install()  # before any per-step module is imported: compiled or pure Python, all alike

@@ -13,7 +13,7 @@ the batch). The policy itself stays in the pure modules.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, TypeVar
+from typing import Any
 
 from vllm.v1.core.sched.output import SchedulerOutput
 from vllm.v1.request import Request, RequestStatus
@@ -40,19 +40,6 @@ def _in_batch_order(costs: dict[str, int], scheduled: dict[str, int]) -> dict[st
     return {rid: costs[rid] for rid in reversed(found)}
 
 
-_T = TypeVar("_T")
-
-
-def _python_class(cls: _T) -> _T:
-    """Keeps the decorated class an ordinary Python class when this module is compiled
-    (mypyc compiles a class with a decorator it does not know as a non-native class; its
-    methods are still compiled). :class:`StepCharging` is a mixin of vLLM's ``Scheduler``: an
-    interpreted class cannot inherit from a native one, and vLLM's ``__init__`` sets
-    attributes of its own on the instance."""
-    return cls
-
-
-@_python_class
 class StepCharging:
     """Per-step service charging (see the module docstring); state lives on the scheduler."""
 
@@ -76,7 +63,7 @@ class StepCharging:
     waiting: Any
     kv_holding_waiting: Any
 
-    def _record_step(self: Any, out: SchedulerOutput, now: float) -> None:
+    def _record_step(self, out: SchedulerOutput, now: float) -> None:
         """Track running/waiting transitions and what each scheduled call will be charged.
 
         O(admitted + prefilling + preempted): only calls with prompt tokens in the step (new,
@@ -165,7 +152,7 @@ class StepCharging:
         if len(steps) > 16:
             self._drop_uncharged_steps()
 
-    def _drop_uncharged_steps(self: Any) -> None:
+    def _drop_uncharged_steps(self) -> None:
         """Forget the oldest recorded steps beyond 16: outputs that never came back (engine
         reset). Calls that started decoding in such a step are filed at their quantum
         crossing now (:meth:`_charge` would have, after charging their last prompt chunk)."""
@@ -176,7 +163,7 @@ class StepCharging:
                 for rid in costs:
                     decode.file(rid)
 
-    def _count_recomputed(self: Any, scheduled: dict[str, int]) -> None:
+    def _count_recomputed(self, scheduled: dict[str, int]) -> None:
         """Tokens below a preempted request's old frontier are recomputed (what the prefix
         cache restored is skipped by vLLM and never scheduled). Only requests admitted again
         since their preemption (``_recomputing``) can be scheduled: O(those), not a walk of
@@ -197,7 +184,7 @@ class StepCharging:
                 del dropped[rid]
                 self._recomputing.discard(rid)
 
-    def _charge(self: Any, out: SchedulerOutput, now: float) -> None:
+    def _charge(self, out: SchedulerOutput, now: float) -> None:
         """Charge executed service: tokens, or the step's executor time to each call in it
         (decoding calls lazily, :mod:`vllm_nexus.programs.decode_charge`)."""
         decode = self._decode
@@ -232,7 +219,7 @@ class StepCharging:
         if demoted:
             self._move_demoted(demoted)
 
-    def _move_demoted(self: Any, demoted: list[Call]) -> None:
+    def _move_demoted(self, demoted: list[Call]) -> None:
         """Demoted calls move to their place: in ``running`` (queue order), or in the waiting
         queues (a call preempted while its last step was in flight is charged after it)."""
         self.nexus_metrics.demotions += len(demoted)
@@ -251,7 +238,7 @@ class StepCharging:
         if moved:
             self._insert_running(moved)
 
-    def _frontier(self: Any, call: Call) -> int | None:
+    def _frontier(self, call: Call) -> int | None:
         """A call's executed-token frontier (:meth:`_request_frontier`), None once gone."""
         request = self.requests.get(call.call_id)
         return None if request is None else self._request_frontier(request)
@@ -263,9 +250,7 @@ class StepCharging:
         ``num_output_placeholders`` (0 otherwise), one per in-flight decode step."""
         return request.num_computed_tokens - request.num_output_placeholders
 
-    def _stop_decoding(
-        self: Any, request: Request, preempted: bool, now: float | None = None
-    ) -> None:
+    def _stop_decoding(self, request: Request, preempted: bool, now: float | None = None) -> None:
         """A decoding call is preempted or ends: settle its decode tokens. A preempted one is
         charged every token scheduled for it so far (under async scheduling one step may be
         in flight: a per-step charge would still count it); an ending one up to its frontier
@@ -287,7 +272,7 @@ class StepCharging:
                 tally = {k: [t, n - 1 if k == key else n] for k, (t, n) in tally.items()}
                 steps[step_id] = (*step[:3], tally, *step[4:])
 
-    def call_service(self: Any, request_id: str) -> float | None:
+    def call_service(self, request_id: str) -> float | None:
         """Service a call has received so far (its decode tokens settled), None if unknown."""
         call = self.mlq.calls.get(request_id)
         if call is None:

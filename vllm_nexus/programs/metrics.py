@@ -89,9 +89,6 @@ class SchedulerMetrics:
     """Hinted programs that started more calls than their hint (levelled by service since)."""
     invalid_size_hints: int = 0
     """Calls whose ``program_size_hint`` was malformed and ignored (no middleware in front)."""
-    compiled_modules: int = 0
-    """Per-step policy modules running compiled (:mod:`vllm_nexus.programs._compiled`; 0:
-    pure Python)."""
 
     def observe_program_service(self, service: float) -> None:
         """Record a program's attained service after one of its calls completed."""
@@ -278,12 +275,6 @@ _SPECS += (
         "Ended programs behind the learned program-size ranks (0: PLAS fallback)",
         _E,
     ),
-    (
-        "gauge",
-        "compiled_modules",
-        "Per-step policy modules running compiled (0: pure Python; VLLM_NEXUS_COMPILED)",
-        _E,
-    ),
 )
 _SPECS += (
     (
@@ -320,7 +311,6 @@ _POLICY_GAUGES = (
     ("level_first_boundary", "level_first_boundary"),
     ("starvation_threshold", "starvation_threshold"),
     ("size_samples", "size_samples"),
-    ("compiled_modules", "compiled_modules"),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
 _ENGINE_COUNTERS = (

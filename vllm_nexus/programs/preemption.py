@@ -60,7 +60,6 @@ class Call(Protocol):
     withheld: bool
     size_declined: bool
     hint_rank: float | None
-    weight_levels: int
 
 
 class PreemptionRules:

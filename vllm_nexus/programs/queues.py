@@ -62,7 +62,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, cast
 
 from vllm_nexus.config import SchedulerConfig, TenantConfig
 from vllm_nexus.programs.levels import LevelScale
@@ -185,12 +184,10 @@ class MultiLevelQueue(PreemptionRules):
             scale_fraction=cfg.level_scale_fraction,
             quantum_ratio=cfg.first_quantum / cfg.first_boundary,
         )
-        # (a ProgramSizes or None; typed as PreemptionRules declares it, Any: a stand-in
-        # model can be set, e.g. by tests, also when this module is compiled)
-        self.sizes: Any = None
+        self.sizes: ProgramSizes | None = None
         if self.policy == "gittins":
             self.sizes = _learned_sizes(cfg, self.num_levels)
-        self.size_gate: Any = None  # (a ProgramSizes or None; Any: as ``sizes``)
+        self.size_gate: ProgramSizes | None = None
         """Learned sizes behind ``preemption_size_check``: the ranking model itself under
         gittins, else a model kept only for the preemption decision (its rebuilds do not
         re-level the queue)."""
@@ -342,14 +339,10 @@ class MultiLevelQueue(PreemptionRules):
         levels of the size tables (PLAS, the level of the attained service, without one)."""
         attained = call.start_priority + call.service
         prog = call.program
-        sizes = self.sizes
-        table = sizes.table_for(prog.program_class, prog.tenant) if sizes else None
-        if table is None:
+        table = self.sizes.table_for(prog.program_class, prog.tenant) if self.sizes else None
+        if table is None or not self.sizes.rank_boundaries:
             return self.levels.level_of(attained)
-        bounds = cast(ProgramSizes, sizes).rank_boundaries  # (a table: sizes is set)
-        if not bounds:
-            return self.levels.level_of(attained)
-        return bisect.bisect_right(bounds, table.rank(attained))
+        return bisect.bisect_right(self.sizes.rank_boundaries, table.rank(attained))
 
     def entry_level(self, call: Call, now: float) -> int:
         """Level of a new (or re-levelled) call: its program's (rank, hinted remaining work or
@@ -395,7 +388,6 @@ class MultiLevelQueue(PreemptionRules):
             if len(self.calls) - running < self._order_min_queue * max(1, running):
                 return call.enter
         prog = call.program
-        model = cast(ProgramSizes, model)  # (a global table: the model is set)
         table = model.table_for(prog.program_class, prog.tenant) or glob
         r = table.weighted_rank(0.0 if self._class_order else call.start_priority + call.service)
         if self._best_order:
@@ -504,7 +496,7 @@ class MultiLevelQueue(PreemptionRules):
         bisect.insort(self._fresh, (s, tie, call))
 
     def _unindex(self, call: Call) -> None:
-        fresh, key = self._fresh, cast("tuple[float, int]", call.fresh_key)  # (indexed: set)
+        fresh, key = self._fresh, call.fresh_key
         call.fresh_key = None
         i = bisect.bisect_left(fresh, key)  # (s, tie) sorts right before (s, tie, call)
         if i < len(fresh) and fresh[i][2] is call:
@@ -537,8 +529,7 @@ class MultiLevelQueue(PreemptionRules):
             if plain:
                 lift = lifts.get(id(call.tenant))
                 if lift is None:
-                    # (a call without a tenant is in lifts already: id(None))
-                    lift = lifts[id(call.tenant)] = self.tenant_lift(cast(Tenant, call.tenant), now)
+                    lift = lifts[id(call.tenant)] = self.tenant_lift(call.tenant, now)
                 if call.hint_rank is not None:  # hinted: entry_level's rule, unweighted
                     base = bisect_right(bounds, call.hint_rank)
                     if plain_preempt:
@@ -663,12 +654,11 @@ class MultiLevelQueue(PreemptionRules):
                 if standing is None:
                     self.hinted_programs += 1
                 prog.size_hint = standing = hint
-            bound = cast(float, standing)  # (the caller passes a hint or the program has one)
-            if started <= bound:
+            if started <= standing:
                 self.hinted_calls += 1
                 done = prog.completed_calls
                 per_call = prog.service / done if done else self.levels.typical
-                return (bound - started) * per_call
+                return (standing - started) * per_call
         prog.hint_overrun, prog.size_hint = True, None
         self.hint_overruns += 1
         return None
@@ -687,8 +677,7 @@ class MultiLevelQueue(PreemptionRules):
             return
         prog.stage_level = level
         calls = self.calls
-        for cid, entry in list(stage.items()):
-            c = cast(Call, entry)  # (the `is not` test below narrows to calls.get's Optional)
+        for cid, c in list(stage.items()):
             if c.running or c.service > 0 or c.promotions or calls.get(cid) is not c:
                 del stage[cid]
                 continue

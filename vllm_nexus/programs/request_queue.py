@@ -160,12 +160,12 @@ class ProgramRequestQueue(RequestQueue):
                 row[1] -= old_tokens
                 if row[0] <= 0:
                     del groups[old_group]
-                new_row = groups.get(group)
-                if new_row is None:
+                row = groups.get(group)
+                if row is None:
                     groups[group] = [1, tokens]
                 else:
-                    new_row[0] += 1
-                    new_row[1] += tokens
+                    row[0] += 1
+                    row[1] += tokens
             live[rid] = entry
             queued[rid] = request
             push(heap, entry)

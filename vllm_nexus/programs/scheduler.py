@@ -37,7 +37,6 @@ from vllm.v1.core.sched.scheduler import Scheduler as _VllmScheduler
 from vllm.v1.request import Request, RequestStatus
 
 from vllm_nexus.config import NexusConfig, profile_choice, vllm_nexus_section
-from vllm_nexus.programs import _compiled
 from vllm_nexus.programs.assignment import ProgramAssigner
 from vllm_nexus.programs.charging import StepCharging
 from vllm_nexus.programs.decode_charge import DecodeCharges
@@ -170,7 +169,6 @@ class Scheduler(StepCharging, _VllmScheduler):
         """``level_order: rank`` (under the split's SPF order that one decides instead)."""
         engine = str(getattr(vllm_config.parallel_config, "data_parallel_index", 0) or 0)
         self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
-        self.nexus_metrics.compiled_modules = _compiled.compiled_count()
         self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
         self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
         self._last_charge = float("-inf")
@@ -219,7 +217,7 @@ class Scheduler(StepCharging, _VllmScheduler):
             self.kv_holding_waiting = ProgramRequestQueue(self._request_key)
         logger.info(
             "vllm_nexus scheduler %s: %s; policy=%s priority_tiers=%s levels=%d "
-            "first_boundary=%g quantum=%g unit=%s beta=%g preemption=%s; per-step modules: %s",
+            "first_boundary=%g quantum=%g unit=%s beta=%g preemption=%s",
             type(self).__name__,
             self.nexus_profile.describe(),
             cfg.policy,
@@ -230,7 +228,6 @@ class Scheduler(StepCharging, _VllmScheduler):
             cfg.service_unit,
             cfg.starvation_beta,
             cfg.preemption,
-            _compiled.summary(),
         )
         self._nexus_ready = True
         self._export(force=True)

@@ -57,7 +57,7 @@ import bisect
 import math
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from typing import Protocol, cast
+from typing import Protocol
 
 import numpy as np
 
@@ -180,7 +180,7 @@ def gittins_ranks(
     cum_pw = np.cumsum(p * w)
     cum_ps = np.cumsum(p * s)
     a = np.asarray(grid, dtype=float)[:, None]  # one row per grid point
-    k = cast(np.ndarray, np.searchsorted(s, a[:, 0], side="right"))  # first atom > a
+    k = np.searchsorted(s, a[:, 0], side="right")  # first atom > a
     before = np.maximum(k - 1, 0)
     has = (k > 0)[:, None]
     p0 = np.where(has, cum_p[before][:, None], 0.0)
@@ -352,10 +352,10 @@ class SamplePool:
     )
 
     def __init__(self, capacity: int = 64) -> None:
-        self.k: np.ndarray = np.full(capacity, _NO_SAMPLE, dtype=np.int64)
-        self.since: np.ndarray = np.zeros(capacity)
-        self.tokens: np.ndarray = np.zeros(capacity, dtype=np.int64)
-        self.tenant: np.ndarray = np.zeros(capacity, dtype=np.int64)
+        self.k = np.full(capacity, _NO_SAMPLE, dtype=np.int64)
+        self.since = np.zeros(capacity)
+        self.tokens = np.zeros(capacity, dtype=np.int64)
+        self.tenant = np.zeros(capacity, dtype=np.int64)
         self._objs: list[SizedProgram | None] = []
         self._binned: list[float] = []
         """The service whose grid index ``k`` holds (NaN: none)."""
@@ -466,7 +466,7 @@ class SampleWindow:
     def __init__(self, pool: SamplePool, maxlen: int) -> None:
         self.maxlen = max(1, maxlen)
         self._pool = pool
-        self._ring: np.ndarray = np.empty(min(self.maxlen, 16), dtype=np.int64)
+        self._ring = np.empty(min(self.maxlen, 16), dtype=np.int64)
         self._n = 0
         self._next = 0
         """Once full: the position of the oldest slot, the next to be replaced."""
@@ -760,17 +760,13 @@ class ProgramSizes:
             elif kind == "tenant":
                 win = self._tenants.get(key)
                 ok = win is not None and len(win) >= self.min_samples
-                self._staged_tenants[key] = (
-                    self._table(cast(SampleWindow, win), now) if ok else None
-                )
-                spent += len(cast(SampleWindow, win)) if ok else 0
+                self._staged_tenants[key] = self._table(win, now) if ok else None
+                spent += len(win) if ok else 0
             else:
                 win = self._classes.get(key)
                 ok = win is not None and len(win) >= self.min_samples
-                self._staged_classes[key] = (
-                    self._table(cast(SampleWindow, win), now) if ok else None
-                )
-                spent += len(cast(SampleWindow, win)) if ok else 0
+                self._staged_classes[key] = self._table(win, now) if ok else None
+                spent += len(win) if ok else 0
         if self._jobs:
             return False
         self.global_table = self._staged_global

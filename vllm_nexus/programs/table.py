@@ -47,7 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from itertools import count
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any
 
 ServiceRule = Callable[[float, float, float], float]
 
@@ -285,8 +285,7 @@ class ProgramTable:
 
     def programs(self) -> list[Program]:
         """Every program (revives the packed ones: for tests and tools, not per step)."""
-        # (every id listed is in the table: get() finds each)
-        return cast("list[Program]", [self.get(pid) for pid in [*self._programs, *self._packed]])
+        return [self.get(pid) for pid in [*self._programs, *self._packed]]
 
     @property
     def packed_programs(self) -> int:

@@ -1,13 +1,13 @@
 #!/bin/bash
 # bld.sh SRC DEST MODS [OVER]: copy tree SRC to DEST (OVER: a tree whose queues, sizes, preemption, request_queue,
-# table and charging .py replace SRC's: this branch's type fixes, charging's StepCharging kept a Python class with `self: Any`)
+# table, charging and _compiled (python_class only: the base __init__ does not call its install()) .py replace SRC's)
 # and compile vllm_nexus/programs/{MODS}.py there with mypyc
 # (mypy 2.4.1 from /tmp/ovh19/mp, `python -m mypyc --follow-imports=skip`, its default -O3: modules
 # outside MODS, vLLM included, are typed Any); prints which files the nine per-step modules import from
 SRC=$1; DEST=$2; MODS=$3; OVER=$4
 echo "== build $DEST ($MODS) from $SRC ${OVER:+with the programs/*.py of $OVER} $(date -u +%H:%M:%S)"
 rm -rf $DEST && cp -r $SRC $DEST && cd $DEST && rm -rf build
-[ -n "$OVER" ] && for m in queues sizes preemption request_queue table charging; do cp $OVER/vllm_nexus/programs/$m.py $DEST/vllm_nexus/programs/; done
+[ -n "$OVER" ] && for m in queues sizes preemption request_queue table charging _compiled; do cp $OVER/vllm_nexus/programs/$m.py $DEST/vllm_nexus/programs/; done
 FILES=$(for m in ${MODS//,/ }; do echo vllm_nexus/programs/$m.py; done)
 PYTHONPATH=/tmp/ovh19/mp timeout 900 /work/main/.venv/bin/python -m mypyc --follow-imports=skip $FILES > $DEST.build.txt 2>&1; rc=$?
 echo "mypyc rc $rc $(date -u +%H:%M:%S)"; grep -v "^gcc\|^creating\|^copying\|^building\|^running" $DEST.build.txt | tail -20

@@ -4,7 +4,7 @@ timing only if, per step over irsteps.py's 200 counted steps (64/256, ours), it 
 fewer instructions than main (~1 point of CPU at 64/256 by the sixteenth pass's exchange rate) and
 has at most 10% more L2 misses than main under the 1 MB L2 model (this host), with main's
 decision digests. m9 (all nine modules)
-first, else m4 (or the labels given: m9b = the rebuilt m9). Writes the chosen tree's path to /tmp/ovh19/GO (or removes it)."""
+first, else m4 (or the labels given: m9b, m9c = the rebuilt m9). Writes the chosen tree's path to /tmp/ovh19/GO (or removes it)."""
 import glob, os, sys
 def per_step(label):
     f0 = sorted(glob.glob(f"/tmp/ovh19/cg/{label}.*.1"))
@@ -35,7 +35,7 @@ for tree in (sys.argv[1:] or ["m9", "m4"]):
     ok = dIr <= -40_000 and l2 <= 1.10 and same
     print(f"gate {tree}: Ir/step {c[0]:,.0f} vs main {base[0]:,.0f} ({dIr:+,.0f}); L2 misses/step (1 MB) {c[1]:,.0f} vs {base[1]:,.0f} (x{l2:.3f}); steps {c[2]}; digests {'same' if same else 'DIFFER'}: {'PASS' if ok else 'fail'}")
     if ok and go is None:
-        go = f"/tmp/ovh19/{tree.rstrip('b')}"  # (m9b: the counts of the rebuilt m9)
+        go = f"/tmp/ovh19/{tree.rstrip('bc')}"  # (m9b, m9c: the counts of a rebuilt m9)
 if go:
     open("/tmp/ovh19/GO", "w").write(go + "\n"); print("GO", go)
 else:
