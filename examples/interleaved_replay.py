@@ -325,9 +325,15 @@ HINT_COUNTERS = {
 def hint_counters(text: str) -> dict[str, float]:
     """vllm_nexus's size-hint counters of a metrics page, summed over engines (none: not a
     vllm_nexus server, or one that never saw a hint and exports no such sample yet)."""
+    return _summed(text, HINT_COUNTERS)
+
+
+def _summed(text: str, names: dict[str, str]) -> dict[str, float]:
+    """The samples of the families ``names`` maps, summed per short name (over engines and
+    labels), of a metrics page."""
     out: dict[str, float] = {}
     for name, _, value in prom_samples(text):
-        key = HINT_COUNTERS.get(name)
+        key = names.get(name)
         if key:
             out[key] = out.get(key, 0.0) + value
     return out
@@ -351,20 +357,8 @@ POLICY_GAUGES = {
 def policy_state(text: str) -> tuple[dict[str, float], dict[str, float]]:
     """``(counters, gauges)``: :data:`POLICY_COUNTERS` summed over engines and
     :data:`POLICY_GAUGES` of a metrics page (both empty for a stock server)."""
-    counters: dict[str, float] = {}
-    gauges: dict[str, float] = {}
-    for name, _, value in prom_samples(text):
-        if name in POLICY_COUNTERS:
-            key = POLICY_COUNTERS[name]
-            counters[key] = counters.get(key, 0.0) + value
-        elif name in POLICY_GAUGES:
-            gauges[POLICY_GAUGES[name]] = value
-    return counters, gauges
-
-
-NEXUS_CLASSES = ("vllm_nexus.Scheduler", "vllm_nexus.sim.calibrate.RecordingNexusScheduler")
-"""Scheduler classes whose servers export ``vllm_nexus_*`` metrics (the recording twin of
-``--record-steps`` included)."""
+    gauges = {POLICY_GAUGES[n]: v for n, _, v in prom_samples(text) if n in POLICY_GAUGES}
+    return _summed(text, POLICY_COUNTERS), gauges
 
 
 def identity_problems(warm_rows: dict[str, dict], server_args: dict[str, list[str]]) -> list[str]:
@@ -444,6 +438,11 @@ RECORDING_CLASSES = {
 """``--record-steps``: the recording twin of each scheduler class (the same scheduling plus
 one JSON line per step: composition, wall and engine-clock time, the scheduler's CPU time;
 ``vllm_nexus.sim.calibrate``)."""
+
+
+NEXUS_CLASSES = ("vllm_nexus.Scheduler", RECORDING_CLASSES["vllm_nexus.Scheduler"])
+"""Scheduler classes whose servers export ``vllm_nexus_*`` metrics (the recording twin of
+``--record-steps`` included; read by :func:`identity_problems`)."""
 
 
 def recording_args(args: list[str]) -> list[str]:
