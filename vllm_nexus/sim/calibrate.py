@@ -335,6 +335,7 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     from vllm_nexus.perf.hardware import HARDWARE, profile_path
+    from vllm_nexus.perf.host import current_host
     from vllm_nexus.perf.models import get_model
 
     singles: list[tuple[int, float]] = []
@@ -416,7 +417,8 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else profile_path("cpu-here")
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}
+    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "host": current_host().to_dict(),
+                           "fit": quality, "log": str(log)}  # fmt: skip
     machine = machine_speed(log, Path(args.samples) if args.samples else _samples_path(log))
     if machine is not None:
         doc["machine"] = machine
