@@ -27,7 +27,16 @@ from typing import Any
 CACHE_ENV = "VLLM_NEXUS_CACHE"
 """Environment variable: the directory for host-local state (calibrated profiles)."""
 
-ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16", "asimd", "sve")
+ISA_FLAGS = (
+    "avx2",
+    "avx512f",
+    "avx512_bf16",
+    "avx512_vnni",
+    "amx_tile",
+    "amx_bf16",
+    "asimd",
+    "sve",
+)
 """CPU flags that choose the CPU kernels' code path (x86 ``flags``, Arm ``Features``)."""
 
 
