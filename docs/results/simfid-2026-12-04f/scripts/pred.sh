@@ -16,5 +16,5 @@ fi
 echo "pred $FAM $L start $(date -u +%FT%TZ) profile $P code $PYTHONPATH" >> $D/windows.txt
 $VN simulate fidelity --out $D/$FAM "${W[@]}" --reps 2 --think-scale 0.3 --engine-args "$E" \
     --hardware $P --skip-real; rc=$?
-cp $D/$FAM/fidelity.md $D/$FAM/fidelity-$L.md
+cp $D/$FAM/fidelity.md $D/$FAM/fidelity-$L.md; rm -rf $D/$FAM/sim-$L; cp -r $D/$FAM/sim-alone $D/$FAM/sim-$L
 echo "pred $FAM $L end $(date -u +%FT%TZ) rc=$rc" >> $D/windows.txt
