@@ -133,37 +133,17 @@ def test_scheduler_names_are_validated() -> None:
         parse_scheduler("vllm_nexus:srpt")
 
 
-def test_frontend_fifo_caps_the_chunk_rate_and_merges_tokens_behind_it() -> None:
+def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
     progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 50),)) for i in range(4)]
     fast = Simulator(_spec("stock-fcfs"), seed=0).run(progs)
-
-    def run(front_tok: float):
-        hw = HARDWARE["a100"].with_updates(frontend_token_s=front_tok)
-        spec = EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=2048)
-        return Simulator(spec).run(progs)
-
-    end_fast = max(c.finish_s for c in fast.calls)
-    assert end_fast < 1.0
-    # a frontend far faster than the engine: every token is its own chunk, nothing waits
-    quick = run(1e-5)
-    assert max(c.finish_s for c in quick.calls) == pytest.approx(end_fast, abs=1e-3)
-    # 10 ms per chunk, 4 streams, ~7 ms steps: the frontend falls behind, so a stream's tokens
-    # merge into its queued chunk (vLLM's RequestOutputCollector) instead of queueing 200
-    # chunks (2 s of frontend work): the last token leaves shortly after the engine's
-    slow = run(0.01)
-    end_slow = max(c.finish_s for c in slow.calls)
-    assert end_fast < end_slow < end_fast + 0.1
+    hw = HARDWARE["a100"].with_updates(frontend_token_s=0.01)
+    slow = Simulator(
+        EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=2048)
+    ).run(progs)
+    assert max(c.finish_s for c in fast.calls) < 1.0
+    # 200 tokens through a 100 token/s frontend: the last one leaves after >= 2 s.
+    assert max(c.finish_s for c in slow.calls) >= 2.0 - 1e-9
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
-
-
-def test_tokens_merge_only_into_a_chunk_the_frontend_has_not_started() -> None:
-    # one stream, a frontend that takes 1 s per chunk: the first token's chunk starts at
-    # once; the second token (one step later) starts a chunk after it, and every later
-    # token arrives before that chunk starts and leaves with it
-    progs = [ProgramSpec("p", 0.0, (CallSpec("c0", 64, 10),))]
-    hw = HARDWARE["a100"].with_updates(frontend_token_s=1.0)
-    (call,) = Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)).run(progs).calls
-    assert call.finish_s - call.first_token_s == pytest.approx(1.0)
 
 
 def test_frontend_beside_a_busy_engine_runs_slower_and_slows_the_engine() -> None:

@@ -52,9 +52,6 @@ class Replay:
         self.front_speed = hw.frontend_busy_speed
         self.front_stretch = hw.frontend_engine_stretch
         self.front_delay = hw.frontend_step_delay_s
-        # request id -> (start, end) of its last streamed chunk's frontend work (since
-        # 2026-12-04f: tokens a step produces before that chunk starts merge into it)
-        self.out_chunk: dict[str, tuple[float, float]] = {}
         kind, _ = parse_scheduler(sim.spec.scheduler)
         self.kind = kind
         self.srpt = kind == "srpt-oracle"
@@ -283,21 +280,10 @@ class Replay:
         rec = self.records[o.request_id]
         now = self.clock.t
         if self.front_tok and o.new_token_ids:
-            queued = self.out_chunk.get(o.request_id)
-            if queued is not None and now < queued[0]:
-                # Its previous chunk still waits in the frontend: the tokens merge into it and
-                # leave with it, at no extra frontend work (vLLM's RequestOutputCollector
-                # merges streamed deltas while the producer is ahead of the consumer).
-                now = queued[1]
-            else:
-                # One streamed chunk, served after the work queued before it; its cost is per
-                # chunk (HTTP message, JSON, the client's parse), not per token in it.
-                start = max(self.front_t, now)
-                self.front_t = start + self.front_tok / self.front_speed
-                self.out_chunk[o.request_id] = (start, self.front_t)
-                now = self.front_t
-            if o.finish_reason is not None:
-                self.out_chunk.pop(o.request_id, None)
+            # The frontend streams this step's tokens after the work queued before them.
+            work = self.front_tok * len(o.new_token_ids) / self.front_speed
+            self.front_t = max(self.front_t, now) + work
+            now = self.front_t
         now += self.return_latency
         if rec.first_token_s is None and o.new_token_ids:
             rec.first_token_s = now
