@@ -1,3 +1,4 @@
+# ruff: noqa  (diagnostic script of simfid-2026-12-04f, kept as run)
 import json, sys
 def progs(p, rate):
     d = json.load(open(p)); r = [x for x in d['runs'] if x['rate'] == rate][0]

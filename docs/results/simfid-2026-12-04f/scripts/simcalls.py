@@ -1,3 +1,4 @@
+# ruff: noqa  (diagnostic script of simfid-2026-12-04f, kept as run)
 import argparse, json, sys, statistics as st
 from vllm_nexus.sim import cli as simcli
 from vllm_nexus.sim.engine import Simulator
