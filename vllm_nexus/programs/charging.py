@@ -158,7 +158,7 @@ class StepCharging:
         crossing now (:meth:`_charge` would have, after charging their last prompt chunk)."""
         steps, decode = self._steps, self._decode
         while len(steps) > 16:
-            _, costs, *_ = steps.pop(next(iter(steps)))
+            _, (_, costs, *_) = steps.popitem(last=False)
             if decode is not None:
                 for rid in costs:
                     decode.file(rid)
@@ -194,17 +194,6 @@ class StepCharging:
         if step is None:
             return
         scheduled_at, costs, extra, tally, lazy_total, _ = step
-        if costs is _NONE and not self._time_unit:
-            # a decode-only step (most steps): its tokens are all charged lazily, each
-            # tenant its decoding calls in it (what the general path below does for it)
-            self._last_charge = now
-            self.nexus_metrics.service_total += lazy_total
-            if tally:
-                tenants = self.mlq.tenants
-                for tenant, n in tally.values():
-                    if tenant is not None:
-                        tenants.charge(tenant, float(n), now)
-            return
         if self._time_unit:
             dt = max(0.0, now - max(scheduled_at, self._last_charge))
             costs, extra = dict.fromkeys(costs, dt), {}

@@ -25,6 +25,7 @@ import itertools
 import operator
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -169,9 +170,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         engine = str(getattr(vllm_config.parallel_config, "data_parallel_index", 0) or 0)
         self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
         self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
-        self._steps: dict[int, tuple] = {}
-        """id(step output) -> what it charges (:meth:`_record_step`), oldest first (a plain
-        dict: insertion-ordered, no per-entry link node as an OrderedDict allocates)."""
+        self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
         self._last_charge = float("-inf")
         self._warned_ids = 0
         self._dropped_kv: dict[str, int] = {}

@@ -85,9 +85,9 @@ for kind in kinds:
     for v in C.values(): tot = [a + b for a, b in zip(tot, v)]
     print(f"== {kind}: {n} steps; per step: total Ir {col(tot,'Ir')/n:,.0f} L2 {L2(tot)/n:,.0f}; in wrapped roots: Ir {col(roots,'Ir')/n:,.0f} L2 {L2(roots)/n:,.0f} (DLmr {col(roots,'DLmr')/n:,.0f} DLmw {col(roots,'DLmw')/n:,.0f})")
     print(f"   {'function':60} {'selfL2':>7} {'selfDLmr':>8} {'selfDLmw':>8} {'selfIr':>9} | {'inclL2':>7} {'inclIr':>9}")
-    for nme, v in sorted(byname.items(), key=lambda kv: -L2(kv[1]))[:top] if top else []:
+    for nme, v in sorted(byname.items(), key=lambda kv: -L2(kv[1]))[:top]:
         w = inclname[nme]
         print(f"   {nme[:60]:60} {L2(v)/n:7.1f} {col(v,'DLmr')/n:8.1f} {col(v,'DLmw')/n:8.1f} {col(v,'Ir')/n:9,.0f} | {L2(w)/n:7.1f} {col(w,'Ir')/n:9,.0f}")
     print(f"   C functions by self L2 misses (whole timed region):")
-    for fnm, v in sorted(C.items(), key=lambda kv: -L2(kv[1]))[:40]:
+    for fnm, v in sorted(C.items(), key=lambda kv: -L2(kv[1]))[:25]:
         print(f"     {fnm[:70]:70} L2 {L2(v)/n:7.1f} DLmr {col(v,'DLmr')/n:7.1f} DLmw {col(v,'DLmw')/n:7.1f} Ir {col(v,'Ir')/n:9,.0f}")
