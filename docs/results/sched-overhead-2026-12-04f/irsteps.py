@@ -21,6 +21,7 @@ ap.add_argument("--policy", default="plas"); ap.add_argument("--nexus", default=
 ap.add_argument("--split", action="store_true"); ap.add_argument("--programs", type=int, default=100000)
 ap.add_argument("--vllm-only", action="store_true", help="with --split: collect vLLM's code only")
 ap.add_argument("--lib", default="/tmp/ovh20/cg/libcgt.so")
+ap.add_argument("--only", default="", help="2026-12-04f: collect only inside these of ours' methods (comma list; PQ = every ProgramRequestQueue method), vLLM's methods they call toggled off (as --split)")
 a = ap.parse_args()
 Z = os.environ.get("ZONES")  # 2026-12-04f: per-Python-function attribution (zones.py), map saved to $ZONES
 if Z:
@@ -69,6 +70,8 @@ elif abl == "notenant":  # fcfs only: the tenant ledger's per-step charge skippe
 elif abl == "noadd":  # ours' arrival path skipped (in the timed calls there is none: a control)
     pass
 state = [False]  # collection on?
+if a.only:
+    a.split = True  # the wrappers below, then collection only inside the chosen methods
 if a.split:
     import functools
     from vllm.v1.core.sched.scheduler import Scheduler as V
@@ -88,11 +91,29 @@ if a.split:
                 if state[0] != prev:
                     toggle(); state[0] = prev
         setattr(cls, name, w)
-    for n in ("schedule", "update_from_output", "_free_request", "_preempt_request"):
+    PQN = ("add_request", "pop_request", "peek_request", "prepend_request", "prepend_requests",
+           "remove_request", "remove_requests", "__bool__", "__len__", "__iter__", "__contains__")
+    if a.only:  # 2026-12-04f
+        only = a.only.split(",")
+        for n in ("schedule", "update_from_output", "_free_request", "_preempt_request"):
+            wrap(V, n, False)
+        for n in only:
+            if n == "PQ":
+                for m in PQN:
+                    wrap(PQ, m, True)
+                continue
+            owner = next(c for c in NS.Scheduler.__mro__ if n in c.__dict__)
+            f = owner.__dict__[n]
+            if isinstance(f, staticmethod):
+                f = f.__func__
+            if owner is not NS.Scheduler:
+                setattr(NS.Scheduler, n, f)
+            wrap(NS.Scheduler, n, True)
+    else:
+      for n in ("schedule", "update_from_output", "_free_request", "_preempt_request"):
         wrap(V, n, False)
         wrap(NS.Scheduler, n, True)
-    for n in ("add_request", "pop_request", "peek_request", "prepend_request", "prepend_requests",
-              "remove_request", "remove_requests", "__bool__", "__len__", "__iter__", "__contains__"):
+      for n in PQN:
         wrap(PQ, n, True)
 s = d.sched
 cg.cg_start()
@@ -102,6 +123,8 @@ for i in range(a.steps):
         vt[0] += 0.003
     d.top_up()
     if a.vllm_only:  # collection starts inside vLLM's methods (their wrappers toggle it on)
+        out = s.schedule(); mro = so.fake_output(s, out); s.update_from_output(out, mro)
+    elif a.only:  # collection toggled on only inside the chosen methods (their wrappers)
         out = s.schedule(); mro = so.fake_output(s, out); s.update_from_output(out, mro)
     else:
         toggle(); state[0] = True

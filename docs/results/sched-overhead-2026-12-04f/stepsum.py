@@ -13,6 +13,7 @@ for f in glob.glob(sys.argv[1] + ".*"):
             summ = [int(x) for x in line.split()[1:]]
     if kind is None or summ is None:
         continue
+    summ = summ + [0] * (len(events) - len(summ))  # (2026-12-04f) trailing zero columns are omitted
     n[kind] += 1
     tot[kind] = summ if tot[kind] is None else [a + b for a, b in zip(tot[kind], summ)]
 for k in sorted(n):
