@@ -9,10 +9,10 @@
 # profile, kv_offload (preempted calls load KV from the host tier instead of recomputing) —
 # each in its own process under its own timeout, continuing past failures. Results:
 # DIR/report.json, DIR/report.md, DIR/logs/<step>.log, DIR/profile.json. The logic lives in
-# vllm_nexus/split/validate.py (`vllm-nexus validate-gpu --help`); this script only wraps it.
+# vllm_nexus/validation/cli.py (`vllm-nexus validate-gpu --help`); this script only wraps it.
 # Exit status 1 if a step failed, errored or timed out.
 set -uo pipefail
 PY=${PY:-python}  # default: the repository's .venv if there is one (make install)
 if [ "$PY" = python ] && [ -x .venv/bin/python ]; then PY=.venv/bin/python; fi
 # Hard stop slightly above the 600 s budget the Python side enforces per step.
-exec timeout --kill-after=15 630 "$PY" -m vllm_nexus.split.validate "$@"
+exec timeout --kill-after=15 630 "$PY" -m vllm_nexus.validation.cli "$@"

@@ -14,7 +14,7 @@ import pytest
 from vllm_nexus import kv_offload
 from vllm_nexus.cli import main as cli_main
 from vllm_nexus.config import ConfigError, KVOffloadConfig, NexusConfig
-from vllm_nexus.split import validate_offload
+from vllm_nexus.validation import offload as validate_offload
 
 GIB = 1 << 30
 

@@ -313,7 +313,7 @@ def test_probe_on_this_machine() -> None:
 def test_real_green_context_pairs_are_disjoint() -> None:  # pragma: no cover - CUDA only
     """On a CUDA host: the %smid probe of the validation script on three real layouts."""
     pytest.importorskip("triton")
-    from vllm_nexus.split import validate_gpu
+    from vllm_nexus.validation import device as validate_gpu
 
     s = gpu.probe()
     if not s.disjoint:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from vllm_nexus.split import validate
-from vllm_nexus.split.validate_engine import compare, engine_args, first_divergence
-from vllm_nexus.split.validate_gpu import (
+from vllm_nexus.validation import cli as validate
+from vllm_nexus.validation.device import (
     check_disjoint,
     granularity,
     interval_overlap,
     three_splits,
 )
+from vllm_nexus.validation.engine import compare, engine_args, first_divergence
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY_KEYS = {"id", "status", "summary", "figures", "duration_s", "timeout_s", "log", "log_excerpt"}

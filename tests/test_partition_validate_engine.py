@@ -17,7 +17,7 @@ pytestmark = pytest.mark.engine
 def test_equivalence_step_on_cpu(
     tiny_model_dir: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vllm_nexus.split import validate_engine
+    from vllm_nexus.validation import engine as validate_engine
 
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
     log_path = tmp_path / "equivalence.log"

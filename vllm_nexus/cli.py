@@ -21,7 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "cluster": ("vllm_nexus.cluster.cli", "program-affine multi-engine deployment on Ray Serve"),
     "validate-gpu": (
-        "vllm_nexus.split.validate",
+        "vllm_nexus.validation.cli",
         "one-shot (<10 min) check of the prefill/decode split on one CUDA GPU",
     ),
     "kv-offload-args": (

@@ -104,6 +104,16 @@ def vllm_platform() -> str:
     return str(getattr(current_platform, "device_type", "") or "unknown")
 
 
+def _gpu_name() -> str | None:
+    """The CUDA / ROCm device's name (None on other platforms, or when vLLM cannot say)."""
+    from vllm.platforms import current_platform
+
+    try:
+        return current_platform.get_device_name() if current_platform.is_cuda_alike() else None
+    except Exception:  # noqa: BLE001 - optional: no name means the default profile
+        return None
+
+
 def _batch_order(scheduled: dict[str, int]) -> Callable[[Any], int]:
     """A call's position in a step's batch (built on first use: only when several calls are
     due in one step)."""
@@ -188,6 +198,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         """Decoding calls charged lazily (tokens unit, one token per decode step)."""
         self._plan_steps = self.nexus_cfg.partition.split not in ("off", "auto")
         """A step plan is attached to each step (:func:`attach_plan`; off and auto plan none)."""
+        self.split_device_name = _gpu_name() if self._plan_steps else None
+        """The GPU's name: it picks the step plan's built-in cost profile (:func:`attach_plan`)."""
         self._preempt_limit = cfg.max_preemptions_per_step if cfg.preemption else 0
         """Proactive preemptions allowed per step (0: none). The config is frozen: per-step
         code reads these plain attributes instead of walking the config each step."""

@@ -7,6 +7,6 @@ SM share from published measurements), ``execution`` (the mode a configuration r
 the backend a worker builds, memory reserve).
 vLLM / CUDA adapters: ``worker`` (``--worker-cls``), ``runners`` (the decode runner),
 ``forward_context`` (thread-local forward context), ``backends`` (green contexts, CPU
-stand-in), ``profiler`` and ``profile_batches`` (``vllm-nexus profile``), ``validate``,
-``validate_gpu``, ``validate_engine`` (``vllm-nexus validate-gpu``).
+stand-in), ``profiler`` and ``profile_batches`` (``vllm-nexus profile``). The GPU validation
+(``vllm-nexus validate-gpu``) is a tool in :mod:`vllm_nexus.validation`.
 """

@@ -137,22 +137,13 @@ def build_controller(
     return SplitController(cfg, CostModel(profile))
 
 
-def _device_name() -> str | None:
-    try:
-        from vllm.platforms import current_platform
-
-        if current_platform.is_cuda_alike():
-            return current_platform.get_device_name()
-    except Exception:  # noqa: BLE001 - optional: no platform info means the default profile
-        return None
-    return None
-
-
 def attach_plan(scheduler: Any, scheduler_output: Any) -> PhasePlan | None:
     """Plan the step's prefill/decode split and attach it to ``scheduler_output``.
 
     Call at the end of ``Scheduler.schedule()``. Reads ``scheduler.requests``,
-    ``scheduler.kv_cache_manager.usage`` and ``scheduler.nexus_cfg.partition``. Returns None
+    ``scheduler.kv_cache_manager.usage``, ``scheduler.nexus_cfg.partition`` and
+    ``scheduler.split_device_name`` (the GPU's name, which picks the built-in profile; the
+    adapter reads it from vLLM's platform). Returns None
     (and attaches nothing) when ``partition.split`` is ``off`` or ``auto``: ``auto`` runs
     unsplit in this release (overlap is opt-in: split=concurrent), so a plan would cost
     ~0.1-0.5 ms per step for nothing. The controller is created on first use and kept on the scheduler (its
@@ -164,7 +155,8 @@ def attach_plan(scheduler: Any, scheduler_output: Any) -> PhasePlan | None:
     controller = getattr(scheduler, "_nexus_split_controller", None)
     if controller is None:
         model = getattr(getattr(scheduler, "vllm_config", None), "model_config", None)
-        controller = build_controller(cfg, _device_name(), getattr(model, "model", None))
+        device = getattr(scheduler, "split_device_name", None)
+        controller = build_controller(cfg, device, getattr(model, "model", None))
         scheduler._nexus_split_controller = controller
     spec = scheduler_output.scheduled_spec_decode_tokens
     reqs = []

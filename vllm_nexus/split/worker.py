@@ -148,9 +148,14 @@ class Worker(_Base):  # type: ignore[misc, valid-type]
         if self.nexus_exec != "unsplit":
             # Fail at startup, not at the first step: the scheduler builds the same controller
             # lazily (bad profile path, no split of the SMs with these granularity/minimum).
-            from vllm_nexus.split.plan import _device_name, build_controller
+            from vllm.platforms import current_platform
 
-            ctl = build_controller(pcfg, _device_name(), vllm_config.model_config.model)
+            from vllm_nexus.split.plan import build_controller
+
+            device = (
+                current_platform.get_device_name() if current_platform.is_cuda_alike() else None
+            )
+            ctl = build_controller(pcfg, device, vllm_config.model_config.model)
             self._nexus_profile_sms = ctl.num_sms
         self._nexus_pending: tuple[Any, PhasePlan] | None = None
         self.nexus_split_steps = 0

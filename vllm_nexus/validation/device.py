@@ -11,7 +11,7 @@ the time span it ran are read back from those records: no CUDA events are involv
 checks do not depend on the event/context questions they are meant to answer.
 
 Each ``step_*`` function returns ``(status, summary, figures)``; the orchestrator
-(:mod:`vllm_nexus.split.validate`) runs it in its own process under a timeout.
+(:mod:`vllm_nexus.validation.cli`) runs it in its own process under a timeout.
 """
 
 from __future__ import annotations

@@ -130,9 +130,9 @@ def compare(results: dict[str, dict]) -> Result:
 
 def run_child(model: str, mode: str, out: Path, timeout_s: float, log: Any) -> str:
     """Run one mode in a child process; returns '' or what went wrong."""
-    from vllm_nexus.split.validate_engine import CHILD_ENV
+    from vllm_nexus.validation.engine import CHILD_ENV
 
-    cmd = [sys.executable, "-m", "vllm_nexus.split.validate_offload", "generate",
+    cmd = [sys.executable, "-m", "vllm_nexus.validation.offload", "generate",
            "--model", model, "--mode", mode, "--out", str(out)]  # fmt: skip
     try:
         proc = subprocess.run(
@@ -147,7 +147,7 @@ def run_child(model: str, mode: str, out: Path, timeout_s: float, log: Any) -> s
 
 
 def step_kv_offload(work: Path, model: str, deadline: float, log: Any) -> Result:
-    from vllm_nexus.split.validate_engine import run_modes
+    from vllm_nexus.validation.engine import run_modes
 
     def one(mode: str, out: Path, timeout: float) -> str:
         return run_child(model, mode, out, timeout, log)

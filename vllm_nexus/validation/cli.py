@@ -15,13 +15,13 @@ continuing past failures; the whole run stays within ``--budget-s`` (600 s): a s
 - ``overlap``: a long kernel alone vs both partitions busy (compute- and memory-bound): both
   progress together; the slowdown;
 - ``equivalence``: stock vs ``split=sequential`` vs ``split=concurrent`` on the offline tiny
-  model, float32, eager, identical engine arguments, greedy (:mod:`validate_engine`);
+  model, float32, eager, identical engine arguments, greedy (:mod:`vllm_nexus.validation.engine`);
 - ``graphs``: ``split=sequential`` without ``--enforce-eager``: does it run, and do CUDA-graph
   kernels stay in the partition they are replayed on;
 - ``profile``: ``vllm-nexus profile`` on the tiny model, one repeat: latency vs SM count;
 - ``kv_offload``: a KV-bound run with and without the host KV tier (``vllm_nexus.kv_offload``,
   vLLM's ``OffloadingConnector``): preempted calls load their KV instead of recomputing it
-  (:mod:`validate_offload`).
+  (:mod:`vllm_nexus.validation.offload`).
 
 ``--dry-run`` (or a host without CUDA) writes the same report with every CUDA step skipped;
 ``env`` always runs. Step statuses: pass, fail, error (the step crashed), timeout, skipped.
@@ -97,7 +97,7 @@ def run_step_child(step: str, out: Path, timeout_s: float) -> dict[str, Any]:
     log = out / "logs" / f"{step}.log"
     res_file = out / "steps" / f"{step}.json"
     res_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "vllm_nexus.split.validate", "--run-step", step,
+    cmd = [sys.executable, "-m", "vllm_nexus.validation.cli", "--run-step", step,
            "--out", str(out), "--deadline-s", str(timeout_s)]  # fmt: skip
     env = {
         **os.environ,
@@ -132,13 +132,13 @@ def run_step_inline(step: str, out: Path, deadline_s: float) -> tuple[str, str, 
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     if step == "env":
-        from vllm_nexus.split.validate_gpu import step_env
+        from vllm_nexus.validation.device import step_env
 
         return step_env()
     if not _cuda_available():
         return "skipped", "no CUDA device", {}
-    from vllm_nexus.split import validate_engine as eng
-    from vllm_nexus.split import validate_gpu as g
+    from vllm_nexus.validation import device as g
+    from vllm_nexus.validation import engine as eng
 
     if step == "partitions":
         return g.step_partitions()
@@ -157,7 +157,7 @@ def run_step_inline(step: str, out: Path, deadline_s: float) -> tuple[str, str, 
         os.environ.update(eng.CHILD_ENV)  # in-process engine, V1 runner, offline
         return eng.step_profile(work, model, out)
     if step == "kv_offload":
-        from vllm_nexus.split.validate_offload import step_kv_offload
+        from vllm_nexus.validation.offload import step_kv_offload
 
         return step_kv_offload(work, model, deadline, sys.stdout)
     raise ValueError(f"unknown step {step!r}")

@@ -3,7 +3,7 @@
 All three run vLLM in-process (``vllm.LLM`` with ``VLLM_ENABLE_V1_MULTIPROCESSING=0``) on the
 offline tiny model (:mod:`vllm_nexus.serving.tiny_model`, built locally: no network) in
 float32. Each engine configuration runs in its own child process (``python -m
-vllm_nexus.split.validate_engine generate ...``) so a crash or hang in one mode still leaves the
+vllm_nexus.validation.engine generate ...``) so a crash or hang in one mode still leaves the
 others' results, and GPU memory is returned between modes.
 
 Equivalence: identical engine arguments (float32, eager, synchronous scheduling, a 256-token
@@ -123,7 +123,7 @@ def generate(model: str, mode: str, out: Path, graphs: bool = False) -> None:
 
 def run_child(model: str, mode: str, out: Path, timeout_s: float, graphs: bool, log: Any) -> str:
     """Run one mode in a child process; returns '' or what went wrong."""
-    cmd = [sys.executable, "-m", "vllm_nexus.split.validate_engine", "generate",
+    cmd = [sys.executable, "-m", "vllm_nexus.validation.engine", "generate",
            "--model", model, "--mode", mode, "--out", str(out)] + (["--graphs"] if graphs else [])  # fmt: skip
     env = {**os.environ, **CHILD_ENV}
     try:
@@ -256,7 +256,7 @@ def step_equivalence(work: Path, model: str, deadline: float, log: Any) -> Resul
 def step_graphs(work: Path, model: str, deadline: float, log: Any) -> Result:
     figures: dict[str, Any] = {}
     try:
-        from vllm_nexus.split.validate_gpu import graph_placement
+        from vllm_nexus.validation.device import graph_placement
 
         figures["graph_replay_probe"] = graph_placement()
     except Exception as e:  # noqa: BLE001 - the engine part still runs
@@ -291,7 +291,7 @@ def step_profile(work: Path, model: str, out_dir: Path) -> Result:
     import torch
 
     from vllm_nexus.split.profiler import measure_profile
-    from vllm_nexus.split.validate_gpu import granularity
+    from vllm_nexus.validation.device import granularity
 
     g, m = granularity(torch.cuda.get_device_capability(0))
     profile, skipped = measure_profile(
