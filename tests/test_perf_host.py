@@ -1,0 +1,179 @@
+"""Host fingerprints of measured profiles, host-local profiles and the host check (no engine)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import warnings
+from pathlib import Path
+
+import pytest
+
+from vllm_nexus.perf import hardware
+from vllm_nexus.perf.hardware import HARDWARE, HostMismatchWarning, resolve_hardware
+from vllm_nexus.perf.host import HostFingerprint, cache_dir, current_host, host_profile_path
+
+INTEL = HostFingerprint("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz", 2, "x86_64",
+                        ("avx2", "avx512f"), hostname="ci-1")  # fmt: skip
+AMD = HostFingerprint("AMD EPYC", 2, "x86_64", ("avx2", "avx512f"), hostname="vm")
+
+X86_CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 9R14
+flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni
+processor\t: 1
+model name\t: AMD EPYC 9R14
+flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni
+"""
+ARM_CPUINFO = """processor\t: 0
+Features\t: fp asimd evtstrm aes sve
+CPU part\t: 0xd40
+"""
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache directory and an empty packaged-profile directory."""
+    monkeypatch.setenv("VLLM_NEXUS_CACHE", str(tmp_path / "cache"))
+    packaged = tmp_path / "packaged"
+    packaged.mkdir()
+    monkeypatch.setattr(hardware, "PROFILE_DIR", packaged)
+    return tmp_path
+
+
+def _write(path: Path, host: HostFingerprint | None, step_overhead_s: float) -> Path:
+    hw = HARDWARE["cpu-here"].with_updates(step_overhead_s=step_overhead_s)
+    doc: dict = {"hardware": hw.to_dict(), "fit": {}}
+    if host is not None:
+        doc["host"] = host.to_dict()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_fingerprint_reads_cpuinfo_and_keys_on_what_sets_the_speed() -> None:
+    h = current_host(X86_CPUINFO)
+    assert h.cpu_model == "AMD EPYC 9R14"
+    assert h.isa == ("avx2", "avx512_bf16", "avx512_vnni", "avx512f")
+    assert h.cpus >= 1 and h.machine
+    arm = current_host(ARM_CPUINFO)
+    assert arm.isa == ("asimd", "sve")
+    assert arm.cpu_model  # the platform's processor string, or "unknown CPU"
+    # the hostname is recorded but not matched (a container renames its host on restart)
+    renamed = HostFingerprint(AMD.cpu_model, AMD.cpus, AMD.machine, AMD.isa, hostname="other")
+    assert renamed.matches(AMD) and renamed.key() == AMD.key()
+    for other in (
+        INTEL,
+        HostFingerprint(AMD.cpu_model, 4, AMD.machine, AMD.isa),
+        HostFingerprint(AMD.cpu_model, AMD.cpus, AMD.machine, ("avx2",)),
+    ):
+        assert not other.matches(AMD) and other.key() != AMD.key()
+    assert HostFingerprint.from_dict(json.loads(json.dumps(INTEL.to_dict()))) == INTEL
+    assert "Xeon" in INTEL.describe() and "2 CPUs" in INTEL.describe()
+    with pytest.raises(ValueError, match="invalid host record"):
+        HostFingerprint.from_dict({"cpu_model": "x"})
+
+
+def test_cache_dir_env_then_xdg_then_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("VLLM_NEXUS_CACHE", str(tmp_path / "a"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("VLLM_NEXUS_CACHE")
+    assert cache_dir() == tmp_path / "x" / "vllm_nexus"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "vllm_nexus"
+    assert host_profile_path("cpu-here", AMD).name == f"cpu-here-{AMD.key()}.json"
+
+
+def test_host_local_profile_is_preferred_on_its_host(cache: Path) -> None:
+    _write(hardware.profile_path("cpu-here"), INTEL, 0.007)
+    _write(host_profile_path("cpu-here", AMD), AMD, 0.0025)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning on the host the profile was fitted on
+        res = resolve_hardware("cpu-here", host=AMD)
+    assert res.origin == "host-local" and res.warning is None
+    assert res.preset.step_overhead_s == 0.0025
+    assert res.to_dict()["host_match"] is True
+
+
+def test_packaged_profile_of_another_host_warns_naming_both_and_the_command(cache: Path):
+    _write(hardware.profile_path("cpu-here"), INTEL, 0.007)
+    _write(host_profile_path("cpu-here", INTEL), INTEL, 0.003)  # another host's, not ours
+    with pytest.warns(HostMismatchWarning) as caught:
+        res = resolve_hardware("cpu-here", host=AMD)
+    assert res.origin == "packaged" and res.preset.step_overhead_s == 0.007
+    msg = str(caught[0].message)
+    assert res.warning == msg
+    assert "Xeon" in msg and "AMD EPYC" in msg and "vllm-nexus simulate calibrate" in msg
+    assert str(host_profile_path("cpu-here", AMD)) in msg
+    assert res.to_dict()["host_match"] is False
+    # on the host it records, the packaged profile is used without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_hardware("cpu-here", host=INTEL).origin == "host-local"
+        (cache / "cache" / "profiles" / f"cpu-here-{INTEL.key()}.json").unlink()
+        res = resolve_hardware("cpu-here", host=INTEL)
+    assert res.origin == "packaged" and res.warning is None
+
+
+def test_packaged_profile_without_a_host_record_warns(cache: Path) -> None:
+    _write(hardware.profile_path("cpu-here"), None, 0.007)
+    res = resolve_hardware("cpu-here", host=AMD, warn=False)
+    assert res.origin == "packaged" and res.fitted_on is None
+    assert res.warning and "does not record" in res.warning
+    assert res.to_dict()["host_match"] is None
+
+
+def test_a_copied_host_local_file_of_another_host_is_not_used(cache: Path) -> None:
+    # a file at our key's path that records another host (copied between machines)
+    _write(host_profile_path("cpu-here", AMD), INTEL, 0.003)
+    res = resolve_hardware("cpu-here", host=AMD, warn=False)
+    assert res.origin == "built-in" and res.preset == HARDWARE["cpu-here"]
+    assert res.warning and "uncalibrated" in res.warning
+
+
+def test_gpu_presets_and_explicit_files(cache: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = resolve_hardware("h100", host=AMD)
+        assert res.origin == "built-in" and res.warning is None
+        plain = _write(cache / "mine.json", None, 0.004)  # an explicit file: the user's choice
+        assert resolve_hardware(str(plain), host=AMD).preset.step_overhead_s == 0.004
+        assert hardware.get_hardware(str(plain)).step_overhead_s == 0.004
+    other = _write(cache / "theirs.json", INTEL, 0.004)
+    res = resolve_hardware(str(other), host=AMD, warn=False)
+    assert res.origin == "file" and res.warning and "Xeon" in res.warning
+    assert hardware.profile_host(other) == INTEL
+    with pytest.raises(ValueError, match="unknown hardware"):
+        resolve_hardware("tpu", host=AMD)
+
+
+def test_calibrate_writes_this_hosts_profile_with_its_host_record(cache: Path) -> None:
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import MODELS
+    from vllm_nexus.sim import calibrate
+
+    truth = StepLatencyModel(HARDWARE["cpu-here"].with_updates(step_overhead_s=3e-3),
+                             MODELS["tiny"])  # fmt: skip
+    rng, t, lines = random.Random(1), 100.0, []
+    for _ in range(200):
+        pre = [(rng.randrange(64, 2000), rng.randrange(0, 1000))] if rng.random() < 0.3 else []
+        dec = [rng.randrange(10, 2000) for _ in range(rng.randrange(0 if pre else 1, 16))]
+        comp = [*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))]
+        d = truth.step_time(*comp)
+        lines += [{"step": comp, "t": t}, {"end": t + d}]
+        t += d
+    log = cache / "steps.jsonl"
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    assert calibrate.run(p.parse_args(["--from-log", str(log), "--clock", "wall"])) == 0
+    out = host_profile_path("cpu-here")
+    doc = json.loads(out.read_text())
+    assert HostFingerprint.from_dict(doc["host"]) == current_host()
+    res = resolve_hardware("cpu-here", warn=False)
+    assert res.origin == "host-local" and res.warning is None
+    assert res.preset.step_overhead_s == pytest.approx(3e-3, rel=0.2)
+    assert not hardware.profile_path("cpu-here").exists()  # the packaged one is not touched
