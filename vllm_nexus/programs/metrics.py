@@ -106,7 +106,7 @@ class SnapshotWriter:
     writes whenever the engine idles (every few calls), so it is kept to the file work that
     atomicity needs: the snapshot is serialised from the dataclass's own ``__dict__`` (its
     fields are JSON values; no deep copy), skipped when it is byte-identical to the last one
-    written, and written with one ``open``/``write``/``close`` into a fixed per-engine
+    written and that file is still there, and written with one ``open``/``write``/``close`` into a fixed per-engine
     temporary file (one writer per engine) that ``os.replace`` puts in place. The directory is
     created once. (2026-12-04 (f): mkstemp + ``json.dump(asdict(...))`` + ``mkdir`` per write
     cost this engine 0.6-1.4 ms of CPU per `react`-sized call at light load.)
@@ -124,7 +124,7 @@ class SnapshotWriter:
             return False
         self.last_write = now
         data = json.dumps(metrics.__dict__).encode()
-        if self._written == (path, data):
+        if self._written == (path, data) and path.exists():
             return True
         tmp = path.with_name(f".{path.name}.tmp")
         try:

@@ -67,7 +67,7 @@ def run(n_programs, tag):
                 sp.append(SamplingParams(max_tokens=8, ignore_eos=True, temperature=0.0,
                                          extra_args={"program_id": p}))
             outs = llm.generate(ps, sp, use_tqdm=False)
-            for p, o in zip(ids, outs):
+            for p, o in zip(ids, outs, strict=True):
                 ctx[p] = ctx[p] + list(o.outputs[0].token_ids)
             calls += len(ids)
     return calls
