@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,27 +100,52 @@ class SchedulerMetrics:
 
 
 class SnapshotWriter:
-    """Writes a :class:`SchedulerMetrics` snapshot for the API server to read."""
+    """Writes a :class:`SchedulerMetrics` snapshot for the API server to read.
+
+    The write is on the engine's thread, between steps, and at light load the scheduler
+    writes whenever the engine idles (every few calls), so it is kept to the file work that
+    atomicity needs: the snapshot is serialised from the dataclass's own ``__dict__`` (its
+    fields are JSON values; no deep copy), skipped when it is byte-identical to the last one
+    written and that file is still there, and written with one ``open``/``write``/``close`` into a fixed per-engine
+    temporary file (one writer per engine) that ``os.replace`` puts in place. The directory is
+    created once. (2026-12-04 (f): mkstemp + ``json.dump(asdict(...))`` + ``mkdir`` per write
+    cost this engine 0.6-1.4 ms of CPU per `react`-sized call at light load.)
+    """
 
     def __init__(self, directory: str | None, engine: str) -> None:
         self.path = Path(directory) / f"engine_{engine}.json" if directory else None
         self.last_write = float("-inf")
+        self._written: tuple[Path, bytes] | None = None
+        """(path, bytes) of the last snapshot written: an unchanged one is not written again."""
 
     def write(self, metrics: SchedulerMetrics, now: float) -> bool:
-        if self.path is None:
+        path = self.path
+        if path is None:
             return False
         self.last_write = now
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".snap")
-            with os.fdopen(fd, "w") as f:
-                json.dump(asdict(metrics), f)
-            os.replace(tmp, self.path)
+        data = json.dumps(metrics.__dict__).encode()
+        if self._written == (path, data) and path.exists():
             return True
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            except FileNotFoundError:  # first write into a directory not created yet
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
         except OSError as e:  # metrics must never break scheduling
-            logger.warning("vllm_nexus: cannot write metrics snapshot %s: %s", self.path, e)
+            logger.warning("vllm_nexus: cannot write metrics snapshot %s: %s", path, e)
             self.path = None
             return False
+        self._written = (path, data)
+        return True
 
 
 def read_snapshots(directory: str | Path) -> list[dict[str, Any]]:
