@@ -108,8 +108,9 @@ class SnapshotWriter:
     fields are JSON values; no deep copy), skipped when it is byte-identical to the last one
     written and that file is still there, and written with one ``open``/``write``/``close``
     into a fixed per-engine temporary file (one writer per engine) that ``os.replace`` puts in
-    place. The directory is created once. (2026-12-04 (f), docs/benchmarks.md: built and written on every idle, the
-    snapshot was most of the default's extra CPU per `react`-sized call at light load.)
+    place. The directory is created once. (2026-12-04 (f), docs/benchmarks.md: built and
+    written on every idle, the snapshot was most of the default's extra scheduler CPU per
+    `react`-sized call at light load.)
     """
 
     def __init__(self, directory: str | None, engine: str) -> None:
