@@ -118,6 +118,31 @@ def test_packaged_profile_of_another_host_warns_naming_both_and_the_command(cach
     assert res.origin == "packaged" and res.warning is None
 
 
+def test_packaged_profile_of_this_host_is_used_before_the_generic_one(cache: Path) -> None:
+    _write(hardware.profile_path("cpu-here"), INTEL, 0.007)
+    ours = _write(hardware.profile_path("cpu-here", AMD), AMD, 0.0021)
+    assert ours.name == f"cpu-here-{AMD.key()}.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # shipped for this host: no warning
+        res = resolve_hardware("cpu-here", host=AMD)
+    assert (res.origin, res.path, res.preset.step_overhead_s) == ("packaged", ours, 0.0021)
+    assert res.to_dict()["host_match"] is True
+    # a host-local calibration (this host, today) still comes first
+    _write(host_profile_path("cpu-here", AMD), AMD, 0.0025)
+    assert resolve_hardware("cpu-here", host=AMD).preset.step_overhead_s == 0.0025
+    # another host gets the generic packaged profile (with the warning), not ours
+    other = HostFingerprint("AMD EPYC", 4, "x86_64", ("avx2", "avx512f"))
+    res = resolve_hardware("cpu-here", host=other, warn=False)
+    assert res.origin == "packaged" and res.preset.step_overhead_s == 0.007 and res.warning
+
+
+def test_packaged_host_profile_recording_another_host_is_not_used(cache: Path) -> None:
+    # a file named for our key that records another host (renamed by hand) is skipped
+    _write(hardware.profile_path("cpu-here", AMD), INTEL, 0.003)
+    res = resolve_hardware("cpu-here", host=AMD, warn=False)
+    assert res.origin == "built-in" and res.warning and "uncalibrated" in res.warning
+
+
 def test_packaged_profile_without_a_host_record_warns(cache: Path) -> None:
     _write(hardware.profile_path("cpu-here"), None, 0.007)
     res = resolve_hardware("cpu-here", host=AMD, warn=False)

