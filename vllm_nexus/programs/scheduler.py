@@ -181,6 +181,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
         self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
         self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
+        self._quiet: tuple | None = None
+        """The quiet step scheduled and not yet charged (:meth:`_record_quiet`), if any."""
         self._last_charge = float("-inf")
         self._warned_ids = 0
         self._dropped_kv: dict[str, int] = {}
@@ -406,7 +408,8 @@ class Scheduler(StepCharging, _VllmScheduler):
             admitted = self.running[num_running:]
             del self.running[num_running:]
             self._insert_running(admitted, admitted=True)
-        self._record_step(out, now)
+        if not self._record_quiet(out, now):  # (a quiet step: one slot, no step record)
+            self._record_step(out, now)
         if self._plan_steps:  # step-plan hook (Nexus)
             attach_plan(self, out)
         return out
@@ -415,7 +418,8 @@ class Scheduler(StepCharging, _VllmScheduler):
         if not self._nexus_ready:
             return super().update_from_output(scheduler_output, model_runner_output)
         now = self.clock()
-        self._charge(scheduler_output, now)
+        if not self._charge_quiet(scheduler_output, now):
+            self._charge(scheduler_output, now)
         result = super().update_from_output(scheduler_output, model_runner_output)
         decode = self._decode
         if decode is not None and decode.has_due():  # this step's tokens are now behind

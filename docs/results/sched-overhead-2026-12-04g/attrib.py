@@ -86,7 +86,23 @@ def rewrite(cls, name: str, marks: list[tuple[str, str]], entry_label: str) -> N
 FINE = False
 
 
+_gc_prev: list[str] = []
+
+
+def _gc_cb(phase: str, info: dict) -> None:
+    """Collections are a label of their own (gc.genN), wherever they happen."""
+    if phase == "start":
+        _cnt_label = f"gc.gen{info['generation']}"
+        _cnt[_cnt_label] = _cnt.get(_cnt_label, 0) + 1
+        _gc_prev.append(SW(_cnt_label))
+    elif _gc_prev:
+        SW(_gc_prev.pop())
+
+
 def instrument() -> None:
+    import gc
+
+    gc.callbacks.append(_gc_cb)
     from vllm.v1.core.sched import request_queue as rq
     from vllm.v1.core.sched.scheduler import Scheduler as V
 
@@ -124,12 +140,12 @@ def instrument() -> None:
         ):  # fmt: skip
             if m in qcls.__dict__:
                 wrap(qcls, m, "queue")
-    wrap(ProgramRequestQueue, "update_many", "ours.prepare.starve")
+    wrap(ProgramRequestQueue, "update_many", "ours.prepare.update_many")
     S = ns.Scheduler
     wrap(S, "schedule", "ours.sched.wrapper")
     wrap(S, "_prepare_step", "ours.prepare.self")
     for m in ("promote_due", "take_moved", "relevel_all"):
-        wrap(MultiLevelQueue, m, "ours.prepare.starve")
+        wrap(MultiLevelQueue, m, "ours.prepare." + m)
     wrap(MultiLevelQueue, "observe_load", "ours.prepare.load")
     wrap(MultiLevelQueue, "pick_victims", "ours.prepare.pick")
     wrap(S, "_kv_victims", "ours.prepare.pick")
@@ -161,6 +177,26 @@ def instrument() -> None:
         wrap(ProgramAssigner, "finished", "ours.free.assigner")
         wrap(SchedulerMetrics, "observe_program_service", "ours.free.metrics")
         wrap(MultiLevelQueue, "set_running", "ours.record.set_running")
+        from vllm_nexus.programs.sizes import ProgramSizes
+
+        wrap(ProgramSizes, "call_finished", "ours.free.size_models")
+        import os
+
+        if os.environ.get("FINE2"):
+            from vllm_nexus.programs import table as tb
+
+            wrap(ProgramTable, "_release", "ours.free.table._release")
+            wrap(tb.IdQueue, "push", "ours.free.table.idle_push")
+            wrap(ProgramTable, "get", "ours.free.table.get")
+            wrap(MultiLevelQueue, "_unwatch", "ours.free.finish._unwatch")
+            wrap(MultiLevelQueue, "_unindex", "ours.free.finish._unindex")
+            wrap(MultiLevelQueue, "_watch", "ours.watch")
+            wrap(MultiLevelQueue, "_close_interval", "ours.free.finish._close")
+            wrap(MultiLevelQueue, "charge", "ours.mlq.charge")
+            from vllm_nexus.programs.sizes import SamplePool
+
+            wrap(SamplePool, "observe", "ours.free.size_models.pool_observe")
+            wrap(ProgramSizes, "_build", "ours.free.size_models.build")
         wrap(MultiLevelQueue, "set_waiting", "ours.set_waiting")
         wrap(DecodeCharges, "step_counts", "ours.record.step_counts")
         wrap(MultiLevelQueue, "charge_all", "ours.charge.charge_all")
@@ -242,6 +278,8 @@ def main() -> None:
     for d in drivers:
         for _ in range(a.iwarm):
             step(d, False)
+    mlq = ours.sched.mlq
+    c0 = (mlq.promotions_total, mlq.version, mlq.demotions_total, mlq.starvation_threshold)
     for i in range(a.steps):
         for d in drivers if i % 2 == 0 else drivers[::-1]:
             step(d, True)
@@ -278,11 +316,15 @@ def main() -> None:
     print(f"calibration: a wrapped call adds {d_in / 1e3:.3f} us to its own label, "
           f"{d_out / 1e3:.3f} us to its caller's (plain call {base / 1e3:.3f} us)")  # fmt: skip
     n = a.steps
+    c1 = (mlq.promotions_total, mlq.version, mlq.demotions_total, mlq.starvation_threshold)
+    print(f"ours in the timed steps: {c1[0] - c0[0]} starvation promotions, {c1[1] - c0[1]} "
+          f"level/rank rebuilds, {c1[2] - c0[2]} demotions; threshold {c0[3]:.3g} -> {c1[3]:.3g}")
+    counts = [c1[0] - c0[0], c1[1] - c0[1], c1[2] - c0[2]]
     labels = sorted(set(ACC["stock"]) | set(ACC["ours"]) - {"untimed"})
     labels = [x for x in labels if x != "untimed"]
     res = {"plain_us": plain, "plain_ratio": plain["ours"] / max(plain["stock"], 1e-9),
            "plain_tokens": plain_tokens, "steps": n, "policy": a.policy,
-           "size": f"{a.running}/{a.waiting}"}  # fmt: skip
+           "size": f"{a.running}/{a.waiting}", "ours_counts": counts}  # fmt: skip
     print(
         f"size {a.running}/{a.waiting} policy {a.policy}: PLAIN ({a.plain_steps} steps) "
         f"stock {plain['stock']:.1f} us ours {plain['ours']:.1f} us per step, ratio "
