@@ -53,7 +53,6 @@ from vllm_nexus.programs.metrics import (
     SchedulerMetrics,
     SnapshotWriter,
 )
-from vllm_nexus.programs.preemption import recompute_tokens
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
 from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
@@ -552,21 +551,28 @@ class Scheduler(StepCharging, _VllmScheduler):
         before it resumes). O(levels) per candidate: per-level counts kept by the waiting
         queue, no walk of the queue."""
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
-        requests, block, queue = self.requests, self.block_size, self.waiting
+        requests, queue = self.requests, self.waiting
         own = 1 if self._ahead_own_level else 0  # (tier, level + 1): its own level too
-        # (tier, level) -> queue.ahead of it: the candidates of one pick share a few levels,
-        # and the queue does not change during the pick (an estimator is made per pick)
-        aheads: dict[tuple[int, int], tuple[int, int]] = {}
+        # recompute_tokens inline, its per-level part once per level: (tier, level) -> the
+        # tokens beyond the last partial block that the KV demand of the calls queued ahead
+        # evicts (the candidates of one pick share a few levels, and the queue does not change
+        # during the pick: an estimator is made per pick). The same arithmetic.
+        block, spare = max(1, self.block_size), max(0, free)
+        evicted: dict[tuple[int, int], float] = {}
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
+            computed = req.num_computed_tokens
+            if computed <= 0:
+                return 0.0
             group = (call.tier, call.level + own)
-            ahead = aheads.get(group)
-            if ahead is None:
-                ahead = aheads[group] = queue.ahead(group)
-            return recompute_tokens(req.num_computed_tokens, block, ahead[0], ahead[1], free)
+            lost = evicted.get(group)
+            if lost is None:
+                calls, tokens = queue.ahead(group)
+                lost = evicted[group] = max(0.0, tokens / block + calls / 2 - spare) * block
+            return float(min(computed, computed % block + lost))
 
         return estimate
 
