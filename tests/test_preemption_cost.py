@@ -215,3 +215,65 @@ def test_under_mlfq_an_id_less_call_keeps_its_preemption_rights():
     out, _ = step(s, clock)
     assert "long" in out.preempted_req_ids
     assert set(run_until_idle(s, clock)) == {"long", "anon"}
+
+
+def test_the_pick_decides_the_cost_rule_inline_as_worth_preempting_does():
+    """pick_victims decides the cost rule's usual "not worth it" inline (same arithmetic as
+    _worth / level_floor): on random queues it picks exactly the victims, and counts exactly
+    the withheld and size-declined heads, of the rule asked candidate by candidate."""
+    import itertools
+    import random
+
+    from vllm_nexus.config import SchedulerConfig
+    from vllm_nexus.programs.queues import MultiLevelQueue
+
+    def reference(q, waiting, running, free_slots, cost, served):  # the loop before
+        victims, limit = [], q.cfg.max_preemptions_per_step
+        candidates = list(reversed(running))
+        for w in itertools.islice(waiting, max(0, free_slots), None):
+            if len(victims) >= limit or not candidates:
+                break
+            for i, v in enumerate(candidates):
+                if (v.tier, v.level) <= (w.tier, w.level):
+                    return victims
+                s = served(v) if not w.may_preempt else None
+                if q.worth_preempting(v, w, cost(v), s):
+                    victims.append(candidates.pop(i))
+                    break
+            else:
+                break
+        return victims
+
+    rng = random.Random(5)
+    for trial in range(300):
+        cfg = dict(
+            policy="plas", first_boundary=rng.choice([4, 16, 64]), num_queues=rng.randint(2, 6),
+            preemption_cost_factor=rng.choice([0.0, 0.5, 2.0, 8.0]),
+            preemption_min_level_gap=rng.randint(1, 2), max_preemptions_per_step=rng.randint(1, 4),
+            unproven_preemption=rng.choice([False, True, "long-calls"]), adaptive_levels=False,
+            starvation_beta=0,
+        )  # fmt: skip
+        picked = []
+        for _ in range(2):  # the same queue twice: with the pick, with the reference
+            q = MultiLevelQueue(SchedulerConfig(**cfg))
+            r2 = random.Random(trial)
+            calls = []
+            for i in range(r2.randint(2, 12)):
+                c = q.add(f"c{i}", f"P{i}", 0.0, tier=r2.choice([0, 0, 0, 1]))
+                c.level = r2.randrange(q.num_levels)
+                c.preemptions = r2.randint(0, 2)
+                c.may_preempt = r2.random() < 0.8
+                calls.append(c)
+            n_run = r2.randint(1, len(calls) - 1)
+            running = sorted(calls[:n_run], key=lambda c: (c.tier, c.level))
+            waiting = sorted(calls[n_run:], key=lambda c: (c.tier, c.level))
+            costs = {c.call_id: r2.choice([0.0, 3.0, 17.0, 200.0]) for c in calls}
+            free = r2.randint(-1, 2)
+            picked.append(q)
+            picked.append((waiting, running, free, costs))
+        (q1, (w1, run1, f1, c1)), (q2, (w2, run2, f2, c2)) = (picked[0:2], picked[2:4])
+        got = q1.pick_victims(iter(w1), run1, f1, lambda v, c=c1: c[v.call_id], lambda v: 5.0)
+        want = reference(q2, iter(w2), run2, f2, lambda v, c=c2: c[v.call_id], lambda v: 5.0)
+        assert [c.call_id for c in got] == [c.call_id for c in want], trial
+        assert q1.preemptions_withheld == q2.preemptions_withheld, trial
+        assert q1.preemptions_size_declined == q2.preemptions_size_declined, trial
