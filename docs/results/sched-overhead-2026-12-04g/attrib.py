@@ -194,7 +194,6 @@ def instrument() -> None:
             wrap(MultiLevelQueue, "_unwatch", "ours.free.finish._unwatch")
             wrap(MultiLevelQueue, "_unindex", "ours.free.finish._unindex")
             wrap(MultiLevelQueue, "_watch", "ours.watch")
-            wrap(MultiLevelQueue, "_close_interval", "ours.free.finish._close")
             wrap(MultiLevelQueue, "charge", "ours.mlq.charge")
             from vllm_nexus.programs.sizes import SamplePool
 
