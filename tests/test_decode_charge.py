@@ -334,15 +334,14 @@ def test_a_started_call_is_filed_when_its_step_is_charged():
     assert "a" in s._decode and _steps_filed(s) == set()  # not filed before the charge
     s.update_from_output(out, output_for(out, sampling_ids(s, out)))
     assert _steps_filed(s) == {"a"}
-    out = s.schedule()  # a quiet (decode-only) step: held in one slot, nothing per call
-    assert s._steps == {}
-    held, tally, lazy_total, _ = s._quiet
-    assert held == id(out) and lazy_total == 1
+    out = s.schedule()  # a decode-only step: nothing charged per call
+    _, costs, extra, tally, lazy_total, _ = s._steps[id(out)]
+    assert costs == {} and extra == {} and lazy_total == 1
     assert [n for _, n in tally.values()] == [1]
     before = s.nexus_metrics.service_total
     s.update_from_output(out, output_for(out, sampling_ids(s, out)))
     assert s.nexus_metrics.service_total == before + 1
-    assert s._quiet is None and s._steps == {} and _steps_filed(s) == {"a"}
+    assert s._steps == {} and _steps_filed(s) == {"a"}
 
 
 def test_a_started_call_of_a_step_never_charged_is_filed_when_the_step_is_dropped():
@@ -357,71 +356,3 @@ def test_a_started_call_of_a_step_never_charged_is_filed_when_the_step_is_droppe
         s._steps[-1 - i] = (0.0, {}, {}, None, 0, {})
     s._drop_uncharged_steps()
     assert len(s._steps) == 16 and _steps_filed(s) == {"a"}
-
-
-@pytest.mark.parametrize("async_mode", [False, True])
-def test_quiet_steps_charge_what_the_step_records_charge(async_mode):
-    """A quiet step is held in one slot instead of the step records (and, under async
-    scheduling, a second one in flight goes to the records): the same tenant charges, service
-    and states as recording every step, also when decoding calls are aborted while their
-    step is in flight (the held step's tenant counts lose them, as a record's do)."""
-    from vllm.v1.request import RequestStatus
-
-    nexus = {
-        "scheduler": {"policy": "plas", "first_boundary": 12, "first_quantum": 12,
-                      "starvation_beta": 0, "adaptive_levels": False},
-        "tenants": {"fair_share": True},
-    }  # fmt: skip
-    engines, held = [], []
-    for quiet in (True, False):
-        clock = FakeClock()
-        s = make_scheduler(
-            nexus=nexus, max_num_seqs=4, max_num_batched_tokens=64, num_blocks=40,
-            async_scheduling=async_mode, clock=clock,
-        )  # fmt: skip
-        record_quiet = s._record_quiet
-        if quiet:
-
-            def counted(out, now, record_quiet=record_quiet):
-                held.append(record_quiet(out, now))
-                return held[-1]
-
-            s._record_quiet = counted
-        else:
-            s._record_quiet = lambda out, now: False  # every step in the step records
-        s._tenant_of = lambda extra: "t" + extra["program_id"][-1:] if extra else "default"
-        engines.append(Engine(s, clock, async_mode))
-    rng = random.Random(11)
-    added = aborted = 0
-    for tick in range(3000):
-        if added < 50 and len(engines[0].s.waiting) < 4 and rng.random() < 0.3:
-            pid = f"P{rng.randrange(4)}"
-            plen, mt = rng.randint(8, 40), rng.randint(5, 80)
-            for e in engines:
-                e.s.add_request(make_request(f"r{added}", plen, mt, program_id=pid))
-            added += 1
-        for e in engines:
-            e.tick()
-        running = [r.request_id for r in engines[0].s.running if r.num_output_tokens > 2]
-        if running and rng.random() < 0.05:  # abort a decoding call (maybe mid-flight)
-            rid = rng.choice(running)
-            for e in engines:
-                e.s.finish_requests(rid, RequestStatus.FINISHED_ABORTED)
-            aborted += 1
-        a, b = engines
-        assert state(a.s) == state(b.s), tick
-        if added >= 50 and not a.busy() and not b.busy():
-            break
-    else:
-        pytest.fail("did not drain")
-    a, b = (e.s for e in engines)
-    assert aborted > 0 and sum(held) > 50  # quiet steps were held (and calls aborted)
-    assert a._quiet is None and not a._steps and not b._steps
-    assert a.nexus_metrics.service_total == b.nexus_metrics.service_total
-    for tid in ("t0", "t1", "t2", "t3"):
-        ta, tb = a.mlq.tenants.get(tid), b.mlq.tenants.get(tid)
-        assert (ta is None) == (tb is None)
-        if ta is not None:  # the same charges in the same order: equal, not approximately
-            assert (ta.service_total, ta.decayed, ta.stamp) == (
-                tb.service_total, tb.decayed, tb.stamp,
-            ), tid  # fmt: skip

@@ -50,7 +50,6 @@ class StepCharging:
     running: list[Request]
     _decode: Any
     _steps: Any
-    _quiet: tuple | None
     _prefilling: dict[str, None]
     _dropped_kv: dict[str, int]
     _recomputing: set[str]
@@ -63,54 +62,6 @@ class StepCharging:
     _remove_running: Any
     waiting: Any
     kv_holding_waiting: Any
-
-    def _record_quiet(self, out: SchedulerOutput, now: float) -> bool:
-        """A *quiet* step — decode-only (no prompt chunk, admission, resumption or preemption;
-        no preempted request being recomputed) with every decoding call scheduled, the usual
-        step at steady load — is recorded in one slot instead of the step records: what
-        :meth:`_record_step` would record for it is only its token count and the live
-        per-tenant counts of decoding calls (nothing is charged per call: decode tokens are
-        charged lazily, :mod:`vllm_nexus.programs.decode_charge`), and
-        :meth:`_charge_quiet` charges exactly what :meth:`_charge` would. False (nothing
-        recorded) when the step is not quiet: :meth:`_record_step` records it."""
-        decode = self._decode
-        scheduled = out.num_scheduled_tokens
-        if (
-            decode is None
-            or not scheduled
-            or out.preempted_req_ids
-            or out.scheduled_new_reqs
-            or out.scheduled_cached_reqs.resumed_req_ids
-            or self._prefilling
-            or self._recomputing
-            or len(scheduled) != len(decode)
-        ):
-            return False
-        held = self._quiet
-        if held is not None:  # (async scheduling: one more step in flight) to the records
-            self._steps[held[0]] = (now, _NONE, _NONE, held[1], held[2], held[3])
-            if len(self._steps) > 16:
-                self._drop_uncharged_steps()
-        self._quiet = (id(out), decode.tenant_counts(), out.total_num_scheduled_tokens, scheduled)
-        return True
-
-    def _charge_quiet(self, out: SchedulerOutput, now: float) -> bool:
-        """:meth:`_charge` for the step held by :meth:`_record_quiet` (False: ``out`` is not
-        that step): one more step behind each decoding call's frontier, and each tenant
-        charged its decoding calls' tokens (the same charges, in the same order)."""
-        held = self._quiet
-        if held is None or held[0] != id(out):
-            return False
-        self._quiet = None
-        self._decode.step += 1
-        self._last_charge = now
-        self.nexus_metrics.service_total += held[2]
-        if held[1]:
-            tenants = self.mlq.tenants
-            for tenant, n in held[1].values():
-                if tenant is not None:
-                    tenants.charge(tenant, float(n), now)
-        return True
 
     def _record_step(self, out: SchedulerOutput, now: float) -> None:
         """Track running/waiting transitions and what each scheduled call will be charged.
@@ -309,17 +260,12 @@ class StepCharging:
         call, demoted = self._decode.stop(rid, frontier, self.clock() if now is None else now)
         if demoted:
             self.nexus_metrics.demotions += 1
-        if call is None or preempted or not (self._steps or self._quiet):
+        if call is None or preempted or not self._steps:
             return
         # Steps scheduled but not yet charged (async scheduling) counted it for its tenant;
         # a per-step charge would skip a call that has ended: so do they. A step's counts
         # may be shared (with other steps, with the live ones): each gets a changed copy.
-        key = id(call.tenant)
-        held = self._quiet
-        if held is not None and held[1] and key in held[1] and rid in held[3]:
-            tally = {k: [t, n - 1 if k == key else n] for k, (t, n) in held[1].items()}
-            self._quiet = (held[0], tally, held[2], held[3])
-        steps = self._steps
+        steps, key = self._steps, id(call.tenant)
         for step_id, step in list(steps.items()):
             tally, scheduled = step[3], step[5]
             if tally and key in tally and rid in scheduled and rid not in step[1]:

@@ -202,41 +202,18 @@ class PreemptionRules:
         search: the slots freed for calls behind it would go to it first.
         O(len(waiting) x len(running)), both bounded by the preemption limit.
         """
-        cfg = self.cfg
-        if not cfg.preemption or self.policy == "fcfs":
+        if not self.cfg.preemption or self.policy == "fcfs":
             return []
         victims: list[Call] = []
-        limit = cfg.max_preemptions_per_step
+        limit = self.cfg.max_preemptions_per_step
         candidates = list(reversed(running))  # worst first
-        # The usual answer is "not worth it" by the cost rule (_worth) within a tier: it is
-        # decided here, inline, with the same arithmetic (each candidate of a pick used to
-        # cost four calls); anything else is asked of worth_preempting as before.
-        factor, weight, min_gap = (
-            cfg.preemption_cost_factor,
-            cfg.prefill_token_weight,
-            cfg.preemption_min_level_gap,
-        )
-        quick = factor > 0 and cfg.service_unit == "tokens"
-        bounds = (self.sizes.rank_boundaries if self.sizes else None) or self.levels.boundaries
-        nb = len(bounds)
         for w in itertools.islice(waiting, max(0, free_slots), None):
             if len(victims) >= limit or not candidates:
                 break
-            h_level = w.level - w.weight_levels
-            h_floor = None
             for i, v in enumerate(candidates):
                 if (v.tier, v.level) <= (w.tier, w.level):
                     return victims  # no worse call left for this or any later waiting call
                 cost = recompute_tokens(v) if recompute_tokens is not None else 0.0
-                if quick and v.tier == w.tier:  # worth_preempting's first rules, inline
-                    v_level = v.level - v.weight_levels
-                    if v_level <= h_level or v_level - h_level < min_gap:
-                        continue
-                    if h_floor is None:  # level_floor, inline
-                        h_floor = 0.0 if h_level <= 0 else bounds[min(h_level, nb) - 1]
-                    v_floor = 0.0 if v_level <= 0 else bounds[min(v_level, nb) - 1]
-                    if not factor * (cost * weight * (1 + v.preemptions)) <= v_floor - h_floor:
-                        continue
                 served = None
                 if call_service is not None and not w.may_preempt:
                     served = call_service(v)

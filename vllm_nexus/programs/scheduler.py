@@ -53,6 +53,7 @@ from vllm_nexus.programs.metrics import (
     SchedulerMetrics,
     SnapshotWriter,
 )
+from vllm_nexus.programs.preemption import recompute_tokens
 from vllm_nexus.programs.queues import Call, MultiLevelQueue
 from vllm_nexus.programs.request_queue import ProgramRequestQueue
 from vllm_nexus.programs.tenant_identity import SECRET_ENV, tenant_of_call
@@ -180,8 +181,6 @@ class Scheduler(StepCharging, _VllmScheduler):
         self.nexus_metrics = SchedulerMetrics(engine=engine, policy=cfg.policy)
         self._snapshots = SnapshotWriter(os.environ.get(METRICS_DIR_ENV), engine)
         self._steps: OrderedDict[int, tuple[float, dict[str, float]]] = OrderedDict()
-        self._quiet: tuple | None = None
-        """The quiet step scheduled and not yet charged (:meth:`_record_quiet`), if any."""
         self._last_charge = float("-inf")
         self._warned_ids = 0
         self._dropped_kv: dict[str, int] = {}
@@ -407,8 +406,7 @@ class Scheduler(StepCharging, _VllmScheduler):
             admitted = self.running[num_running:]
             del self.running[num_running:]
             self._insert_running(admitted, admitted=True)
-        if not self._record_quiet(out, now):  # (a quiet step: one slot, no step record)
-            self._record_step(out, now)
+        self._record_step(out, now)
         if self._plan_steps:  # step-plan hook (Nexus)
             attach_plan(self, out)
         return out
@@ -417,8 +415,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         if not self._nexus_ready:
             return super().update_from_output(scheduler_output, model_runner_output)
         now = self.clock()
-        if not self._charge_quiet(scheduler_output, now):
-            self._charge(scheduler_output, now)
+        self._charge(scheduler_output, now)
         result = super().update_from_output(scheduler_output, model_runner_output)
         decode = self._decode
         if decode is not None and decode.has_due():  # this step's tokens are now behind
@@ -551,28 +548,21 @@ class Scheduler(StepCharging, _VllmScheduler):
         before it resumes). O(levels) per candidate: per-level counts kept by the waiting
         queue, no walk of the queue."""
         free = self.kv_cache_manager.block_pool.get_num_free_blocks()
-        requests, queue = self.requests, self.waiting
+        requests, block, queue = self.requests, self.block_size, self.waiting
         own = 1 if self._ahead_own_level else 0  # (tier, level + 1): its own level too
-        # recompute_tokens inline, its per-level part once per level: (tier, level) -> the
-        # tokens beyond the last partial block that the KV demand of the calls queued ahead
-        # evicts (the candidates of one pick share a few levels, and the queue does not change
-        # during the pick: an estimator is made per pick). The same arithmetic.
-        block, spare = max(1, self.block_size), max(0, free)
-        evicted: dict[tuple[int, int], float] = {}
+        # (tier, level) -> queue.ahead of it: the candidates of one pick share a few levels,
+        # and the queue does not change during the pick (an estimator is made per pick)
+        aheads: dict[tuple[int, int], tuple[int, int]] = {}
 
         def estimate(call: Call) -> float:
             req = requests.get(call.call_id)
             if req is None:
                 return 0.0
-            computed = req.num_computed_tokens
-            if computed <= 0:
-                return 0.0
             group = (call.tier, call.level + own)
-            lost = evicted.get(group)
-            if lost is None:
-                calls, tokens = queue.ahead(group)
-                lost = evicted[group] = max(0.0, tokens / block + calls / 2 - spare) * block
-            return float(min(computed, computed % block + lost))
+            ahead = aheads.get(group)
+            if ahead is None:
+                ahead = aheads[group] = queue.ahead(group)
+            return recompute_tokens(req.num_computed_tokens, block, ahead[0], ahead[1], free)
 
         return estimate
 
