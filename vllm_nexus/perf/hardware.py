@@ -298,10 +298,11 @@ def resolve_hardware(
     host. Order: the host-local profile ``simulate calibrate`` wrote for this host
     (:func:`~vllm_nexus.perf.host.host_profile_path`); else the packaged profile of this host
     (``perf/profiles/<name>-<host key>.json``, if the host it records is this one); else the
-    generic packaged profile; else the built-in defaults. A measured profile used on a host other than the one it records (or
-    that records none), and the uncalibrated defaults, come with a warning naming both hosts
-    and the command to recalibrate (a :class:`HostMismatchWarning` when ``warn``; always in
-    ``.warning``). GPU presets are datasheet numbers: no host check.
+    generic packaged profile; else the built-in defaults. A measured profile used on a host
+    other than the one it records (or that records none), and the uncalibrated defaults,
+    come with a warning naming both hosts and the command to recalibrate (a
+    :class:`HostMismatchWarning` when ``warn``; always in ``.warning``). GPU presets are
+    datasheet numbers: no host check.
     """
     host = host or current_host()
     if name.endswith(".json"):

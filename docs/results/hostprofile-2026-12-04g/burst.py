@@ -1,3 +1,6 @@
+# ruff: noqa
+"""The calibration burst's delay per step, per quarter of its steps.
+usage: PYTHONPATH=<repo> python burst.py CALIBRATION_LOG.jsonl PROFILE.json"""
 import json, sys
 from vllm_nexus.perf.hardware import load_profile
 from vllm_nexus.perf.latency import StepLatencyModel
