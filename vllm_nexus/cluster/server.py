@@ -11,20 +11,19 @@ plugins, in a separate Ray task.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 from ray.serve.llm import LLMServer
 
 from vllm_nexus.cluster.engine_metrics import start_publisher
-from vllm_nexus.programs.metrics import METRICS_DIR_ENV
+from vllm_nexus.programs.metrics import METRICS_DIR_ENV, snapshot_directory
 
 
 class NexusLLMServer(LLMServer):
     """``LLMServer`` whose engine's scheduler metrics reach the cluster's ``/metrics``."""
 
     async def __init__(self, llm_config: Any, **kwargs: Any) -> None:
-        directory = tempfile.mkdtemp(prefix="vllm_nexus_metrics_")
+        directory = snapshot_directory()
         os.environ[METRICS_DIR_ENV] = directory
         start_publisher(directory)
         await super().__init__(llm_config, **kwargs)
