@@ -12,7 +12,7 @@ OUT=${1:?OUT}
 DIAG=()
 if [ -n "$2" ]; then D=$(mktemp -d "$2/light3-metrics-XXXX"); DIAG=(--diag-env "default=VLLM_NEXUS_METRICS_DIR=$D"); fi
 date -u +"start %H:%M:%S"; cat /proc/loadavg; git log --oneline -1; md5sum /tmp/tal/traces/react43.jsonl
-echo "default's metrics dir: ${D:-(the plugin's: /dev/shm)}"
+echo "metrics dir of the default: ${D:-the plugin default, /dev/shm}"
 PYTHONPATH=$PWD timeout -s INT -k 30 540 /work/main/.venv/bin/python $R/procsplit_replay.py "${DIAG[@]}" \
   --trace /tmp/tal/traces/react43.jsonl --programs 300 --rate 8 --reps 3 --schedulers stock,default \
   --engine-args="--max-num-seqs 8 --max-model-len 4096" --out "$OUT"
