@@ -75,14 +75,14 @@ def test_register_collector_makes_its_directory_in_memory_and_removes_it_at_exit
     shm.mkdir()
     monkeypatch.setattr(metrics, "SHM_DIR", str(shm))
     monkeypatch.setattr(metrics, "_registered", False)
-    monkeypatch.delenv(metrics.METRICS_DIR_ENV, raising=False)
+    monkeypatch.setenv(metrics.METRICS_DIR_ENV, "")  # recorded: what the plugin sets is undone
+    monkeypatch.delenv(metrics.METRICS_DIR_ENV)
     registry = prometheus_client.CollectorRegistry()
     monkeypatch.setattr(prometheus_client, "REGISTRY", registry)
     at_exit = []
     monkeypatch.setattr(metrics.atexit, "register", lambda f, *a, **k: at_exit.append((f, a, k)))
     metrics.register_collector()
     directory = metrics.os.environ[metrics.METRICS_DIR_ENV]
-    monkeypatch.delenv(metrics.METRICS_DIR_ENV)
     assert metrics.Path(directory).parent == shm
     m = SchedulerMetrics(calls_completed=4)
     assert SnapshotWriter(directory, "0").write(m, now=0.0)
