@@ -126,7 +126,7 @@ def owners(port_by_name, serving):
                 continue
             out[pid] = (owner, role if role == "api" else info[pid][1])
             stack += [(c, "child") for c in children.get(pid, [])]
-    for pid, (ppid, comm, cmd) in info.items():
+    for pid, (ppid, comm, _cmd) in info.items():
         if pid not in out:
             if pid == 2 or ppid == 2:
                 out[pid] = ("kernel", "kthread")
@@ -225,8 +225,6 @@ def main():
 
         real = launcher.VllmServer
         scheds = argv[argv.index("--schedulers") + 1].split(",")
-        extras = dict(x.partition("=")[::2] for i, x in enumerate(argv)
-                      if i and argv[i - 1] == "--extra")
         order = iter(scheds)
 
         def make(model, *a, env=None, **kw):  # called once per scheduler, in --schedulers order
@@ -234,7 +232,6 @@ def main():
             return real(model, *a, env={**(env or {}), **DIAG_ENV.get(s, {})}, **kw)
 
         launcher.VllmServer = make
-        assert extras is not None
     return ir.main(argv)
 
 
