@@ -354,12 +354,13 @@ def test_simultaneous_calls_within_capacity_are_never_rejected():
     assert all(tickets) and adm.enter() is None
 
 
-def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypatch):
+def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypatch, tmp_path):
     import os
 
     from ray.serve.llm import LLMServer
 
     from vllm_nexus.cluster import server
+    from vllm_nexus.programs import metrics
     from vllm_nexus.programs.metrics import METRICS_DIR_ENV
 
     seen = {}
@@ -369,11 +370,19 @@ def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypa
 
     monkeypatch.setattr(LLMServer, "__init__", fake_init)
     monkeypatch.setattr(server, "start_publisher", lambda d: seen.setdefault("published", d))
-    monkeypatch.delenv(METRICS_DIR_ENV, raising=False)
+    monkeypatch.setenv(METRICS_DIR_ENV, "")  # recorded, so the replica's setting is undone
+    monkeypatch.delenv(METRICS_DIR_ENV)
+    monkeypatch.setattr(metrics, "SHM_DIR", str(tmp_path))  # the memory directory, here
+    at_exit = []
+    monkeypatch.setattr(server.atexit, "register", lambda f, *a, **k: at_exit.append((f, a, k)))
     replica = object.__new__(server.NexusLLMServer)
     asyncio.run(server.NexusLLMServer.__init__(replica, "cfg"))
     assert seen["engine_env"] and seen["published"] == seen["engine_env"]
+    assert os.path.dirname(seen["engine_env"]) == str(tmp_path)
     assert os.path.isdir(seen["engine_env"])
+    [(f, a, k)] = at_exit  # and it is removed when the replica's process exits
+    f(*a, **k)
+    assert not os.path.exists(seen["engine_env"])
 
 
 def test_local_head_uses_its_own_ray_auth_token(monkeypatch):

@@ -45,3 +45,49 @@ def test_a_failed_write_disables_the_snapshot_instead_of_raising(tmp_path, caplo
     assert w.path is None
     assert "cannot write metrics snapshot" in caplog.text
     assert not w.write(SchedulerMetrics(), now=1.0)
+
+
+def test_the_snapshot_directory_is_in_memory_when_the_system_has_dev_shm(tmp_path, monkeypatch):
+    import tempfile
+    from pathlib import Path
+
+    from vllm_nexus.programs import metrics
+
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    monkeypatch.setattr(metrics, "SHM_DIR", str(shm))
+    d = Path(metrics.snapshot_directory())
+    assert d.parent == shm and d.name.startswith("vllm_nexus_metrics_") and d.is_dir()
+    monkeypatch.setattr(metrics, "SHM_DIR", str(tmp_path / "absent"))  # no /dev/shm
+    d = Path(metrics.snapshot_directory())
+    assert d.parent == Path(tempfile.gettempdir())
+    d.rmdir()
+
+
+def test_register_collector_makes_its_directory_in_memory_and_removes_it_at_exit(
+    tmp_path, monkeypatch
+):
+    import prometheus_client
+
+    from vllm_nexus.programs import metrics
+
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    monkeypatch.setattr(metrics, "SHM_DIR", str(shm))
+    monkeypatch.setattr(metrics, "_registered", False)
+    monkeypatch.setenv(metrics.METRICS_DIR_ENV, "")  # recorded: what the plugin sets is undone
+    monkeypatch.delenv(metrics.METRICS_DIR_ENV)
+    registry = prometheus_client.CollectorRegistry()
+    monkeypatch.setattr(prometheus_client, "REGISTRY", registry)
+    at_exit = []
+    monkeypatch.setattr(metrics.atexit, "register", lambda f, *a, **k: at_exit.append((f, a, k)))
+    metrics.register_collector()
+    directory = metrics.os.environ[metrics.METRICS_DIR_ENV]
+    assert metrics.Path(directory).parent == shm
+    m = SchedulerMetrics(calls_completed=4)
+    assert SnapshotWriter(directory, "0").write(m, now=0.0)
+    assert registry.get_sample_value("vllm_nexus_calls_finished_total",
+                                     {"engine": "0", "outcome": "completed"}) == 4  # fmt: skip
+    [(f, a, k)] = at_exit
+    f(*a, **k)
+    assert not metrics.Path(directory).exists()

@@ -3,16 +3,19 @@
 The scheduler runs in vLLM's engine-core process, the ``/metrics`` endpoint in the API-server
 process. The scheduler therefore writes a small JSON snapshot of its counters (atomically, at
 most every ``EXPORT_INTERVAL_S`` and whenever it becomes idle) into the directory named by
-``VLLM_NEXUS_METRICS_DIR``; the API server's collector (registered by the vLLM plugin entry
+``VLLM_NEXUS_METRICS_DIR`` (by default a new one in memory, :func:`snapshot_directory`); the
+API server's collector (registered by the vLLM plugin entry
 point, :mod:`vllm_nexus.plugin`) reads the snapshots at scrape time. No vLLM import here.
 """
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -357,19 +360,44 @@ _ENGINE_COUNTERS = (
 )
 
 
+SHM_DIR = "/dev/shm"
+"""Where :func:`snapshot_directory` makes its directories when it can (Linux's memory
+filesystem); otherwise in the temporary directory."""
+
+
+def snapshot_directory() -> str:
+    """A new private directory for one engine's snapshots, in memory when the system has a
+    writable ``/dev/shm``, else in the temporary directory.
+
+    The snapshot file is inter-process communication, rewritten whenever the engine idles
+    (several times a second at light load): on a disk filesystem every replacement also costs
+    block I/O (on ext4: a data-block write on ``rename``, and a discard of the freed block
+    with the ``discard`` mount option) that runs beside the engine. 2026-12-04 (g),
+    docs/benchmarks.md."""
+    shm = SHM_DIR if os.path.isdir(SHM_DIR) and os.access(SHM_DIR, os.W_OK | os.X_OK) else None
+    try:
+        return tempfile.mkdtemp(prefix="vllm_nexus_metrics_", dir=shm)
+    except OSError:
+        if shm is None:
+            raise
+        return tempfile.mkdtemp(prefix="vllm_nexus_metrics_")  # e.g. /dev/shm full
+
+
 _registered = False
 
 
 def register_collector() -> None:
     """Register the snapshot collector in this process's default Prometheus registry, creating
-    the snapshot directory (inherited by the engine processes vLLM spawns) if needed."""
+    the snapshot directory (inherited by the engine processes vLLM spawns; see
+    :func:`snapshot_directory`, removed when this process exits) unless one is set."""
     global _registered
     if _registered:
         return
     directory = os.environ.get(METRICS_DIR_ENV)
     if not directory:
-        directory = tempfile.mkdtemp(prefix="vllm_nexus_metrics_")
+        directory = snapshot_directory()
         os.environ[METRICS_DIR_ENV] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
     from prometheus_client import REGISTRY
 
     REGISTRY.register(SnapshotCollector(directory))
