@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,10 @@ MODEL = "tiny"
 APP = "vllm-nexus"
 HEADER = "X-Vllm-Nexus-Replica"
 LONG = "the quick brown fox jumps over the lazy dog " * 20  # > 64 tokens
+LOAD_TOKENS = 3500
+"""Output tokens of the calls that must still run while the test acts on them (the longest
+that fits max_model_len 4096 after LONG): the tests wait for an event, not a fixed time, and
+these calls' length is the margin."""
 NEXUS = {
     "vllm_nexus": {
         "router": {
@@ -161,19 +166,24 @@ def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
     assert metric(before, "vllm_nexus_router_capacity") == capacity
     assert metric(before, "vllm_nexus_router_calls_inside") == 0
     rejected_before = metric(before, "vllm_nexus_router_rejected_total")
-    with cf.ThreadPoolExecutor(capacity) as pool:
+    with cf.ThreadPoolExecutor(capacity + 6) as pool:
         admitted = [
-            pool.submit(call, None, f"{LONG} load {i}", max_tokens=2000) for i in range(capacity)
+            pool.submit(call, None, f"{LONG} load {i}", max_tokens=LOAD_TOKENS)
+            for i in range(capacity)
         ]
-        deadline = time.monotonic() + 120
+        start = time.monotonic()
         inside = 0.0
-        while time.monotonic() < deadline and not any(f.done() for f in admitted):
+        while time.monotonic() < start + 120 and not any(f.done() for f in admitted):
             inside = metric(metrics(), "vllm_nexus_router_calls_inside")
             if inside == capacity:
                 break
             time.sleep(0.2)
-        assert inside == capacity, f"{inside} calls inside, expected {capacity}"
-        over = [call(None, f"{LONG} over {i}", max_tokens=2000) for i in range(6)]
+        early = [_outcome(f.result()) for f in admitted if f.done()]
+        assert inside == capacity, (
+            f"{inside} calls inside, expected {capacity}, after {time.monotonic() - start:.1f} s;"
+            f" calls already ended: {early}"
+        )
+        over = list(pool.map(lambda i: call(None, f"{LONG} over {i}", max_tokens=8), range(6)))
         done = [f.result() for f in admitted]
     assert [r.status_code for r in over] == [429] * 6, [(r.status_code, r.text) for r in over]
     assert all(r.headers.get("Retry-After") == "1" for r in over)
@@ -186,11 +196,16 @@ def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
     assert metric(after, "vllm_nexus_router_calls_inside") == 0
 
 
-def _stream_until_end(program: str) -> tuple[float, str]:
+def _outcome(r: requests.Response) -> str:
+    return f"{r.status_code} {r.text[-200:]!r}"
+
+
+def _stream_until_end(program: str, streaming: threading.Event) -> tuple[float, str]:
+    """Stream a long call to its end; ``streaming`` is set once its first chunk has arrived."""
     body = {
         "model": MODEL,
         "prompt": f"{LONG} long stream",
-        "max_tokens": 3000,
+        "max_tokens": LOAD_TOKENS,
         "ignore_eos": True,
         "stream": True,
         "vllm_xargs": {"program_id": program},
@@ -202,6 +217,7 @@ def _stream_until_end(program: str) -> tuple[float, str]:
             text = f"status {r.status_code} "
             for chunk in r.iter_content(chunk_size=None):
                 text += chunk.decode(errors="replace")
+                streaming.set()
     except requests.RequestException as e:
         text += f" exception {type(e).__name__}"
     return time.monotonic() - t0, text
@@ -220,13 +236,18 @@ def test_killed_replica_is_replaced_and_programs_continue(cluster: Any) -> None:
     failures_before = metric(metrics(), "vllm_nexus_router_replica_failures_total")
 
     with cf.ThreadPoolExecutor(1) as pool:
-        inflight = pool.submit(_stream_until_end, "victim")
-        time.sleep(3)  # the stream is running on the victim
+        streaming = threading.Event()
+        inflight = pool.submit(_stream_until_end, "victim", streaming)
+        # kill as soon as the stream runs on the victim: a fixed wait raced the generation,
+        # which on a quiet machine finished the whole stream before the kill
+        assert streaming.wait(120), "the stream did not start"
         actor = ray.get_actor(f"SERVE_REPLICA::{APP}#LLMServer:{MODEL}#{victim}", namespace="serve")
         ray.kill(actor, no_restart=True)
         elapsed, text = inflight.result(timeout=180)
     # the in-flight call fails clearly and promptly (no hang, no silent truncation)
-    assert "died" in text or "exception" in text or "status 503" in text, text[-500:]
+    assert "died" in text or "exception" in text or "status 503" in text, (
+        f"the stream was not cut by the kill (it ended after {elapsed:.1f} s): {text[-500:]}"
+    )
     assert "[DONE]" not in text or "error" in text
     assert elapsed < 150
 

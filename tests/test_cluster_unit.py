@@ -374,7 +374,7 @@ def test_engine_replica_gives_its_engine_a_metrics_dir_before_it_starts(monkeypa
     monkeypatch.delenv(METRICS_DIR_ENV)
     monkeypatch.setattr(metrics, "SHM_DIR", str(tmp_path))  # the memory directory, here
     at_exit = []
-    monkeypatch.setattr(server.atexit, "register", lambda f, *a, **k: at_exit.append((f, a, k)))
+    monkeypatch.setattr(metrics.atexit, "register", lambda f, *a, **k: at_exit.append((f, a, k)))
     replica = object.__new__(server.NexusLLMServer)
     asyncio.run(server.NexusLLMServer.__init__(replica, "cfg"))
     assert seen["engine_env"] and seen["published"] == seen["engine_env"]

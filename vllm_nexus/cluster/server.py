@@ -12,9 +12,7 @@ plugins, in a separate Ray task.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 from typing import Any
 
 from ray.serve.llm import LLMServer
@@ -29,6 +27,5 @@ class NexusLLMServer(LLMServer):
     async def __init__(self, llm_config: Any, **kwargs: Any) -> None:
         directory = snapshot_directory()
         os.environ[METRICS_DIR_ENV] = directory
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
         start_publisher(directory)
         await super().__init__(llm_config, **kwargs)

@@ -318,15 +318,14 @@ def resolve_hardware(
     else:
         own = host_profile_path(name, host)
         res = None
-        if own.exists():
-            preset, fitted_on = _read_profile(own)
-            if fitted_on is not None and fitted_on.matches(host):
-                res = ResolvedHardware(preset, "host-local", own, fitted_on, host)
-        shipped = profile_path(name, host)
-        if res is None and shipped.exists():
-            preset, fitted_on = _read_profile(shipped)
-            if fitted_on is not None and fitted_on.matches(host):
-                res = ResolvedHardware(preset, "packaged", shipped, fitted_on, host)
+        # profiles of this host: calibrated here, then shipped for it; used only if they
+        # record this host
+        for origin, path in (("host-local", own), ("packaged", profile_path(name, host))):
+            if path.exists():
+                preset, fitted_on = _read_profile(path)
+                if fitted_on is not None and fitted_on.matches(host):
+                    res = ResolvedHardware(preset, origin, path, fitted_on, host)
+                    break
         if res is None and profile_path(name).exists():
             p = profile_path(name)
             preset, fitted_on = _read_profile(p)

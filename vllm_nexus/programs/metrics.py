@@ -367,7 +367,7 @@ filesystem); otherwise in the temporary directory."""
 
 def snapshot_directory() -> str:
     """A new private directory for one engine's snapshots, in memory when the system has a
-    writable ``/dev/shm``, else in the temporary directory.
+    writable ``/dev/shm``, else in the temporary directory; removed when this process exits.
 
     The snapshot file is inter-process communication, rewritten whenever the engine idles
     (several times a second at light load): on a disk filesystem every replacement also costs
@@ -376,11 +376,13 @@ def snapshot_directory() -> str:
     docs/benchmarks.md."""
     shm = SHM_DIR if os.path.isdir(SHM_DIR) and os.access(SHM_DIR, os.W_OK | os.X_OK) else None
     try:
-        return tempfile.mkdtemp(prefix="vllm_nexus_metrics_", dir=shm)
+        directory = tempfile.mkdtemp(prefix="vllm_nexus_metrics_", dir=shm)
     except OSError:
         if shm is None:
             raise
-        return tempfile.mkdtemp(prefix="vllm_nexus_metrics_")  # e.g. /dev/shm full
+        directory = tempfile.mkdtemp(prefix="vllm_nexus_metrics_")  # e.g. /dev/shm full
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
 
 
 _registered = False
@@ -397,7 +399,6 @@ def register_collector() -> None:
     if not directory:
         directory = snapshot_directory()
         os.environ[METRICS_DIR_ENV] = directory
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
     from prometheus_client import REGISTRY
 
     REGISTRY.register(SnapshotCollector(directory))
