@@ -528,48 +528,6 @@ def test_running_stays_in_queue_order_without_sorting():
     assert s.mlq.demotions_total > 0
 
 
-def test_batch_is_handed_to_vllm_in_arrival_order_and_arrivals_are_forgotten():
-    """The step's batch keeps its calls and token counts, in arrival order (what vLLM's own
-    per-request walks then follow), while ``running`` stays in queue order; a finished
-    call's arrival number is dropped. Under fcfs nothing is recorded (arrival order already)."""
-    clock = FakeClock()
-    s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
-    serve_program(s, clock, "A", 40)  # program A has service: its calls queue behind new ones
-    for i in range(6):
-        pid = "A" if i % 2 == 0 else f"N{i}"
-        s.add_request(make_request(f"r{i}", program_id=pid, max_tokens=6 + i))
-    arrival = {f"r{i}": i for i in range(6)}
-    reordered = False
-    for _ in range(40):
-        out = s.schedule()
-        ids = list(out.num_scheduled_tokens)
-        assert ids == sorted(ids, key=arrival.__getitem__)
-        assert set(ids) == {r.request_id for r in s.running}
-        running_ids = [r.request_id for r in s.running]
-        reordered |= running_ids != ids
-        assert sum(out.num_scheduled_tokens.values()) == out.total_num_scheduled_tokens
-        s.update_from_output(out, output_for(out, sampling_ids(s, out)))
-        clock.advance(0.01)
-        assert set(s._arrival) == set(s.requests)
-    assert reordered  # queue order differed from arrival order at some step
-    assert not s.requests and not s._arrival
-    fcfs = make_scheduler(nexus={"scheduler": {"policy": "fcfs"}}, max_num_seqs=8, clock=clock)
-    fcfs.add_request(make_request("f0", program_id="F", max_tokens=2))
-    assert not fcfs._arrival
-
-
-def test_batch_order_is_left_alone_for_a_call_added_before_the_scheduler_was_ready():
-    clock = FakeClock()
-    s = make_scheduler(nexus=SMALL, max_num_seqs=8, clock=clock)
-    batch = {"b": 1, "a": 2}
-    s._arrival.update(a=0)  # "b" has no arrival number
-    s._batch_in_arrival_order(batch)
-    assert list(batch.items()) == [("b", 1), ("a", 2)]
-    s._arrival.update(b=1)
-    s._batch_in_arrival_order(batch)
-    assert list(batch.items()) == [("a", 2), ("b", 1)]
-
-
 def test_kv_watermark_is_set_unless_the_user_chose_one():
     s = make_scheduler(nexus={"scheduler": {"kv_watermark": 0.1}}, num_blocks=100)
     assert s.kv_cache_manager.watermark_blocks == 10

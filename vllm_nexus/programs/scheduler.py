@@ -193,11 +193,6 @@ class Scheduler(StepCharging, _VllmScheduler):
         """Running requests with prompt tokens left (their chunks cost prefill weight), an
         ordered set in admission order (iteration must not depend on the hash seed)."""
         self._admissions = itertools.count()
-        self._arrival: dict[str, int] = {}
-        """Request id -> its arrival number (order of ``add_request``), while it is known:
-        the batch is handed to vLLM's per-request walks in this order
-        (:meth:`_update_after_schedule`)."""
-        self._arrivals = itertools.count()
         self._levels_version = self.mlq.version
         self._decode: DecodeCharges | None = None
         """Decoding calls charged lazily (tokens unit, one token per decode step)."""
@@ -365,8 +360,6 @@ class Scheduler(StepCharging, _VllmScheduler):
             if extra and isinstance(extra.get(THREAD_ID_KEY), str):
                 call.thread_id = extra[THREAD_ID_KEY][:256]
             self._end_program_if_marked(extra, pid)
-            if self.program_aware:
-                self._arrival[request.request_id] = next(self._arrivals)
         super().add_request(request)
 
     def _warn_malformed(self, request: Request, what: str, detail: str) -> None:
@@ -418,31 +411,6 @@ class Scheduler(StepCharging, _VllmScheduler):
             attach_plan(self, out)
         return out
 
-    def _update_after_schedule(self, scheduler_output: SchedulerOutput) -> None:
-        if self._nexus_ready and self.program_aware:
-            self._batch_in_arrival_order(scheduler_output.num_scheduled_tokens)
-        super()._update_after_schedule(scheduler_output)
-
-    def _batch_in_arrival_order(self, scheduled: dict[str, int]) -> None:
-        """Re-insert this step's batch (``num_scheduled_tokens``, built in ``running``'s
-        queue order) in arrival order, in place, before vLLM's own per-request walks of it
-        (``_update_after_schedule`` here, ``update_from_output``'s output loop next). Which
-        calls run and how many tokens each gets are unchanged; only the order of the walk.
-        vLLM's request objects lie in memory roughly in arrival order, and a walk in queue
-        order is scattered over them: at 512 running calls that walk alone costs a few
-        percent of a step in cache misses (docs/benchmarks.md, scheduler overhead,
-        2026-12-05). Left as it is if a scheduled id has no arrival number (added before
-        this scheduler was ready)."""
-        if len(scheduled) < 2:
-            return
-        try:
-            order = sorted(scheduled, key=self._arrival.__getitem__)
-        except KeyError:
-            return
-        counts = list(map(scheduled.__getitem__, order))
-        scheduled.clear()
-        scheduled.update(zip(order, counts, strict=True))
-
     def update_from_output(self, scheduler_output: SchedulerOutput, model_runner_output: Any):
         if not self._nexus_ready:
             return super().update_from_output(scheduler_output, model_runner_output)
@@ -485,8 +453,6 @@ class Scheduler(StepCharging, _VllmScheduler):
                 self._recomputing.discard(request.request_id)
             if self._prefilling:
                 self._prefilling.pop(request.request_id, None)
-            if self._arrival:
-                self._arrival.pop(request.request_id, None)
         return super()._free_request(request, delay_free_blocks)
 
     def _preempt_request(self, request: Request, *args: Any, **kwargs: Any) -> Any:

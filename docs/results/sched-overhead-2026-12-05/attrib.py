@@ -221,6 +221,8 @@ def main() -> None:
                     help="twenty-first pass: hand ours' update_from_output its scheduled calls in "
                          "this order (untimed; the locality test)")
     ap.add_argument("--reorder-stock", default="none", choices=("none", "admission", "shuffle"))
+    ap.add_argument("--no-gc", action="store_true",
+                    help="twenty-first pass: gc.disable() after the warm-up (the collector test)")
     a = ap.parse_args()
     global FINE
     FINE = a.fine
@@ -251,6 +253,11 @@ def main() -> None:
     plain = {d.name: 1e6 * d.cpu / max(d.steps, 1) for d in drivers}  # us/step
     plain_tokens = {d.name: d.tokens / max(d.steps, 1) for d in drivers}
     instrument()
+    if a.no_gc:
+        import gc as _gc
+
+        _gc.collect()
+        _gc.disable()
     ACC = {"stock": {}, "ours": {}}
     CNT = {"stock": {}, "ours": {}}
     KIDS = {"stock": {}, "ours": {}}
@@ -350,7 +357,7 @@ def main() -> None:
     res = {"plain_us": plain, "plain_ratio": plain["ours"] / max(plain["stock"], 1e-9),
            "plain_tokens": plain_tokens, "steps": n, "policy": a.policy,
            "size": f"{a.running}/{a.waiting}", "ours_counts": counts,
-           "reorder": reorder}  # fmt: skip
+           "reorder": reorder, "no_gc": a.no_gc}  # fmt: skip
     print(
         f"size {a.running}/{a.waiting} policy {a.policy}: PLAIN ({a.plain_steps} steps) "
         f"stock {plain['stock']:.1f} us ours {plain['ours']:.1f} us per step, ratio "

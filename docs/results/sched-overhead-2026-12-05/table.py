@@ -10,7 +10,7 @@ for f in sys.argv[1:]:
     cur = None
     stock = ours = None
     for line in (D / f).read_text().splitlines():
-        m = re.match(r"== round (\S+) tree (\S+) size (\S+) .*?(--policy fcfs)?$", line)
+        m = re.match(r"== round (\S+) (?:tree|variant) (\S+) size (\S+) .*?(--policy fcfs)?$", line)
         if m:
             cur = (m.group(2) + (" fcfs" if m.group(4) else ""), m.group(3))
             continue
