@@ -221,6 +221,9 @@ def main() -> None:
                     help="twenty-first pass: hand ours' update_from_output its scheduled calls in "
                          "this order (untimed; the locality test)")
     ap.add_argument("--reorder-stock", default="none", choices=("none", "admission", "shuffle"))
+    ap.add_argument("--flush-mib", type=float, default=0.0,
+                    help="twenty-first pass: before ours' update_from_output (untimed), write one "
+                         "byte per 64 of a buffer this large (evicts the caches: the cold-cache test)")
     ap.add_argument("--no-gc", action="store_true",
                     help="twenty-first pass: gc.disable() after the warm-up (the collector test)")
     a = ap.parse_args()
@@ -268,6 +271,8 @@ def main() -> None:
 
     _rng = _random.Random(1)
     reorder = {"stock": a.reorder_stock, "ours": a.reorder_ours}
+    flush = bytearray(int(a.flush_mib * 2**20)) if a.flush_mib > 0 else None
+    ones = bytes([1]) * (len(flush) // 64) if flush is not None else b""
 
     def reordered(out, mode: str) -> None:
         """Re-insert out.num_scheduled_tokens in admission order (request number) or a
@@ -295,6 +300,8 @@ def main() -> None:
         if reorder[d.name] != "none":
             reordered(out, reorder[d.name])
         mro = so.fake_output(s, out)
+        if flush is not None and d.name == "ours":
+            flush[::64] = ones
         c2, p2 = tt(), pc()
         SW("outer")
         s.update_from_output(out, mro)
@@ -357,7 +364,8 @@ def main() -> None:
     res = {"plain_us": plain, "plain_ratio": plain["ours"] / max(plain["stock"], 1e-9),
            "plain_tokens": plain_tokens, "steps": n, "policy": a.policy,
            "size": f"{a.running}/{a.waiting}", "ours_counts": counts,
-           "reorder": reorder, "no_gc": a.no_gc}  # fmt: skip
+           "reorder": reorder, "no_gc": a.no_gc,
+           "flush_mib": a.flush_mib}  # fmt: skip
     print(
         f"size {a.running}/{a.waiting} policy {a.policy}: PLAIN ({a.plain_steps} steps) "
         f"stock {plain['stock']:.1f} us ours {plain['ours']:.1f} us per step, ratio "
