@@ -224,6 +224,9 @@ def main() -> None:
     ap.add_argument("--flush-mib", type=float, default=0.0,
                     help="twenty-first pass: before ours' update_from_output (untimed), write one "
                          "byte per 64 of a buffer this large (evicts the caches: the cold-cache test)")
+    ap.add_argument("--block", type=int, default=1,
+                    help="twenty-first pass: timed steps in blocks of this many per side, the "
+                         "blocks alternating (1: every step alternates, as the benchmark)")
     ap.add_argument("--no-gc", action="store_true",
                     help="twenty-first pass: gc.disable() after the warm-up (the collector test)")
     a = ap.parse_args()
@@ -319,9 +322,15 @@ def main() -> None:
             step(d, False)
     mlq = ours.sched.mlq
     c0 = (mlq.promotions_total, mlq.version, mlq.demotions_total, mlq.starvation_threshold)
-    for i in range(a.steps):
-        for d in drivers if i % 2 == 0 else drivers[::-1]:
-            step(d, True)
+    blk = max(1, a.block)
+    for b, i0 in enumerate(range(0, a.steps, blk)):
+        if blk == 1:  # the benchmark's order: the two sides alternate every step (ABBA)
+            for d in drivers if i0 % 2 == 0 else drivers[::-1]:
+                step(d, True)
+            continue
+        for d in drivers if b % 2 == 0 else drivers[::-1]:  # blocks of blk steps per side
+            for _ in range(min(blk, a.steps - i0)):
+                step(d, True)
     # calibration: what one wrapper adds to the callee's label (d_in) and the caller's (d_out)
     class Cal:
         def f(self):
@@ -365,7 +374,7 @@ def main() -> None:
            "plain_tokens": plain_tokens, "steps": n, "policy": a.policy,
            "size": f"{a.running}/{a.waiting}", "ours_counts": counts,
            "reorder": reorder, "no_gc": a.no_gc,
-           "flush_mib": a.flush_mib}  # fmt: skip
+           "flush_mib": a.flush_mib, "block": a.block}  # fmt: skip
     print(
         f"size {a.running}/{a.waiting} policy {a.policy}: PLAIN ({a.plain_steps} steps) "
         f"stock {plain['stock']:.1f} us ours {plain['ours']:.1f} us per step, ratio "
