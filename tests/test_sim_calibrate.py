@@ -292,7 +292,7 @@ def test_frontend_delay_is_a_fixed_part_a_part_per_stream_and_per_call() -> None
     fixed, per_stream, per_call = frontend_delay(steps, adds, predict)
     assert (fixed, per_stream, per_call) == pytest.approx((0.0007, 0.00005, 0.0015))
     # steps that stream nothing are left out
-    more = frontend_delay([*steps, ([1, 100, 0, 0, 0, 0], 1.0)], [*adds, 0], predict)
+    more = frontend_delay([*steps, ([0, 0, 0, 0, 0, 0], 1.0)], [*adds, 0], predict)
     assert more == pytest.approx((fixed, per_stream, per_call))
     # no calls received: that part is 0, the rest as before
     no_calls = [(c, t - 0.0015 * a) for (c, t), a in zip(steps, adds, strict=True)]
