@@ -202,3 +202,56 @@ def test_calibrate_writes_this_hosts_profile_with_its_host_record(cache: Path) -
     assert res.origin == "host-local" and res.warning is None
     assert res.preset.step_overhead_s == pytest.approx(3e-3, rel=0.2)
     assert not hardware.profile_path("cpu-here").exists()  # the packaged one is not touched
+
+
+def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
+    cache: Path,
+) -> None:
+    """The streaming rounds (1-3 streams) and the burst (32 streams, its first quarter left
+    out) of a calibration log give the fixed, the per-stream and the per-call part of the
+    delay."""
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import MODELS
+    from vllm_nexus.sim import calibrate
+
+    truth = StepLatencyModel(HARDWARE["cpu-here"].with_updates(step_overhead_s=3e-3),
+                             MODELS["tiny"])  # fmt: skip
+    rng, t, lines = random.Random(2), 100.0, []
+
+    def steps(n: int, streams: tuple[int, ...], extra: float) -> None:
+        nonlocal t
+        for _ in range(n):
+            k = rng.choice(streams)
+            dec = [rng.randrange(10, 600) for _ in range(k)]
+            comp = [0, 0.0, 0.0, 0.0, k, float(sum(dec))]
+            call = extra > 0 and rng.random() < 0.2  # a call received while it runs
+            d = truth.step_time(*comp) + (extra and extra + 5e-5 * k + 1.5e-3 * call)
+            lines.append({"step": comp, "t": t})
+            if call:
+                lines.append({"add": f"r{len(lines)}", "t": t + d / 2})
+            lines.append({"end": t + d})
+            t += d
+
+    for _ in range(200):  # the designed load (unstreamed): the step model's fit
+        pre = [(rng.randrange(64, 2000), rng.randrange(0, 1000))] if rng.random() < 0.3 else []
+        dec = [rng.randrange(10, 2000) for _ in range(rng.randrange(0 if pre else 1, 16))]
+        comp = [*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))]
+        d = truth.step_time(*comp)
+        lines.extend([{"step": comp, "t": t}, {"end": t + d}])
+        t += d
+    lines.append({"phase": "frontend", "t": t})
+    steps(300, (1, 2, 3), 7e-4)  # streaming rounds: 0.7 ms + 0.05 ms per stream
+    lines.append({"phase": "burst", "t": t})
+    steps(50, (32,), 0.0)  # the burst's ramp: the FIFO filling, the engine alone (left out)
+    steps(150, (32,), 7e-4)
+    lines.append({"phase": "burst-end", "t": t + 1e-6})
+    log = cache / "steps.jsonl"
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    assert calibrate.run(p.parse_args(["--from-log", str(log), "--clock", "wall"])) == 0
+    hw = resolve_hardware("cpu-here", warn=False).preset
+    assert hw.frontend_step_delay_s == pytest.approx(7e-4, abs=1e-4)
+    assert hw.frontend_stream_delay_s == pytest.approx(5e-5, rel=0.1)
+    assert hw.frontend_call_delay_s == pytest.approx(1.5e-3, rel=0.1)
+    assert hw.frontend_engine_stretch == 1.0

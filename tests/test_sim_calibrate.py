@@ -277,3 +277,58 @@ def test_burst_window_leaves_out_the_ramp(tmp_path) -> None:
     assert _step_window(p, (99.9, 110.0), BURST_RAMP) == (102.0, 107.5)  # 9 steps: skip 2
     with pytest.raises(RuntimeError, match="no engine step"):
         _step_window(p, (130.0, 140.0))
+
+
+def test_frontend_delay_is_a_fixed_part_a_part_per_stream_and_per_call() -> None:
+    from vllm_nexus.sim.fit import frontend_delay, streams_of
+
+    predict = lambda *c: 0.004  # noqa: E731
+    # (n_prefill, tokens, pairs, kv, n_decode, ctx): streams = prefills + decodes
+    assert streams_of([1, 128, 0, 0, 7, 0]) == 8
+    # steps at 2-3 and 32 streams, some receiving a call: 0.7 ms + 0.05 per stream + 1.5 per call
+    shape = [(2, 0), (2, 1), (3, 0), (3, 1), (2, 2), (32, 0), (32, 0), (32, 1)]
+    steps = [([0, 0, 0, 0, n, 0], 0.004 + 0.0007 + 0.00005 * n + 0.0015 * a) for n, a in shape]
+    adds = [a for _, a in shape]
+    fixed, per_stream, per_call = frontend_delay(steps, adds, predict)
+    assert (fixed, per_stream, per_call) == pytest.approx((0.0007, 0.00005, 0.0015))
+    # steps that stream nothing are left out
+    more = frontend_delay([*steps, ([0, 0, 0, 0, 0, 0], 1.0)], [*adds, 0], predict)
+    assert more == pytest.approx((fixed, per_stream, per_call))
+    # no calls received: that part is 0, the rest as before
+    no_calls = [(c, t - 0.0015 * a) for (c, t), a in zip(steps, adds, strict=True)]
+    assert frontend_delay(no_calls, [0] * len(adds), predict) == pytest.approx(
+        (fixed, per_stream, 0.0)
+    )
+    # a part that would fit below 0 is 0 and the others refitted: a falling delay keeps the
+    # mean as the fixed part; a rising one through the origin is all per stream
+    falling = [([0, 0, 0, 0, 1, 0], 0.006), ([0, 0, 0, 0, 10, 0], 0.005)]
+    assert frontend_delay(falling, [0, 0], predict) == pytest.approx((0.0015, 0.0, 0.0))
+    rising = [([0, 0, 0, 0, 1, 0], 0.004), ([0, 0, 0, 0, 10, 0], 0.005)]
+    f0, p0, c0 = frontend_delay(rising, [0, 0], predict)
+    assert f0 == 0.0 and c0 == 0.0 and 0 < p0 < 0.0001
+    with pytest.raises(ValueError, match="two or more stream counts"):
+        frontend_delay(steps[:2], adds[:2], predict)
+    with pytest.raises(ValueError, match="one count"):
+        frontend_delay(steps, adds[:3], predict)
+
+
+def test_adds_per_step_counts_the_calls_received_while_each_step_ran(tmp_path) -> None:
+    from vllm_nexus.sim.fit import adds_per_step
+
+    lines = [
+        {"add": "a", "t": 0.5},  # before any step: nobody's
+        {"step": [0, 0, 0, 0, 1, 0], "t": 1.0},
+        {"add": "b", "t": 1.001},
+        {"end": 1.004},
+        {"add": "c", "t": 1.005},  # after the end, before the next schedule: still step 1's
+        {"step": [0, 0, 0, 0, 2, 0], "t": 1.006},
+        {"end": 1.010},
+        {"step": [0, 0, 0, 0, 2, 0], "t": 1.011},
+        {"add": "d", "t": 1.012},
+        {"end": 1.015},
+    ]
+    p = tmp_path / "log.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert adds_per_step(p) == [2, 0, 1]
+    assert adds_per_step(p, (1.005, 2.0)) == [0, 1]
+    assert len(adds_per_step(p)) == len(read_log(p, "wall")[0])

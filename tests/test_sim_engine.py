@@ -133,17 +133,37 @@ def test_scheduler_names_are_validated() -> None:
         parse_scheduler("vllm_nexus:srpt")
 
 
-def test_frontend_fifo_caps_the_delivered_token_rate() -> None:
+def test_frontend_fifo_caps_the_chunk_rate_and_merges_tokens_behind_it() -> None:
     progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 50),)) for i in range(4)]
     fast = Simulator(_spec("stock-fcfs"), seed=0).run(progs)
-    hw = HARDWARE["a100"].with_updates(frontend_token_s=0.01)
-    slow = Simulator(
-        EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=2048)
-    ).run(progs)
-    assert max(c.finish_s for c in fast.calls) < 1.0
-    # 200 tokens through a 100 token/s frontend: the last one leaves after >= 2 s.
-    assert max(c.finish_s for c in slow.calls) >= 2.0 - 1e-9
+
+    def run(front_tok: float):
+        hw = HARDWARE["a100"].with_updates(frontend_token_s=front_tok)
+        spec = EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16, max_num_batched_tokens=2048)
+        return Simulator(spec).run(progs)
+
+    end_fast = max(c.finish_s for c in fast.calls)
+    assert end_fast < 1.0
+    # a frontend far faster than the engine: every token is its own chunk, nothing waits
+    quick = run(1e-5)
+    assert max(c.finish_s for c in quick.calls) == pytest.approx(end_fast, abs=1e-3)
+    # 10 ms per chunk, 4 streams, ~7 ms steps: the frontend falls behind, so a stream's tokens
+    # merge into its queued chunk (vLLM's RequestOutputCollector) instead of queueing 200
+    # chunks (2 s of frontend work): the last token leaves shortly after the engine's
+    slow = run(0.01)
+    end_slow = max(c.finish_s for c in slow.calls)
+    assert end_fast < end_slow < end_fast + 0.1
     assert all(c.first_token_s <= c.finish_s for c in slow.calls)
+
+
+def test_tokens_merge_only_into_a_chunk_the_frontend_has_not_started() -> None:
+    # one stream, a frontend that takes 1 s per chunk: the first token's chunk starts at
+    # once; the second token (one step later) starts a chunk after it, and every later
+    # token arrives before that chunk starts and leaves with it
+    progs = [ProgramSpec("p", 0.0, (CallSpec("c0", 64, 10),))]
+    hw = HARDWARE["a100"].with_updates(frontend_token_s=1.0)
+    (call,) = Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)).run(progs).calls
+    assert call.finish_s - call.first_token_s == pytest.approx(1.0)
 
 
 def test_frontend_beside_a_busy_engine_runs_slower_and_slows_the_engine() -> None:
@@ -177,22 +197,73 @@ def test_frontend_beside_a_busy_engine_runs_slower_and_slows_the_engine() -> Non
     assert engine_a + 0.01 < delayed_a <= engine_a + 0.01 * 401 + 1e-9
 
 
-def test_frontend_step_delay_only_while_the_frontend_has_work() -> None:
+def test_frontend_step_delay_has_a_fixed_part_and_a_part_per_stream() -> None:
+    # 4 streams of 50 tokens, sent together: every decode step streams 4 tokens
     progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 50),)) for i in range(4)]
 
     def run(**kw):
         hw = HARDWARE["a100"].with_updates(**kw)
         return Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)).run(progs)
 
-    # no frontend work (no streaming cost, nothing outside the engine): no delay
-    assert run(frontend_step_delay_s=0.01).busy_s == pytest.approx(run().busy_s)
-    # 4 tokens of 1 ms each per step of ~10 ms: the frontend has work during part of every
-    # step, which waits that part's share of 10 ms
-    plain = run(frontend_token_s=1e-3)
-    delayed = run(frontend_token_s=1e-3, frontend_step_delay_s=0.01)
-    assert plain.steps == delayed.steps
-    extra = delayed.busy_s - plain.busy_s
-    assert 0.1 * 0.01 * plain.steps < extra < 0.01 * plain.steps
+    # not streamed (no frontend cost per token): no delay, whatever the profile says
+    assert run(frontend_step_delay_s=0.01, frontend_stream_delay_s=0.001).busy_s == (
+        pytest.approx(run().busy_s)
+    )
+    plain = run(frontend_token_s=1e-6)
+    fixed = run(frontend_token_s=1e-6, frontend_step_delay_s=0.01)
+    per_stream = run(frontend_token_s=1e-6, frontend_stream_delay_s=0.001)
+    both = run(frontend_token_s=1e-6, frontend_step_delay_s=0.01, frontend_stream_delay_s=0.001)
+    assert plain.steps == fixed.steps == per_stream.steps == both.steps
+    # 50 steps stream (the prefill step samples each stream's first token, then 49 decodes),
+    # each with 4 streams: 10 ms each, and 4 x 1 ms each
+    assert fixed.busy_s - plain.busy_s == pytest.approx(50 * 0.01)
+    assert per_stream.busy_s - plain.busy_s == pytest.approx(50 * 4 * 0.001)
+    assert both.busy_s - plain.busy_s == pytest.approx(50 * (0.01 + 4 * 0.001))
+
+
+def test_frontend_step_delay_scales_with_the_streams_of_the_step() -> None:
+    # one stream vs eight: the per-stream part grows eightfold, the fixed part does not
+    def extra(n: int, **kw) -> float:
+        progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 20),)) for i in range(n)]
+        base = HARDWARE["a100"].with_updates(frontend_token_s=1e-6)
+        spec = lambda hw: EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)  # noqa: E731
+        plain = Simulator(spec(base)).run(progs)
+        return Simulator(spec(base.with_updates(**kw))).run(progs).busy_s - plain.busy_s
+
+    assert extra(8, frontend_stream_delay_s=1e-3) == pytest.approx(
+        8 * extra(1, frontend_stream_delay_s=1e-3)
+    )
+    assert extra(8, frontend_step_delay_s=1e-3) == pytest.approx(
+        extra(1, frontend_step_delay_s=1e-3)
+    )
+
+
+def test_a_call_reaching_the_busy_engine_delays_its_next_step() -> None:
+    # "a" streams alone; "b" and "c" reach the engine while it is busy with "a", "d" after
+    # everything is done (an idle engine: nothing waits for its arrival)
+    progs = [
+        ProgramSpec("a", 0.0, (CallSpec("c0", 64, 200),)),
+        ProgramSpec("b", 0.05, (CallSpec("c0", 64, 4),)),
+        ProgramSpec("c", 0.1, (CallSpec("c0", 64, 4),)),
+        ProgramSpec("d", 60.0, (CallSpec("c0", 64, 4),)),
+    ]
+
+    def run(**kw):
+        hw = HARDWARE["a100"].with_updates(frontend_token_s=1e-6, **kw)
+        return Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)).run(progs)
+
+    plain, delayed = run(), run(frontend_call_delay_s=0.01)
+    assert delayed.steps == plain.steps
+    # two calls received while busy: 10 ms each, once
+    assert delayed.busy_s - plain.busy_s == pytest.approx(0.02)
+    # not streamed: no frontend delays at all
+    hw = HARDWARE["a100"].with_updates(frontend_call_delay_s=0.01)
+    quiet = Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)).run(progs)
+    assert quiet.busy_s == pytest.approx(
+        Simulator(EngineSpec(HARDWARE["a100"], MODELS["llama-3.1-8b"], max_num_seqs=16))
+        .run(progs)
+        .busy_s
+    )
 
 
 def test_without_program_ids_the_scheduler_infers_programs_from_lineage() -> None:

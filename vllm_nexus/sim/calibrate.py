@@ -30,12 +30,14 @@ from typing import Any
 
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
+    adds_per_step,
     call_latencies,
     contention,
     engine_step_delay,
     engine_stretch,
     fit_preset,
     fit_request_overhead,
+    frontend_delay,
     phase_times,
     read_log,
 )
@@ -381,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.hardware import resolve_hardware
     from vllm_nexus.perf.latency import StepLatencyModel
 
-    stretch = delay = None
+    stretch = delay = per_stream = per_call = None
     if BURST_PHASE in phases and BURST_END_PHASE in phases:
         # the engine's slowdown beside a saturated frontend, as a wait per step (since
         # 2026-12-03h; the multiplier it replaces is reported in the fit quality)
@@ -393,8 +395,16 @@ def run(args: argparse.Namespace) -> int:
                 round(1e3 * engine_step_delay(q, predict), 3) for q in quarters if q
             ]
             burst = burst[int(BURST_RAMP * len(burst)) :]  # the FIFO filling: left out
-            delay = engine_step_delay(burst, predict)
+            quality["burst_delay_ms"] = round(1e3 * engine_step_delay(burst, predict), 3)
             quality["burst_stretch"] = engine_stretch(burst, predict)
+            # the delay as a fixed part + a part per stream
+            # and a part per call received (since 2026-12-05): the streaming rounds (1-3
+            # streams, a call every 250 ms) and the burst after its ramp (32 streams)
+            window = (phases[FRONTEND_PHASE], phases[BURST_PHASE])
+            rounds, _ = read_log(log, "wall", window)
+            burst_adds = adds_per_step(log, (phases[BURST_PHASE], phases[BURST_END_PHASE]))
+            adds = adds_per_step(log, window) + burst_adds[len(burst_adds) - len(burst) :]
+            delay, per_stream, per_call = frontend_delay(rounds + burst, adds, predict)
         except ValueError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
@@ -407,9 +417,11 @@ def run(args: argparse.Namespace) -> int:
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
     if frontend is None:  # fitted from a log alone: keep the installed profile's
         frontend = (installed.frontend_token_s, installed.frontend_busy_speed)
-    if stretch is None or delay is None:
+    if stretch is None or delay is None or per_stream is None or per_call is None:
         stretch = installed.frontend_engine_stretch
         delay = installed.frontend_step_delay_s
+        per_stream = installed.frontend_stream_delay_s
+        per_call = installed.frontend_call_delay_s
     latencies = (installed.call_send_latency_s, installed.call_return_latency_s)
     if legs:  # the bench client's calls to an idle engine (since 2026-12-04)
         latencies = call_latencies(legs, *overhead, frontend[0] / frontend[1])
@@ -423,6 +435,8 @@ def run(args: argparse.Namespace) -> int:
         frontend_busy_speed=frontend[1],
         frontend_engine_stretch=stretch,
         frontend_step_delay_s=delay,
+        frontend_stream_delay_s=per_stream,
+        frontend_call_delay_s=per_call,
         call_send_latency_s=latencies[0],
         call_return_latency_s=latencies[1],
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
@@ -439,6 +453,7 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(doc, indent=1) + "\n")
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
                           "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
+                          "frontend_stream_delay_s", "frontend_call_delay_s",
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))

@@ -395,6 +395,8 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
         mem_bw=hw.mem_bw / factor,
         frontend_engine_stretch=1.0,
         frontend_step_delay_s=0.0,
+        frontend_stream_delay_s=0.0,
+        frontend_call_delay_s=0.0,
     )
     slowed = hw.with_updates(**changes, source=f"{hw.source}; slowed x{factor:.3f}")
     dest.write_text(json.dumps({"hardware": slowed.to_dict()}, indent=1) + "\n")

@@ -6,6 +6,7 @@ least squares (numpy) on relative step-time errors through the simulator's own
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import statistics
@@ -121,6 +122,69 @@ def engine_step_delay(steps: list[tuple[list[float], float]], predict: Any) -> f
     measured = sum(t for _, t in steps)
     predicted = sum(predict(*c) for c, _ in steps)
     return max(0.0, (measured - predicted) / len(steps))
+
+
+def streams_of(composition: Any) -> int:
+    """Requests a step streams a token for, from its composition: every decode, and every
+    prefill chunk (in the calibration's streaming rounds and burst a prompt is one chunk, so
+    each chunk ends its prompt and samples the first token)."""
+    return int(composition[0] + composition[4])
+
+
+def adds_per_step(path: Path, window: tuple[float, float] | None = None) -> list[int]:
+    """Per step of :func:`read_log` (same steps, same order, same ``window``): the requests
+    the engine received (``add`` lines) from the step's ``schedule()`` to the next step's,
+    i.e. while it ran: their ingress is processed before the next step starts."""
+    starts: list[float] = []
+    adds: list[float] = []
+    cur: float | None = None
+    for line in path.read_text().splitlines():
+        d = json.loads(line)
+        if "step" in d:
+            cur = d["t"]
+        elif "end" in d and cur is not None:
+            starts.append(cur)
+            cur = None
+        elif "add" in d:
+            adds.append(d["t"])
+    adds.sort()
+    out = []
+    for i, t0 in enumerate(starts):
+        t1 = starts[i + 1] if i + 1 < len(starts) else math.inf
+        if window is None or window[0] <= t0 <= window[1]:
+            out.append(bisect.bisect_left(adds, t1) - bisect.bisect_left(adds, t0))
+    return out
+
+
+def frontend_delay(
+    steps: list[tuple[list[float], float]], adds: list[int], predict: Any
+) -> tuple[float, float, float]:
+    """(fixed seconds, seconds per stream, seconds per call received) by which streaming
+    engine steps exceed the fitted step model: least squares of (measured wall seconds -
+    ``predict(*composition)``) on the step's streams (:func:`streams_of`) and the calls the
+    engine received while it ran (``adds``, :func:`adds_per_step`), over steps with at least
+    one stream. Needs steps at two or more stream counts (the calibration's streaming rounds,
+    1-3 streams, and its burst, 32) and steps with calls received (the rounds). No part is
+    negative: a part that fits below 0 is set to 0 and the others refitted
+    (:attr:`~vllm_nexus.perf.hardware.HardwarePreset.frontend_step_delay_s`,
+    ``frontend_stream_delay_s``, ``frontend_call_delay_s``)."""
+    import numpy as np
+
+    if len(adds) != len(steps):
+        raise ValueError("one count of calls received per step")
+    rows = [(c, t, a) for (c, t), a in zip(steps, adds, strict=True) if streams_of(c) > 0]
+    if len({streams_of(c) for c, _, _ in rows}) < 2:
+        raise ValueError("the frontend delay needs steps at two or more stream counts")
+    x = np.array([[1.0, streams_of(c), a] for c, _, a in rows])
+    y = np.array([t - predict(*c) for c, t, _ in rows])
+    active = [k for k in range(3) if x[:, k].any()]
+    while True:
+        coef = np.zeros(3)
+        if active:
+            coef[active] = np.linalg.lstsq(x[:, active], y, rcond=None)[0]
+        if not active or coef.min() >= 0:
+            return float(coef[0]), float(coef[1]), float(coef[2])
+        active.remove(int(np.argmin(coef)))
 
 
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")

@@ -284,6 +284,8 @@ PYTHON_FIELDS = (
     "request_token_overhead_s",
     "frontend_token_s",
     "frontend_step_delay_s",
+    "frontend_stream_delay_s",
+    "frontend_call_delay_s",
     "call_send_latency_s",
     "call_return_latency_s",
 )

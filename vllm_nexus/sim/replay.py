@@ -52,6 +52,12 @@ class Replay:
         self.front_speed = hw.frontend_busy_speed
         self.front_stretch = hw.frontend_engine_stretch
         self.front_delay = hw.frontend_step_delay_s
+        self.front_stream_delay = hw.frontend_stream_delay_s
+        self.front_call_delay = hw.frontend_call_delay_s
+        self.calls_received = 0  # calls that reached the busy engine since its last step
+        # request id -> (start, end) of its last streamed chunk's frontend work (since
+        # 2026-12-04f: tokens a step produces before that chunk starts merge into it)
+        self.out_chunk: dict[str, tuple[float, float]] = {}
         kind, _ = parse_scheduler(sim.spec.scheduler)
         self.kind = kind
         self.srpt = kind == "srpt-oracle"
@@ -142,6 +148,8 @@ class Replay:
             self._through_frontend(t_enter, pid, cid, t_send)
         while self.arrivals and self.arrivals[0][0] <= self.clock.t:
             _, _, pid, cid, t_send = heapq.heappop(self.arrivals)
+            if self.sched.get_num_unfinished_requests():
+                self.calls_received += 1
             self._send(pid, cid, t_send)
 
     def _prompt(self, pid: str, cid: str) -> tuple[list[int], list[Any]]:
@@ -210,10 +218,19 @@ class Replay:
         req_ids, sampled, composition = self._compose(out.num_scheduled_tokens)
         dt = self.sim.latency.step_time(*composition)
         if self.front_t > self.clock.t and dt > 0:
-            # the part of the step during which the frontend has work runs stretched, and the
-            # step waits once for the core the frontend holds (pro rata of that part)
+            # the part of the step during which the frontend has work runs stretched
             busy = min(dt, self.front_t - self.clock.t)
-            dt += (self.front_stretch - 1.0) * busy + self.front_delay * busy / dt
+            dt += (self.front_stretch - 1.0) * busy
+        if self.front_tok and dt > 0:
+            # a step that streams waits for the core it shares with the frontend: a fixed
+            # part, a part per stream (the API server processes each stream's token every
+            # step, merged SSE chunks or not) and a part per call the busy engine received
+            # since its last step (since 2026-12-05)
+            streams = sum(1 for s in sampled if s)
+            if streams:
+                dt += self.front_delay + self.front_stream_delay * streams
+                dt += self.front_call_delay * self.calls_received
+        self.calls_received = 0
         if self.host is not None:  # KV loaded from the host tier this step
             dt += self.host.take_loaded_tokens() * self.host_load_s
         self.clock.t += dt
@@ -280,10 +297,21 @@ class Replay:
         rec = self.records[o.request_id]
         now = self.clock.t
         if self.front_tok and o.new_token_ids:
-            # The frontend streams this step's tokens after the work queued before them.
-            work = self.front_tok * len(o.new_token_ids) / self.front_speed
-            self.front_t = max(self.front_t, now) + work
-            now = self.front_t
+            queued = self.out_chunk.get(o.request_id)
+            if queued is not None and now < queued[0]:
+                # Its previous chunk still waits in the frontend: the tokens merge into it and
+                # leave with it, at no extra frontend work (vLLM's RequestOutputCollector
+                # merges streamed deltas while the producer is ahead of the consumer).
+                now = queued[1]
+            else:
+                # One streamed chunk, served after the work queued before it; its cost is per
+                # chunk (HTTP message, JSON, the client's parse), not per token in it.
+                start = max(self.front_t, now)
+                self.front_t = start + self.front_tok / self.front_speed
+                self.out_chunk[o.request_id] = (start, self.front_t)
+                now = self.front_t
+            if o.finish_reason is not None:
+                self.out_chunk.pop(o.request_id, None)
         now += self.return_latency
         if rec.first_token_s is None and o.new_token_ids:
             rec.first_token_s = now
