@@ -34,6 +34,31 @@ def _periods(raw: list[tuple[list[float], tuple, tuple]], k: int) -> list[float]
     ]
 
 
+def _parse_log(
+    path: Path,
+) -> tuple[
+    list[tuple[list[float], tuple, tuple]], list[tuple[str, float]], list[tuple[str, float]]
+]:
+    """A step log's completed steps (composition, (schedule wall, engine clock), (end wall,
+    engine clock)), and its (request id, time) pairs of adds and of finishes, in log order."""
+    raw: list[tuple[list[float], tuple, tuple]] = []
+    adds: list[tuple[str, float]] = []
+    fins: list[tuple[str, float]] = []
+    cur: tuple[list[float], tuple] | None = None
+    for line in path.read_text().splitlines():
+        d = json.loads(line)
+        if "step" in d:
+            cur = (d["step"], (d["t"], d.get("c")))
+        elif "end" in d and cur is not None:
+            raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
+            cur = None
+        elif "add" in d:
+            adds.append((d["add"], d["t"]))
+        elif "fin" in d:
+            fins.append((d["fin"], d["t"]))
+    return raw, adds, fins
+
+
 def read_log(
     path: Path, clock: str = "wall", window: tuple[float, float] | None = None
 ) -> tuple[list[tuple[list[float], float]], list[float]]:
@@ -48,21 +73,8 @@ def read_log(
     """
     if clock not in ("wall", "engine"):
         raise ValueError(f"clock must be 'wall' or 'engine', got {clock!r}")
-    raw: list[tuple[list[float], tuple, tuple]] = []
-    adds: dict[str, float] = {}
-    fins: list[tuple[str, float]] = []
-    cur: tuple[list[float], tuple] | None = None
-    for line in path.read_text().splitlines():
-        d = json.loads(line)
-        if "step" in d:
-            cur = (d["step"], (d["t"], d.get("c")))
-        elif "end" in d and cur is not None:
-            raw.append((cur[0], cur[1], (d["end"], d.get("c"))))
-            cur = None
-        elif "add" in d:
-            adds[d["add"]] = d["t"]
-        elif "fin" in d:
-            fins.append((d["fin"], d["t"]))
+    raw, add_lines, fins = _parse_log(path)
+    adds = dict(add_lines)
     k = 0
     if clock == "engine":
         if any(t0[1] is None or t1[1] is None for _, t0, t1 in raw):
@@ -135,19 +147,9 @@ def adds_per_step(path: Path, window: tuple[float, float] | None = None) -> list
     """Per step of :func:`read_log` (same steps, same order, same ``window``): the requests
     the engine received (``add`` lines) from the step's ``schedule()`` to the next step's,
     i.e. while it ran: their ingress is processed before the next step starts."""
-    starts: list[float] = []
-    adds: list[float] = []
-    cur: float | None = None
-    for line in path.read_text().splitlines():
-        d = json.loads(line)
-        if "step" in d:
-            cur = d["t"]
-        elif "end" in d and cur is not None:
-            starts.append(cur)
-            cur = None
-        elif "add" in d:
-            adds.append(d["t"])
-    adds.sort()
+    raw, added, _ = _parse_log(path)
+    starts = [t0[0] for _, t0, _ in raw]
+    adds = sorted(t for _, t in added)
     out = []
     for i, t0 in enumerate(starts):
         t1 = starts[i + 1] if i + 1 < len(starts) else math.inf
