@@ -1,6 +1,10 @@
 """Simulated vs real agentic seed-53 cells: mean and P95 program token latency (ms/token).
 usage: compare.py SIMDIR  (SIMDIR holds s{seed}-r{rate}-{sched}/<sched>/result.json)"""
-import glob, json, statistics as st, sys
+import glob
+import json
+import statistics as st
+import sys
+
 real = "/tmp/tal/runs/agentic53-bb-90-2026-12-05/raw"
 simdir = sys.argv[1]
 def summ(path):
@@ -18,6 +22,7 @@ for rate in (1, 3, 9):
         rm, sm = st.mean(x[0] for x in r), st.mean(x[0] for x in s)
         rp, sp = st.mean(x[1] for x in r), st.mean(x[1] for x in s)
         for a, b in ((sm, rm), (sp, rp)):
-            n += 1; ok += abs(a / b - 1) <= 0.25
+            n += 1
+            ok += abs(a / b - 1) <= 0.25
         print(f"| {rate} | {rs} | {rm:.1f} ({' / '.join(f'{x[0]:.1f}' for x in r)}) | {sm:.1f} ({' / '.join(f'{x[0]:.1f}' for x in s)}) | {sm/rm:.2f} | {rp:.1f} | {sp:.1f} | {sp/rp:.2f} |")
 print(f"\ncells within 25%: {ok} / {n}")
