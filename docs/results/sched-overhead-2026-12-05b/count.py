@@ -21,6 +21,7 @@ Nothing in the product code changes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import json
 import statistics
@@ -80,10 +81,55 @@ def wrap_free(cls) -> None:
     cls._free_request = w
 
 
+def ScatterStream(so, args, seed, n):
+    """so.Stream whose requests are built n at a time, in a seeded random order (the rng draws
+    stay in request order, so every request's content and its place in the stream are those of
+    so.Stream; arrival_time is stamped when the request is handed out, as so.Stream's is)."""
+    import random as _r
+
+    class _S(so.Stream):
+        def __init__(self) -> None:
+            super().__init__(args, seed)
+            self.buf: list = []
+            self.perm = _r.Random(12345)
+
+        def request(self):
+            from vllm.v1.request import Request
+
+            if not self.buf:
+                specs = []
+                a, rng = self.args, self.rng
+                for _ in range(n):
+                    self.n += 1
+                    program = rng.randrange(a.programs)
+                    mt = rng.randint(a.max_tokens // 4, a.max_tokens)
+                    prompt = [rng.randrange(3, 4000) for _ in range(a.prompt_len)]
+                    specs.append((self.n, program, mt, prompt))
+                order = list(range(n))
+                self.perm.shuffle(order)
+                built = [None] * n
+                for i in order:
+                    k, program, mt, prompt = specs[i]
+                    built[i] = Request(
+                        request_id=f"r{k}", prompt_token_ids=prompt,
+                        sampling_params=self.SamplingParams(
+                            max_tokens=mt, ignore_eos=True,
+                            extra_args={"program_id": f"p{program}"}),
+                        pooling_params=None, block_hasher=self.hasher, priority=program % 8,
+                    )  # fmt: skip
+                self.buf = built[::-1]
+            r = self.buf.pop()
+            r.arrival_time = time.time()
+            return r
+
+    return _S()
+
+
 FIELDS = (
     "batch", "tokens", "new", "resumed", "preempted", "sampled", "first", "hashes",
     "hashed_calls", "completions", "blocks_alloc", "blocks_freed", "cached_map",
     "mean_out_len", "mean_all_len", "prefill_calls", "cpu_us",
+    "pages_req", "pages_dict", "span_req_MiB", "adjacent_dicts",
 )  # fmt: skip
 CLASSES = ("decode", "decode+hash", "first", "first+hash", "done", "notoken")
 
@@ -98,6 +144,15 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=60)
     ap.add_argument("--loop-timer", action="store_true")
     ap.add_argument("--json", default="")
+    ap.add_argument(
+        "--scatter-alloc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="diagnostic: both streams allocate their Request objects N at a time in a "
+        "seeded random order (same requests, same arrival order; only where they "
+        "sit in memory changes)",
+    )
     a = ap.parse_args()
     sys.path.insert(0, str(Path.cwd() / "examples"))
     import logging
@@ -110,10 +165,13 @@ def main() -> None:
         max_tokens=256, max_num_batched_tokens=8192, nexus=a.nexus, seed=0,
     )  # fmt: skip
     model = so.model_dir()
-    stock = so.Driver("stock", so.build(None, args, model, "fcfs"), so.Stream(args, 0), a.waiting)
-    ours = so.Driver(
-        "ours", so.build("vllm_nexus.Scheduler", args, model, "fcfs"), so.Stream(args, 0), a.waiting
+    mk = (
+        (lambda: ScatterStream(so, args, 0, a.scatter_alloc))
+        if a.scatter_alloc
+        else (lambda: so.Stream(args, 0))
     )
+    stock = so.Driver("stock", so.build(None, args, model, "fcfs"), mk(), a.waiting)
+    ours = so.Driver("ours", so.build("vllm_nexus.Scheduler", args, model, "fcfs"), mk(), a.waiting)
     so.prefill_programs(ours.sched, 100000, 0)
     drivers = [stock, ours]
     for d in drivers:
@@ -128,6 +186,22 @@ def main() -> None:
         wrap_free(V)
         wrap_free(S)
     rows = {"stock": [], "ours": []}
+    digest = {"stock": hashlib.sha256(), "ours": hashlib.sha256()}
+
+    def addr(reqs):
+        """Distinct 4 KiB pages of the batch's Request objects and of their __dict__s, the
+        address span of the Request objects, and the share of walk-consecutive requests whose
+        __dict__s are within 4 KiB of each other."""
+        ra = [id(r) for r in reqs]
+        da = [id(r.__dict__) for r in reqs]
+        near = sum(1 for x, y in zip(da, da[1:], strict=False) if abs(x - y) < 4096)
+        return (
+            len({x >> 12 for x in ra}),
+            len({x >> 12 for x in da}),
+            (max(ra) - min(ra)) / 2**20 if ra else 0.0,
+            near / max(len(da) - 1, 1),
+        )
+
     cls_t = {s: {c: [0, 0] for c in CLASSES} for s in rows}  # ns, iterations
     loop_t = {s: [0, 0, 0] for s in rows}  # loop ns (minus frees), frees ns, completions
 
@@ -189,6 +263,7 @@ def main() -> None:
             lt[2] += done
         outl = [len(r.output_token_ids) for r in reqs]
         alll = [r.num_tokens for r in reqs]
+        digest[d.name].update(repr(sorted(nst.items())).encode())
         cr = out.scheduled_cached_reqs
         rows[d.name].append(
             (
@@ -199,6 +274,7 @@ def main() -> None:
                     pool.cached_block_hash_to_block, "__len__") else -1,
                 statistics.fmean(outl) if outl else 0.0, statistics.fmean(alll) if alll else 0.0,
                 sum(1 for v in nst.values() if v > 1), 1e6 * ((c1 - c0) + (c3 - c2)),
+                *addr(reqs),
             )
         )  # fmt: skip
 
@@ -209,6 +285,11 @@ def main() -> None:
     res = {"size": f"{a.running}/{a.waiting}", "policy": a.policy, "steps": n, "sides": {}}
     print(f"size {a.running}/{a.waiting} policy {a.policy}: {n} steps per side after "
           f"{a.warmup} warm-up (the benchmark's window); loop timer {a.loop_timer}")  # fmt: skip
+    print(
+        "batch digests (sorted ids + tokens, every step): "
+        + ", ".join(f"{k} {v.hexdigest()[:16]}" for k, v in digest.items())
+    )
+    res["digests"] = {k: v.hexdigest()[:16] for k, v in digest.items()}
     print(f"{'per step':<16}{'stock':>10}{'ours':>10}{'ours-stock':>12}")
     means = {}
     for side in rows:
