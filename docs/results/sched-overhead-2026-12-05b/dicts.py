@@ -75,6 +75,24 @@ def main() -> None:
             f"   waiting (first {len(w)}): dict sizes {dict(ws)}; request numbers running: "
             f"min {min(int(r.request_id[1:]) for r in run)} max {max(int(r.request_id[1:]) for r in run)}"
         )
+        live = sorted(s.requests.values(), key=lambda r: int(r.request_id[1:]))
+        pairs = [
+            (x, y)
+            for x, y in zip(live, live[1:], strict=False)
+            if int(y.request_id[1:]) == int(x.request_id[1:]) + 1
+        ]
+        for what, f in (
+            ("Request", id),
+            ("__dict__", lambda r: id(r.__dict__)),
+            ("_all_token_ids", lambda r: id(r._all_token_ids)),
+            ("sampling_params", lambda r: id(r.sampling_params)),
+        ):
+            ds = sorted(abs(f(y) - f(x)) for x, y in pairs)
+            near = sum(1 for v in ds if v < 4096) / max(len(ds), 1)
+            print(
+                f"   {what:<16} creation-consecutive live pairs {len(ds)}: within 4 KiB {near:.2f}, "
+                f"median |delta| {ds[len(ds) // 2] if ds else 0} B"
+            )
         print(f"   requests dict: {len(s.requests)} entries, {sys.getsizeof(s.requests)} bytes")
 
 
