@@ -153,6 +153,14 @@ def main() -> None:
         "seeded random order (same requests, same arrival order; only where they "
         "sit in memory changes)",
     )
+    ap.add_argument(
+        "--second",
+        default="ours",
+        choices=("ours", "stock-priority"),
+        help="the second side: ours (plas etc.), or vLLM's own scheduler with its "
+        "priority policy (priority = program number % 8, as the benchmark's "
+        "--control --control-policy priority)",
+    )
     a = ap.parse_args()
     sys.path.insert(0, str(Path.cwd() / "examples"))
     import logging
@@ -171,8 +179,13 @@ def main() -> None:
         else (lambda: so.Stream(args, 0))
     )
     stock = so.Driver("stock", so.build(None, args, model, "fcfs"), mk(), a.waiting)
-    ours = so.Driver("ours", so.build("vllm_nexus.Scheduler", args, model, "fcfs"), mk(), a.waiting)
-    so.prefill_programs(ours.sched, 100000, 0)
+    if a.second == "ours":
+        ours = so.Driver(
+            "ours", so.build("vllm_nexus.Scheduler", args, model, "fcfs"), mk(), a.waiting
+        )
+        so.prefill_programs(ours.sched, 100000, 0)
+    else:
+        ours = so.Driver("ours", so.build(None, args, model, "priority"), mk(), a.waiting)
     drivers = [stock, ours]
     for d in drivers:
         for _ in range(a.warmup):
@@ -180,11 +193,12 @@ def main() -> None:
     if a.loop_timer:
         from vllm.v1.core.sched.scheduler import Scheduler as V
 
-        from vllm_nexus.programs.scheduler import Scheduler as S
-
         rewrite_loop(V)
         wrap_free(V)
-        wrap_free(S)
+        if a.second == "ours":
+            from vllm_nexus.programs.scheduler import Scheduler as S
+
+            wrap_free(S)
     rows = {"stock": [], "ours": []}
     digest = {"stock": hashlib.sha256(), "ours": hashlib.sha256()}
 
@@ -284,7 +298,8 @@ def main() -> None:
     n = a.steps
     res = {"size": f"{a.running}/{a.waiting}", "policy": a.policy, "steps": n, "sides": {}}
     print(f"size {a.running}/{a.waiting} policy {a.policy}: {n} steps per side after "
-          f"{a.warmup} warm-up (the benchmark's window); loop timer {a.loop_timer}")  # fmt: skip
+          f"{a.warmup} warm-up (the benchmark's window); loop timer {a.loop_timer}; "
+          f"second side {a.second}")  # fmt: skip
     print(
         "batch digests (sorted ids + tokens, every step): "
         + ", ".join(f"{k} {v.hexdigest()[:16]}" for k, v in digest.items())
