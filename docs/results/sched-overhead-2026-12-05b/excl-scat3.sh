@@ -1,5 +1,5 @@
 #!/bin/bash
-# excl-scat2.sh (twenty-second pass, window 3): as excl-scat.sh, 4 more rounds at 512/4096 and
+# excl-scat3.sh (twenty-second pass, window 3): as excl-scat.sh, 4 more rounds at 512/4096 and
 # then vLLM's own priority policy against stock FCFS (--control --control-policy priority:
 # no vllm_nexus code), plain and scattered, 2 rounds at 512/4096.
 [ "$(date -u +%H%M)" -ge 0600 ] && [ "$(date -u +%H%M)" -lt 2000 ] && { echo "lock came at/after 06:00 UTC: not run"; exit 3; }
