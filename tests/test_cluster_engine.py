@@ -197,7 +197,19 @@ def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
 
 
 def _outcome(r: requests.Response) -> str:
-    return f"{r.status_code} {r.text[-200:]!r}"
+    """Status, replica, finish reason and token counts of a finished call (else its text)."""
+    try:
+        body = r.json()
+        choice = body["choices"][0]
+        usage = body.get("usage") or {}
+        return (
+            f"{r.status_code} replica={r.headers.get(HEADER)} after {r.elapsed.total_seconds():.2f} s"
+            f" finish_reason={choice.get('finish_reason')!r}"
+            f" prompt_tokens={usage.get('prompt_tokens')}"
+            f" completion_tokens={usage.get('completion_tokens')}"
+        )
+    except (ValueError, KeyError, IndexError, TypeError):
+        return f"{r.status_code} {r.text[-300:]!r}"
 
 
 def _stream_until_end(program: str, streaming: threading.Event) -> tuple[float, str]:
