@@ -11,7 +11,7 @@ from vllm_nexus.sim.fit import read_log
 
 out = Path(sys.argv[1])
 rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines() if x.strip()]
-rows = sorted((r for r in rows if r.get("rep") is not None), key=lambda r: (r["rep"], r["sched"]))
+rows = sorted((r for r in rows if r.get("rep") is not None), key=lambda r: (r["rate"], r["rep"], r["sched"]))
 print("| replay | ms/token | steps | busy s wall | busy s engine clock | wall / engine | "
       "engine-clock ms/step |")
 print("|---|---|---|---|---|---|---|")
@@ -21,5 +21,5 @@ for r in rows:
     wall = read_log(log, "wall", w)[0]
     eng = read_log(log, "engine", w)[0]
     bw, be = sum(p for _, p in wall), sum(p for _, p in eng)
-    print(f"| {r['sched']} rep{r['rep']} | {r['mean']:.2f} | {len(wall)} | {bw:.2f} | {be:.2f} | "
+    print(f"| {r['sched']} rep{r['rep']} r{r['rate']:g} | {r['mean']:.2f} | {len(wall)} | {bw:.2f} | {be:.2f} | "
           f"{bw / be:.3f} | {1e3 * be / len(eng):.3f} |")

@@ -4,7 +4,7 @@ the default minus stock's, split by step class (decoding calls 0..8, with or wit
 chunk) into a count effect (the default's extra steps of a class at stock's mean period of
 that class) and a cost effect (the default's steps at its own mean period minus stock's).
 Also the scheduler's own CPU per step (schedule + update_from_output, thread CPU).
-usage: PYTHONPATH=<repo> python decompose.py OUT [BASE] [OTHER]"""
+usage: PYTHONPATH=<repo> python decompose.py OUT [BASE] [OTHER] [RATE]"""
 import json
 import sys
 from collections import defaultdict
@@ -17,6 +17,8 @@ base = sys.argv[2] if len(sys.argv) > 2 else "stock"
 other = sys.argv[3] if len(sys.argv) > 3 else "default"
 rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines() if x.strip()]
 rows = [r for r in rows if r.get("rep") is not None]
+if len(sys.argv) > 4:  # one rate of a --rates run
+    rows = [r for r in rows if r["rate"] == float(sys.argv[4])]
 
 
 def per_class(r, clock):

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: steps3.sh OUT -- diagnostic (not a target run; the seed-53 trace is tuning data now):
+# usage: nopre3.sh OUT -- diagnostic (not a target run; the seed-53 trace is tuning data now):
 #   agentic seed 53, first 90 programs, at 3 programs/s, stock vs the default vs the default with `preemption: false`, 3 interleaved
 #   repetitions, every server recording its engine steps (--record-steps: composition,
 #   prefix-cache hits of new requests, resumed, waiting, running), vLLM's prefix-cache counters
