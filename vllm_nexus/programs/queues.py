@@ -934,8 +934,9 @@ class MultiLevelQueue(PreemptionRules):
     def preemption_load_ok(self) -> bool:
         """Whether the load allows proactive preemption: the average queueing ratio of
         :meth:`observe_load` is at least ``preemption_min_load`` (always when that is 0).
-        Below the knee (a short queue now and then) a preemption buys a call little wait and
-        costs the victim a resume: one more prefill chunk, steps with fewer decodes."""
+        Each preemption costs the victim a resume (one more prefill step); measured below the
+        knee, the preemptions the gate skips bought more latency than those steps cost, so it
+        is off by default (docs/benchmarks.md "2026-12-05 (b)")."""
         return self._load >= self._load_gate
 
     def observe_load(self, waiting: int, running: int, now: float) -> None:
