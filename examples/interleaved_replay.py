@@ -322,6 +322,22 @@ HINT_COUNTERS = {
 """vllm_nexus's size-hint counters (docs/programs.md §9) and their short names."""
 
 
+ENGINE_COUNTERS = {
+    "vllm:prefix_cache_queries_total": "prefix_cache_queries",
+    "vllm:prefix_cache_hits_total": "prefix_cache_hits",
+    "vllm:prompt_tokens_total": "prompt_tokens",
+    "vllm:generation_tokens_total": "generation_tokens",
+}
+"""vLLM's own token counters (every server exports them): prompt tokens looked up in the
+prefix cache and found there, prompt and generated tokens; a replay's row keeps their
+increase (``engine_tokens``), so its prefix-cache hit rate can be compared between servers."""
+
+
+def engine_counters(text: str) -> dict[str, float]:
+    """vLLM's token counters of a metrics page (:data:`ENGINE_COUNTERS`), summed over engines."""
+    return _summed(text, ENGINE_COUNTERS)
+
+
 def hint_counters(text: str) -> dict[str, float]:
     """vllm_nexus's size-hint counters of a metrics page, summed over engines (none: not a
     vllm_nexus server, or one that never saw a hint and exports no such sample yet)."""
@@ -817,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
                           a.size_hint_seed)  # fmt: skip
         cpu0 = _server_cpu_s(srv.port)
         page0 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
-        pre0, hints0 = nexus_preemptions(page0), hint_counters(page0)
+        pre0, hints0, eng0 = nexus_preemptions(page0), hint_counters(page0), engine_counters(page0)
         pol0 = policy_state(page0)[0]
         sampler = _Sampler(srv.base_url)
         sampler.start()
@@ -829,7 +845,7 @@ def main(argv: list[str] | None = None) -> int:
             samples = sampler.stop()
         t_end = time.time()
         page1 = _get(srv.base_url.removesuffix("/v1") + "/metrics") or ""
-        pre1, hints1 = nexus_preemptions(page1), hint_counters(page1)
+        pre1, hints1, eng1 = nexus_preemptions(page1), hint_counters(page1), engine_counters(page1)
         pol1, gauges1 = policy_state(page1)
         run = json.loads((dest / "result.json").read_text())["runs"][0]
         server = run.get("server") or {}
@@ -842,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
                "preemptions": server.get("preemptions", 0.0),
                "nexus_preemptions": {k: v - pre0.get(k, 0.0) for k, v in pre1.items()},
                "size_hints": {k: v - hints0.get(k, 0.0) for k, v in hints1.items()},
+               "engine_tokens": {k: v - eng0.get(k, 0.0) for k, v in eng1.items()},
                "policy": {k: v - pol0.get(k, 0.0) for k, v in pol1.items()},
                "policy_state": gauges1,
                "hints_sent": s in with_hint,

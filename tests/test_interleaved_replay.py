@@ -310,6 +310,21 @@ def test_replay_options_reject_hints_nobody_sends_or_without_a_sigma(il, capsys)
         assert msg in capsys.readouterr().err
 
 
+def test_engine_token_counters_from_a_metrics_page(il) -> None:
+    page = (
+        'vllm:prefix_cache_queries_total{engine="0",model_name="m"} 1000.0\n'
+        'vllm:prefix_cache_hits_total{engine="0",model_name="m"} 640.0\n'
+        'vllm:prompt_tokens_total{engine="0",model_name="m"} 1000.0\n'
+        'vllm:generation_tokens_total{engine="0",model_name="m"} 300.0\n'
+        'vllm:num_preemptions_total{engine="0",model_name="m"} 2.0\n'
+    )
+    assert il.engine_counters(page) == {
+        "prefix_cache_queries": 1000.0, "prefix_cache_hits": 640.0,
+        "prompt_tokens": 1000.0, "generation_tokens": 300.0,
+    }  # fmt: skip
+    assert il.engine_counters("") == {}
+
+
 def test_hint_counters_from_a_metrics_page_and_e2e_ratios_in_the_summary(il) -> None:
     page = (
         'vllm_nexus_hinted_calls_total{engine="0"} 40.0\n'

@@ -152,8 +152,14 @@ def _recording_scheduler_cls(nexus: bool = False) -> type:
                 # diagnostics beside the composition: requests new to the worker this step,
                 # requests in the engine, engine-core thread CPU seconds inside schedule()
                 # and the wall time it returned
+                # and, per request new to the engine, (prompt tokens, prefix-cache hit
+                # tokens), the requests resumed after preemption, waiting and running
                 extra = {"new": len(out.scheduled_new_reqs), "n": len(self.requests),
-                         "ts": time.time()}  # fmt: skip
+                         "ts": time.time(),
+                         "nh": [[reqs[d.req_id].num_prompt_tokens, d.num_computed_tokens]
+                                for d in out.scheduled_new_reqs],
+                         "res": len(getattr(out.scheduled_cached_reqs, "resumed_req_ids", ())),
+                         "w": len(self.waiting), "r": len(self.running)}  # fmt: skip
                 self._log.write(
                     json.dumps({"step": list(step), "t": t0, "c": c0, "sc": cpu, **extra}) + "\n"
                 )
