@@ -142,38 +142,6 @@ def test_pick_victims_displaces_only_strictly_worse_levels():
     assert q.pick_victims(waiting, running, free_slots=0) == []
 
 
-def test_preemption_min_load_gates_proactive_preemption_on_the_average_queue():
-    def setup(**kw):
-        q = mlq(max_preemptions_per_step=2, **kw)
-        running = [q.add(f"r{i}", f"R{i}", 0) for i in range(2)]
-        for c in running:
-            c.level = 3
-        return q, running, [q.add(f"w{i}", f"W{i}", 1) for i in range(2)]
-
-    q, running, waiting = setup(preemption_min_load=1.0)
-    assert q.pick_victims(waiting, running, free_slots=0) == []  # no load observed yet
-    for t in range(20):  # 2 waiting per 8 running for 20 s: average 0.25 < 1
-        q.observe_load(2, 8, float(t))
-    assert not q.preemption_load_ok()
-    assert q.pick_victims(waiting, running, free_slots=0) == []
-    for t in range(20, 60):  # 16 waiting per 8 running: the 5 s average passes 1
-        q.observe_load(16, 8, float(t))
-    assert q.preemption_load_ok()
-    assert [v.call_id for v in q.pick_victims(waiting, running, free_slots=0)] == ["r1", "r0"]
-    for t in range(60, 100):  # the queue drains: preemption stops again
-        q.observe_load(0, 8, float(t))
-    assert not q.preemption_load_ok()
-    # the gate does not need relative anti-starvation to keep the average
-    q, running, waiting = setup(preemption_min_load=1.0, starvation_relative=False)
-    for t in range(40):
-        q.observe_load(16, 8, float(t))
-    assert q.preemption_load_ok() and q.starvation_threshold == q.cfg.starvation_beta
-    # 0 (the default): preemption at any load, the queue never observed
-    q, running, waiting = setup()
-    assert q.preemption_load_ok()
-    assert len(q.pick_victims(waiting, running, free_slots=0)) == 2
-
-
 def test_pick_victims_reads_waiting_lazily():
     """``waiting`` may be an iterator (the adapter walks the waiting heap lazily): the same
     victims as from the list, and it stops at the first waiting call that finds none."""

@@ -155,10 +155,6 @@ class SchedulerConfig:
     worse level when the batch or the KV cache is full."""
     max_preemptions_per_step: int = 4
     """Bound on proactive preemptions per step (bounds thrash and per-step work)."""
-    preemption_min_load: float = 0.0
-    """Proactive preemption only while the queueing ratio (waiting calls per running call,
-    averaged over 5 s: the ratio behind ``starvation_relative``) is at least this; below it
-    waiting calls wait for a free slot as in vLLM. 0: at any load."""
     program_ttl_s: float = 600.0
     """Forget a program idle (no active call) for this long."""
     max_programs: int = 100_000
@@ -551,7 +547,6 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),
     "starvation_min_wait_s": (lambda v: v >= 0, ">= 0"),
     "max_preemptions_per_step": (lambda v: v >= 0, ">= 0"),
-    "preemption_min_load": (lambda v: 0 <= v <= 1000, "in [0, 1000]"),
     "program_ttl_s": (lambda v: v > 0, "> 0"),
     "max_programs": (lambda v: v >= 1, ">= 1"),
     "program_pack_after_s": (lambda v: v >= 0, ">= 0"),

@@ -72,7 +72,6 @@ class PreemptionRules:
     size_gate: Any
     preemptions_withheld: int
     preemptions_size_declined: int
-    preemption_load_ok: Any  # () -> bool: the load gate (``preemption_min_load``)
 
     def level_floor(self, level: int) -> float:
         """Lower bound ``lo_i`` of a level (service units; a rank bound under gittins once
@@ -203,7 +202,7 @@ class PreemptionRules:
         search: the slots freed for calls behind it would go to it first.
         O(len(waiting) x len(running)), both bounded by the preemption limit.
         """
-        if not self.cfg.preemption or self.policy == "fcfs" or not self.preemption_load_ok():
+        if not self.cfg.preemption or self.policy == "fcfs":
             return []
         victims: list[Call] = []
         limit = self.cfg.max_preemptions_per_step

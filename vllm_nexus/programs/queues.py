@@ -289,12 +289,7 @@ class MultiLevelQueue(PreemptionRules):
         self._load = 0.0
         self._load_at = 0.0
         self._relative_on = cfg.starvation_relative and self._anti_starvation_on()
-        """:meth:`observe_load` moves the anti-starvation threshold (the config is frozen:
-        decided once)."""
-        self._load_gate = cfg.preemption_min_load
-        """``preemption_min_load``: proactive preemption needs this average queueing ratio."""
-        self._track_load = self._relative_on or self._load_gate > 0
-        """:meth:`observe_load` has work to do: keep the average queueing ratio."""
+        """:meth:`observe_load` has work to do (the config is frozen: decided once)."""
         self._threshold_at = -math.inf
         self._fast_rise = cfg.starvation_fast_rise
         """``starvation_fast_rise``: the queueing ratio's average follows a rise at once."""
@@ -931,14 +926,6 @@ class MultiLevelQueue(PreemptionRules):
         crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
         return max(min_wait, crossing)
 
-    def preemption_load_ok(self) -> bool:
-        """Whether the load allows proactive preemption: the average queueing ratio of
-        :meth:`observe_load` is at least ``preemption_min_load`` (always when that is 0).
-        Each preemption costs the victim a resume (one more prefill step); measured below the
-        knee, the preemptions the gate skips bought more latency than those steps cost, so it
-        is off by default (docs/benchmarks.md "2026-12-05 (b)")."""
-        return self._load >= self._load_gate
-
     def observe_load(self, waiting: int, running: int, now: float) -> None:
         """Relative anti-starvation (O(1) per step): the threshold is beta x the queueing
         ratio, an average (time constant ``LOAD_TAU_S``) of waiting calls per running call,
@@ -949,11 +936,8 @@ class MultiLevelQueue(PreemptionRules):
 
         The threshold in force moves only past a ``THRESHOLD_HYSTERESIS`` factor and at most
         once per ``LOAD_TAU_S``: a rise needs nothing more (a deadline that pops early is
-        re-filed at its later deadline), a fall re-files every watched call once.
-
-        The same average gates proactive preemption (``preemption_min_load``,
-        :meth:`preemption_load_ok`)."""
-        if not self._track_load:
+        re-filed at its later deadline), a fall re-files every watched call once."""
+        if not self._relative_on:
             return
         ratio = waiting / running if running else 0.0
         load = self._load
@@ -965,8 +949,6 @@ class MultiLevelQueue(PreemptionRules):
             if dt > 0.0:  # (else exp(-0.0) = 1.0: the step adds 0.0)
                 self._load = load = load + (1.0 - math.exp(-dt / LOAD_TAU_S)) * (ratio - load)
         self._load_at = now
-        if not self._relative_on:
-            return
         if not rise and now - self._threshold_at < LOAD_TAU_S:
             return  # the threshold moved less than LOAD_TAU_S ago (most steps)
         cfg = self.cfg

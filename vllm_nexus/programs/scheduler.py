@@ -501,7 +501,7 @@ class Scheduler(StepCharging, _VllmScheduler):
         num_waiting = len(waiting)
         mlq.observe_load(num_waiting, len(running), now)
         limit = self._preempt_limit
-        if not num_waiting or not running or limit <= 0 or not mlq.preemption_load_ok():
+        if not num_waiting or not running or limit <= 0:
             return
         calls = mlq.calls
         head = calls.get(waiting.peek_request().request_id)
