@@ -474,3 +474,58 @@ def test_ingress_app_answers_a_bad_size_hint_with_400_before_routing():
         {"program_id": "agent-1", "program_size_hint": 30},
     )
     assert ingress._admission.inside == 0
+
+
+@pytest.mark.parametrize("library", ["except Exception", "except BaseException"])
+def test_a_stop_signal_during_deployment_stops_even_if_a_library_catches_it(
+    library: str, tmp_path, monkeypatch, capsys
+) -> None:
+    # CI 2026-12-05 06:42: SIGINT 5 s into the deployment, then Serve became ready and the
+    # command served on: the handler's raise had been swallowed inside serve.run's wait.
+    import argparse
+    import signal
+
+    from vllm_nexus.cluster import cli
+
+    stopped_heads = []
+
+    class FakeHead:
+        address = "127.0.0.1:1"
+
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def wait_ready(self) -> None:
+            pass
+
+        def stop(self, grace_s: float) -> None:
+            stopped_heads.append(grace_s)
+
+    def deploy_that_swallows(spec_args, host, port) -> None:
+        try:  # the signal handler runs inside the library's wait loop
+            cli._raise_stopped(signal.SIGINT, None)
+        except Exception:  # noqa: BLE001
+            pass
+        except BaseException:
+            if library == "except Exception":
+                raise
+        # the library returned normally: the application is "ready"
+
+    def never_serve(seconds: float) -> None:
+        raise AssertionError("served on after a stop signal")
+
+    saved = {s: signal.getsignal(s) for s in cli.STOP_SIGNALS}
+    monkeypatch.setattr(cli, "LocalRay", FakeHead)
+    monkeypatch.setattr(cli, "deploy", deploy_that_swallows)
+    monkeypatch.setattr(cli, "_shutdown_serve", lambda *a: None)
+    monkeypatch.setattr(cli, "_received", [])
+    monkeypatch.setattr(cli.time, "sleep", never_serve)
+    p = argparse.ArgumentParser()
+    cli.add_arguments(p)
+    try:
+        assert cli.run(p.parse_args([str(tmp_path), "--replicas", "1"])) == 0
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+    assert "SIGINT: stopping" in capsys.readouterr().err
+    assert len(stopped_heads) == 1  # the local head was stopped

@@ -31,8 +31,10 @@ GRACE_S = 15.0
 long to exit on SIGTERM before they are killed."""
 
 
-class Stopped(Exception):
-    """A stop signal arrived (raised in the main thread by the signal handler)."""
+class Stopped(BaseException):
+    """A stop signal arrived (raised in the main thread by the signal handler). A
+    ``BaseException``, as ``KeyboardInterrupt`` is: a library's ``except Exception`` (Ray
+    Serve's wait for the application, for one) must not swallow it."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -46,6 +48,13 @@ _received: list[int] = []
 def _raise_stopped(signum: int, frame: Any) -> None:
     _received.append(signum)
     raise Stopped(signum)
+
+
+def stop_if_received() -> None:
+    """Raise :class:`Stopped` if a stop signal arrived while code that swallows every
+    exception was running (its handler's raise never reached us)."""
+    if _received:
+        raise Stopped(_received[0])
 
 
 def install_stop_handlers() -> None:
@@ -298,9 +307,11 @@ def run(args: argparse.Namespace) -> int:
                 return 2
             local.wait_ready()
             install_stop_handlers()  # ray.init replaces the SIGTERM handler with sys.exit
+            stop_if_received()
             print(f"vllm-nexus cluster: started a local Ray head at {local.address}", flush=True)
         t0 = time.monotonic()
         deploy(spec_args, args.host, args.port)
+        stop_if_received()
         print(
             f"vllm-nexus cluster: {args.replicas} replicas ready in {time.monotonic() - t0:.0f}s; "
             f"OpenAI API at http://{args.host}:{args.port}/v1 , metrics at /metrics",
@@ -314,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
             )
         while True:
             time.sleep(3600)
-    except Exception as e:  # noqa: BLE001 - report, then clean up
+    except (Exception, Stopped) as e:  # noqa: BLE001 - report, then clean up
         if isinstance(e, Stopped) or _received:  # the signal may arrive wrapped (SystemError)
             name = signal.Signals(_received[0]).name if _received else str(e)
             print(f"vllm-nexus cluster: {name}: stopping", file=sys.stderr, flush=True)
