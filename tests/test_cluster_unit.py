@@ -512,7 +512,7 @@ def test_a_stop_signal_during_deployment_stops_even_if_a_library_catches_it(
         # the library returned normally: the application is "ready"
 
     def never_serve(seconds: float) -> None:
-        raise AssertionError("served on after a stop signal")
+        pytest.fail("served on after a stop signal")  # a BaseException: run() cannot take it
 
     saved = {s: signal.getsignal(s) for s in cli.STOP_SIGNALS}
     monkeypatch.setattr(cli, "LocalRay", FakeHead)
