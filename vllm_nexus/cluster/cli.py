@@ -31,10 +31,12 @@ GRACE_S = 15.0
 long to exit on SIGTERM before they are killed."""
 
 
-class Stopped(BaseException):
+class Stopped(KeyboardInterrupt):
     """A stop signal arrived (raised in the main thread by the signal handler). A
-    ``BaseException``, as ``KeyboardInterrupt`` is: a library's ``except Exception`` (Ray
-    Serve's wait for the application, for one) must not swallow it."""
+    ``KeyboardInterrupt``: a library's ``except Exception`` must not swallow it, and Ray's
+    blocking calls (``ray.get`` inside Serve's wait for the application) check signals in C
+    and pass on only a ``KeyboardInterrupt`` (as their own; any other exception raised by
+    the handler there is dropped)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -325,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
             )
         while True:
             time.sleep(3600)
-    except (Exception, Stopped) as e:  # noqa: BLE001 - report, then clean up
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - report, then clean up
         if isinstance(e, Stopped) or _received:  # the signal may arrive wrapped (SystemError)
             name = signal.Signals(_received[0]).name if _received else str(e)
             print(f"vllm-nexus cluster: {name}: stopping", file=sys.stderr, flush=True)
