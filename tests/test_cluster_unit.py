@@ -511,6 +511,9 @@ def test_a_stop_signal_during_deployment_stops_even_if_a_library_catches_it(
                 raise KeyboardInterrupt() from None
             if library == "except Exception":
                 raise
+        except BaseException:
+            if library == "ray.get":  # any other exception is dropped there: Ray waits on
+                pytest.fail("the deployment went on after the signal")
         # the library returned normally: the application is "ready"
 
     def never_serve(seconds: float) -> None:
