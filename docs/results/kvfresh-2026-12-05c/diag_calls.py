@@ -36,14 +36,18 @@ def main() -> None:
         print(f"{name}: last arrival {last_arrival:.1f} s, last call end {end:.1f} s")
         for k in sorted(by_idx):
             xs = by_idx[k]
-            print(f"  call {k + 1}{'+' if k == 3 else ''}: n {len(xs)}, TTFT mean {statistics.mean(xs):.3f} s, "
-                  f"p95 {pct(xs, 0.95):.3f}, max {max(xs):.2f}, over 2 s: {sum(x > 2 for x in xs)}")
+            print(
+                f"  call {k + 1}{'+' if k == 3 else ''}: n {len(xs)}, TTFT mean {statistics.mean(xs):.3f} s, "
+                f"p95 {pct(xs, 0.95):.3f}, max {max(xs):.2f}, over 2 s: {sum(x > 2 for x in xs)}"
+            )
         for p in run["programs"]:
             if p["program_id"] in named:
                 print(f"  {p['program_id']} arrival {p['arrival_s']:.2f}:")
                 for c in sorted(p["calls"], key=lambda c: c["send_s"]):
-                    print(f"    {c['call_id']} prompt {c['prompt_tokens']} out {c['output_tokens']} ready {c['ready_s']:.2f} "
-                          f"send {c['send_s']:.2f} first {c['first_token_s']:.2f} end {c['end_s']:.2f}")
+                    print(
+                        f"    {c['call_id']} prompt {c['prompt_tokens']} out {c['output_tokens']} ready {c['ready_s']:.2f} "
+                        f"send {c['send_s']:.2f} first {c['first_token_s']:.2f} end {c['end_s']:.2f}"
+                    )
 
 
 if __name__ == "__main__":

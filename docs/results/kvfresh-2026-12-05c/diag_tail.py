@@ -39,17 +39,29 @@ def main() -> None:
     data = runs(run_dir)
     for tag in sorted({t for _, t in data}):
         a, b = data[(base, tag)], data[(other, tag)]
-        ttft = {s: sum(c["first_token_s"] - c["send_s"] for p in data[(s, tag)]["programs"] for c in p["calls"])
-                for s in (base, other)}
-        held = {p["program_id"] for p in b["programs"] if any(c["first_token_s"] - c["send_s"] > 2 for c in p["calls"])}
+        ttft = {
+            s: sum(
+                c["first_token_s"] - c["send_s"]
+                for p in data[(s, tag)]["programs"]
+                for c in p["calls"]
+            )
+            for s in (base, other)
+        }
+        held = {
+            p["program_id"]
+            for p in b["programs"]
+            if any(c["first_token_s"] - c["send_s"] > 2 for c in p["calls"])
+        }
         la, lb = lat(a), lat(b)
         n = len(la)
         ratio = (sum(la.values()) / n) / (sum(lb.values()) / n)
         lb2 = {i: (la[i] if i in held else v) for i, v in lb.items()}
         ratio2 = (sum(la.values()) / n) / (sum(lb2.values()) / n)
-        print(f"{tag}: total TTFT s {base} {ttft[base]:.0f} {other} {ttft[other]:.0f} | {len(held)} programs held > 2 s under {other}: "
-              f"mean ms/token {base} {sum(la[i] for i in held) / max(1, len(held)):.0f}, {other} {sum(lb[i] for i in held) / max(1, len(held)):.0f} | "
-              f"ratio {ratio:.2f}; with those programs at {base}'s latency {ratio2:.2f}")
+        print(
+            f"{tag}: total TTFT s {base} {ttft[base]:.0f} {other} {ttft[other]:.0f} | {len(held)} programs held > 2 s under {other}: "
+            f"mean ms/token {base} {sum(la[i] for i in held) / max(1, len(held)):.0f}, {other} {sum(lb[i] for i in held) / max(1, len(held)):.0f} | "
+            f"ratio {ratio:.2f}; with those programs at {base}'s latency {ratio2:.2f}"
+        )
 
 
 if __name__ == "__main__":
