@@ -181,9 +181,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     e.add_argument(
         "--speed-probe",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="time a few one-request decode calls on each fresh real server before its trace "
-        "(~2 s) and add the speed-probed prediction: the profile scaled by that server's "
+        default=False,
+        help="diagnostic (not adopted, 2026-12-05 (c)): time a few one-request decode calls on "
+        "each fresh real server before its trace (~2 s) and add the speed-probed prediction: "
+        "the profile scaled by that server's "
         'speed over its calibration server\'s (needs a profile with a "speed_probe" '
         "reference; docs/simulator.md)",
     )

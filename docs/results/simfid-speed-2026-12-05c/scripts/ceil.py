@@ -49,9 +49,17 @@ def plain(p):
     return t
 
 
-def b1_ratio(log, window=None):
+EST = os.environ.get("EST", "b1")
+"""b1: every one-request pure-decode step of the server's life; early: its first 300 such steps
+(the closest to a probe before the trace); pooled: every 1-8-request pure-decode step."""
+
+
+def b1_ratio(log, window=None, est="b1"):
     steps, _ = read_log(plain(log), "engine", window)
-    r = [t / MODEL.step_time(*c) for c, t in steps if c[0] == 0 and c[4] == 1]
+    hi = 8 if est == "pooled" else 1
+    r = [t / MODEL.step_time(*c) for c, t in steps if c[0] == 0 and 1 <= c[4] <= hi]
+    if est == "early":
+        r = r[:300]
     return st.median(r), len(r)
 
 
@@ -109,16 +117,16 @@ def main():
         for s in SCHEDS:
             for rd in sorted((d / "real" / s).glob("rep*")):
                 log = next(iter(sorted((d / "steps").glob(f"{s}-{rd.name}.jsonl*"))))
-                r, nb1 = b1_ratio(log)
+                r, nb1 = b1_ratio(log, est=EST)
                 f = r / ref if variant != "none" else 1.0
-                o = out / variant / f"{w}-{fam}" / f"{s}-{rd.name}"
+                o = out / f"{variant}-{EST}" / f"{w}-{fam}" / f"{s}-{rd.name}"
                 prof = scaled(variant, f, o / "profile.json")
                 real = lat(next(iter(sorted(rd.glob("result.json*")))))
                 meta.append((w, fam, s, rd.name, r / ref, nb1, real, over))
                 jobs.append((prof, trace, n, seed, rates, s, o))
     with ThreadPoolExecutor(2) as ex:
         sims = list(ex.map(lambda j: simulate(*j), jobs))
-    print(f"variant {variant}; reference b1 ratio (calibration, engine clock) {ref:.3f}\n")
+    print(f"variant {variant}, estimator {EST}; reference b1 ratio (calibration, engine clock) {ref:.3f}\n")
     print("| window | fam | server | b1 steps | factor |\n|---|---|---|---|---|")
     for m in meta:
         print(f"| {m[0]} | {m[1]} | {m[2]} {m[3]} | {m[5]} | {m[4]:.3f} |")
@@ -142,7 +150,7 @@ def main():
               f"{sum(sv)/len(sv):.1f} ({' / '.join(f'{v:.1f}' for v in sv)}) | {q:.2f}{'' if ok else ' **miss**'} |")
     print()
     for w, t in tally.items():
-        print(f"{variant} {w}: within 25% {t[0]}/{t[1]}; overload {t[2]}/{t[3]}; mean |ln ratio| {sum(t[4])/len(t[4]):.3f}")
+        print(f"{variant}-{EST} {w}: within 25% {t[0]}/{t[1]}; overload {t[2]}/{t[3]}; mean |ln ratio| {sum(t[4])/len(t[4]):.3f}")
 
 
 if __name__ == "__main__":
