@@ -56,7 +56,7 @@ def test_speed_factor_is_the_ratio_now_over_the_reference_and_refuses_nonsense()
         speed.speed_factor(0.0, 1.0)
 
 
-def test_scale_profile_scales_every_step_and_the_time_outside_the_engine():
+def test_scale_profile_scales_every_step_and_only_the_step_model():
     hw = get_hardware("cpu-here")
     slow = speed.scale_profile(hw, 1.5)
     base, scaled = (
@@ -66,9 +66,8 @@ def test_scale_profile_scales_every_step_and_the_time_outside_the_engine():
     for comp in (B1, B2, PREFILL, [2, 900, 300000.0, 1900, 6, 9000.0]):
         assert scaled.step_time(*comp) == pytest.approx(1.5 * base.step_time(*comp))
     for f in ("request_overhead_s", "frontend_token_s", "frontend_step_delay_s",
-              "call_send_latency_s", "call_return_latency_s"):  # fmt: skip
-        assert getattr(slow, f) == pytest.approx(1.5 * getattr(hw, f))
-    assert slow.frontend_busy_speed == hw.frontend_busy_speed  # a ratio: kept
+              "frontend_busy_speed", "call_send_latency_s", "call_return_latency_s"):  # fmt: skip
+        assert getattr(slow, f) == getattr(hw, f)  # not measured by the probe: kept
     assert "speed-probed x1.500" in slow.source
     with pytest.raises(ValueError):
         speed.scale_profile(hw, 0.0)

@@ -681,9 +681,10 @@ def _report(
             + "; ".join(
                 f"{s} {rep}: x{f:.3f}" for s, (by, _) in speed.items() for rep, f in by.items()
             )
-            + ". Each repetition simulated with every time constant of the profile multiplied "
-            "by its server's factor (FLOP rate and bandwidth divided; `speed.scale_profile`); "
-            "the simulated value is the mean over repetitions, as the real one."
+            + ". Each repetition simulated with the profile's step model scaled by its "
+            "server's factor (overheads multiplied, FLOP rate and bandwidth divided; "
+            "`speed.scale_profile`); the simulated value is the mean over repetitions, as the "
+            "real one."
         )
         sections += _metric_tables(real, probed, "Speed-probed prediction")
     elif args.speed_probe:

@@ -16,14 +16,16 @@ server, before its run:
   the same composition;
 - :func:`speed_factor`: that ratio on the server now over the same ratio on the profile's
   calibration (``"speed_probe"`` in the profile: :func:`reference_from_log`);
-- :func:`scale_profile`: the profile with every time constant multiplied and the FLOP rate
-  and bandwidth divided by the factor.
+- :func:`scale_profile`: the profile's step model scaled by the factor (overheads multiplied,
+  FLOP rate and bandwidth divided).
 
-Why every constant (the step model, the frontend and the time outside the engine): the
-recorded step logs of windows J, F and the re-run of 2026-12-05 show the same ratio to the
-model for 1-, 2-, 3-4- and 5-8-request decode steps of a server (a slow server is slow in
-proportion, not by a fixed cost per step), and the engine thread's own CPU time per step grew
-with it, so the slowness is of the server's processes, the API server's included.
+Why the whole step and not its fixed cost: the recorded step logs of windows J, F, H and the
+re-run of 2026-12-05 show about the same ratio to the model for 1-, 2-, 3-4- and 5-8-request
+decode steps of a server (a slow server is slow in proportion, not by a fixed cost per step).
+Why the step model only: that is what the probe measures; scaling the frontend's terms and the
+time outside the engine too did worse on the recorded windows (38 / 52 cells against 45 / 52,
+docs/results/simfid-speed-2026-12-05c/). Not adopted as the default prediction: a diagnostic
+(``simulate fidelity --speed-probe``).
 """
 
 from __future__ import annotations
@@ -106,16 +108,22 @@ def speed_factor(now: float, reference: float) -> float:
 
 
 def scale_profile(hw: Any, factor: float) -> Any:
-    """A copy of hardware preset ``hw`` for a server ``factor`` times slower: every time
-    constant (:data:`vllm_nexus.sim.probe.PYTHON_FIELDS`: the step model's overheads, the
-    frontend's and the time outside the engine) multiplied, FLOP rate and bandwidth divided.
-    Ratios (the frontend's busy speed, its stretch) stay."""
-    from vllm_nexus.sim.probe import rescale
+    """A copy of hardware preset ``hw`` for a server whose engine steps run ``factor`` times
+    slower: the step model's overheads (:data:`vllm_nexus.perf.latency.OVERHEAD_FIELDS`)
+    multiplied, FLOP rate and bandwidth divided, so every modelled step takes ``factor`` x as
+    long. The frontend's terms and the time outside the engine stay as calibrated: the probe
+    measures engine steps only."""
+    from vllm_nexus.perf.latency import OVERHEAD_FIELDS
 
     if not factor > 0:
         raise ValueError(f"factor must be positive: {factor}")
-    scaled = rescale(hw, factor, factor)
-    return scaled.with_updates(source=f"{hw.source}; speed-probed x{factor:.3f}")
+    changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in OVERHEAD_FIELDS}
+    return hw.with_updates(
+        **changes,
+        peak_flops=hw.peak_flops / factor,
+        mem_bw=hw.mem_bw / factor,
+        source=f"{hw.source}; speed-probed x{factor:.3f}",
+    )
 
 
 def probe_window(log: Path) -> tuple[float, float] | None:
