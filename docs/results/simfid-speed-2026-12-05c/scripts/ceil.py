@@ -35,6 +35,9 @@ WINDOWS = {
     ("H", "mr"): (f"{M}/simfid-2026-12-05/H/mr", f"{M}/simfid-2026-12-05/H/mr/trace.jsonl", 40, 9317, "2,4", 4),
     ("F", "ca"): ("/tmp/fid-out/F/ca", "/tmp/tal/traces/coding-agent35.jsonl", 200, 35, "12,24", 24),
     ("F", "mr"): ("/tmp/fid-out/F/mr", "/tmp/fid-out/F/mr/trace.jsonl", 40, 6700, "2,4", 4),
+    # window K (this directory), after its registered verdict: the in-run estimator, post hoc
+    ("K", "ca"): ("/tmp/spdK/K/ca", "/tmp/spdK/traces/ca4721.jsonl", 120, 4721, "2,12", 12),
+    ("K", "mr"): ("/tmp/spdK/K/mr", "/tmp/spdK/traces/mr7459.jsonl", 100, 7459, "6,12", 12),
 }
 SCHEDS = ("stock-fcfs", "vllm_nexus")
 MODEL = StepLatencyModel(load_profile(PROFILE), get_model("tiny"))
@@ -117,7 +120,9 @@ def main():
         for s in SCHEDS:
             for rd in sorted((d / "real" / s).glob("rep*")):
                 log = next(iter(sorted((d / "steps").glob(f"{s}-{rd.name}.jsonl*"))))
-                r, nb1 = b1_ratio(log, est=EST)
+                from vllm_nexus.sim.speed import probe_window
+                pw = probe_window(plain(log))  # K: the run's own steps, after the probe
+                r, nb1 = b1_ratio(log, (pw[1], float("inf")) if pw else None, est=EST)
                 f = r / ref if variant != "none" else 1.0
                 o = out / f"{variant}-{EST}" / f"{w}-{fam}" / f"{s}-{rd.name}"
                 prof = scaled(variant, f, o / "profile.json")
