@@ -25,7 +25,9 @@ decode steps of a server (a slow server is slow in proportion, not by a fixed co
 Why the step model only: that is what the probe measures; scaling the frontend's terms and the
 time outside the engine too did worse on the recorded windows (38 / 52 cells against 45 / 52,
 docs/results/simfid-speed-2026-12-05c/). Not adopted as the default prediction: a diagnostic
-(``simulate fidelity --speed-probe``).
+(``simulate fidelity --speed-probe``). On the fresh window K the probe before the trace did not
+predict the speed each server then ran at (a server's speed drifts within its life): 6 / 16
+cells against 9 / 16 for the profile alone.
 """
 
 from __future__ import annotations
