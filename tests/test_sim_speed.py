@@ -107,6 +107,11 @@ def test_fidelity_speed_factors_per_probed_repetition(tmp_path):
     found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(prof))
     assert why == ""
     assert found == {"rep0": pytest.approx(1.0, rel=1e-3), "rep1": pytest.approx(2.0, rel=1e-3)}
+    # a factor out of range: no prediction, and why
+    outlier = tmp_path / "outlier.json"
+    outlier.write_text(json.dumps({"hardware": hw.to_dict(), "speed_probe": {"ratio": 0.1}}))
+    found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(outlier))
+    assert found == {} and "rep0: speed factor" in why and "outside" in why
     # a profile without a reference: no factors, and why
     bare = tmp_path / "bare.json"
     bare.write_text(json.dumps({"hardware": hw.to_dict()}))

@@ -501,7 +501,10 @@ def speed_factors(out: Path, sched: str, hardware: str) -> tuple[dict[str, float
     for rep, log, _ in _logged_reps(out, sched):
         window = probe_window(log)
         if window is not None:
-            found[rep] = speed_factor(log_ratio(log, hw, window).ratio, ref["ratio"])
+            try:
+                found[rep] = speed_factor(log_ratio(log, hw, window).ratio, ref["ratio"])
+            except ValueError as e:  # too few probe steps, a factor out of range
+                return {}, f"{sched} {rep}: {e}"
     return found, "" if found else f"no real run of {sched} was speed-probed"
 
 
