@@ -75,6 +75,23 @@ def test_read_log_periods_and_request_times(tmp_path) -> None:
         read_log(p, "engine")
 
 
+def test_read_log_request_times_within_the_window(tmp_path) -> None:
+    # a window keeps the requests added within it (the speed probe's calls before the
+    # designed load are not its singles)
+    lines = [
+        {"add": "probe", "t": 99.0},
+        {"fin": "probe", "t": 99.5},
+        {"add": "r1", "t": 100.0},
+        {"step": [0, 0, 0, 0, 1, 64.0], "t": 100.010},
+        {"end": 100.020},
+        {"fin": "r1", "t": 100.040},
+    ]
+    p = tmp_path / "log.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert read_log(p)[1] == [pytest.approx(0.5), pytest.approx(0.040)]
+    assert read_log(p, "wall", (99.9, 101.0))[1] == [pytest.approx(0.040)]
+
+
 def test_engine_clock_subtracts_waits_for_a_cpu(tmp_path, monkeypatch) -> None:
     import subprocess
     import sys

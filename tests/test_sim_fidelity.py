@@ -38,6 +38,21 @@ def test_sweep_table_averages_repetitions_and_reports_errors(tmp_path):
     assert "3/4 within 20%" in table
 
 
+def test_sweep_table_averages_simulated_repetitions(tmp_path):
+    # the speed-probed prediction simulates each real repetition with its own server's
+    # factor: the simulated value is their mean, as the real one
+    real = make_result("stock", {}, [_run(1, 2.0, 4.0), _run(1, 4.0, 8.0, 1)])
+    sim = make_result("stock-fcfs", {}, [_run(1, 3.0, 5.0), _run(1, 3.6, 7.0, 1)], simulated=True)
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(sim))
+    table, errors = sweep_table({"stock-fcfs": real}, {"stock-fcfs": path})
+    assert (
+        "| stock-fcfs | 1 | 2 | 3.00 [2.00-4.00] | 3.30 | +10% | 6.00 [4.00-8.00] | 6.00 | +0% |"
+        in table
+    )
+    assert [round(e, 2) for e in errors] == [0.1, 0.0]
+
+
 def test_logged_reps_yields_only_repetitions_with_a_step_log(tmp_path):
     for rep in ("rep0", "rep1"):
         d = tmp_path / "real" / "vllm_nexus-plas" / rep

@@ -42,6 +42,7 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     read_log,
 )
 from vllm_nexus.sim.probe import Bracket, bracket_rows, read_samples, run_speed
+from vllm_nexus.sim.speed import PROBE_END_PHASE, reference_from_log, run_probe
 
 LOG_ENV = "VLLM_NEXUS_CALIBRATION_LOG"
 PORTS = (18300, 18399)
@@ -431,6 +432,11 @@ def run(args: argparse.Namespace) -> int:
                            "fit": quality, "log": str(log)}  # fmt: skip
     if len(fits) > 1:
         doc["logs"] = [str(f[2]) for f in fits]
+    try:  # the reference of the speed-probed prediction (``simulate fidelity``)
+        doc["speed_probe"] = reference_from_log(log, fitted)
+    except ValueError as e:
+        print(f"vllm-nexus simulate calibrate: warning: no speed-probe reference: {e}",
+              file=sys.stderr)  # fmt: skip
     machine = machine_speed(log, Path(args.samples) if args.samples else _samples_path(log))
     if machine is not None:
         doc["machine"] = machine
@@ -462,7 +468,9 @@ def _fit_server(
     # the frontend and the engine's slowdown beside it (logs before 2026-12-02c have no
     # phase markers: every step is fitted, as then).
     phases = phase_times(log)
-    fit_window = (0.0, phases[FRONTEND_PHASE]) if FRONTEND_PHASE in phases else None
+    # the speed probe (calibrations since 2026-12-05 (c)) runs first and is not fitted
+    start = phases.get(PROBE_END_PHASE, 0.0)
+    fit_window = (start, phases[FRONTEND_PHASE]) if FRONTEND_PHASE in phases else None
     try:
         steps, engine_e2e = read_log(log, args.clock, fit_window)
     except ValueError as e:
@@ -792,6 +800,8 @@ def _measure(
         _complete(server.base_url, server.model, [100] * 16, 4)  # warm-up
         time.sleep(0.5)
         log.write_text("")  # drop warm-up steps
+        print("speed probe ...", file=sys.stderr)
+        run_probe(server.base_url, server.model, log)
         print("driving the calibration load ...", file=sys.stderr)
         singles = drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
         print("streaming through the bench client ...", file=sys.stderr)

@@ -58,11 +58,6 @@ def _cli(*args: str) -> None:
     subprocess.run(cmd, check=True)
 
 
-def _summary(path: Path) -> dict[float, dict]:
-    data = json.loads(path.read_text())
-    return {float(r["rate"]): r["summary"] for r in data["runs"]}
-
-
 def sweep_table(
     real: dict[str, dict],
     sim: dict[str, Path],
@@ -86,14 +81,17 @@ def sweep_table(
     for label, result in real.items():
         means = report.by_rate(result, f"{metric}.mean")
         p95s = report.by_rate(result, f"{metric}.p95")
-        sim_s = _summary(sim[label])
+        # a prediction may hold one simulated run per real repetition (the speed-probed
+        # one: each repetition had its own server): their mean, as for the real runs
+        simulated = json.loads(Path(sim[label]).read_text())
+        sim_s = {stat: report.by_rate(simulated, f"{metric}.{stat}") for stat in ("mean", "p95")}
         for rate in sorted(means):
-            if rate not in sim_s:
+            if rate not in sim_s["mean"]:
                 continue
             cells = []
             for reps, stat in ((means[rate], "mean"), (p95s[rate], "p95")):
                 r = sum(reps) / len(reps)
-                v = sim_s[rate][metric][stat]
+                v = sum(sim_s[stat][rate]) / len(sim_s[stat][rate])
                 err = (v - r) / r
                 errors.append(abs(err))
                 cells.append(
@@ -179,6 +177,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="calibrate",
         help="calibrate: the designed load on a fresh server first (default); fit: the stock "
         "run's own steps; or a preset name / profile path",
+    )
+    e.add_argument(
+        "--speed-probe",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="diagnostic (not adopted, 2026-12-05 (c)): time a few one-request decode calls on "
+        "each fresh real server before its trace (~2 s) and add the speed-probed prediction: "
+        "the profile scaled by that server's "
+        'speed over its calibration server\'s (needs a profile with a "speed_probe" '
+        "reference; docs/simulator.md)",
     )
     e.add_argument("--skip-real", action="store_true", help="reuse the real runs in --out")
     e.add_argument(
@@ -274,6 +282,10 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
     # process beside the run: that competes with the bench client for the CPUs): the
     # probe-rescaled prediction
     with Bracket(out / "machine" / f"{name}-rep{rep}.jsonl"), server:
+        if args.speed_probe:  # before the trace: the prediction may use it (not its steps)
+            from vllm_nexus.sim.speed import run_probe
+
+            run_probe(server.base_url, server.model, log)
         _cli(
             "bench", "--base-url", server.base_url, "--trace", str(trace),
             "--programs", str(args.programs), "--sweep-rates", args.sweep_rates,
@@ -460,6 +472,69 @@ def _simulate_probe_rescaled(
     return path
 
 
+def _profile_file(hardware: str) -> Path | None:
+    """The profile file behind ``--hardware`` (a path, or the file a preset name resolves
+    to on this host), or None (a built-in preset)."""
+    if Path(hardware).is_file():
+        return Path(hardware)
+    from vllm_nexus.perf.hardware import resolve_hardware
+
+    try:
+        return resolve_hardware(hardware, warn=False).path
+    except (KeyError, ValueError):
+        return None
+
+
+def speed_factors(out: Path, sched: str, hardware: str) -> tuple[dict[str, float], str]:
+    """Per real repetition of ``sched`` whose step log holds the speed probe: that server's
+    speed factor against the profile's calibration server
+    (:func:`vllm_nexus.sim.speed.speed_factor`); and, when there are none, why."""
+    from vllm_nexus.perf.hardware import load_profile
+    from vllm_nexus.sim.speed import log_ratio, probe_window, profile_reference, speed_factor
+
+    path = _profile_file(hardware)
+    ref = profile_reference(path) if path is not None else None
+    if path is None or ref is None:
+        return {}, f"the profile `{hardware}` records no speed-probe reference"
+    hw = load_profile(path)
+    found: dict[str, float] = {}
+    for rep, log, _ in _logged_reps(out, sched):
+        window = probe_window(log)
+        if window is not None:
+            try:
+                found[rep] = speed_factor(log_ratio(log, hw, window).ratio, ref["ratio"])
+            except ValueError as e:  # too few probe steps, a factor out of range
+                return {}, f"{sched} {rep}: {e}"
+    return found, "" if found else f"no real run of {sched} was speed-probed"
+
+
+def _simulate_speed_probed(
+    args: argparse.Namespace, out: Path, trace: Path, hardware: str, sched: str,
+    factors: dict[str, float],
+) -> Path:  # fmt: skip
+    """Each real repetition's run simulated with the profile scaled by its server's speed
+    factor (:func:`vllm_nexus.sim.speed.scale_profile`), merged into one result file (one
+    simulated repetition per real one)."""
+    from vllm_nexus.bench import report
+    from vllm_nexus.perf.hardware import load_profile
+    from vllm_nexus.sim.speed import scale_profile
+
+    path_in = _profile_file(hardware)
+    assert path_in is not None  # speed_factors found a reference in it
+    name = sched.replace(":", "-")
+    parts = []
+    for rep, f in sorted(factors.items()):
+        prof = out / f"hardware-{name}-{rep}-speed.json"
+        hw = scale_profile(load_profile(path_in), f)
+        prof.write_text(json.dumps({"hardware": hw.to_dict()}, indent=1) + "\n")
+        parts.append(
+            report.load_result(_simulate(args, trace, str(prof), sched, out / "sim-speed" / rep))
+        )
+    path = out / "sim-speed" / name / "result.json"
+    report.save_result(report.merge_results(parts, sched), path)
+    return path
+
+
 def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str, dest: Path,
               rates: str | None = None) -> Path:  # fmt: skip
     _cli(
@@ -596,6 +671,28 @@ def _report(
     for metric, scale, unit in METRICS:
         table, _ = sweep_table(real, alone, metric, TARGET, scale, unit)
         sections.append(f"#### Prediction (hardware profile only): `{metric}`\n\n{table}")
+    speed = {s: speed_factors(out, s, hardware) for s in real}
+    if all(found for found, _ in speed.values()):
+        probed = {
+            s: _simulate_speed_probed(args, out, trace, hardware, s, speed[s][0]) for s in real
+        }
+        sections.append(
+            "#### Speed-probed prediction\n\n"
+            "Each real server's speed, measured before its trace by the speed probe (one-"
+            "request decode calls), over the profile's calibration server's (its "
+            "`speed_probe` reference): "
+            + "; ".join(
+                f"{s} {rep}: x{f:.3f}" for s, (by, _) in speed.items() for rep, f in by.items()
+            )
+            + ". Each repetition simulated with the profile's step model scaled by its "
+            "server's factor (overheads multiplied, FLOP rate and bandwidth divided; "
+            "`speed.scale_profile`); the simulated value is the mean over repetitions, as the "
+            "real one."
+        )
+        sections += _metric_tables(real, probed, "Speed-probed prediction")
+    elif args.speed_probe:
+        why = "; ".join(sorted({w for found, w in speed.values() if not found}))
+        sections.append(f"#### Speed-probed prediction\n\nNot made: {why}.")
     sections.append(
         "#### Where a real call's time went (means per call) vs the simulated call time\n\n"
         + "\n".join(_split_lines(out, real, alone))

@@ -62,7 +62,8 @@ def _parse_log(
 def read_log(
     path: Path, clock: str = "wall", window: tuple[float, float] | None = None
 ) -> tuple[list[tuple[list[float], float]], list[float]]:
-    """(step composition, measured step period) pairs and engine-side request times.
+    """(step composition, measured step period) pairs and engine-side request times (add
+    to finish, of the requests added within ``window`` if one is given).
 
     A step's period runs from its ``schedule()`` to the next ``schedule()`` when the engine
     stayed busy (gap after ``update_from_output`` under 20 ms: the engine-core loop's own
@@ -85,7 +86,11 @@ def read_log(
         for (comp, t0, _), p in zip(raw, _periods(raw, k), strict=True)
         if window is None or window[0] <= t0[0] <= window[1]
     ]
-    engine_e2e = [t - adds[r] for r, t in fins if r in adds]
+    engine_e2e = [
+        t - adds[r]
+        for r, t in fins
+        if r in adds and (window is None or window[0] <= adds[r] <= window[1])
+    ]
     return steps, engine_e2e
 
 
