@@ -181,7 +181,7 @@ def test_designed_load_has_concurrent_prefills(monkeypatch) -> None:
     monkeypatch.setattr(
         calibrate, "_burst", lambda b, m, reqs: bursts.append([(len(p), n) for p, n in reqs])
     )
-    monkeypatch.setattr(calibrate, "_complete", lambda b, m, p, n: singles.append(len(p)) or 0.1)
+    monkeypatch.setattr(calibrate, "complete", lambda b, m, p, n: singles.append(len(p)) or 0.1)
     monkeypatch.setattr(calibrate.time, "sleep", lambda s: None)
     rng = random.Random(0)
     calibrate.concurrent_prefills("http://x", "m", rng, lambda n: [1] * n)

@@ -24,7 +24,6 @@ import random
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     phase_times,
     read_log,
 )
+from vllm_nexus.sim.loadgen import BURST_END_PHASE, BURST_PHASE, FRONTEND_PHASE, complete, mark
 from vllm_nexus.sim.probe import Bracket, bracket_rows, read_samples, run_speed
 from vllm_nexus.sim.speed import PROBE_END_PHASE, reference_from_log, run_probe
 
@@ -194,33 +194,12 @@ def __getattr__(name: str) -> Any:
 
 
 # -- load generation ---------------------------------------------------------------------------
-def _complete(base: str, model: str, prompt: list[int], max_tokens: int) -> float:
-    body = json.dumps(
-        {
-            "model": model,
-            "prompt": prompt,
-            "max_tokens": max_tokens,
-            "ignore_eos": True,
-            "temperature": 0.0,
-        }
-    ).encode()
-    req = urllib.request.Request(
-        f"{base}/v1/completions", body, {"Content-Type": "application/json"}
-    )
-    t0 = time.time()
-    with urllib.request.urlopen(req, timeout=600) as r:
-        data = json.loads(r.read())
-    if data["usage"]["completion_tokens"] != max_tokens:
-        raise RuntimeError(f"server returned {data['usage']['completion_tokens']} tokens")
-    return time.time() - t0
-
-
 def _burst(base: str, model: str, reqs: list[tuple[list[int], int]]) -> None:
     errors: list[BaseException] = []
 
     def one(p: list[int], n: int) -> None:
         try:
-            _complete(base, model, p, n)
+            complete(base, model, p, n)
         except BaseException as e:  # reported below
             errors.append(e)
 
@@ -252,19 +231,19 @@ def drive_load(
         return [rng.randrange(100, 4000) for _ in range(n)]
 
     singles = [
-        (n, _complete(base, model, prompt(n), 8))
+        (n, complete(base, model, prompt(n), 8))
         for n in SINGLE_PROMPTS
         for _ in range(2 if quick else 4)
     ]
     for b in (4, 16) if quick else (2, 8, 24, 48):
         _burst(base, model, [(prompt(32), 96) for _ in range(b)])
     for n in (512, 3000) if quick else (256, 1024, 2048, 4096, 7000):
-        _complete(base, model, prompt(n), 2)
+        complete(base, model, prompt(n), 2)
     for ctx in (2048,) if quick else (1024, 4096):
         prefix = prompt(ctx)
-        _complete(base, model, prefix, 1)  # now cached
+        complete(base, model, prefix, 1)  # now cached
         for new in (16, 128, 512):
-            _complete(base, model, prefix + prompt(new), 2)
+            complete(base, model, prefix + prompt(new), 2)
     _burst(base, model, [(prompt(3000), 48) for _ in range(4 if quick else 8)])
     mixed = [(prompt(rng.randrange(100, 1500)), rng.randrange(8, 64)) for _ in range(24)]
     _burst(base, model, mixed)
@@ -303,7 +282,7 @@ def concurrent_prefills(
     for _ in range(1 if quick else FAN_PASSES):
         for ctx in (512,) if quick else (512, 1024):
             prefix = prompt(ctx)
-            _complete(base, model, prefix, 1)  # now cached
+            complete(base, model, prefix, 1)  # now cached
             for k in fan:
                 _burst(base, model, [(prefix + p, n) for p, n in fresh(k, 100, 600, 32)])
         for k in fan:
@@ -688,10 +667,10 @@ def measure_frontend(
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, BURST_TOKENS),))
         for i in range(BURST_CALLS)
     ]
-    t0 = _mark(log, BURST_PHASE)
+    t0 = mark(log, BURST_PHASE)
     with _CpuSampler(server_pid) as sampler:
         play(burst, "calibrate-burst")
-    window = (t0, _mark(log, BURST_END_PHASE))
+    window = (t0, mark(log, BURST_END_PHASE))
     stamps = _step_window(log, window, BURST_RAMP)
     speed = sampler.rate(*stamps)
     return token_s, min(speed, 1.0), legs
@@ -744,19 +723,6 @@ def call_legs(
     return out
 
 
-FRONTEND_PHASE, BURST_PHASE, BURST_END_PHASE = "frontend", "burst", "burst-end"
-"""Phase markers in the calibration log: the streaming phase (after the designed load), the
-frontend-saturating burst, its end."""
-
-
-def _mark(log: Path, phase: str) -> float:
-    """Append a phase marker to the step log (the engine appends too: whole small lines)."""
-    now = time.time()
-    with open(log, "a") as f:
-        f.write(json.dumps({"phase": phase, "t": now}) + "\n")
-    return now
-
-
 def _step_window(log: Path, window: tuple[float, float], skip: float = 0.0) -> tuple[float, float]:
     """Start of the first step after the first ``skip`` share of the steps logged within
     ``window``, and the last step's end (Unix times)."""
@@ -797,7 +763,7 @@ def _measure(
     print(f"starting the tiny-model server on port {server.port} ...", file=sys.stderr)
     with server:
         server.start()
-        _complete(server.base_url, server.model, [100] * 16, 4)  # warm-up
+        complete(server.base_url, server.model, [100] * 16, 4)  # warm-up
         time.sleep(0.5)
         log.write_text("")  # drop warm-up steps
         print("speed probe ...", file=sys.stderr)
@@ -806,6 +772,6 @@ def _measure(
         singles = drive_load(server.base_url, server.model, random.Random(args.seed), args.quick)
         print("streaming through the bench client ...", file=sys.stderr)
         assert server.proc is not None
-        _mark(log, FRONTEND_PHASE)
+        mark(log, FRONTEND_PHASE)
         token_s, speed, legs = measure_frontend(server.base_url, server.model, server.proc.pid, log)
         return singles, (token_s, speed), legs

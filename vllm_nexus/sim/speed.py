@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.sim.loadgen import FRONTEND_PHASE, complete, mark
+
 PROBE_PHASE = "speed-probe"
 PROBE_END_PHASE = "speed-probe-end"
 """Phase markers around the probe's calls in a step log."""
@@ -154,7 +156,6 @@ def reference_from_log(log: Path, hw: Any) -> dict[str, Any]:
     the probe's :func:`decode_ratio` if the log has one (calibrations since 2026-12-05 (c)),
     else the same statistic over the designed load's one-request decode steps (the log up to
     the frontend phase; older logs, e.g. the packaged per-host profile's)."""
-    from vllm_nexus.sim.calibrate import FRONTEND_PHASE
     from vllm_nexus.sim.fit import phase_times
 
     window = probe_window(log)
@@ -188,10 +189,9 @@ def run_probe(base: str, model: str, log: Path) -> None:
     """The probe's calls against a started server whose recording scheduler writes ``log``,
     between :data:`PROBE_PHASE` and :data:`PROBE_END_PHASE` markers (one warm-up call before
     them). Raises on a failed call."""
-    from vllm_nexus.sim.calibrate import _complete, _mark
 
-    _complete(base, model, probe_prompt(PROBE_CALLS), 8)  # warm-up, not measured
-    _mark(log, PROBE_PHASE)
+    complete(base, model, probe_prompt(PROBE_CALLS), 8)  # warm-up, not measured
+    mark(log, PROBE_PHASE)
     for k in range(PROBE_CALLS):
-        _complete(base, model, probe_prompt(k), PROBE_OUTPUT_TOKENS)
-    _mark(log, PROBE_END_PHASE)
+        complete(base, model, probe_prompt(k), PROBE_OUTPUT_TOKENS)
+    mark(log, PROBE_END_PHASE)
