@@ -189,7 +189,6 @@ def run_probe(base: str, model: str, log: Path) -> None:
     """The probe's calls against a started server whose recording scheduler writes ``log``,
     between :data:`PROBE_PHASE` and :data:`PROBE_END_PHASE` markers (one warm-up call before
     them). Raises on a failed call."""
-
     complete(base, model, probe_prompt(PROBE_CALLS), 8)  # warm-up, not measured
     mark(log, PROBE_PHASE)
     for k in range(PROBE_CALLS):
