@@ -357,6 +357,7 @@ def _summed(text: str, names: dict[str, str]) -> dict[str, float]:
 
 POLICY_COUNTERS = {
     "vllm_nexus_starvation_promotions_total": "starvation_promotions",
+    "vllm_nexus_starvation_wait_promotions_total": "starvation_wait_promotions",
     "vllm_nexus_demotions_total": "demotions",
     "vllm_nexus_preemptions_size_declined_total": "preemptions_size_declined",
     "vllm_nexus_preemptions_withheld_total": "preemptions_withheld",
@@ -365,6 +366,7 @@ POLICY_COUNTERS = {
 POLICY_GAUGES = {
     "vllm_nexus_level_first_boundary": "level_first_boundary",
     "vllm_nexus_starvation_threshold": "starvation_threshold",
+    "vllm_nexus_starvation_wait_bound_seconds": "starvation_wait_bound",
     "vllm_nexus_size_samples": "size_samples",
 }
 """vllm_nexus's self-tuning state a replay records at its end (the last engine's value)."""

@@ -222,16 +222,17 @@ def test_starving_call_of_a_lifted_tenant_goes_only_to_its_tenants_top_level():
     assert q.promotions_total == 1
 
 
-def _random_run(q, rng, check, steps=400):
-    """Random arrivals, runs, preemptions and completions over many programs; ``check`` is
-    called every step with (q, now, waiting calls) and returns the promoted calls."""
+def _random_run(q, rng, check, steps=400, programs=8):
+    """Random arrivals, runs, preemptions and completions over ``programs`` programs;
+    ``check`` is called every step with (q, now, waiting calls) and returns the promoted
+    calls."""
     now, waiting, running, n = 0.0, [], [], 0
     promoted_log = []
     for _ in range(steps):
         now += rng.uniform(0.01, 0.5)
         if rng.random() < 0.5:
             n += 1
-            waiting.append(q.add(f"c{n}", f"P{rng.randrange(8)}", now))
+            waiting.append(q.add(f"c{n}", f"P{rng.randrange(programs)}", now))
         if waiting and rng.random() < 0.6:
             c = waiting.pop(rng.randrange(len(waiting)))
             q.set_running(c, now)

@@ -207,6 +207,14 @@ class SchedulerConfig:
     Little's law is how long calls wait per unit of service at this load: a call is promoted
     when its program waited beta times longer than is typical now. false: the absolute
     Autellix rule, which under heavy load fires for a large share of calls."""
+    starvation_wait_factor: float = 0.0
+    """Wait-bound anti-starvation: a waiting call below level 1 is also promoted once it has
+    waited this factor x the recent mean wait of admitted calls (an average over the last ~32
+    admissions; at least ``starvation_min_wait_s``), whatever its program's run time. Bounds
+    how long later calls of programs in flight are held behind a burst of new programs, which
+    the ratio rule cannot (a program that ran 0.5 s needs ~beta x 0.5 s of waiting). Calls of
+    a program with other calls in flight (fan-out siblings, which ``stage_rerank`` defers on
+    purpose) are left to the ratio rule. 0: off."""
     starvation_fast_rise: bool = False
     """With ``starvation_relative``: the queueing ratio behind the threshold follows a rise
     at once (and still decays with its ~5 s time constant), and a rise of the threshold is
@@ -546,6 +554,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "prefill_token_weight": (lambda v: v >= 0, ">= 0"),
     "starvation_beta": (lambda v: v >= 0, ">= 0 (0 disables)"),
     "starvation_min_wait_s": (lambda v: v >= 0, ">= 0"),
+    "starvation_wait_factor": (lambda v: v >= 0, ">= 0 (0 disables)"),
     "max_preemptions_per_step": (lambda v: v >= 0, ">= 0"),
     "program_ttl_s": (lambda v: v > 0, "> 0"),
     "max_programs": (lambda v: v >= 1, ">= 1"),

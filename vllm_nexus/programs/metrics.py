@@ -50,6 +50,8 @@ class SchedulerMetrics:
     recomputed_tokens: int = 0
     """Of those, tokens computed again on resumption (the rest came from the prefix cache)."""
     starvation_promotions: int = 0
+    starvation_wait_promotions: int = 0
+    """Of ``starvation_promotions``, those made by the wait bound (``starvation_wait_factor``)."""
     demotions: int = 0
     programs_evicted: int = 0
     calls_completed: int = 0
@@ -77,6 +79,8 @@ class SchedulerMetrics:
     """Current first queue boundary (self-tuning levels), service units."""
     starvation_threshold: float = 0.0
     """Current anti-starvation ratio threshold (beta, scaled by the load when relative)."""
+    starvation_wait_bound: float = 0.0
+    """Wait bound in force (seconds; ``starvation_wait_factor``; 0: off or not yet warm)."""
     size_samples: int = 0
     """Ended programs behind the global learned-size table (gittins; 0: ranking by PLAS)."""
     preemptions_withheld: int = 0
@@ -237,6 +241,12 @@ _SPECS: tuple[Spec, ...] = (
     ("gauge", "calls", "Calls per queue level and state", ("engine", "level", "state")),
     ("counter", "preemptions", "Calls preempted by vllm_nexus", ("engine", "reason")),
     ("counter", "starvation_promotions", "Anti-starvation promotions to queue level 0", _E),
+    (
+        "counter",
+        "starvation_wait_promotions",
+        "Of the anti-starvation promotions, those made by the wait bound",
+        _E,
+    ),
     ("counter", "demotions", "Calls demoted after using their quantum", _E),
     ("counter", "programs_evicted", "Idle programs evicted (TTL or capacity)", _E),
     ("counter", "calls_finished", "Calls that left the scheduler", ("engine", "outcome")),
@@ -300,6 +310,12 @@ _SPECS += (
     ("gauge", "starvation_threshold", "Anti-starvation wait/run ratio threshold in force", _E),
     (
         "gauge",
+        "starvation_wait_bound_seconds",
+        "Anti-starvation wait bound in force (seconds; 0: off or too few admissions seen)",
+        _E,
+    ),
+    (
+        "gauge",
         "size_samples",
         "Ended programs behind the learned program-size ranks (0: PLAS fallback)",
         _E,
@@ -339,11 +355,13 @@ _SPECS += (
 _POLICY_GAUGES = (
     ("level_first_boundary", "level_first_boundary"),
     ("starvation_threshold", "starvation_threshold"),
+    ("starvation_wait_bound_seconds", "starvation_wait_bound"),
     ("size_samples", "size_samples"),
 )
 # Per-engine counters copied straight from a snapshot field: (family name, snapshot key).
 _ENGINE_COUNTERS = (
     ("starvation_promotions", "starvation_promotions"),
+    ("starvation_wait_promotions", "starvation_wait_promotions"),
     ("demotions", "demotions"),
     ("programs_evicted", "programs_evicted"),
     ("invalid_program_ids", "invalid_program_ids"),

@@ -27,6 +27,10 @@ Relative anti-starvation (``starvation_relative``): the threshold is beta x the 
 queueing ratio (waiting per running call, a slow average); it moves rarely (hysteresis), a
 rise is applied lazily when a deadline pops (the call is re-filed at its later deadline), a
 fall re-files the watched calls once (O(watched), never per step).
+Wait-bound anti-starvation (``starvation_wait_factor``): a waiting call is also promoted once
+its wait exceeds k x the mean wait of recently admitted calls, whatever its program's run
+time; the bound in force moves like the ratio threshold (a rise lazily, a fall re-files the
+watched calls, at most once per ``WAIT_REFILE_S``); siblings of calls in flight are exempt.
 Cost-aware preemption (``preemption_cost_factor``): a running call is displaced only when
 the priority gap is worth the tokens it would compute again. Unproven programs
 (``unproven_preemption`` off; ``Call.may_preempt``): calls of a program that no id or lineage
@@ -84,6 +88,14 @@ OUTPUT_WEIGHT_MAX = 16.0
 """``output_weight_exponent``: bound of the inverse of the weight (how far a program that
 writes few tokens per call may rise; ``output_weight_max`` bounds how far one may sink)."""
 OUTPUT_LOG_MAX = math.log(OUTPUT_WEIGHT_MAX)
+WAIT_WINDOW = 32
+"""``starvation_wait_factor``: admissions behind the mean admitted wait (a running mean over
+the first ones, then an exponential average over ~this many)."""
+WAIT_WARMUP = 16
+"""``starvation_wait_factor``: admissions seen before the wait bound applies."""
+WAIT_REFILE_S = 1.0
+"""``starvation_wait_factor``: a fall of the bound in force (which re-files every watched
+call) is applied at most once per this many seconds."""
 
 
 @dataclass(slots=True)
@@ -288,11 +300,26 @@ class MultiLevelQueue(PreemptionRules):
         """Anti-starvation ratio threshold in force (beta, or beta x the typical ratio)."""
         self._load = 0.0
         self._load_at = 0.0
-        self._relative_on = cfg.starvation_relative and self._anti_starvation_on()
+        self._relative_on = (
+            cfg.starvation_relative and self._anti_starvation_on() and cfg.starvation_beta > 0
+        )
         """:meth:`observe_load` has work to do (the config is frozen: decided once)."""
         self._threshold_at = -math.inf
         self._fast_rise = cfg.starvation_fast_rise
         """``starvation_fast_rise``: the queueing ratio's average follows a rise at once."""
+        self._ratio_on = cfg.starvation_beta > 0
+        """The W/T ratio rule applies (``starvation_beta`` > 0)."""
+        self._wait_factor = cfg.starvation_wait_factor if self._anti_starvation_on() else 0.0
+        """``starvation_wait_factor`` (0: the wait bound is off)."""
+        self._wait_mean = 0.0
+        """Mean wait of recently admitted calls (seconds; :meth:`_observe_wait`)."""
+        self._wait_samples = 0
+        self.wait_bound = math.inf
+        """Wait-bound anti-starvation: the call-level wait (seconds) past which a waiting
+        call is promoted (inf: off, or too few admissions seen)."""
+        self._wait_bound_at = -math.inf
+        self.wait_promotions_total = 0
+        """Promotions made by the wait bound (the rest of ``promotions_total``: the ratio)."""
         # counters for metrics
         self.promotions_total = 0
         self.demotions_total = 0
@@ -716,6 +743,8 @@ class MultiLevelQueue(PreemptionRules):
 
     def set_running(self, call: Call, now: float) -> None:
         if not call.running:
+            if self._wait_factor:
+                self._observe_wait(call.wait_s + max(0.0, now - call.since), now)
             self._close_interval(call, now)
             call.running = True
             self._running_calls += 1
@@ -908,23 +937,73 @@ class MultiLevelQueue(PreemptionRules):
         return w / t
 
     def is_starving(self, call: Call, now: float) -> bool:
-        """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``)."""
+        """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``),
+        or the wait bound's (:meth:`_wait_starving`)."""
+        return self._starving_by(call, now) is not None
+
+    def _starving_by(self, call: Call, now: float) -> str | None:
+        """Which rule finds the waiting call starving: "wait", "ratio" or None."""
         if call.level == 0 or call.running:
-            return False
+            return None
         pending = call.wait_s + max(0.0, now - call.since)
         if pending < self.cfg.starvation_min_wait_s:
-            return False
-        return self.starvation_ratio(call, now) >= self.starvation_threshold
+            return None
+        if pending >= self.wait_bound and self._wait_applies(call):
+            return "wait"
+        if self._ratio_on and self.starvation_ratio(call, now) >= self.starvation_threshold:
+            return "ratio"
+        return None
+
+    def _wait_applies(self, call: Call) -> bool:
+        """The wait bound covers the call: its program has no other call in flight (a
+        fan-out sibling is left to the ratio rule: ``stage_rerank`` defers those on purpose,
+        and promoting them one by one undid it, docs/benchmarks.md "2026-12-03")."""
+        return self._wait_factor > 0.0 and call.program.active_calls <= 1
 
     def starvation_deadline(self, call: Call) -> float:
         """Earliest time a waiting call can be found starving. Its W grows with the clock
-        while T stays fixed, so ``ratio >= beta`` from ``since + beta*T - W`` on (T > 0)."""
+        while T stays fixed, so ``ratio >= beta`` from ``since + beta*T - W`` on (T > 0);
+        its call-level wait reaches the wait bound at ``since + bound - W_call``."""
         prog = call.program
-        w = prog.wait_s + call.wait_s
-        t = prog.run_s + call.run_s
         min_wait = call.since + self.cfg.starvation_min_wait_s - call.wait_s
-        crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
+        crossing = math.inf
+        if self._ratio_on:
+            w = prog.wait_s + call.wait_s
+            t = prog.run_s + call.run_s
+            crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
+        if self.wait_bound < math.inf and self._wait_applies(call):
+            crossing = min(crossing, call.since + self.wait_bound - call.wait_s)
         return max(min_wait, crossing)
+
+    def _observe_wait(self, wait_s: float, now: float) -> None:
+        """Wait-bound anti-starvation (O(1) per admission): a call was admitted after
+        waiting ``wait_s`` (call-level, since its last promotion). The bound is
+        ``starvation_wait_factor`` x the mean admitted wait (at least
+        ``starvation_min_wait_s``); the bound in force moves only past a
+        ``THRESHOLD_HYSTERESIS`` factor, a rise at once (a deadline that pops early is
+        re-filed later), a fall at most once per ``WAIT_REFILE_S`` (it re-files every
+        watched call, whose deadlines came earlier)."""
+        n = self._wait_samples = self._wait_samples + 1
+        self._wait_mean += (wait_s - self._wait_mean) / min(n, WAIT_WINDOW)
+        if n < WAIT_WARMUP:
+            return
+        target = max(self.cfg.starvation_min_wait_s, self._wait_factor * self._wait_mean)
+        cur = self.wait_bound
+        if cur / THRESHOLD_HYSTERESIS <= target <= cur * THRESHOLD_HYSTERESIS:
+            return
+        if target > cur:
+            self.wait_bound = target
+            return
+        if now - self._wait_bound_at < WAIT_REFILE_S:
+            return
+        self.wait_bound, self._wait_bound_at = target, now
+        self._refile_watched(now)
+
+    def _refile_watched(self, now: float) -> None:
+        """Deadlines came earlier: re-file every watched call (O(watched), never per step)."""
+        for siblings in list(self._waiting_of_program.values()):
+            for call in list(siblings.values()):
+                self._watch(call, now)
 
     def observe_load(self, waiting: int, running: int, now: float) -> None:
         """Relative anti-starvation (O(1) per step): the threshold is beta x the queueing
@@ -962,12 +1041,11 @@ class MultiLevelQueue(PreemptionRules):
             return
         self.starvation_threshold, self._threshold_at = target, now
         if target < cur:  # deadlines came earlier: re-file the watched calls
-            for siblings in list(self._waiting_of_program.values()):
-                for call in list(siblings.values()):
-                    self._watch(call, now)
+            self._refile_watched(now)
 
     def _anti_starvation_on(self) -> bool:
-        return self.cfg.starvation_beta > 0 and self.policy != "fcfs"
+        cfg = self.cfg
+        return (cfg.starvation_beta > 0 or cfg.starvation_wait_factor > 0) and self.policy != "fcfs"
 
     def _watch(self, call: Call, now: float) -> None:
         """(Re)schedule the starvation check of a waiting call below level 1."""
@@ -1038,12 +1116,15 @@ class MultiLevelQueue(PreemptionRules):
             call = self.calls.get(call_id)
             if call is None or token != call.deadline_token:
                 continue  # stale: the call ran, moved, finished, or was re-watched
-            if not self.is_starving(call, now):
+            rule = self._starving_by(call, now)
+            if rule is None:
                 # the threshold rose since it was filed, or rounding at the crossing
                 later = max(self.starvation_deadline(call), math.nextafter(now, math.inf))
                 recheck.append((later, call))
             elif self._promote(call, now):
                 promoted.append(call)
+                if rule == "wait":
+                    self.wait_promotions_total += 1
             else:  # already at its tenant's top level: look again once the lift may drop
                 self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = (
                     call
@@ -1058,8 +1139,13 @@ class MultiLevelQueue(PreemptionRules):
         the reference :meth:`promote_due` must agree with)."""
         if not self._anti_starvation_on():
             return []
-        starving = [call for call in waiting if self.is_starving(call, now)]
-        return [call for call in starving if self._promote(call, now)]
+        starving = [(call, self._starving_by(call, now)) for call in waiting]
+        promoted = []
+        for call, rule in starving:
+            if rule is not None and self._promote(call, now):
+                promoted.append(call)
+                self.wait_promotions_total += rule == "wait"
+        return promoted
 
 
 def _ledger(tcfg: TenantConfig, cfg: SchedulerConfig) -> TenantLedger:

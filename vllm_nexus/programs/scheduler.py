@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import operator
 import os
 import time
@@ -670,12 +671,15 @@ class Scheduler(StepCharging, _VllmScheduler):
         m.known_programs = len(self.mlq.programs)
         m.active_programs = self.mlq.programs.active_programs
         m.starvation_promotions = self.mlq.promotions_total
+        m.starvation_wait_promotions = self.mlq.wait_promotions_total
         m.programs_evicted = self.mlq.programs.evicted_total
         m.programs_ended = self.mlq.programs.ended_total
         m.program_assignments = dict(self.assigner.counts)
         m.lineage_calls = self.assigner.remembered_calls
         m.level_first_boundary = self.mlq.levels.first
         m.starvation_threshold = self.mlq.starvation_threshold
+        bound = self.mlq.wait_bound
+        m.starvation_wait_bound = bound if bound < math.inf else 0.0
         sizes = self.mlq.sizes or self.mlq.size_gate
         table = sizes.global_table if sizes else None
         m.size_samples = table.samples if table else 0
