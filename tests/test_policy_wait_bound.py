@@ -9,7 +9,8 @@ import pytest
 from test_policy_queues import _random_run
 
 from vllm_nexus.config import ConfigError, NexusConfig, SchedulerConfig
-from vllm_nexus.programs.queues import WAIT_REFILE_S, WAIT_WARMUP, MultiLevelQueue
+from vllm_nexus.programs.queues import MultiLevelQueue
+from vllm_nexus.programs.starvation import WAIT_REFILE_S, WAIT_WARMUP
 
 
 def mlq(**kw) -> MultiLevelQueue:
