@@ -7,6 +7,7 @@ import random
 
 import pytest
 from test_policy_queues import _random_run
+from test_policy_queues import mlq as queues_mlq
 
 from vllm_nexus.config import ConfigError, NexusConfig, SchedulerConfig
 from vllm_nexus.programs.queues import MultiLevelQueue
@@ -14,19 +15,10 @@ from vllm_nexus.programs.starvation import WAIT_REFILE_S, WAIT_WARMUP
 
 
 def mlq(**kw) -> MultiLevelQueue:
-    base = dict(
-        policy="plas",
-        first_boundary=10,
-        first_quantum=10,
-        num_queues=4,
-        adaptive_levels=False,
-        starvation_beta=32,
-        starvation_min_wait_s=0.5,
-        starvation_wait_factor=10,
-        stage_rerank="off",
-    )
-    base.update(kw)
-    return MultiLevelQueue(SchedulerConfig(**base))
+    """test_policy_queues' queue with fixed levels, beta 32, a 0.5 s floor and K = 10."""
+    base = dict(adaptive_levels=False, starvation_beta=32, starvation_min_wait_s=0.5,
+                starvation_wait_factor=10)  # fmt: skip
+    return queues_mlq(**{**base, **kw})
 
 
 def admit(q, n, wait, now, prefix="n"):
