@@ -492,7 +492,7 @@ class MultiLevelQueue(PreemptionRules, StarvationRules):
         weight = self._fanout_weight if self._fanout_weight == self._seq_weight else None
         if self._out_exp:
             weight = None
-        watched = self._anti_starvation_on()
+        watched = self._starvation_on
         tokens, seq, by_program = self._tokens, self._seq, self._waiting_of_program
         deadline_of, bisect_right = self.starvation_deadline, bisect.bisect_right
         for call in waiting:

@@ -70,6 +70,10 @@ class StarvationRules:
 
     def _init_starvation(self, cfg: Any) -> None:
         """The anti-starvation state (called once from the queue's ``__init__``)."""
+        self._starvation_on = (
+            cfg.starvation_beta > 0 or cfg.starvation_wait_factor > 0
+        ) and self.policy != "fcfs"
+        """Anti-starvation applies (a rule is on, and the policy is not ``fcfs``)."""
         self._deadlines: list[tuple[float, int, int, str]] = []
         """Starvation deadlines of waiting calls below level 1: (time, tie, token, call id).
         Entries hold no object the collector tracks (CPython untracks such tuples the first
@@ -84,7 +88,7 @@ class StarvationRules:
         self._load = 0.0
         self._load_at = 0.0
         self._relative_on = (
-            cfg.starvation_relative and self._anti_starvation_on() and cfg.starvation_beta > 0
+            cfg.starvation_relative and self._starvation_on and cfg.starvation_beta > 0
         )
         """:meth:`observe_load` has work to do (the config is frozen: decided once)."""
         self._threshold_at = -math.inf
@@ -92,7 +96,7 @@ class StarvationRules:
         """``starvation_fast_rise``: the queueing ratio's average follows a rise at once."""
         self._ratio_on = cfg.starvation_beta > 0
         """The W/T ratio rule applies (``starvation_beta`` > 0)."""
-        self._wait_factor = cfg.starvation_wait_factor if self._anti_starvation_on() else 0.0
+        self._wait_factor = cfg.starvation_wait_factor if self._starvation_on else 0.0
         """``starvation_wait_factor`` (0: the wait bound is off)."""
         self._wait_mean = 0.0
         """Mean wait of recently admitted calls (seconds; :meth:`_observe_wait`)."""
@@ -142,14 +146,15 @@ class StarvationRules:
         while T stays fixed, so ``ratio >= beta`` from ``since + beta*T - W`` on (T > 0);
         its call-level wait reaches the wait bound at ``since + bound - W_call``."""
         prog = call.program
+        w = prog.wait_s + call.wait_s
+        t = prog.run_s + call.run_s
         min_wait = call.since + self.cfg.starvation_min_wait_s - call.wait_s
-        crossing = math.inf
-        if self._ratio_on:
-            w = prog.wait_s + call.wait_s
-            t = prog.run_s + call.run_s
-            crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
-        if self.wait_bound < math.inf and self._wait_applies(call):
-            crossing = min(crossing, call.since + self.wait_bound - call.wait_s)
+        crossing = call.since + self.starvation_threshold * t - w if t > 0 else call.since - w
+        if self._wait_factor:  # (off by default: the ratio rule's deadline alone)
+            if not self._ratio_on:
+                crossing = math.inf
+            if self.wait_bound < math.inf and self._wait_applies(call):
+                crossing = min(crossing, call.since + self.wait_bound - call.wait_s)
         return max(min_wait, crossing)
 
     def _observe_wait(self, wait_s: float, now: float) -> None:
@@ -220,10 +225,6 @@ class StarvationRules:
         if target < cur:  # deadlines came earlier: re-file the watched calls
             self._refile_watched(now)
 
-    def _anti_starvation_on(self) -> bool:
-        cfg = self.cfg
-        return (cfg.starvation_beta > 0 or cfg.starvation_wait_factor > 0) and self.policy != "fcfs"
-
     def _watch(self, call: Call, now: float) -> None:
         """(Re)schedule the starvation check of a waiting call below level 1."""
         entry = self._deadline_entry(call)
@@ -235,7 +236,7 @@ class StarvationRules:
         """:meth:`_watch` up to the heap push: the call's new deadline entry (None when it
         is not watched)."""
         self._unwatch(call)
-        if call.running or call.level == 0 or not self._anti_starvation_on():
+        if call.running or call.level == 0 or not self._starvation_on:
             return None
         entry = (self.starvation_deadline(call), next(self._seq), call.deadline_token, call.call_id)
         self._waiting_of_program.setdefault(call.program.program_id, {})[call.call_id] = call
@@ -285,7 +286,7 @@ class StarvationRules:
         """Promote every waiting call whose starvation deadline has passed (Alg. 1, the
         anti-starvation step). O((due + promoted) log n): no scan of the waiting calls."""
         heap = self._deadlines
-        if not heap or heap[0][0] > now or not self._anti_starvation_on():
+        if not heap or heap[0][0] > now or not self._starvation_on:
             return []  # nothing due (most steps): O(1)
         promoted, recheck = [], []
         while heap and heap[0][0] <= now:
@@ -314,7 +315,7 @@ class StarvationRules:
     def promote_starving(self, waiting: list[Call], now: float) -> list[Call]:
         """Promote starving calls among ``waiting`` (the check of every call, O(len(waiting)):
         the reference :meth:`promote_due` must agree with)."""
-        if not self._anti_starvation_on():
+        if not self._starvation_on:
             return []
         starving = [(call, self._starving_by(call, now)) for call in waiting]
         promoted = []
