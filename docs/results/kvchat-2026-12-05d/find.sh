@@ -22,6 +22,7 @@ t0=$(date +%s)
 echo "=== find: chat seed 11 N=300 rates 30,40,60 stock only (kv-bound, fresh server per rate)"
 echo "start $(date -u +%FT%TZ) loadavg $(cat /proc/loadavg)"
 echo "code: main $(cat MAIN_COMMIT) (frozen copy)"; md5sum $trace
+md5sum $trace | grep -q ^4021879c4af3f7595018c5cd489a8d9a || { echo "seed-11 trace md5 is not 4021879c...: stop"; exit 4; }
 chosen="" incomplete=0
 for rate in 30 40 60; do
   out=/tmp/kvchat/runs/find-s11-300-r$rate
