@@ -119,7 +119,7 @@ class StarvationRules:
 
     def is_starving(self, call: Call, now: float) -> bool:
         """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``),
-        or the wait bound's (:meth:`_wait_starving`)."""
+        or the wait bound's (:meth:`_starving_by` says which)."""
         return self._starving_by(call, now) is not None
 
     def _starving_by(self, call: Call, now: float) -> str | None:
