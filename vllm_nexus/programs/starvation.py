@@ -88,7 +88,7 @@ class StarvationRules:
         self._load = 0.0
         self._load_at = 0.0
         self._relative_on = (
-            cfg.starvation_relative and self._starvation_on and cfg.starvation_beta > 0
+            cfg.starvation_relative and cfg.starvation_beta > 0 and self.policy != "fcfs"
         )
         """:meth:`observe_load` has work to do (the config is frozen: decided once)."""
         self._threshold_at = -math.inf
@@ -117,13 +117,9 @@ class StarvationRules:
             return math.inf if w > 0 else 0.0
         return w / t
 
-    def is_starving(self, call: Call, now: float) -> bool:
-        """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``),
-        or the wait bound's (:meth:`_starving_by` says which)."""
-        return self._starving_by(call, now) is not None
-
     def _starving_by(self, call: Call, now: float) -> str | None:
-        """Which rule finds the waiting call starving: "wait", "ratio" or None."""
+        """Alg. 1's test for a waiting call below level 1 (after ``starvation_min_wait_s``),
+        and the wait bound's: which rule finds it starving, "wait", "ratio" or None."""
         if call.level == 0 or call.running:
             return None
         pending = call.wait_s + max(0.0, now - call.since)
@@ -139,7 +135,7 @@ class StarvationRules:
         """The wait bound covers the call: its program has no other call in flight (a
         fan-out sibling is left to the ratio rule: ``stage_rerank`` defers those on purpose,
         and promoting them one by one undid it, docs/benchmarks.md "2026-12-03")."""
-        return self._wait_factor > 0.0 and call.program.active_calls <= 1
+        return call.program.active_calls <= 1  # (the bound is inf while the option is off)
 
     def starvation_deadline(self, call: Call) -> float:
         """Earliest time a waiting call can be found starving. Its W grows with the clock
