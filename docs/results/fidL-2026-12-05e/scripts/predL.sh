@@ -1,10 +1,10 @@
 #!/bin/bash
-# window L's prediction (pre-registered in ../README.md): frozen code, packaged per-host profile,
+# window L's prediction (pre-registered in ../README.md): frozen code, step 0's calibration (FID_PROFILE overrides),
 # `simulate fidelity --skip-real` per family -> L/{ca,mr}/fidelity.md and sim-alone/.
 # usage: FID_CODE=... FID_OUT=... FID_TRACES=... /work/wt/shared timeout 590 bash predL.sh N
 R=${FID_CODE:?}; D=$(realpath ${FID_OUT:?}); T=$(realpath ${FID_TRACES:?}); N=${1:?reps}
 E="--max-num-seqs 8 --max-model-len 4096"
-P=$R/vllm_nexus/perf/profiles/cpu-here-c268a9353dec.json
+P=${FID_PROFILE:-$D/calibration.json}
 cd $R && export PYTHONPATH=$R
 VN="/work/main/.venv/bin/python -m vllm_nexus.cli"
 echo "pred start $(date -u +%FT%TZ)" >> $D/windows.txt

@@ -4,14 +4,14 @@
 #                  repetitions up to N (the fidelity runner skips finished repetitions)
 #   winL.sh mr N   map-reduce seed-5903 trace (first 100 programs, re-timed with --seed 5903) at 6 and 12/s
 # stock-fcfs and vllm_nexus (default policy), one fresh server per scheduler per repetition,
-# --max-num-seqs 8 --max-model-len 4096, --think-scale 0.3, ports 8100-8199, packaged per-host profile.
+# --max-num-seqs 8 --max-model-len 4096, --think-scale 0.3, ports 8100-8199.
 # usage: FID_CODE=<frozen code> FID_OUT=... FID_TRACES=... /work/wt/exclusive timeout 590 bash winL.sh FAM N
 R=${FID_CODE:?frozen code dir}; D=${FID_OUT:?results dir}; FAM=${1:?ca|mr}; REPS=${2:?reps}; mkdir -p $D
 T=$(realpath ${FID_TRACES:?}); D=$(realpath $D)
 export VLLM_NEXUS_PORT_RANGE=8100-8199
 VN="/work/main/.venv/bin/python -m vllm_nexus.cli"
 E="--max-num-seqs 8 --max-model-len 4096"
-P=$R/vllm_nexus/perf/profiles/cpu-here-c268a9353dec.json
+P=$D/calibration.json  # step 0's fit (calibL.sh); --real-only does not simulate
 case $FAM in
   ca) W=(--trace $T/ca4373.jsonl --programs 120 --seed 4373 --sweep-rates 2,12) ;;
   mr) W=(--trace $T/mr5903.jsonl --programs 100 --seed 5903 --sweep-rates 6,12) ;;
