@@ -16,6 +16,8 @@ Repetitions at one rate are aggregated by the mean of their per-run values.
 
 from __future__ import annotations
 
+import errno
+import gzip
 import json
 import math
 import platform
@@ -101,12 +103,35 @@ def save_result(result: dict[str, Any], path: str | Path) -> Path:
     return p
 
 
-def load_result(path: str | Path) -> dict[str, Any]:
+def plain_or_gz(path: str | Path) -> Path | None:
+    """``path`` if it exists, else its gzipped twin ``path.gz`` if that exists (results and
+    step logs are committed gzipped), else None: the plain file wins when both exist."""
     p = Path(path)
+    if p.exists():
+        return p
+    gz = p.with_name(p.name + ".gz")
+    return gz if gz.exists() else None
+
+
+def read_text(path: str | Path) -> str:
+    """The text of ``path``, or of ``path.gz`` when only that exists (:func:`plain_or_gz`); a
+    file named ``*.gz`` is decompressed. FileNotFoundError when neither exists."""
+    p = plain_or_gz(path)
+    if p is None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory (nor .gz)", str(path))
+    if p.suffix == ".gz":
+        return gzip.decompress(p.read_bytes()).decode("utf-8")
+    return p.read_text(encoding="utf-8")
+
+
+def load_result(path: str | Path) -> dict[str, Any]:
+    """A result file, plain or gzipped (``result.json`` or, if only that exists,
+    ``result.json.gz``: :func:`read_text`); ResultError if unreadable or malformed."""
+    p = plain_or_gz(path) or Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ResultError(f"{p}: cannot read: {e.strerror}") from None
+        data = json.loads(read_text(p))
+    except (OSError, EOFError) as e:  # EOFError: a truncated .gz
+        raise ResultError(f"{p}: cannot read: {getattr(e, 'strerror', None) or e}") from None
     except json.JSONDecodeError as e:
         raise ResultError(f"{p}: not JSON: {e.msg} (line {e.lineno})") from None
     if not isinstance(data, dict) or data.get("kind") != RESULT_KIND:

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.bench.report import read_text
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
     adds_per_step,
@@ -541,7 +542,7 @@ def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
     if not samples.exists():
         return None
     first = None
-    for line in log.read_text().splitlines():
+    for line in read_text(log).splitlines():
         if '"step"' in line:
             first = json.loads(line)["t"]
             break
@@ -680,7 +681,7 @@ def step_log_request_times(log: Path) -> tuple[dict[str, float], dict[str, float
     """The step log's request times: engine request id -> time added, and -> time finished."""
     adds: dict[str, float] = {}
     fins: dict[str, float] = {}
-    for line in log.read_text().splitlines():
+    for line in read_text(log).splitlines():
         d = json.loads(line)
         if "add" in d:
             adds[d["add"]] = d["t"]
@@ -728,7 +729,7 @@ def _step_window(log: Path, window: tuple[float, float], skip: float = 0.0) -> t
     ``window``, and the last step's end (Unix times)."""
     starts: list[float] = []
     last = None
-    for line in log.read_text().splitlines():
+    for line in read_text(log).splitlines():
         d = json.loads(line)
         if "step" in d and window[0] <= d["t"] <= window[1]:
             starts.append(d["t"])

@@ -18,8 +18,14 @@ simulates and reports):
    ("load-adjusted": the wall time of their engine steps over what the profile predicts for
    the same steps; this uses the predicted runs' own step times, so it is not a prediction);
 5. writes ``fidelity.md``: mean and P95 program token latency (the target: within 25%) and
-   mean program end-to-end latency, real (mean and range over repetitions) vs simulated, and
-   where a real call's time went (inside the engine: add to finish; outside: the rest).
+   mean program end-to-end latency, real (the mean over repetitions, or the median with
+   ``--real-stat median``, and their range) vs simulated, and where a real call's time went
+   (inside the engine: add to finish; outside: the rest).
+
+Real results and step logs are read plain or gzipped (``result.json.gz``,
+``steps/*.jsonl.gz``, as committed under docs/results/; the plain file wins), so a committed
+window can be re-reported (``--skip-real``) or extended in place (a gzipped repetition counts
+as done).
 
 ``--sweep DIR`` instead checks a finished ``examples/bench_sweep.py`` run.
 """
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +57,8 @@ TARGET = 0.25
 """Issue 15: mean and P95 program token latency within 25% of the real engine."""
 METRICS = (("program_token_latency_s", 1e3, "ms/tok"), ("program_e2e_s", 1.0, "s"))
 """What the report compares: (summary entry, display scale, unit)."""
+REAL_STATS = {"mean": lambda v: sum(v) / len(v), "median": statistics.median}
+"""``--real-stat``: how a cell's real value is formed from its repetitions' values."""
 
 
 def _cli(*args: str) -> None:
@@ -65,16 +74,20 @@ def sweep_table(
     target: float = 0.2,
     scale: float = 1.0,
     unit: str = "s",
+    real_stat: str = "mean",
 ) -> tuple[str, list[float]]:
-    """Markdown table: simulated vs real (mean over repetitions, with the real min-max) mean
-    and P95 of ``metric`` (a summary entry, e.g. ``program_token_latency_s``; shown x
-    ``scale`` in ``unit``) per scheduler and rate; returns (table, |errors|)."""
+    """Markdown table: simulated vs real (``real_stat`` of :data:`REAL_STATS` over the
+    repetitions' values, with their min-max) mean and P95 of ``metric`` (a summary entry, e.g.
+    ``program_token_latency_s``; shown x ``scale`` in ``unit``) per scheduler and rate; the
+    simulated value is the mean over its runs. Returns (table, |errors|)."""
     from vllm_nexus.bench import report
 
+    combine = REAL_STATS[real_stat]
     name = {"program_e2e_s": "e2e", "program_token_latency_s": "token lat."}.get(metric, metric)
+    rule = f"{real_stat} of reps"
     lines = [
-        f"| scheduler | rate (prog/s) | real reps | real mean {name} ({unit}) [min-max] | sim "
-        f"mean | error | real P95 {name} ({unit}) [min-max] | sim P95 | error |",
+        f"| scheduler | rate (prog/s) | real reps | real mean {name} ({unit}), {rule} [min-max] "
+        f"| sim mean | error | real P95 {name} ({unit}), {rule} [min-max] | sim P95 | error |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     errors: list[float] = []
@@ -83,14 +96,14 @@ def sweep_table(
         p95s = report.by_rate(result, f"{metric}.p95")
         # a prediction may hold one simulated run per real repetition (the speed-probed
         # one: each repetition had its own server): their mean, as for the real runs
-        simulated = json.loads(Path(sim[label]).read_text())
+        simulated = json.loads(report.read_text(sim[label]))
         sim_s = {stat: report.by_rate(simulated, f"{metric}.{stat}") for stat in ("mean", "p95")}
         for rate in sorted(means):
             if rate not in sim_s["mean"]:
                 continue
             cells = []
             for reps, stat in ((means[rate], "mean"), (p95s[rate], "p95")):
-                r = sum(reps) / len(reps)
+                r = combine(reps)
                 v = sum(sim_s[stat][rate]) / len(sim_s[stat][rate])
                 err = (v - r) / r
                 errors.append(abs(err))
@@ -131,7 +144,7 @@ def check_sweep(sweep: Path, out: Path, hardware: str) -> str:
     for wdir in sorted((sweep / "raw").glob("*")):
         real = {}
         for sdir in sorted(wdir.glob("*")):
-            parts = [report.load_result(p) for p in sorted(sdir.glob("*/result.json"))]
+            parts = [report.load_result(p) for _, p in finished_reps(sdir, "*")]
             if parts and sdir.name in SWEEP_SCHEDULERS:
                 real[SWEEP_SCHEDULERS[sdir.name]] = report.merge_results(parts, sdir.name)
         rates = sorted(
@@ -189,6 +202,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "reference; docs/simulator.md)",
     )
     e.add_argument("--skip-real", action="store_true", help="reuse the real runs in --out")
+    e.add_argument(
+        "--real-stat",
+        choices=sorted(REAL_STATS),
+        default="mean",
+        help="a table cell's real value: the mean (default) or the median over its "
+        "repetitions' values (the median: one slow server does not decide the cell; "
+        "docs/simulator.md)",
+    )
     e.add_argument(
         "--real-only",
         action="store_true",
@@ -268,7 +289,7 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
 
     name = sched.replace(":", "-")
     dest = out / "real" / name / f"rep{rep}"
-    if (dest / "result.json").exists():
+    if rep_done(dest):
         return
     model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
     log = out / "steps" / f"{name}-rep{rep}.jsonl"
@@ -296,6 +317,27 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
         )  # fmt: skip
 
 
+def rep_done(rep_dir: Path) -> bool:
+    """Whether a real repetition is finished: its ``result.json`` or (committed)
+    ``result.json.gz`` exists. The runner skips finished repetitions."""
+    from vllm_nexus.bench import report
+
+    return report.plain_or_gz(rep_dir / "result.json") is not None
+
+
+def finished_reps(parent: Path, pattern: str = "rep*") -> list[tuple[Path, Path]]:
+    """(directory, result file: plain, else gzipped) of each finished repetition directory
+    matching ``pattern`` under ``parent``, in name order."""
+    from vllm_nexus.bench import report
+
+    found = []
+    for rep_dir in sorted(parent.glob(pattern)):
+        path = report.plain_or_gz(rep_dir / "result.json")
+        if path is not None:
+            found.append((rep_dir, path))
+    return found
+
+
 def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
     """Markdown table of the ``bench`` client's own event-loop stalls (``client_loop`` in
     result.json) in each real run: a run with stalls measured its client's delays too, in its
@@ -305,13 +347,12 @@ def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
         "a CPU (s) |",
         "|---|---|---|---|---|---|---|",
     ]
+    from vllm_nexus.bench import report
+
     runs = stalled = 0
     for sched in schedulers:
-        for rep_dir in sorted((out / "real" / sched.replace(":", "-")).glob("rep*")):
-            path = rep_dir / "result.json"
-            if not path.exists():
-                continue
-            for run in json.loads(path.read_text())["runs"]:
+        for rep_dir, path in finished_reps(out / "real" / sched.replace(":", "-")):
+            for run in json.loads(report.read_text(path))["runs"]:
                 runs += 1
                 loop = run.get("client_loop")
                 if loop:
@@ -332,8 +373,11 @@ def _hardware(args: argparse.Namespace, out: Path) -> str:
     if args.hardware == "calibrate":
         return str(out / "calibration.json")
     if args.hardware == "fit":
+        from vllm_nexus.bench import report
+
         profile = out / "fit-stock.json"
-        _cli("simulate", "calibrate", "--from-log", str(out / "steps" / "stock-fcfs-rep0.jsonl"),
+        log = out / "steps" / "stock-fcfs-rep0.jsonl"
+        _cli("simulate", "calibrate", "--from-log", str(report.plain_or_gz(log) or log),
              "--out", str(profile))  # fmt: skip
         return str(profile)
     return args.hardware
@@ -344,20 +388,22 @@ def _real_results(out: Path, schedulers: list[str]) -> dict[str, dict]:
 
     real = {}
     for sched in schedulers:
-        parts = sorted((out / "real" / sched.replace(":", "-")).glob("rep*/result.json"))
+        parts = [path for _, path in finished_reps(out / "real" / sched.replace(":", "-"))]
         if parts:
             real[sched] = report.merge_results([report.load_result(p) for p in parts], sched)
     return real
 
 
 def _logged_reps(out: Path, sched: str) -> Iterator[tuple[str, Path, dict]]:
-    """``(repetition name, step log, real result)`` of each real repetition of ``sched`` that
-    left a step log."""
+    """``(repetition name, step log, real result)`` of each finished real repetition of
+    ``sched`` that left a step log (each file plain, else gzipped)."""
+    from vllm_nexus.bench import report
+
     name = sched.replace(":", "-")
-    for rep_dir in sorted((out / "real" / name).glob("rep*")):
-        log = out / "steps" / f"{name}-{rep_dir.name}.jsonl"
-        if log.exists():
-            yield rep_dir.name, log, json.loads((rep_dir / "result.json").read_text())
+    for rep_dir, path in finished_reps(out / "real" / name):
+        log = report.plain_or_gz(out / "steps" / f"{name}-{rep_dir.name}.jsonl")
+        if log is not None:
+            yield rep_dir.name, log, json.loads(report.read_text(path))
 
 
 def _machine(out: Path, sched: str, hardware: str, real: dict) -> dict[float, tuple[float, float]]:
@@ -420,6 +466,7 @@ def probe_factors(out: Path, sched: str, hardware: str) -> dict[float, float]:
     ``sched``'s real runs over its speed around the calibration (median probe samples,
     :func:`vllm_nexus.sim.probe.run_speed`; mean over repetitions). Empty when the profile or
     the runs have no samples."""
+    from vllm_nexus.bench import report
     from vllm_nexus.sim.probe import read_samples, run_speed
 
     try:
@@ -431,12 +478,12 @@ def probe_factors(out: Path, sched: str, hardware: str) -> dict[float, float]:
         return {}
     name = sched.replace(":", "-")
     found: dict[float, list[float]] = {}
-    for rep_dir in sorted((out / "real" / name).glob("rep*")):
-        path = out / "machine" / f"{name}-{rep_dir.name}.jsonl"
-        if not path.exists():
+    for rep_dir, result in finished_reps(out / "real" / name):
+        path = report.plain_or_gz(out / "machine" / f"{name}-{rep_dir.name}.jsonl")
+        if path is None:
             continue
         rows = read_samples(path)
-        for run in json.loads((rep_dir / "result.json").read_text())["runs"]:
+        for run in json.loads(report.read_text(result))["runs"]:
             if "wall_clock" not in run:
                 continue
             speed = run_speed(rows, *run["wall_clock"])
@@ -586,10 +633,14 @@ def call_time_split(log: Path, result: dict) -> dict[float, tuple[float, float, 
     return out
 
 
-def _metric_tables(real: dict[str, dict], predicted: dict[str, Path], label: str) -> list[str]:
-    """One report section per metric in ``METRICS``: the real runs against ``predicted``."""
+def _metric_tables(
+    real: dict[str, dict], predicted: dict[str, Path], label: str, real_stat: str = "mean"
+) -> list[str]:
+    """One report section per metric in ``METRICS``: the real runs (``real_stat`` over their
+    repetitions) against ``predicted``."""
     return [
-        f"#### {label}: `{metric}`\n\n{sweep_table(real, predicted, metric, TARGET, scale, unit)[0]}"
+        f"#### {label}: `{metric}`\n\n"
+        + sweep_table(real, predicted, metric, TARGET, scale, unit, real_stat)[0]
         for metric, scale, unit in METRICS
     ]
 
@@ -600,9 +651,11 @@ def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list
         "| sim call time (ms) |",
         "|---|---|---|---|---|---|",
     ]
+    from vllm_nexus.bench import report
+
     for sched in real:
         sim_calls: dict[float, float] = {}
-        for run in json.loads(sim[sched].read_text())["runs"]:
+        for run in json.loads(report.read_text(sim[sched]))["runs"]:
             calls = [c for p in run["programs"] for c in p["calls"] if c.get("end_s") is not None]
             sim_calls[float(run["rate"])] = sum(c["end_s"] - c["send_s"] for c in calls) / max(
                 1, len(calls)
@@ -662,15 +715,15 @@ def _report(
     real: dict[str, dict],
     loops: str = "",
 ) -> str:
+    stat = args.real_stat
     alone = {s: _simulate(args, trace, hardware, s, out / "sim-alone") for s in real}
     sections = [
         f"Trace `{trace}`; engine `{args.engine_args}`; hardware `{hardware}`; rates "
-        f"{args.sweep_rates}; think scale {args.think_scale}.",
+        f"{args.sweep_rates}; think scale {args.think_scale}; a cell's real value: the "
+        f"{stat} over its repetitions (`--real-stat {stat}`).",
         "#### The bench client's own event-loop stalls (> 50 ms) in the real runs\n\n" + loops,
     ]
-    for metric, scale, unit in METRICS:
-        table, _ = sweep_table(real, alone, metric, TARGET, scale, unit)
-        sections.append(f"#### Prediction (hardware profile only): `{metric}`\n\n{table}")
+    sections += _metric_tables(real, alone, "Prediction (hardware profile only)", stat)
     speed = {s: speed_factors(out, s, hardware) for s in real}
     if all(found for found, _ in speed.values()):
         probed = {
@@ -686,10 +739,10 @@ def _report(
             )
             + ". Each repetition simulated with the profile's step model scaled by its "
             "server's factor (overheads multiplied, FLOP rate and bandwidth divided; "
-            "`speed.scale_profile`); the simulated value is the mean over repetitions, as the "
-            "real one."
+            "`speed.scale_profile`); the simulated value is the mean over repetitions"
+            + (", as the real one." if stat == "mean" else f" (the real one: their {stat}).")
         )
-        sections += _metric_tables(real, probed, "Speed-probed prediction")
+        sections += _metric_tables(real, probed, "Speed-probed prediction", stat)
     elif args.speed_probe:
         why = "; ".join(sorted({w for found, w in speed.values() if not found}))
         sections.append(f"#### Speed-probed prediction\n\nNot made: {why}.")
@@ -719,7 +772,7 @@ def _report(
             + ". Each rate simulated with the profile's interpreter-work constants multiplied "
             "by that factor, FLOP rate and bandwidth kept (`probe.rescale`)."
         )
-        sections += _metric_tables(real, rescaled, "Probe-rescaled prediction")
+        sections += _metric_tables(real, rescaled, "Probe-rescaled prediction", stat)
     if args.hardware == "fit":  # the profile is already the stock run's own steps
         return "\n\n".join(sections)
     machine = {s: _machine(out, s, hardware, real) for s in real}
@@ -739,5 +792,5 @@ def _report(
         + ". The tables below simulate each rate with every time constant slowed by its *s*: "
         "they use the predicted runs' own step times."
     )
-    sections += _metric_tables(real, slowed, "Load-adjusted (diagnostic)")
+    sections += _metric_tables(real, slowed, "Load-adjusted (diagnostic)", stat)
     return "\n\n".join(sections)

@@ -13,6 +13,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from vllm_nexus.bench.report import read_text
 from vllm_nexus.perf.latency import OVERHEAD_FIELDS
 
 BUSY_GAP_S = 0.02
@@ -45,7 +46,7 @@ def _parse_log(
     adds: list[tuple[str, float]] = []
     fins: list[tuple[str, float]] = []
     cur: tuple[list[float], tuple] | None = None
-    for line in path.read_text().splitlines():
+    for line in read_text(path).splitlines():
         d = json.loads(line)
         if "step" in d:
             cur = (d["step"], (d["t"], d.get("c")))
@@ -106,7 +107,7 @@ def phase_times(path: Path) -> dict[str, float]:
     """Phase markers of a calibration log (``{"phase": name, "t": unix time}`` lines that
     ``simulate calibrate`` writes where a phase of its load starts): name -> time."""
     out = {}
-    for line in path.read_text().splitlines():
+    for line in read_text(path).splitlines():
         if '"phase"' in line:
             d = json.loads(line)
             out[d["phase"]] = d["t"]

@@ -155,7 +155,10 @@ def window_speed(samples: list[dict[str, Any]], t0: float, t1: float) -> float |
 
 
 def read_samples(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    """The samples of a probe file (plain or gzipped: :func:`vllm_nexus.bench.report.read_text`)."""
+    from vllm_nexus.bench.report import read_text
+
+    return [json.loads(x) for x in read_text(path).splitlines() if x.strip()]
 
 
 BRACKET_SAMPLES = 20
