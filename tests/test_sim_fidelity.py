@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import gzip
 import json
+import shutil
+from pathlib import Path
 
+import pytest
+
+from vllm_nexus.bench import report
 from vllm_nexus.bench.report import make_result
 from vllm_nexus.sim import fidelity
 from vllm_nexus.sim.fidelity import sweep_table
@@ -125,3 +132,179 @@ def test_probe_factors_from_samples_taken_around_each_run(tmp_path):
     )
     # no sample falls inside either run: both rates take the median around the server, 3.0
     assert fidelity.probe_factors(tmp_path, "stock-fcfs", str(hw)) == {1.0: 1.5, 3.0: 1.5}
+
+
+def _window(root: Path) -> None:
+    """A fake fidelity window (plain files): two repetitions of stock-fcfs, each with a result,
+    a step log (speed-probe markers, steps with engine-clock times, adds and finishes) and
+    machine-probe samples around it."""
+    for rep in (0, 1):
+        t0 = 100.0 + 50 * rep
+        run = _run(1, 2.0 + rep, 4.0 + rep, rep)
+        run["summary"]["program_token_latency_s"] = {"mean": 0.02 + rep / 100, "p95": 0.05}
+        run["wall_clock"] = [t0, t0 + 10]
+        run["client_loop"] = {"stalls": rep, "stall_s": 0.1, "max_stall_s": 0.1, "run_queue_s": 0}
+        run["programs"] = [{"calls": [{"send_s": 0.0, "end_s": 0.5 + rep}, {"end_s": None}]}]
+        d = root / "real" / "stock-fcfs" / f"rep{rep}"
+        d.mkdir(parents=True)
+        (d / "result.json").write_text(json.dumps(make_result("stock-fcfs", {}, [run])))
+        rows: list[dict] = [
+            {"phase": "speed-probe", "t": t0 - 3},
+            {"phase": "speed-probe-end", "t": t0 - 1},
+        ]
+        rows += [{"add": "a", "t": t0 + 0.1}, {"add": "b", "t": t0 + 0.2}]
+        for k in range(20):
+            t = t0 + 0.5 + 0.1 * k
+            rows += [
+                {"step": [0, 0.0, 0.0, 0.0, 2, 100.0 + k], "t": t, "c": t - t0},
+                {"end": t + 0.03, "c": t - t0 + 0.02},
+            ]
+        rows += [{"fin": "a", "t": t0 + 0.4 + rep}, {"fin": "b", "t": t0 + 3.0}]
+        (root / "steps").mkdir(exist_ok=True)
+        (root / "steps" / f"stock-fcfs-rep{rep}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows)
+        )
+        (root / "machine").mkdir(exist_ok=True)
+        samples = [{"t": t0 - 2, "python_ms": 2.0 + rep, "phase": "before", "burst": t0 - 2},
+                   {"t": t0 + 12, "python_ms": 3.0, "phase": "after", "burst": t0 + 12}]  # fmt: skip
+        (root / "machine" / f"stock-fcfs-rep{rep}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in samples)
+        )
+    (root / "calibration.json").write_text(json.dumps({"machine": {"python_ms": 2.0}}))
+
+
+def _gzip_window(src: Path, dest: Path) -> None:
+    """``src`` as committed under docs/results/: results and step logs gzipped."""
+    shutil.copytree(src, dest)
+    for path in [*dest.glob("real/*/rep*/result.json"), *dest.glob("steps/*.jsonl")]:
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+
+
+def _window_view(root: Path) -> dict:
+    """Everything the report reads from a window's real runs and step logs."""
+    from vllm_nexus.sim.speed import probe_window
+
+    real = fidelity._real_results(root, ["stock-fcfs"])
+    logged = list(fidelity._logged_reps(root, "stock-fcfs"))
+    hw = str(root / "calibration.json")
+    return {
+        "real": (real["stock-fcfs"]["label"], real["stock-fcfs"]["runs"]),
+        "reps": [(rep, result) for rep, _, result in logged],
+        "client loop": fidelity.client_loop_lines(root, ["stock-fcfs"]),
+        "call split": [fidelity.call_time_split(log, result) for _, log, result in logged],
+        "probe windows": [probe_window(log) for _, log, _ in logged],
+        "machine": fidelity._machine(root, "stock-fcfs", "a100", real),
+        "step classes": fidelity._class_lines(root, real, "a100"),
+        "probe factors": fidelity.probe_factors(root, "stock-fcfs", hw),
+    }
+
+
+def test_a_committed_gzipped_window_reads_as_the_plain_one(tmp_path):
+    _window(tmp_path / "plain")
+    _gzip_window(tmp_path / "plain", tmp_path / "gz")
+    assert not list((tmp_path / "gz").rglob("result.json"))
+    assert not list((tmp_path / "gz" / "steps").glob("*.jsonl"))
+    plain, gz = _window_view(tmp_path / "plain"), _window_view(tmp_path / "gz")
+    assert gz == plain
+    # the view is not empty: two repetitions, each with its step log, calls, probe and steps
+    assert [rep for rep, _ in plain["reps"]] == ["rep0", "rep1"]
+    assert len(plain["real"][1]) == 2
+    # rep1: one finished call, 1.5 s at the client; engine: a 1.3 s, b 2.8 s
+    assert plain["call split"][1][1.0] == pytest.approx((1.5, 2.05, 1))
+    assert plain["probe windows"] == [(97.0, 99.0), (147.0, 149.0)]
+    assert set(plain["machine"]) == {1.0}
+    assert [row.split(" |")[0] for row in plain["step classes"][2:]] == [
+        "| stock-fcfs (rep0)",
+        "| stock-fcfs (rep1)",
+    ]
+    assert plain["probe factors"] == {1.0: (2.5 / 2 + 3.0 / 2) / 2}  # medians around each
+    logs = [log.name for _, log, _ in fidelity._logged_reps(tmp_path / "gz", "stock-fcfs")]
+    assert logs == ["stock-fcfs-rep0.jsonl.gz", "stock-fcfs-rep1.jsonl.gz"]
+
+
+def test_the_plain_file_wins_over_its_gzipped_twin(tmp_path):
+    path = tmp_path / "result.json"
+    with pytest.raises(FileNotFoundError):
+        report.read_text(path)
+    assert report.plain_or_gz(path) is None
+    (tmp_path / "result.json.gz").write_bytes(gzip.compress(b"gz"))
+    assert report.plain_or_gz(path) == tmp_path / "result.json.gz"
+    assert report.read_text(path) == "gz"
+    assert report.read_text(tmp_path / "result.json.gz") == "gz"  # named directly
+    path.write_text("plain")
+    assert report.plain_or_gz(path) == path
+    assert report.read_text(path) == "plain"
+
+
+def test_load_result_reads_a_gzipped_result(tmp_path):
+    result = make_result("stock", {}, [_run(1, 2.0, 4.0)])
+    (tmp_path / "result.json.gz").write_bytes(gzip.compress(json.dumps(result).encode()))
+    got = report.load_result(tmp_path / "result.json")
+    assert got["runs"] == result["runs"]
+    assert got["_path"] == str(tmp_path / "result.json.gz")
+    (tmp_path / "bad" / "result.json.gz").parent.mkdir()
+    (tmp_path / "bad" / "result.json.gz").write_bytes(gzip.compress(b"{}")[:-6])  # truncated
+    with pytest.raises(report.ResultError, match="cannot read"):
+        report.load_result(tmp_path / "bad" / "result.json")
+
+
+def test_a_gzipped_repetition_is_done(tmp_path):
+    rep = tmp_path / "real" / "stock-fcfs" / "rep0"
+    rep.mkdir(parents=True)
+    (rep / "summary.md").write_text("")
+    assert not fidelity.rep_done(rep)  # started, no result: run it again
+    (rep / "result.json.gz").write_bytes(gzip.compress(b"{}"))
+    assert fidelity.rep_done(rep)
+    assert not fidelity.rep_done(tmp_path / "real" / "stock-fcfs" / "rep1")  # never started
+    (tmp_path / "real" / "stock-fcfs" / "rep1").mkdir()
+    (tmp_path / "real" / "stock-fcfs" / "rep1" / "result.json").write_text("{}")
+    assert fidelity.rep_done(tmp_path / "real" / "stock-fcfs" / "rep1")
+
+
+def _three_reps(tmp_path: Path) -> tuple[dict, dict]:
+    # per repetition at rate 1: mean 2, 3, 7 and P95 4, 6, 20; one simulated run 3.6 / 7.5
+    real = make_result(
+        "stock", {}, [_run(1, 2.0, 4.0), _run(1, 7.0, 20.0, 1), _run(1, 3.0, 6.0, 2)]
+    )
+    sim = make_result("stock-fcfs", {}, [_run(1, 3.6, 7.5)], simulated=True)
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(sim))
+    return {"stock-fcfs": real}, {"stock-fcfs": path}
+
+
+def test_sweep_table_mean_rule_on_three_repetitions(tmp_path):
+    table, errors = sweep_table(*_three_reps(tmp_path), real_stat="mean")
+    # mean (2+7+3)/3 = 4 -> 3.6 is -10%; P95 (4+20+6)/3 = 10 -> 7.5 is -25%
+    assert (
+        "| stock-fcfs | 1 | 3 | 4.00 [2.00-7.00] | 3.60 | -10% | 10.00 [4.00-20.00] | 7.50 | -25% |"
+        in table
+    )
+    assert [round(e, 2) for e in errors] == [0.1, 0.25]
+    assert "real mean e2e (s), mean of reps [min-max]" in table.splitlines()[0]
+    assert "real P95 e2e (s), mean of reps [min-max]" in table.splitlines()[0]
+    assert sweep_table(*_three_reps(tmp_path))[0] == table  # the default
+
+
+def test_sweep_table_median_rule_on_three_repetitions(tmp_path):
+    table, errors = sweep_table(*_three_reps(tmp_path), real_stat="median")
+    # median 3 -> 3.6 is +20%; P95 median 6 -> 7.5 is +25%; the range is still min-max
+    assert (
+        "| stock-fcfs | 1 | 3 | 3.00 [2.00-7.00] | 3.60 | +20% | 6.00 [4.00-20.00] | 7.50 | +25% |"
+        in table
+    )
+    assert [round(e, 2) for e in errors] == [0.2, 0.25]
+    assert "real mean e2e (s), median of reps [min-max]" in table.splitlines()[0]
+    assert "real P95 e2e (s), median of reps [min-max]" in table.splitlines()[0]
+    assert "mean of reps" not in table
+
+
+def test_real_stat_option(capsys):
+    p = argparse.ArgumentParser()
+    fidelity.add_arguments(p)
+    assert p.parse_args(["--out", "x"]).real_stat == "mean"
+    assert p.parse_args(["--out", "x", "--real-stat", "median"]).real_stat == "median"
+    with pytest.raises(SystemExit) as e:
+        p.parse_args(["--out", "x", "--real-stat", "mode"])
+    assert e.value.code == 2
+    assert "invalid choice: 'mode'" in capsys.readouterr().err
