@@ -95,7 +95,7 @@ def sweep_table(
         means = report.by_rate(result, f"{metric}.mean")
         p95s = report.by_rate(result, f"{metric}.p95")
         # a prediction may hold one simulated run per real repetition (the speed-probed
-        # one: each repetition had its own server): their mean, as for the real runs
+        # one: each repetition had its own server): their mean (the real runs: real_stat)
         simulated = json.loads(report.read_text(sim[label]))
         sim_s = {stat: report.by_rate(simulated, f"{metric}.{stat}") for stat in ("mean", "p95")}
         for rate in sorted(means):
@@ -342,13 +342,13 @@ def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
     """Markdown table of the ``bench`` client's own event-loop stalls (``client_loop`` in
     result.json) in each real run: a run with stalls measured its client's delays too, in its
     tail first (docs/results/stalls-2026-12-04)."""
+    from vllm_nexus.bench import report
+
     lines = [
         "| scheduler | rep | rate | client stalls | stalled (s) | largest (s) | waiting for "
         "a CPU (s) |",
         "|---|---|---|---|---|---|---|",
     ]
-    from vllm_nexus.bench import report
-
     runs = stalled = 0
     for sched in schedulers:
         for rep_dir, path in finished_reps(out / "real" / sched.replace(":", "-")):
@@ -646,13 +646,13 @@ def _metric_tables(
 
 
 def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list[str]:
+    from vllm_nexus.bench import report
+
     lines = [
         "| scheduler | rate | real call time (ms) | real in engine (ms) | real outside (ms) "
         "| sim call time (ms) |",
         "|---|---|---|---|---|---|",
     ]
-    from vllm_nexus.bench import report
-
     for sched in real:
         sim_calls: dict[float, float] = {}
         for run in json.loads(report.read_text(sim[sched]))["runs"]:
