@@ -313,3 +313,22 @@ def test_calibrate_refuses_zero_servers(cache: Path) -> None:
     p = argparse.ArgumentParser()
     calibrate.add_arguments(p)
     assert calibrate.run(p.parse_args(["--servers", "0"])) == 2
+
+
+@pytest.mark.parametrize(
+    "path", sorted(hardware.PROFILE_DIR.glob("cpu-here-*.json")), ids=lambda p: p.name
+)
+def test_every_shipped_host_profile_is_named_for_the_host_it_records(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shipped per-host profile is a valid profile whose recorded host has the key in its
+    file name, and that host resolves `cpu-here` to it without a warning."""
+    monkeypatch.setenv("VLLM_NEXUS_CACHE", str(tmp_path))  # no host-local profile in the way
+    doc = json.loads(path.read_text())
+    host = HostFingerprint.from_dict(doc["host"])
+    assert path.name == f"cpu-here-{host.key()}.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = resolve_hardware("cpu-here", host=host)
+    assert (res.path, res.origin) == (path, "packaged")
+    assert res.preset.step_overhead_s == doc["hardware"]["step_overhead_s"]
