@@ -238,6 +238,31 @@ def test_frontend_step_delay_scales_with_the_streams_of_the_step() -> None:
     )
 
 
+def test_per_stream_delay_can_be_paid_per_call_in_the_engine_with_a_cap() -> None:
+    # frontend_delay_calls_cap > 0 (opt-in): the per-stream part counts the calls in the
+    # engine, waiting ones too, at most the cap and at least the step's streams
+    def run(n: int, seqs: int, **kw):
+        progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 20),)) for i in range(n)]
+        hw = HARDWARE["a100"].with_updates(frontend_token_s=1e-6, **kw)
+        return Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=seqs)).run(progs)
+
+    d = {"frontend_stream_delay_s": 1e-3}
+    # nothing waits (every call runs): the same as paying per stream
+    assert run(4, 16, frontend_delay_calls_cap=32, **d).busy_s == pytest.approx(
+        run(4, 16, **d).busy_s
+    )
+    # six calls, two run at a time: a cap at or below the streams changes nothing; a cap of
+    # 32 pays for the waiting calls too, at most 6 / 2 = 3x the per-stream part
+    plain, per_stream = run(6, 2), run(6, 2, **d)
+    assert run(6, 2, frontend_delay_calls_cap=1, **d).busy_s == pytest.approx(per_stream.busy_s)
+    per_call = run(6, 2, frontend_delay_calls_cap=32, **d)
+    assert per_call.steps == per_stream.steps
+    base = per_stream.busy_s - plain.busy_s
+    assert base < per_call.busy_s - plain.busy_s <= 3 * base + 1e-9
+    capped = run(6, 2, frontend_delay_calls_cap=4, **d)
+    assert per_stream.busy_s < capped.busy_s < per_call.busy_s
+
+
 def test_a_call_reaching_the_busy_engine_delays_its_next_step() -> None:
     # "a" streams alone; "b" and "c" reach the engine while it is busy with "a", "d" after
     # everything is done (an idle engine: nothing waits for its arrival)

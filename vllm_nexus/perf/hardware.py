@@ -133,6 +133,13 @@ class HardwarePreset:
     merge). Measured by ``simulate calibrate`` as the slope beside
     ``frontend_step_delay_s`` (since 2026-12-05: at 32 streams the fixed delay alone was 2.5
     ms, at 8 streams the real engine waited ~1 ms); 0 on GPU presets."""
+    frontend_delay_calls_cap: float = 0.0
+    """What ``frontend_stream_delay_s`` is paid per. 0 (default): per request the step
+    streams a token for. > 0: per call in the engine (waiting + running, at least the step's
+    streams), at most this many (an opt-in diagnostic since 2026-12-05 (e): in window L's
+    real runs the engine's CPU wait per step grew with the calls in flight while streams
+    stayed <= 8: ~0.5 ms at 1-4 calls, 1.0-1.1 at 5-8, 1.2-1.6 at 9 and more; the
+    calibration burst measures the slope at 32 calls, hence a cap there). 0 on GPU presets."""
     frontend_call_delay_s: float = 0.0
     """Seconds an engine step waits for each call that reaches the engine while it is busy
     (the API server parses and builds the request, the engine core adds it, on the core the

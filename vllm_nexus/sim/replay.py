@@ -54,6 +54,7 @@ class Replay:
         self.front_delay = hw.frontend_step_delay_s
         self.front_stream_delay = hw.frontend_stream_delay_s
         self.front_call_delay = hw.frontend_call_delay_s
+        self.front_calls_cap = hw.frontend_delay_calls_cap
         self.calls_received = 0  # calls that reached the busy engine since its last step
         # request id -> (start, end) of its last streamed chunk's frontend work (since
         # 2026-12-04f: tokens a step produces before that chunk starts merge into it)
@@ -228,7 +229,11 @@ class Replay:
             # since its last step (since 2026-12-05)
             streams = sum(1 for s in sampled if s)
             if streams:
-                dt += self.front_delay + self.front_stream_delay * streams
+                paid = streams
+                if self.front_calls_cap > 0:  # per call in the engine, capped (opt-in)
+                    calls = self.sched.get_num_unfinished_requests()
+                    paid = max(streams, min(calls, self.front_calls_cap))
+                dt += self.front_delay + self.front_stream_delay * paid
                 dt += self.front_call_delay * self.calls_received
         self.calls_received = 0
         if self.host is not None:  # KV loaded from the host tier this step
