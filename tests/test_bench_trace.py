@@ -1,5 +1,6 @@
 """Trace parsing and validation (vllm_nexus.bench.trace)."""
 
+import gzip
 import json
 
 import pytest
@@ -170,3 +171,12 @@ def test_dump_load_roundtrip(tmp_path):
     assert load_trace(f) == progs
     # transitive ancestor is a valid context source
     assert load_trace(f)[0].full_prompt_tokens()["c3"] == 10 + 5 + 2
+    # a gzipped copy (as committed under docs/results/) reads the same; a truncated one is
+    # a clear error
+    gz = tmp_path / "t.jsonl.gz"
+    gz.write_bytes(gzip.compress(f.read_bytes()))
+    assert load_trace(gz) == progs
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gz.read_bytes()[:-12])
+    with pytest.raises(TraceError, match="cut.jsonl.gz: cannot read trace"):
+        load_trace(cut)

@@ -18,6 +18,7 @@ Invalid traces (bad JSON, unknown keys or ids, cycles, negative numbers) raise
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import random
@@ -286,13 +287,17 @@ def parse_trace(lines: Iterable[str], source: str = "<trace>") -> list[ProgramSp
 
 
 def load_trace(path: str | Path) -> list[ProgramSpec]:
-    """Read and validate a JSONL trace file."""
+    """Read and validate a JSONL trace file (gzipped if its name ends in ``.gz``: traces are
+    committed that way under docs/results/)."""
     p = Path(path)
     try:
+        if p.suffix == ".gz":
+            with gzip.open(p, "rt", encoding="utf-8") as f:
+                return parse_trace(f, str(p))
         with p.open(encoding="utf-8") as f:
             return parse_trace(f, str(p))
-    except OSError as e:
-        raise TraceError(f"{p}: cannot read trace: {e.strerror}") from None
+    except (OSError, EOFError) as e:  # EOFError: a truncated .gz
+        raise TraceError(f"{p}: cannot read trace: {getattr(e, 'strerror', None) or e}") from None
 
 
 def dump_trace(programs: Iterable[ProgramSpec], path: str | Path) -> None:
