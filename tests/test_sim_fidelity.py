@@ -308,3 +308,12 @@ def test_real_stat_option(capsys):
         p.parse_args(["--out", "x", "--real-stat", "mode"])
     assert e.value.code == 2
     assert "invalid choice: 'mode'" in capsys.readouterr().err
+
+
+def test_finished_reps_come_in_repetition_order_past_nine(tmp_path: Path) -> None:
+    for k in (0, 1, 2, 10, 11):
+        (tmp_path / f"rep{k}").mkdir()
+        (tmp_path / f"rep{k}" / "result.json").write_text("{}")
+    (tmp_path / "rep3").mkdir()  # not finished: no result
+    names = [d.name for d, _ in fidelity.finished_reps(tmp_path)]
+    assert names == ["rep0", "rep1", "rep2", "rep10", "rep11"]

@@ -113,6 +113,25 @@ def test_calibration_machine_speed_is_the_designed_load_window(tmp_path):
     assert m["python_ms"] == 3.0 and m["samples"] == 3 and m["window"] == [10.0, 20.0]
 
 
+def test_calibration_machine_speed_of_a_gzipped_log_finds_its_samples(tmp_path):
+    # committed calibrations keep X.jsonl.gz beside X.jsonl.machine.jsonl (plain or gzipped)
+    import gzip
+
+    from vllm_nexus.sim.calibrate import FRONTEND_PHASE, _samples_path, machine_speed
+
+    log = _calibration_log(tmp_path, FRONTEND_PHASE)
+    gz_log = log.with_name(log.name + ".gz")
+    gz_log.write_bytes(gzip.compress(log.read_bytes()))
+    log.unlink()
+    samples = _samples_path(gz_log)
+    assert samples.name == log.name + ".machine.jsonl"
+    rows = [(11.0, 2.0), (15.0, 4.0), (19.0, 3.0)]
+    text = "".join(json.dumps({"t": t, "python_ms": v}) + "\n" for t, v in rows)
+    samples.with_name(samples.name + ".gz").write_bytes(gzip.compress(text.encode()))
+    m = machine_speed(gz_log, samples)
+    assert m is not None and m["python_ms"] == 3.0 and m["samples"] == 3
+
+
 def test_calibration_machine_speed_from_samples_around_the_load(tmp_path):
     from vllm_nexus.sim.calibrate import FRONTEND_PHASE, machine_speed
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vllm_nexus.bench.report import read_text
+from vllm_nexus.bench.report import plain_or_gz, read_text
 from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public names)
     FIT_FIELDS,
     adds_per_step,
@@ -530,7 +530,10 @@ def _fit_server(
 
 
 def _samples_path(log: Path) -> Path:
-    return log.with_name(log.name + ".machine.jsonl")
+    """The machine samples beside step log ``log`` (``X.jsonl`` -> ``X.jsonl.machine.jsonl``;
+    a gzipped log ``X.jsonl.gz`` has them as ``X.jsonl.machine.jsonl``, plain or gzipped)."""
+    name = log.name[: -len(".gz")] if log.name.endswith(".gz") else log.name
+    return log.with_name(name + ".machine.jsonl")
 
 
 def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
@@ -539,7 +542,7 @@ def machine_speed(log: Path, samples: Path) -> dict[str, Any] | None:
     after it (:class:`~vllm_nexus.sim.probe.Bracket`, since 2026-12-04b), or, for samples
     taken beside the load, of those between its first logged step and the streaming phase;
     None without such samples."""
-    if not samples.exists():
+    if plain_or_gz(samples) is None:
         return None
     first = None
     for line in read_text(log).splitlines():

@@ -325,13 +325,20 @@ def rep_done(rep_dir: Path) -> bool:
     return report.plain_or_gz(rep_dir / "result.json") is not None
 
 
+def _numbered(path: Path) -> tuple[str, int, str]:
+    """Sort key: ``rep2`` before ``rep10`` (the name's trailing number, then the name)."""
+    stem = path.name.rstrip("0123456789")
+    digits = path.name[len(stem) :]
+    return (stem, int(digits) if digits else -1, path.name)
+
+
 def finished_reps(parent: Path, pattern: str = "rep*") -> list[tuple[Path, Path]]:
     """(directory, result file: plain, else gzipped) of each finished repetition directory
-    matching ``pattern`` under ``parent``, in name order."""
+    matching ``pattern`` under ``parent``, in repetition order (``rep2`` before ``rep10``)."""
     from vllm_nexus.bench import report
 
     found = []
-    for rep_dir in sorted(parent.glob(pattern)):
+    for rep_dir in sorted(parent.glob(pattern), key=_numbered):
         path = report.plain_or_gz(rep_dir / "result.json")
         if path is not None:
             found.append((rep_dir, path))
