@@ -18,7 +18,6 @@ Invalid traces (bad JSON, unknown keys or ids, cycles, negative numbers) raise
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import random
@@ -287,17 +286,17 @@ def parse_trace(lines: Iterable[str], source: str = "<trace>") -> list[ProgramSp
 
 
 def load_trace(path: str | Path) -> list[ProgramSpec]:
-    """Read and validate a JSONL trace file (gzipped if its name ends in ``.gz``: traces are
-    committed that way under docs/results/)."""
+    """Read and validate a JSONL trace file, plain or gzipped
+    (:func:`vllm_nexus.bench.report.read_text`: traces are committed gzipped under
+    docs/results/)."""
+    from vllm_nexus.bench.report import read_text
+
     p = Path(path)
     try:
-        if p.suffix == ".gz":
-            with gzip.open(p, "rt", encoding="utf-8") as f:
-                return parse_trace(f, str(p))
-        with p.open(encoding="utf-8") as f:
-            return parse_trace(f, str(p))
+        text = read_text(p)
     except (OSError, EOFError) as e:  # EOFError: a truncated .gz
         raise TraceError(f"{p}: cannot read trace: {getattr(e, 'strerror', None) or e}") from None
+    return parse_trace(text.splitlines(), str(p))
 
 
 def dump_trace(programs: Iterable[ProgramSpec], path: str | Path) -> None:
