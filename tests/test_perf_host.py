@@ -204,12 +204,18 @@ def test_calibrate_writes_this_hosts_profile_with_its_host_record(cache: Path) -
     assert not hardware.profile_path("cpu-here").exists()  # the packaged one is not touched
 
 
+@pytest.mark.parametrize(
+    ("groups", "per_stream", "knee"),
+    [(False, 5e-5, 0.0), (True, 1.2e-4, 8.0)],
+    ids=["rounds-and-burst", "with-stream-groups"],
+)
 def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
-    cache: Path,
+    cache: Path, groups: bool, per_stream: float, knee: float
 ) -> None:
     """The streaming rounds (1-3 streams) and the burst (32 streams, its first quarter left
     out) of a calibration log give the fixed, the per-stream and the per-call part of the
-    delay."""
+    delay; with the stream groups (2-8 streams, since 2026-12-05 (f)) also the knee past
+    which the per-stream part stops growing (here 8: the burst pays for 8 streams)."""
     from vllm_nexus.perf.latency import StepLatencyModel
     from vllm_nexus.perf.models import MODELS
     from vllm_nexus.sim import calibrate
@@ -217,6 +223,7 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     truth = StepLatencyModel(HARDWARE["cpu-here"].with_updates(step_overhead_s=3e-3),
                              MODELS["tiny"])  # fmt: skip
     rng, t, lines = random.Random(2), 100.0, []
+    paid = (lambda k: min(k, knee)) if knee else (lambda k: k)
 
     def steps(n: int, streams: tuple[int, ...], extra: float) -> None:
         nonlocal t
@@ -225,7 +232,7 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
             dec = [rng.randrange(10, 600) for _ in range(k)]
             comp = [0, 0.0, 0.0, 0.0, k, float(sum(dec))]
             call = extra > 0 and rng.random() < 0.2  # a call received while it runs
-            d = truth.step_time(*comp) + (extra and extra + 5e-5 * k + 1.5e-3 * call)
+            d = truth.step_time(*comp) + (extra and extra + per_stream * paid(k) + 1.5e-3 * call)
             lines.append({"step": comp, "t": t})
             if call:
                 lines.append({"add": f"r{len(lines)}", "t": t + d / 2})
@@ -240,7 +247,10 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
         lines.extend([{"step": comp, "t": t}, {"end": t + d}])
         t += d
     lines.append({"phase": "frontend", "t": t})
-    steps(300, (1, 2, 3), 7e-4)  # streaming rounds: 0.7 ms + 0.05 ms per stream
+    steps(300, (1, 2, 3), 7e-4)  # streaming rounds: 0.7 ms + per_stream per stream
+    if groups:
+        lines.append({"phase": "stream-groups", "t": t})
+        steps(300, (2, 4, 6, 8), 7e-4)
     lines.append({"phase": "burst", "t": t})
     steps(50, (32,), 0.0)  # the burst's ramp: the FIFO filling, the engine alone (left out)
     steps(150, (32,), 7e-4)
@@ -252,8 +262,9 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     assert calibrate.run(p.parse_args(["--from-log", str(log), "--clock", "wall"])) == 0
     hw = resolve_hardware("cpu-here", warn=False).preset
     assert hw.frontend_step_delay_s == pytest.approx(7e-4, abs=1e-4)
-    assert hw.frontend_stream_delay_s == pytest.approx(5e-5, rel=0.1)
+    assert hw.frontend_stream_delay_s == pytest.approx(per_stream, rel=0.1)
     assert hw.frontend_call_delay_s == pytest.approx(1.5e-3, rel=0.1)
+    assert hw.frontend_stream_delay_cap == knee
     assert hw.frontend_engine_stretch == 1.0
 
 

@@ -329,6 +329,37 @@ def test_frontend_delay_is_a_fixed_part_a_part_per_stream_and_per_call() -> None
         frontend_delay(steps, adds[:3], predict)
 
 
+def test_frontend_delay_knee_finds_where_the_per_stream_part_stops_growing() -> None:
+    from vllm_nexus.sim.fit import frontend_delay, frontend_delay_knee
+
+    predict = lambda *c: 0.004  # noqa: E731
+    # 0.4 ms + 0.12 per stream up to 8 streams + 1.5 per call: the rounds (1-3 streams), the
+    # groups (2-8) and the burst (32), which pays for 8 streams only
+    shape = [(1, 0), (1, 1), (2, 0), (3, 0), (3, 1), (2, 0), (4, 0), (6, 0), (8, 0), (8, 1)]
+    shape += [(32, 0)] * 4
+
+    def excess(n: int, a: int, knee: float = 8) -> float:
+        return 0.0004 + 0.00012 * min(n, knee) + 0.0015 * a
+
+    steps = [([0, 0, 0, 0, n, 0], 0.004 + excess(n, a)) for n, a in shape]
+    adds = [a for _, a in shape]
+    assert frontend_delay_knee(steps, adds, predict) == pytest.approx(
+        (0.0004, 0.00012, 0.0015, 8.0)
+    )
+    # the same with cap=8 given; a straight line through 32 misses the slope
+    assert frontend_delay(steps, adds, predict, cap=8) == pytest.approx((0.0004, 0.00012, 0.0015))
+    assert frontend_delay(steps, adds, predict)[1] < 0.00005
+    # no knee in the data: 0 (no cap)
+    linear = [([0, 0, 0, 0, n, 0], 0.004 + excess(n, a, 99)) for n, a in shape]
+    assert frontend_delay_knee(linear, adds, predict) == pytest.approx(
+        (0.0004, 0.00012, 0.0015, 0.0)
+    )
+    with pytest.raises(ValueError, match="three or more stream counts"):
+        frontend_delay_knee(steps[:3], adds[:3], predict)
+    with pytest.raises(ValueError, match="one count"):
+        frontend_delay_knee(steps, adds[:3], predict)
+
+
 def test_adds_per_step_counts_the_calls_received_while_each_step_ran(tmp_path) -> None:
     from vllm_nexus.sim.fit import adds_per_step
 

@@ -238,6 +238,22 @@ def test_frontend_step_delay_scales_with_the_streams_of_the_step() -> None:
     )
 
 
+def test_per_stream_delay_stops_growing_past_the_knee() -> None:
+    # frontend_stream_delay_cap: a step pays the per-stream part for at most that many streams
+    def extra(n: int, **kw) -> float:
+        progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 20),)) for i in range(n)]
+        base = HARDWARE["a100"].with_updates(frontend_token_s=1e-6)
+        spec = lambda hw: EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=32)  # noqa: E731
+        plain = Simulator(spec(base)).run(progs)
+        return Simulator(spec(base.with_updates(**kw))).run(progs).busy_s - plain.busy_s
+
+    d = {"frontend_stream_delay_s": 1e-3}
+    one = extra(1, **d)
+    assert extra(4, frontend_stream_delay_cap=8, **d) == pytest.approx(4 * one)  # below it
+    assert extra(24, frontend_stream_delay_cap=8, **d) == pytest.approx(8 * one)  # capped
+    assert extra(24, **d) == pytest.approx(24 * one)  # 0: no cap
+
+
 def test_per_stream_delay_can_be_paid_per_call_in_the_engine_with_a_cap() -> None:
     # frontend_delay_calls_cap > 0 (opt-in): the per-stream part counts the calls in the
     # engine, waiting ones too, at most the cap and at least the step's streams

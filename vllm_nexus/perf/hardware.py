@@ -133,6 +133,16 @@ class HardwarePreset:
     merge). Measured by ``simulate calibrate`` as the slope beside
     ``frontend_step_delay_s`` (since 2026-12-05: at 32 streams the fixed delay alone was 2.5
     ms, at 8 streams the real engine waited ~1 ms); 0 on GPU presets."""
+    frontend_stream_delay_cap: float = 0.0
+    """The stream count beyond which ``frontend_stream_delay_s`` stops growing: a step pays
+    it for at most this many streams (0: no cap, profiles before 2026-12-05 (f)). Past it the
+    frontend is saturated and merges each request's tokens into fewer, larger chunks, so
+    more streams do not make it take more from the engine's core. Measured by ``simulate
+    calibrate`` as the knee of the same least squares (``fit.frontend_delay_knee``) over
+    groups of 2-8 concurrent streams and the 32-stream burst: in window L's real runs
+    (Intel host, ``--max-num-seqs 8``) the wait grew ~0.11-0.15 ms per stream up to 8
+    streams, while a line through 1-3 streams and the 32-stream burst alone gave 0.03. 0 on
+    GPU presets."""
     frontend_delay_calls_cap: float = 0.0
     """What ``frontend_stream_delay_s`` is paid per. 0 (default): per request the step
     streams a token for. > 0: per call in the engine (waiting + running, at least the step's

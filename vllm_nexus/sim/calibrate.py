@@ -38,10 +38,18 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     fit_preset,
     fit_request_overhead,
     frontend_delay,
+    frontend_delay_knee,
     phase_times,
     read_log,
 )
-from vllm_nexus.sim.loadgen import BURST_END_PHASE, BURST_PHASE, FRONTEND_PHASE, complete, mark
+from vllm_nexus.sim.loadgen import (
+    BURST_END_PHASE,
+    BURST_PHASE,
+    FRONTEND_PHASE,
+    STREAMS_PHASE,
+    complete,
+    mark,
+)
 from vllm_nexus.sim.probe import Bracket, bracket_rows, read_samples, run_speed
 from vllm_nexus.sim.speed import PROBE_END_PHASE, reference_from_log, run_probe
 
@@ -423,7 +431,8 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(doc, indent=1) + "\n")
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
                           "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
-                          "frontend_stream_delay_s", "frontend_call_delay_s",
+                          "frontend_stream_delay_s", "frontend_stream_delay_cap",
+                          "frontend_call_delay_s",
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
@@ -467,6 +476,7 @@ def _fit_server(
     from vllm_nexus.perf.latency import StepLatencyModel
 
     stretch = delay = per_stream = per_call = None
+    knee = 0.0
     if BURST_PHASE in phases and BURST_END_PHASE in phases:
         # the engine's slowdown beside a saturated frontend, as a wait per step (since
         # 2026-12-03h; the multiplier it replaces is reported in the fit quality)
@@ -487,7 +497,13 @@ def _fit_server(
             rounds, _ = read_log(log, "wall", window)
             burst_adds = adds_per_step(log, (phases[BURST_PHASE], phases[BURST_END_PHASE]))
             adds = adds_per_step(log, window) + burst_adds[len(burst_adds) - len(burst) :]
-            delay, per_stream, per_call = frontend_delay(rounds + burst, adds, predict)
+            if STREAMS_PHASE in phases:  # 2-8 concurrent streams: the knee is measurable
+                delay, per_stream, per_call, knee = frontend_delay_knee(
+                    rounds + burst, adds, predict
+                )
+            else:
+                delay, per_stream, per_call = frontend_delay(rounds + burst, adds, predict)
+                knee = 0.0
         except ValueError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
@@ -505,6 +521,7 @@ def _fit_server(
         delay = installed.frontend_step_delay_s
         per_stream = installed.frontend_stream_delay_s
         per_call = installed.frontend_call_delay_s
+        knee = installed.frontend_stream_delay_cap
     latencies = (installed.call_send_latency_s, installed.call_return_latency_s)
     if legs:  # the bench client's calls to an idle engine (since 2026-12-04)
         latencies = call_latencies(legs, *overhead, frontend[0] / frontend[1])
@@ -519,6 +536,7 @@ def _fit_server(
         frontend_engine_stretch=stretch,
         frontend_step_delay_s=delay,
         frontend_stream_delay_s=per_stream,
+        frontend_stream_delay_cap=knee,
         frontend_call_delay_s=per_call,
         call_send_latency_s=latencies[0],
         call_return_latency_s=latencies[1],
@@ -576,6 +594,14 @@ STREAM_CALLS = 24
 STREAM_TOKENS = (2, 200)
 """The streaming phase: two rounds of single-call programs replayed by the ``bench`` client
 (four arriving per second), first with 2 output tokens each, then with 200."""
+STREAM_GROUPS = (2, 4, 6, 8)
+STREAM_GROUP_TOKENS = 150
+STREAM_GROUP_PASSES = 2
+"""Then groups of this many concurrent streamed calls (128-token prompts, this many output
+tokens each, one group after another, the groups repeated this many times; since 2026-12-05
+(f)): the steps at 2-8 streams, where a ``--max-num-seqs 8`` run spends its loaded steps
+and the frontend still keeps up, so the delay's part per stream and its knee against the
+burst are measured where runs need them (the rounds give 1-3 streams, the burst 32)."""
 BURST_CALLS = 32
 """Then a burst: this many calls of :data:`BURST_TOKENS` output tokens at once, so the engine
 makes tokens faster than the frontend can stream them (the frontend saturated beside a busy
@@ -626,14 +652,17 @@ class _CpuSampler:
 
 
 def measure_frontend(
-    base_url: str, model: str, server_pid: int, log: Path
+    base_url: str, model: str, server_pid: int, log: Path, quick: bool = False
 ) -> tuple[float, float, list[tuple[float, float, int]]]:
     """(CPU seconds per streamed token, CPU speed while the engine is busy) of the frontend
     (the API server process and this ``bench`` client), and the legs outside the engine of
     the first round's calls (:func:`call_legs`).
 
     CPU per token: the difference between two streaming rounds that differ only in their
-    output lengths, over the difference in tokens streamed. Then a burst saturates the
+    output lengths, over the difference in tokens streamed. Then groups of 2-8 concurrent
+    streams (:data:`STREAM_GROUPS`, marked :data:`STREAMS_PHASE`): the stream counts between
+    the rounds' and the burst's on which the engine's delay per stream and its knee are
+    fitted. Then a burst saturates the
     frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
     steps (the speed its FIFO runs at beside a busy engine). The burst is marked in the log
     (:data:`BURST_PHASE`): the engine's slowdown beside the busy frontend is measured on its
@@ -667,6 +696,14 @@ def measure_frontend(
         cpu.append(time.process_time() - c0 + _process_cpu(server_pid) - s0)
     legs = call_legs(log, *played[0])
     token_s = max(0.0, (cpu[1] - cpu[0]) / (tokens[1] - tokens[0]))
+    mark(log, STREAMS_PHASE)
+    for p in range(1 if quick else STREAM_GROUP_PASSES):
+        for k in (STREAM_GROUPS[0], STREAM_GROUPS[-1]) if quick else STREAM_GROUPS:
+            group = [
+                ProgramSpec(f"group{p}-{k}-{i}", 0.0, (CallSpec("c0", 128, STREAM_GROUP_TOKENS),))
+                for i in range(k)
+            ]
+            play(group, f"calibrate-group{p}-{k}")
     burst = [
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, BURST_TOKENS),))
         for i in range(BURST_CALLS)
@@ -777,5 +814,7 @@ def _measure(
         print("streaming through the bench client ...", file=sys.stderr)
         assert server.proc is not None
         mark(log, FRONTEND_PHASE)
-        token_s, speed, legs = measure_frontend(server.base_url, server.model, server.proc.pid, log)
+        token_s, speed, legs = measure_frontend(
+            server.base_url, server.model, server.proc.pid, log, args.quick
+        )
         return singles, (token_s, speed), legs

@@ -165,7 +165,10 @@ def adds_per_step(path: Path, window: tuple[float, float] | None = None) -> list
 
 
 def frontend_delay(
-    steps: list[tuple[list[float], float]], adds: list[int], predict: Any
+    steps: list[tuple[list[float], float]],
+    adds: list[int],
+    predict: Any,
+    cap: float = 0.0,
 ) -> tuple[float, float, float]:
     """(fixed seconds, seconds per stream, seconds per call received) by which streaming
     engine steps exceed the fitted step model: least squares of (measured wall seconds -
@@ -175,7 +178,8 @@ def frontend_delay(
     1-3 streams, and its burst, 32) and steps with calls received (the rounds). No part is
     negative: a part that fits below 0 is set to 0 and the others refitted
     (:attr:`~vllm_nexus.perf.hardware.HardwarePreset.frontend_step_delay_s`,
-    ``frontend_stream_delay_s``, ``frontend_call_delay_s``)."""
+    ``frontend_stream_delay_s``, ``frontend_call_delay_s``). ``cap`` > 0: a step counts at
+    most this many streams (``frontend_stream_delay_cap``, :func:`frontend_delay_knee`)."""
     import numpy as np
 
     if len(adds) != len(steps):
@@ -183,7 +187,11 @@ def frontend_delay(
     rows = [(c, t, a) for (c, t), a in zip(steps, adds, strict=True) if streams_of(c) > 0]
     if len({streams_of(c) for c, _, _ in rows}) < 2:
         raise ValueError("the frontend delay needs steps at two or more stream counts")
-    x = np.array([[1.0, streams_of(c), a] for c, _, a in rows])
+
+    def counted(c: Any) -> float:
+        return min(streams_of(c), cap) if cap > 0 else streams_of(c)
+
+    x = np.array([[1.0, counted(c), a] for c, _, a in rows])
     y = np.array([t - predict(*c) for c, t, _ in rows])
     active = [k for k in range(3) if x[:, k].any()]
     while True:
@@ -193,6 +201,41 @@ def frontend_delay(
         if not active or coef.min() >= 0:
             return float(coef[0]), float(coef[1]), float(coef[2])
         active.remove(int(np.argmin(coef)))
+
+
+def frontend_delay_knee(
+    steps: list[tuple[list[float], float]], adds: list[int], predict: Any
+) -> tuple[float, float, float, float]:
+    """:func:`frontend_delay` with the per-stream part counting at most a knee's streams,
+    the knee chosen by least squares too: (fixed, per stream, per call, knee) for the knee
+    among the observed stream counts with the smallest squared error; the knee is 0 (no cap)
+    when the largest stream count fits best. Why a knee: past some stream count the frontend
+    is saturated and merges tokens into fewer chunks, so its take from the engine's core
+    stops growing (the calibration's 2-8 concurrent streams against its 32-stream burst,
+    since 2026-12-05 (f); docs/simulator.md). Needs steps at three or more stream counts."""
+    if len(adds) != len(steps):
+        raise ValueError("one count of calls received per step")
+    # (streams, calls received, excess over the step model) of the steps that stream
+    rows = [
+        (streams_of(c), a, t - predict(*c))
+        for (c, t), a in zip(steps, adds, strict=True)
+        if streams_of(c) > 0
+    ]
+    counts = sorted({n for n, _, _ in rows})
+    if len(counts) < 3:
+        raise ValueError("the delay's knee needs steps at three or more stream counts")
+    best: tuple[float, tuple[float, float, float, float]] | None = None
+    for knee in counts[1:]:
+        cap = 0.0 if knee == counts[-1] else float(knee)
+        fixed, per_stream, per_call = frontend_delay(steps, adds, predict, cap)
+        err = sum(
+            (y - fixed - per_stream * (min(n, cap) if cap > 0 else n) - per_call * a) ** 2
+            for n, a, y in rows
+        )
+        if best is None or err < best[0] - 1e-15:
+            best = (err, (fixed, per_stream, per_call, cap))
+    assert best is not None
+    return best[1]
 
 
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")

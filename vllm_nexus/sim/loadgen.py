@@ -13,6 +13,9 @@ from pathlib import Path
 FRONTEND_PHASE, BURST_PHASE, BURST_END_PHASE = "frontend", "burst", "burst-end"
 """Phase markers in the calibration log: the streaming phase (after the designed load), the
 frontend-saturating burst, its end."""
+STREAMS_PHASE = "stream-groups"
+"""Marker of the streaming phase's groups of 2-8 concurrent streams (calibrations since
+2026-12-05 (f)); a log with it has the stream counts the delay's knee is fitted on."""
 
 
 def complete(base: str, model: str, prompt: list[int], max_tokens: int) -> float:

@@ -54,6 +54,7 @@ class Replay:
         self.front_delay = hw.frontend_step_delay_s
         self.front_stream_delay = hw.frontend_stream_delay_s
         self.front_call_delay = hw.frontend_call_delay_s
+        self.front_streams_cap = hw.frontend_stream_delay_cap
         self.front_calls_cap = hw.frontend_delay_calls_cap
         self.calls_received = 0  # calls that reached the busy engine since its last step
         # request id -> (start, end) of its last streamed chunk's frontend work (since
@@ -224,12 +225,14 @@ class Replay:
             dt += (self.front_stretch - 1.0) * busy
         if self.front_tok and dt > 0:
             # a step that streams waits for the core it shares with the frontend: a fixed
-            # part, a part per stream (the API server processes each stream's token every
-            # step, merged SSE chunks or not) and a part per call the busy engine received
+            # part, a part per stream up to the knee (the API server processes each stream's
+            # token every step until it saturates) and a part per call the busy engine received
             # since its last step (since 2026-12-05)
             streams = sum(1 for s in sampled if s)
             if streams:
                 paid = streams
+                if self.front_streams_cap > 0:  # past the knee the frontend is saturated
+                    paid = min(streams, self.front_streams_cap)
                 if self.front_calls_cap > 0:  # per call in the engine, capped (opt-in)
                     calls = self.sched.get_num_unfinished_requests()
                     paid = max(streams, min(calls, self.front_calls_cap))
