@@ -18,6 +18,7 @@ profile and the built-in defaults (``--out`` writes elsewhere, e.g. the packaged
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -43,6 +44,7 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     read_log,
 )
 from vllm_nexus.sim.loadgen import (
+    AGENT_PHASE,
     BURST_END_PHASE,
     BURST_PHASE,
     FRONTEND_PHASE,
@@ -602,6 +604,17 @@ tokens each, one group after another, the groups repeated this many times; since
 (f)): the steps at 2-8 streams, where a ``--max-num-seqs 8`` run spends its loaded steps
 and the frontend still keeps up, so the delay's part per stream and its knee against the
 burst are measured where runs need them (the rounds give 1-3 streams, the burst 32)."""
+AGENT_LOAD = ("react", 60, 4.0)
+"""Then an agentic load (since 2026-12-05 (f)): this tuning family's programs (workload,
+programs, programs per second; calls and tokens scaled by :data:`AGENT_LOAD_SCALE`, think
+times by :data:`AGENT_THINK_SCALE`, as the CPU benches run) replayed by the ``bench``
+client: calls arrive while others stream and the client and API server carry many
+requests, which the rounds and groups do not show (window L's real runs waited ~2.6 ms per
+call received against the rounds' 1.5, and ~1.4-1.5 ms per step at 8 streams against the
+groups' ~0.9). Its steps join the delay's fit. A tuning family, so the held-out evaluation
+families stay unseen by the calibration."""
+AGENT_LOAD_SCALE = 0.25
+AGENT_THINK_SCALE = 0.3
 BURST_CALLS = 32
 """Then a burst: this many calls of :data:`BURST_TOKENS` output tokens at once, so the engine
 makes tokens faster than the frontend can stream them (the frontend saturated beside a busy
@@ -662,23 +675,25 @@ def measure_frontend(
     output lengths, over the difference in tokens streamed. Then groups of 2-8 concurrent
     streams (:data:`STREAM_GROUPS`, marked :data:`STREAMS_PHASE`): the stream counts between
     the rounds' and the burst's on which the engine's delay per stream and its knee are
-    fitted. Then a burst saturates the
+    fitted. Then an agentic load of a tuning family (:data:`AGENT_LOAD`, marked
+    :data:`AGENT_PHASE`): calls arriving while others stream, as in a loaded run; its steps
+    join that fit. Then a burst saturates the
     frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
     steps (the speed its FIFO runs at beside a busy engine). The burst is marked in the log
     (:data:`BURST_PHASE`): the engine's slowdown beside the busy frontend is measured on its
     steps against the fitted model (:func:`~vllm_nexus.sim.fit.engine_stretch`)."""
-    from vllm_nexus.bench import prompts, runner
+    from vllm_nexus.bench import prompts, runner, workloads
     from vllm_nexus.bench.trace import CallSpec, ProgramSpec
 
     # request ids from the client (id_transport "none"): each call's engine request is known
     opts = runner.ClientOptions(base_url=base_url, model=model, progress=False, id_transport="none")
     played: list[tuple[list[ProgramSpec], list[Any], float]] = []
 
-    def play(progs: list[ProgramSpec], salt: str) -> int:
+    def play(progs: list[ProgramSpec], salt: str, options: Any = opts) -> int:
         import asyncio
 
         factory = prompts.PromptFactory(0, salt, list(range(100, 4000)), 1.5)
-        r = runner.Runner(progs, factory, opts)
+        r = runner.Runner(progs, factory, options)
         records, _ = asyncio.run(r.run())
         if not all(p.ok for p in records):
             raise RuntimeError("a streaming calibration call failed")
@@ -704,6 +719,11 @@ def measure_frontend(
                 for i in range(k)
             ]
             play(group, f"calibrate-group{p}-{k}")
+    mark(log, AGENT_PHASE)
+    family, programs, rate = AGENT_LOAD
+    scale = workloads.WorkloadOptions(calls_scale=AGENT_LOAD_SCALE, tokens_scale=AGENT_LOAD_SCALE)
+    agents = workloads.generate(family, 12 if quick else programs, 0, rate, scale)
+    play(agents, "calibrate-agents", dataclasses.replace(opts, think_scale=AGENT_THINK_SCALE))
     burst = [
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, BURST_TOKENS),))
         for i in range(BURST_CALLS)

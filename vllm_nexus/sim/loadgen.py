@@ -13,6 +13,10 @@ from pathlib import Path
 FRONTEND_PHASE, BURST_PHASE, BURST_END_PHASE = "frontend", "burst", "burst-end"
 """Phase markers in the calibration log: the streaming phase (after the designed load), the
 frontend-saturating burst, its end."""
+AGENT_PHASE = "agent-load"
+"""Marker of the streaming phase's agentic load (calibrations since 2026-12-05 (f)): a
+tuning family's programs replayed by the ``bench`` client, calls arriving while others
+stream, as in a loaded run."""
 STREAMS_PHASE = "stream-groups"
 """Marker of the streaming phase's groups of 2-8 concurrent streams (calibrations since
 2026-12-05 (f)); a log with it has the stream counts the delay's knee is fitted on."""
