@@ -604,16 +604,18 @@ tokens each, one group after another, the groups repeated this many times; since
 (f)): the steps at 2-8 streams, where a ``--max-num-seqs 8`` run spends its loaded steps
 and the frontend still keeps up, so the delay's part per stream and its knee against the
 burst are measured where runs need them (the rounds give 1-3 streams, the burst 32)."""
-AGENT_LOAD = ("react", 60, 4.0)
-"""Then an agentic load (since 2026-12-05 (f)): this tuning family's programs (workload,
-programs, programs per second; calls and tokens scaled by :data:`AGENT_LOAD_SCALE`, think
-times by :data:`AGENT_THINK_SCALE`, as the CPU benches run) replayed by the ``bench``
-client: calls arrive while others stream and the client and API server carry many
-requests, which the rounds and groups do not show (window L's real runs waited ~2.6 ms per
-call received against the rounds' 1.5, and ~1.4-1.5 ms per step at 8 streams against the
-groups' ~0.9). Its steps join the delay's fit. A tuning family, so the held-out evaluation
+AGENT_LOADS = (("chat", 60, 6.0, 1.0), ("lats", 12, 2.0, 0.25))
+"""Then agentic loads (since 2026-12-05 (f)), one after the other: (tuning family,
+programs, programs per second, tokens scale; calls scaled by :data:`AGENT_CALLS_SCALE`,
+think times by :data:`AGENT_THINK_SCALE`, as the CPU benches run) replayed by the ``bench``
+client. Calls arrive while others stream and the client and API server carry many requests,
+which the rounds and groups do not show (window L's real runs waited ~2.6 ms per call
+received against the rounds' 1.5, and ~1.4-1.5 ms per step at 8 streams against the
+groups' ~0.9). ``chat`` keeps ~7 streams on average for ~18 s (long outputs), ``lats``
+sends a call every ~8 steps (fan-outs of short calls), by the simulator on this host's
+profile. Their steps join the delay's fit. Tuning families, so the held-out evaluation
 families stay unseen by the calibration."""
-AGENT_LOAD_SCALE = 0.25
+AGENT_CALLS_SCALE = 0.25
 AGENT_THINK_SCALE = 0.3
 BURST_CALLS = 32
 """Then a burst: this many calls of :data:`BURST_TOKENS` output tokens at once, so the engine
@@ -675,7 +677,7 @@ def measure_frontend(
     output lengths, over the difference in tokens streamed. Then groups of 2-8 concurrent
     streams (:data:`STREAM_GROUPS`, marked :data:`STREAMS_PHASE`): the stream counts between
     the rounds' and the burst's on which the engine's delay per stream and its knee are
-    fitted. Then an agentic load of a tuning family (:data:`AGENT_LOAD`, marked
+    fitted. Then agentic loads of tuning families (:data:`AGENT_LOADS`, marked
     :data:`AGENT_PHASE`): calls arriving while others stream, as in a loaded run; its steps
     join that fit. Then a burst saturates the
     frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
@@ -720,10 +722,13 @@ def measure_frontend(
             ]
             play(group, f"calibrate-group{p}-{k}")
     mark(log, AGENT_PHASE)
-    family, programs, rate = AGENT_LOAD
-    scale = workloads.WorkloadOptions(calls_scale=AGENT_LOAD_SCALE, tokens_scale=AGENT_LOAD_SCALE)
-    agents = workloads.generate(family, 12 if quick else programs, 0, rate, scale)
-    play(agents, "calibrate-agents", dataclasses.replace(opts, think_scale=AGENT_THINK_SCALE))
+    agent_opts = dataclasses.replace(opts, think_scale=AGENT_THINK_SCALE)
+    for family, programs, rate, tokens_scale in AGENT_LOADS:
+        scale = workloads.WorkloadOptions(calls_scale=AGENT_CALLS_SCALE, tokens_scale=tokens_scale)
+        agents = workloads.generate(
+            family, max(4, programs // 5) if quick else programs, 0, rate, scale
+        )
+        play(agents, f"calibrate-{family}", agent_opts)
     burst = [
         ProgramSpec(f"burst-{i}", 0.0, (CallSpec("c0", 128, BURST_TOKENS),))
         for i in range(BURST_CALLS)
