@@ -215,7 +215,8 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     """The streaming rounds (1-3 streams) and the burst (32 streams, its first quarter left
     out) of a calibration log give the fixed, the per-stream and the per-call part of the
     delay; with the stream groups (2-8 streams, since 2026-12-05 (f)) also the knee past
-    which the per-stream part stops growing (here 8: the burst pays for 8 streams)."""
+    which the per-stream part stops growing (here 8: the burst pays for 8 streams) and the
+    stretch of prefill steps beside the streaming frontend (here 1.4)."""
     from vllm_nexus.perf.latency import StepLatencyModel
     from vllm_nexus.perf.models import MODELS
     from vllm_nexus.sim import calibrate
@@ -251,6 +252,14 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     if groups:
         lines.append({"phase": "stream-groups", "t": t})
         steps(300, (2, 4, 6, 8), 7e-4)
+        for _ in range(60):  # prefills beside the streaming frontend: 1.4x the model
+            pre = [(rng.randrange(64, 800), rng.randrange(0, 500))]
+            dec = [rng.randrange(10, 600) for _ in range(rng.randrange(0, 8))]
+            comp = [*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))]
+            k = 1 + len(dec)
+            d = 1.4 * truth.step_time(*comp) + 7e-4 + per_stream * paid(k)
+            lines.extend([{"step": comp, "t": t}, {"end": t + d}])
+            t += d
     lines.append({"phase": "burst", "t": t})
     steps(50, (32,), 0.0)  # the burst's ramp: the FIFO filling, the engine alone (left out)
     steps(150, (32,), 7e-4)
@@ -265,6 +274,7 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     assert hw.frontend_stream_delay_s == pytest.approx(per_stream, rel=0.1)
     assert hw.frontend_call_delay_s == pytest.approx(1.5e-3, rel=0.1)
     assert hw.frontend_stream_delay_cap == knee
+    assert hw.frontend_prefill_stretch == pytest.approx(1.4 if groups else 1.0, rel=0.02)
     assert hw.frontend_engine_stretch == 1.0
 
 

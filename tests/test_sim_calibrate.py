@@ -344,7 +344,7 @@ def test_frontend_delay_knee_finds_where_the_per_stream_part_stops_growing() -> 
     steps = [([0, 0, 0, 0, n, 0], 0.004 + excess(n, a)) for n, a in shape]
     adds = [a for _, a in shape]
     assert frontend_delay_knee(steps, adds, predict) == pytest.approx(
-        (0.0004, 0.00012, 0.0015, 8.0)
+        (0.0004, 0.00012, 0.0015, 8.0, 1.0)
     )
     # the same with cap=8 given; a straight line through 32 misses the slope
     assert frontend_delay(steps, adds, predict, cap=8) == pytest.approx((0.0004, 0.00012, 0.0015))
@@ -352,7 +352,12 @@ def test_frontend_delay_knee_finds_where_the_per_stream_part_stops_growing() -> 
     # no knee in the data: 0 (no cap)
     linear = [([0, 0, 0, 0, n, 0], 0.004 + excess(n, a, 99)) for n, a in shape]
     assert frontend_delay_knee(linear, adds, predict) == pytest.approx(
-        (0.0004, 0.00012, 0.0015, 0.0)
+        (0.0004, 0.00012, 0.0015, 0.0, 1.0)
+    )
+    # prefill steps running 1.3x their modelled time: the stretch, the other parts unchanged
+    mixed = [*steps, *[([1, 256, 0, 0, k, 0], 1.3 * 0.004 + excess(k + 1, 0)) for k in (0, 3, 7)]]
+    assert frontend_delay_knee(mixed, [*adds, 0, 0, 0], predict) == pytest.approx(
+        (0.0004, 0.00012, 0.0015, 8.0, 1.3)
     )
     with pytest.raises(ValueError, match="three or more stream counts"):
         frontend_delay_knee(steps[:3], adds[:3], predict)
@@ -380,3 +385,24 @@ def test_adds_per_step_counts_the_calls_received_while_each_step_ran(tmp_path) -
     assert adds_per_step(p) == [2, 0, 1]
     assert adds_per_step(p, (1.005, 2.0)) == [0, 1]
     assert len(adds_per_step(p)) == len(read_log(p, "wall")[0])
+
+
+def test_fit_keeps_most_steps_of_a_noisy_server() -> None:
+    """A real designed load (2026-12-05 (f), one of three calibration servers: its steps ran
+    0.8-1.3x the fit from one tenth of the load to the next): the rounds' fits are compared
+    on every step, so the fit cannot drop most steps and model the rest (before, it kept
+    222 of 1,795 steps and modelled a 0.16 ms decode step, against ~2.4 on the other two
+    servers)."""
+    import gzip
+    from pathlib import Path
+
+    from vllm_nexus.perf.hardware import HARDWARE
+    from vllm_nexus.perf.models import get_model
+    from vllm_nexus.sim.calibrate import small_step_s
+    from vllm_nexus.sim.fit import fit_preset
+
+    data = Path(__file__).parent / "data" / "fit-runaway-steps.json.gz"
+    steps = [(c, t) for c, t in json.loads(gzip.open(data, "rt").read())]
+    hw, quality = fit_preset(steps, HARDWARE["cpu-here"], get_model("tiny"))
+    assert quality["outliers"] < 0.25 * len(steps)
+    assert 1e-3 < small_step_s(hw) < 4e-3

@@ -238,6 +238,25 @@ def test_frontend_step_delay_scales_with_the_streams_of_the_step() -> None:
     )
 
 
+def test_prefill_steps_stretch_beside_a_streaming_frontend() -> None:
+    # frontend_prefill_stretch: a step with a prefill chunk takes that multiple of the model
+    # when the frontend streams; decode steps and unstreamed runs are untouched
+    progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 512, 20),)) for i in range(2)]
+
+    def run(**kw):
+        hw = HARDWARE["a100"].with_updates(**kw)
+        sim = Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=4))
+        return sim, sim.run(progs)
+
+    sim, plain = run(frontend_token_s=1e-6)
+    _, stretched = run(frontend_token_s=1e-6, frontend_prefill_stretch=1.5)
+    assert stretched.steps == plain.steps
+    prefill = sim.latency.step_time(*sim.latency.aggregate([(512, 0), (512, 0)]), 0, 0.0)
+    assert stretched.busy_s - plain.busy_s == pytest.approx(0.5 * prefill, rel=1e-6)
+    _, quiet = run(frontend_prefill_stretch=1.5)  # not streamed: no stretch
+    assert quiet.busy_s == pytest.approx(run()[1].busy_s)
+
+
 def test_per_stream_delay_stops_growing_past_the_knee() -> None:
     # frontend_stream_delay_cap: a step pays the per-stream part for at most that many streams
     def extra(n: int, **kw) -> float:

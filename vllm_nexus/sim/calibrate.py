@@ -434,6 +434,7 @@ def run(args: argparse.Namespace) -> int:
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
                           "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
                           "frontend_stream_delay_s", "frontend_stream_delay_cap",
+                          "frontend_prefill_stretch",
                           "frontend_call_delay_s",
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
@@ -478,7 +479,7 @@ def _fit_server(
     from vllm_nexus.perf.latency import StepLatencyModel
 
     stretch = delay = per_stream = per_call = None
-    knee = 0.0
+    knee, pre_stretch = 0.0, 1.0
     if BURST_PHASE in phases and BURST_END_PHASE in phases:
         # the engine's slowdown beside a saturated frontend, as a wait per step (since
         # 2026-12-03h; the multiplier it replaces is reported in the fit quality)
@@ -500,7 +501,7 @@ def _fit_server(
             burst_adds = adds_per_step(log, (phases[BURST_PHASE], phases[BURST_END_PHASE]))
             adds = adds_per_step(log, window) + burst_adds[len(burst_adds) - len(burst) :]
             if STREAMS_PHASE in phases:  # 2-8 concurrent streams: the knee is measurable
-                delay, per_stream, per_call, knee = frontend_delay_knee(
+                delay, per_stream, per_call, knee, pre_stretch = frontend_delay_knee(
                     rounds + burst, adds, predict
                 )
             else:
@@ -524,6 +525,7 @@ def _fit_server(
         per_stream = installed.frontend_stream_delay_s
         per_call = installed.frontend_call_delay_s
         knee = installed.frontend_stream_delay_cap
+        pre_stretch = installed.frontend_prefill_stretch
     latencies = (installed.call_send_latency_s, installed.call_return_latency_s)
     if legs:  # the bench client's calls to an idle engine (since 2026-12-04)
         latencies = call_latencies(legs, *overhead, frontend[0] / frontend[1])
@@ -539,6 +541,7 @@ def _fit_server(
         frontend_step_delay_s=delay,
         frontend_stream_delay_s=per_stream,
         frontend_stream_delay_cap=knee,
+        frontend_prefill_stretch=pre_stretch,
         frontend_call_delay_s=per_call,
         call_send_latency_s=latencies[0],
         call_return_latency_s=latencies[1],

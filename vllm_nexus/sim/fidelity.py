@@ -459,6 +459,7 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
         peak_flops=hw.peak_flops / factor,
         mem_bw=hw.mem_bw / factor,
         frontend_engine_stretch=1.0,
+        frontend_prefill_stretch=1.0,
         frontend_step_delay_s=0.0,
         frontend_stream_delay_s=0.0,
         frontend_call_delay_s=0.0,

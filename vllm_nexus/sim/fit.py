@@ -164,6 +164,45 @@ def adds_per_step(path: Path, window: tuple[float, float] | None = None) -> list
     return out
 
 
+def _delay_rows(
+    steps: list[tuple[list[float], float]], adds: list[int], predict: Any
+) -> list[tuple[int, int, float, float]]:
+    """(streams, calls received, modelled seconds if the step carries a prefill chunk else 0,
+    measured - modelled seconds) of the steps that stream."""
+    if len(adds) != len(steps):
+        raise ValueError("one count of calls received per step")
+    out = []
+    for (c, t), a in zip(steps, adds, strict=True):
+        n = streams_of(c)
+        if n > 0:
+            p = predict(*c)
+            out.append((n, a, p if c[0] else 0.0, t - p))
+    return out
+
+
+def _delay_solve(
+    rows: list[tuple[int, int, float, float]], cap: float, prefill: bool
+) -> tuple[list[float], float]:
+    """Non-negative least squares (a part fitting below 0 is set to 0 and the others refitted)
+    of the excess on [1, streams (at most ``cap`` if > 0), calls received, and, with
+    ``prefill``, the prefill steps' modelled time]: the coefficients (4, the last 0 without
+    ``prefill``) and the squared error."""
+    import numpy as np
+
+    x = np.array(
+        [[1.0, min(n, cap) if cap > 0 else n, a, p if prefill else 0.0] for n, a, p, _ in rows]
+    )
+    y = np.array([r[3] for r in rows])
+    active = [k for k in range(4) if x[:, k].any()]
+    while True:
+        coef = np.zeros(4)
+        if active:
+            coef[active] = np.linalg.lstsq(x[:, active], y, rcond=None)[0]
+        if not active or coef.min() >= 0:
+            return [float(v) for v in coef], float(((x @ coef - y) ** 2).sum())
+        active.remove(int(np.argmin(coef)))
+
+
 def frontend_delay(
     steps: list[tuple[list[float], float]],
     adds: list[int],
@@ -180,62 +219,40 @@ def frontend_delay(
     (:attr:`~vllm_nexus.perf.hardware.HardwarePreset.frontend_step_delay_s`,
     ``frontend_stream_delay_s``, ``frontend_call_delay_s``). ``cap`` > 0: a step counts at
     most this many streams (``frontend_stream_delay_cap``, :func:`frontend_delay_knee`)."""
-    import numpy as np
-
-    if len(adds) != len(steps):
-        raise ValueError("one count of calls received per step")
-    rows = [(c, t, a) for (c, t), a in zip(steps, adds, strict=True) if streams_of(c) > 0]
-    if len({streams_of(c) for c, _, _ in rows}) < 2:
+    rows = _delay_rows(steps, adds, predict)
+    if len({r[0] for r in rows}) < 2:
         raise ValueError("the frontend delay needs steps at two or more stream counts")
-
-    def counted(c: Any) -> float:
-        return min(streams_of(c), cap) if cap > 0 else streams_of(c)
-
-    x = np.array([[1.0, counted(c), a] for c, _, a in rows])
-    y = np.array([t - predict(*c) for c, t, _ in rows])
-    active = [k for k in range(3) if x[:, k].any()]
-    while True:
-        coef = np.zeros(3)
-        if active:
-            coef[active] = np.linalg.lstsq(x[:, active], y, rcond=None)[0]
-        if not active or coef.min() >= 0:
-            return float(coef[0]), float(coef[1]), float(coef[2])
-        active.remove(int(np.argmin(coef)))
+    coef, _ = _delay_solve(rows, cap, prefill=False)
+    return coef[0], coef[1], coef[2]
 
 
 def frontend_delay_knee(
     steps: list[tuple[list[float], float]], adds: list[int], predict: Any
-) -> tuple[float, float, float, float]:
-    """:func:`frontend_delay` with the per-stream part counting at most a knee's streams,
-    the knee chosen by least squares too: (fixed, per stream, per call, knee) for the knee
-    among the observed stream counts with the smallest squared error; the knee is 0 (no cap)
-    when the largest stream count fits best. Why a knee: past some stream count the frontend
-    is saturated and merges tokens into fewer chunks, so its take from the engine's core
-    stops growing (the calibration's 2-8 concurrent streams against its 32-stream burst,
-    since 2026-12-05 (f); docs/simulator.md). Needs steps at three or more stream counts."""
-    if len(adds) != len(steps):
-        raise ValueError("one count of calls received per step")
-    # (streams, calls received, excess over the step model) of the steps that stream
-    rows = [
-        (streams_of(c), a, t - predict(*c))
-        for (c, t), a in zip(steps, adds, strict=True)
-        if streams_of(c) > 0
-    ]
-    counts = sorted({n for n, _, _ in rows})
+) -> tuple[float, float, float, float, float]:
+    """:func:`frontend_delay` with two more parts, fitted in the same least squares:
+    (fixed, per stream, per call, knee, prefill stretch).
+
+    The per-stream part counts at most a knee's streams, the knee being the observed stream
+    count whose cap gives the smallest squared error (0, no cap, when the largest count fits
+    best): past some stream count the frontend is saturated and merges tokens into fewer
+    chunks, so its take from the engine's core stops growing (the calibration's 2-8
+    concurrent streams against its 32-stream burst). A step that carries a prefill chunk
+    takes its modelled time x the prefill stretch (at least 1): beside a streaming frontend
+    a prefill's compute runs slower (``frontend_prefill_stretch``). Both since 2026-12-05
+    (f); docs/simulator.md. Needs steps at three or more stream counts."""
+    rows = _delay_rows(steps, adds, predict)
+    counts = sorted({r[0] for r in rows})
     if len(counts) < 3:
         raise ValueError("the delay's knee needs steps at three or more stream counts")
-    best: tuple[float, tuple[float, float, float, float]] | None = None
+    best: tuple[float, list[float], float] | None = None
     for knee in counts[1:]:
         cap = 0.0 if knee == counts[-1] else float(knee)
-        fixed, per_stream, per_call = frontend_delay(steps, adds, predict, cap)
-        err = sum(
-            (y - fixed - per_stream * (min(n, cap) if cap > 0 else n) - per_call * a) ** 2
-            for n, a, y in rows
-        )
+        coef, err = _delay_solve(rows, cap, prefill=True)
         if best is None or err < best[0] - 1e-15:
-            best = (err, (fixed, per_stream, per_call, cap))
+            best = (err, coef, cap)
     assert best is not None
-    return best[1]
+    coef, cap = best[1], best[2]
+    return coef[0], coef[1], coef[2], cap, 1.0 + coef[3]
 
 
 FIT_FIELDS = (*OVERHEAD_FIELDS, "peak_flops", "mem_bw")
@@ -244,6 +261,8 @@ OUTLIER_RATIO = 2.0
 """Steps measured over this multiple of the fitted time are left out of the next round:
 on a shared machine a step is only ever stretched (preemption, another process), never
 shortened, so the one-sided trim keeps the fit on the engine's own cost."""
+_TRIM = math.log(OUTLIER_RATIO) ** 2
+"""The most one step adds to the squared log error that compares the rounds' fits."""
 
 
 def _design(
@@ -319,12 +338,15 @@ def fit_preset(
     x = np.array(
         [getattr(base, f) for f in OVERHEAD_FIELDS] + [1.0 / base.peak_flops, 1.0 / base.mem_bw]
     )
-    keep = t > 0
+    keep = pos = t > 0
     best, best_loss = x, math.inf
     for _ in range(_MAX_ROUNDS):
         x = _solve(over[keep], comp_c[keep], mem_c[keep], t[keep], x)
         pred = _predict(over, comp_c, mem_c, x)
-        loss = float(np.mean(np.log(pred[keep] / t[keep]) ** 2))
+        # judged on every step, each counting at most the outlier bound: a round that drops
+        # most steps cannot win by fitting the few it kept (since 2026-12-05 (f): one server's
+        # fit dropped 1,573 of 1,795 steps and modelled a 0.16 ms decode step)
+        loss = float(np.mean(np.minimum(np.log(pred[pos] / t[pos]) ** 2, _TRIM)))
         new_keep = (t > 0) & (t < OUTLIER_RATIO * pred)
         if loss >= best_loss - 1e-12 and (new_keep == keep).all():
             break

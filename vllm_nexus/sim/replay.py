@@ -55,6 +55,7 @@ class Replay:
         self.front_stream_delay = hw.frontend_stream_delay_s
         self.front_call_delay = hw.frontend_call_delay_s
         self.front_streams_cap = hw.frontend_stream_delay_cap
+        self.front_prefill_stretch = hw.frontend_prefill_stretch
         self.front_calls_cap = hw.frontend_delay_calls_cap
         self.calls_received = 0  # calls that reached the busy engine since its last step
         # request id -> (start, end) of its last streamed chunk's frontend work (since
@@ -219,6 +220,9 @@ class Replay:
             return True
         req_ids, sampled, composition = self._compose(out.num_scheduled_tokens)
         dt = self.sim.latency.step_time(*composition)
+        if self.front_tok and composition[0]:
+            # a prefill beside a streaming frontend runs slower (since 2026-12-05 (f))
+            dt *= self.front_prefill_stretch
         if self.front_t > self.clock.t and dt > 0:
             # the part of the step during which the frontend has work runs stretched
             busy = min(dt, self.front_t - self.clock.t)
