@@ -215,8 +215,9 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     """The streaming rounds (1-3 streams) and the burst (32 streams, its first quarter left
     out) of a calibration log give the fixed, the per-stream and the per-call part of the
     delay; with the stream groups (2-8 streams, since 2026-12-05 (f)) also the knee past
-    which the per-stream part stops growing (here 8: the burst pays for 8 streams) and the
-    stretch of prefill steps beside the streaming frontend (here 1.4)."""
+    which the per-stream part stops growing (here 8: the burst pays for 8 streams), the
+    stretch of prefill steps beside the streaming frontend (here 1.4) and the cost of a
+    batch size's first step (here 5 ms)."""
     from vllm_nexus.perf.latency import StepLatencyModel
     from vllm_nexus.perf.models import MODELS
     from vllm_nexus.sim import calibrate
@@ -225,6 +226,14 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
                              MODELS["tiny"])  # fmt: skip
     rng, t, lines = random.Random(2), 100.0, []
     paid = (lambda k: min(k, knee)) if knee else (lambda k: k)
+    seen: set[int] = set()
+    shape_s = 5e-3 if groups else 0.0  # a batch size's first step: kernels built
+
+    def first(comp: list[float]) -> float:
+        m = round(comp[1] + comp[4])
+        new = m not in seen
+        seen.add(m)
+        return shape_s if new else 0.0
 
     def steps(n: int, streams: tuple[int, ...], extra: float) -> None:
         nonlocal t
@@ -234,17 +243,18 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
             comp = [0, 0.0, 0.0, 0.0, k, float(sum(dec))]
             call = extra > 0 and rng.random() < 0.2  # a call received while it runs
             d = truth.step_time(*comp) + (extra and extra + per_stream * paid(k) + 1.5e-3 * call)
+            d += first(comp)
             lines.append({"step": comp, "t": t})
             if call:
                 lines.append({"add": f"r{len(lines)}", "t": t + d / 2})
             lines.append({"end": t + d})
             t += d
 
-    for _ in range(200):  # the designed load (unstreamed): the step model's fit
+    for _ in range(400):  # the designed load (unstreamed): the step model's fit
         pre = [(rng.randrange(64, 2000), rng.randrange(0, 1000))] if rng.random() < 0.3 else []
         dec = [rng.randrange(10, 2000) for _ in range(rng.randrange(0 if pre else 1, 16))]
         comp = [*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))]
-        d = truth.step_time(*comp)
+        d = truth.step_time(*comp) + first(comp)
         lines.extend([{"step": comp, "t": t}, {"end": t + d}])
         t += d
     lines.append({"phase": "frontend", "t": t})
@@ -257,7 +267,7 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
             dec = [rng.randrange(10, 600) for _ in range(rng.randrange(0, 8))]
             comp = [*StepLatencyModel.aggregate(pre), len(dec), float(sum(dec))]
             k = 1 + len(dec)
-            d = 1.4 * truth.step_time(*comp) + 7e-4 + per_stream * paid(k)
+            d = 1.4 * truth.step_time(*comp) + 7e-4 + per_stream * paid(k) + first(comp)
             lines.extend([{"step": comp, "t": t}, {"end": t + d}])
             t += d
     lines.append({"phase": "burst", "t": t})
@@ -275,6 +285,7 @@ def test_calibrate_measures_the_frontend_delay_per_stream_and_call_from_the_log(
     assert hw.frontend_call_delay_s == pytest.approx(1.5e-3, rel=0.1)
     assert hw.frontend_stream_delay_cap == knee
     assert hw.frontend_prefill_stretch == pytest.approx(1.4 if groups else 1.0, rel=0.02)
+    assert hw.new_shape_s == pytest.approx(shape_s, abs=2e-4)
     assert hw.frontend_engine_stretch == 1.0
 
 

@@ -406,3 +406,32 @@ def test_fit_keeps_most_steps_of_a_noisy_server() -> None:
     hw, quality = fit_preset(steps, HARDWARE["cpu-here"], get_model("tiny"))
     assert quality["outliers"] < 0.25 * len(steps)
     assert 1e-3 < small_step_s(hw) < 4e-3
+
+
+def test_new_shape_flags_mark_the_first_step_of_each_batch_size(tmp_path) -> None:
+    from vllm_nexus.sim.fit import batch_tokens, new_shape_cost, new_shape_flags, read_log
+
+    # batch size = prefill tokens + decodes: 100+0, 0+4, 100+0 again, 96+4 (= 100: seen)
+    comps = [[1, 100.0, 0, 0, 0, 0], [0, 0, 0, 0, 4, 40], [1, 100.0, 0, 0, 0, 0],
+             [1, 96.0, 0, 0, 4, 40]]  # fmt: skip
+    assert [batch_tokens(c) for c in comps] == [100, 4, 100, 100]
+    lines, t = [], 10.0
+    for c in comps:
+        lines += [{"step": c, "t": t}, {"end": t + 0.004}]
+        t += 0.005
+    p = tmp_path / "log.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert new_shape_flags(p) == [True, True, False, False]
+    # a window sees the flags of the whole log: the third step is not new inside (11, 12)
+    assert new_shape_flags(p, (10.009, 10.011)) == [False]
+    steps, _ = read_log(p)
+    assert len(steps) == 4
+    # the first-of-their-size steps 5 ms over the model, the others 1 ms: 4 ms
+    flags = [True, True, False, False]
+    timed = [(c, 0.010 + (0.005 if f else 0.001)) for (c, _), f in zip(steps, flags, strict=True)]
+    assert new_shape_cost(timed, [True, True, False, False], lambda *c: 0.010) == (
+        pytest.approx(0.004)
+    )
+    assert new_shape_cost(timed, [False] * 4, lambda *c: 0.010) == 0.0
+    with pytest.raises(ValueError, match="one flag"):
+        new_shape_cost(timed, [True], lambda *c: 0.010)

@@ -257,6 +257,21 @@ def test_prefill_steps_stretch_beside_a_streaming_frontend() -> None:
     assert quiet.busy_s == pytest.approx(run()[1].busy_s)
 
 
+def test_a_batch_size_new_to_the_server_pays_its_cost_once() -> None:
+    # new_shape_s: a step whose scheduled tokens the simulated server has not run before
+    progs = [ProgramSpec("a", 0.0, (CallSpec("c0", 64, 30),)),
+             ProgramSpec("b", 5.0, (CallSpec("c0", 64, 30),))]  # fmt: skip
+
+    def run(**kw):
+        hw = HARDWARE["a100"].with_updates(**kw)
+        return Simulator(EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=4)).run(progs)
+
+    plain, warm = run(), run(new_shape_s=0.5)
+    assert warm.steps == plain.steps
+    # sizes run: 64 (a's prefill) and 1 (its decodes); b repeats both: two new sizes in all
+    assert warm.busy_s - plain.busy_s == pytest.approx(2 * 0.5)
+
+
 def test_per_stream_delay_stops_growing_past_the_knee() -> None:
     # frontend_stream_delay_cap: a step pays the per-stream part for at most that many streams
     def extra(n: int, **kw) -> float:

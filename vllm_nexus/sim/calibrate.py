@@ -40,6 +40,8 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     fit_request_overhead,
     frontend_delay,
     frontend_delay_knee,
+    new_shape_cost,
+    new_shape_flags,
     phase_times,
     read_log,
 )
@@ -434,7 +436,7 @@ def run(args: argparse.Namespace) -> int:
     shown = FIT_FIELDS + ("request_overhead_s", "request_token_overhead_s", "frontend_token_s",
                           "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
                           "frontend_stream_delay_s", "frontend_stream_delay_cap",
-                          "frontend_prefill_stretch",
+                          "frontend_prefill_stretch", "new_shape_s",
                           "frontend_call_delay_s",
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
@@ -469,21 +471,34 @@ def _fit_server(
         print(f"vllm-nexus simulate calibrate: error: {e} (use --clock wall)", file=sys.stderr)
         return 1
     base = HARDWARE["cpu-here"]
+    # steps of a batch size new to the server pay a one-time cost (since 2026-12-05 (f)):
+    # the step model is fitted on the others, the cost measured on them against it
+    flags = new_shape_flags(log, fit_window)
+    seen_steps = [st for st, new in zip(steps, flags, strict=True) if not new]
     try:
-        fitted, quality = fit_preset(steps, base, get_model("tiny"))
+        fitted, quality = fit_preset(seen_steps, base, get_model("tiny"))
     except ValueError as e:
         print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
         return 1
-    quality["fitted_steps"] = "designed load" if fit_window else "all"
     from vllm_nexus.perf.hardware import resolve_hardware
     from vllm_nexus.perf.latency import StepLatencyModel
+
+    shape_s = new_shape_cost(steps, flags, StepLatencyModel(fitted, get_model("tiny")).step_time)
+    quality["new_shape_steps"] = sum(flags)
+    quality["fitted_steps"] = "designed load" if fit_window else "all"
+
+    def seen_shapes(window: tuple[float, float]) -> list[tuple[list[float], float]]:
+        """The window's wall-time steps, less the new-shape cost where they pay it."""
+        st, _ = read_log(log, "wall", window)
+        new = new_shape_flags(log, window)
+        return [(c, t - shape_s * f) for (c, t), f in zip(st, new, strict=True)]
 
     stretch = delay = per_stream = per_call = None
     knee, pre_stretch = 0.0, 1.0
     if BURST_PHASE in phases and BURST_END_PHASE in phases:
         # the engine's slowdown beside a saturated frontend, as a wait per step (since
         # 2026-12-03h; the multiplier it replaces is reported in the fit quality)
-        burst, _ = read_log(log, "wall", (phases[BURST_PHASE], phases[BURST_END_PHASE]))
+        burst = seen_shapes((phases[BURST_PHASE], phases[BURST_END_PHASE]))
         predict = StepLatencyModel(fitted, get_model("tiny")).step_time
         try:
             quarters = [burst[k * len(burst) // 4 : (k + 1) * len(burst) // 4] for k in range(4)]
@@ -497,7 +512,7 @@ def _fit_server(
             # and a part per call received (since 2026-12-05): the streaming rounds (1-3
             # streams, a call every 250 ms) and the burst after its ramp (32 streams)
             window = (phases[FRONTEND_PHASE], phases[BURST_PHASE])
-            rounds, _ = read_log(log, "wall", window)
+            rounds = seen_shapes(window)
             burst_adds = adds_per_step(log, (phases[BURST_PHASE], phases[BURST_END_PHASE]))
             adds = adds_per_step(log, window) + burst_adds[len(burst_adds) - len(burst) :]
             if STREAMS_PHASE in phases:  # 2-8 concurrent streams: the knee is measurable
@@ -542,6 +557,7 @@ def _fit_server(
         frontend_stream_delay_s=per_stream,
         frontend_stream_delay_cap=knee,
         frontend_prefill_stretch=pre_stretch,
+        new_shape_s=shape_s,
         frontend_call_delay_s=per_call,
         call_send_latency_s=latencies[0],
         call_return_latency_s=latencies[1],
@@ -607,6 +623,14 @@ tokens each, one group after another, the groups repeated this many times; since
 (f)): the steps at 2-8 streams, where a ``--max-num-seqs 8`` run spends its loaded steps
 and the frontend still keeps up, so the delay's part per stream and its knee against the
 burst are measured where runs need them (the rounds give 1-3 streams, the burst 32)."""
+PREFILLS_BESIDE = (256, 512, 1024, 2048)
+PREFILLS_BESIDE_GAP_S = 0.25
+"""Then prefills beside streams (since 2026-12-05 (f)): while 8 streamed calls decode (400
+tokens each), streamed calls with fresh prompts of these sizes (twice each, 8 output tokens)
+arrive this many seconds apart. A prefill beside a streaming frontend runs slower than in
+the unstreamed designed load (``frontend_prefill_stretch``), more so the longer it is (real
+runs: ~+1.5 ms on 0-128-token chunks, ~+5 ms on 512-2048), and the groups and loads carry
+short prompts only."""
 AGENT_LOADS = (("chat", 60, 6.0, 1.0), ("lats", 12, 2.0, 0.25))
 """Then agentic loads (since 2026-12-05 (f)), one after the other: (tuning family,
 programs, programs per second, tokens scale; calls scaled by :data:`AGENT_CALLS_SCALE`,
@@ -680,7 +704,8 @@ def measure_frontend(
     output lengths, over the difference in tokens streamed. Then groups of 2-8 concurrent
     streams (:data:`STREAM_GROUPS`, marked :data:`STREAMS_PHASE`): the stream counts between
     the rounds' and the burst's on which the engine's delay per stream and its knee are
-    fitted. Then agentic loads of tuning families (:data:`AGENT_LOADS`, marked
+    fitted, and prefills of 256-2048 tokens beside 8 streams (:data:`PREFILLS_BESIDE`).
+    Then agentic loads of tuning families (:data:`AGENT_LOADS`, marked
     :data:`AGENT_PHASE`): calls arriving while others stream, as in a loaded run; its steps
     join that fit. Then a burst saturates the
     frontend while the engine is busy: its CPU seconds per wall second over the burst's engine
@@ -724,6 +749,13 @@ def measure_frontend(
                 for i in range(k)
             ]
             play(group, f"calibrate-group{p}-{k}")
+    beside = [ProgramSpec(f"beside-d{i}", 0.0, (CallSpec("c0", 128, 400),)) for i in range(8)]
+    sizes = PREFILLS_BESIDE[:2] if quick else PREFILLS_BESIDE * 2
+    beside += [
+        ProgramSpec(f"beside-p{i}", PREFILLS_BESIDE_GAP_S * (i + 1), (CallSpec("c0", n, 8),))
+        for i, n in enumerate(sizes)
+    ]
+    play(beside, "calibrate-beside")
     mark(log, AGENT_PHASE)
     agent_opts = dataclasses.replace(opts, think_scale=AGENT_THINK_SCALE)
     for family, programs, rate, tokens_scale in AGENT_LOADS:

@@ -95,6 +95,43 @@ def read_log(
     return steps, engine_e2e
 
 
+def batch_tokens(composition: Any) -> int:
+    """Tokens a step runs through the model: its prefill chunks' tokens plus one per decode
+    (the row count of every linear layer's input, the shape a kernel is built for)."""
+    return int(round(composition[1] + composition[4]))
+
+
+def new_shape_flags(path: Path, window: tuple[float, float] | None = None) -> list[bool]:
+    """Per step of :func:`read_log` (same steps, same order, same ``window``): whether the
+    step is the first of the log with its :func:`batch_tokens` (the server ran no batch of
+    that size before it, as far as the log shows)."""
+    raw, _, _ = _parse_log(path)
+    seen: set[int] = set()
+    out = []
+    for comp, t0, _ in raw:
+        m = batch_tokens(comp)
+        if window is None or window[0] <= t0[0] <= window[1]:
+            out.append(m not in seen)
+        seen.add(m)
+    return out
+
+
+def new_shape_cost(
+    steps: list[tuple[list[float], float]], flags: list[bool], predict: Any
+) -> float:
+    """Seconds a step of a batch size new to the server adds (a fresh server's one-time cost
+    per shape, :attr:`~vllm_nexus.perf.hardware.HardwarePreset.new_shape_s`): the mean excess
+    over ``predict(*composition)`` of the steps flagged new minus that of the others, at
+    least 0; 0 without both kinds."""
+    if len(flags) != len(steps):
+        raise ValueError("one flag per step")
+    new = [t - predict(*c) for (c, t), f in zip(steps, flags, strict=True) if f]
+    old = [t - predict(*c) for (c, t), f in zip(steps, flags, strict=True) if not f]
+    if not new or not old:
+        return 0.0
+    return max(0.0, statistics.fmean(new) - statistics.fmean(old))
+
+
 def contention(path: Path, window: tuple[float, float] | None = None) -> float:
     """Wall time / engine-clock time of a recorded run's busy steps: 1.0 when the engine
     never waited for a CPU, 2.0 when waits for CPUs other processes held doubled its steps."""

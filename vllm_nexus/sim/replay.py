@@ -56,6 +56,8 @@ class Replay:
         self.front_call_delay = hw.frontend_call_delay_s
         self.front_streams_cap = hw.frontend_stream_delay_cap
         self.front_prefill_stretch = hw.frontend_prefill_stretch
+        self.new_shape_s = hw.new_shape_s
+        self.shapes_seen: set[int] = set()  # batch sizes this (fresh) server has run
         self.front_calls_cap = hw.frontend_delay_calls_cap
         self.calls_received = 0  # calls that reached the busy engine since its last step
         # request id -> (start, end) of its last streamed chunk's frontend work (since
@@ -223,6 +225,11 @@ class Replay:
         if self.front_tok and composition[0]:
             # a prefill beside a streaming frontend runs slower (since 2026-12-05 (f))
             dt *= self.front_prefill_stretch
+        if self.new_shape_s:  # the first batch of this size on the server (kernels built)
+            size = sum(out.num_scheduled_tokens.values())
+            if size not in self.shapes_seen:
+                self.shapes_seen.add(size)
+                dt += self.new_shape_s
         if self.front_t > self.clock.t and dt > 0:
             # the part of the step during which the frontend has work runs stretched
             busy = min(dt, self.front_t - self.clock.t)
