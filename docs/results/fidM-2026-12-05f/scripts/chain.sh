@@ -1,7 +1,7 @@
 #!/bin/bash
 R=/work/main/docs/results/fidM-2026-12-05f/scripts
 export FID_CODE=/tmp/fidM/code FID_OUT=/tmp/fidM/M FID_TRACES=/tmp/fidM/traces
-mkdir -p $FID_OUT
+mkdir -p $FID_OUT /tmp/fidM/traces
 VN="/work/main/.venv/bin/python -m vllm_nexus.cli"
 echo "traces start $(date -u +%T)"
 /work/wt/shared bash -c "cd /tmp/fidM/code && export PYTHONPATH=/tmp/fidM/code && \
@@ -13,7 +13,7 @@ echo "start calibrate $(date -u +%T)"
 echo "end calibrate rc=$? $(date -u +%T)"
 for step in "ca 1" "ca 2" "mr 2" "ca 3" "ca 4" "mr 4" "ca 5" "ca 6" "mr 6"; do
   now=$(date -u +%H%M)
-  if [ "$now" -ge 1440 ]; then echo "skip $step (after 14:40) $(date -u +%T)"; continue; fi
+  if [ "$now" -ge 1735 ]; then echo "skip $step (after 17:35) $(date -u +%T)"; continue; fi
   echo "start $step $(date -u +%T)"
   /work/wt/exclusive bash -c "timeout 590 bash $R/winM.sh $step"
   echo "end $step rc=$? $(date -u +%T)"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # window M's prediction (pre-registered in ../README.md): frozen code, step 0's calibration (FID_PROFILE overrides),
-# `simulate fidelity --skip-real` per family -> L/{ca,mr}/fidelity.md and sim-alone/.
+# `simulate fidelity --skip-real` per family -> M/{ca,mr}/fidelity.md and sim-alone/.
 # usage: FID_CODE=... FID_OUT=... FID_TRACES=... /work/wt/shared timeout 590 bash predM.sh N
 R=${FID_CODE:?}; D=$(realpath ${FID_OUT:?}); T=$(realpath ${FID_TRACES:?}); N=${1:?reps}
 E="--max-num-seqs 8 --max-model-len 4096"
