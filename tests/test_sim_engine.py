@@ -221,15 +221,19 @@ def test_frontend_step_delay_has_a_fixed_part_and_a_part_per_stream() -> None:
     assert both.busy_s - plain.busy_s == pytest.approx(50 * (0.01 + 4 * 0.001))
 
 
+def _extra_busy(n: int, max_num_seqs: int = 16, **kw) -> float:
+    """Busy seconds that profile changes ``kw`` add to ``n`` streamed 20-token calls sent
+    together (A100 preset, a frontend that streams)."""
+    progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 20),)) for i in range(n)]
+    base = HARDWARE["a100"].with_updates(frontend_token_s=1e-6)
+    spec = lambda hw: EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=max_num_seqs)  # noqa: E731
+    plain = Simulator(spec(base)).run(progs)
+    return Simulator(spec(base.with_updates(**kw))).run(progs).busy_s - plain.busy_s
+
+
 def test_frontend_step_delay_scales_with_the_streams_of_the_step() -> None:
     # one stream vs eight: the per-stream part grows eightfold, the fixed part does not
-    def extra(n: int, **kw) -> float:
-        progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 20),)) for i in range(n)]
-        base = HARDWARE["a100"].with_updates(frontend_token_s=1e-6)
-        spec = lambda hw: EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=16)  # noqa: E731
-        plain = Simulator(spec(base)).run(progs)
-        return Simulator(spec(base.with_updates(**kw))).run(progs).busy_s - plain.busy_s
-
+    extra = _extra_busy
     assert extra(8, frontend_stream_delay_s=1e-3) == pytest.approx(
         8 * extra(1, frontend_stream_delay_s=1e-3)
     )
@@ -275,11 +279,7 @@ def test_a_batch_size_new_to_the_server_pays_its_cost_once() -> None:
 def test_per_stream_delay_stops_growing_past_the_knee() -> None:
     # frontend_stream_delay_cap: a step pays the per-stream part for at most that many streams
     def extra(n: int, **kw) -> float:
-        progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 64, 20),)) for i in range(n)]
-        base = HARDWARE["a100"].with_updates(frontend_token_s=1e-6)
-        spec = lambda hw: EngineSpec(hw, MODELS["llama-3.1-8b"], max_num_seqs=32)  # noqa: E731
-        plain = Simulator(spec(base)).run(progs)
-        return Simulator(spec(base.with_updates(**kw))).run(progs).busy_s - plain.busy_s
+        return _extra_busy(n, max_num_seqs=32, **kw)
 
     d = {"frontend_stream_delay_s": 1e-3}
     one = extra(1, **d)
