@@ -519,9 +519,8 @@ def _fit_server(
                 delay, per_stream, per_call, knee, pre_stretch = frontend_delay_knee(
                     rounds + burst, adds, predict
                 )
-            else:
+            else:  # older logs: the straight line (no knee, no prefill stretch)
                 delay, per_stream, per_call = frontend_delay(rounds + burst, adds, predict)
-                knee = 0.0
         except ValueError as e:
             print(f"vllm-nexus simulate calibrate: error: {e}", file=sys.stderr)
             return 1
