@@ -384,7 +384,7 @@ def fit_preset(
         # most steps cannot win by fitting the few it kept (since 2026-12-05 (f): one server's
         # fit dropped 1,573 of 1,795 steps and modelled a 0.16 ms decode step)
         loss = float(np.mean(np.minimum(np.log(pred[pos] / t[pos]) ** 2, _TRIM)))
-        new_keep = (t > 0) & (t < OUTLIER_RATIO * pred)
+        new_keep = pos & (t < OUTLIER_RATIO * pred)
         if loss >= best_loss - 1e-12 and (new_keep == keep).all():
             break
         if loss < best_loss:

@@ -21,6 +21,7 @@ from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
 from vllm_nexus.perf.latency import batch_composition
+from vllm_nexus.sim.fit import batch_tokens
 from vllm_nexus.sim.records import CallRecord, SimResult, parse_scheduler
 
 OUTPUT_TOKEN = 7
@@ -226,7 +227,7 @@ class Replay:
             # a prefill beside a streaming frontend runs slower (since 2026-12-05 (f))
             dt *= self.front_prefill_stretch
         if self.new_shape_s:  # the first batch of this size on the server (kernels built)
-            size = sum(out.num_scheduled_tokens.values())
+            size = batch_tokens(composition)  # the calibration's key (fit.new_shape_flags)
             if size not in self.shapes_seen:
                 self.shapes_seen.add(size)
                 dt += self.new_shape_s
