@@ -317,3 +317,72 @@ def test_finished_reps_come_in_repetition_order_past_nine(tmp_path: Path) -> Non
     (tmp_path / "rep3").mkdir()  # not finished: no result
     names = [d.name for d, _ in fidelity.finished_reps(tmp_path)]
     assert names == ["rep0", "rep1", "rep2", "rep10", "rep11"]
+
+
+def _fake_servers(monkeypatch: pytest.MonkeyPatch, fail_at: str | None = None) -> list[tuple]:
+    """Replace the real server + bench with a fake that appends a step line to the log and
+    writes a result with one run per rate; records each call."""
+    calls: list[tuple] = []
+
+    def serve(args, out, trace, sched, rates, salt, dest, log, tag, speed_probe):
+        calls.append((rates, salt, dest.name, tag, speed_probe))
+        if rates == fail_at:
+            raise RuntimeError("server died")
+        with open(log, "a") as f:
+            f.write(json.dumps({"rates": rates}) + "\n")
+        runs = [_run(float(r), 1.0, 2.0) for r in rates.split(",")]
+        report.save_result(make_result(sched, {}, runs), dest / "result.json")
+
+    monkeypatch.setattr(fidelity, "_serve_and_replay", serve)
+    return calls
+
+
+def _fidelity_args(*extra: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    fidelity.add_arguments(p)
+    return p.parse_args(["--out", "x", "--sweep-rates", "6,12", *extra])
+
+
+def test_each_rate_of_a_repetition_gets_a_fresh_server(tmp_path, monkeypatch):
+    calls = _fake_servers(monkeypatch)
+    fidelity._real_run(_fidelity_args(), tmp_path, tmp_path / "t.jsonl", "vllm_nexus", 2)
+    # one server per rate, each with the salt a one-server sweep gives that rate
+    assert calls == [
+        ("6", "fidelity-vllm_nexus-2-0", "rate0", "vllm_nexus-rep2-rate0", False),
+        ("12", "fidelity-vllm_nexus-2-1", "rate1", "vllm_nexus-rep2-rate1", False),
+    ]
+    rep = tmp_path / "real" / "vllm_nexus" / "rep2"
+    assert fidelity.rep_done(rep)
+    merged = report.load_result(rep / "result.json")
+    assert [(r["rate"], r["repetition"]) for r in merged["runs"]] == [(6.0, 0), (12.0, 0)]
+    assert merged["label"] == "vllm_nexus"
+    # both servers' steps in the repetition's one step log
+    log = tmp_path / "steps" / "vllm_nexus-rep2.jsonl"
+    assert [json.loads(line)["rates"] for line in log.read_text().splitlines()] == ["6", "12"]
+    fidelity._real_run(_fidelity_args(), tmp_path, tmp_path / "t.jsonl", "vllm_nexus", 2)
+    assert len(calls) == 2  # done: not run again
+
+
+def test_a_repetition_resumes_at_its_first_unfinished_rate(tmp_path, monkeypatch):
+    calls = _fake_servers(monkeypatch, fail_at="12")
+    args = _fidelity_args("--speed-probe")
+    with pytest.raises(RuntimeError, match="server died"):
+        fidelity._real_run(args, tmp_path, tmp_path / "t.jsonl", "stock-fcfs", 0)
+    assert not fidelity.rep_done(tmp_path / "real" / "stock-fcfs" / "rep0")
+    calls = _fake_servers(monkeypatch)
+    fidelity._real_run(args, tmp_path, tmp_path / "t.jsonl", "stock-fcfs", 0)
+    # only the unfinished rate runs again; the speed probe only ever on a repetition's first server
+    assert calls == [("12", "fidelity-stock-fcfs-0-1", "rate1", "stock-fcfs-rep0-rate1", False)]
+    log = tmp_path / "steps" / "stock-fcfs-rep0.jsonl"
+    assert [json.loads(line)["rates"] for line in log.read_text().splitlines()] == ["6", "12"]
+    runs = report.load_result(tmp_path / "real" / "stock-fcfs" / "rep0" / "result.json")["runs"]
+    assert [r["rate"] for r in runs] == [6.0, 12.0]
+
+
+def test_one_server_replays_every_rate_in_turn(tmp_path, monkeypatch):
+    calls = _fake_servers(monkeypatch)
+    args = _fidelity_args("--one-server", "--speed-probe")
+    fidelity._real_run(args, tmp_path, tmp_path / "t.jsonl", "stock-fcfs", 1)
+    assert calls == [("6,12", "fidelity-stock-fcfs-1", "rep1", "stock-fcfs-rep1", True)]
+    runs = report.load_result(tmp_path / "real" / "stock-fcfs" / "rep1" / "result.json")["runs"]
+    assert [r["rate"] for r in runs] == [6.0, 12.0]

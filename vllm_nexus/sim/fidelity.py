@@ -10,8 +10,9 @@ simulates and reports):
    ``calibration.json``);
 2. dumps one seeded trace (the ``bench`` workload arguments) and replays it with
    ``vllm-nexus bench`` against the real server for each scheduler and repetition
-   (interleaved), at each ``--sweep-rates``, with the same ``--engine-args``; every engine step is
-   logged by a recording scheduler (wall and engine-clock time, request adds and finishes);
+   (interleaved), at each ``--sweep-rates``, each rate on a fresh server (``--one-server``: in
+   turn on one), with the same ``--engine-args``; every engine step is logged by a recording
+   scheduler (wall and engine-clock time, request adds and finishes);
 3. simulates the same trace, rates and engine limits with the hardware profile alone: **the
    prediction** (nothing of the predicted runs is used);
 4. as a diagnostic only, simulates again at the machine speed measured during the real runs
@@ -201,6 +202,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         'speed over its calibration server\'s (needs a profile with a "speed_probe" '
         "reference; docs/simulator.md)",
     )
+    e.add_argument(
+        "--one-server",
+        action="store_true",
+        help="replay every rate of a repetition on one server, in turn (before 2026-12-05 (g): "
+        "a later rate then inherits the earlier ones' learned sizes and built kernels); by "
+        "default each rate gets a fresh server, as each simulated rate starts afresh",
+    )
     e.add_argument("--skip-real", action="store_true", help="reuse the real runs in --out")
     e.add_argument(
         "--real-stat",
@@ -283,37 +291,69 @@ def _policy_config(sched: str) -> list[str]:
 
 
 def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep: int) -> None:
-    """One fresh server for ``sched``; the trace replayed at every rate (skipped if done)."""
-    from vllm_nexus.serving.launcher import VllmServer
-    from vllm_nexus.serving.tiny_model import build_tiny_model
+    """One repetition of ``sched``: the trace replayed at every rate, each rate on a fresh
+    server (``--one-server``: all rates on one server, in turn); skipped if done, and a
+    server-per-rate repetition resumes at its first unfinished rate.
+
+    A fresh server per rate makes each cell its own measurement, as the simulator's are
+    (``simulate --sweep-rates`` starts each rate from an empty engine): on one server a later
+    rate inherits the earlier rates' learned program sizes and built kernels (window M,
+    docs/results/fidM-2026-12-05f)."""
+    from vllm_nexus.bench import report
 
     name = sched.replace(":", "-")
     dest = out / "real" / name / f"rep{rep}"
     if rep_done(dest):
         return
-    model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
     log = out / "steps" / f"{name}-rep{rep}.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text("")
+    rates = [r.strip() for r in args.sweep_rates.split(",") if r.strip()]
+    if args.one_server or len(rates) == 1:
+        log.write_text("")
+        _serve_and_replay(args, out, trace, sched, args.sweep_rates, f"fidelity-{name}-{rep}",
+                          dest, log, f"{name}-rep{rep}", args.speed_probe)  # fmt: skip
+        return
+    parts = [dest / f"rate{i}" for i in range(len(rates))]
+    if not any(rep_done(p) for p in parts):
+        log.write_text("")  # (a run cut short leaves steps outside every run's window: harmless)
+    for i, (rate, part) in enumerate(zip(rates, parts, strict=True)):
+        if not rep_done(part):
+            # the salt a one-server sweep gives its i-th rate: the same prompts and program ids
+            _serve_and_replay(args, out, trace, sched, rate, f"fidelity-{name}-{rep}-{i}", part,
+                              log, f"{name}-rep{rep}-rate{i}", args.speed_probe and i == 0)  # fmt: skip
+    merged = [report.load_result(report.plain_or_gz(p / "result.json")) for p in parts]
+    report.save_result(report.merge_results(merged, sched), dest / "result.json")
+
+
+def _serve_and_replay(
+    args: argparse.Namespace, out: Path, trace: Path, sched: str, rates: str, salt: str,
+    dest: Path, log: Path, tag: str, speed_probe: bool,
+) -> None:  # fmt: skip
+    """A fresh server for ``sched`` (its steps appended to ``log``, its own log
+    ``server-TAG.log``, the machine sampled around it into ``machine/`` under the step log's
+    name), the trace replayed on it at ``rates`` by ``vllm-nexus bench`` into ``dest``."""
+    from vllm_nexus.serving.launcher import VllmServer
+    from vllm_nexus.serving.tiny_model import build_tiny_model
+
+    model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
     server_args = [*shlex.split(args.engine_args), *_policy_config(sched)]
     server = VllmServer(str(model), port=server_port(), use_cli=False, args=server_args,
-                        env={LOG_ENV: str(log)}, log_path=out / f"server-{name}-rep{rep}.log",
+                        env={LOG_ENV: str(log)}, log_path=out / f"server-{tag}.log",
                         startup_timeout_s=900)  # fmt: skip
     # the machine's speed right before and after the run (probe samples taken here, not in a
     # process beside the run: that competes with the bench client for the CPUs): the
     # probe-rescaled prediction
-    with Bracket(out / "machine" / f"{name}-rep{rep}.jsonl"), server:
-        if args.speed_probe:  # before the trace: the prediction may use it (not its steps)
+    with Bracket(out / "machine" / log.name), server:
+        if speed_probe:  # before the trace: the prediction may use it (not its steps)
             from vllm_nexus.sim.speed import run_probe
 
             run_probe(server.base_url, server.model, log)
         _cli(
             "bench", "--base-url", server.base_url, "--trace", str(trace),
-            "--programs", str(args.programs), "--sweep-rates", args.sweep_rates,
+            "--programs", str(args.programs), "--sweep-rates", rates,
             "--seed", str(args.seed), "--arrival-cv", str(args.arrival_cv),
             "--think-scale", str(args.think_scale), "--label", sched,
-            "--run-salt", f"fidelity-{name}-{rep}", "--out", str(dest),
-            "--no-progress", "--no-plots",
+            "--run-salt", salt, "--out", str(dest), "--no-progress", "--no-plots",
         )  # fmt: skip
 
 
