@@ -167,6 +167,11 @@ def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
     assert metric(before, "vllm_nexus_router_calls_inside") == 0
     rejected_before = metric(before, "vllm_nexus_router_rejected_total")
     with cf.ThreadPoolExecutor(capacity + 6) as pool:
+        # start every worker thread first: on a loaded 2-core host spawning threads one by one
+        # inside the submit loop once took longer than a whole load call (CI, 2026-12-05)
+        ready = threading.Barrier(capacity + 6)
+        list(pool.map(lambda _: ready.wait(timeout=60), range(capacity + 6)))
+        t0 = time.monotonic()
         admitted = [
             pool.submit(call, None, f"{LONG} load {i}", max_tokens=LOAD_TOKENS)
             for i in range(capacity)
@@ -180,8 +185,8 @@ def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
             time.sleep(0.2)
         early = [_outcome(f.result()) for f in admitted if f.done()]
         assert inside == capacity, (
-            f"{inside} calls inside, expected {capacity}, after {time.monotonic() - start:.1f} s;"
-            f" calls already ended: {early}"
+            f"{inside} calls inside, expected {capacity}, after {time.monotonic() - start:.1f} s"
+            f" (submitting took {start - t0:.1f} s); calls already ended: {early}"
         )
         over = list(pool.map(lambda i: call(None, f"{LONG} over {i}", max_tokens=8), range(6)))
         done = [f.result() for f in admitted]
