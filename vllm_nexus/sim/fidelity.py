@@ -299,7 +299,7 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
     (``simulate --sweep-rates`` starts each rate from an empty engine): on one server a later
     rate inherits the earlier rates' learned program sizes and built kernels (window M,
     docs/results/fidM-2026-12-05f)."""
-    from vllm_nexus.bench import report
+    from vllm_nexus.bench import cli_common, report
 
     name = sched.replace(":", "-")
     dest = out / "real" / name / f"rep{rep}"
@@ -307,7 +307,8 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
         return
     log = out / "steps" / f"{name}-rep{rep}.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
-    rates = [r.strip() for r in args.sweep_rates.split(",") if r.strip()]
+    # bench's own reading (validated, sorted): rate i here is rate i of a one-server sweep
+    rates = [f"{r:g}" for r in cli_common.rates(args)]
     if args.one_server or len(rates) == 1:
         log.write_text("")
         _serve_and_replay(args, out, trace, sched, args.sweep_rates, f"fidelity-{name}-{rep}",
