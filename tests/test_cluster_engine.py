@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ HTTP_PORT = 18590
 URL = f"http://127.0.0.1:{HTTP_PORT}"
 MODEL = "tiny"
 APP = "vllm-nexus"
+ENGINE_DEPLOYMENT = f"LLMServer:{MODEL}"
 HEADER = "X-Vllm-Nexus-Replica"
 LONG = "the quick brown fox jumps over the lazy dog " * 20  # > 64 tokens
 LOAD_TOKENS = 3500
@@ -157,64 +159,84 @@ def test_bad_program_id_is_400(cluster: Any) -> None:
     assert r.status_code == 400 and "control characters" in r.json()["error"]["message"]
 
 
+def _broadcast_to_engines(method: str, **kwargs: Any) -> None:
+    """Call ``method`` on every engine replica (Ray Serve's ``DeploymentHandle.broadcast``)."""
+    from ray import serve
+
+    handle = serve.get_deployment_handle(ENGINE_DEPLOYMENT, app_name=APP)
+    handle.broadcast(method, **kwargs).results(timeout_s=120)
+
+
+def _open_call(prompt: str, max_tokens: int) -> socket.socket:
+    """Send a completion call on a raw connection and leave its answer unread: closing the
+    socket is a client disconnect, which cancels the call."""
+    body = json.dumps({"model": MODEL, "prompt": prompt, "max_tokens": max_tokens}).encode()
+    sock = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=30)
+    head = (
+        "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + body)
+    return sock
+
+
+def _wait_for_metric(name: str, expected: float, what: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    value = metric(metrics(), name)
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = metric(metrics(), name)
+    assert value == expected, f"{name} {value} after {timeout_s:.0f} s {what}, not {expected}"
+
+
 def test_overload_answers_429_with_retry_after(cluster: Any) -> None:
-    # 2 replicas x 4 in flight + 2 queued = 10 calls inside at once. Fill it with slow calls,
-    # wait until the ingress counts all 10 inside (whatever order they arrive in), then every
-    # further call is answered 429 at once; the 10 all finish and give their places back.
+    # 2 replicas x 4 in flight + 2 queued = 10 calls inside at once. The engines are paused
+    # (vLLM's pause_generation, mode "keep": calls are admitted and queued, none runs), so
+    # the 10 calls stay inside however long the test takes to look (CI once froze the test
+    # process for ~15 s while the first load calls ran to their end). Once the ingress counts
+    # all 10 inside, every further call is answered 429 at once. The 10 are then cancelled by
+    # their clients, which must give their places back (a paused replica's own request slots
+    # too: Ray Serve queues the resume call behind them), and the engines serve again.
     capacity = 2 * 4 + 2
     before = metrics()
     assert metric(before, "vllm_nexus_router_capacity") == capacity
     assert metric(before, "vllm_nexus_router_calls_inside") == 0
     rejected_before = metric(before, "vllm_nexus_router_rejected_total")
-    with cf.ThreadPoolExecutor(capacity + 6) as pool:
-        # start every worker thread first: on a loaded 2-core host spawning threads one by one
-        # inside the submit loop once took longer than a whole load call (CI, 2026-12-05)
-        ready = threading.Barrier(capacity + 6)
-        list(pool.map(lambda _: ready.wait(timeout=60), range(capacity + 6)))
-        t0 = time.monotonic()
-        admitted = [
-            pool.submit(call, None, f"{LONG} load {i}", max_tokens=LOAD_TOKENS)
-            for i in range(capacity)
-        ]
-        start = time.monotonic()
-        inside = 0.0
-        while time.monotonic() < start + 120 and not any(f.done() for f in admitted):
-            inside = metric(metrics(), "vllm_nexus_router_calls_inside")
-            if inside == capacity:
-                break
-            time.sleep(0.2)
-        early = [_outcome(f.result()) for f in admitted if f.done()]
-        assert inside == capacity, (
-            f"{inside} calls inside, expected {capacity}, after {time.monotonic() - start:.1f} s"
-            f" (submitting took {start - t0:.1f} s); calls already ended: {early}"
-        )
-        over = list(pool.map(lambda i: call(None, f"{LONG} over {i}", max_tokens=8), range(6)))
-        done = [f.result() for f in admitted]
+    _broadcast_to_engines("pause", mode="keep", clear_cache=False)
+    held: list[socket.socket] = []
+    try:
+        held = [_open_call(f"{LONG} held {i}", max_tokens=16) for i in range(capacity)]
+        _wait_for_metric("vllm_nexus_router_calls_inside", capacity, "of the held calls")
+        with cf.ThreadPoolExecutor(6) as pool:
+            over = list(
+                pool.map(
+                    lambda i: call(None, f"{LONG} over {i}", max_tokens=8, timeout=60), range(6)
+                )
+            )
+        for sock in held:  # nothing answered a held call: each still waits on a paused engine
+            sock.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                sock.recv(1)
+    finally:
+        for sock in held:
+            sock.close()
+        try:  # cancelled calls leave nothing behind: no admission, no router reservation
+            _wait_for_metric("vllm_nexus_router_calls_inside", 0, "of the cancelled calls")
+            _wait_for_metric("vllm_nexus_router_inflight_calls", 0, "of the cancelled calls")
+        finally:  # never leave the engines paused for the tests after this one
+            _broadcast_to_engines("resume")
     assert [r.status_code for r in over] == [429] * 6, [(r.status_code, r.text) for r in over]
     assert all(r.headers.get("Retry-After") == "1" for r in over)
     assert all("overloaded" in r.json()["error"]["message"] for r in over)
-    # simultaneous calls are never rejected while there is room
+    # the engines serve again, and simultaneous calls are never rejected while there is room
+    with cf.ThreadPoolExecutor(capacity) as pool:
+        done = list(pool.map(lambda i: call(None, f"{LONG} after {i}"), range(capacity)))
     assert [r.status_code for r in done] == [200] * capacity, [r.text for r in done]
     after = metrics()
     # the counter is module-wide (earlier tests may have met a 429): compare the increase
     assert metric(after, "vllm_nexus_router_rejected_total") - rejected_before == 6
     assert metric(after, "vllm_nexus_router_calls_inside") == 0
-
-
-def _outcome(r: requests.Response) -> str:
-    """Status, replica, finish reason and token counts of a finished call (else its text)."""
-    try:
-        body = r.json()
-        choice = body["choices"][0]
-        usage = body.get("usage") or {}
-        return (
-            f"{r.status_code} replica={r.headers.get(HEADER)} after {r.elapsed.total_seconds():.2f} s"
-            f" finish_reason={choice.get('finish_reason')!r}"
-            f" prompt_tokens={usage.get('prompt_tokens')}"
-            f" completion_tokens={usage.get('completion_tokens')}"
-        )
-    except (ValueError, KeyError, IndexError, TypeError):
-        return f"{r.status_code} {r.text[-300:]!r}"
+    _wait_for_metric("vllm_nexus_router_inflight_calls", 0, "of the calls after resume")
 
 
 def _stream_until_end(program: str, streaming: threading.Event) -> tuple[float, str]:

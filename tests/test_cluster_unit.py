@@ -187,6 +187,30 @@ def test_router_adapter_pins_and_records_route():
         # short calls go to the least-used replica: the one without the 4 pinned calls
         shorts = [await choose(i, "q", "hi") for i in range(10, 16)]
         assert shorts[:4] == [other] * 4 and set(shorts[4:]) == {"r1", "r2"}
+        for i in range(10, 16):
+            router.on_request_completed(None, f"i{i}")
+        policy = router.policy
+        busy = {r: policy.inflight(r) for r in ("r1", "r2")}
+        # a call that waits for room and is cancelled by its client frees its reservation
+        waiting = pending(30, "q", "hi")
+        chosen = (await router.choose_replicas(router._replicas_list, waiting))[0][0]
+        assert policy.inflight(chosen.replica_id.unique_id) == busy[chosen.replica_id.unique_id] + 1
+        waiting.future.cancel()
+        await asyncio.sleep(0)
+        assert {r: policy.inflight(r) for r in ("r1", "r2")} == busy
+        assert registry.peek_replica("req30") is None
+        # Ray Serve hands a freed replica to another waiting call than it was chosen for:
+        # the reservation and the response header follow the replica that took the call
+        waiting = pending(31, "q", "hi")
+        chosen = (await router.choose_replicas(router._replicas_list, waiting))[0][0]
+        took = next(r for r in reps if r is not chosen)
+        waiting.future.set_result(took)
+        await asyncio.sleep(0)
+        assert registry.peek_replica("req31") == took.replica_id.unique_id
+        assert policy.inflight(took.replica_id.unique_id) == busy[took.replica_id.unique_id] + 1
+        assert policy.handoffs_total == 1 and policy.routed[took.replica_id.unique_id] == 1
+        router.on_request_completed(None, "i31")
+        assert {r: policy.inflight(r) for r in ("r1", "r2")} == busy
         # the pinned replica dies: the program moves on its next call
         router._replicas_list = [r for r in reps if r.replica_id.unique_id != first]
         router._sync_replicas()

@@ -187,3 +187,37 @@ def test_stats_shape():
 def test_estimate_tokens():
     assert estimate_tokens("") == 0
     assert estimate_tokens("abcd" * 100) == 100
+
+
+def test_a_retry_moves_the_reservation_and_is_not_another_decision():
+    r, _ = make()
+    first = r.choose("c0", "p", 10).replica
+    again = r.choose("c0", "p", 10).replica  # the call still waits for room: chosen again
+    assert sum(r.inflight(x) for x in r.replicas) == 1 and r.inflight(again) == 1
+    assert r.decisions["short"] == 1
+    assert first in r.replicas and r.routed == {}  # chosen, not yet handed to a replica
+
+
+def test_a_call_handed_to_another_replica_is_counted_there():
+    r, _ = make()
+    chosen = r.choose("c0", "p", 10).replica
+    other = next(x for x in r.replicas if x != chosen)
+    r.assigned("c0", other)  # the freed replica went to this (older) waiting call
+    assert r.inflight(chosen) == 0 and r.inflight(other) == 1
+    assert r.handoffs_total == 1 and r.routed == {other: 1}
+    r.assigned("c1", chosen)  # a call handed a replica before it was ever chosen for
+    assert r.inflight(chosen) == 1 and r.handoffs_total == 1
+    r.release("c0")
+    r.release("c1")
+    assert sum(r.inflight(x) for x in r.replicas) == 0
+    assert r.stats()["handoffs_total"] == 1
+
+
+def test_a_call_cancelled_while_waiting_frees_its_reservation():
+    r, _ = make()
+    for i in range(5):
+        r.choose(f"c{i}", "p", 10)
+    for i in range(5):  # cancelled before any replica took them: released, never routed
+        assert r.release(f"c{i}") is not None
+    assert sum(r.inflight(x) for x in r.replicas) == 0 and r.routed == {}
+    assert r.release("c0") is None  # idempotent

@@ -133,8 +133,9 @@ class NexusIngress(OpenAiIngress):
             return self._overloaded(f"{self._admission.capacity} calls in progress")
         try:
             response = await self._route(body, call_method, raw_request, ticket)
-        except BaseException:
+        except BaseException:  # e.g. cancelled: the client went away
             ticket.release()
+            self._forget(getattr(body, "request_id", None))
             raise
         if not isinstance(response, StreamingResponse):
             ticket.release()  # complete or failed: the call is over

@@ -14,7 +14,10 @@ benchmarks in the same router.
 
 In-flight accounting is per call id: :meth:`ProgramRouter.choose` reserves the chosen
 replica for the call (so a burst of concurrent choices spreads instead of piling onto the
-same "least used" replica) and :meth:`ProgramRouter.release` frees it when the call ends.
+same "least used" replica), :meth:`ProgramRouter.assigned` moves the reservation to the
+replica the call was actually handed to (a router that queues may hand a freed replica to an
+older waiting call), and :meth:`ProgramRouter.release` frees it when the call ends or is
+cancelled. Choosing again for a waiting call is a retry, not a new decision.
 
 Pure Python, no vLLM or Ray import; the clock is injectable.
 """
@@ -92,7 +95,10 @@ class ProgramRouter:
         self.decisions: Counter[str] = Counter()
         """Decisions by reason (monotonic counters)."""
         self.routed: Counter[str] = Counter()
-        """Calls routed per replica (monotonic counters)."""
+        """Calls handed to each replica (monotonic counters; retries of a waiting call and
+        calls cancelled before a replica took them are not counted)."""
+        self.handoffs_total = 0
+        """Calls handed to another replica than the one chosen for them."""
         self.reroutes_total = 0
         """Pinned programs moved to another replica because theirs left the set."""
         self.expired_pins_total = 0
@@ -142,6 +148,7 @@ class ProgramRouter:
             "expired_pins_total": self.expired_pins_total,
             "decisions": dict(self.decisions),
             "routed": dict(self.routed),
+            "handoffs_total": self.handoffs_total,
         }
 
     # -- routing -------------------------------------------------------------------------
@@ -163,17 +170,26 @@ class ProgramRouter:
 
         ``candidates`` restricts the choice (default: every replica); a pinned replica
         that is not a candidate is treated as gone. Choosing again for the same
-        ``call_id`` (a retry) first releases its previous reservation.
+        ``call_id`` (a retry while the call waits for room) first releases its previous
+        reservation and is not counted as another decision.
         """
         now = self.clock()
-        self.release(call_id)
+        retry = self.release(call_id) is not None
         self._expire(now)
         decision = self._decide(program_id, prompt_tokens, candidates, now)
-        self._calls[call_id] = (decision.replica, now)
-        self._inflight[decision.replica] += 1
-        self.decisions[decision.reason] += 1
-        self.routed[decision.replica] += 1
+        self._reserve(call_id, decision.replica, now)
+        if not retry:
+            self.decisions[decision.reason] += 1
         return decision
+
+    def assigned(self, call_id: str, replica: str) -> None:
+        """The call was handed to ``replica``: its reservation moves there if it was chosen
+        for another one (or is made, if the call was never chosen for)."""
+        chosen = self.release(call_id)
+        if chosen is not None and chosen != replica:
+            self.handoffs_total += 1
+        self._reserve(call_id, replica, self.clock())
+        self.routed[replica] += 1
 
     def release(self, call_id: str) -> str | None:
         """A call finished (or failed, or was cancelled): free its reservation."""
@@ -188,6 +204,10 @@ class ProgramRouter:
         return replica
 
     # -- internals -----------------------------------------------------------------------
+    def _reserve(self, call_id: str, replica: str, now: float) -> None:
+        self._calls[call_id] = (replica, now)
+        self._inflight[replica] += 1
+
     def _pool(self, candidates: Sequence[str] | None) -> list[str]:
         pool = list(self._replicas) if candidates is None else list(candidates)
         if not pool:

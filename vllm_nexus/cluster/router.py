@@ -9,6 +9,13 @@ or waits (bounded by ``max_queued_requests``, then HTTP 429 at the ingress) whil
 replica is full. Replicas that die or leave drop out of the set through
 ``update_replicas``/``on_replica_actor_died``; their programs re-pin on the next long call.
 
+A waiting call is chosen for again on every retry, and Ray Serve hands a replica that frees
+up to the oldest waiting call, which may be another than the one it was chosen for. So the
+router watches each call's routing future (``PendingRequest.future``): when it resolves,
+the reservation moves to the replica that took the call (and the response header names that
+replica); when it is cancelled (the client went away while the call waited), the
+reservation is freed, as ``on_request_completed`` frees it for a call that ran.
+
 Tokenizer work never runs on the router's event loop: the model tokenizer loads in a
 background thread when the router is created, and prompts are counted in a worker thread
 (a blocking ``choose_replicas`` stalls every call the router is placing).
@@ -58,6 +65,8 @@ class ProgramAffineRouter(RequestRouter):
         self.policy.set_replicas(r.replica_id.unique_id for r in self._replicas_list)
         self._max_id_len = max_program_id_length
         self._tokens: dict[str, int] = {}
+        self._watched: dict[str, asyncio.Future[Any]] = {}
+        """Internal request id -> the routing future watched for it."""
         # loading a tokenizer takes seconds: start now, off the event loop
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nexus-tok")
         self._tokenizer = self._pool.submit(calls.load_tokenizer, tokenizer)
@@ -120,7 +129,31 @@ class ProgramAffineRouter(RequestRouter):
         )
         if request_id:
             registry.record_route(request_id, decision.replica)
+        self._watch(pending_request, request_id)
         return [[by_id[decision.replica]]]
+
+    def _watch(self, pr: PendingRequest, request_id: str | None) -> None:
+        rid = pr.metadata.internal_request_id
+        future = pr.future
+        if self._watched.get(rid) is future or future.done():
+            return
+        self._watched[rid] = future
+        future.add_done_callback(lambda f: self._on_routed(rid, request_id, f))
+
+    def _on_routed(self, rid: str, request_id: str | None, future: asyncio.Future[Any]) -> None:
+        """The call's routing future resolved (a replica took it) or was cancelled."""
+        if self._watched.get(rid) is future:
+            del self._watched[rid]
+        if future.cancelled() or future.exception() is not None:
+            self.policy.release(rid)
+            self._tokens.pop(rid, None)
+            if request_id:
+                registry.replica_of(request_id)  # forget its route
+            return
+        replica = future.result().replica_id.unique_id
+        self.policy.assigned(rid, replica)
+        if request_id:
+            registry.record_route(request_id, replica)
 
     def on_request_completed(self, replica_id: Any, internal_request_id: str) -> None:
         self.policy.release(internal_request_id)
