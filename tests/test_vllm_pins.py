@@ -8,6 +8,7 @@ index of all of them is patches/README.md.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import pytest
@@ -85,3 +86,23 @@ def test_pin_ray_serve_llm_entry_points() -> None:
     params = inspect.signature(build_llm_deployment).parameters
     assert {"deployment_cls", "name_prefix"} <= set(params)
     assert inspect.isclass(LLMServer)
+
+
+def test_pin_ray_router_hands_each_call_its_chosen_replica_and_cancels_its_future() -> None:
+    """The cluster router counts a call where its routing future resolves and frees its
+    reservation when that future is cancelled (cluster/router.py): Ray Serve must hand the
+    replica chosen for a call to that call (no FIFO mixin) and cancel the future of a call
+    whose client went away while it waited."""
+    pytest.importorskip("ray.serve")
+    from ray.serve._private.request_router.request_router import FIFOMixin, RequestRouter
+    from ray.serve.request_router import PendingRequest
+
+    from vllm_nexus.cluster.router import ProgramAffineRouter
+
+    assert not issubclass(ProgramAffineRouter, FIFOMixin)
+    fulfill = inspect.getsource(RequestRouter._fulfill_next_pending_request)
+    assert "_get_pending_request_matching_internal_request_id" in fulfill
+    assert "FIFO" not in fulfill.split('"""')[2]  # the body, not the docstring
+    choose = inspect.getsource(RequestRouter._choose_replica_for_request)
+    assert "pending_request.future.cancel()" in choose
+    assert "future" in {f.name for f in dataclasses.fields(PendingRequest)}

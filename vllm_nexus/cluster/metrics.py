@@ -64,7 +64,6 @@ _SPECS: tuple[Spec, ...] = (
     ("counter", "router_routed_calls", "Calls handed to each replica", _R),
     ("counter", "router_decisions", "Routing decisions by reason", ("reason",)),
     ("counter", "router_reroutes", "Pinned programs moved because their replica left", ()),
-    ("counter", "router_handoffs", "Calls handed to another replica than chosen for them", ()),
     ("counter", "router_expired_pins", "Pins dropped by TTL/capacity", ()),
     ("gauge", "router_replicas", "Engine replicas known", ()),
     ("counter", "replica_prefix_cache_queries", "Prompt tokens sent to each replica", _R),
@@ -106,7 +105,7 @@ class _Collector:
         pins: Counter[str] = Counter()
         inflight: Counter[str] = Counter()
         routed: Counter[str] = Counter()
-        n_reroutes = n_expired = n_replicas = n_handoffs = 0
+        n_reroutes = n_expired = n_replicas = 0
         for r in self.routers():
             p = getattr(r, "policy", None)
             if p is None:
@@ -116,7 +115,6 @@ class _Collector:
             routed.update(p.routed)
             reasons.update(p.decisions)
             n_reroutes += p.reroutes_total
-            n_handoffs += p.handoffs_total
             n_expired += p.expired_pins_total
             n_replicas = max(n_replicas, len(p.replicas))
         for name, counts in (
@@ -128,7 +126,6 @@ class _Collector:
             for k, v in counts.items():
                 f.add(name, [k], v)
         f.add("router_reroutes", [], n_reroutes)
-        f.add("router_handoffs", [], n_handoffs)
         f.add("router_expired_pins", [], n_expired)
         f.add("router_replicas", [], n_replicas)
 

@@ -14,10 +14,9 @@ benchmarks in the same router.
 
 In-flight accounting is per call id: :meth:`ProgramRouter.choose` reserves the chosen
 replica for the call (so a burst of concurrent choices spreads instead of piling onto the
-same "least used" replica), :meth:`ProgramRouter.assigned` moves the reservation to the
-replica the call was actually handed to (a router that queues may hand a freed replica to an
-older waiting call), and :meth:`ProgramRouter.release` frees it when the call ends or is
-cancelled. Choosing again for a waiting call is a retry, not a new decision.
+same "least used" replica), :meth:`ProgramRouter.assigned` records that a replica took the
+call, and :meth:`ProgramRouter.release` frees the reservation when the call ends or is
+cancelled. Choosing again for a call that waits for room is a retry, not a new decision.
 
 Pure Python, no vLLM or Ray import; the clock is injectable.
 """
@@ -97,8 +96,6 @@ class ProgramRouter:
         self.routed: Counter[str] = Counter()
         """Calls handed to each replica (monotonic counters; retries of a waiting call and
         calls cancelled before a replica took them are not counted)."""
-        self.handoffs_total = 0
-        """Calls handed to another replica than the one chosen for them."""
         self.reroutes_total = 0
         """Pinned programs moved to another replica because theirs left the set."""
         self.expired_pins_total = 0
@@ -148,7 +145,6 @@ class ProgramRouter:
             "expired_pins_total": self.expired_pins_total,
             "decisions": dict(self.decisions),
             "routed": dict(self.routed),
-            "handoffs_total": self.handoffs_total,
         }
 
     # -- routing -------------------------------------------------------------------------
@@ -183,12 +179,11 @@ class ProgramRouter:
         return decision
 
     def assigned(self, call_id: str, replica: str) -> None:
-        """The call was handed to ``replica``: its reservation moves there if it was chosen
-        for another one (or is made, if the call was never chosen for)."""
-        chosen = self.release(call_id)
-        if chosen is not None and chosen != replica:
-            self.handoffs_total += 1
-        self._reserve(call_id, replica, self.clock())
+        """``replica`` took the call: count it there, and hold the reservation there (it
+        already does when the router hands each call the replica chosen for it)."""
+        if self._calls.get(call_id, (None,))[0] != replica:
+            self.release(call_id)
+            self._reserve(call_id, replica, self.clock())
         self.routed[replica] += 1
 
     def release(self, call_id: str) -> str | None:

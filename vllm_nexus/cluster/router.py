@@ -9,12 +9,13 @@ or waits (bounded by ``max_queued_requests``, then HTTP 429 at the ingress) whil
 replica is full. Replicas that die or leave drop out of the set through
 ``update_replicas``/``on_replica_actor_died``; their programs re-pin on the next long call.
 
-A waiting call is chosen for again on every retry, and Ray Serve hands a replica that frees
-up to the oldest waiting call, which may be another than the one it was chosen for. So the
-router watches each call's routing future (``PendingRequest.future``): when it resolves,
-the reservation moves to the replica that took the call (and the response header names that
-replica); when it is cancelled (the client went away while the call waited), the
-reservation is freed, as ``on_request_completed`` frees it for a call that ran.
+A call that waits for room is chosen for again on every retry (Ray Serve hands each call
+the replica chosen for it, ``RequestRouter._fulfill_next_pending_request``). The router
+watches each call's routing future (``PendingRequest.future``): when it resolves, the call
+is counted on the replica that took it; when it is cancelled (the client went away while
+the call waited), its reservation is freed, as ``on_request_completed`` frees it for a call
+that ran. Without this a cancelled waiting call held its reservation until the 1 h stale
+purge and least-used routing avoided its replica meanwhile.
 
 Tokenizer work never runs on the router's event loop: the model tokenizer loads in a
 background thread when the router is created, and prompts are counted in a worker thread
