@@ -1,4 +1,7 @@
-import os, time
+import os
+import time
+
 os.nice(15)
-t=time.time()
-while time.time()-t<150: pass
+t = time.time()
+while time.time() - t < 150:
+    pass

@@ -114,55 +114,94 @@ def metric(text: str, name: str) -> float:
     return total
 
 
-
 _HB = "/tmp/diag429-hb"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def heartbeat():
-    import os, subprocess, sys
+    import os
+    import subprocess
+    import sys
+
     stop = threading.Event()
+
     def beat():
         while not stop.is_set():
             open(_HB, "w").write(str(time.time()))
             time.sleep(0.05)
-    t = threading.Thread(target=beat, daemon=True); t.start()
-    w = subprocess.Popen([sys.executable, "/tmp/watch.py", str(os.getpid()), _HB, "/tmp/diag429-watch.log"])
+
+    t = threading.Thread(target=beat, daemon=True)
+    t.start()
+    w = subprocess.Popen(
+        [sys.executable, "/tmp/watch.py", str(os.getpid()), _HB, "/tmp/diag429-watch.log"]
+    )
     yield
-    stop.set(); w.kill()
+    stop.set()
+    w.kill()
 
 
 @pytest.mark.parametrize("rep", range(2))
 def test_overload_diag(cluster: Any, rep: int) -> None:
     capacity = 10
-    import subprocess, sys
-    probes = [subprocess.Popen([sys.executable, "/tmp/probe.py", f"/tmp/diag429/probe-same-{rep}.json", "60"]),
-              subprocess.Popen([sys.executable, "/tmp/probe.py", f"/tmp/diag429/probe-newsess-{rep}.json", "60"], start_new_session=True)]
+    import subprocess
+    import sys
+
+    probes = [
+        subprocess.Popen(
+            [sys.executable, "/tmp/probe.py", f"/tmp/diag429/probe-same-{rep}.json", "60"]
+        ),
+        subprocess.Popen(
+            [sys.executable, "/tmp/probe.py", f"/tmp/diag429/probe-newsess-{rep}.json", "60"],
+            start_new_session=True,
+        ),
+    ]
     selfw = []
     stopw = threading.Event()
+
     def selfprobe():
         while not stopw.is_set():
-            a=time.monotonic(); time.sleep(0.05); o=time.monotonic()-a-0.05
-            if o>0.2: selfw.append((round(time.time(),1), round(o,2)))
+            a = time.monotonic()
+            time.sleep(0.05)
+            o = time.monotonic() - a - 0.05
+            if o > 0.2:
+                selfw.append((round(time.time(), 1), round(o, 2)))
+
     threading.Thread(target=selfprobe, daemon=True).start()
     log = []
     T0 = time.monotonic()
+
     def timed_call(i):
         s = time.monotonic() - T0
         r = call(None, f"{LONG} load {rep} {i}", max_tokens=LOAD_TOKENS)
-        return (i, round(s, 2), round(time.monotonic() - T0, 2), r.status_code, r.headers.get(HEADER))
+        return (
+            i,
+            round(s, 2),
+            round(time.monotonic() - T0, 2),
+            r.status_code,
+            r.headers.get(HEADER),
+        )
+
     with cf.ThreadPoolExecutor(capacity) as pool:
         futs = [pool.submit(timed_call, i) for i in range(capacity)]
         while not all(f.done() for f in futs):
             a = time.monotonic() - T0
             m = metrics()
             b = time.monotonic() - T0
-            log.append((round(a, 2), round(b, 2), metric(m, "vllm_nexus_router_calls_inside"), sum(f.done() for f in futs)))
+            log.append(
+                (
+                    round(a, 2),
+                    round(b, 2),
+                    metric(m, "vllm_nexus_router_calls_inside"),
+                    sum(f.done() for f in futs),
+                )
+            )
             time.sleep(0.2)
         res = [f.result() for f in futs]
     stopw.set()
-    out = Path("/tmp/diag429") ; out.mkdir(exist_ok=True)
+    out = Path("/tmp/diag429")
+    out.mkdir(exist_ok=True)
     (out / f"probe-self-{rep}.json").write_text(json.dumps(selfw))
-    for pr in probes: pr.wait()
+    for pr in probes:
+        pr.wait()
     (out / f"rep{rep}.json").write_text(json.dumps({"polls": log, "calls": res}))
     print(rep, "max inside", max(x[2] for x in log), "calls", res)
