@@ -94,8 +94,8 @@ class ProgramRouter:
         self.decisions: Counter[str] = Counter()
         """Decisions by reason (monotonic counters)."""
         self.routed: Counter[str] = Counter()
-        """Calls handed to each replica (monotonic counters; retries of a waiting call and
-        calls cancelled before a replica took them are not counted)."""
+        """Calls handed to each replica (monotonic counters): once per hand-over, not per
+        retry of a waiting call; a call cancelled before any hand-over is not counted."""
         self.reroutes_total = 0
         """Pinned programs moved to another replica because theirs left the set."""
         self.expired_pins_total = 0
