@@ -328,6 +328,37 @@ def test_calibrate_keeps_the_median_servers_fit(cache: Path) -> None:
         assert doc["log"] == str(logs[order.index(2.5e-3)]) and doc["logs"] == list(map(str, logs))
 
 
+def test_live_from_takes_the_live_fields_from_the_given_calibrations(cache: Path) -> None:
+    """`--from-log` keeps the fields a step log does not hold (request overhead, frontend,
+    call latencies) from the installed profile; `--live-from` takes their medians over the
+    given calibration profiles instead (fidelity window R, 2026-12-06). Bad use is an error."""
+    from vllm_nexus.perf.hardware import resolve_hardware
+    from vllm_nexus.sim import calibrate
+
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    log = _designed_log(cache / "s.jsonl", 2e-3, 0)
+    profiles = []
+    for k, (req, busy) in enumerate(((1e-3, 0.3), (3e-3, 0.5))):
+        hw = HARDWARE["cpu-here"].with_updates(request_overhead_s=req, frontend_busy_speed=busy)
+        profiles.append(cache / f"cal{k}.json")
+        profiles[-1].write_text(json.dumps({"hardware": hw.to_dict()}))
+    out = cache / "p.json"
+    base = ["--from-log", str(log), "--clock", "wall", "--out", str(out)]
+    assert calibrate.run(p.parse_args([*base, "--live-from", *map(str, profiles)])) == 0
+    hw = json.loads(out.read_text())["hardware"]
+    assert hw["request_overhead_s"] == pytest.approx(2e-3)
+    assert hw["frontend_busy_speed"] == pytest.approx(0.4)
+    assert hw["step_overhead_s"] == pytest.approx(2e-3, rel=0.1)  # the step model: the log's
+    assert calibrate.run(p.parse_args(base)) == 0
+    installed = resolve_hardware("cpu-here", warn=False).preset
+    assert json.loads(out.read_text())["hardware"]["request_overhead_s"] == pytest.approx(
+        installed.request_overhead_s
+    )
+    assert calibrate.run(p.parse_args([*base, "--live-from", str(cache / "missing.json")])) == 2
+    assert calibrate.run(p.parse_args(["--live-from", str(profiles[0]), "--quick"])) == 2
+
+
 def test_median_fit_of_an_even_count_is_the_lower_middle_and_none_is_an_error() -> None:
     from vllm_nexus.sim.calibrate import median_fit, small_step_s
 

@@ -331,6 +331,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "server, the median fit is kept as with --servers)",
     )
     p.add_argument(
+        "--live-from",
+        nargs="+",
+        metavar="PROFILE",
+        help="with --from-log: take the fields a calibration measures live and a step log "
+        "does not hold (request overhead, frontend token time and busy speed, call send and "
+        "return latency) as their medians over these calibration profiles, e.g. the start and "
+        "end calibrations of a fidelity window (default: the cpu-here profile resolved on "
+        "this host; docs/simulator.md)",
+    )
+    p.add_argument(
         "--servers",
         type=int,
         default=3,
@@ -385,6 +395,16 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.host import current_host, host_profile_path
 
     measured: list[tuple[list[tuple[int, float]], Any, list[tuple[float, float, int]]]] = []
+    if getattr(args, "live_from", None):
+        if not args.from_log:
+            print("vllm-nexus simulate calibrate: error: --live-from needs --from-log (a "
+                  "live calibration measures these fields itself)", file=sys.stderr)  # fmt: skip
+            return 2
+        try:
+            args.live_source = live_source(args.live_from)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"vllm-nexus simulate calibrate: error: --live-from: {e}", file=sys.stderr)
+            return 2
     if args.from_log:
         logs = [Path(x) for x in args.from_log]
         measured = [([], None, []) for _ in logs]
@@ -443,6 +463,35 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(quality))
     print(f"wrote {out}")
     return 0
+
+
+LIVE_FIELDS = (
+    "request_overhead_s",
+    "request_token_overhead_s",
+    "frontend_token_s",
+    "frontend_busy_speed",
+    "call_send_latency_s",
+    "call_return_latency_s",
+)
+"""The fields a calibration measures live (single calls, the frontend, the bench client's
+calls) and a step log does not hold."""
+
+
+def live_source(paths: list[str]) -> Any:
+    """The ``cpu-here`` profile resolved on this host with each of :data:`LIVE_FIELDS` replaced
+    by its median over the calibration profiles ``paths`` (``--live-from``). Why: a fit from
+    logs alone (``--from-log``) otherwise keeps those fields from the installed profile, which
+    may come from another time or window; in fidelity window R (2026-12-06) that cost 3 of 16
+    cells (docs/results/fidR-2026-12-06/README.md)."""
+    import statistics
+
+    from vllm_nexus.perf.hardware import load_profile, resolve_hardware
+
+    profiles = [load_profile(p) for p in paths]
+    base = resolve_hardware("cpu-here", warn=False).preset
+    return base.with_updates(
+        **{f: statistics.median(getattr(h, f) for h in profiles) for f in LIVE_FIELDS}
+    )
 
 
 def _fit_server(
@@ -527,7 +576,10 @@ def _fit_server(
         stretch = 1.0
 
     # what a fit from a log alone cannot measure is kept from the profile in use on this host
-    installed = resolve_hardware("cpu-here", warn=False).preset
+    # (or, with --live-from, the live fields from the given calibrations)
+    installed = (
+        getattr(args, "live_source", None) or resolve_hardware("cpu-here", warn=False).preset
+    )
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
