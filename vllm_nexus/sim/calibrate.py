@@ -395,13 +395,14 @@ def run(args: argparse.Namespace) -> int:
     from vllm_nexus.perf.host import current_host, host_profile_path
 
     measured: list[tuple[list[tuple[int, float]], Any, list[tuple[float, float, int]]]] = []
+    live = None  # with --live-from: the profile whose live-measured fields the fit keeps
     if getattr(args, "live_from", None):
         if not args.from_log:
             print("vllm-nexus simulate calibrate: error: --live-from needs --from-log (a "
                   "live calibration measures these fields itself)", file=sys.stderr)  # fmt: skip
             return 2
         try:
-            args.live_source = live_source(args.live_from)
+            live = live_source(args.live_from)
         except (OSError, ValueError, KeyError, TypeError) as e:
             print(f"vllm-nexus simulate calibrate: error: --live-from: {e}", file=sys.stderr)
             return 2
@@ -428,7 +429,7 @@ def run(args: argparse.Namespace) -> int:
                 return 1
     fits: list[tuple[Any, dict[str, Any], Path]] = []
     for log, (singles, frontend, legs) in zip(logs, measured, strict=True):
-        one = _fit_server(args, log, singles, frontend, legs)
+        one = _fit_server(args, log, singles, frontend, legs, live)
         if isinstance(one, int):
             return one
         fits.append((*one, log))
@@ -500,6 +501,7 @@ def _fit_server(
     singles: list[tuple[int, float]],
     frontend: tuple[float, float] | None,
     legs: list[tuple[float, float, int]],
+    live: Any = None,
 ) -> tuple[Any, dict[str, Any]] | int:
     """The profile fitted from one server's step log (and, when measured live, its singles,
     frontend figures and bench-call legs), or an exit code after printing the error."""
@@ -577,9 +579,7 @@ def _fit_server(
 
     # what a fit from a log alone cannot measure is kept from the profile in use on this host
     # (or, with --live-from, the live fields from the given calibrations)
-    installed = (
-        getattr(args, "live_source", None) or resolve_hardware("cpu-here", warn=False).preset
-    )
+    installed = live or resolve_hardware("cpu-here", warn=False).preset
     overhead = (installed.request_overhead_s, installed.request_token_overhead_s)
     if singles and len(engine_e2e) >= len(singles):
         overhead = fit_request_overhead(singles, engine_e2e[: len(singles)])
