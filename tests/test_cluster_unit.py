@@ -220,6 +220,80 @@ def test_router_adapter_pins_and_records_route():
     asyncio.run(scenario())
 
 
+def test_router_frees_a_handed_over_call_whose_client_left_before_it_was_sent(monkeypatch):
+    """CI 2026-12-06: after the overload test cancelled its held calls, one reservation
+    stayed, and least-used routing then put every new program on the other replica. Ray
+    Serve hands a waiting call its replica (``future.set_result``) and the caller is
+    cancelled before it wakes: the call is never sent, so no completion is ever reported,
+    yet the router saw the hand-over. Played here with real asyncio tasks."""
+    pytest.importorskip("ray.serve")
+    from ray.serve._private.common import (
+        DeploymentHandleSource,
+        DeploymentID,
+        ReplicaID,
+        RequestMetadata,
+    )
+    from ray.serve.request_router import PendingRequest
+
+    from vllm_nexus.cluster import registry
+    from vllm_nexus.cluster import router as router_mod
+
+    monkeypatch.setattr(registry, "_TRACKING", [])
+    monkeypatch.setattr(registry, "_INSIDE", __import__("collections").Counter())
+    monkeypatch.setattr(router_mod, "RECONCILE_S", 0.05)
+    did = DeploymentID(name="LLMServer", app_name="t")
+    router = router_mod.ProgramAffineRouter(
+        deployment_id=did, handle_source=DeploymentHandleSource.UNKNOWN
+    )
+    router.initialize_state(long_prompt_tokens=10)
+    reps = [NS(replica_id=ReplicaID(unique_id=u, deployment_id=did)) for u in ("r1", "r2")]
+    router._replicas_list = reps
+    router._sync_replicas()
+    policy = router.policy
+
+    def pending(i: int) -> PendingRequest:
+        body = NS(prompt="hi", vllm_xargs={}, request_id=f"race{i}")
+        meta = RequestMetadata(request_id=f"x{i}", internal_request_id=f"race-i{i}")
+        return PendingRequest(args=[body, NS(headers={})], kwargs={}, metadata=meta)
+
+    async def scenario() -> None:
+        registry.track_calls()
+        pr = pending(0)
+        registry.call_entered("race0")  # the ingress admits the call before routing
+        chosen = (await router.choose_replicas(router._replicas_list, pr))[0][0]
+
+        async def caller() -> None:  # Ray's ``_choose_replica_for_request``
+            await pr.future
+            pytest.fail("the caller was cancelled: it never sends the call")
+
+        waiting = asyncio.ensure_future(caller())
+        await asyncio.sleep(0)  # the caller now awaits the routing future
+        pr.future.set_result(chosen)  # a replica frees up: the call is handed over ...
+        waiting.cancel()  # ... as its client goes away, in the same loop turn
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(0)
+        held = chosen.replica_id.unique_id
+        assert policy.inflight(held) == 1  # counted there; no completion will ever come
+        assert router.reconcile() == 0  # the ingress still holds the call: kept
+        registry.call_left("race0")  # the ingress ends the cancelled call
+        await asyncio.sleep(0.2)  # the once-a-"second" check runs on the router's loop
+        assert policy.inflight(held) == 0 and policy.reservations == 0
+        assert policy.ended_released_total == 1 and "race-i0" not in router._tokens
+        # a call settled while its prompt was being counted is not reserved at all
+        pr = pending(1)
+        registry.call_entered("race1")
+        pr.future.cancel()
+        await router.choose_replicas(router._replicas_list, pr)
+        assert policy.reservations == 0
+
+    asyncio.run(scenario())
+    # a router in a process without our ingress never takes missing ids for ended calls
+    monkeypatch.setattr(registry, "_TRACKING", [])
+    policy.choose("c", None, 1, key="not-held")
+    assert router.reconcile() == 0 and policy.reservations == 1
+
+
 def test_usage_parsing():
     pytest.importorskip("ray.serve.llm")
     from vllm_nexus.cluster.ingress import usage_of
@@ -439,7 +513,7 @@ def test_local_head_uses_its_own_ray_auth_token(monkeypatch):
     assert refreshed == [True]
 
 
-def test_ingress_app_answers_a_bad_size_hint_with_400_before_routing():
+def test_ingress_app_answers_a_bad_size_hint_with_400_before_routing(monkeypatch):
     """The ingress's FastAPI app (the routes and request parsing Ray Serve runs, Ray Serve
     LLM's own app factory) driven over HTTP in-process, without Ray: Serve finds the ingress
     instance of a replica with a FastAPI dependency, overridden here with a local one."""
@@ -454,12 +528,18 @@ def test_ingress_app_answers_a_bad_size_hint_with_400_before_routing():
 
     app = serve_llm_app()
     make_ingress_class(app)
+    from vllm_nexus.cluster import registry
+
+    monkeypatch.setattr(registry, "_TRACKING", [])
     ingress = NexusIngress({}, {})
+    assert registry.held_calls() == frozenset()  # this process's ingress tracks its calls
     routed: list = []
 
     async def route(body, call_method, raw_request, ticket):
         routed.append((call_method, dict(body.vllm_xargs or {})))
+        assert body.request_id in registry.held_calls()  # held while it is routed
         ticket.release()
+        assert body.request_id not in registry.held_calls()
         return JSONResponse({"routed": call_method})
 
     ingress._route = route

@@ -219,3 +219,23 @@ def test_a_call_cancelled_while_waiting_frees_its_reservation():
         assert r.release(f"c{i}") is not None
     assert sum(r.inflight(x) for x in r.replicas) == 0 and r.routed == {}
     assert r.release("c0") is None  # idempotent
+
+
+def test_reservations_of_calls_the_endpoint_no_longer_holds_are_freed():
+    r, _ = make()
+    held = {"req-a", "req-b"}
+    a = r.choose("c0", "p", 10, key="req-a").replica
+    r.assigned("c0", a, key="req-a")
+    r.choose("c1", "p", 10, key="req-b")
+    b = r.choose("c1", "p", 10, key="req-b").replica  # a retry keeps its key
+    r.assigned("c2", a, key="req-c")  # handed over, never sent, its end never reported
+    r.choose("c3", None, 10)  # unkeyed: left to the stale purge
+    assert r.reservations == 4
+    assert r.release_ended(held.__contains__) == ["c2"]
+    assert r.reservations == 3 and r.ended_released_total == 1
+    held.discard("req-b")
+    assert r.release_ended(held.__contains__) == ["c1"]
+    assert r.inflight(a) >= 1 and r.release("c1") is None
+    assert r.release_ended(lambda key: False) == ["c0"]
+    assert r.reservations == 1 and r.ended_released_total == 3
+    assert b in r.replicas

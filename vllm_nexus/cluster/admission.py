@@ -12,6 +12,7 @@ would fit: it is left unbounded and this bound replaces it). Pure Python, no Ray
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class Admission:
@@ -25,14 +26,15 @@ class Admission:
         self.rejected_total = 0
         self._lock = threading.Lock()
 
-    def enter(self) -> Ticket | None:
-        """A ticket for one call, or None (answer 429) when the endpoint is full."""
+    def enter(self, on_release: Callable[[], None] | None = None) -> Ticket | None:
+        """A ticket for one call, or None (answer 429) when the endpoint is full.
+        ``on_release`` runs once when the ticket is released."""
         with self._lock:
             if self.inside >= self.capacity:
                 self.rejected_total += 1
                 return None
             self.inside += 1
-        return Ticket(self)
+        return Ticket(self, on_release)
 
     def _leave(self) -> None:
         with self._lock:
@@ -42,15 +44,19 @@ class Admission:
 class Ticket:
     """One admitted call; :meth:`release` (idempotent) when it has ended, however it ended."""
 
-    __slots__ = ("_admission",)
+    __slots__ = ("_admission", "_on_release")
 
-    def __init__(self, admission: Admission) -> None:
+    def __init__(self, admission: Admission, on_release: Callable[[], None] | None = None) -> None:
         self._admission: Admission | None = admission
+        self._on_release = on_release
 
     def release(self) -> None:
         if self._admission is not None:
             self._admission._leave()
             self._admission = None
+            if self._on_release is not None:
+                self._on_release()
+                self._on_release = None
 
     def __del__(self) -> None:  # a response dropped before it ran: never leak capacity
         self.release()

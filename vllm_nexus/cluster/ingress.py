@@ -29,6 +29,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.llm.ingress import OpenAiIngress, make_fastapi_ingress
 
+from vllm_nexus.cluster import registry
 from vllm_nexus.cluster.admission import Admission, Ticket
 from vllm_nexus.cluster.engine_metrics import read_published_off_loop
 from vllm_nexus.cluster.metrics import ClusterStats, make_registry, render
@@ -87,6 +88,13 @@ def usage_of(item: Any) -> tuple[int, int] | None:
     return int(usage.get("prompt_tokens") or 0), int(details.get("cached_tokens") or 0)
 
 
+def _leaving(request_id: str | None) -> Any:
+    """What to run when the call named ``request_id`` ends (see ``registry.held_calls``)."""
+    if request_id is None:
+        return None
+    return lambda: registry.call_left(request_id)
+
+
 class NexusIngress(OpenAiIngress):
     """OpenAI endpoint in front of the engine replicas (``ProgramAffineRouter`` routes)."""
 
@@ -115,6 +123,7 @@ class NexusIngress(OpenAiIngress):
             self._stats, lambda: list(ROUTERS), lambda: self._engine_snapshots
         )
         self._sessions = SessionTree()
+        registry.track_calls()
 
     async def _process_llm_request(
         self, body: Any, call_method: str, raw_request: Request | None = None
@@ -128,9 +137,12 @@ class NexusIngress(OpenAiIngress):
             return _error(400, f"invalid {what}: {e}", "BadRequestError")
         if ident.inject:  # harness headers do not reach the engine replicas: carry them
             body.vllm_xargs = {**(getattr(body, "vllm_xargs", None) or {}), **ident.inject}
-        ticket = self._admission.enter()
+        request_id = getattr(body, "request_id", None)
+        ticket = self._admission.enter(_leaving(request_id))
         if ticket is None:
             return self._overloaded(f"{self._admission.capacity} calls in progress")
+        if request_id is not None:  # before routing: the routers free what ended calls hold
+            registry.call_entered(request_id)
         try:
             response = await self._route(body, call_method, raw_request, ticket)
         except BaseException:  # e.g. cancelled: the client went away

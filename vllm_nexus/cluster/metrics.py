@@ -65,6 +65,12 @@ _SPECS: tuple[Spec, ...] = (
     ("counter", "router_decisions", "Routing decisions by reason", ("reason",)),
     ("counter", "router_reroutes", "Pinned programs moved because their replica left", ()),
     ("counter", "router_expired_pins", "Pins dropped by TTL/capacity", ()),
+    (
+        "counter",
+        "router_ended_reservations_freed",
+        "Reservations freed because their call had ended without the router being told",
+        (),
+    ),
     ("gauge", "router_replicas", "Engine replicas known", ()),
     ("counter", "replica_prefix_cache_queries", "Prompt tokens sent to each replica", _R),
     (
@@ -105,7 +111,7 @@ class _Collector:
         pins: Counter[str] = Counter()
         inflight: Counter[str] = Counter()
         routed: Counter[str] = Counter()
-        n_reroutes = n_expired = n_replicas = 0
+        n_reroutes = n_expired = n_replicas = n_freed = 0
         for r in self.routers():
             p = getattr(r, "policy", None)
             if p is None:
@@ -116,6 +122,7 @@ class _Collector:
             reasons.update(p.decisions)
             n_reroutes += p.reroutes_total
             n_expired += p.expired_pins_total
+            n_freed += p.ended_released_total
             n_replicas = max(n_replicas, len(p.replicas))
         for name, counts in (
             ("router_pins", pins),
@@ -127,6 +134,7 @@ class _Collector:
                 f.add(name, [k], v)
         f.add("router_reroutes", [], n_reroutes)
         f.add("router_expired_pins", [], n_expired)
+        f.add("router_ended_reservations_freed", [], n_freed)
         f.add("router_replicas", [], n_replicas)
 
         s = self.stats

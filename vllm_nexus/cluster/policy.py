@@ -17,6 +17,9 @@ replica for the call (so a burst of concurrent choices spreads instead of piling
 same "least used" replica), :meth:`ProgramRouter.assigned` records that a replica took the
 call, and :meth:`ProgramRouter.release` frees the reservation when the call ends or is
 cancelled. Choosing again for a call that waits for room is a retry, not a new decision.
+A reservation may carry the key the endpoint knows its call by (the OpenAI request id):
+:meth:`ProgramRouter.release_ended` then frees the reservations of calls the endpoint no
+longer holds, whatever notice the router missed.
 
 Pure Python, no vLLM or Ray import; the clock is injectable.
 """
@@ -86,8 +89,8 @@ class ProgramRouter:
         self.clock = clock
         self._replicas: list[str] = []
         self._inflight: Counter[str] = Counter()
-        # call id -> (replica, reserved_at); insertion order = age (for stale purge).
-        self._calls: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        # call id -> (replica, reserved_at, key); insertion order = age (for stale purge).
+        self._calls: OrderedDict[str, tuple[str, float, str | None]] = OrderedDict()
         # program id -> pin; least recently used first.
         self._pins: OrderedDict[str, _Pin] = OrderedDict()
         self._rr = itertools.count()
@@ -99,6 +102,9 @@ class ProgramRouter:
         self.reroutes_total = 0
         """Pinned programs moved to another replica because theirs left the set."""
         self.expired_pins_total = 0
+        self.ended_released_total = 0
+        """Reservations freed by :meth:`release_ended`: calls that had ended without the
+        router being told (each one would have skewed least-used routing until the purge)."""
 
     # -- replica set ---------------------------------------------------------------------
     @property
@@ -112,7 +118,7 @@ class ProgramRouter:
         gone = set(self._replicas) - set(new)
         self._replicas = new
         orphaned = [pid for pid, pin in self._pins.items() if pin.replica in gone]
-        for rid in [c for c, (r, _) in self._calls.items() if r in gone]:
+        for rid in [c for c, (r, _, _) in self._calls.items() if r in gone]:
             self.release(rid)
         for r in gone:
             self._inflight.pop(r, None)
@@ -161,29 +167,31 @@ class ProgramRouter:
         program_id: str | None,
         prompt_tokens: int,
         candidates: Sequence[str] | None = None,
+        key: str | None = None,
     ) -> Decision:
         """Pick a replica for a call and reserve it until :meth:`release`.
 
         ``candidates`` restricts the choice (default: every replica); a pinned replica
         that is not a candidate is treated as gone. Choosing again for the same
         ``call_id`` (a retry while the call waits for room) first releases its previous
-        reservation and is not counted as another decision.
+        reservation and is not counted as another decision. ``key`` names the call for
+        :meth:`release_ended`.
         """
         now = self.clock()
         retry = self.release(call_id) is not None
         self._expire(now)
         decision = self._decide(program_id, prompt_tokens, candidates, now)
-        self._reserve(call_id, decision.replica, now)
+        self._reserve(call_id, decision.replica, now, key)
         if not retry:
             self.decisions[decision.reason] += 1
         return decision
 
-    def assigned(self, call_id: str, replica: str) -> None:
+    def assigned(self, call_id: str, replica: str, key: str | None = None) -> None:
         """``replica`` took the call: count it there, and hold the reservation there (it
         already does when the router hands each call the replica chosen for it)."""
         if self._calls.get(call_id, (None,))[0] != replica:
             self.release(call_id)
-            self._reserve(call_id, replica, self.clock())
+            self._reserve(call_id, replica, self.clock(), key)
         self.routed[replica] += 1
 
     def release(self, call_id: str) -> str | None:
@@ -198,9 +206,26 @@ class ProgramRouter:
             self._inflight.pop(replica, None)
         return replica
 
+    def release_ended(self, holds: Callable[[str], bool]) -> list[str]:
+        """Free every keyed reservation whose call the endpoint no longer ``holds``;
+        returns their call ids. The router's own notices (a replica took the call, the call
+        completed, its wait was cancelled) can miss a call: Ray Serve hands a waiting call
+        its replica and cancels the caller in the same instant, the call is never sent and
+        nothing reports its end. Unkeyed reservations are left to the stale purge."""
+        ended = [c for c, (_, _, key) in self._calls.items() if key is not None and not holds(key)]
+        for call_id in ended:
+            self.release(call_id)
+        self.ended_released_total += len(ended)
+        return ended
+
+    @property
+    def reservations(self) -> int:
+        """Calls holding a reservation."""
+        return len(self._calls)
+
     # -- internals -----------------------------------------------------------------------
-    def _reserve(self, call_id: str, replica: str, now: float) -> None:
-        self._calls[call_id] = (replica, now)
+    def _reserve(self, call_id: str, replica: str, now: float, key: str | None = None) -> None:
+        self._calls[call_id] = (replica, now, key)
         self._inflight[replica] += 1
 
     def _pool(self, candidates: Sequence[str] | None) -> list[str]:
@@ -250,7 +275,7 @@ class ProgramRouter:
             del self._pins[pid]
             self.expired_pins_total += 1
         while self._calls:
-            cid, (_, at) = next(iter(self._calls.items()))
+            cid, (_, at, _) = next(iter(self._calls.items()))
             if now - at < self.reservation_ttl_s:
                 break
             self.release(cid)

@@ -8,7 +8,7 @@ live in another module, which is pickled by reference: this one.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any
 
 # Routers created in this process (the ingress replica), for its /metrics endpoint.
@@ -20,6 +20,40 @@ _ROUTES_MAX = 100_000
 _LOCK = threading.Lock()  # the router runs in its own event-loop thread
 STRATEGY_OVERRIDE: list[str] = []
 """Set by the ingress's strategy switch (benchmarks); routers created later start with it."""
+# OpenAI request ids of the calls the ingress holds (admitted, not ended) -> how many calls
+# use that id. The routers free reservations of calls not held here (``held_calls``).
+_INSIDE: Counter[str] = Counter()
+_TRACKING: list[bool] = []
+"""Non-empty once an ingress of this process tracks its calls: routers in a process with no
+such ingress (another app's handle) never take a missing id for an ended call."""
+
+
+def track_calls() -> None:
+    """The ingress of this process reports every call it admits and ends."""
+    _TRACKING[:] = [True]
+
+
+def call_entered(request_id: str) -> None:
+    """The ingress admitted a call; called before the call is routed."""
+    with _LOCK:
+        _INSIDE[request_id] += 1
+
+
+def call_left(request_id: str) -> None:
+    """A call the ingress admitted has ended, however it ended."""
+    with _LOCK:
+        if _INSIDE[request_id] > 1:
+            _INSIDE[request_id] -= 1
+        else:
+            _INSIDE.pop(request_id, None)
+
+
+def held_calls() -> frozenset[str] | None:
+    """The request ids of the calls the ingress holds, or None when no ingress tracks."""
+    if not _TRACKING:
+        return None
+    with _LOCK:
+        return frozenset(_INSIDE)
 
 
 def set_strategy(strategy: str) -> int:

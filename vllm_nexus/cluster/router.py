@@ -17,6 +17,12 @@ the call waited), its reservation is freed, as ``on_request_completed`` frees it
 that ran. Without this a cancelled waiting call held its reservation until the 1 h stale
 purge and least-used routing avoided its replica meanwhile.
 
+These notices can still miss a call: Ray Serve may hand a waiting call its replica in the
+same instant its client goes away, and then the call is never sent and nothing reports its
+end. So every reservation also carries the call's OpenAI request id, and once a second
+(:data:`RECONCILE_S`) the router frees the reservations of calls the ingress no longer holds
+(:func:`vllm_nexus.cluster.registry.held_calls`; ``ProgramRouter.release_ended``).
+
 Tokenizer work never runs on the router's event loop: the model tokenizer loads in a
 background thread when the router is created, and prompts are counted in a worker thread
 (a blocking ``choose_replicas`` stalls every call the router is placing).
@@ -39,6 +45,11 @@ from vllm_nexus.programs import identity
 from vllm_nexus.programs.identity import InvalidProgramId
 
 logger = logging.getLogger(__name__)
+
+RECONCILE_S = 1.0
+"""How often the router frees reservations of calls that have ended (see the module
+docstring). A scan covers only the calls holding a reservation (at most the cluster's
+capacity), so once a second costs nothing, and a missed end skews routing for a second."""
 
 
 class ProgramAffineRouter(RequestRouter):
@@ -68,6 +79,7 @@ class ProgramAffineRouter(RequestRouter):
         self._tokens: dict[str, int] = {}
         self._watched: dict[str, asyncio.Future[Any]] = {}
         """Internal request id -> the routing future watched for it."""
+        self._reconciler: asyncio.TimerHandle | None = None
         # loading a tokenizer takes seconds: start now, off the event loop
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nexus-tok")
         self._tokenizer = self._pool.submit(calls.load_tokenizer, tokenizer)
@@ -125,8 +137,15 @@ class ProgramAffineRouter(RequestRouter):
             return [candidate_replicas]
         by_id = {r.replica_id.unique_id: r for r in candidate_replicas}
         pid, tokens, request_id = await self._call_facts(pending_request)
+        self._schedule_reconcile()
+        if pending_request.future.done():  # settled while its prompt was counted
+            return [candidate_replicas]
         decision = self.policy.choose(
-            pending_request.metadata.internal_request_id, pid, tokens, list(by_id)
+            pending_request.metadata.internal_request_id,
+            pid,
+            tokens,
+            list(by_id),
+            key=request_id,
         )
         if request_id:
             registry.record_route(request_id, decision.replica)
@@ -136,7 +155,7 @@ class ProgramAffineRouter(RequestRouter):
     def _watch(self, pr: PendingRequest, request_id: str | None) -> None:
         rid = pr.metadata.internal_request_id
         future = pr.future
-        if self._watched.get(rid) is future or future.done():
+        if self._watched.get(rid) is future:
             return
         self._watched[rid] = future
         future.add_done_callback(lambda f: self._on_routed(rid, request_id, f))
@@ -152,10 +171,38 @@ class ProgramAffineRouter(RequestRouter):
                 registry.replica_of(request_id)  # forget its route
             return
         replica = future.result().replica_id.unique_id
-        self.policy.assigned(rid, replica)
+        self.policy.assigned(rid, replica, key=request_id)
         if request_id:
             registry.record_route(request_id, replica)
 
     def on_request_completed(self, replica_id: Any, internal_request_id: str) -> None:
         self.policy.release(internal_request_id)
         self._tokens.pop(internal_request_id, None)
+
+    # -- reservations of calls that ended unseen ------------------------------------------
+    def _schedule_reconcile(self) -> None:
+        """Run :meth:`reconcile` every :data:`RECONCILE_S` on the router's loop (started
+        by the first call; the timer lives as long as the loop)."""
+        if self._reconciler is None:
+            loop = asyncio.get_running_loop()
+            self._reconciler = loop.call_later(RECONCILE_S, self._reconcile_tick, loop)
+
+    def _reconcile_tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            self.reconcile()
+        finally:
+            self._reconciler = loop.call_later(RECONCILE_S, self._reconcile_tick, loop)
+
+    def reconcile(self) -> int:
+        """Free the reservations of calls the ingress no longer holds; returns how many."""
+        if not self.policy.reservations:
+            return 0
+        held = registry.held_calls()
+        if held is None:  # no ingress of ours in this process: nothing to compare with
+            return 0
+        freed = self.policy.release_ended(held.__contains__)
+        for rid in freed:
+            self._tokens.pop(rid, None)
+        if freed:
+            logger.debug("vllm_nexus router: freed %d reservations of ended calls", len(freed))
+        return len(freed)
