@@ -240,12 +240,23 @@ def test_router_frees_a_handed_over_call_whose_client_left_before_it_was_sent(mo
 
     monkeypatch.setattr(registry, "_TRACKING", [])
     monkeypatch.setattr(registry, "_INSIDE", __import__("collections").Counter())
-    monkeypatch.setattr(router_mod, "RECONCILE_S", 0.05)
     did = DeploymentID(name="LLMServer", app_name="t")
     router = router_mod.ProgramAffineRouter(
         deployment_id=did, handle_source=DeploymentHandleSource.UNKNOWN
     )
     router.initialize_state(long_prompt_tokens=10)
+    # Ray Serve unpickles the class by value (its config does so in this process during the
+    # cluster tests, and replicas run such a copy): its methods then read their own copy of
+    # the module's globals, so a module-level patch would not reach them. Same state here
+    # whatever ran before; the interval is set on the instance.
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(router_mod)
+    try:
+        assert cloudpickle.loads(cloudpickle.dumps(type(router))) is type(router)
+    finally:
+        cloudpickle.unregister_pickle_by_value(router_mod)
+    router.reconcile_s = 0.05
     reps = [NS(replica_id=ReplicaID(unique_id=u, deployment_id=did)) for u in ("r1", "r2")]
     router._replicas_list = reps
     router._sync_replicas()
@@ -278,7 +289,7 @@ def test_router_frees_a_handed_over_call_whose_client_left_before_it_was_sent(mo
         assert router.reconcile() == 0  # the ingress still holds the call: kept
         registry.call_left("race0")  # the ingress ends the cancelled call
         await asyncio.sleep(0.2)  # the once-a-"second" check runs on the router's loop
-        assert policy.inflight(held) == 0 and policy.reservations == 0
+        assert policy.inflight(held) == 0 and policy.reservations == 0, router._reconciler
         assert policy.ended_released_total == 1 and "race-i0" not in router._tokens
         # a call settled while its prompt was being counted is not reserved at all
         pr = pending(1)

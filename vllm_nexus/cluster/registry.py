@@ -17,7 +17,8 @@ ROUTERS: list[Any] = []
 # per-replica prefix-cache statistics. Bounded; entries are popped when calls end.
 _ROUTES: OrderedDict[str, str] = OrderedDict()
 _ROUTES_MAX = 100_000
-_LOCK = threading.Lock()  # the router runs in its own event-loop thread
+_LOCK = threading.RLock()  # the router runs in its own event-loop thread; re-entrant because
+# a dropped Ticket releases (call_left) from a garbage collection that may run under the lock
 STRATEGY_OVERRIDE: list[str] = []
 """Set by the ingress's strategy switch (benchmarks); routers created later start with it."""
 # OpenAI request ids of the calls the ingress holds (admitted, not ended) -> how many calls

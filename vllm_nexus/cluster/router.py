@@ -80,6 +80,9 @@ class ProgramAffineRouter(RequestRouter):
         self._watched: dict[str, asyncio.Future[Any]] = {}
         """Internal request id -> the routing future watched for it."""
         self._reconciler: asyncio.TimerHandle | None = None
+        self.reconcile_s = RECONCILE_S
+        """Seconds between two :meth:`reconcile` runs (an attribute: Ray Serve unpickles this
+        class by value, which gives its methods their own copy of this module's globals)."""
         # loading a tokenizer takes seconds: start now, off the event loop
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nexus-tok")
         self._tokenizer = self._pool.submit(calls.load_tokenizer, tokenizer)
@@ -185,13 +188,13 @@ class ProgramAffineRouter(RequestRouter):
         by the first call; the timer lives as long as the loop)."""
         if self._reconciler is None:
             loop = asyncio.get_running_loop()
-            self._reconciler = loop.call_later(RECONCILE_S, self._reconcile_tick, loop)
+            self._reconciler = loop.call_later(self.reconcile_s, self._reconcile_tick, loop)
 
     def _reconcile_tick(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             self.reconcile()
         finally:
-            self._reconciler = loop.call_later(RECONCILE_S, self._reconcile_tick, loop)
+            self._reconciler = loop.call_later(self.reconcile_s, self._reconcile_tick, loop)
 
     def reconcile(self) -> int:
         """Free the reservations of calls the ingress no longer holds; returns how many."""
