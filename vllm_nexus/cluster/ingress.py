@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import Request
@@ -88,7 +88,7 @@ def usage_of(item: Any) -> tuple[int, int] | None:
     return int(usage.get("prompt_tokens") or 0), int(details.get("cached_tokens") or 0)
 
 
-def _leaving(request_id: str | None) -> Any:
+def _leaving(request_id: str | None) -> Callable[[], None] | None:
     """What to run when the call named ``request_id`` ends (see ``registry.held_calls``)."""
     if request_id is None:
         return None
