@@ -119,6 +119,37 @@ def test_fidelity_speed_factors_per_probed_repetition(tmp_path):
     assert found == {} and "no speed-probe reference" in why
 
 
+def test_a_run_probed_before_and_after_takes_the_geometric_mean(tmp_path):
+    """Since 2026-12-06 the probe also runs after the trace; the run's ratio is the geometric
+    mean of the two ends (window S: the host sped up steadily over the hour)."""
+    hw = get_hardware("cpu-here")
+    t1 = StepLatencyModel(hw, get_model("tiny")).step_time(*B1)
+    prof = tmp_path / "profile.json"
+    prof.write_text(json.dumps({"hardware": hw.to_dict(), "speed_probe": {"ratio": 1.0}}))
+    d = tmp_path / "real" / "vllm_nexus" / "rep0"
+    d.mkdir(parents=True)
+    (d / "result.json").write_text(json.dumps({"runs": []}))
+    (tmp_path / "steps").mkdir()
+    # before: 2x the model; the run's own steps (not counted); after: 0.5x
+    rows = [(B1, 2 * t1)] * 60 + [(B1, 10 * t1)] * 100 + [(B1, 0.5 * t1)] * 60
+    log = _log(tmp_path / "steps" / "vllm_nexus-rep0.jsonl", rows,
+               phases={"speed-probe": 0, "speed-probe-end": 60,
+                       "speed-probe-after": 160, "speed-probe-after-end": 220})  # fmt: skip
+    assert [w[2] for w in speed.probe_windows(log)] == ["before", "after"]
+    assert speed.probe_window(log) == speed.probe_windows(log)[0][:2]
+    found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(prof))
+    assert why == "" and found == {"rep0": pytest.approx(1.0, rel=1e-3)}  # sqrt(2 x 0.5)
+    assert speed.bracket_ratio([2.0, 0.5]) == pytest.approx(1.0)
+    assert speed.bracket_ratio([1.3]) == pytest.approx(1.3)
+    with pytest.raises(ValueError):
+        speed.bracket_ratio([])
+    # only the after probe (a log cut short before its run's start was recorded): used alone
+    after_only = _log(tmp_path / "after.jsonl", rows[100:],
+                      phases={"speed-probe-after": 60, "speed-probe-after-end": 120})  # fmt: skip
+    assert speed.probe_window(after_only) is None
+    assert [w[2] for w in speed.probe_windows(after_only)] == ["after"]
+
+
 def test_fidelity_speed_factors_without_a_probed_run(tmp_path):
     hw = get_hardware("cpu-here")
     prof = tmp_path / "profile.json"
@@ -166,8 +197,12 @@ def test_probe_runs_against_a_recording_server(tiny_model_dir, tmp_path):
     )
     with server:
         speed.run_probe(server.base_url, server.model, log)
+        speed.run_probe(server.base_url, server.model, log, after=True)
     window = speed.probe_window(log)
     assert window is not None and window[0] < window[1]
+    (b0, b1, _), (a0, a1, when) = speed.probe_windows(log)
+    assert when == "after" and b1 <= a0 < a1
+    assert speed.log_ratio(log, get_hardware("cpu-here"), (a0, a1)).steps >= speed.MIN_STEPS
     r = speed.log_ratio(log, get_hardware("cpu-here"), window)
     assert r.steps >= speed.PROBE_CALLS * (speed.PROBE_OUTPUT_TOKENS - 2)
     assert r.ratio > 0 and r.median_step_ms > 0

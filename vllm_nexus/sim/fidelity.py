@@ -197,9 +197,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="diagnostic (not adopted, 2026-12-05 (c)): time a few one-request decode calls on "
-        "each fresh real server before its trace (~2 s) and add the speed-probed prediction: "
-        "the profile scaled by that server's "
-        'speed over its calibration server\'s (needs a profile with a "speed_probe" '
+        "each fresh real server before and after its trace (~2 s each) and add the "
+        "speed-probed prediction: the profile scaled by that server's speed (the geometric "
+        'mean of the two probes) over its calibration server\'s (needs a profile with a "speed_probe" '
         "reference; docs/simulator.md)",
     )
     e.add_argument(
@@ -335,6 +335,7 @@ def _serve_and_replay(
     name), the trace replayed on it at ``rates`` by ``vllm-nexus bench`` into ``dest``."""
     from vllm_nexus.serving.launcher import VllmServer
     from vllm_nexus.serving.tiny_model import build_tiny_model
+    from vllm_nexus.sim.speed import run_probe
 
     model = build_tiny_model(Path(tempfile.gettempdir()) / "vllm-nexus-tiny")
     server_args = [*shlex.split(args.engine_args), *_policy_config(sched)]
@@ -346,8 +347,6 @@ def _serve_and_replay(
     # probe-rescaled prediction
     with Bracket(out / "machine" / log.name), server:
         if speed_probe:  # before the trace: the prediction may use it (not its steps)
-            from vllm_nexus.sim.speed import run_probe
-
             run_probe(server.base_url, server.model, log)
         _cli(
             "bench", "--base-url", server.base_url, "--trace", str(trace),
@@ -356,6 +355,8 @@ def _serve_and_replay(
             "--think-scale", str(args.think_scale), "--label", sched,
             "--run-salt", salt, "--out", str(dest), "--no-progress", "--no-plots",
         )  # fmt: skip
+        if speed_probe:  # and after it: the two ends bracket the run's speed
+            run_probe(server.base_url, server.model, log, after=True)
 
 
 def rep_done(rep_dir: Path) -> bool:
@@ -584,9 +585,17 @@ def _profile_file(hardware: str) -> Path | None:
 def speed_factors(out: Path, sched: str, hardware: str) -> tuple[dict[str, float], str]:
     """Per real repetition of ``sched`` whose step log holds the speed probe: that server's
     speed factor against the profile's calibration server
-    (:func:`vllm_nexus.sim.speed.speed_factor`); and, when there are none, why."""
+    (:func:`vllm_nexus.sim.speed.speed_factor`; with probes before and after the trace, of
+    their geometric mean, :func:`vllm_nexus.sim.speed.bracket_ratio`); and, when there are
+    none, why."""
     from vllm_nexus.perf.hardware import load_profile
-    from vllm_nexus.sim.speed import log_ratio, probe_window, profile_reference, speed_factor
+    from vllm_nexus.sim.speed import (
+        bracket_ratio,
+        log_ratio,
+        probe_windows,
+        profile_reference,
+        speed_factor,
+    )
 
     path = _profile_file(hardware)
     ref = profile_reference(path) if path is not None else None
@@ -595,10 +604,11 @@ def speed_factors(out: Path, sched: str, hardware: str) -> tuple[dict[str, float
     hw = load_profile(path)
     found: dict[str, float] = {}
     for rep, log, _ in _logged_reps(out, sched):
-        window = probe_window(log)
-        if window is not None:
+        windows = probe_windows(log)
+        if windows:
             try:
-                found[rep] = speed_factor(log_ratio(log, hw, window).ratio, ref["ratio"])
+                now = bracket_ratio([log_ratio(log, hw, (a, b)).ratio for a, b, _ in windows])
+                found[rep] = speed_factor(now, ref["ratio"])
             except ValueError as e:  # too few probe steps, a factor out of range
                 return {}, f"{sched} {rep}: {e}"
     return found, "" if found else f"no real run of {sched} was speed-probed"

@@ -27,12 +27,17 @@ time outside the engine too did worse on the recorded windows (38 / 52 cells aga
 docs/results/simfid-speed-2026-12-05c/). Not adopted as the default prediction: a diagnostic
 (``simulate fidelity --speed-probe``). On the fresh window K the probe before the trace did not
 predict the speed each server then ran at (a server's speed drifts within its life): 6 / 16
-cells against 9 / 16 for the profile alone.
+cells against 9 / 16 for the profile alone. Since 2026-12-06 the probe also runs right after
+the trace (:data:`PROBE_AFTER_PHASE`), and a run's factor is the geometric mean of its before
+and after ratios (:func:`probe_windows`): on window S the host's engine sped up 20-25% over an
+hour, steadily, so the two ends of a three-minute run bracket its speed (not judged yet on a
+fresh window; docs/results/fidS-2026-12-06/).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +48,9 @@ from vllm_nexus.sim.loadgen import FRONTEND_PHASE, complete, mark
 PROBE_PHASE = "speed-probe"
 PROBE_END_PHASE = "speed-probe-end"
 """Phase markers around the probe's calls in a step log."""
+PROBE_AFTER_PHASE = "speed-probe-after"
+PROBE_AFTER_END_PHASE = "speed-probe-after-end"
+"""The same around a probe run after the trace (``run_probe(..., after=True)``)."""
 PROBE_CALLS = 4
 PROBE_PROMPT_TOKENS = 64
 PROBE_OUTPUT_TOKENS = 128
@@ -132,12 +140,33 @@ def scale_profile(hw: Any, factor: float) -> Any:
 
 def probe_window(log: Path) -> tuple[float, float] | None:
     """(start, end) Unix times of the probe in a step log, or None if it has none."""
+    windows = probe_windows(log)
+    return windows[0][:2] if windows and windows[0][2] == "before" else None
+
+
+def probe_windows(log: Path) -> list[tuple[float, float, str]]:
+    """(start, end, "before" | "after") of each probe a step log holds: the one before the
+    trace and, since 2026-12-06, the one after it."""
     from vllm_nexus.sim.fit import phase_times
 
     phases = phase_times(log)
-    if PROBE_PHASE in phases and PROBE_END_PHASE in phases:
-        return phases[PROBE_PHASE], phases[PROBE_END_PHASE]
-    return None
+    found = []
+    for start, end, when in (
+        (PROBE_PHASE, PROBE_END_PHASE, "before"),
+        (PROBE_AFTER_PHASE, PROBE_AFTER_END_PHASE, "after"),
+    ):
+        if start in phases and end in phases:
+            found.append((phases[start], phases[end], when))
+    return found
+
+
+def bracket_ratio(ratios: list[float]) -> float:
+    """One ratio for a run from its probes' ratios: their geometric mean (a speed that
+    changes steadily over the run is about the mean of its two ends, in log terms as the
+    factor scales every step)."""
+    if not ratios or min(ratios) <= 0:
+        raise ValueError(f"decode ratios must be positive: {ratios}")
+    return math.exp(statistics.fmean(math.log(r) for r in ratios))
 
 
 def log_ratio(log: Path, hw: Any, window: tuple[float, float]) -> DecodeRatio:
@@ -185,12 +214,16 @@ def probe_prompt(k: int) -> list[int]:
     return [100 + (37 * i + 101 * k) % 3900 for i in range(PROBE_PROMPT_TOKENS)]
 
 
-def run_probe(base: str, model: str, log: Path) -> None:
+def run_probe(base: str, model: str, log: Path, after: bool = False) -> None:
     """The probe's calls against a started server whose recording scheduler writes ``log``,
-    between :data:`PROBE_PHASE` and :data:`PROBE_END_PHASE` markers (one warm-up call before
-    them). Raises on a failed call."""
+    between :data:`PROBE_PHASE` and :data:`PROBE_END_PHASE` markers (``after``: the
+    :data:`PROBE_AFTER_PHASE` pair, for the probe after the trace); one warm-up call before
+    them. Raises on a failed call."""
+    start, end = (
+        (PROBE_AFTER_PHASE, PROBE_AFTER_END_PHASE) if after else (PROBE_PHASE, PROBE_END_PHASE)
+    )
     complete(base, model, probe_prompt(PROBE_CALLS), 8)  # warm-up, not measured
-    mark(log, PROBE_PHASE)
+    mark(log, start)
     for k in range(PROBE_CALLS):
         complete(base, model, probe_prompt(k), PROBE_OUTPUT_TOKENS)
-    mark(log, PROBE_END_PHASE)
+    mark(log, end)
