@@ -18,9 +18,10 @@ program-id check, overload and replica-failure answers, and ``/metrics``, ``/hea
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Request
@@ -88,13 +89,6 @@ def usage_of(item: Any) -> tuple[int, int] | None:
     return int(usage.get("prompt_tokens") or 0), int(details.get("cached_tokens") or 0)
 
 
-def _leaving(request_id: str | None) -> Callable[[], None] | None:
-    """What to run when the call named ``request_id`` ends (see ``registry.held_calls``)."""
-    if request_id is None:
-        return None
-    return lambda: registry.call_left(request_id)
-
-
 class NexusIngress(OpenAiIngress):
     """OpenAI endpoint in front of the engine replicas (``ProgramAffineRouter`` routes)."""
 
@@ -138,7 +132,9 @@ class NexusIngress(OpenAiIngress):
         if ident.inject:  # harness headers do not reach the engine replicas: carry them
             body.vllm_xargs = {**(getattr(body, "vllm_xargs", None) or {}), **ident.inject}
         request_id = getattr(body, "request_id", None)
-        ticket = self._admission.enter(_leaving(request_id))
+        # the call's end frees what the routers still hold for it (``registry.held_calls``)
+        left = None if request_id is None else functools.partial(registry.call_left, request_id)
+        ticket = self._admission.enter(left)
         if ticket is None:
             return self._overloaded(f"{self._admission.capacity} calls in progress")
         if request_id is not None:  # before routing: the routers free what ended calls hold

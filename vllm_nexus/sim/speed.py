@@ -37,7 +37,6 @@ fresh window; docs/results/fidS-2026-12-06/).
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,10 @@ PROBE_END_PHASE = "speed-probe-end"
 PROBE_AFTER_PHASE = "speed-probe-after"
 PROBE_AFTER_END_PHASE = "speed-probe-after-end"
 """The same around a probe run after the trace (``run_probe(..., after=True)``)."""
+_MARKERS = {
+    "before": (PROBE_PHASE, PROBE_END_PHASE),
+    "after": (PROBE_AFTER_PHASE, PROBE_AFTER_END_PHASE),
+}
 PROBE_CALLS = 4
 PROBE_PROMPT_TOKENS = 64
 PROBE_OUTPUT_TOKENS = 128
@@ -150,14 +153,11 @@ def probe_windows(log: Path) -> list[tuple[float, float, str]]:
     from vllm_nexus.sim.fit import phase_times
 
     phases = phase_times(log)
-    found = []
-    for start, end, when in (
-        (PROBE_PHASE, PROBE_END_PHASE, "before"),
-        (PROBE_AFTER_PHASE, PROBE_AFTER_END_PHASE, "after"),
-    ):
-        if start in phases and end in phases:
-            found.append((phases[start], phases[end], when))
-    return found
+    return [
+        (phases[start], phases[end], when)
+        for when, (start, end) in _MARKERS.items()
+        if start in phases and end in phases
+    ]
 
 
 def bracket_ratio(ratios: list[float]) -> float:
@@ -166,7 +166,7 @@ def bracket_ratio(ratios: list[float]) -> float:
     factor scales every step)."""
     if not ratios or min(ratios) <= 0:
         raise ValueError(f"decode ratios must be positive: {ratios}")
-    return math.exp(statistics.fmean(math.log(r) for r in ratios))
+    return statistics.geometric_mean(ratios)
 
 
 def log_ratio(log: Path, hw: Any, window: tuple[float, float]) -> DecodeRatio:
@@ -219,9 +219,7 @@ def run_probe(base: str, model: str, log: Path, after: bool = False) -> None:
     between :data:`PROBE_PHASE` and :data:`PROBE_END_PHASE` markers (``after``: the
     :data:`PROBE_AFTER_PHASE` pair, for the probe after the trace); one warm-up call before
     them. Raises on a failed call."""
-    start, end = (
-        (PROBE_AFTER_PHASE, PROBE_AFTER_END_PHASE) if after else (PROBE_PHASE, PROBE_END_PHASE)
-    )
+    start, end = _MARKERS["after" if after else "before"]
     complete(base, model, probe_prompt(PROBE_CALLS), 8)  # warm-up, not measured
     mark(log, start)
     for k in range(PROBE_CALLS):
