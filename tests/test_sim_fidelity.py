@@ -324,8 +324,8 @@ def _fake_servers(monkeypatch: pytest.MonkeyPatch, fail_at: str | None = None) -
     writes a result with one run per rate; records each call."""
     calls: list[tuple] = []
 
-    def serve(args, out, trace, sched, rates, salt, dest, log, tag, speed_probe):
-        calls.append((rates, salt, dest.name, tag, speed_probe))
+    def serve(args, out, trace, sched, rates, salt, dest, log, tag, probe_tag):
+        calls.append((rates, salt, dest.name, tag, probe_tag))
         if rates == fail_at:
             raise RuntimeError("server died")
         with open(log, "a") as f:
@@ -348,8 +348,8 @@ def test_each_rate_of_a_repetition_gets_a_fresh_server(tmp_path, monkeypatch):
     fidelity._real_run(_fidelity_args(), tmp_path, tmp_path / "t.jsonl", "vllm_nexus", 2)
     # one server per rate, each with the salt a one-server sweep gives that rate
     assert calls == [
-        ("6", "fidelity-vllm_nexus-2-0", "rate0", "vllm_nexus-rep2-rate0", False),
-        ("12", "fidelity-vllm_nexus-2-1", "rate1", "vllm_nexus-rep2-rate1", False),
+        ("6", "fidelity-vllm_nexus-2-0", "rate0", "vllm_nexus-rep2-rate0", None),
+        ("12", "fidelity-vllm_nexus-2-1", "rate1", "vllm_nexus-rep2-rate1", None),
     ]
     rep = tmp_path / "real" / "vllm_nexus" / "rep2"
     assert fidelity.rep_done(rep)
@@ -371,8 +371,8 @@ def test_a_repetition_resumes_at_its_first_unfinished_rate(tmp_path, monkeypatch
     assert not fidelity.rep_done(tmp_path / "real" / "stock-fcfs" / "rep0")
     calls = _fake_servers(monkeypatch)
     fidelity._real_run(args, tmp_path, tmp_path / "t.jsonl", "stock-fcfs", 0)
-    # only the unfinished rate runs again; the speed probe only ever on a repetition's first server
-    assert calls == [("12", "fidelity-stock-fcfs-0-1", "rate1", "stock-fcfs-rep0-rate1", False)]
+    # only the unfinished rate runs again; each rate's server is probed, under its own markers
+    assert calls == [("12", "fidelity-stock-fcfs-0-1", "rate1", "stock-fcfs-rep0-rate1", "@rate1")]
     log = tmp_path / "steps" / "stock-fcfs-rep0.jsonl"
     assert [json.loads(line)["rates"] for line in log.read_text().splitlines()] == ["6", "12"]
     runs = report.load_result(tmp_path / "real" / "stock-fcfs" / "rep0" / "result.json")["runs"]
@@ -383,6 +383,6 @@ def test_one_server_replays_every_rate_in_turn(tmp_path, monkeypatch):
     calls = _fake_servers(monkeypatch)
     args = _fidelity_args("--one-server", "--speed-probe")
     fidelity._real_run(args, tmp_path, tmp_path / "t.jsonl", "stock-fcfs", 1)
-    assert calls == [("6,12", "fidelity-stock-fcfs-1", "rep1", "stock-fcfs-rep1", True)]
+    assert calls == [("6,12", "fidelity-stock-fcfs-1", "rep1", "stock-fcfs-rep1", "")]
     runs = report.load_result(tmp_path / "real" / "stock-fcfs" / "rep1" / "result.json")["runs"]
     assert [r["rate"] for r in runs] == [6.0, 12.0]

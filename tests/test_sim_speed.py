@@ -98,7 +98,7 @@ def test_fidelity_speed_factors_per_probed_repetition(tmp_path):
     for rep, k in (("rep0", 1.25), ("rep1", 2.5)):
         d = tmp_path / "real" / "vllm_nexus" / rep
         d.mkdir(parents=True)
-        (d / "result.json").write_text(json.dumps({"runs": []}))
+        (d / "result.json").write_text(json.dumps({"runs": [{"rate": 6.0}]}))
         # the probe, then the run's own (slower) steps, which must not count
         rows = [(B1, k * t1)] * 60 + [(B1, 10 * t1)] * 200
         (tmp_path / "steps").mkdir(exist_ok=True)
@@ -106,12 +106,15 @@ def test_fidelity_speed_factors_per_probed_repetition(tmp_path):
              phases={"speed-probe": 0, "speed-probe-end": 60})  # fmt: skip
     found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(prof))
     assert why == ""
-    assert found == {"rep0": pytest.approx(1.0, rel=1e-3), "rep1": pytest.approx(2.0, rel=1e-3)}
+    assert found == {
+        "rep0": {6.0: pytest.approx(1.0, rel=1e-3)},
+        "rep1": {6.0: pytest.approx(2.0, rel=1e-3)},
+    }
     # a factor out of range: no prediction, and why
     outlier = tmp_path / "outlier.json"
     outlier.write_text(json.dumps({"hardware": hw.to_dict(), "speed_probe": {"ratio": 0.1}}))
     found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(outlier))
-    assert found == {} and "rep0: speed factor" in why and "outside" in why
+    assert found == {} and "rep0 at 6/s: speed factor" in why and "outside" in why
     # a profile without a reference: no factors, and why
     bare = tmp_path / "bare.json"
     bare.write_text(json.dumps({"hardware": hw.to_dict()}))
@@ -128,7 +131,7 @@ def test_a_run_probed_before_and_after_takes_the_geometric_mean(tmp_path):
     prof.write_text(json.dumps({"hardware": hw.to_dict(), "speed_probe": {"ratio": 1.0}}))
     d = tmp_path / "real" / "vllm_nexus" / "rep0"
     d.mkdir(parents=True)
-    (d / "result.json").write_text(json.dumps({"runs": []}))
+    (d / "result.json").write_text(json.dumps({"runs": [{"rate": 2.0}]}))
     (tmp_path / "steps").mkdir()
     # before: 2x the model; the run's own steps (not counted); after: 0.5x
     rows = [(B1, 2 * t1)] * 60 + [(B1, 10 * t1)] * 100 + [(B1, 0.5 * t1)] * 60
@@ -138,7 +141,7 @@ def test_a_run_probed_before_and_after_takes_the_geometric_mean(tmp_path):
     assert [w[2] for w in speed.probe_windows(log)] == ["before", "after"]
     assert speed.probe_window(log) == speed.probe_windows(log)[0][:2]
     found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(prof))
-    assert why == "" and found == {"rep0": pytest.approx(1.0, rel=1e-3)}  # sqrt(2 x 0.5)
+    assert why == "" and found == {"rep0": {2.0: pytest.approx(1.0, rel=1e-3)}}  # sqrt(2 x 0.5)
     assert speed.bracket_ratio([2.0, 0.5]) == pytest.approx(1.0)
     assert speed.bracket_ratio([1.3]) == pytest.approx(1.3)
     with pytest.raises(ValueError):
@@ -148,6 +151,54 @@ def test_a_run_probed_before_and_after_takes_the_geometric_mean(tmp_path):
                       phases={"speed-probe-after": 60, "speed-probe-after-end": 120})  # fmt: skip
     assert speed.probe_window(after_only) is None
     assert [w[2] for w in speed.probe_windows(after_only)] == ["after"]
+
+
+def test_each_rate_takes_the_factor_of_the_server_that_ran_it(tmp_path):
+    """A fresh server per rate, all in one step log: each server is probed before and after
+    its trace under its own markers (speed.server_tag), and each rate is simulated at its own
+    server's factor; a rate whose server left no probe takes the first rate's."""
+    hw = get_hardware("cpu-here")
+    t1 = StepLatencyModel(hw, get_model("tiny")).step_time(*B1)
+    prof = tmp_path / "profile.json"
+    prof.write_text(json.dumps({"hardware": hw.to_dict(), "speed_probe": {"ratio": 1.0}}))
+    runs = [{"rate": 6.0}, {"rate": 12.0}, {"rate": 12.0}, {"rate": 18.0}]  # 12 twice: one server
+    for rep in ("rep0", "rep1"):
+        d = tmp_path / "real" / "vllm_nexus" / rep
+        d.mkdir(parents=True)
+        (d / "result.json").write_text(json.dumps({"runs": runs}))
+    (tmp_path / "steps").mkdir()
+    # rep0: the 6/s server probed at 1.5x then 1.5x; the 12/s one at 4x then 1x; the 18/s
+    # one not probed (it takes the first server's factor)
+    tag = speed.server_tag(1)
+    assert (speed.server_tag(0), tag) == ("", "@rate1")
+    rows = (
+        [(B1, 1.5 * t1)] * 60 + [(B1, 9 * t1)] * 50 + [(B1, 1.5 * t1)] * 60
+        + [(B1, 4 * t1)] * 60 + [(B1, 9 * t1)] * 50 + [(B1, 1 * t1)] * 60
+        + [(B1, 9 * t1)] * 50
+    )  # fmt: skip
+    _log(tmp_path / "steps" / "vllm_nexus-rep0.jsonl", rows,
+         phases={"speed-probe": 0, "speed-probe-end": 60,
+                 "speed-probe-after": 110, "speed-probe-after-end": 170,
+                 "speed-probe" + tag: 170, "speed-probe-end" + tag: 230,
+                 "speed-probe-after" + tag: 280, "speed-probe-after-end" + tag: 340})  # fmt: skip
+    _log(tmp_path / "steps" / "vllm_nexus-rep1.jsonl", rows[170:])  # never probed: skipped
+    found, why = fidelity.speed_factors(tmp_path, "vllm_nexus", str(prof))
+    assert why == ""
+    assert found == {
+        "rep0": {
+            6.0: pytest.approx(1.5, rel=1e-3),
+            12.0: pytest.approx(2.0, rel=1e-3),  # sqrt(4 x 1)
+            18.0: pytest.approx(1.5, rel=1e-3),
+        }
+    }
+    assert [
+        w[2] for w in speed.probe_windows(tmp_path / "steps" / "vllm_nexus-rep0.jsonl", tag)
+    ] == [
+        "before",
+        "after",
+    ]
+    with pytest.raises(ValueError):
+        speed.server_tag(-1)
 
 
 def test_fidelity_speed_factors_without_a_probed_run(tmp_path):

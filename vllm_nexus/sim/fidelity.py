@@ -47,6 +47,7 @@ from typing import Any
 from vllm_nexus.bench import settings
 from vllm_nexus.sim.calibrate import LOG_ENV, server_port, step_log_request_times
 from vllm_nexus.sim.probe import Bracket
+from vllm_nexus.sim.speed import server_tag
 
 ENGINE_ARGS = "--max-num-seqs 8"
 RECORDING = {
@@ -309,10 +310,11 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
     log.parent.mkdir(parents=True, exist_ok=True)
     # bench's own reading (validated, sorted): rate i here is rate i of a one-server sweep
     rates = [f"{r:g}" for r in cli_common.rates(args)]
+    probe_tag = server_tag(0) if args.speed_probe else None
     if args.one_server or len(rates) == 1:
         log.write_text("")
         _serve_and_replay(args, out, trace, sched, args.sweep_rates, f"fidelity-{name}-{rep}",
-                          dest, log, f"{name}-rep{rep}", args.speed_probe)  # fmt: skip
+                          dest, log, f"{name}-rep{rep}", probe_tag)  # fmt: skip
         return
     parts = [dest / f"rate{i}" for i in range(len(rates))]
     if not any(rep_done(p) for p in parts):
@@ -321,18 +323,21 @@ def _real_run(args: argparse.Namespace, out: Path, trace: Path, sched: str, rep:
         if not rep_done(part):
             # the salt a one-server sweep gives its i-th rate: the same prompts and program ids
             _serve_and_replay(args, out, trace, sched, rate, f"fidelity-{name}-{rep}-{i}", part,
-                              log, f"{name}-rep{rep}-rate{i}", args.speed_probe and i == 0)  # fmt: skip
+                              log, f"{name}-rep{rep}-rate{i}",
+                              server_tag(i) if args.speed_probe else None)  # fmt: skip
     merged = [report.load_result(report.plain_or_gz(p / "result.json")) for p in parts]
     report.save_result(report.merge_results(merged, sched), dest / "result.json")
 
 
 def _serve_and_replay(
     args: argparse.Namespace, out: Path, trace: Path, sched: str, rates: str, salt: str,
-    dest: Path, log: Path, tag: str, speed_probe: bool,
+    dest: Path, log: Path, tag: str, probe_tag: str | None,
 ) -> None:  # fmt: skip
     """A fresh server for ``sched`` (its steps appended to ``log``, its own log
     ``server-TAG.log``, the machine sampled around it into ``machine/`` under the step log's
-    name), the trace replayed on it at ``rates`` by ``vllm-nexus bench`` into ``dest``."""
+    name), the trace replayed on it at ``rates`` by ``vllm-nexus bench`` into ``dest``; with
+    ``probe_tag`` (not None) the speed probe runs right before and after the trace, its
+    markers suffixed with it (:func:`vllm_nexus.sim.speed.server_tag`)."""
     from vllm_nexus.serving.launcher import VllmServer
     from vllm_nexus.serving.tiny_model import build_tiny_model
     from vllm_nexus.sim.speed import run_probe
@@ -346,8 +351,8 @@ def _serve_and_replay(
     # process beside the run: that competes with the bench client for the CPUs): the
     # probe-rescaled prediction
     with Bracket(out / "machine" / log.name), server:
-        if speed_probe:  # before the trace: the prediction may use it (not its steps)
-            run_probe(server.base_url, server.model, log)
+        if probe_tag is not None:  # before the trace: the prediction may use it (not its steps)
+            run_probe(server.base_url, server.model, log, tag=probe_tag)
         _cli(
             "bench", "--base-url", server.base_url, "--trace", str(trace),
             "--programs", str(args.programs), "--sweep-rates", rates,
@@ -355,8 +360,8 @@ def _serve_and_replay(
             "--think-scale", str(args.think_scale), "--label", sched,
             "--run-salt", salt, "--out", str(dest), "--no-progress", "--no-plots",
         )  # fmt: skip
-        if speed_probe:  # and after it: the two ends bracket the run's speed
-            run_probe(server.base_url, server.model, log, after=True)
+        if probe_tag is not None:  # and after it: the two ends bracket the run's speed
+            run_probe(server.base_url, server.model, log, after=True, tag=probe_tag)
 
 
 def rep_done(rep_dir: Path) -> bool:
@@ -582,12 +587,16 @@ def _profile_file(hardware: str) -> Path | None:
         return None
 
 
-def speed_factors(out: Path, sched: str, hardware: str) -> tuple[dict[str, float], str]:
-    """Per real repetition of ``sched`` whose step log holds the speed probe: that server's
-    speed factor against the profile's calibration server
+def speed_factors(
+    out: Path, sched: str, hardware: str
+) -> tuple[dict[str, dict[float, float]], str]:
+    """Per real repetition of ``sched`` whose step log holds the speed probe, per rate: the
+    speed factor of the server that ran that rate against the profile's calibration server
     (:func:`vllm_nexus.sim.speed.speed_factor`; with probes before and after the trace, of
     their geometric mean, :func:`vllm_nexus.sim.speed.bracket_ratio`); and, when there are
-    none, why."""
+    none, why. A rate whose server left no probe of its own (one server for all rates; runs
+    made before 2026-12-06 (b), which probed the first rate's server only) takes the first
+    rate's."""
     from vllm_nexus.perf.hardware import load_profile
     from vllm_nexus.sim.speed import (
         bracket_ratio,
@@ -602,25 +611,31 @@ def speed_factors(out: Path, sched: str, hardware: str) -> tuple[dict[str, float
     if path is None or ref is None:
         return {}, f"the profile `{hardware}` records no speed-probe reference"
     hw = load_profile(path)
-    found: dict[str, float] = {}
-    for rep, log, _ in _logged_reps(out, sched):
-        windows = probe_windows(log)
-        if windows:
+    found: dict[str, dict[float, float]] = {}
+    for rep, log, result in _logged_reps(out, sched):
+        rates = list(dict.fromkeys(float(r["rate"]) for r in result["runs"]))
+        first = probe_windows(log, server_tag(0))
+        if not first:
+            continue
+        for i, rate in enumerate(rates):
+            windows = probe_windows(log, server_tag(i)) if i else first
             try:
-                now = bracket_ratio([log_ratio(log, hw, (a, b)).ratio for a, b, _ in windows])
-                found[rep] = speed_factor(now, ref["ratio"])
+                now = bracket_ratio(
+                    [log_ratio(log, hw, (a, b)).ratio for a, b, _ in windows or first]
+                )
+                found.setdefault(rep, {})[rate] = speed_factor(now, ref["ratio"])
             except ValueError as e:  # too few probe steps, a factor out of range
-                return {}, f"{sched} {rep}: {e}"
+                return {}, f"{sched} {rep} at {rate:g}/s: {e}"
     return found, "" if found else f"no real run of {sched} was speed-probed"
 
 
 def _simulate_speed_probed(
     args: argparse.Namespace, out: Path, trace: Path, hardware: str, sched: str,
-    factors: dict[str, float],
+    factors: dict[str, dict[float, float]],
 ) -> Path:  # fmt: skip
-    """Each real repetition's run simulated with the profile scaled by its server's speed
-    factor (:func:`vllm_nexus.sim.speed.scale_profile`), merged into one result file (one
-    simulated repetition per real one)."""
+    """Each real repetition's run at each rate simulated with the profile scaled by the
+    speed factor of the server that ran it (:func:`vllm_nexus.sim.speed.scale_profile`),
+    merged into one result file (one simulated repetition per real one)."""
     from vllm_nexus.bench import report
     from vllm_nexus.perf.hardware import load_profile
     from vllm_nexus.sim.speed import scale_profile
@@ -629,13 +644,15 @@ def _simulate_speed_probed(
     assert path_in is not None  # speed_factors found a reference in it
     name = sched.replace(":", "-")
     parts = []
-    for rep, f in sorted(factors.items()):
-        prof = out / f"hardware-{name}-{rep}-speed.json"
-        hw = scale_profile(load_profile(path_in), f)
-        prof.write_text(json.dumps({"hardware": hw.to_dict()}, indent=1) + "\n")
-        parts.append(
-            report.load_result(_simulate(args, trace, str(prof), sched, out / "sim-speed" / rep))
-        )
+    for rep, by_rate in sorted(factors.items()):
+        for rate, f in sorted(by_rate.items()):
+            prof = out / f"hardware-{name}-{rep}-{rate:g}-speed.json"
+            hw = scale_profile(load_profile(path_in), f)
+            prof.write_text(json.dumps({"hardware": hw.to_dict()}, indent=1) + "\n")
+            dest = out / "sim-speed" / rep / f"rate{rate:g}"
+            parts.append(
+                report.load_result(_simulate(args, trace, str(prof), sched, dest, f"{rate:g}"))
+            )
     path = out / "sim-speed" / name / "result.json"
     report.save_result(report.merge_results(parts, sched), path)
     return path
@@ -790,14 +807,17 @@ def _report(
         }
         sections.append(
             "#### Speed-probed prediction\n\n"
-            "Each real server's speed, measured before its trace by the speed probe (one-"
-            "request decode calls), over the profile's calibration server's (its "
-            "`speed_probe` reference): "
+            "Each real server's speed, measured right before and after its trace by the speed "
+            "probe (one-request decode calls; the geometric mean of the two), over the "
+            "profile's calibration server's (its `speed_probe` reference): "
             + "; ".join(
-                f"{s} {rep}: x{f:.3f}" for s, (by, _) in speed.items() for rep, f in by.items()
+                f"{s} {rep} at {r:g}/s: x{f:.3f}"
+                for s, (by, _) in speed.items()
+                for rep, by_rate in by.items()
+                for r, f in sorted(by_rate.items())
             )
-            + ". Each repetition simulated with the profile's step model scaled by its "
-            "server's factor (overheads multiplied, FLOP rate and bandwidth divided; "
+            + ". Each repetition's run at each rate simulated with the profile's step model "
+            "scaled by its server's factor (overheads multiplied, FLOP rate and bandwidth divided; "
             "`speed.scale_profile`); the simulated value is the mean over repetitions"
             + (", as the real one." if stat == "mean" else f" (the real one: their {stat}).")
         )

@@ -147,16 +147,26 @@ def probe_window(log: Path) -> tuple[float, float] | None:
     return windows[0][:2] if windows and windows[0][2] == "before" else None
 
 
-def probe_windows(log: Path) -> list[tuple[float, float, str]]:
-    """(start, end, "before" | "after") of each probe a step log holds: the one before the
-    trace and, since 2026-12-06, the one after it."""
+def server_tag(index: int) -> str:
+    """The suffix of the probe markers of the ``index``-th server whose steps share one step
+    log (``simulate fidelity`` starts a fresh server per rate): none for the first, so logs
+    with one server per log read as before."""
+    if index < 0:
+        raise ValueError(f"server index must be >= 0: {index}")
+    return f"@rate{index}" if index else ""
+
+
+def probe_windows(log: Path, tag: str = "") -> list[tuple[float, float, str]]:
+    """(start, end, "before" | "after") of each probe a step log holds for the server whose
+    markers carry ``tag`` (:func:`server_tag`): the one before the trace and, since
+    2026-12-06, the one after it."""
     from vllm_nexus.sim.fit import phase_times
 
     phases = phase_times(log)
     return [
-        (phases[start], phases[end], when)
+        (phases[start + tag], phases[end + tag], when)
         for when, (start, end) in _MARKERS.items()
-        if start in phases and end in phases
+        if start + tag in phases and end + tag in phases
     ]
 
 
@@ -214,14 +224,15 @@ def probe_prompt(k: int) -> list[int]:
     return [100 + (37 * i + 101 * k) % 3900 for i in range(PROBE_PROMPT_TOKENS)]
 
 
-def run_probe(base: str, model: str, log: Path, after: bool = False) -> None:
+def run_probe(base: str, model: str, log: Path, after: bool = False, tag: str = "") -> None:
     """The probe's calls against a started server whose recording scheduler writes ``log``,
     between :data:`PROBE_PHASE` and :data:`PROBE_END_PHASE` markers (``after``: the
-    :data:`PROBE_AFTER_PHASE` pair, for the probe after the trace); one warm-up call before
-    them. Raises on a failed call."""
+    :data:`PROBE_AFTER_PHASE` pair, for the probe after the trace), each followed by ``tag``
+    (:func:`server_tag`: which of the log's servers); one warm-up call before them. Raises
+    on a failed call."""
     start, end = _MARKERS["after" if after else "before"]
     complete(base, model, probe_prompt(PROBE_CALLS), 8)  # warm-up, not measured
-    mark(log, start)
+    mark(log, start + tag)
     for k in range(PROBE_CALLS):
         complete(base, model, probe_prompt(k), PROBE_OUTPUT_TOKENS)
-    mark(log, end)
+    mark(log, end + tag)
