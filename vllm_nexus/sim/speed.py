@@ -30,8 +30,10 @@ predict the speed each server then ran at (a server's speed drifts within its li
 cells against 9 / 16 for the profile alone. Since 2026-12-06 the probe also runs right after
 the trace (:data:`PROBE_AFTER_PHASE`), and a run's factor is the geometric mean of its before
 and after ratios (:func:`probe_windows`): on window S the host's engine sped up 20-25% over an
-hour, steadily, so the two ends of a three-minute run bracket its speed (not judged yet on a
-fresh window; docs/results/fidS-2026-12-06/).
+hour, steadily, so the two ends of a three-minute run bracket its speed
+(docs/results/fidS-2026-12-06/). ``simulate fidelity`` starts a fresh server per rate, all
+logging to one file: each server's markers carry its :func:`server_tag`, and each rate is
+simulated at its own server's factor (window T, docs/results/fidT-2026-12-06/).
 """
 
 from __future__ import annotations
