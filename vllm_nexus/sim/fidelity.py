@@ -618,11 +618,9 @@ def speed_factors(
         if not first:
             continue
         for i, rate in enumerate(rates):
-            windows = probe_windows(log, server_tag(i)) if i else first
+            windows = (probe_windows(log, server_tag(i)) if i else []) or first
             try:
-                now = bracket_ratio(
-                    [log_ratio(log, hw, (a, b)).ratio for a, b, _ in windows or first]
-                )
+                now = bracket_ratio([log_ratio(log, hw, (a, b)).ratio for a, b, _ in windows])
                 found.setdefault(rep, {})[rate] = speed_factor(now, ref["ratio"])
             except ValueError as e:  # too few probe steps, a factor out of range
                 return {}, f"{sched} {rep} at {rate:g}/s: {e}"
