@@ -395,3 +395,78 @@ def test_every_shipped_host_profile_is_named_for_the_host_it_records(
         res = resolve_hardware("cpu-here", host=host)
     assert (res.path, res.origin) == (path, "packaged")
     assert res.preset.step_overhead_s == doc["hardware"]["step_overhead_s"]
+
+
+def test_midpoint_averages_times_and_rates_so_a_step_costs_the_mean_of_the_two() -> None:
+    """The bracketing protocol's profile (docs/simulator.md): halfway between a calibration
+    made before a run and one made after it. Time fields are averaged, rates harmonically
+    (so time per unit of work is averaged), a 0 ("no cap") cap stays 0, equal fields stay."""
+    from vllm_nexus.perf.hardware import midpoint
+    from vllm_nexus.perf.latency import StepLatencyModel
+    from vllm_nexus.perf.models import get_model
+
+    base = HARDWARE["cpu-here"]
+    a = base.with_updates(step_overhead_s=2e-3, mem_bw=10e9, peak_flops=100e9,
+                          frontend_stream_delay_cap=0.0, source="start")  # fmt: skip
+    b = base.with_updates(step_overhead_s=4e-3, mem_bw=30e9, peak_flops=60e9,
+                          frontend_stream_delay_cap=8.0, source="end")  # fmt: skip
+    m = midpoint(a, b)
+    assert m.step_overhead_s == pytest.approx(3e-3)
+    assert m.mem_bw == pytest.approx(15e9)  # 1/15 = mean(1/10, 1/30)
+    assert m.peak_flops == pytest.approx(75e9)
+    assert m.frontend_stream_delay_cap == 0.0
+    assert m.per_seq_overhead_s == base.per_seq_overhead_s and m.num_sms == base.num_sms
+    assert "start" in m.source and "end" in m.source
+    assert midpoint(a, a).to_dict() == {**a.to_dict(), "source": midpoint(a, a).source}
+    model = get_model("tiny")
+    for batch, ctx in ((1, 1024), (8, 2048)):
+        ta, tb, tm = (StepLatencyModel(h, model).decode_time(batch, ctx) for h in (a, b, m))
+        assert min(ta, tb) < tm < max(ta, tb)
+        assert tm == pytest.approx((ta + tb) / 2, rel=0.1)
+
+
+def test_midpoint_of_two_devices_is_an_error_naming_the_field() -> None:
+    from vllm_nexus.perf.hardware import midpoint
+
+    with pytest.raises(ValueError, match="'num_sms'"):
+        midpoint(HARDWARE["cpu-here"], HARDWARE["cpu-here"].with_updates(num_sms=64))
+    with pytest.raises(ValueError, match="'platform'"):
+        midpoint(HARDWARE["cpu-here"], HARDWARE["cpu-here"].with_updates(platform="cuda"))
+    with pytest.raises(ValueError, match="'kv_cache_bytes'"):
+        hw = HARDWARE["cpu-here"]
+        midpoint(hw, hw.with_updates(kv_cache_bytes=2 * (hw.kv_cache_bytes or 1e9)))
+
+
+def test_calibrate_midpoint_writes_the_profile_and_refuses_two_hosts(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`simulate calibrate --midpoint START END --out P`: no server, a profile file that
+    `--hardware P` loads; two hosts, a missing file or combining it with --from-log is a
+    clear error (exit 2)."""
+    from vllm_nexus.perf.hardware import load_profile, profile_host
+    from vllm_nexus.sim import calibrate
+
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    start = _write(cache / "start.json", INTEL, 2e-3)
+    end = _write(cache / "end.json", INTEL, 4e-3)
+    out = cache / "mid.json"
+    assert calibrate.run(p.parse_args(["--midpoint", str(start), str(end), "--out", str(out)])) == 0
+    assert load_profile(out).step_overhead_s == pytest.approx(3e-3)
+    assert profile_host(out) == INTEL
+    assert json.loads(out.read_text())["midpoint_of"] == [str(start), str(end)]
+    other = _write(cache / "amd.json", AMD, 4e-3)
+    assert (
+        calibrate.run(p.parse_args(["--midpoint", str(start), str(other), "--out", str(out)])) == 2
+    )
+    assert "a midpoint needs one host" in capsys.readouterr().err
+    missing = cache / "missing.json"
+    assert (
+        calibrate.run(p.parse_args(["--midpoint", str(start), str(missing), "--out", str(out)]))
+        == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
+    both = ["--midpoint", str(start), str(end), "--from-log", str(start), "--out", str(out)]
+    assert calibrate.run(p.parse_args(both)) == 2
+    assert "cannot be combined" in capsys.readouterr().err
+    assert load_profile(out).step_overhead_s == pytest.approx(3e-3)  # not overwritten on error

@@ -411,3 +411,43 @@ def get_hardware(name: str) -> HardwarePreset:
     """A preset by name (this host's calibrated profile first, then the packaged one, then the
     built-in defaults: :func:`resolve_hardware`), or a profile path."""
     return resolve_hardware(name).preset
+
+
+RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv_bw",
+                         "interconnect_bw"})  # fmt: skip
+"""Fields that are rates (work per second): :func:`midpoint` averages them harmonically."""
+NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
+CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
+                             "gpu_memory_utilization"})  # fmt: skip
+"""Sizes, not speeds: :func:`midpoint` requires them equal."""
+"""Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
+
+
+def midpoint(a: HardwarePreset, b: HardwarePreset, source: str = "") -> HardwarePreset:
+    """The profile of a host halfway between two calibrations of it, e.g. one made before a
+    run and one after it on a host whose speed drifts (docs/simulator.md, "The bracketing
+    protocol"). Time-like fields (overheads, delays, multipliers) are averaged arithmetically,
+    rate fields (:data:`RATE_FIELDS`) harmonically, so a step's modelled time is about the
+    mean of its times under the two profiles (exactly where the model is linear in them).
+    Whole-number, text and size fields (:data:`CAPACITY_FIELDS`) must agree: a midpoint of
+    two different devices, memories or platforms means nothing (``ValueError`` naming the
+    field)."""
+    da, db = a.to_dict(), b.to_dict()
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(HardwarePreset):
+        va, vb = da[f.name], db[f.name]
+        if f.name == "source" or va == vb:
+            out[f.name] = va
+        elif (str(f.type).startswith("float") and None not in (va, vb)
+              and f.name not in CAPACITY_FIELDS):  # fmt: skip
+            if f.name in NO_CAP_FIELDS and 0 in (va, vb):
+                out[f.name] = 0.0
+            elif f.name in RATE_FIELDS and va > 0 and vb > 0:
+                out[f.name] = 2.0 / (1.0 / va + 1.0 / vb)
+            else:
+                out[f.name] = (va + vb) / 2.0
+        else:
+            raise ValueError(f"the two profiles differ in {f.name!r} ({va!r} vs {vb!r}): a "
+                             "midpoint needs two calibrations of the same device")  # fmt: skip
+    out["source"] = source or f"midpoint of two calibrations ({a.source} | {b.source})"
+    return HardwarePreset(**out)

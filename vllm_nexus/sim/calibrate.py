@@ -341,6 +341,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "this host; docs/simulator.md)",
     )
     p.add_argument(
+        "--midpoint",
+        nargs=2,
+        metavar=("START", "END"),
+        help="instead of measuring: write the midpoint of two calibration profiles of this "
+        "host, e.g. one made right before a run and one right after it (time fields averaged, "
+        'rate fields averaged harmonically; docs/simulator.md, "The bracketing protocol")',
+    )
+    p.add_argument(
         "--servers",
         type=int,
         default=3,
@@ -394,6 +402,8 @@ def run(args: argparse.Namespace) -> int:
 
     from vllm_nexus.perf.host import current_host, host_profile_path
 
+    if getattr(args, "midpoint", None):
+        return write_midpoint(args)
     measured: list[tuple[list[tuple[int, float]], Any, list[tuple[float, float, int]]]] = []
     live = None  # with --live-from: the profile whose live-measured fields the fit keeps
     if getattr(args, "live_from", None):
@@ -462,6 +472,39 @@ def run(args: argparse.Namespace) -> int:
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
+    print(f"wrote {out}")
+    return 0
+
+
+def write_midpoint(args: argparse.Namespace) -> int:
+    """``calibrate --midpoint START END``: the profile halfway between two calibrations of
+    one host (:func:`vllm_nexus.perf.hardware.midpoint`), written to ``--out``."""
+    from vllm_nexus.perf.hardware import load_profile, midpoint, profile_host
+    from vllm_nexus.perf.host import host_profile_path
+
+    err = "vllm-nexus simulate calibrate: error: --midpoint"
+    if args.from_log or getattr(args, "live_from", None):
+        print(f"{err} measures nothing: it cannot be combined with --from-log or --live-from",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    paths = [Path(x) for x in args.midpoint]
+    try:
+        a, b = (load_profile(x) for x in paths)
+        hosts = [profile_host(x) for x in paths]
+        if hosts[0] and hosts[1] and not hosts[0].matches(hosts[1]):
+            raise ValueError(f"{paths[0]} was fitted on {hosts[0].describe()} and {paths[1]} "
+                             f"on {hosts[1].describe()}: a midpoint needs one host")  # fmt: skip
+        mid = midpoint(a, b, f"midpoint of {paths[0]} and {paths[1]} (simulate calibrate "
+                             f"--midpoint): {a.source} | {b.source}")  # fmt: skip
+    except (ValueError, TypeError) as e:
+        print(f"{err}: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else host_profile_path("cpu-here")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = {"hardware": mid.to_dict(), "midpoint_of": [str(x) for x in paths]}
+    if hosts[0] or hosts[1]:
+        doc["host"] = (hosts[0] or hosts[1]).to_dict()
+    out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {out}")
     return 0
 

@@ -181,4 +181,5 @@ def main():
           f'{sum(m[0] in pu for m in misses)}, of them in noisy cells {sum(m[0] in pu and m[3] < 0.95 for m in misses)}')
 
 
-main()
+if __name__ == "__main__":
+    main()
