@@ -386,3 +386,42 @@ def test_one_server_replays_every_rate_in_turn(tmp_path, monkeypatch):
     assert calls == [("6,12", "fidelity-stock-fcfs-1", "rep1", "stock-fcfs-rep1", "")]
     runs = report.load_result(tmp_path / "real" / "stock-fcfs" / "rep1" / "result.json")["runs"]
     assert [r["rate"] for r in runs] == [6.0, 12.0]
+
+
+def test_bracket_calibrates_before_and_after_the_real_runs_and_predicts_with_the_midpoint(
+    tmp_path, monkeypatch, capsys
+):
+    """`--hardware bracket` (docs/simulator.md, "The bracketing protocol"): a calibration
+    right before the real runs and one right after them, the prediction's profile their
+    midpoint; a resumed window keeps its calibrations, and a report without the end one is
+    an error rather than a calibration that does not bracket the runs."""
+    from vllm_nexus.perf.hardware import HARDWARE, load_profile
+
+    events: list[str] = []
+
+    def cli(*argv: str) -> None:
+        assert argv[:2] == ("simulate", "calibrate")
+        dest = Path(argv[argv.index("--out") + 1])
+        events.append(dest.name)
+        overhead = 2e-3 if "start" in dest.name else 4e-3
+        hw = HARDWARE["cpu-here"].with_updates(step_overhead_s=overhead)
+        dest.write_text(json.dumps({"hardware": hw.to_dict()}))
+
+    monkeypatch.setattr(fidelity, "_cli", cli)
+    monkeypatch.setattr(fidelity, "_real_run", lambda a, o, t, s, rep: events.append(f"{s}{rep}"))
+    monkeypatch.setattr(fidelity, "client_loop_lines", lambda out, scheds: [])
+    out = tmp_path / "w"
+    argv = ["--out", str(out), "--trace", str(tmp_path / "t.jsonl"), "--hardware", "bracket"]
+    assert fidelity.main([*argv, "--reps", "2", "--real-only"]) == 0
+    assert events == ["calibration-start.json", "stock-fcfs0", "vllm_nexus0", "vllm_nexus1",
+                      "stock-fcfs1", "calibration-end.json"]  # fmt: skip
+    args = _fidelity_args("--hardware", "bracket")
+    mid = load_profile(fidelity._hardware(args, out))
+    assert mid.step_overhead_s == pytest.approx(3e-3)
+    events.clear()
+    assert fidelity.main([*argv, "--real-only"]) == 0  # resumed: calibrations kept
+    assert events == ["stock-fcfs0", "vllm_nexus0"]
+    (out / "calibration-end.json").unlink()
+    events.clear()
+    assert fidelity.main([*argv, "--skip-real"]) == 2
+    assert "no calibration-end.json" in capsys.readouterr().err and events == []

@@ -190,8 +190,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     e.add_argument(
         "--hardware",
         default="calibrate",
-        help="calibrate: the designed load on a fresh server first (default); fit: the stock "
-        "run's own steps; or a preset name / profile path",
+        help="calibrate: the designed load on fresh servers first (default); bracket: the "
+        "same before the real runs and again after them, predicting with the midpoint of the "
+        'two (for a host whose speed drifts; docs/simulator.md, "The bracketing '
+        "protocol\"); fit: the stock run's own steps; or a preset name / profile path",
     )
     e.add_argument(
         "--speed-probe",
@@ -238,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.sweep:
-        hw = "cpu-here" if args.hardware in ("calibrate", "fit") else args.hardware
+        hw = "cpu-here" if args.hardware in ("calibrate", "bracket", "fit") else args.hardware
         print(check_sweep(Path(args.sweep), out, hw))
         return 0
     schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
@@ -247,10 +249,19 @@ def run(args: argparse.Namespace) -> int:
     if args.hardware == "calibrate" and not (out / "calibration.json").exists():
         _cli("simulate", "calibrate", "--out", str(out / "calibration.json"),
              "--log", str(out / "calibration-steps.jsonl"))  # fmt: skip
+    if args.hardware == "bracket":
+        if args.skip_real and not (out / "calibration-end.json").exists():
+            print(f"vllm-nexus simulate fidelity: error: --hardware bracket: {out} has no "
+                  "calibration-end.json; the end calibration is made right after the real "
+                  "runs, so run without --skip-real", file=sys.stderr)  # fmt: skip
+            return 2
+        _calibrate_once(out, "start")
     if not args.skip_real:
         for rep in range(args.reps):
             for sched in schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]:
                 _real_run(args, out, trace, sched, rep)
+        if args.hardware == "bracket":
+            _calibrate_once(out, "end")
     loops = "\n".join(client_loop_lines(out, schedulers)) + "\n"
     (out / "client-loop.md").write_text(loops)
     if args.real_only:
@@ -423,9 +434,29 @@ def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
     return lines
 
 
+def _calibrate_once(out: Path, end: str) -> None:
+    """``--hardware bracket``: the calibration at one end of the real runs (``start`` or
+    ``end``), unless ``out`` already holds it (a resumed window keeps its calibrations)."""
+    if not (out / f"calibration-{end}.json").exists():
+        _cli("simulate", "calibrate", "--out", str(out / f"calibration-{end}.json"),
+             "--log", str(out / f"calibration-{end}-steps.jsonl"))  # fmt: skip
+
+
 def _hardware(args: argparse.Namespace, out: Path) -> str:
     if args.hardware == "calibrate":
         return str(out / "calibration.json")
+    if args.hardware == "bracket":  # the midpoint of the calibrations at both ends
+        from vllm_nexus.perf.hardware import load_profile, midpoint, profile_host
+
+        ends = [out / f"calibration-{end}.json" for end in ("start", "end")]
+        mid = midpoint(*(load_profile(p) for p in ends), f"midpoint of {ends[0]} and {ends[1]}")
+        doc: dict = {"hardware": mid.to_dict(), "midpoint_of": [str(p) for p in ends]}
+        host = profile_host(ends[0])
+        if host is not None:
+            doc["host"] = host.to_dict()
+        path = out / "calibration-mid.json"
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+        return str(path)
     if args.hardware == "fit":
         from vllm_nexus.bench import report
 
