@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: posthoc.sh VARIANT W   -> /tmp/simz/ph-VARIANT-W/{ca,mr}/{sched}/result.json
+# usage: [QUEUED_S=s] posthocV.sh base|parallel|queued W   (QUEUED_S: qmeasureV.py /tmp/fidW/W) -> /tmp/simz/ph-VARIANT-W/{ca,mr}/{sched}/result.json
 V=$1; W=$2; D=/tmp/fid$W
 CA=$(ls $D/traces/ca*.jsonl); MR=$(ls $D/traces/mr*.jsonl)
 sca=$(basename $CA .jsonl); sca=${sca#ca}; smr=$(basename $MR .jsonl); smr=${smr#mr}
