@@ -432,8 +432,8 @@ def test_midpoint_of_two_devices_is_an_error_naming_the_field() -> None:
         midpoint(HARDWARE["cpu-here"], HARDWARE["cpu-here"].with_updates(num_sms=64))
     with pytest.raises(ValueError, match="'platform'"):
         midpoint(HARDWARE["cpu-here"], HARDWARE["cpu-here"].with_updates(platform="cuda"))
+    hw = HARDWARE["cpu-here"]
     with pytest.raises(ValueError, match="'kv_cache_bytes'"):
-        hw = HARDWARE["cpu-here"]
         midpoint(hw, hw.with_updates(kv_cache_bytes=2 * (hw.kv_cache_bytes or 1e9)))
 
 

@@ -417,10 +417,10 @@ RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv
                          "interconnect_bw"})  # fmt: skip
 """Fields that are rates (work per second): :func:`midpoint` averages them harmonically."""
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
+"""Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
                              "gpu_memory_utilization"})  # fmt: skip
 """Sizes, not speeds: :func:`midpoint` requires them equal."""
-"""Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
 
 
 def midpoint(a: HardwarePreset, b: HardwarePreset, source: str = "") -> HardwarePreset:
