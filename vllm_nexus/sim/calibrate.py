@@ -476,10 +476,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_midpoint(args: argparse.Namespace) -> int:
-    """``calibrate --midpoint START END``: the profile halfway between two calibrations of
-    one host (:func:`vllm_nexus.perf.hardware.midpoint`), written to ``--out``."""
+def midpoint_doc(start: str | Path, end: str | Path) -> dict[str, Any]:
+    """The profile document halfway between two calibration profiles of one host
+    (:func:`vllm_nexus.perf.hardware.midpoint`), naming them; ``ValueError`` for two hosts,
+    devices or memory sizes, or a file that is not a profile."""
     from vllm_nexus.perf.hardware import load_profile, midpoint, profile_host
+
+    paths = [Path(start), Path(end)]
+    a, b = (load_profile(x) for x in paths)
+    hosts = [profile_host(x) for x in paths]
+    if hosts[0] and hosts[1] and not hosts[0].matches(hosts[1]):
+        raise ValueError(f"{paths[0]} was fitted on {hosts[0].describe()} and {paths[1]} "
+                         f"on {hosts[1].describe()}: a midpoint needs one host")  # fmt: skip
+    mid = midpoint(a, b, f"midpoint of {paths[0]} and {paths[1]}: {a.source} | {b.source}")
+    doc: dict[str, Any] = {"hardware": mid.to_dict(), "midpoint_of": [str(x) for x in paths]}
+    if hosts[0] or hosts[1]:
+        doc["host"] = (hosts[0] or hosts[1]).to_dict()
+    return doc
+
+
+def write_midpoint(args: argparse.Namespace) -> int:
+    """``calibrate --midpoint START END``: :func:`midpoint_doc`, written to ``--out``."""
     from vllm_nexus.perf.host import host_profile_path
 
     err = "vllm-nexus simulate calibrate: error: --midpoint"
@@ -487,23 +504,13 @@ def write_midpoint(args: argparse.Namespace) -> int:
         print(f"{err} measures nothing: it cannot be combined with --from-log or --live-from",
               file=sys.stderr)  # fmt: skip
         return 2
-    paths = [Path(x) for x in args.midpoint]
     try:
-        a, b = (load_profile(x) for x in paths)
-        hosts = [profile_host(x) for x in paths]
-        if hosts[0] and hosts[1] and not hosts[0].matches(hosts[1]):
-            raise ValueError(f"{paths[0]} was fitted on {hosts[0].describe()} and {paths[1]} "
-                             f"on {hosts[1].describe()}: a midpoint needs one host")  # fmt: skip
-        mid = midpoint(a, b, f"midpoint of {paths[0]} and {paths[1]} (simulate calibrate "
-                             f"--midpoint): {a.source} | {b.source}")  # fmt: skip
+        doc = midpoint_doc(*args.midpoint)
     except (ValueError, TypeError) as e:
         print(f"{err}: {e}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else host_profile_path("cpu-here")
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc: dict[str, Any] = {"hardware": mid.to_dict(), "midpoint_of": [str(x) for x in paths]}
-    if hosts[0] or hosts[1]:
-        doc["host"] = (hosts[0] or hosts[1]).to_dict()
     out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {out}")
     return 0

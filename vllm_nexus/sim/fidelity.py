@@ -446,14 +446,9 @@ def _hardware(args: argparse.Namespace, out: Path) -> str:
     if args.hardware == "calibrate":
         return str(out / "calibration.json")
     if args.hardware == "bracket":  # the midpoint of the calibrations at both ends
-        from vllm_nexus.perf.hardware import load_profile, midpoint, profile_host
+        from vllm_nexus.sim.calibrate import midpoint_doc
 
-        ends = [out / f"calibration-{end}.json" for end in ("start", "end")]
-        mid = midpoint(*(load_profile(p) for p in ends), f"midpoint of {ends[0]} and {ends[1]}")
-        doc: dict = {"hardware": mid.to_dict(), "midpoint_of": [str(p) for p in ends]}
-        host = profile_host(ends[0])
-        if host is not None:
-            doc["host"] = host.to_dict()
+        doc = midpoint_doc(out / "calibration-start.json", out / "calibration-end.json")
         path = out / "calibration-mid.json"
         path.write_text(json.dumps(doc, indent=1) + "\n")
         return str(path)
