@@ -2,14 +2,17 @@
 """Post hoc (after window V): where V's one miss (the default's map-reduce P95 at 6/s, simulated
 1.43x) comes from. Per call kind of map-reduce programs (plan = first call, reduce = last,
 map = the rest): time to first token from the call's send (mean, P90) and time between tokens.
-usage: cd docs/results/fidV-2026-12-06 && python3 scripts/callsV.py [RATE]"""
+usage: cd docs/results/fidV-2026-12-06 && python3 scripts/callsV.py [RATE [EXTRA_SIM_DIR]]
+(EXTRA_SIM_DIR: another simulation's directory holding {sched}/result.json, e.g. posthocV.sh's
+/tmp/simz/ph-queued-V/mr, shown as "extra sim")"""
 import gzip, json, statistics, sys
 
 RATE = float(sys.argv[1]) if len(sys.argv) > 1 else 6.0
+EXTRA = sys.argv[2] if len(sys.argv) > 2 else None
 
 
 def load(p):
-    return json.load(gzip.open(p))
+    return json.load(gzip.open(p)) if p.endswith('.gz') else json.load(open(p))
 
 
 def calls(p):
@@ -27,7 +30,8 @@ print()
 print('| run | plan | map | reduce |')
 print('|---|---|---|---|')
 for sched in ('vllm_nexus', 'stock-fcfs'):
-    runs = [('sim', f'V/mr/sim-alone/{sched}/result.json.gz')] + [(f'real rep{k}', f'V/mr/real/{sched}/rep{k}/result.json.gz') for k in range(6)]
+    extra = [('extra sim', f'{EXTRA}/{sched}/result.json')] if EXTRA else []
+    runs = [('sim', f'V/mr/sim-alone/{sched}/result.json.gz')] + extra + [(f'real rep{k}', f'V/mr/real/{sched}/rep{k}/result.json.gz') for k in range(6)]
     for name, p in runs:
         rows = list(calls(p))
         cells = []
