@@ -308,6 +308,57 @@ def _designed_log(path: Path, overhead_s: float, seed: int) -> Path:
     return path
 
 
+def test_calibrate_measures_the_queued_share_of_ingress_in_the_logs_fan_out_bursts(
+    cache: Path,
+) -> None:
+    """`frontend_ingress_queued_s` (since 2026-12-06 (f)): the median spacing of the engine's
+    adds within fan-out bursts of >= 8 calls; groups of fewer calls and bursts that start in
+    the agentic load are left out; a log without bursts measures 0 (the whole ingress
+    queues, as before)."""
+    from vllm_nexus.sim import calibrate
+    from vllm_nexus.sim.fit import ingress_spacing
+
+    p = argparse.ArgumentParser()
+    calibrate.add_arguments(p)
+    plain = _designed_log(cache / "plain.jsonl", 2.5e-3, 0)
+    out = cache / "p.json"
+    assert calibrate.run(p.parse_args(["--from-log", str(plain), "--clock", "wall",
+                                       "--out", str(out)])) == 0  # fmt: skip
+    doc = json.loads(out.read_text())
+    assert doc["hardware"]["frontend_ingress_queued_s"] == 0.0
+    assert doc["fit"]["ingress_bursts"] == 0
+
+    def burst(t0: float, n: int, gap: float) -> list[dict]:
+        return [{"add": f"r{t0}-{i}", "t": t0 + i * gap} for i in range(n)]
+
+    extra = (burst(200.0, 12, 1.2e-3) + burst(201.0, 8, 1.0e-3) + burst(202.0, 4, 1e-4)
+             + burst(203.0, 9, 1.4e-3) + [{"phase": "agent-load", "t": 204.0}]
+             + burst(205.0, 10, 5e-3) + [{"phase": "burst", "t": 206.0}])  # fmt: skip
+    log = cache / "bursts.jsonl"
+    log.write_text(plain.read_text() + "".join(json.dumps(x) + "\n" for x in extra))
+    assert calibrate.run(p.parse_args(["--from-log", str(log), "--clock", "wall",
+                                       "--out", str(out)])) == 0  # fmt: skip
+    doc = json.loads(out.read_text())
+    assert doc["hardware"]["frontend_ingress_queued_s"] == pytest.approx(1.2e-3)
+    assert doc["fit"]["ingress_bursts"] == 3
+    # the splitting itself: a gap over 50 ms starts a new burst
+    spaced = [0.0, 0.001, 0.002] + [0.1 + 0.002 * i for i in range(8)]
+    assert ingress_spacing(spaced) == [pytest.approx(0.002)]
+    assert ingress_spacing(spaced, skip=[(0.05, 0.2)]) == []
+
+
+def test_midpoint_keeps_an_unmeasured_ingress_share_unmeasured() -> None:
+    from vllm_nexus.perf.hardware import midpoint
+
+    hw = HARDWARE["cpu-here"]
+    a = hw.with_updates(frontend_ingress_queued_s=1e-3)
+    b = hw.with_updates(frontend_ingress_queued_s=2e-3)
+    assert midpoint(a, b).frontend_ingress_queued_s == pytest.approx(1.5e-3)
+    assert (
+        midpoint(a, hw.with_updates(frontend_ingress_queued_s=0.0)).frontend_ingress_queued_s == 0
+    )
+
+
 def test_calibrate_keeps_the_median_servers_fit(cache: Path) -> None:
     """Three servers' logs, one of them 2 ms slower per step for its whole life (as a
     calibration server of 2026-12-05's window H was): the profile is the median server's fit,

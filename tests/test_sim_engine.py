@@ -373,6 +373,34 @@ def test_time_outside_the_engine_grows_with_the_prompt_and_queues_in_the_fronten
     assert outside[("burst-b", "c0")] == pytest.approx(0.04, abs=2e-3)
 
 
+def test_only_the_queued_share_of_ingress_makes_calls_sent_together_wait() -> None:
+    # a lone call, then a fan-out of four calls sent at once
+    progs = [ProgramSpec("lone", 0.0, (CallSpec("c0", 100, 4),))] + [
+        ProgramSpec(f"fan{i}", 10.0, (CallSpec("c0", 100, 4),)) for i in range(4)
+    ]
+    base = HARDWARE["a100"].with_updates(request_overhead_s=0.01, request_token_overhead_s=1e-4)
+
+    def arrivals(**kw):
+        spec = EngineSpec(base.with_updates(**kw), MODELS["llama-3.1-8b"], max_num_seqs=16)
+        res = Simulator(spec).run(progs)
+        assert res.unfinished == 0
+        return {c.program_id: c.arrival_s - c.send_s for c in res.calls}
+
+    whole = arrivals()  # 0: the whole ingress (0.02 s) occupies the FIFO, calls queue behind it
+    part = arrivals(frontend_ingress_queued_s=0.002)
+    # a lone call takes the same time outside the engine either way
+    assert part["lone"] == pytest.approx(whole["lone"]) == pytest.approx(0.02)
+    fan_whole = sorted(whole[f"fan{i}"] for i in range(4))
+    fan_part = sorted(part[f"fan{i}"] for i in range(4))
+    # the whole ingress queued: ~0.02 s apart; only the queued share: ~0.002 s apart (the
+    # engine adds them at its next step boundary, which rounds the later ones up)
+    assert fan_whole[-1] - fan_whole[0] > 0.05
+    assert fan_part[0] == pytest.approx(0.02)
+    assert fan_part[-1] - fan_part[0] < 0.02
+    # a share above the whole ingress queues the whole ingress: as 0
+    assert arrivals(frontend_ingress_queued_s=1.0) == pytest.approx(whole)
+
+
 def test_send_and_return_latencies_delay_calls_but_occupy_neither_frontend_nor_engine() -> None:
     # p: a call, then after 1 s of think time a call continuing it; q: two calls sent at once
     progs = [

@@ -179,6 +179,18 @@ class HardwarePreset:
     2026-12-05; window G's coding-agent runs: ~1.5-1.9 ms of wall time per call received, a
     call every ~6 steps); applies only when the frontend streams; 0 on GPU presets."""
 
+    frontend_ingress_queued_s: float = 0.0
+    """The part of a call's ingress (``request_overhead_s`` + ``request_token_overhead_s`` x
+    prompt, over ``frontend_busy_speed`` while the engine is busy) that occupies the frontend
+    FIFO, at most this many seconds per call; the rest is a latency before the call enters
+    it (since 2026-12-06 (f)). 0: the whole ingress occupies the FIFO (the profiles before).
+    Calls sent together reach the engine this far apart: measured by ``simulate calibrate``
+    as the median spacing of the engine's ``add_request`` times within its fan-out bursts
+    of >= 8 calls (the designed load, the stream groups, the 32-call burst; not the agentic
+    load, whose calls are sent one by one): ~1.0-1.5 ms on the Intel host, against ~11.7 ms
+    of whole ingress that the FIFO charged per call before, which kept a program's next call
+    waiting behind other programs' fan-outs (window V, docs/simulator.md). 0 on GPU presets."""
+
     call_send_latency_s: float = 0.0
     """Latency of a call on its way from the client to the frontend that occupies neither
     the frontend nor the engine (since 2026-12-04): from the moment the client would send it
@@ -418,6 +430,10 @@ RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv
 """Fields that are rates (work per second): :func:`midpoint` averages them harmonically."""
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
 """Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
+UNMEASURED_FIELDS = frozenset({"frontend_ingress_queued_s"})
+"""Fields where 0 means "not measured: the model before the field" (a profile written before
+it existed): :func:`midpoint` keeps 0 if either profile has it, as a half of a measurement
+means nothing."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
                              "gpu_memory_utilization"})  # fmt: skip
 """Sizes, not speeds: :func:`midpoint` requires them equal."""
@@ -440,7 +456,7 @@ def midpoint(a: HardwarePreset, b: HardwarePreset, source: str = "") -> Hardware
             out[f.name] = va
         elif (str(f.type).startswith("float") and None not in (va, vb)
               and f.name not in CAPACITY_FIELDS):  # fmt: skip
-            if f.name in NO_CAP_FIELDS and 0 in (va, vb):
+            if f.name in NO_CAP_FIELDS | UNMEASURED_FIELDS and 0 in (va, vb):
                 out[f.name] = 0.0
             elif f.name in RATE_FIELDS and va > 0 and vb > 0:
                 out[f.name] = 2.0 / (1.0 / va + 1.0 / vb)

@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -40,6 +41,7 @@ from vllm_nexus.sim.fit import (  # noqa: F401  (re-exported: calibrate's public
     fit_request_overhead,
     frontend_delay,
     frontend_delay_knee,
+    log_ingress_spacing,
     new_shape_cost,
     new_shape_flags,
     phase_times,
@@ -468,7 +470,7 @@ def run(args: argparse.Namespace) -> int:
                           "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
                           "frontend_stream_delay_s", "frontend_stream_delay_cap",
                           "frontend_prefill_stretch", "new_shape_s",
-                          "frontend_call_delay_s",
+                          "frontend_call_delay_s", "frontend_ingress_queued_s",
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
@@ -534,7 +536,6 @@ def live_source(paths: list[str]) -> Any:
     logs alone (``--from-log``) otherwise keeps those fields from the installed profile, which
     may come from another time or window; in fidelity window R (2026-12-06) that cost 3 of 16
     cells (docs/results/fidR-2026-12-06/README.md)."""
-    import statistics
 
     from vllm_nexus.perf.hardware import load_profile, resolve_hardware
 
@@ -648,7 +649,13 @@ def _fit_server(
         quality["bench_calls"] = len(legs)
         quality["bench_ingress_s"] = sum(leg[0] for leg in legs) / len(legs)
         quality["bench_egress_s"] = sum(leg[1] for leg in legs) / len(legs)
+    # the share of a call's ingress that calls sent together wait for (since 2026-12-06 (f));
+    # a log without fan-out bursts measures nothing: 0, the whole ingress queues
+    spacing = log_ingress_spacing(log)
+    ingress_queued = statistics.median(spacing) if spacing else 0.0
+    quality["ingress_bursts"] = len(spacing)
     fitted = fitted.with_updates(
+        frontend_ingress_queued_s=ingress_queued,
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
         frontend_token_s=frontend[0],

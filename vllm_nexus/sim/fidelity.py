@@ -524,7 +524,8 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
 
     hw = get_hardware(profile)
     fields = (*OVERHEAD_FIELDS, "request_overhead_s", "request_token_overhead_s",
-              "call_send_latency_s", "call_return_latency_s")  # fmt: skip
+              "frontend_ingress_queued_s", "call_send_latency_s",
+              "call_return_latency_s")  # fmt: skip
     changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in fields}
     # ``factor`` is the whole measured slowdown, the frontend's share included: no stretch
     # on top (it would count the frontend twice)

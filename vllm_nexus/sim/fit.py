@@ -15,6 +15,7 @@ from typing import Any
 
 from vllm_nexus.bench.report import read_text
 from vllm_nexus.perf.latency import OVERHEAD_FIELDS
+from vllm_nexus.sim.loadgen import AGENT_PHASE, BURST_PHASE
 
 BUSY_GAP_S = 0.02
 """A next ``schedule()`` within this wall time after ``update_from_output`` means the engine
@@ -199,6 +200,47 @@ def adds_per_step(path: Path, window: tuple[float, float] | None = None) -> list
         if window is None or window[0] <= t0 <= window[1]:
             out.append(bisect.bisect_left(adds, t1) - bisect.bisect_left(adds, t0))
     return out
+
+
+INGRESS_BURST_GAP_S = 0.05
+"""Calls that reach the engine at most this far apart belong to one fan-out burst
+(:func:`ingress_spacing`)."""
+INGRESS_BURST_CALLS = 8
+"""Fewest calls in a burst :func:`ingress_spacing` measures (smaller groups in the
+calibration are the streaming rounds' single calls and the 2-6-stream groups)."""
+
+
+def ingress_spacing(adds: list[float], skip: list[tuple[float, float]] = ()) -> list[float]:
+    """Per fan-out burst among the engine's ``add_request`` times ``adds`` (runs of at least
+    :data:`INGRESS_BURST_CALLS` calls, each within :data:`INGRESS_BURST_GAP_S` of the one
+    before): (last - first) / (calls - 1), the seconds by which calls sent together reach
+    the engine apart, i.e. the part of a call's ingress that the next call waits for
+    (:attr:`~vllm_nexus.perf.hardware.HardwarePreset.frontend_ingress_queued_s`; since
+    2026-12-06 (f)). Bursts whose first call falls in a ``skip`` window are left out (the
+    agentic load, whose calls are sent one by one)."""
+    out = []
+    ts = sorted(adds)
+    i = 0
+    while i < len(ts):
+        j = i
+        while j + 1 < len(ts) and ts[j + 1] - ts[j] <= INGRESS_BURST_GAP_S:
+            j += 1
+        n = j - i + 1
+        if n >= INGRESS_BURST_CALLS and not any(a <= ts[i] < b for a, b in skip):
+            out.append((ts[j] - ts[i]) / (n - 1))
+        i = j + 1
+    return out
+
+
+def log_ingress_spacing(path: Path) -> list[float]:
+    """:func:`ingress_spacing` over a calibration log's ``add`` times, its agentic load
+    (from its marker to the burst's) left out."""
+    phases = phase_times(path)
+    skip = []
+    if AGENT_PHASE in phases:
+        skip.append((phases[AGENT_PHASE], phases.get(BURST_PHASE, math.inf)))
+    _, added, _ = _parse_log(path)
+    return ingress_spacing([t for _, t in added], skip)
 
 
 def _delay_rows(

@@ -289,6 +289,7 @@ PYTHON_FIELDS = (
     "frontend_step_delay_s",
     "frontend_stream_delay_s",
     "frontend_call_delay_s",
+    "frontend_ingress_queued_s",
     "call_send_latency_s",
     "call_return_latency_s",
 )

@@ -42,6 +42,9 @@ class Replay:
         hw = sim.spec.hardware
         self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
         self.front_tok = hw.frontend_token_s
+        # at most this much of a call's ingress occupies the frontend FIFO; 0: all of it
+        self.ingress_queued = hw.frontend_ingress_queued_s
+        self.ingress_waited: set[tuple[str, str]] = set()  # calls past their unqueued part
         # pure latencies outside the engine and the frontend (client, hops between processes)
         self.send_latency, self.return_latency = hw.call_send_latency_s, hw.call_return_latency_s
         # One frontend (API server and client) serves, in order, every call on its way in and,
@@ -134,11 +137,25 @@ class Replay:
     def _through_frontend(self, t_enter: float, pid: str, cid: str, t_send: float) -> None:
         """A sent call reaches the scheduler once the frontend has served it: the time outside
         the engine (HTTP, JSON of the prompt, IPC; it grows with the prompt), after the work
-        queued before it. It enters the frontend at ``t_enter`` (sent at ``t_send``)."""
+        queued before it. It enters the frontend at ``t_enter`` (sent at ``t_send``). With
+        ``frontend_ingress_queued_s`` > 0 only that much of the time occupies the FIFO (what
+        calls sent together wait for each other); the rest passes first, as a latency."""
         work = self.overhead + self.overhead_per_token * self.full_prompt[pid][cid]
         if self.sched.get_num_unfinished_requests():
             work /= self.front_speed
-        self.front_t = max(self.front_t, t_enter) + work
+        key = (pid, cid)
+        if 0 < self.ingress_queued < work and key not in self.ingress_waited:
+            # the unqueued part first: the call enters the FIFO after it, leaving the FIFO
+            # free meanwhile (streamed chunks and other calls pass)
+            self.ingress_waited.add(key)
+            heapq.heappush(
+                self.events, (t_enter + work - self.ingress_queued, self.seq, pid, cid, t_send)
+            )
+            self.seq += 1
+            return
+        self.ingress_waited.discard(key)
+        queued = min(work, self.ingress_queued) if self.ingress_queued > 0 else work
+        self.front_t = max(self.front_t, t_enter) + queued
         heapq.heappush(self.arrivals, (self.front_t, self.seq, pid, cid, t_send))
         self.seq += 1
 
