@@ -1,16 +1,17 @@
 # ruff: noqa
 """Window W's noise-floor reading (pre-registered in ../README.md, reading 2): per cell, the
 chance that a perfect predictor lands within 25% of the median of W's repetitions (the
-bootstrap of ../../noise-2026-12-06/noise.py: 20,000 draws of V's repetition indices, seed 0),
+bootstrap of ../../noise-2026-12-06/noise.py: 20,000 draws of W's repetition indices, seed 0),
 and the chance of at most the registered predictor's number of cells in, were it perfect.
 usage: python3 floorW.py [SIMSUB]   (SIMSUB default sim-alone: the registered midpoint profile)"""
 import importlib.util, random, statistics, sys
 from pathlib import Path
+sub = sys.argv[1] if len(sys.argv) > 1 else 'sim-alone'
+sys.argv = sys.argv[:1]  # noise.py reads its own argv on import
 
 spec = importlib.util.spec_from_file_location(
     'noise', Path(__file__).resolve().parents[2] / 'noise-2026-12-06' / 'noise.py')
 noise = importlib.util.module_from_spec(spec); spec.loader.exec_module(noise)
-sub = sys.argv[1] if len(sys.argv) > 1 else 'sim-alone'
 W = Path(__file__).resolve().parents[1] / 'W'
 cells, sim, n = noise.window('W')
 if sub != 'sim-alone':
