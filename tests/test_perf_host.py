@@ -308,13 +308,13 @@ def _designed_log(path: Path, overhead_s: float, seed: int) -> Path:
     return path
 
 
-def test_calibrate_measures_the_queued_share_of_ingress_in_the_logs_fan_out_bursts(
+def test_calibrate_records_the_spacing_of_calls_sent_together_for_the_opt_in_ingress_share(
     cache: Path,
 ) -> None:
-    """`frontend_ingress_queued_s` (since 2026-12-06 (f)): the median spacing of the engine's
-    adds within fan-out bursts of >= 8 calls; groups of fewer calls and bursts that start in
-    the agentic load are left out; a log without bursts measures 0 (the whole ingress
-    queues, as before)."""
+    """The fit quality's `ingress_spacing_s` (since 2026-12-06 (f)), what the opt-in
+    `frontend_ingress_queued_s` takes: the median spacing of the engine's adds within fan-out
+    bursts of >= 8 calls; groups of fewer calls and bursts that start in the agentic load are
+    left out; a log without bursts records none. The profile keeps the default 0."""
     from vllm_nexus.sim import calibrate
     from vllm_nexus.sim.fit import ingress_spacing
 
@@ -326,7 +326,7 @@ def test_calibrate_measures_the_queued_share_of_ingress_in_the_logs_fan_out_burs
                                        "--out", str(out)])) == 0  # fmt: skip
     doc = json.loads(out.read_text())
     assert doc["hardware"]["frontend_ingress_queued_s"] == 0.0
-    assert doc["fit"]["ingress_bursts"] == 0
+    assert doc["fit"]["ingress_bursts"] == 0 and "ingress_spacing_s" not in doc["fit"]
 
     def burst(t0: float, n: int, gap: float) -> list[dict]:
         return [{"add": f"r{t0}-{i}", "t": t0 + i * gap} for i in range(n)]
@@ -339,8 +339,9 @@ def test_calibrate_measures_the_queued_share_of_ingress_in_the_logs_fan_out_burs
     assert calibrate.run(p.parse_args(["--from-log", str(log), "--clock", "wall",
                                        "--out", str(out)])) == 0  # fmt: skip
     doc = json.loads(out.read_text())
-    assert doc["hardware"]["frontend_ingress_queued_s"] == pytest.approx(1.2e-3)
+    assert doc["fit"]["ingress_spacing_s"] == pytest.approx(1.2e-3)
     assert doc["fit"]["ingress_bursts"] == 3
+    assert doc["hardware"]["frontend_ingress_queued_s"] == 0.0  # opt-in: not set
     # the splitting itself: a gap over 50 ms starts a new burst
     spaced = [0.0, 0.001, 0.002] + [0.1 + 0.002 * i for i in range(8)]
     assert ingress_spacing(spaced) == [pytest.approx(0.002)]

@@ -180,16 +180,20 @@ class HardwarePreset:
     call every ~6 steps); applies only when the frontend streams; 0 on GPU presets."""
 
     frontend_ingress_queued_s: float = 0.0
-    """The part of a call's ingress (``request_overhead_s`` + ``request_token_overhead_s`` x
-    prompt, over ``frontend_busy_speed`` while the engine is busy) that occupies the frontend
-    FIFO, at most this many seconds per call; the rest is a latency before the call enters
-    it (since 2026-12-06 (f)). 0: the whole ingress occupies the FIFO (the profiles before).
-    Calls sent together reach the engine this far apart: measured by ``simulate calibrate``
-    as the median spacing of the engine's ``add_request`` times within its fan-out bursts
-    of >= 8 calls (the designed load, the stream groups, the 32-call burst; not the agentic
-    load, whose calls are sent one by one): ~1.0-1.5 ms on the Intel host, against ~11.7 ms
-    of whole ingress that the FIFO charged per call before, which kept a program's next call
-    waiting behind other programs' fan-outs (window V, docs/simulator.md). 0 on GPU presets."""
+    """Opt-in (since 2026-12-06 (f)): > 0 lets at most this many seconds of a call's ingress
+    (``request_overhead_s`` + ``request_token_overhead_s`` x prompt, over
+    ``frontend_busy_speed`` while the engine is busy) occupy the frontend FIFO; the rest is a
+    latency before the call enters it. 0 (default): the whole ingress occupies the FIFO. Calls
+    sent together reach the engine this far apart: ``simulate calibrate`` records it in the
+    profile's fit quality as ``ingress_spacing_s`` (the median spacing of the engine's
+    ``add_request`` times within its fan-out bursts of >= 8 calls; ~0.9-1.6 ms on the Intel
+    host, against ~11.7 ms of whole ingress the FIFO charges per call), to copy here. Why it
+    exists: with the whole ingress queued, a ``map-reduce`` program's plan and reduce calls
+    wait behind other programs' fan-outs (simulated ~0.07-0.17 s to first token, real
+    ~0.02-0.1; window V, docs/simulator.md). Why it is not the default: on the committed
+    fidelity windows it scored P-V 106 of 112 cells against 105 with each window's own
+    calibrations, 14 of 16 on fresh window W like the model without it, and 148 of 176 on
+    L-V against 153 in the packaged Intel profile (docs/results/fidW-2026-12-06/)."""
 
     call_send_latency_s: float = 0.0
     """Latency of a call on its way from the client to the frontend that occupies neither
@@ -431,9 +435,8 @@ RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
 """Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
 UNMEASURED_FIELDS = frozenset({"frontend_ingress_queued_s"})
-"""Fields where 0 means "not measured: the model before the field" (a profile written before
-it existed): :func:`midpoint` keeps 0 if either profile has it, as a half of a measurement
-means nothing."""
+"""Opt-in fields where 0 means "off: the model without the field": :func:`midpoint` keeps 0 if
+either profile has it (a mean of a setting and "off" means nothing)."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
                              "gpu_memory_utilization"})  # fmt: skip
 """Sizes, not speeds: :func:`midpoint` requires them equal."""

@@ -470,7 +470,7 @@ def run(args: argparse.Namespace) -> int:
                           "frontend_busy_speed", "frontend_engine_stretch", "frontend_step_delay_s",
                           "frontend_stream_delay_s", "frontend_stream_delay_cap",
                           "frontend_prefill_stretch", "new_shape_s",
-                          "frontend_call_delay_s", "frontend_ingress_queued_s",
+                          "frontend_call_delay_s",
                           "call_send_latency_s", "call_return_latency_s")  # fmt: skip
     print(json.dumps({k: getattr(fitted, k) for k in shown}))
     print(json.dumps(quality))
@@ -536,7 +536,6 @@ def live_source(paths: list[str]) -> Any:
     logs alone (``--from-log``) otherwise keeps those fields from the installed profile, which
     may come from another time or window; in fidelity window R (2026-12-06) that cost 3 of 16
     cells (docs/results/fidR-2026-12-06/README.md)."""
-
     from vllm_nexus.perf.hardware import load_profile, resolve_hardware
 
     profiles = [load_profile(p) for p in paths]
@@ -649,13 +648,14 @@ def _fit_server(
         quality["bench_calls"] = len(legs)
         quality["bench_ingress_s"] = sum(leg[0] for leg in legs) / len(legs)
         quality["bench_egress_s"] = sum(leg[1] for leg in legs) / len(legs)
-    # the share of a call's ingress that calls sent together wait for (since 2026-12-06 (f));
-    # a log without fan-out bursts measures nothing: 0, the whole ingress queues
+    # the share of a call's ingress that calls sent together wait for (since 2026-12-06 (f)):
+    # recorded for the opt-in `frontend_ingress_queued_s`, not set (not the default: the
+    # evidence is in its docstring)
     spacing = log_ingress_spacing(log)
-    ingress_queued = statistics.median(spacing) if spacing else 0.0
     quality["ingress_bursts"] = len(spacing)
+    if spacing:
+        quality["ingress_spacing_s"] = statistics.median(spacing)
     fitted = fitted.with_updates(
-        frontend_ingress_queued_s=ingress_queued,
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
         frontend_token_s=frontend[0],

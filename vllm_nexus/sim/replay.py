@@ -42,7 +42,7 @@ class Replay:
         hw = sim.spec.hardware
         self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
         self.front_tok = hw.frontend_token_s
-        # at most this much of a call's ingress occupies the frontend FIFO; 0: all of it
+        # opt-in: at most this much of a call's ingress occupies the frontend FIFO; 0: all of it
         self.ingress_queued = hw.frontend_ingress_queued_s
         self.ingress_waited: set[tuple[str, str]] = set()  # calls past their unqueued part
         # pure latencies outside the engine and the frontend (client, hops between processes)
