@@ -348,7 +348,7 @@ def test_calibrate_records_the_spacing_of_calls_sent_together_for_the_opt_in_ing
     assert ingress_spacing(spaced, skip=[(0.05, 0.2)]) == []
 
 
-def test_midpoint_keeps_an_unmeasured_ingress_share_unmeasured() -> None:
+def test_midpoint_keeps_an_ingress_share_that_either_profile_has_off_off() -> None:
     from vllm_nexus.perf.hardware import midpoint
 
     hw = HARDWARE["cpu-here"]

@@ -434,7 +434,7 @@ RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv
 """Fields that are rates (work per second): :func:`midpoint` averages them harmonically."""
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
 """Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
-UNMEASURED_FIELDS = frozenset({"frontend_ingress_queued_s"})
+OPT_IN_FIELDS = frozenset({"frontend_ingress_queued_s"})
 """Opt-in fields where 0 means "off: the model without the field": :func:`midpoint` keeps 0 if
 either profile has it (a mean of a setting and "off" means nothing)."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
@@ -459,7 +459,7 @@ def midpoint(a: HardwarePreset, b: HardwarePreset, source: str = "") -> Hardware
             out[f.name] = va
         elif (str(f.type).startswith("float") and None not in (va, vb)
               and f.name not in CAPACITY_FIELDS):  # fmt: skip
-            if f.name in NO_CAP_FIELDS | UNMEASURED_FIELDS and 0 in (va, vb):
+            if f.name in NO_CAP_FIELDS | OPT_IN_FIELDS and 0 in (va, vb):
                 out[f.name] = 0.0
             elif f.name in RATE_FIELDS and va > 0 and vb > 0:
                 out[f.name] = 2.0 / (1.0 / va + 1.0 / vb)

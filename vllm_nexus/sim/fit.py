@@ -10,6 +10,7 @@ import bisect
 import json
 import math
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +211,7 @@ INGRESS_BURST_CALLS = 8
 calibration are the streaming rounds' single calls and the 2-6-stream groups)."""
 
 
-def ingress_spacing(adds: list[float], skip: list[tuple[float, float]] = ()) -> list[float]:
+def ingress_spacing(adds: list[float], skip: Sequence[tuple[float, float]] = ()) -> list[float]:
     """Per fan-out burst among the engine's ``add_request`` times ``adds`` (runs of at least
     :data:`INGRESS_BURST_CALLS` calls, each within :data:`INGRESS_BURST_GAP_S` of the one
     before): (last - first) / (calls - 1), the seconds by which calls sent together reach
@@ -236,7 +237,7 @@ def log_ingress_spacing(path: Path) -> list[float]:
     """:func:`ingress_spacing` over a calibration log's ``add`` times, its agentic load
     (from its marker to the burst's) left out."""
     phases = phase_times(path)
-    skip = []
+    skip: list[tuple[float, float]] = []
     if AGENT_PHASE in phases:
         skip.append((phases[AGENT_PHASE], phases.get(BURST_PHASE, math.inf)))
     _, added, _ = _parse_log(path)
