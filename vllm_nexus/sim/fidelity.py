@@ -246,22 +246,21 @@ def run(args: argparse.Namespace) -> int:
     schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
     args.engine_args = settings.ENGINE_SETTINGS.get(args.engine_args, args.engine_args)
     trace = _dump_trace(args, out)
-    if args.hardware == "calibrate" and not (out / "calibration.json").exists():
-        _cli("simulate", "calibrate", "--out", str(out / "calibration.json"),
-             "--log", str(out / "calibration-steps.jsonl"))  # fmt: skip
+    if args.hardware == "calibrate":
+        _calibrate_once(out, "calibration")
     if args.hardware == "bracket":
         if args.skip_real and not (out / "calibration-end.json").exists():
             print(f"vllm-nexus simulate fidelity: error: --hardware bracket: {out} has no "
                   "calibration-end.json; the end calibration is made right after the real "
                   "runs, so run without --skip-real", file=sys.stderr)  # fmt: skip
             return 2
-        _calibrate_once(out, "start")
+        _calibrate_once(out, "calibration-start")
     if not args.skip_real:
         for rep in range(args.reps):
             for sched in schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]:
                 _real_run(args, out, trace, sched, rep)
         if args.hardware == "bracket":
-            _calibrate_once(out, "end")
+            _calibrate_once(out, "calibration-end")
     loops = "\n".join(client_loop_lines(out, schedulers)) + "\n"
     (out / "client-loop.md").write_text(loops)
     if args.real_only:
@@ -434,12 +433,14 @@ def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
     return lines
 
 
-def _calibrate_once(out: Path, end: str) -> None:
-    """``--hardware bracket``: the calibration at one end of the real runs (``start`` or
-    ``end``), unless ``out`` already holds it (a resumed window keeps its calibrations)."""
-    if not (out / f"calibration-{end}.json").exists():
-        _cli("simulate", "calibrate", "--out", str(out / f"calibration-{end}.json"),
-             "--log", str(out / f"calibration-{end}-steps.jsonl"))  # fmt: skip
+def _calibrate_once(out: Path, name: str) -> None:
+    """Calibrate into ``out/<name>.json`` (step log ``<name>-steps.jsonl``) unless ``out``
+    already holds it (a resumed window keeps its calibrations): ``calibration`` for
+    ``--hardware calibrate``, ``calibration-start`` and ``calibration-end`` at the two ends
+    of the real runs for ``bracket``."""
+    if not (out / f"{name}.json").exists():
+        _cli("simulate", "calibrate", "--out", str(out / f"{name}.json"),
+             "--log", str(out / f"{name}-steps.jsonl"))  # fmt: skip
 
 
 def _hardware(args: argparse.Namespace, out: Path) -> str:
