@@ -358,6 +358,10 @@ def test_midpoint_keeps_an_ingress_share_that_either_profile_has_off_off() -> No
     assert (
         midpoint(a, hw.with_updates(frontend_ingress_queued_s=0.0)).frontend_ingress_queued_s == 0
     )
+    # the per-resume delay is opt-in the same way
+    c = hw.with_updates(resumed_call_delay_s=2e-3)
+    assert midpoint(c, c.with_updates(resumed_call_delay_s=1e-3)).resumed_call_delay_s == 1.5e-3
+    assert midpoint(c, hw).resumed_call_delay_s == 0
 
 
 def test_calibrate_keeps_the_median_servers_fit(cache: Path) -> None:

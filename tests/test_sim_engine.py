@@ -401,6 +401,29 @@ def test_only_the_queued_share_of_ingress_makes_calls_sent_together_wait() -> No
     assert arrivals(frontend_ingress_queued_s=1.0) == pytest.approx(whole)
 
 
+def test_each_request_resumed_after_preemption_costs_its_step_the_opt_in_delay() -> None:
+    # 40 long calls sent at once, KV for ~2k tokens: stock vLLM preempts and resumes; with
+    # every call there from the start its decisions do not depend on the step times
+    progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 300, 200),)) for i in range(40)]
+
+    def run(**kw):
+        spec = EngineSpec(
+            HARDWARE["a100"].with_updates(**kw),
+            MODELS["llama-3.1-8b"],
+            num_gpu_blocks=140,
+            max_num_seqs=32,
+        )
+        res = Simulator(spec, seed=0).run(progs)
+        assert res.unfinished == 0
+        return res
+
+    plain, slow = run(), run(resumed_call_delay_s=0.003)
+    assert plain.preemptions > 0
+    assert (slow.preemptions, slow.steps) == (plain.preemptions, plain.steps)
+    # every preempted call finished, so each preemption was followed by one resume
+    assert slow.busy_s == pytest.approx(plain.busy_s + 0.003 * plain.preemptions)
+
+
 def test_send_and_return_latencies_delay_calls_but_occupy_neither_frontend_nor_engine() -> None:
     # p: a call, then after 1 s of think time a call continuing it; q: two calls sent at once
     progs = [

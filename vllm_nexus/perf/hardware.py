@@ -195,6 +195,17 @@ class HardwarePreset:
     calibrations, 14 of 16 on fresh window W like the model without it, and 148 of 176 on
     L-V against 153 in the packaged Intel profile (docs/results/fidW-2026-12-06/)."""
 
+    resumed_call_delay_s: float = 0.0
+    """Opt-in (since 2026-12-06 (g)): seconds a step pays per request it resumes after a
+    preemption (vLLM sends the request's tokens to the worker again, which rebuilds its row
+    of the persistent batch). 0 (default): a resumed request costs only its recomputed
+    tokens. ``simulate calibrate`` runs stock vLLM, which does not preempt on its load, so it
+    cannot measure this; in window V's real step logs (default policy, ``map-reduce`` at
+    12/s) a least-squares fit of the prefill steps' time over the simulator's step formula
+    gave +1.2-1.5 ms per resumed request (+0.4-1.2 with the calls added during the step as a
+    feature), about the ``frontend_call_delay_s`` a received call costs
+    (docs/results/fidX-2026-12-06/)."""
+
     call_send_latency_s: float = 0.0
     """Latency of a call on its way from the client to the frontend that occupies neither
     the frontend nor the engine (since 2026-12-04): from the moment the client would send it
@@ -434,7 +445,7 @@ RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv
 """Fields that are rates (work per second): :func:`midpoint` averages them harmonically."""
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
 """Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
-OPT_IN_FIELDS = frozenset({"frontend_ingress_queued_s"})
+OPT_IN_FIELDS = frozenset({"frontend_ingress_queued_s", "resumed_call_delay_s"})
 """Opt-in fields where 0 means "off: the model without the field": :func:`midpoint` keeps 0 if
 either profile has it (a mean of a setting and "off" means nothing)."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",

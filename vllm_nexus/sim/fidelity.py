@@ -525,7 +525,7 @@ def _slowed(profile: str, factor: float, dest: Path) -> str:
 
     hw = get_hardware(profile)
     fields = (*OVERHEAD_FIELDS, "request_overhead_s", "request_token_overhead_s",
-              "frontend_ingress_queued_s", "call_send_latency_s",
+              "frontend_ingress_queued_s", "resumed_call_delay_s", "call_send_latency_s",
               "call_return_latency_s")  # fmt: skip
     changes: dict[str, Any] = {f: getattr(hw, f) * factor for f in fields}
     # ``factor`` is the whole measured slowdown, the frontend's share included: no stretch

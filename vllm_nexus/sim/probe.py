@@ -290,6 +290,7 @@ PYTHON_FIELDS = (
     "frontend_stream_delay_s",
     "frontend_call_delay_s",
     "frontend_ingress_queued_s",
+    "resumed_call_delay_s",
     "call_send_latency_s",
     "call_return_latency_s",
 )

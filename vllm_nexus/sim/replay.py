@@ -61,6 +61,7 @@ class Replay:
         self.front_streams_cap = hw.frontend_stream_delay_cap
         self.front_prefill_stretch = hw.frontend_prefill_stretch
         self.new_shape_s = hw.new_shape_s
+        self.resume_delay = hw.resumed_call_delay_s  # opt-in: per request resumed in a step
         self.shapes_seen: set[int] = set()  # batch sizes this (fresh) server has run
         self.front_calls_cap = hw.frontend_delay_calls_cap
         self.calls_received = 0  # calls that reached the busy engine since its last step
@@ -268,6 +269,10 @@ class Replay:
                 dt += self.front_delay + self.front_stream_delay * paid
                 dt += self.front_call_delay * self.calls_received
         self.calls_received = 0
+        if self.resume_delay:
+            resumed = getattr(out.scheduled_cached_reqs, "resumed_req_ids", None)
+            if resumed:
+                dt += self.resume_delay * len(resumed)
         if self.host is not None:  # KV loaded from the host tier this step
             dt += self.host.take_loaded_tokens() * self.host_load_s
         self.clock.t += dt
