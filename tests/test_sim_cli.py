@@ -126,3 +126,54 @@ def test_setting_blocks_scale_to_the_block_size() -> None:
 def test_unknown_setting_is_a_clear_error(capsys) -> None:
     assert main(["simulate", "--workload", "chat", "--setting", "gpu-bound"]) == 2
     assert "unknown engine setting 'gpu-bound'" in capsys.readouterr().err
+
+
+def _sim(out, *extra) -> int:
+    return main(["simulate", "--workload", "map-reduce", "--programs", "10", "--sweep-rates",
+                 "4,8", "--calls-scale", "0.5", "--tokens-scale", "0.25", "--think-scale", "0.3",
+                 "--hardware", "cpu-here", "--model", "tiny", "--max-num-seqs", "8",
+                 "--scheduler", "vllm_nexus", "--out", str(out), "--no-plots", "--no-progress",
+                 *extra])  # fmt: skip
+
+
+def test_replaying_a_runs_own_send_times_reproduces_it_call_by_call(tmp_path) -> None:
+    from vllm_nexus.bench import report
+    from vllm_nexus.sim.callwise import compare, run_at
+
+    assert _sim(tmp_path / "closed") == 0
+    recorded = tmp_path / "closed" / "vllm_nexus" / "result.json"
+    assert _sim(tmp_path / "open", "--send-times", str(recorded)) == 0
+    a = report.load_result(recorded)
+    b = report.load_result(tmp_path / "open" / "vllm_nexus" / "result.json")
+    for rate in (4.0, 8.0):
+        ra, rb = run_at(a, rate), run_at(b, rate)
+        assert rb["simulation"]["late_sends"] == 0
+        cmp = compare([(ra, rb)])
+        assert cmp["all calls"]["calls"] > 10
+        for group in cmp.values():
+            assert group["ttft_ratio"] == pytest.approx(1.0)
+            assert group["e2e_ratio"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("runs", "message"),
+    [
+        (None, "no such file"),
+        ("not a result", "cannot read"),
+        ([{"rate": 5.0, "programs": []}], "has no run at rate 4/s (it has: 5)"),
+        ([{"rate": 4.0, "programs": [{"program_id": "other", "calls": [
+            {"call_id": "c0", "send_s": 0.0}]}]}], "no call of this trace's programs"),
+    ],
+)  # fmt: skip
+def test_bad_send_times_are_a_clear_error(tmp_path, capsys, runs, message) -> None:
+    import json
+
+    from vllm_nexus.bench.report import make_result
+
+    path = tmp_path / "recorded.json"
+    if isinstance(runs, str):
+        path.write_text(json.dumps({"runs": []}))
+    elif runs is not None:
+        path.write_text(json.dumps(make_result("recorded", {}, runs)))
+    assert _sim(tmp_path / "out", "--send-times", str(path)) == 2
+    assert message in capsys.readouterr().err

@@ -424,6 +424,28 @@ def test_each_request_resumed_after_preemption_costs_its_step_the_opt_in_delay()
     assert slow.busy_s == pytest.approx(plain.busy_s + 0.003 * plain.preemptions)
 
 
+def test_replayed_send_times_send_each_call_then_or_when_released() -> None:
+    # p: c0, then c1 after it (think 0.1 s); q: one call
+    progs = [
+        ProgramSpec("p", 0.0, (CallSpec("c0", 100, 20), CallSpec(
+            "c1", 100, 4, after=("c0",), think_s=0.1, context_from="c0"))),
+        ProgramSpec("q", 0.0, (CallSpec("c0", 100, 4),)),
+    ]  # fmt: skip
+    spec = EngineSpec(HARDWARE["a100"], MODELS["llama-3.1-8b"], max_num_seqs=16)
+    # p/c0 and q/c0 as recorded; p/c1 "recorded" before p/c0 could have finished
+    send_at = {("p", "c0"): 0.5, ("p", "c1"): 0.5001, ("q", "c0"): 2.0}
+    res = Simulator(spec).run(progs, send_at=send_at)
+    calls = {(c.program_id, c.call_id): c for c in res.calls}
+    assert calls[("p", "c0")].send_s == 0.5
+    assert calls[("q", "c0")].send_s == 2.0
+    # released late: parent's end + think time, as in the closed loop, and counted
+    p0 = calls[("p", "c0")]
+    assert calls[("p", "c1")].send_s == pytest.approx(p0.finish_s + 0.1)
+    assert res.late_sends == 1
+    # q's call, sent after p has finished, runs on an empty engine
+    assert 2.0 < calls[("q", "c0")].first_token_s < calls[("q", "c0")].finish_s
+
+
 def test_send_and_return_latencies_delay_calls_but_occupy_neither_frontend_nor_engine() -> None:
     # p: a call, then after 1 s of think time a call continuing it; q: two calls sent at once
     progs = [

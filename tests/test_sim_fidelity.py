@@ -425,3 +425,31 @@ def test_bracket_calibrates_before_and_after_the_real_runs_and_predicts_with_the
     events.clear()
     assert fidelity.main([*argv, "--skip-real"]) == 2
     assert "no calibration-end.json" in capsys.readouterr().err and events == []
+
+
+def test_call_by_call_replays_each_repetitions_sends_and_compares_the_same_calls(tmp_path):
+    """A "real" repetition that is itself a simulation of the trace: replaying its send times
+    must give back the same calls (ratios 1.00, no late send) through the whole pipeline
+    (`simulate --send-times` in a subprocess, the table of `--call-by-call`)."""
+    from vllm_nexus.cli import main
+
+    trace = tmp_path / "t.jsonl"
+    assert main(["bench", "--workload", "map-reduce", "--programs", "8", "--seed", "3",
+                 "--calls-scale", "0.5", "--tokens-scale", "0.25", "--rate", "1",
+                 "--dump-trace", str(trace)]) == 0  # fmt: skip
+    args = argparse.Namespace(programs=8, sweep_rates="4,8", seed=3, arrival_cv=1.0,
+                              think_scale=0.3, engine_args="--max-num-seqs 8")  # fmt: skip
+    real = fidelity._simulate(args, trace, "cpu-here", "vllm_nexus", tmp_path / "closed")
+    rep = tmp_path / "out" / "real" / "vllm_nexus" / "rep0"
+    rep.mkdir(parents=True)
+    shutil.copy(real, rep / "result.json")
+    lines = fidelity._call_by_call_lines(args, tmp_path / "out", trace, "cpu-here", ["vllm_nexus"])
+    rows = [line.split(" | ") for line in lines[2:]]
+    assert {(r[1], r[2]) for r in rows} == {
+        (rate, group)
+        for rate in ("4", "8")
+        for group in ("first calls", "later calls", "all calls")
+    }
+    assert all(r[5] == "1.00" and r[7] == "1.00" for r in rows)
+    assert all(r[8].strip(" |") == "0" for r in rows if r[2] == "all calls")
+    assert (tmp_path / "out" / "call-by-call" / "vllm_nexus" / "rep0").is_dir()

@@ -39,10 +39,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     fidelity.add_arguments(f)
     pr = sub.add_parser("probe", help="time fixed CPU work: the machine's speed now (seconds)")
     probe.add_arguments(pr)
-    common.add_workload_arguments(p).add_argument(
+    w = common.add_workload_arguments(p)
+    w.add_argument(
         "--duration",
         type=float,
         help="instead of --programs: generate programs arriving over this many seconds",
+    )
+    w.add_argument(
+        "--send-times",
+        metavar="RESULT",
+        help="replay a recorded run's send times (a bench or simulate result.json[.gz] of the "
+        "same trace; its run at each simulated rate): every call is sent when it was sent "
+        "there, or when the simulation releases it if later (counted as late sends)",
     )
     _add_engine(p)
     common.add_output_arguments(p, "sim-results/<time>")
@@ -315,11 +323,12 @@ def _simulate_run(
 
     sim = Simulator(spec, seed=args.seed)
     progress = None if args.no_progress else _progress(label, rate)
+    eff_rate = common.effective_rate(rate, programs)
+    send_at = _send_times(args, eff_rate, programs)
     with _fewer_gc_passes():
-        res = sim.run(programs, progress=progress, think_scale=args.think_scale)
+        res = sim.run(programs, progress=progress, think_scale=args.think_scale, send_at=send_at)
     if progress is not None:
         print(file=sys.stderr)
-    eff_rate = common.effective_rate(rate, programs)
     entry = report.run_entry(eff_rate, res.program_records(), None, server=server_view(res))
     entry["simulation"] = sim_summary(res)
     print(
@@ -331,6 +340,31 @@ def _simulate_run(
         file=sys.stderr,
     )
     return sim, entry
+
+
+def _send_times(args: argparse.Namespace, rate: float, programs: list) -> dict | None:
+    """``--send-times``: the recorded run's send times at ``rate``, or None (ValueError if the
+    result is unreadable, has no run at the rate, or shares no call with the trace)."""
+    if not getattr(args, "send_times", None):
+        return None
+    from vllm_nexus.bench import report
+    from vllm_nexus.sim.callwise import recorded_sends, run_at
+
+    path = report.plain_or_gz(args.send_times)
+    if path is None:
+        raise ValueError(f"--send-times: no such file: {args.send_times}")
+    try:
+        result = report.load_result(path)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"--send-times: cannot read {path}: {e}") from None
+    sends = recorded_sends(run_at(result, rate))
+    keys = {(p.program_id, c.id) for p in programs for c in p.calls}
+    if not keys & sends.keys():
+        raise ValueError(
+            f"--send-times: {path} has no call of this trace's programs (same trace, "
+            "--programs and --seed?)"
+        )
+    return sends
 
 
 def sim_summary(res: Any) -> dict[str, Any]:
@@ -351,6 +385,7 @@ def sim_summary(res: Any) -> dict[str, Any]:
         "computed_tokens": res.computed_tokens,
         "recomputed_tokens": res.recomputed_tokens,
         "host_loaded_tokens": res.host_loaded_tokens,
+        "late_sends": res.late_sends,
         "recompute_share": res.recomputed_tokens / res.computed_tokens
         if res.computed_tokens
         else 0.0,

@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
@@ -242,12 +242,15 @@ class Simulator:
         progress: Callable[[float, int, int], None] | None = None,
         max_virtual_s: float | None = None,
         think_scale: float = 1.0,
+        send_at: Mapping[tuple[str, str], float] | None = None,
     ) -> SimResult:
         """Simulate ``programs`` to completion (or ``max_virtual_s``); think/tool times are
-        multiplied by ``think_scale`` (as ``vllm-nexus bench --think-scale``)."""
+        multiplied by ``think_scale`` (as ``vllm-nexus bench --think-scale``). ``send_at``:
+        recorded send times to replay, (program id, call id) -> seconds (see
+        :class:`vllm_nexus.sim.replay.Replay`)."""
         from vllm_nexus.sim.replay import Replay
 
-        replay = Replay(self, programs, think_scale)
+        replay = Replay(self, programs, think_scale, send_at)
         shown = 0
         while replay.step(max_virtual_s):
             if progress is not None and replay.steps % 200 == 0 and replay.steps != shown:

@@ -212,6 +212,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "a later rate then inherits the earlier ones' learned sizes and built kernels); by "
         "default each rate gets a fresh server, as each simulated rate starts afresh",
     )
+    e.add_argument(
+        "--call-by-call",
+        action="store_true",
+        help="also replay each real repetition's send times into the simulator (`simulate "
+        "--send-times`) and compare every call's time to first token and end to end with "
+        "the same real call (one more simulation per repetition and scheduler; "
+        'docs/simulator.md, "Call by call")',
+    )
     e.add_argument("--skip-real", action="store_true", help="reuse the real runs in --out")
     e.add_argument(
         "--real-stat",
@@ -685,14 +693,14 @@ def _simulate_speed_probed(
 
 
 def _simulate(args: argparse.Namespace, trace: Path, hardware: str, sched: str, dest: Path,
-              rates: str | None = None) -> Path:  # fmt: skip
+              rates: str | None = None, extra: tuple[str, ...] = ()) -> Path:  # fmt: skip
     _cli(
         "simulate", "--trace", str(trace), "--programs", str(args.programs),
         "--sweep-rates", rates or args.sweep_rates, "--seed", str(args.seed),
         "--arrival-cv", str(args.arrival_cv), "--think-scale", str(args.think_scale),
         "--hardware", hardware, "--model", "tiny", "--scheduler", sched,
         *settings.sim_engine_flags(args.engine_args), "--out", str(dest), "--no-progress",
-        "--no-plots",
+        "--no-plots", *extra,
     )  # fmt: skip
     return dest / sched.replace(":", "-") / "result.json"
 
@@ -714,6 +722,48 @@ def _simulate_at_measured_speed(
     path = out / "sim-measured-speed" / name / "result.json"
     report.save_result(report.merge_results(parts, sched), path)
     return path
+
+
+def _call_by_call_lines(
+    args: argparse.Namespace, out: Path, trace: Path, hardware: str, schedulers: list[str]
+) -> list[str]:
+    """The call-by-call table: per scheduler, each finished real repetition's send times
+    replayed (``simulate --send-times``, into ``call-by-call/<scheduler>/<rep>/``), then
+    :func:`vllm_nexus.sim.callwise.compare` per rate over the repetitions."""
+    from vllm_nexus.bench import report
+    from vllm_nexus.sim.callwise import compare, run_at
+
+    lines = [
+        "| scheduler | rate | calls | n | TTFT sim / real (s) | ratio | end to end sim / real "
+        "(s) | ratio | late sends |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for sched in schedulers:
+        name = sched.replace(":", "-")
+        pairs: dict[float, list[tuple[dict, dict]]] = {}
+        late: dict[float, int] = {}
+        for rep_dir, path in finished_reps(out / "real" / name):
+            real = report.load_result(path)
+            dest = out / "call-by-call" / name / rep_dir.name
+            sim = report.load_result(
+                _simulate(args, trace, hardware, sched, dest, extra=("--send-times", str(path)))
+            )
+            for run in real.get("runs") or []:
+                rate = float(run["rate"])
+                srun = run_at(sim, rate)
+                pairs.setdefault(rate, []).append((run, srun))
+                late[rate] = late.get(rate, 0) + int(
+                    (srun.get("simulation") or {}).get("late_sends", 0)
+                )
+        for rate in sorted(pairs):
+            for group, c in compare(pairs[rate]).items():
+                lines.append(
+                    f"| {sched} | {rate:g} | {group} | {c['calls']:.0f} | "
+                    f"{c['ttft_sim_s']:.3f} / {c['ttft_real_s']:.3f} | {c['ttft_ratio']:.2f} | "
+                    f"{c['e2e_sim_s']:.3f} / {c['e2e_real_s']:.3f} | {c['e2e_ratio']:.2f} | "
+                    f"{late[rate] if group == 'all calls' else ''} |"
+                )
+    return lines
 
 
 def call_time_split(log: Path, result: dict) -> dict[float, tuple[float, float, int]]:
@@ -859,6 +909,15 @@ def _report(
         "#### Real engine steps (engine clock) over the profile's prediction, by step class "
         "(steps in brackets)\n\n" + "\n".join(_class_lines(out, real, hardware))
     )
+    if getattr(args, "call_by_call", False):
+        sections.append(
+            "#### Call by call: each real repetition's send times replayed\n\n"
+            "Every call sent in the simulation when it was sent in the real repetition (or when "
+            "its parents let it, if later: *late*); per scheduler and rate, pooled over the "
+            "repetitions, the simulated over the real mean of the same calls "
+            "(`vllm_nexus.sim.callwise`).\n\n"
+            + "\n".join(_call_by_call_lines(args, out, trace, hardware, list(real)))
+        )
     factors = {s: probe_factors(out, s, hardware) for s in real}
     if all(factors.values()):
         rescaled = {

@@ -108,6 +108,9 @@ class SimResult:
     """Computed tokens whose KV a preemption freed (some come back as prefix-cache hits)."""
     host_loaded_tokens: int = 0
     """Tokens loaded from the simulated host KV tier instead of computed."""
+    late_sends: int = 0
+    """With send times to replay (``Simulator.run(send_at=...)``): calls sent later than their
+    given time because the simulation had not released them yet (parents not done)."""
 
     def program_records(self) -> list[Any]:
         """The run as ``vllm_nexus.bench.metrics.ProgramRecord`` objects (bench format).

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vllm_nexus.bench.trace import ProgramSpec
@@ -27,14 +27,26 @@ from vllm_nexus.sim.records import CallRecord, SimResult, parse_scheduler
 OUTPUT_TOKEN = 7
 PREFILL_WEIGHT = 0.25
 """Weight of a prompt token against an output token in the SRPT oracle's remaining work."""
+LATE_SEND_S = 1e-3
+"""A replayed call released this much after its recorded send time counts as late."""
 
 
 class Replay:
     """State and steps of one simulated run (see the module docstring)."""
 
-    def __init__(self, sim: Any, programs: Sequence[ProgramSpec], think_scale: float):
+    def __init__(
+        self,
+        sim: Any,
+        programs: Sequence[ProgramSpec],
+        think_scale: float,
+        send_at: Mapping[tuple[str, str], float] | None = None,
+    ):
         """``sim``: the :class:`vllm_nexus.sim.engine.Simulator` that drives this run (duck-typed:
-        the driver imports this module, not the other way round)."""
+        the driver imports this module, not the other way round). ``send_at``: (program id,
+        call id) -> send time to replay (a recorded run's): such a call is sent then, or when
+        the simulation releases it if that is later (counted in ``late_sends``)."""
+        self.send_at = dict(send_at) if send_at else {}
+        self.late_sends = 0
         self.sim = sim
         self.sched = sim.scheduler
         self.clock = sim.clock
@@ -131,7 +143,13 @@ class Replay:
         heapq.heapify(self.events)
 
     def _push(self, t_send: float, pid: str, cid: str) -> None:
-        """Queue a call sent at ``t_send``: it enters the frontend after the send latency."""
+        """Queue a call sent at ``t_send`` (or at its replayed send time if later): it enters
+        the frontend after the send latency."""
+        at = self.send_at.get((pid, cid))
+        if at is not None:
+            if t_send > at + LATE_SEND_S:
+                self.late_sends += 1
+            t_send = max(t_send, at)
         heapq.heappush(self.events, (t_send + self.send_latency, self.seq, pid, cid, t_send))
         self.seq += 1
 
@@ -407,4 +425,5 @@ class Replay:
             recomputed_tokens=self.recomputed_tokens,
             dropped_tokens=self.dropped_tokens,
             host_loaded_tokens=self.host.loaded_tokens if self.host is not None else 0,
+            late_sends=self.late_sends,
         )
