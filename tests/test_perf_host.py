@@ -308,13 +308,14 @@ def _designed_log(path: Path, overhead_s: float, seed: int) -> Path:
     return path
 
 
-def test_calibrate_records_the_spacing_of_calls_sent_together_for_the_opt_in_ingress_share(
+def test_calibrate_sets_the_queued_share_of_ingress_and_the_resume_cost_from_its_log(
     cache: Path,
 ) -> None:
-    """The fit quality's `ingress_spacing_s` (since 2026-12-06 (f)), what the opt-in
-    `frontend_ingress_queued_s` takes: the median spacing of the engine's adds within fan-out
+    """`frontend_ingress_queued_s` (since 2026-12-06 (g); recorded as the fit quality's
+    `ingress_spacing_s` since (f)): the median spacing of the engine's adds within fan-out
     bursts of >= 8 calls; groups of fewer calls and bursts that start in the agentic load are
-    left out; a log without bursts records none. The profile keeps the default 0."""
+    left out. With it, `resumed_call_delay_s` = the fitted `frontend_call_delay_s`. A log
+    without bursts leaves both 0 (the model before)."""
     from vllm_nexus.sim import calibrate
     from vllm_nexus.sim.fit import ingress_spacing
 
@@ -326,6 +327,7 @@ def test_calibrate_records_the_spacing_of_calls_sent_together_for_the_opt_in_ing
                                        "--out", str(out)])) == 0  # fmt: skip
     doc = json.loads(out.read_text())
     assert doc["hardware"]["frontend_ingress_queued_s"] == 0.0
+    assert doc["hardware"]["resumed_call_delay_s"] == 0.0
     assert doc["fit"]["ingress_bursts"] == 0 and "ingress_spacing_s" not in doc["fit"]
 
     def burst(t0: float, n: int, gap: float) -> list[dict]:
@@ -341,7 +343,9 @@ def test_calibrate_records_the_spacing_of_calls_sent_together_for_the_opt_in_ing
     doc = json.loads(out.read_text())
     assert doc["fit"]["ingress_spacing_s"] == pytest.approx(1.2e-3)
     assert doc["fit"]["ingress_bursts"] == 3
-    assert doc["hardware"]["frontend_ingress_queued_s"] == 0.0  # opt-in: not set
+    hw = doc["hardware"]
+    assert hw["frontend_ingress_queued_s"] == pytest.approx(1.2e-3)
+    assert hw["resumed_call_delay_s"] == hw["frontend_call_delay_s"]
     # the splitting itself: a gap over 50 ms starts a new burst
     spaced = [0.0, 0.001, 0.002] + [0.1 + 0.002 * i for i in range(8)]
     assert ingress_spacing(spaced) == [pytest.approx(0.002)]

@@ -180,31 +180,33 @@ class HardwarePreset:
     call every ~6 steps); applies only when the frontend streams; 0 on GPU presets."""
 
     frontend_ingress_queued_s: float = 0.0
-    """Opt-in (since 2026-12-06 (f)): > 0 lets at most this many seconds of a call's ingress
-    (``request_overhead_s`` + ``request_token_overhead_s`` x prompt, over
-    ``frontend_busy_speed`` while the engine is busy) occupy the frontend FIFO; the rest is a
-    latency before the call enters it. 0 (default): the whole ingress occupies the FIFO. Calls
-    sent together reach the engine this far apart: ``simulate calibrate`` records it in the
-    profile's fit quality as ``ingress_spacing_s`` (the median spacing of the engine's
-    ``add_request`` times within its fan-out bursts of >= 8 calls; ~0.9-1.6 ms on the Intel
-    host, against ~11.7 ms of whole ingress the FIFO charges per call), to copy here. Why it
-    exists: with the whole ingress queued, a ``map-reduce`` program's plan and reduce calls
-    wait behind other programs' fan-outs (simulated ~0.07-0.17 s to first token, real
-    ~0.02-0.1; window V, docs/simulator.md). Why it is not the default: on the committed
-    fidelity windows it scored P-V 106 of 112 cells against 105 with each window's own
-    calibrations, 14 of 16 on fresh window W like the model without it, and 148 of 176 on
-    L-V against 153 in the packaged Intel profile (docs/results/fidW-2026-12-06/)."""
+    """> 0: at most this many seconds of a call's ingress (``request_overhead_s`` +
+    ``request_token_overhead_s`` x prompt, over ``frontend_busy_speed`` while the engine is
+    busy) occupy the frontend FIFO; the rest is a latency before the call enters it. 0: the
+    whole ingress occupies the FIFO (the model before 2026-12-06 (f), and built-in presets).
+    ``simulate calibrate`` sets it since 2026-12-06 (g) (recorded as the fit quality's
+    ``ingress_spacing_s`` since (f)): the median spacing of the engine's ``add_request`` times
+    within its fan-out bursts of >= 8 calls, ~0.9-1.6 ms on the Intel host against ~11.7 ms
+    of whole ingress. Why: in window V's real runs the engine added a call 7-16 ms after the
+    run's minimum ingress time while the whole-ingress FIFO held calls 88-170 ms, which made
+    the default's plan and reduce calls wait 2.3-3.8x too long in the simulation. Alone it
+    scored no better over the committed windows (P-V 106 of 112 against 105, packaged L-V 148
+    of 176 against 153): the FIFO's extra wait hid the missing ``resumed_call_delay_s``; with
+    it, P-W 124 of 128 against 119 and packaged L-W 158 of 192 against 157; on fresh window
+    X it tied the model without them (10 of 16 each, on a host whose speed drifted), which by
+    X's pre-registered rule made them the default (docs/results/fidX-2026-12-06/)."""
 
     resumed_call_delay_s: float = 0.0
-    """Opt-in (since 2026-12-06 (g)): seconds a step pays per request it resumes after a
-    preemption (vLLM sends the request's tokens to the worker again, which rebuilds its row
-    of the persistent batch). 0 (default): a resumed request costs only its recomputed
-    tokens. ``simulate calibrate`` runs stock vLLM, which does not preempt on its load, so it
-    cannot measure this; in window V's real step logs (default policy, ``map-reduce`` at
-    12/s) a least-squares fit of the prefill steps' time over the simulator's step formula
-    gave +1.2-1.5 ms per resumed request (+0.4-1.2 with the calls added during the step as a
-    feature), about the ``frontend_call_delay_s`` a received call costs
-    (docs/results/fidX-2026-12-06/)."""
+    """Seconds a step pays per request it resumes after a preemption (vLLM sends the
+    request's tokens to the worker again, which rebuilds its row of the persistent batch). 0:
+    a resumed request costs only its recomputed tokens (built-in presets). ``simulate
+    calibrate`` runs stock vLLM, which does not preempt on its load, so it cannot measure
+    this; since 2026-12-06 (g) it sets it to the fitted ``frontend_call_delay_s`` when it sets
+    ``frontend_ingress_queued_s`` (the two go together, see there). In window V's real step
+    logs (default policy, ``map-reduce`` at 12/s) a least-squares fit of the prefill steps'
+    time over the simulator's step formula gave +1.2-1.5 ms per resumed request (+0.4-1.2 with
+    the calls added during the step as a feature), about the ``frontend_call_delay_s`` a
+    received call costs (docs/results/fidX-2026-12-06/)."""
 
     call_send_latency_s: float = 0.0
     """Latency of a call on its way from the client to the frontend that occupies neither
@@ -446,8 +448,8 @@ RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
 """Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
 OPT_IN_FIELDS = frozenset({"frontend_ingress_queued_s", "resumed_call_delay_s"})
-"""Opt-in fields where 0 means "off: the model without the field": :func:`midpoint` keeps 0 if
-either profile has it (a mean of a setting and "off" means nothing)."""
+"""Fields where 0 means "off: the model without the field": :func:`midpoint` keeps 0 if either
+profile has it (a mean of a setting and "off" means nothing)."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
                              "gpu_memory_utilization"})  # fmt: skip
 """Sizes, not speeds: :func:`midpoint` requires them equal."""

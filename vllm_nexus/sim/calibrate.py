@@ -648,13 +648,18 @@ def _fit_server(
         quality["bench_calls"] = len(legs)
         quality["bench_ingress_s"] = sum(leg[0] for leg in legs) / len(legs)
         quality["bench_egress_s"] = sum(leg[1] for leg in legs) / len(legs)
-    # the share of a call's ingress that calls sent together wait for (since 2026-12-06 (f)):
-    # recorded for the opt-in `frontend_ingress_queued_s`, not set (not the default: the
-    # evidence is in its docstring)
+    # the share of a call's ingress that calls sent together wait for (since 2026-12-06 (f);
+    # set since (g), with the resume cost below: the evidence is in the fields' docstrings).
+    # Without a fan-out burst in the log it stays 0, the whole ingress queued.
     spacing = log_ingress_spacing(log)
     quality["ingress_bursts"] = len(spacing)
+    queued = statistics.median(spacing) if spacing else 0.0
     if spacing:
-        quality["ingress_spacing_s"] = statistics.median(spacing)
+        quality["ingress_spacing_s"] = queued
+    # a request resumed after a preemption costs its step what a received call does: stock
+    # vLLM does not preempt on the designed load, so this is not measured but carried over
+    # (since 2026-12-06 (g)); off with the queued share, which it goes with
+    resumed = per_call if queued > 0 else 0.0
     fitted = fitted.with_updates(
         request_overhead_s=overhead[0],
         request_token_overhead_s=overhead[1],
@@ -667,6 +672,8 @@ def _fit_server(
         frontend_prefill_stretch=pre_stretch,
         new_shape_s=shape_s,
         frontend_call_delay_s=per_call,
+        frontend_ingress_queued_s=queued,
+        resumed_call_delay_s=resumed,
         call_send_latency_s=latencies[0],
         call_return_latency_s=latencies[1],
         source=f"fitted by `vllm-nexus simulate calibrate` on {time.strftime('%Y-%m-%d')} "
