@@ -401,7 +401,7 @@ def test_only_the_queued_share_of_ingress_makes_calls_sent_together_wait() -> No
     assert arrivals(frontend_ingress_queued_s=1.0) == pytest.approx(whole)
 
 
-def test_each_request_resumed_after_preemption_costs_its_step_the_opt_in_delay() -> None:
+def test_each_request_resumed_after_preemption_costs_its_step_the_profiles_delay() -> None:
     # 40 long calls sent at once, KV for ~2k tokens: stock vLLM preempts and resumes; with
     # every call there from the start its decisions do not depend on the step times
     progs = [ProgramSpec(f"p{i}", 0.0, (CallSpec("c0", 300, 200),)) for i in range(40)]
