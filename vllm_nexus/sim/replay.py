@@ -54,7 +54,7 @@ class Replay:
         hw = sim.spec.hardware
         self.overhead, self.overhead_per_token = hw.request_overhead_s, hw.request_token_overhead_s
         self.front_tok = hw.frontend_token_s
-        # opt-in: at most this much of a call's ingress occupies the frontend FIFO; 0: all of it
+        # at most this much of a call's ingress occupies the frontend FIFO; 0: all of it
         self.ingress_queued = hw.frontend_ingress_queued_s
         self.ingress_waited: set[tuple[str, str]] = set()  # calls past their unqueued part
         # pure latencies outside the engine and the frontend (client, hops between processes)
@@ -73,7 +73,7 @@ class Replay:
         self.front_streams_cap = hw.frontend_stream_delay_cap
         self.front_prefill_stretch = hw.frontend_prefill_stretch
         self.new_shape_s = hw.new_shape_s
-        self.resume_delay = hw.resumed_call_delay_s  # opt-in: per request resumed in a step
+        self.resume_delay = hw.resumed_call_delay_s  # per request resumed in a step; 0: none
         self.shapes_seen: set[int] = set()  # batch sizes this (fresh) server has run
         self.front_calls_cap = hw.frontend_delay_calls_cap
         self.calls_received = 0  # calls that reached the busy engine since its last step
