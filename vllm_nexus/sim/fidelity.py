@@ -21,7 +21,9 @@ simulates and reports):
 5. writes ``fidelity.md``: mean and P95 program token latency (the target: within 25%) and
    mean program end-to-end latency, real (the mean over repetitions, or the median with
    ``--real-stat median``, and their range) vs simulated, and where a real call's time went
-   (inside the engine: add to finish; outside: the rest).
+   (inside the engine: add to finish; outside: the rest); with >= 3 repetitions per cell, the
+   run-to-run noise floor of the token-latency cells (:mod:`vllm_nexus.sim.noise_floor`): how
+   often a perfect predictor would land in, and whether the prediction's misses exceed that.
 
 Real results and step logs are read plain or gzipped (``result.json.gz``,
 ``steps/*.jsonl.gz``, as committed under docs/results/; the plain file wins), so a committed
@@ -82,8 +84,6 @@ def sweep_table(
     repetitions' values, with their min-max) mean and P95 of ``metric`` (a summary entry, e.g.
     ``program_token_latency_s``; shown x ``scale`` in ``unit``) per scheduler and rate; the
     simulated value is the mean over its runs. Returns (table, |errors|)."""
-    from vllm_nexus.bench import report
-
     combine = REAL_STATS[real_stat]
     name = {"program_e2e_s": "e2e", "program_token_latency_s": "token lat."}.get(metric, metric)
     rule = f"{real_stat} of reps"
@@ -93,33 +93,45 @@ def sweep_table(
         "|---|---|---|---|---|---|---|---|---|",
     ]
     errors: list[float] = []
-    for label, result in real.items():
-        means = report.by_rate(result, f"{metric}.mean")
-        p95s = report.by_rate(result, f"{metric}.p95")
-        # a prediction may hold one simulated run per real repetition (the speed-probed
-        # one: each repetition had its own server): their mean (the real runs: real_stat)
-        simulated = json.loads(report.read_text(sim[label]))
-        sim_s = {stat: report.by_rate(simulated, f"{metric}.{stat}") for stat in ("mean", "p95")}
-        for rate in sorted(means):
-            if rate not in sim_s["mean"]:
-                continue
-            cells = []
-            for reps, stat in ((means[rate], "mean"), (p95s[rate], "p95")):
-                r = combine(reps)
-                v = sum(sim_s[stat][rate]) / len(sim_s[stat][rate])
-                err = (v - r) / r
-                errors.append(abs(err))
-                cells.append(
-                    f"{r * scale:.2f} [{min(reps) * scale:.2f}-{max(reps) * scale:.2f}] | "
-                    f"{v * scale:.2f} | {err:+.0%}"
-                )
-            lines.append(f"| {label} | {rate:g} | {len(means[rate])} | {' | '.join(cells)} |")
+    row: list[str] = []
+    for label, rate, stat, reps, v in cell_values(real, sim, metric):
+        r = combine(reps)
+        err = (v - r) / r
+        errors.append(abs(err))
+        row.append(
+            f"{r * scale:.2f} [{min(reps) * scale:.2f}-{max(reps) * scale:.2f}] | "
+            f"{v * scale:.2f} | {err:+.0%}"
+        )
+        if stat == "p95":
+            lines.append(f"| {label} | {rate:g} | {len(reps)} | {' | '.join(row)} |")
+            row = []
     lines += [
         "",
         f"max |error| {max(errors):.0%}, mean |error| {sum(errors) / len(errors):.0%}; "
         f"{sum(e <= target for e in errors)}/{len(errors)} within {target:.0%}.",
     ]
     return "\n".join(lines) + "\n", errors
+
+
+def cell_values(
+    real: dict[str, dict], sim: dict[str, Path], metric: str
+) -> Iterator[tuple[str, float, str, list[float], float]]:
+    """The cells of a fidelity table: (scheduler, rate, ``mean`` or ``p95``, the real
+    repetitions' values, the simulated value) per scheduler and rate that both sides have, the
+    mean before the P95 of each. The simulated value is the mean over its runs (a prediction
+    may hold one simulated run per real repetition: the speed-probed one)."""
+    from vllm_nexus.bench import report
+
+    for label, result in real.items():
+        simulated = json.loads(report.read_text(sim[label]))
+        sim_s = {stat: report.by_rate(simulated, f"{metric}.{stat}") for stat in ("mean", "p95")}
+        real_s = {stat: report.by_rate(result, f"{metric}.{stat}") for stat in ("mean", "p95")}
+        for rate in sorted(real_s["mean"]):
+            if rate not in sim_s["mean"]:
+                continue
+            for stat in ("mean", "p95"):
+                v = sim_s[stat][rate]
+                yield label, rate, stat, real_s[stat][rate], sum(v) / len(v)
 
 
 # bench_sweep scheduler name -> simulator scheduler name
@@ -797,6 +809,66 @@ def _metric_tables(
     ]
 
 
+def floor_section(
+    real: dict[str, dict],
+    predicted: dict[str, Path],
+    real_stat: str = "mean",
+    metric: str = "program_token_latency_s",
+) -> str:
+    """Report section: the prediction's cells of ``metric`` (the target's: mean and P95
+    program token latency) against the run-to-run noise floor of the real repetitions
+    (:mod:`vllm_nexus.sim.noise_floor`): per cell the chance a perfect predictor lands within
+    :data:`TARGET`, and whether the prediction's misses are more than the spread explains."""
+    from vllm_nexus.sim import noise_floor
+
+    head = f"#### Run-to-run noise floor: `{metric}`\n\n"
+    cells = list(cell_values(real, predicted, metric))
+    counts = sorted({len(reps) for *_, reps, _ in cells})
+    if not cells or counts[0] < noise_floor.MIN_REPS or len(counts) > 1:
+        return head + (
+            f"Not computed: it needs the same number (>= {noise_floor.MIN_REPS}) of real "
+            f"repetitions in every cell; these have {counts or 'none'} (`--reps`)."
+        )
+    combine = REAL_STATS[real_stat]
+    scale, unit = next((sc, u) for m, sc, u in METRICS if m == metric)
+    r = noise_floor.reading(
+        [reps for *_, reps, _ in cells], [v for *_, v in cells], TARGET, combine
+    )
+    lines = [
+        "What a *perfect* predictor (one that outputs exactly the real statistic of the "
+        "population these repetitions come from) would score, from the repetitions alone: "
+        f"{noise_floor.DRAWS:,} bootstrap resamples of the repetitions, one resample shared by "
+        'every cell (docs/simulator.md, "The noise floor").',
+        "",
+        f"| scheduler | rate (prog/s) | cell | real reps, in order ({unit}) | {real_stat} "
+        "| sim / real | P(perfect in) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (label, rate, stat, reps, v), chance in zip(cells, r.chances, strict=True):
+        real_v = combine(reps)
+        miss = "" if noise_floor.within(v, real_v, TARGET) else " **miss**"
+        lines.append(
+            f"| {label} | {rate:g} | {stat} | {' / '.join(f'{x * scale:.1f}' for x in reps)} | "
+            f"{real_v * scale:.1f} | {v / real_v:.2f}{miss} | {chance:.2f} |"
+        )
+    verdict = (
+        "consistent with the noise floor: the misses are within what the repetitions' spread "
+        "explains"
+        if r.consistent
+        else "**not** consistent with the noise floor: more misses than the repetitions' "
+        "spread explains (a model or calibration miss)"
+    )
+    lines += [
+        "",
+        f"- prediction: {r.cells_in} of {r.cells} cells within {TARGET:.0%}",
+        f"- perfect predictor: {r.expected_in:.1f} cells in on average; P(all {r.cells} in) "
+        f"{r.p_all_in:.2f}",
+        f"- P(at most {r.cells_in} in | perfect predictor, cells independent) = "
+        f"{r.p_at_most:.3f}: {verdict} (threshold {noise_floor.CONSISTENT_P}).",
+    ]
+    return head + "\n".join(lines)
+
+
 def _split_lines(out: Path, real: dict[str, dict], sim: dict[str, Path]) -> list[str]:
     from vllm_nexus.bench import report
 
@@ -876,6 +948,7 @@ def _report(
         "#### The bench client's own event-loop stalls (> 50 ms) in the real runs\n\n" + loops,
     ]
     sections += _metric_tables(real, alone, "Prediction (hardware profile only)", stat)
+    sections.append(floor_section(real, alone, stat))
     speed = {s: speed_factors(out, s, hardware) for s in real}
     if all(found for found, _ in speed.values()):
         probed = {
