@@ -1,0 +1,18 @@
+#!/bin/bash
+# window Z, after the real runs and the end calibration (../README.md "Predictor"): the midpoint of
+# the start and end calibrations (the product's `simulate calibrate --midpoint`), then
+# `simulate fidelity --skip-real --real-stat median` per family -> Z/{ca,mr}/fidelity.md, sim-alone/
+# (the frozen code at the pre-registration, /tmp/fidZ/code).
+# usage: /work/wt/shared timeout 1200 bash predZ.sh N
+N=${1:?reps}; D=/tmp/fidZ/Z; T=/tmp/fidZ/traces; R=/tmp/fidZ/code
+E="--max-num-seqs 8 --max-model-len 4096"
+cd $R && export PYTHONPATH=$R
+VN="/work/main/.venv/bin/python -m vllm_nexus.cli"
+$VN simulate calibrate --midpoint $D/calibration-start.json $D/calibration-end.json --out $D/calibration-mid.json || exit 1
+echo "pred start $(date -u +%FT%TZ)" >> $D/windows.txt
+$VN simulate fidelity --out $D/ca --trace $T/ca83617.jsonl --programs 120 --seed 83617 --sweep-rates 2,12 \
+  --reps $N --think-scale 0.3 --engine-args "$E" --hardware $D/calibration-mid.json --real-stat median --skip-real > $D/ca/pred.out 2>&1 &
+$VN simulate fidelity --out $D/mr --trace $T/mr19382.jsonl --programs 100 --seed 19382 --sweep-rates 6,12 \
+  --reps $N --think-scale 0.3 --engine-args "$E" --hardware $D/calibration-mid.json --real-stat median --skip-real > $D/mr/pred.out 2>&1
+wait
+echo "pred end $(date -u +%FT%TZ)" >> $D/windows.txt
