@@ -92,12 +92,16 @@ def cell_chances(
 class FloorReading:
     """A predictor's cells against what a perfect one would get from the same repetitions."""
 
-    cells: int
     cells_in: int
     chances: tuple[float, ...]
     """Per cell, P(a perfect predictor lands in)."""
     p_all_in: float
     """P(a perfect predictor lands in every cell)."""
+
+    @property
+    def cells(self) -> int:
+        """Cells read."""
+        return len(self.chances)
 
     @property
     def expected_in(self) -> float:
@@ -128,4 +132,4 @@ def reading(
         raise ValueError(f"{len(predicted)} predictions for {len(reps)} cells")
     chances, p_all = cell_chances(reps, tolerance, combine, draws, seed)
     k = sum(within(p, combine(v), tolerance) for p, v in zip(predicted, reps, strict=True))
-    return FloorReading(len(reps), k, tuple(chances), p_all)
+    return FloorReading(k, tuple(chances), p_all)
