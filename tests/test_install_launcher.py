@@ -144,7 +144,7 @@ def test_command_line(monkeypatch) -> None:
     assert cmd[1:3] == ["serve", "/m"]
     assert cmd[3:] == [
         "--host", "127.0.0.1", "--port", "18199", "--enforce-eager",
-        "--dtype", "float32", "--max-num-seqs", "8",
+        "--dtype", "float32", "--shutdown-timeout", "10", "--max-num-seqs", "8",
     ]  # fmt: skip
     assert s.base_url == "http://127.0.0.1:18199" and s.model == "/m"
     assert s.env["VLLM_CPU_KVCACHE_SPACE"] == "1"
@@ -153,6 +153,13 @@ def test_command_line(monkeypatch) -> None:
     cmd = s.command()
     assert cmd[:5] == [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", "/m"]
     assert "float32" not in cmd and s.model == "tiny"
+
+    # The caller's own --shutdown-timeout wins (vLLM's abort mode is 0); negative is refused.
+    cmd = VllmServer("/m", args=["--shutdown-timeout=0"]).command()
+    assert "--shutdown-timeout" not in cmd and cmd[-1] == "--shutdown-timeout=0"
+    assert VllmServer("/m", shutdown_timeout_s=3).command()[-2:] == ["--shutdown-timeout", "3"]
+    with pytest.raises(ValueError, match="shutdown_timeout_s"):
+        VllmServer("/m", shutdown_timeout_s=-1)
 
     monkeypatch.setattr(launcher, "has_cuda", lambda: True)
     s = VllmServer("/m", env={"X": "1"}, enforce_eager=False)
@@ -194,6 +201,67 @@ def test_start_waits_for_health_and_stop_kills_the_group(tmp_path: Path) -> None
     server.stop()  # idempotent
     with pytest.raises(RuntimeError, match="not started"):
         server.check()
+
+
+# The engine-like child: notes which signal reached it (the trace file is its argument).
+POLITE_CHILD = textwrap.dedent(
+    """
+    import signal, sys, time
+    def note(what):
+        with open(sys.argv[1], "a") as f:
+            f.write(what + "\\n")
+    def stopped(*a):
+        note("child: stopped by its parent")
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, lambda *a: note("child: SIGTERM"))
+    signal.signal(signal.SIGUSR1, stopped)
+    note("child: ready")
+    time.sleep(600)
+    """
+)
+
+# A server that stops its own child on SIGTERM, as vLLM's API server stops its engine core.
+POLITE_SERVER = textwrap.dedent(
+    """
+    import http.server, signal, subprocess, sys, threading
+    port, trace, child_script = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    child = subprocess.Popen([sys.executable, "-c", child_script, trace])
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", port), H)
+    def on_term(*a):
+        with open(trace, "a") as f:
+            f.write("leader: SIGTERM\\n")
+        child.send_signal(signal.SIGUSR1)
+        child.wait()
+        threading.Thread(target=httpd.shutdown).start()
+    signal.signal(signal.SIGTERM, on_term)
+    httpd.serve_forever()
+    """
+)
+
+
+def test_stop_lets_the_api_server_stop_its_engine(tmp_path: Path) -> None:
+    """stop() signals the leader alone; the group is signalled only for what outlives it."""
+    trace = tmp_path / "trace.txt"
+    port = free_port(18100, 18199)
+    server = FakeServer(POLITE_SERVER, str(port), str(trace), POLITE_CHILD, port=port)
+    with server:
+        deadline = time.monotonic() + 60  # the child's handlers are in place
+        while "child: ready" not in (trace.read_text() if trace.exists() else ""):
+            assert time.monotonic() < deadline, "the fake engine never got ready"
+            time.sleep(0.1)
+        leader = server.proc.pid
+    assert not _alive(leader)
+    assert trace.read_text().splitlines() == [
+        "child: ready", "leader: SIGTERM", "child: stopped by its parent"
+    ]  # fmt: skip
 
 
 def test_early_exit_raises_with_log_tail_and_sigill_hint(tmp_path: Path) -> None:

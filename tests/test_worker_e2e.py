@@ -135,7 +135,7 @@ def runs(
             {"model": server.model, "prompt": [11, 12], "max_tokens": 1, "temperature": 0},
         )
         flushed = _stats(server.base_url)
-        return {
+        result = {
             "mode": mode,
             "stock": stock,
             "split": split,
@@ -145,6 +145,8 @@ def runs(
             "flushed": flushed,
             "log": server.log_text(),
         }
+    result["shutdown_log"] = server.log_text()  # after stop(): vLLM's shutdown is in it
+    return result
 
 
 def test_split_outputs_identical_to_stock(runs: dict) -> None:
@@ -188,3 +190,15 @@ def test_concurrent_runners_share_state_and_leak_nothing(runs: dict) -> None:
     # and the decode runner's batch holds nothing (that step was unsplit).
     assert after["prefill"]["requests"] == after["decode"]["requests"] <= 1, after
     assert after["prefill"]["batch"] <= 1 and after["decode"]["batch"] == 0, after
+
+
+def test_server_stops_cleanly(runs: dict) -> None:
+    """The launcher's stop() ends in vLLM's drain shutdown: no engine killed under the API
+    server (``EngineDeadError``), no traceback, no force kill (see ``VllmServer.stop``)."""
+    log = runs["shutdown_log"]
+    start = log.find("[shutdown] API server: shutdown triggered")
+    assert start >= 0, log[-2000:]
+    tail = log[start:]
+    assert "mode=drain" in tail, tail[:2000]
+    for bad in ("EngineDeadError", "Traceback", "force killing"):
+        assert bad not in tail, f"{runs['mode']}: {bad!r} at shutdown:\n{tail[:4000]}"

@@ -172,12 +172,26 @@ def set_autogroup_nice(pid: int, nice: int) -> str:
     return f"autogroup nice {int(nice)}"
 
 
+SHUTDOWN_TIMEOUT_S = 10
+"""Default ``--shutdown-timeout`` of launched servers (vLLM's ``drain`` mode; see VllmServer)."""
+LEADER_GRACE_S = 30
+"""How long :meth:`VllmServer.stop` waits for the API server beyond the drain timeout."""
+
+
 class VllmServer:
     """A vLLM OpenAI-compatible server in a subprocess; use as a context manager.
 
     ``autogroup_nice``: the nice value of the server's session (see
     :func:`set_autogroup_nice`); ``None`` leaves it as the kernel sets it. What was applied is
     in ``priority`` and the first line of the log.
+
+    ``shutdown_timeout_s``: passed as ``--shutdown-timeout`` unless ``args`` set it. vLLM's
+    own default (0) is its ``abort`` shutdown, which kills the engine core at once and races
+    the API server's output handler: the log often ends in an ``EngineDeadError`` traceback
+    (and leaked-semaphore warnings) although nothing failed. A positive value selects
+    vLLM's ``drain`` shutdown: calls in flight get that long to finish, then the engine and
+    its workers exit gracefully. :meth:`stop` signals the API server alone first for the
+    same reason.
     """
 
     def __init__(
@@ -193,9 +207,13 @@ class VllmServer:
         enforce_eager: bool = True,
         kv_gib: int = 1,
         autogroup_nice: int | None = SERVER_AUTOGROUP_NICE,
+        shutdown_timeout_s: int = SHUTDOWN_TIMEOUT_S,
     ) -> None:
         if autogroup_nice is not None and not -20 <= int(autogroup_nice) <= 19:
             raise ValueError(f"autogroup_nice must be in [-20, 19] or None, got {autogroup_nice!r}")
+        if int(shutdown_timeout_s) < 0:
+            raise ValueError(f"shutdown_timeout_s must be >= 0, got {shutdown_timeout_s!r}")
+        self.shutdown_timeout_s = int(shutdown_timeout_s)
         self.model_path = str(model)
         self.args = [str(a) for a in args]
         self.model = _flag_value(self.args, "--served-model-name") or self.model_path
@@ -237,6 +255,8 @@ class VllmServer:
             cmd.append("--enforce-eager")
         if not self.on_cuda and not _has_flag(self.args, "--dtype"):
             cmd += ["--dtype", "float32"]
+        if not _has_flag(self.args, "--shutdown-timeout"):
+            cmd += ["--shutdown-timeout", str(self.shutdown_timeout_s)]
         return cmd + self.args
 
     def log_text(self) -> str:
@@ -339,11 +359,23 @@ class VllmServer:
         return True
 
     def stop(self) -> None:
-        """SIGINT, then SIGTERM, then SIGKILL the server's process group. Idempotent."""
+        """Stop the server; idempotent.
+
+        SIGTERM to the API server alone, which stops its engine core and workers itself
+        (vLLM's own shutdown; ``shutdown_timeout_s`` + 30 s grace). Signalling the whole
+        group at once would let the engine core take the signal too and die under the API
+        server's output handler. Whatever of the process group outlives the API server
+        (an orphaned engine core) then gets SIGTERM, then SIGKILL.
+        """
         proc, self.proc = self.proc, None
         if proc is not None:
             pgid = proc.pid  # start_new_session: the group id is the leader's pid
-            for sig, grace in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=self.shutdown_timeout_s + LEADER_GRACE_S)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
                 if not self._group_alive(pgid):
                     break
                 try:
