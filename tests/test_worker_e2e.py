@@ -193,12 +193,26 @@ def test_concurrent_runners_share_state_and_leak_nothing(runs: dict) -> None:
 
 
 def test_server_stops_cleanly(runs: dict) -> None:
-    """The launcher's stop() ends in vLLM's drain shutdown: no engine killed under the API
-    server (``EngineDeadError``), no traceback, no force kill (see ``VllmServer.stop``)."""
+    """The launcher's stop() ends in vLLM's drain shutdown, started by the API server: the
+    engine core gets SIGTERM from it (not the terminal's SIGINT), its workers exit
+    gracefully, nothing is force-killed, and no traceback is logged except vLLM's own
+    output-handler race (see ``VllmServer.stop`` and docs/install.md, "Stopping")."""
     log = runs["shutdown_log"]
     start = log.find("[shutdown] API server: shutdown triggered")
     assert start >= 0, log[-2000:]
     tail = log[start:]
-    assert "mode=drain" in tail, tail[:2000]
-    for bad in ("EngineDeadError", "Traceback", "force killing"):
-        assert bad not in tail, f"{runs['mode']}: {bad!r} at shutdown:\n{tail[:4000]}"
+    for good in (
+        "mode=drain",
+        "EngineCore: trigger received signal=SIGTERM",
+        "Executor: all workers exited gracefully",
+    ):
+        assert good in tail, f"{runs['mode']}: no {good!r} at shutdown:\n{tail[:4000]}"
+    assert "force killing" not in tail, tail[:4000]
+    # vLLM 0.32's AsyncLLM.shutdown stops the engine core before it cancels its output
+    # handler, which may then log the engine's exit as an EngineDeadError traceback (its
+    # own logger lines, after the client's shutdown completed). Anything else is ours.
+    lines = tail.splitlines()
+    done = next((i for i, line in enumerate(lines) if "MPClient: complete" in line), len(lines))
+    rest = [line for i, line in enumerate(lines) if i <= done or "[async_llm.py:" not in line]
+    for bad in ("EngineDeadError", "Traceback"):
+        assert not any(bad in line for line in rest), f"{runs['mode']}: {bad!r}:\n{tail[:4000]}"
