@@ -191,7 +191,8 @@ class VllmServer:
     (and leaked-semaphore warnings) although nothing failed. A positive value selects
     vLLM's ``drain`` shutdown: calls in flight get that long to finish, then the engine and
     its workers exit gracefully. :meth:`stop` signals the API server alone first for the
-    same reason.
+    same reason. vLLM 0.32 can still log that traceback after a drain (its
+    ``AsyncLLM.shutdown`` stops the engine before its output handler; docs/install.md).
     """
 
     def __init__(
