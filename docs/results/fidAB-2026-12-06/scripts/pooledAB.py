@@ -1,0 +1,42 @@
+"""Window AB's reading 3 (pre-registered in ../README.md): the shipped predictor pooled over the
+fresh windows that used it (Y, Z, AA, AB), as ../../pooled-floor-2026-12-06/pooled.py pools windows:
+each window's bootstrap distribution of cells in for a perfect predictor (10,000 draws, seed 0),
+convolved (windows independent); consistent when P(total <= observed | perfect) >= 0.05.
+usage (from the repository root, after AB is packed into docs/results/fidAB-2026-12-06/AB):
+  .venv/bin/python docs/results/fidAB-2026-12-06/scripts/pooledAB.py"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[4]
+spec = importlib.util.spec_from_file_location(
+    "pooled", ROOT / "docs/results/pooled-floor-2026-12-06/pooled.py"
+)
+pooled = importlib.util.module_from_spec(spec)
+sys.modules["pooled"] = pooled  # its dataclasses look their module up
+spec.loader.exec_module(pooled)
+
+SHIPPED = "midpoint, shipped calibrate (D's fields)"
+AB_CELLS_IN = int(Path(ROOT / "docs/results/fidAB-2026-12-06/AB-readings.md").read_text()
+                  .split('"cells_in": ')[1].split(",")[0])  # fmt: skip
+windows = [
+    pooled.Window("Y", "fidY-2026-12-06", "sim-alone", SHIPPED, 16, (15.1, 0.58, 1.0), "Y-readings.md"),
+    pooled.Window("Z", "fidZ-2026-12-06", "sim-alone", SHIPPED, 14, (14.1, 0.34, 0.635), "Z-readings.md"),
+    pooled.Window("AA", "fidAA-2026-12-06", "sim-alone", SHIPPED, 12, (14.0, 0.44, 0.099), "AA-readings.md"),
+    pooled.Window("AB", "fidAB-2026-12-06", "sim-alone", SHIPPED, AB_CELLS_IN, (0.0, 0.0, None), "AB-readings.md"),
+]  # fmt: skip
+readings = [pooled.read_window(w) for w in windows]
+print("| window | cells in | perfect: expected in | P(all 16 in) | P(<= k in), module |")
+print("|---|---|---|---|---|")
+for r in readings:
+    f = r.floor
+    print(f"| {r.window.letter} | {f.cells_in} | {f.expected_in:.1f} | {f.p_all_in:.2f} | "
+          f"{pooled.fmt_p(f.p_at_most)} |")  # fmt: skip
+print()
+print("| windows | n | cells in | perfect: expected (sd) | P(total <= observed), convolution | "
+      "P(total <= observed), cells indep. | windows 16/16 | perfect: expected | P(<= observed) |")  # fmt: skip
+print("|---|---|---|---|---|---|---|---|---|")
+print(pooled.pooled_lines("Y, Z, AA, AB (the shipped predictor)", readings))
+print(pooled.pooled_lines("V-Z, AA and AB (midpoint predictors)",
+      [pooled.read_window(w) for w in pooled.WINDOWS if w.letter in "VWX"] + readings))  # fmt: skip
