@@ -1,0 +1,46 @@
+"""Post hoc (2026-12-06 (j)): the engine's total busy time per run, real against simulated.
+
+Real: the sum of a run's step periods on the wall clock (fit.read_log, the run's wall window:
+schedule() to the next schedule() while the engine stays busy), i.e. everything the engine
+spent on the run's steps, waits beside the frontend included. Simulated: the registered
+prediction's `busy_s` for the same trace and rate (sim-alone). Their ratio is the lean in
+engine work, before any queueing amplifies it.
+usage: python busy.py WINDOW_DIR...  (real runs with step logs, and sim-alone/)"""
+
+import glob
+import gzip
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+from vllm_nexus.sim.fit import read_log
+
+
+def load(path: str) -> dict:
+    return json.load(open(path) if os.path.exists(path) else gzip.open(path + ".gz"))
+
+
+print("| window | family | scheduler | rate | runs | real busy (s), median [min-max] | sim busy (s) | "
+      "sim / real median | real steps, median | sim steps |")  # fmt: skip
+print("|---|---|---|---|---|---|---|---|---|---|")
+for win in sys.argv[1:]:
+    for fam in ("ca", "mr"):
+        for sched in ("stock-fcfs", "vllm_nexus"):
+            sim = {float(r["rate"]): r["simulation"] for r in load(f"{win}/{fam}/sim-alone/{sched}/result.json")["runs"]}
+            real: dict[float, list[tuple[float, int]]] = {}
+            for rep in sorted(glob.glob(f"{win}/{fam}/real/{sched}/rep*")):
+                log = Path(f"{win}/{fam}/steps/{sched}-{os.path.basename(rep)}.jsonl")
+                log = log if log.exists() else Path(str(log) + ".gz")
+                if not log.exists():
+                    continue
+                for run in load(f"{rep}/result.json")["runs"]:
+                    steps, _ = read_log(log, "wall", tuple(run["wall_clock"]))
+                    real.setdefault(float(run["rate"]), []).append((sum(p for _, p in steps), len(steps)))
+            for rate, xs in sorted(real.items()):
+                b = statistics.median(x[0] for x in xs)
+                s = sim[rate]
+                print(f"| {Path(win).name} | {fam} | {sched} | {rate:g} | {len(xs)} | {b:.2f} "
+                      f"[{min(x[0] for x in xs):.2f}-{max(x[0] for x in xs):.2f}] | {s['busy_s']:.2f} | "
+                      f"{s['busy_s'] / b:.2f} | {statistics.median(x[1] for x in xs):.0f} | {s['steps']} |")  # fmt: skip
