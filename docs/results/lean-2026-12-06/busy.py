@@ -7,20 +7,14 @@ prediction's `busy_s` for the same trace and rate (sim-alone). Their ratio is th
 engine work, before any queueing amplifies it.
 usage: python busy.py WINDOW_DIR...  (real runs with step logs, and sim-alone/)"""
 
-import glob
-import gzip
 import json
-import os
 import statistics
 import sys
 from pathlib import Path
 
+from vllm_nexus.bench.report import plain_or_gz, read_text
+from vllm_nexus.sim.fidelity import _logged_reps
 from vllm_nexus.sim.fit import read_log
-
-
-def load(path: str) -> dict:
-    return json.load(open(path) if os.path.exists(path) else gzip.open(path + ".gz"))
-
 
 print("| window | family | scheduler | rate | runs | real busy (s), median [min-max] | sim busy (s) | "
       "sim / real median | real steps, median | sim steps |")  # fmt: skip
@@ -28,14 +22,11 @@ print("|---|---|---|---|---|---|---|---|---|---|")
 for win in sys.argv[1:]:
     for fam in ("ca", "mr"):
         for sched in ("stock-fcfs", "vllm_nexus"):
-            sim = {float(r["rate"]): r["simulation"] for r in load(f"{win}/{fam}/sim-alone/{sched}/result.json")["runs"]}
+            sim_result = plain_or_gz(Path(f"{win}/{fam}/sim-alone/{sched}/result.json"))
+            sim = {float(r["rate"]): r["simulation"] for r in json.loads(read_text(sim_result))["runs"]}
             real: dict[float, list[tuple[float, int]]] = {}
-            for rep in sorted(glob.glob(f"{win}/{fam}/real/{sched}/rep*")):
-                log = Path(f"{win}/{fam}/steps/{sched}-{os.path.basename(rep)}.jsonl")
-                log = log if log.exists() else Path(str(log) + ".gz")
-                if not log.exists():
-                    continue
-                for run in load(f"{rep}/result.json")["runs"]:
+            for _, log, result in _logged_reps(Path(win) / fam, sched):
+                for run in result["runs"]:
                     steps, _ = read_log(log, "wall", tuple(run["wall_clock"]))
                     real.setdefault(float(run["rate"]), []).append((sum(p for _, p in steps), len(steps)))
             for rate, xs in sorted(real.items()):

@@ -13,10 +13,6 @@ The summary gives each window's median over its runs at each family's lower rate
 knee) and at 12/s. usage: python cycles.py WINDOW_DIR... (dirs with calibration-mid.json,
 {ca,mr}/real/<sched>/repN/result.json[.gz] and {ca,mr}/steps/<sched>-repN.jsonl[.gz])"""
 
-import glob
-import gzip
-import json
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -24,22 +20,18 @@ from pathlib import Path
 from vllm_nexus.perf.hardware import get_hardware
 from vllm_nexus.perf.latency import StepLatencyModel
 from vllm_nexus.perf.models import get_model
+from vllm_nexus.sim.fidelity import _logged_reps
 from vllm_nexus.sim.fit import read_log
 
 
 def runs(win: str):
+    """(family, scheduler, rep, rate, step log, wall window) of every logged real run, read
+    with the product's own repetition walker (sim.fidelity._logged_reps)."""
     for fam in ("ca", "mr"):
         for sched in ("stock-fcfs", "vllm_nexus"):
-            for rep in sorted(glob.glob(f"{win}/{fam}/real/{sched}/rep*")):
-                fp = f"{rep}/result.json"
-                r = json.load(open(fp) if os.path.exists(fp) else gzip.open(fp + ".gz"))
-                log = Path(f"{win}/{fam}/steps/{sched}-{os.path.basename(rep)}.jsonl")
-                if not log.exists():
-                    log = Path(str(log) + ".gz")
-                if not log.exists():
-                    continue
-                for run in r["runs"]:
-                    yield fam, sched, os.path.basename(rep), float(run["rate"]), log, tuple(run["wall_clock"])
+            for rep, log, result in _logged_reps(Path(win) / fam, sched):
+                for run in result["runs"]:
+                    yield fam, sched, rep, float(run["rate"]), log, tuple(run["wall_clock"])
 
 
 def front(hw, k: int) -> float:
