@@ -485,6 +485,32 @@ def test_midpoint_averages_times_and_rates_so_a_step_costs_the_mean_of_the_two()
         assert tm == pytest.approx((ta + tb) / 2, rel=0.1)
 
 
+def test_centre_of_several_calibrations_generalises_the_midpoint() -> None:
+    """Interleaved calibrations (docs/simulator.md): the centre of N profiles averages time
+    fields, rates harmonically, keeps a 0 cap or an "off" field if any profile has it, and
+    for two profiles is exactly the midpoint; fewer than two is an error."""
+    from vllm_nexus.perf.hardware import centre, midpoint
+
+    base = HARDWARE["cpu-here"]
+    hws = [base.with_updates(step_overhead_s=t, mem_bw=bw, frontend_stream_delay_cap=cap,
+                             source=f"c{i}")  # fmt: skip
+           for i, (t, bw, cap) in enumerate([(1e-3, 10e9, 4.0), (2e-3, 20e9, 0.0),
+                                              (6e-3, 20e9, 8.0)])]  # fmt: skip
+    c = centre(hws)
+    assert c.step_overhead_s == pytest.approx(3e-3)
+    assert c.mem_bw == pytest.approx(15e9)  # 1/15 = mean(1/10, 1/20, 1/20)
+    assert c.frontend_stream_delay_cap == 0.0
+    assert c.frontend_delay_calls_cap == base.frontend_delay_calls_cap
+    assert all(f"c{i}" in c.source for i in range(3))
+    assert centre(hws[::2]).to_dict() == {**midpoint(hws[0], hws[2]).to_dict(),
+                                          "source": centre(hws[::2]).source}  # fmt: skip
+    assert centre([hws[0], hws[0], hws[2]]).step_overhead_s == pytest.approx(8e-3 / 3)
+    with pytest.raises(ValueError, match="at least two"):
+        centre(hws[:1])
+    with pytest.raises(ValueError, match="'num_sms'"):
+        centre([*hws, base.with_updates(num_sms=64)])
+
+
 def test_midpoint_of_two_devices_is_an_error_naming_the_field() -> None:
     from vllm_nexus.perf.hardware import midpoint
 
@@ -526,6 +552,16 @@ def test_calibrate_midpoint_writes_the_profile_and_refuses_two_hosts(
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+    three = [*(str(_write(cache / f"r{i}.json", INTEL, t)) for i, t in enumerate((2e-3, 3e-3)))]
+    argv = ["--midpoint", str(start), *three, str(end), "--out", str(cache / "centre.json")]
+    assert calibrate.run(p.parse_args(argv)) == 0
+    assert load_profile(cache / "centre.json").step_overhead_s == pytest.approx(2.75e-3)
+    assert json.loads((cache / "centre.json").read_text())["midpoint_of"] == argv[1:5]
+    assert calibrate.run(p.parse_args(["--midpoint", str(start), "--out", str(out)])) == 2
+    assert "two or more" in capsys.readouterr().err
+    argv = ["--midpoint", str(start), three[0], str(other), "--out", str(out)]
+    assert calibrate.run(p.parse_args(argv)) == 2
+    assert "a midpoint needs one host" in capsys.readouterr().err
     both = ["--midpoint", str(start), str(end), "--from-log", str(start), "--out", str(out)]
     assert calibrate.run(p.parse_args(both)) == 2
     assert "cannot be combined" in capsys.readouterr().err

@@ -427,6 +427,56 @@ def test_bracket_calibrates_before_and_after_the_real_runs_and_predicts_with_the
     assert "no calibration-end.json" in capsys.readouterr().err and events == []
 
 
+def test_interleave_calibrates_between_repetitions_and_predicts_with_the_centre(
+    tmp_path, monkeypatch, capsys
+):
+    """`--hardware interleave` (docs/simulator.md, "Interleaved calibrations"): the bracket's
+    two calibrations plus a one-server calibration before every later repetition, the
+    prediction's profile the centre of all of them (rep10 after rep2); a resumed window keeps
+    its calibrations; a report without the end one is an error."""
+    from vllm_nexus.perf.hardware import HARDWARE, load_profile
+
+    events: list[str] = []
+    overheads = {"start": 2e-3, "rep1": 3e-3, "rep2": 4e-3, "end": 7e-3}
+
+    def cli(*argv: str) -> None:
+        assert argv[:2] == ("simulate", "calibrate")
+        dest = Path(argv[argv.index("--out") + 1])
+        tag = dest.stem.removeprefix("calibration-")
+        servers = argv[argv.index("--servers") + 1] if "--servers" in argv else "default"
+        events.append(f"{dest.name}:{servers}")
+        hw = HARDWARE["cpu-here"].with_updates(step_overhead_s=overheads[tag])
+        dest.write_text(json.dumps({"hardware": hw.to_dict()}))
+
+    monkeypatch.setattr(fidelity, "_cli", cli)
+    monkeypatch.setattr(fidelity, "_real_run", lambda a, o, t, s, rep: events.append(f"{s}{rep}"))
+    monkeypatch.setattr(fidelity, "client_loop_lines", lambda out, scheds: [])
+    out = tmp_path / "w"
+    argv = ["--out", str(out), "--trace", str(tmp_path / "t.jsonl"), "--hardware", "interleave"]
+    assert fidelity.main([*argv, "--reps", "3", "--real-only"]) == 0
+    assert events == ["calibration-start.json:default", "stock-fcfs0", "vllm_nexus0",
+                      "calibration-rep1.json:1", "vllm_nexus1", "stock-fcfs1",
+                      "calibration-rep2.json:1", "stock-fcfs2", "vllm_nexus2",
+                      "calibration-end.json:default"]  # fmt: skip
+    args = _fidelity_args("--hardware", "interleave")
+    centre = fidelity._hardware(args, out)
+    assert Path(centre).name == "calibration-centre.json"
+    assert load_profile(centre).step_overhead_s == pytest.approx(4e-3)
+    doc = json.loads(Path(centre).read_text())
+    assert [Path(p).stem for p in doc["midpoint_of"]] == [
+        "calibration-start", "calibration-rep1", "calibration-rep2", "calibration-end"]  # fmt: skip
+    shutil.copy(out / "calibration-rep2.json", out / "calibration-rep10.json")
+    names = [p.stem for p in fidelity.interleaved_calibrations(out)]
+    assert names[2:4] == ["calibration-rep2", "calibration-rep10"]
+    events.clear()
+    assert fidelity.main([*argv, "--reps", "3", "--real-only"]) == 0  # resumed: kept
+    assert not [e for e in events if e.startswith("calibration")]
+    (out / "calibration-end.json").unlink()
+    events.clear()
+    assert fidelity.main([*argv, "--skip-real"]) == 2
+    assert "interleave" in capsys.readouterr().err and events == []
+
+
 def test_call_by_call_replays_each_repetitions_sends_and_compares_the_same_calls(tmp_path):
     """A "real" repetition that is itself a simulation of the trace: replaying its send times
     must give back the same calls (ratios 1.00, no late send) through the whole pipeline

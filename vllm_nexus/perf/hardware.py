@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -444,42 +445,52 @@ def get_hardware(name: str) -> HardwarePreset:
 
 RATE_FIELDS = frozenset({"peak_flops", "mem_bw", "frontend_busy_speed", "host_kv_bw",
                          "interconnect_bw"})  # fmt: skip
-"""Fields that are rates (work per second): :func:`midpoint` averages them harmonically."""
+"""Fields that are rates (work per second): :func:`centre` averages them harmonically."""
 NO_CAP_FIELDS = frozenset({"frontend_stream_delay_cap", "frontend_delay_calls_cap"})
-"""Fields where 0 means "no cap": :func:`midpoint` keeps 0 if either profile has it."""
+"""Fields where 0 means "no cap": :func:`centre` keeps 0 if any profile has it."""
 OPT_IN_FIELDS = frozenset({"frontend_ingress_queued_s", "resumed_call_delay_s"})
-"""Fields where 0 means "off: the model without the field": :func:`midpoint` keeps 0 if either
+"""Fields where 0 means "off: the model without the field": :func:`centre` keeps 0 if any
 profile has it (a mean of a setting and "off" means nothing)."""
 CAPACITY_FIELDS = frozenset({"mem_bytes", "kv_cache_bytes", "activation_reserve_bytes",
                              "gpu_memory_utilization"})  # fmt: skip
-"""Sizes, not speeds: :func:`midpoint` requires them equal."""
+"""Sizes, not speeds: :func:`centre` requires them equal."""
 
 
 def midpoint(a: HardwarePreset, b: HardwarePreset, source: str = "") -> HardwarePreset:
     """The profile of a host halfway between two calibrations of it, e.g. one made before a
     run and one after it on a host whose speed drifts (docs/simulator.md, "The bracketing
-    protocol"). Time-like fields (overheads, delays, multipliers) are averaged arithmetically,
-    rate fields (:data:`RATE_FIELDS`) harmonically, so a step's modelled time is about the
-    mean of its times under the two profiles (exactly where the model is linear in them).
-    Whole-number, text and size fields (:data:`CAPACITY_FIELDS`) must agree: a midpoint of
-    two different devices, memories or platforms means nothing (``ValueError`` naming the
-    field)."""
-    da, db = a.to_dict(), b.to_dict()
+    protocol"): :func:`centre` of the two."""
+    return centre([a, b], source or f"midpoint of two calibrations ({a.source} | {b.source})")
+
+
+def centre(presets: Sequence[HardwarePreset], source: str = "") -> HardwarePreset:
+    """The profile of a host at the centre of several calibrations of it: the two ends of a
+    run (:func:`midpoint`) or calibrations interleaved with its repetitions
+    (docs/simulator.md, "Interleaved calibrations"). Time-like fields (overheads, delays,
+    multipliers) are averaged arithmetically, rate fields (:data:`RATE_FIELDS`) harmonically,
+    so a step's modelled time is about the mean of its times under the profiles (exactly
+    where the model is linear in them). Whole-number, text and size fields
+    (:data:`CAPACITY_FIELDS`) must agree: a centre of different devices, memories or
+    platforms means nothing (``ValueError`` naming the field)."""
+    if len(presets) < 2:
+        raise ValueError(f"a centre needs at least two calibrations, got {len(presets)}")
+    docs = [p.to_dict() for p in presets]
     out: dict[str, Any] = {}
     for f in dataclasses.fields(HardwarePreset):
-        va, vb = da[f.name], db[f.name]
-        if f.name == "source" or va == vb:
-            out[f.name] = va
-        elif (str(f.type).startswith("float") and None not in (va, vb)
+        vals = [d[f.name] for d in docs]
+        if f.name == "source" or all(v == vals[0] for v in vals):
+            out[f.name] = vals[0]
+        elif (str(f.type).startswith("float") and None not in vals
               and f.name not in CAPACITY_FIELDS):  # fmt: skip
-            if f.name in NO_CAP_FIELDS | OPT_IN_FIELDS and 0 in (va, vb):
+            if f.name in NO_CAP_FIELDS | OPT_IN_FIELDS and 0 in vals:
                 out[f.name] = 0.0
-            elif f.name in RATE_FIELDS and va > 0 and vb > 0:
-                out[f.name] = 2.0 / (1.0 / va + 1.0 / vb)
+            elif f.name in RATE_FIELDS and all(v > 0 for v in vals):
+                out[f.name] = len(vals) / sum(1.0 / v for v in vals)
             else:
-                out[f.name] = (va + vb) / 2.0
+                out[f.name] = sum(vals) / len(vals)
         else:
-            raise ValueError(f"the two profiles differ in {f.name!r} ({va!r} vs {vb!r}): a "
-                             "midpoint needs two calibrations of the same device")  # fmt: skip
-    out["source"] = source or f"midpoint of two calibrations ({a.source} | {b.source})"
+            raise ValueError(f"the profiles differ in {f.name!r} ({', '.join(map(repr, vals))}): "
+                             "a midpoint needs calibrations of the same device")  # fmt: skip
+    listed = " | ".join(p.source for p in presets)
+    out["source"] = source or f"centre of {len(presets)} calibrations ({listed})"
     return HardwarePreset(**out)

@@ -344,11 +344,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--midpoint",
-        nargs=2,
-        metavar=("START", "END"),
-        help="instead of measuring: write the midpoint of two calibration profiles of this "
-        "host, e.g. one made right before a run and one right after it (time fields averaged, "
-        'rate fields averaged harmonically; docs/simulator.md, "The bracketing protocol")',
+        nargs="+",
+        metavar="PROFILE",
+        help="instead of measuring: write the centre of two or more calibration profiles of "
+        "this host, e.g. one made right before a run and one right after it, or calibrations "
+        "interleaved with its repetitions (time fields averaged, rate fields averaged "
+        'harmonically; docs/simulator.md, "The bracketing protocol", "Interleaved '
+        'calibrations")',
     )
     p.add_argument(
         "--servers",
@@ -478,27 +480,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def midpoint_doc(start: str | Path, end: str | Path) -> dict[str, Any]:
-    """The profile document halfway between two calibration profiles of one host
-    (:func:`vllm_nexus.perf.hardware.midpoint`), naming them; ``ValueError`` for two hosts,
-    devices or memory sizes, or a file that is not a profile."""
-    from vllm_nexus.perf.hardware import load_profile, midpoint, profile_host
+def midpoint_doc(*profiles: str | Path) -> dict[str, Any]:
+    """The profile document at the centre of two or more calibration profiles of one host
+    (:func:`vllm_nexus.perf.hardware.centre`; for two, their midpoint), naming them;
+    ``ValueError`` for fewer than two, two hosts, devices or memory sizes, or a file that is
+    not a profile."""
+    from vllm_nexus.perf.hardware import centre, load_profile, profile_host
 
-    paths = [Path(start), Path(end)]
-    a, b = (load_profile(x) for x in paths)
-    hosts = [profile_host(x) for x in paths]
-    if hosts[0] and hosts[1] and not hosts[0].matches(hosts[1]):
-        raise ValueError(f"{paths[0]} was fitted on {hosts[0].describe()} and {paths[1]} "
-                         f"on {hosts[1].describe()}: a midpoint needs one host")  # fmt: skip
-    mid = midpoint(a, b, f"midpoint of {paths[0]} and {paths[1]}: {a.source} | {b.source}")
+    paths = [Path(x) for x in profiles]
+    if len(paths) < 2:
+        raise ValueError(f"needs two or more calibration profiles, got {len(paths)}")
+    presets = [load_profile(x) for x in paths]
+    hosts = [(x, h) for x in paths if (h := profile_host(x))]
+    for x, h in hosts[1:]:
+        if not h.matches(hosts[0][1]):
+            raise ValueError(f"{hosts[0][0]} was fitted on {hosts[0][1].describe()} and {x} "
+                             f"on {h.describe()}: a midpoint needs one host")  # fmt: skip
+    if len(paths) == 2:
+        named = f"midpoint of {paths[0]} and {paths[1]}"
+    else:
+        named = f"centre of {len(paths)} calibrations ({', '.join(map(str, paths))})"
+    mid = centre(presets, f"{named}: " + " | ".join(p.source for p in presets))
     doc: dict[str, Any] = {"hardware": mid.to_dict(), "midpoint_of": [str(x) for x in paths]}
-    if hosts[0] or hosts[1]:
-        doc["host"] = (hosts[0] or hosts[1]).to_dict()
+    if hosts:
+        doc["host"] = hosts[0][1].to_dict()
     return doc
 
 
 def write_midpoint(args: argparse.Namespace) -> int:
-    """``calibrate --midpoint START END``: :func:`midpoint_doc`, written to ``--out``."""
+    """``calibrate --midpoint PROFILE PROFILE...``: :func:`midpoint_doc`, written to
+    ``--out``."""
     from vllm_nexus.perf.host import host_profile_path
 
     err = "vllm-nexus simulate calibrate: error: --midpoint"

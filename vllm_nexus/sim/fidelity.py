@@ -205,7 +205,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="calibrate: the designed load on fresh servers first (default); bracket: the "
         "same before the real runs and again after them, predicting with the midpoint of the "
         'two (for a host whose speed drifts; docs/simulator.md, "The bracketing '
-        "protocol\"); fit: the stock run's own steps; or a preset name / profile path",
+        'protocol"); interleave: bracket plus a one-server calibration before every later '
+        "repetition, predicting with the centre of them all (docs/simulator.md, "
+        '"Interleaved calibrations"); fit: the stock run\'s own steps; or a preset name / '
+        "profile path",
     )
     e.add_argument(
         "--speed-probe",
@@ -260,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.sweep:
-        hw = "cpu-here" if args.hardware in ("calibrate", "bracket", "fit") else args.hardware
+        hw = "cpu-here" if args.hardware in ("calibrate", *BRACKETS, "fit") else args.hardware
         print(check_sweep(Path(args.sweep), out, hw))
         return 0
     schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
@@ -268,18 +271,20 @@ def run(args: argparse.Namespace) -> int:
     trace = _dump_trace(args, out)
     if args.hardware == "calibrate":
         _calibrate_once(out, "calibration")
-    if args.hardware == "bracket":
+    if args.hardware in BRACKETS:
         if args.skip_real and not (out / "calibration-end.json").exists():
-            print(f"vllm-nexus simulate fidelity: error: --hardware bracket: {out} has no "
-                  "calibration-end.json; the end calibration is made right after the real "
+            print(f"vllm-nexus simulate fidelity: error: --hardware {args.hardware}: {out} has "
+                  "no calibration-end.json; the end calibration is made right after the real "
                   "runs, so run without --skip-real", file=sys.stderr)  # fmt: skip
             return 2
         _calibrate_once(out, "calibration-start")
     if not args.skip_real:
         for rep in range(args.reps):
+            if rep and args.hardware == "interleave":
+                _calibrate_once(out, f"calibration-rep{rep}", servers=INTERLEAVED_SERVERS)
             for sched in schedulers[rep % len(schedulers) :] + schedulers[: rep % len(schedulers)]:
                 _real_run(args, out, trace, sched, rep)
-        if args.hardware == "bracket":
+        if args.hardware in BRACKETS:
             _calibrate_once(out, "calibration-end")
     loops = "\n".join(client_loop_lines(out, schedulers)) + "\n"
     (out / "client-loop.md").write_text(loops)
@@ -453,24 +458,46 @@ def client_loop_lines(out: Path, schedulers: list[str]) -> list[str]:
     return lines
 
 
-def _calibrate_once(out: Path, name: str) -> None:
+BRACKETS = ("bracket", "interleave")
+"""``--hardware`` protocols that calibrate at both ends of the real runs."""
+INTERLEAVED_SERVERS = 1
+"""Servers of each calibration that ``--hardware interleave`` makes between repetitions: one
+(about 2 minutes here), so that a window of six repetitions grows by about a quarter rather
+than doubling; the centre over all of a window's calibrations, not one server's fit, sets the
+prediction, and the calibrations at the two ends keep the default three servers' median."""
+
+
+def _calibrate_once(out: Path, name: str, servers: int | None = None) -> None:
     """Calibrate into ``out/<name>.json`` (step log ``<name>-steps.jsonl``) unless ``out``
     already holds it (a resumed window keeps its calibrations): ``calibration`` for
     ``--hardware calibrate``, ``calibration-start`` and ``calibration-end`` at the two ends
-    of the real runs for ``bracket``."""
+    of the real runs for ``bracket`` and ``interleave``, and ``calibration-rep<N>`` before
+    repetition N for ``interleave`` (``servers``: ``calibrate --servers``)."""
     if not (out / f"{name}.json").exists():
+        more = ["--servers", str(servers)] if servers else []
         _cli("simulate", "calibrate", "--out", str(out / f"{name}.json"),
-             "--log", str(out / f"{name}-steps.jsonl"))  # fmt: skip
+             "--log", str(out / f"{name}-steps.jsonl"), *more)  # fmt: skip
+
+
+def interleaved_calibrations(out: Path) -> list[Path]:
+    """A window's calibrations in the order they were made: ``calibration-start.json``, the
+    ``calibration-rep<N>.json`` of ``--hardware interleave`` by N, ``calibration-end.json``."""
+    reps = sorted(out.glob("calibration-rep*.json"), key=lambda p: _numbered(p.with_suffix("")))
+    return [out / "calibration-start.json", *reps, out / "calibration-end.json"]
 
 
 def _hardware(args: argparse.Namespace, out: Path) -> str:
     if args.hardware == "calibrate":
         return str(out / "calibration.json")
-    if args.hardware == "bracket":  # the midpoint of the calibrations at both ends
+    if args.hardware in BRACKETS:  # the centre of the calibrations at both ends (and between)
         from vllm_nexus.sim.calibrate import midpoint_doc
 
-        doc = midpoint_doc(out / "calibration-start.json", out / "calibration-end.json")
-        path = out / "calibration-mid.json"
+        if args.hardware == "bracket":
+            doc = midpoint_doc(out / "calibration-start.json", out / "calibration-end.json")
+            path = out / "calibration-mid.json"
+        else:
+            doc = midpoint_doc(*interleaved_calibrations(out))
+            path = out / "calibration-centre.json"
         path.write_text(json.dumps(doc, indent=1) + "\n")
         return str(path)
     if args.hardware == "fit":
