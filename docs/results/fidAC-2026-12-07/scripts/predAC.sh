@@ -24,7 +24,7 @@ REPS=$(ls $D/calibration-rep*.json | sort -V)
 $VN simulate calibrate --midpoint $D/calibration-start.json $REPS $D/calibration-end.json --out $D/calibration-centre.json || exit 1
 echo "pred bracket start $(date -u +%FT%TZ)" >> $D/windows.txt
 predict $D/calibration-mid.json
-for f in ca mr; do mv $D/$f/sim-alone $D/$f/sim-bracket; mv $D/$f/fidelity.md $D/$f/fidelity-bracket.md; mv $D/$f/pred.out $D/$f/pred-bracket.out; [ -d $D/$f/machine ] && mv $D/$f/machine $D/$f/machine-bracket; done
+for f in ca mr; do mv $D/$f/sim-alone $D/$f/sim-bracket; mv $D/$f/fidelity.md $D/$f/fidelity-bracket.md; mv $D/$f/pred.out $D/$f/pred-bracket.out; done
 echo "pred centre start $(date -u +%FT%TZ)" >> $D/windows.txt
 predict $D/calibration-centre.json
 echo "pred end $(date -u +%FT%TZ)" >> $D/windows.txt
