@@ -388,6 +388,29 @@ def test_one_server_replays_every_rate_in_turn(tmp_path, monkeypatch):
     assert [r["rate"] for r in runs] == [6.0, 12.0]
 
 
+def _fake_calibrations(monkeypatch, overheads: dict[str, float]) -> list[str]:
+    """Fake `simulate calibrate` (a profile whose step overhead is ``overheads[tag]`` for
+    ``calibration-<tag>.json``) and real runs; returns the events in order:
+    ``<profile>:<--servers or default>`` and ``<scheduler><repetition>``."""
+    from vllm_nexus.perf.hardware import HARDWARE
+
+    events: list[str] = []
+
+    def cli(*argv: str) -> None:
+        assert argv[:2] == ("simulate", "calibrate")
+        dest = Path(argv[argv.index("--out") + 1])
+        servers = argv[argv.index("--servers") + 1] if "--servers" in argv else "default"
+        events.append(f"{dest.name}:{servers}")
+        overhead = overheads[dest.stem.removeprefix("calibration-")]
+        hw = HARDWARE["cpu-here"].with_updates(step_overhead_s=overhead)
+        dest.write_text(json.dumps({"hardware": hw.to_dict()}))
+
+    monkeypatch.setattr(fidelity, "_cli", cli)
+    monkeypatch.setattr(fidelity, "_real_run", lambda a, o, t, s, rep: events.append(f"{s}{rep}"))
+    monkeypatch.setattr(fidelity, "client_loop_lines", lambda out, scheds: [])
+    return events
+
+
 def test_bracket_calibrates_before_and_after_the_real_runs_and_predicts_with_the_midpoint(
     tmp_path, monkeypatch, capsys
 ):
@@ -395,26 +418,14 @@ def test_bracket_calibrates_before_and_after_the_real_runs_and_predicts_with_the
     right before the real runs and one right after them, the prediction's profile their
     midpoint; a resumed window keeps its calibrations, and a report without the end one is
     an error rather than a calibration that does not bracket the runs."""
-    from vllm_nexus.perf.hardware import HARDWARE, load_profile
+    from vllm_nexus.perf.hardware import load_profile
 
-    events: list[str] = []
-
-    def cli(*argv: str) -> None:
-        assert argv[:2] == ("simulate", "calibrate")
-        dest = Path(argv[argv.index("--out") + 1])
-        events.append(dest.name)
-        overhead = 2e-3 if "start" in dest.name else 4e-3
-        hw = HARDWARE["cpu-here"].with_updates(step_overhead_s=overhead)
-        dest.write_text(json.dumps({"hardware": hw.to_dict()}))
-
-    monkeypatch.setattr(fidelity, "_cli", cli)
-    monkeypatch.setattr(fidelity, "_real_run", lambda a, o, t, s, rep: events.append(f"{s}{rep}"))
-    monkeypatch.setattr(fidelity, "client_loop_lines", lambda out, scheds: [])
+    events = _fake_calibrations(monkeypatch, {"start": 2e-3, "end": 4e-3})
     out = tmp_path / "w"
     argv = ["--out", str(out), "--trace", str(tmp_path / "t.jsonl"), "--hardware", "bracket"]
     assert fidelity.main([*argv, "--reps", "2", "--real-only"]) == 0
-    assert events == ["calibration-start.json", "stock-fcfs0", "vllm_nexus0", "vllm_nexus1",
-                      "stock-fcfs1", "calibration-end.json"]  # fmt: skip
+    assert events == ["calibration-start.json:default", "stock-fcfs0", "vllm_nexus0",
+                      "vllm_nexus1", "stock-fcfs1", "calibration-end.json:default"]  # fmt: skip
     args = _fidelity_args("--hardware", "bracket")
     mid = load_profile(fidelity._hardware(args, out))
     assert mid.step_overhead_s == pytest.approx(3e-3)
@@ -434,23 +445,10 @@ def test_interleave_calibrates_between_repetitions_and_predicts_with_the_centre(
     two calibrations plus a one-server calibration before every later repetition, the
     prediction's profile the centre of all of them (rep10 after rep2); a resumed window keeps
     its calibrations; a report without the end one is an error."""
-    from vllm_nexus.perf.hardware import HARDWARE, load_profile
+    from vllm_nexus.perf.hardware import load_profile
 
-    events: list[str] = []
     overheads = {"start": 2e-3, "rep1": 3e-3, "rep2": 4e-3, "end": 7e-3}
-
-    def cli(*argv: str) -> None:
-        assert argv[:2] == ("simulate", "calibrate")
-        dest = Path(argv[argv.index("--out") + 1])
-        tag = dest.stem.removeprefix("calibration-")
-        servers = argv[argv.index("--servers") + 1] if "--servers" in argv else "default"
-        events.append(f"{dest.name}:{servers}")
-        hw = HARDWARE["cpu-here"].with_updates(step_overhead_s=overheads[tag])
-        dest.write_text(json.dumps({"hardware": hw.to_dict()}))
-
-    monkeypatch.setattr(fidelity, "_cli", cli)
-    monkeypatch.setattr(fidelity, "_real_run", lambda a, o, t, s, rep: events.append(f"{s}{rep}"))
-    monkeypatch.setattr(fidelity, "client_loop_lines", lambda out, scheds: [])
+    events = _fake_calibrations(monkeypatch, overheads)
     out = tmp_path / "w"
     argv = ["--out", str(out), "--trace", str(tmp_path / "t.jsonl"), "--hardware", "interleave"]
     assert fidelity.main([*argv, "--reps", "3", "--real-only"]) == 0
